@@ -1,0 +1,187 @@
+/// Shape of the MLP-EDM denoiser network F_θ.
+public struct MLPEDMConfig: Sendable, Codable, Equatable {
+    public var dim: Int
+    public var width: Int
+    public var depth: Int
+    public var embeddingChannels: Int
+
+    public init(dim: Int, width: Int, depth: Int, embeddingChannels: Int = 128) {
+        self.dim = dim
+        self.width = width
+        self.depth = depth
+        self.embeddingChannels = embeddingChannels
+    }
+
+    /// The benchmark configurations of the design: `toy` and `image-mlp`.
+    public static let toy = MLPEDMConfig(dim: 2, width: 256, depth: 4)
+    public static let imageMLP = MLPEDMConfig(dim: 784, width: 1024, depth: 4)
+}
+
+/// The MLP-EDM network F_θ(x_in, c_noise):
+///   emb = Linear(W→W)(SiLU(Linear(C→W)(sinusoidal(c_noise))))
+///   h = Linear(N→W)(x_in) + emb
+///   h ← h + Linear(W→W)(SiLU(LayerNorm(h)))   (L times)
+///   F = Linear(W→N)(SiLU(LayerNorm(h)))
+/// `forward` keeps what `backward` needs in workspaces that are reused from call to call.
+public final class MLPEDM {
+    public let config: MLPEDMConfig
+    public var parameters: ParameterStore {
+        willSet { precondition(newValue.slots == parameters.slots, "parameter layout differs from the network's") }
+    }
+
+    let embedding: SinusoidalEmbedding
+    let embeddingIn: Linear
+    let embeddingOut: Linear
+    let input: Linear
+    let blockNorms: [LayerNorm]
+    let blockLinears: [Linear]
+    let outputNorm: LayerNorm
+    let output: Linear
+    private var ws = Workspace()
+    private var rows = 0
+
+    public init(config: MLPEDMConfig, seed: UInt64) {
+        precondition(config.dim > 0 && config.width > 0 && config.depth >= 0, "invalid MLP-EDM shape")
+        self.config = config
+        var layout = ParameterLayout()
+        var rng = RandomSource(seed: seed)
+        let w = config.width
+        embedding = SinusoidalEmbedding(channels: config.embeddingChannels)
+        embeddingIn = Linear("map_layer0", in: config.embeddingChannels, out: w, layout: &layout, rng: &rng)
+        embeddingOut = Linear("map_layer1", in: w, out: w, layout: &layout, rng: &rng)
+        input = Linear("input", in: config.dim, out: w, layout: &layout, rng: &rng)
+        var norms: [LayerNorm] = [], linears: [Linear] = []
+        for i in 0..<config.depth {
+            norms.append(LayerNorm("blocks.\(i).norm", features: w, layout: &layout))
+            linears.append(Linear("blocks.\(i).linear", in: w, out: w, layout: &layout, rng: &rng))
+        }
+        blockNorms = norms
+        blockLinears = linears
+        outputNorm = LayerNorm("output_norm", features: w, layout: &layout)
+        output = Linear("output", in: w, out: config.dim, layout: &layout, rng: &rng)
+        parameters = layout.makeStore()
+    }
+
+    /// Floating-point operations of one forward pass per example (multiply-adds count as two).
+    public var forwardFlopsPerExample: Double {
+        let c = Double(config.embeddingChannels), w = Double(config.width), n = Double(config.dim)
+        return 2 * (c * w + w * w + n * w + Double(config.depth) * w * w + w * n)
+    }
+
+    private struct Workspace {
+        var x = Scratch(), cNoise = Scratch(), sinusoid = Scratch(), embPre = Scratch(), embAct = Scratch()
+        var hidden = Scratch(), normalized = Scratch(), inverseStd = Scratch(), normOut = Scratch(), activated = Scratch()
+        var gradHidden = Scratch(), gradActivated = Scratch(), gradNormOut = Scratch(), gradEmbAct = Scratch()
+    }
+
+    /// out[rows×N] ← F_θ(x, c_noise); x is rows×N, cNoise has one value per row.
+    public func forward(_ x: UnsafePointer<Float>, cNoise: UnsafePointer<Float>, rows: Int,
+                        into out: UnsafeMutablePointer<Float>) {
+        self.rows = rows
+        let n = config.dim, w = config.width, c = config.embeddingChannels, blocks = config.depth + 1
+        let p = parameters
+        let xs = ws.x.pointer(rows * n), cs = ws.cNoise.pointer(rows)
+        xs.update(from: x, count: rows * n)
+        cs.update(from: cNoise, count: rows)
+        let sinusoid = ws.sinusoid.pointer(rows * c)
+        let embPre = ws.embPre.pointer(rows * w), embAct = ws.embAct.pointer(rows * w)
+        let hidden = ws.hidden.pointer(blocks * rows * w)
+        let normalized = ws.normalized.pointer(blocks * rows * w)
+        let inverseStd = ws.inverseStd.pointer(blocks * rows)
+        let normOut = ws.normOut.pointer(blocks * rows * w)
+        let activated = ws.activated.pointer(blocks * rows * w)
+
+        embedding.forward(cs, rows: rows, into: sinusoid)
+        embeddingIn.forward(sinusoid, rows: rows, into: embPre, parameters: p)
+        Kernels.silu(embPre, embAct, count: rows * w)
+        embeddingOut.forward(embAct, rows: rows, into: hidden, parameters: p)
+        input.forward(xs, rows: rows, into: hidden, parameters: p, accumulate: true)
+        for i in 0..<blocks {
+            let h = hidden + i * rows * w, o = i * rows * w
+            let norm = i < config.depth ? blockNorms[i] : outputNorm
+            norm.forward(h, rows: rows, into: normOut + o, normalized: normalized + o,
+                         inverseStd: inverseStd + i * rows, siluOut: activated + o, parameters: p)
+            if i < config.depth {
+                let next = h + rows * w
+                next.update(from: h, count: rows * w)
+                blockLinears[i].forward(activated + o, rows: rows, into: next, parameters: p, accumulate: true)
+            } else {
+                output.forward(activated + o, rows: rows, into: out, parameters: p)
+            }
+        }
+    }
+
+    /// Sets every parameter gradient for the last forward pass, given dLoss/dF.
+    /// Writes dLoss/dx into `gradX` and dLoss/dc_noise into `gradCNoise` when given.
+    public func backward(gradOut: UnsafePointer<Float>, gradX: UnsafeMutablePointer<Float>? = nil,
+                         gradCNoise: UnsafeMutablePointer<Float>? = nil) {
+        let rows = rows, n = config.dim, w = config.width, c = config.embeddingChannels
+        let p = parameters
+        let hiddenSize = rows * w
+        let xs = ws.x.pointer(rows * n), cs = ws.cNoise.pointer(rows)
+        let sinusoid = ws.sinusoid.pointer(rows * c)
+        let embPre = ws.embPre.pointer(hiddenSize), embAct = ws.embAct.pointer(hiddenSize)
+        let normalized = ws.normalized.pointer((config.depth + 1) * hiddenSize)
+        let inverseStd = ws.inverseStd.pointer((config.depth + 1) * rows)
+        let normOut = ws.normOut.pointer((config.depth + 1) * hiddenSize)
+        let activated = ws.activated.pointer((config.depth + 1) * hiddenSize)
+        let gradHidden = ws.gradHidden.pointer(hiddenSize)
+        let gradActivated = ws.gradActivated.pointer(hiddenSize)
+        let gradNormOut = ws.gradNormOut.pointer(hiddenSize)
+
+        // Output head, then the residual blocks in reverse; gradHidden carries dLoss/dh.
+        var first = true
+        for i in stride(from: config.depth, through: 0, by: -1) {
+            let o = i * hiddenSize
+            if i == config.depth {
+                output.backward(activated + o, gradY: gradOut, rows: rows, gradX: gradActivated, parameters: p)
+            } else {
+                blockLinears[i].backward(activated + o, gradY: gradHidden, rows: rows, gradX: gradActivated, parameters: p)
+            }
+            Kernels.siluBackward(normOut + o, gradActivated, gradNormOut, count: hiddenSize)
+            let norm = i < config.depth ? blockNorms[i] : outputNorm
+            norm.backward(gradY: gradNormOut, normalized: normalized + o, inverseStd: inverseStd + i * rows,
+                          rows: rows, gradX: gradHidden, accumulateGradX: !first, parameters: p)
+            first = false
+        }
+        input.backward(xs, gradY: gradHidden, rows: rows, gradX: gradX, parameters: p)
+        let gradEmbAct = ws.gradEmbAct.pointer(hiddenSize)
+        embeddingOut.backward(embAct, gradY: gradHidden, rows: rows, gradX: gradEmbAct, parameters: p)
+        Kernels.siluBackward(embPre, gradEmbAct, gradEmbAct, count: hiddenSize)
+        if let gradCNoise {
+            let gradSinusoid = ws.gradActivated.pointer(rows * c)
+            embeddingIn.backward(sinusoid, gradY: gradEmbAct, rows: rows, gradX: gradSinusoid, parameters: p)
+            embedding.backward(cs, gradOut: gradSinusoid, rows: rows, into: gradCNoise)
+        } else {
+            embeddingIn.backward(sinusoid, gradY: gradEmbAct, rows: rows, gradX: nil, parameters: p)
+        }
+    }
+
+    /// F_θ(x, c_noise) for a batch given as a matrix.
+    public func forward(_ x: Matrix, cNoise: [Float]) -> Matrix {
+        precondition(x.cols == config.dim && cNoise.count == x.rows, "input shape does not match the network")
+        var out = Matrix(rows: x.rows, cols: config.dim)
+        x.storage.withUnsafeBufferPointer { px in
+            cNoise.withUnsafeBufferPointer { pc in
+                out.storage.withUnsafeMutableBufferPointer { po in
+                    guard let bx = px.baseAddress, let bc = pc.baseAddress, let bo = po.baseAddress else { return }
+                    forward(bx, cNoise: bc, rows: x.rows, into: bo)
+                }
+            }
+        }
+        return out
+    }
+
+    /// Backward for a matrix gradient; returns dLoss/dx.
+    public func backward(_ gradOut: Matrix) -> Matrix {
+        precondition(gradOut.rows == rows && gradOut.cols == config.dim, "gradient shape does not match the last forward pass")
+        var gradX = Matrix(rows: rows, cols: config.dim)
+        gradOut.storage.withUnsafeBufferPointer { pg in
+            gradX.storage.withUnsafeMutableBufferPointer { px in
+                guard let bg = pg.baseAddress else { return }
+                backward(gradOut: bg, gradX: px.baseAddress)
+            }
+        }
+        return gradX
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+
+/// Fused element-wise passes and row reductions over row-major B×C blocks.
+public enum Kernels {
+    @inline(__always)
+    public static func sigmoid(_ z: Float) -> Float { 1 / (1 + expf(-z)) }
+
+    @inline(__always)
+    public static func silu(_ z: Float) -> Float { z / (1 + expf(-z)) }
+
+    /// d silu(z) / dz.
+    @inline(__always)
+    public static func siluDerivative(_ z: Float) -> Float {
+        let s = sigmoid(z)
+        return s * (1 + z * (1 - s))
+    }
+
+    /// out ← silu(z), element-wise over `count` values.
+    public static func silu(_ z: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, count: Int) {
+        for i in 0..<count { out[i] = silu(z[i]) }
+    }
+
+    /// gradZ ← gradOut ⊙ silu'(z).
+    public static func siluBackward(
+        _ z: UnsafePointer<Float>, _ gradOut: UnsafePointer<Float>,
+        _ gradZ: UnsafeMutablePointer<Float>, count: Int
+    ) {
+        for i in 0..<count { gradZ[i] = gradOut[i] * siluDerivative(z[i]) }
+    }
+
+    /// Every row of y[rows×cols] ← bias (+ y when `accumulate`).
+    public static func broadcastRows(
+        _ bias: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+        rows: Int, cols: Int, accumulate: Bool
+    ) {
+        for r in 0..<rows {
+            let row = y + r * cols
+            if accumulate {
+                for c in 0..<cols { row[c] += bias[c] }
+            } else {
+                row.update(from: bias, count: cols)
+            }
+        }
+    }
+
+    /// out[c] ← Σ_r x[r, c] (the bias gradient of a batch).
+    public static func columnSums(
+        _ x: UnsafePointer<Float>, rows: Int, cols: Int, into out: UnsafeMutablePointer<Float>
+    ) {
+        out.update(repeating: 0, count: cols)
+        for r in 0..<rows {
+            let row = x + r * cols
+            for c in 0..<cols { out[c] += row[c] }
+        }
+    }
+
+    /// Σ a[i]·b[i] accumulated in Double.
+    public static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Double {
+        var s: Double = 0
+        for i in 0..<count { s += Double(a[i]) * Double(b[i]) }
+        return s
+    }
+
+    /// y ← y + α·x.
+    public static func axpy(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
+        for i in 0..<count { y[i] += alpha * x[i] }
+    }
+
+    /// Squared Euclidean norm of each row.
+    public static func rowSquaredNorms(
+        _ x: UnsafePointer<Float>, rows: Int, cols: Int, into out: UnsafeMutablePointer<Float>
+    ) {
+        for r in 0..<rows {
+            let row = x + r * cols
+            var s: Float = 0
+            for c in 0..<cols { s += row[c] * row[c] }
+            out[r] = s
+        }
+    }
+}

@@ -1,0 +1,143 @@
+import Engine
+import Foundation
+import Testing
+
+/// Gradient checks: every analytic derivative against a central difference, relative error < 1e-2.
+@Suite struct GradientTests {
+    /// Loss Σ G⊙y with a fixed random G, so dLoss/dy = G.
+    static func projection(_ y: UnsafePointer<Float>, _ g: [Float]) -> Double {
+        var s = 0.0
+        for i in 0..<g.count { s += Double(y[i]) * Double(g[i]) }
+        return s
+    }
+
+    @Test func linear() {
+        var rng = RandomSource(seed: 11)
+        var layout = ParameterLayout()
+        let layer = Linear("fc", in: 4, out: 3, layout: &layout, rng: &rng)
+        let p = layout.makeStore()
+        let rows = 5
+        let x = FloatBuffer(randomMatrix(rows, 4, &rng).storage)
+        let g = randomMatrix(rows, 3, &rng).storage
+        var y = [Float](repeating: 0, count: rows * 3), gradX = [Float](repeating: 0, count: rows * 4)
+        let loss = { () -> Double in
+            layer.forward(x.pointer, rows: rows, into: &y, parameters: p)
+            return Self.projection(y, g)
+        }
+        _ = loss()
+        layer.backward(x.pointer, gradY: g, rows: rows, gradX: &gradX, parameters: p)
+        var cmp = GradientComparison()
+        for slot in p.slots {
+            for i in 0..<slot.count {
+                cmp.compare("\(slot.name)[\(i)]", analytic: p.grad(slot)[i], numeric: centralDifference(p.value(slot) + i, loss))
+            }
+        }
+        for i in 0..<x.count {
+            cmp.compare("x[\(i)]", analytic: gradX[i], numeric: centralDifference(x.pointer + i, loss))
+        }
+        #expect(cmp.worst < 1e-2, "\(cmp.worstName)")
+        #expect(cmp.checked == 12 + 3 + 20)
+    }
+
+    @Test func layerNormWithSiLU() {
+        var rng = RandomSource(seed: 12)
+        var layout = ParameterLayout()
+        let norm = LayerNorm("ln", features: 6, layout: &layout)
+        let p = layout.makeStore()
+        for slot in p.slots { for i in 0..<slot.count { p.value(slot)[i] += 0.3 * Float(rng.normal()) } }
+        let rows = 4, n = 6
+        let x = FloatBuffer(randomMatrix(rows, n, &rng, scale: 2).storage)
+        let g = randomMatrix(rows, n, &rng).storage
+        var y = [Float](repeating: 0, count: rows * n), xhat = y, act = y, rstd = [Float](repeating: 0, count: rows)
+        let loss = { () -> Double in
+            norm.forward(x.pointer, rows: rows, into: &y, normalized: &xhat, inverseStd: &rstd, siluOut: &act, parameters: p)
+            return Self.projection(act, g)
+        }
+        _ = loss()
+        var gradY = [Float](repeating: 0, count: rows * n), gradX = gradY
+        Kernels.siluBackward(y, g, &gradY, count: rows * n)
+        norm.backward(gradY: gradY, normalized: xhat, inverseStd: rstd, rows: rows, gradX: &gradX, parameters: p)
+        var cmp = GradientComparison()
+        for slot in p.slots {
+            for i in 0..<slot.count {
+                cmp.compare("\(slot.name)[\(i)]", analytic: p.grad(slot)[i], numeric: centralDifference(p.value(slot) + i, loss))
+            }
+        }
+        for i in 0..<x.count {
+            cmp.compare("x[\(i)]", analytic: gradX[i], numeric: centralDifference(x.pointer + i, loss))
+        }
+        #expect(cmp.worst < 1e-2, "\(cmp.worstName)")
+    }
+
+    @Test func siluAlone() {
+        let z = FloatBuffer([-4, -1.5, -0.2, 0, 0.3, 2, 5])
+        let g: [Float] = [0.5, -1, 2, 1, -0.7, 0.4, 1.1]
+        var out = [Float](repeating: 0, count: z.count), grad = out
+        Kernels.siluBackward(z.pointer, g, &grad, count: z.count)
+        var cmp = GradientComparison()
+        for i in 0..<z.count {
+            let numeric = centralDifference(z.pointer + i) {
+                Kernels.silu(z.pointer, &out, count: z.count)
+                return Self.projection(out, g)
+            }
+            cmp.compare("z[\(i)]", analytic: grad[i], numeric: numeric)
+        }
+        #expect(cmp.worst < 1e-2, "\(cmp.worstName)")
+    }
+
+    @Test func sinusoidalEmbedding() {
+        let emb = SinusoidalEmbedding(channels: 8)
+        let c = FloatBuffer([-1.2, -0.3, 0.1, 0.9])
+        var rng = RandomSource(seed: 13)
+        let g = randomMatrix(4, 8, &rng).storage
+        var out = [Float](repeating: 0, count: 32), grad = [Float](repeating: 0, count: 4)
+        emb.backward(c.pointer, gradOut: g, rows: 4, into: &grad)
+        var cmp = GradientComparison()
+        for i in 0..<4 {
+            let numeric = centralDifference(c.pointer + i, h: 1e-3) {
+                emb.forward(c.pointer, rows: 4, into: &out)
+                return Self.projection(out, g)
+            }
+            cmp.compare("c[\(i)]", analytic: grad[i], numeric: numeric)
+        }
+        #expect(cmp.worst < 1e-2, "\(cmp.worstName)")
+        emb.forward(c.pointer, rows: 4, into: &out)
+        #expect(abs(out[0] - cos(-1.2)) < 1e-6 && abs(out[4] - sin(-1.2)) < 1e-6)
+    }
+
+    @Test func wholeMLPEDMIncludingEmbeddingPathAndInputs() {
+        let config = MLPEDMConfig(dim: 3, width: 8, depth: 2, embeddingChannels: 8)
+        let net = MLPEDM(config: config, seed: 21)
+        var rng = RandomSource(seed: 22)
+        let rows = 5
+        let x = FloatBuffer(randomMatrix(rows, 3, &rng).storage)
+        let c = FloatBuffer((0..<rows).map { _ in Float(rng.normal() * 0.6) })
+        let g = randomMatrix(rows, 3, &rng).storage
+        var out = [Float](repeating: 0, count: rows * 3)
+        let loss = { () -> Double in
+            net.forward(x.pointer, cNoise: c.pointer, rows: rows, into: &out)
+            return Self.projection(out, g)
+        }
+        _ = loss()
+        var gradX = [Float](repeating: 0, count: rows * 3), gradC = [Float](repeating: 0, count: rows)
+        net.backward(gradOut: g, gradX: &gradX, gradCNoise: &gradC)
+        let p = net.parameters
+        let analytic = p.grads.array
+        var cmp = GradientComparison()
+        for slot in p.slots {
+            for i in sampleIndices(slot.count, rng: &rng) {
+                cmp.compare("\(slot.name)[\(i)]", analytic: analytic[slot.offset + i],
+                            numeric: centralDifference(p.value(slot) + i, loss))
+            }
+        }
+        for i in 0..<x.count {
+            cmp.compare("x[\(i)]", analytic: gradX[i], numeric: centralDifference(x.pointer + i, loss))
+        }
+        for i in 0..<rows {
+            cmp.compare("c_noise[\(i)]", analytic: gradC[i], numeric: centralDifference(c.pointer + i, h: 1e-3, loss))
+        }
+        #expect(cmp.worst < 1e-2, "\(cmp.worstName)")
+        #expect(p.slots.map(\.name).contains("map_layer0.weight"))
+        #expect(p.slots.count == 2 + 2 + 2 + 2 * 4 + 2 + 2)
+    }
+}
