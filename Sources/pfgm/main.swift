@@ -8,7 +8,7 @@ struct PFGM: ParsableCommand {
         commandName: "pfgm",
         abstract: "PFGM++ Studio: train, sample and explore PFGM++ generative models on a CPU.",
         version: "pfgm 0.1.0 (\(Machine.blasConfig); \(TerminalInfo.libraryVersion))",
-        subcommands: [Bench.self]
+        subcommands: [Train.self, Sample.self, Prior.self, Eval.self, Bench.self]
     )
 }
 

@@ -23,6 +23,18 @@ public struct RandomSource: RandomNumberGenerator, Sendable {
         s0 = splitMix(); s1 = splitMix(); s2 = splitMix(); s3 = splitMix()
     }
 
+    /// The full generator state, to save and restore a stream exactly.
+    public var state: [UInt64] {
+        [s0, s1, s2, s3, spareNormal == nil ? 0 : 1, spareNormal?.bitPattern ?? 0]
+    }
+
+    /// Restores a state saved from `state`; nil if it is malformed.
+    public init?(state: [UInt64]) {
+        guard state.count == 6, state[0...3].contains(where: { $0 != 0 }), state[4] <= 1 else { return nil }
+        s0 = state[0]; s1 = state[1]; s2 = state[2]; s3 = state[3]
+        spareNormal = state[4] == 1 ? Double(bitPattern: state[5]) : nil
+    }
+
     /// An independent stream derived from this seed and a stream number.
     public init(seed: UInt64, stream: UInt64) {
         self.init(seed: seed ^ (stream &* 0xD1B5_4A32_D192_ED03) &+ stream)

@@ -1,0 +1,102 @@
+import Foundation
+
+/// A data set of points y ∈ R^N: a training split, a held-out split for evaluation, and a way to
+/// draw fresh samples of the data for metric floors.
+public struct Dataset: Sendable {
+    public enum Source: Sendable {
+        /// A built-in generator (2-D toys, or `manifold` in N dimensions): unlimited independent draws.
+        case generator(name: String, dim: Int)
+        /// A finite array of points (a file): draws are random subsets.
+        case points(Matrix)
+    }
+
+    public let name: String
+    public let source: Source
+    public let train: Matrix
+    public let heldOut: Matrix
+
+    public var dim: Int { train.cols }
+
+    public static let builtInNames = ToyData.twoDimensional + ["manifold"]
+    public static let defaultManifoldDim = 64
+
+    /// Loads a built-in data set by name, or a `.npy` array of points (K, N) by path.
+    /// Built-ins draw `trainCount` training and `heldOutCount` held-out points; a file holds out 10% (at least one point).
+    public static func load(_ spec: String, dim: Int? = nil, trainCount: Int = 50_000, heldOutCount: Int = 10_000) throws(DataError) -> Dataset {
+        if builtInNames.contains(spec) {
+            let n = spec == "manifold" ? (dim ?? defaultManifoldDim) : 2
+            if spec != "manifold", let dim, dim != 2 { throw DataError("--dim \(dim) does not apply: \(spec) is 2-D") }
+            guard n >= 1 && n <= 100_000 else { throw DataError("--dim must be between 1 and 100000, got \(n)") }
+            let source = Source.generator(name: spec, dim: n)
+            return Dataset(name: spec, source: source,
+                           train: draw(source, count: trainCount, seed: 1),
+                           heldOut: draw(source, count: heldOutCount, seed: 2))
+        }
+        if spec.hasSuffix(".npy") || spec.contains("/") {
+            return try fromFile(spec)
+        }
+        throw DataError("unknown data set '\(spec)'; built in: \(builtInNames.joined(separator: ", ")), or a path to a .npy file of shape (K, N)")
+    }
+
+    static func fromFile(_ path: String) throws(DataError) -> Dataset {
+        let m: Matrix
+        do { m = try NPY.readMatrix(path) } catch { throw DataError(error.description) }
+        guard m.rows >= 2, m.cols >= 1 else { throw DataError("\(path): needs at least 2 points, found \(m.rows)") }
+        guard m.storage.allSatisfy({ $0.isFinite }) else { throw DataError("\(path): contains NaN or infinite values") }
+        var rng = RandomSource(seed: 0xDA7A)
+        let order = shuffled(m.rows, &rng)
+        let held = max(1, m.rows / 10)
+        return Dataset(name: path, source: .points(m),
+                       train: gather(m, Array(order[held...])), heldOut: gather(m, Array(order[..<held])))
+    }
+
+    /// `count` fresh points for floors and references: independent draws for generators, random
+    /// distinct points (with replacement only when the set is too small) for files.
+    public func draw(count: Int, seed: UInt64) -> Matrix { Self.draw(source, count: count, seed: seed) }
+
+    static func draw(_ source: Source, count: Int, seed: UInt64) -> Matrix {
+        var rng = RandomSource(seed: seed, stream: 0xDA7A)
+        switch source {
+        case .generator(let name, let dim):
+            if name == "manifold" { return ToyData.manifold(dim: dim, count: count, rng: &rng) }
+            return ToyData.draw(name, count: count, rng: &rng) ?? Matrix(rows: 0, cols: 2)
+        case .points(let all):
+            if count <= all.rows { return gather(all, Array(shuffled(all.rows, &rng).prefix(count))) }
+            return gather(all, (0..<count).map { _ in rng.index(below: all.rows) })
+        }
+    }
+
+    /// The data's standard deviation σ_d: the root mean of the per-coordinate variances of the training split.
+    public var sigmaData: Double {
+        let n = train.cols, k = train.rows
+        var total = 0.0
+        for c in 0..<n {
+            var mean = 0.0
+            for r in 0..<k { mean += Double(train[r, c]) }
+            mean /= Double(k)
+            var v = 0.0
+            for r in 0..<k { let d = Double(train[r, c]) - mean; v += d * d }
+            total += v / Double(max(k - 1, 1))
+        }
+        return max((total / Double(n)).squareRoot(), 1e-6)
+    }
+
+    static func shuffled(_ n: Int, _ rng: inout RandomSource) -> [Int] {
+        var order = Array(0..<n)
+        for i in stride(from: n - 1, to: 0, by: -1) { order.swapAt(i, rng.index(below: i + 1)) }
+        return order
+    }
+
+    static func gather(_ m: Matrix, _ rows: [Int]) -> Matrix {
+        var out = Matrix(rows: rows.count, cols: m.cols)
+        for (i, r) in rows.enumerated() {
+            for c in 0..<m.cols { out[i, c] = m[r, c] }
+        }
+        return out
+    }
+}
+
+public struct DataError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,119 @@
+import Foundation
+
+/// Sliced Wasserstein distance SW₂: the root mean, over fixed seeded unit directions, of the squared
+/// 1-D Wasserstein-2 distance between the projected sets (quantiles matched at (q + ½)/Q, Q = max sizes).
+public enum SlicedWasserstein {
+    public static func distance(_ a: Matrix, _ b: Matrix, projections: Int = 256, seed: UInt64 = 0x5_3D) -> Double {
+        precondition(a.cols == b.cols && a.rows > 0 && b.rows > 0, "SWD needs two non-empty sets of equal width")
+        let n = a.cols
+        var rng = RandomSource(seed: seed)
+        var directions = Matrix(rows: projections, cols: n)
+        for p in 0..<projections {
+            var row = (0..<n).map { _ in rng.normal() }
+            let norm = max(row.reduce(0) { $0 + $1 * $1 }.squareRoot(), 1e-12)
+            row = row.map { $0 / norm }
+            for c in 0..<n { directions[p, c] = Float(row[c]) }
+        }
+        var pa = Matrix(rows: a.rows, cols: projections), pb = Matrix(rows: b.rows, cols: projections)
+        BLAS.gemm(a, directions, transposeB: true, into: &pa)
+        BLAS.gemm(b, directions, transposeB: true, into: &pb)
+        let pat = pa.transposed(), pbt = pb.transposed()
+        let q = max(a.rows, b.rows)
+        var total = 0.0
+        for p in 0..<projections {
+            let sa = pat.row(p).sorted(), sb = pbt.row(p).sorted()
+            var s = 0.0
+            for i in 0..<q {
+                let u = (Double(i) + 0.5) / Double(q)
+                let d = Double(sa[Int(u * Double(sa.count))]) - Double(sb[Int(u * Double(sb.count))])
+                s += d * d
+            }
+            total += s / Double(q)
+        }
+        return (total / Double(projections)).squareRoot()
+    }
+}
+
+/// Maximum mean discrepancy with a sum of RBF kernels k(x, y) = Σ_h exp(−‖x − y‖²/2h²).
+/// Reports √max(0, MMD²) with the unbiased estimate of MMD² (diagonal terms left out).
+public enum MMD {
+    /// Bandwidths {¼, ½, 1, 2, 4}× the median pairwise distance of (up to 1000 points of) the reference set.
+    public static func bandwidths(for reference: Matrix) -> [Double] {
+        let m = min(reference.rows, 1000)
+        let sub = reference.rows(0..<m)
+        var d2 = [Float]()
+        pairwiseSquaredDistances(sub, sub) { i, j, v in if i < j { d2.append(v) } }
+        let median = d2.isEmpty ? 1 : Double(d2.sorted()[d2.count / 2]).squareRoot()
+        return [0.25, 0.5, 1, 2, 4].map { $0 * max(median, 1e-6) }
+    }
+
+    public static func distance(_ x: Matrix, _ y: Matrix, bandwidths: [Double]) -> Double {
+        precondition(x.cols == y.cols && x.rows > 1 && y.rows > 1, "MMD needs two sets of at least 2 points of equal width")
+        let xx = kernelMean(x, x, bandwidths, excludeDiagonal: true)
+        let yy = kernelMean(y, y, bandwidths, excludeDiagonal: true)
+        let xy = kernelMean(x, y, bandwidths, excludeDiagonal: false)
+        return max(0, xx + yy - 2 * xy).squareRoot()
+    }
+
+    static func kernelMean(_ a: Matrix, _ b: Matrix, _ h: [Double], excludeDiagonal: Bool) -> Double {
+        let inverse = h.map { 1 / (2 * $0 * $0) }
+        var sum = 0.0
+        pairwiseSquaredDistances(a, b) { i, j, d2 in
+            if excludeDiagonal && i == j { return }
+            for c in inverse { sum += exp(-Double(d2) * c) }
+        }
+        let pairs = excludeDiagonal ? Double(a.rows * (a.rows - 1)) : Double(a.rows * b.rows)
+        return sum / pairs
+    }
+
+    /// Calls `body(i, j, ‖a_i − b_j‖²)` for every pair, in blocks of rows through sgemm.
+    static func pairwiseSquaredDistances(_ a: Matrix, _ b: Matrix, _ body: (Int, Int, Float) -> Void) {
+        var nb = [Float](repeating: 0, count: b.rows)
+        b.storage.withUnsafeBufferPointer { p in
+            if let base = p.baseAddress { Kernels.rowSquaredNorms(base, rows: b.rows, cols: b.cols, into: &nb) }
+        }
+        let block = 256
+        for start in stride(from: 0, to: a.rows, by: block) {
+            let rows = a.rows(start..<min(start + block, a.rows))
+            var dots = Matrix(rows: rows.rows, cols: b.rows)
+            BLAS.gemm(rows, b, transposeB: true, into: &dots)
+            for i in 0..<rows.rows {
+                var na: Float = 0
+                for c in 0..<a.cols { na += rows[i, c] * rows[i, c] }
+                for j in 0..<b.rows { body(start + i, j, max(0, na + nb[j] - 2 * dots[i, j])) }
+            }
+        }
+    }
+}
+
+/// Metrics of samples against a data set, each with its floor: the same metric between two
+/// independent draws of the data of the samples' size.
+public enum Evaluation {
+    public static let knownMetrics = ["swd", "mmd"]
+
+    public static func evaluate(_ samples: Matrix, against data: Dataset, metrics: [String]) throws(DataError) -> [(String, Double)] {
+        guard samples.cols == data.dim else {
+            throw DataError("samples have \(samples.cols) coordinates, \(data.name) has \(data.dim)")
+        }
+        guard samples.rows >= 2 else { throw DataError("need at least 2 samples, found \(samples.rows)") }
+        guard samples.storage.allSatisfy({ $0.isFinite }) else { throw DataError("samples contain NaN or infinite values") }
+        let k = samples.rows
+        let reference = k <= data.heldOut.rows ? data.heldOut.rows(0..<k) : data.draw(count: k, seed: 100)
+        let floorA = data.draw(count: k, seed: 101), floorB = data.draw(count: k, seed: 102)
+        var out: [(String, Double)] = [("count", Double(k))]
+        for metric in metrics {
+            switch metric {
+            case "swd":
+                out.append(("swd", SlicedWasserstein.distance(samples, reference)))
+                out.append(("swd_floor", SlicedWasserstein.distance(floorA, floorB)))
+            case "mmd":
+                let h = MMD.bandwidths(for: reference)
+                out.append(("mmd", MMD.distance(samples, reference, bandwidths: h)))
+                out.append(("mmd_floor", MMD.distance(floorA, floorB, bandwidths: h)))
+            default:
+                throw DataError("unknown metric '\(metric)'; known: \(knownMetrics.joined(separator: ", "))")
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+
+/// D(x, σ): the estimate of clean data given a noisy batch, all rows at one noise level.
+public protocol Denoiser: AnyObject {
+    var dim: Int { get }
+    func denoise(_ x: UnsafePointer<Float>, rows: Int, sigma: Float, into out: UnsafeMutablePointer<Float>)
+}
+
+/// A trained MLP-EDM wrapped in the EDM preconditioning.
+public final class NetworkDenoiser: Denoiser {
+    public let network: MLPEDM
+    public let preconditioning: Preconditioning
+    private var input = Scratch(), cNoise = Scratch()
+
+    public init(network: MLPEDM, sigmaData: Double) {
+        self.network = network
+        preconditioning = Preconditioning(sigmaData: sigmaData)
+    }
+
+    public var dim: Int { network.config.dim }
+
+    public func denoise(_ x: UnsafePointer<Float>, rows: Int, sigma: Float, into out: UnsafeMutablePointer<Float>) {
+        let n = dim, s = Double(sigma)
+        let cIn = Float(preconditioning.cIn(s)), cSkip = Float(preconditioning.cSkip(s)), cOut = Float(preconditioning.cOut(s))
+        let scaled = input.pointer(rows * n), noise = cNoise.pointer(rows)
+        for i in 0..<(rows * n) { scaled[i] = cIn * x[i] }
+        noise.update(repeating: Float(preconditioning.cNoise(s)), count: rows)
+        network.forward(scaled, cNoise: noise, rows: rows, into: out)
+        for i in 0..<(rows * n) { out[i] = cSkip * x[i] + cOut * out[i] }
+    }
+}
+
+/// The exact minimiser of the denoising loss for a finite point set {y_k}:
+/// D*(x, σ) = Σ_k w_k y_k, w_k ∝ (‖x − y_k‖² + r²)^(−(N+D)/2) (finite D) or exp(−‖x − y_k‖²/2σ²) (D = ∞),
+/// with log-weights −(N+D)/2·log1p(‖x − y_k‖²/r²) normalised by log-sum-exp.
+public final class OracleDenoiser: Denoiser {
+    public let points: Matrix
+    public let augmentedDimension: AugmentedDimension
+    private let pointNorms: [Float]
+    private var xNorms = Scratch(), weights = Scratch()
+    private var logs: [Double]
+
+    public init(points: Matrix, augmentedDimension: AugmentedDimension) {
+        precondition(points.rows > 0, "the oracle needs at least one point")
+        self.points = points
+        self.augmentedDimension = augmentedDimension
+        var norms = [Float](repeating: 0, count: points.rows)
+        points.storage.withUnsafeBufferPointer { p in
+            guard let base = p.baseAddress else { return }
+            Kernels.rowSquaredNorms(base, rows: points.rows, cols: points.cols, into: &norms)
+        }
+        pointNorms = norms
+        logs = [Double](repeating: 0, count: points.rows)
+    }
+
+    public var dim: Int { points.cols }
+
+    public func denoise(_ x: UnsafePointer<Float>, rows: Int, sigma: Float, into out: UnsafeMutablePointer<Float>) {
+        let k = points.rows, n = dim
+        let w = weights.pointer(rows * k), xn = xNorms.pointer(rows)
+        Kernels.rowSquaredNorms(x, rows: rows, cols: n, into: xn)
+        points.storage.withUnsafeBufferPointer { p in
+            // w ← x·Yᵀ, then the squared distances ‖x‖² + ‖y‖² − 2x·y.
+            BLAS.gemm(m: rows, n: k, k: n, a: x, lda: n, transposeA: false,
+                      b: p.baseAddress, ldb: n, transposeB: true, c: w, ldc: k)
+        }
+        let s = Double(sigma)
+        for r in 0..<rows { logWeights(w + r * k, xNorm: xn[r], sigma: s) }
+        points.storage.withUnsafeBufferPointer { p in
+            BLAS.gemm(m: rows, n: n, k: k, a: w, lda: k, transposeA: false,
+                      b: p.baseAddress, ldb: n, transposeB: false, c: out, ldc: n)
+        }
+    }
+
+    /// Turns one row of dot products into normalised weights.
+    private func logWeights(_ row: UnsafeMutablePointer<Float>, xNorm: Float, sigma: Double) {
+        let k = points.rows
+        var maxLog = -Double.infinity
+        let exponent: Double, r2: Double
+        switch augmentedDimension {
+        case .infinite:
+            exponent = 0
+            r2 = 2 * sigma * sigma
+        case .finite(let d):
+            exponent = -(Double(dim) + d) / 2
+            r2 = sigma * sigma * d
+        }
+        for j in 0..<k {
+            let d2 = max(0, Double(xNorm) + Double(pointNorms[j]) - 2 * Double(row[j]))
+            let l = augmentedDimension.isInfinite ? -d2 / r2 : exponent * log1p(d2 / r2)
+            logs[j] = l
+            maxLog = max(maxLog, l)
+        }
+        var total = 0.0
+        for j in 0..<k {
+            let e = exp(logs[j] - maxLog)
+            logs[j] = e
+            total += e
+        }
+        for j in 0..<k { row[j] = Float(logs[j] / total) }
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+
+/// The PFGM++ perturbation kernel p_r(x | y) ∝ (‖x − y‖² + r²)^(−(N+D)/2), r = σ√D, and its D = ∞ limit N(0, σ²I).
+///
+/// A draw is R·u with u uniform on the unit sphere and R = r·√(g₁/g₂), g₁ ~ Gamma(N/2), g₂ ~ Gamma(D/2),
+/// so R²/r² is Beta-prime(N/2, D/2). The ratio is formed from Gamma logarithms, so neither very
+/// large D (g₂ in the millions) nor tiny D (g₂ underflowing) loses it.
+public enum Perturbation {
+    /// The radius R of one draw at noise level σ (finite D), or the norm of σ·ε for D = ∞.
+    public static func radius(dim n: Int, augmentedDimension d: AugmentedDimension, sigma: Double,
+                              rng: inout RandomSource) -> Double {
+        switch d {
+        case .infinite:
+            return sigma * (2 * rng.gamma(shape: Double(n) / 2)).squareRoot()
+        case .finite(let dv):
+            let logRatio = rng.logGamma(shape: Double(n) / 2) - rng.logGamma(shape: dv / 2)
+            return d.radius(sigma: sigma) * exp(0.5 * logRatio)
+        }
+    }
+
+    /// Writes one perturbation per row into out[rows×n], row r at noise level sigmas[r].
+    public static func sample(into out: UnsafeMutablePointer<Float>, rows: Int, dim n: Int,
+                              augmentedDimension d: AugmentedDimension, sigmas: UnsafePointer<Float>,
+                              rng: inout RandomSource) {
+        rng.fillNormal(UnsafeMutableBufferPointer(start: out, count: rows * n))
+        for r in 0..<rows {
+            let row = out + r * n
+            let sigma = Double(sigmas[r])
+            if d.isInfinite {
+                let s = Float(sigma)
+                for c in 0..<n { row[c] *= s }
+                continue
+            }
+            var norm2: Double = 0
+            for c in 0..<n { norm2 += Double(row[c]) * Double(row[c]) }
+            let radius = Self.radius(dim: n, augmentedDimension: d, sigma: sigma, rng: &rng)
+            let scale = Float(radius / max(norm2.squareRoot(), .leastNormalMagnitude))
+            for c in 0..<n { row[c] *= scale }
+        }
+    }
+
+    /// K draws of the kernel at σ around the origin: the prior when σ = σ_max.
+    public static func prior(count: Int, dim n: Int, augmentedDimension d: AugmentedDimension,
+                             sigma: Double, rng: inout RandomSource) -> Matrix {
+        var m = Matrix(rows: count, cols: n)
+        let sigmas = [Float](repeating: Float(sigma), count: count)
+        m.storage.withUnsafeMutableBufferPointer { out in
+            guard let base = out.baseAddress else { return }
+            sample(into: base, rows: count, dim: n, augmentedDimension: d, sigmas: sigmas, rng: &rng)
+        }
+        return m
+    }
+}

@@ -1,0 +1,99 @@
+import Foundation
+
+public enum Solver: String, Sendable, CaseIterable, Codable {
+    case heun, euler
+}
+
+/// The EDM noise-level schedule σ_i = (σ_max^(1/ρ) + i/(n−1)·(σ_min^(1/ρ) − σ_max^(1/ρ)))^ρ, i < n, and σ_n = 0.
+public struct NoiseSchedule: Sendable, Equatable, Codable {
+    public var steps: Int
+    public var sigmaMin: Double = 0.002
+    public var sigmaMax: Double = 80
+    public var rho: Double = 7
+
+    public init(steps: Int, sigmaMin: Double = 0.002, sigmaMax: Double = 80, rho: Double = 7) {
+        self.steps = steps
+        self.sigmaMin = sigmaMin
+        self.sigmaMax = sigmaMax
+        self.rho = rho
+    }
+
+    /// n + 1 levels from σ_max down to 0.
+    public var sigmas: [Double] {
+        guard steps > 1 else { return [sigmaMax, 0] }
+        let a = pow(sigmaMax, 1 / rho), b = pow(sigmaMin, 1 / rho)
+        let last = Double(steps - 1)
+        var levels: [Double] = (0..<steps).map { i in
+            let t = Double(i) / last
+            return pow(a + t * (b - a), rho)
+        }
+        levels.append(0)
+        return levels
+    }
+
+    /// Denoiser evaluations for a solver: Heun 2n − 1 (no correction on the last step), Euler n.
+    public func functionEvaluations(_ solver: Solver) -> Int { solver == .heun ? 2 * steps - 1 : steps }
+
+    /// Nil when the settings are usable, else what is wrong.
+    public var problem: String? {
+        if steps < 1 { return "steps must be at least 1" }
+        if !(sigmaMin > 0 && sigmaMin.isFinite) { return "sigma-min must be a positive number" }
+        if !(sigmaMax > sigmaMin && sigmaMax.isFinite) { return "sigma-max must be a finite number above sigma-min" }
+        if !(rho > 0 && rho.isFinite) { return "rho must be a positive number" }
+        return nil
+    }
+}
+
+/// Solves the probability-flow ODE dx/dσ = (x − D(x, σ))/σ from σ_max to 0, the same for every D.
+public struct Sampler {
+    public var schedule: NoiseSchedule
+    public var solver: Solver
+    /// Noise injection: at the start of each step x ← x + α·σ_i·ε.
+    public var alpha: Double
+
+    public init(schedule: NoiseSchedule, solver: Solver = .heun, alpha: Double = 0) {
+        self.schedule = schedule
+        self.solver = solver
+        self.alpha = alpha
+    }
+
+    /// Integrates `x` (rows × N, drawn from the prior at σ_max) in place to data.
+    /// `observe` sees x after each step with the σ it has reached.
+    public func run(_ x: inout Matrix, denoiser: Denoiser, rng: inout RandomSource,
+                    observe: ((Matrix, Double) -> Void)? = nil) {
+        precondition(x.cols == denoiser.dim, "latents have \(x.cols) columns, the denoiser \(denoiser.dim)")
+        let count = x.count, rows = x.rows
+        var denoised = Matrix(rows: rows, cols: x.cols), slope = denoised, slopeNext = denoised, next = denoised
+        var noise = [Float](repeating: 0, count: count)
+        let sigmas = schedule.sigmas
+        for i in 0..<(sigmas.count - 1) {
+            let sigma = sigmas[i], sigmaNext = sigmas[i + 1]
+            if alpha > 0 {
+                noise.withUnsafeMutableBufferPointer { rng.fillNormal($0) }
+                let s = Float(alpha * sigma)
+                for j in 0..<count { x.storage[j] += s * noise[j] }
+            }
+            evaluateSlope(x, sigma: sigma, denoiser: denoiser, denoised: &denoised, into: &slope)
+            let h = Float(sigmaNext - sigma)
+            for j in 0..<count { next.storage[j] = x.storage[j] + h * slope.storage[j] }
+            if solver == .heun && sigmaNext > 0 {
+                evaluateSlope(next, sigma: sigmaNext, denoiser: denoiser, denoised: &denoised, into: &slopeNext)
+                for j in 0..<count { next.storage[j] = x.storage[j] + h * 0.5 * (slope.storage[j] + slopeNext.storage[j]) }
+            }
+            swap(&x, &next)
+            observe?(x, sigmaNext)
+        }
+    }
+
+    /// slope ← (x − D(x, σ))/σ.
+    private func evaluateSlope(_ x: Matrix, sigma: Double, denoiser: Denoiser, denoised: inout Matrix, into slope: inout Matrix) {
+        x.storage.withUnsafeBufferPointer { px in
+            denoised.storage.withUnsafeMutableBufferPointer { pd in
+                guard let bx = px.baseAddress, let bd = pd.baseAddress else { return }
+                denoiser.denoise(bx, rows: x.rows, sigma: Float(sigma), into: bd)
+            }
+        }
+        let inv = Float(1 / sigma)
+        for j in 0..<x.count { slope.storage[j] = (x.storage[j] - denoised.storage[j]) * inv }
+    }
+}

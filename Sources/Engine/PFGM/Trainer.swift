@@ -1,0 +1,162 @@
+import Foundation
+
+/// Everything that defines a training run; stored as the run directory's config.json.
+public struct TrainingConfig: Codable, Sendable, Equatable {
+    public var architecture = "mlp-edm"
+    public var data: String
+    public var dim: Int
+    public var width: Int = 256
+    public var depth: Int = 4
+    public var embeddingChannels: Int = 128
+    public var augDim: String
+    public var sigmaData: Double
+    public var batch: Int = 512
+    public var learningRate: Double = 1e-3
+    public var warmupSteps: Int = 200
+    public var emaDecay: Double = 0.999
+    public var pMean: Double = -1.2
+    public var pStd: Double = 1.2
+    public var seed: UInt64 = 0
+    public var steps: Int
+
+    public init(data: String, dim: Int, augmentedDimension: AugmentedDimension, sigmaData: Double, steps: Int) {
+        self.data = data
+        self.dim = dim
+        augDim = augmentedDimension.description
+        self.sigmaData = sigmaData
+        self.steps = steps
+    }
+
+    public var augmentedDimension: AugmentedDimension? { AugmentedDimension(parsing: augDim) }
+    public var network: MLPEDMConfig { MLPEDMConfig(dim: dim, width: width, depth: depth, embeddingChannels: embeddingChannels) }
+
+    /// Nil when the settings are usable, else what is wrong.
+    public var problem: String? {
+        if architecture != "mlp-edm" { return "architecture '\(architecture)' is not known (expected mlp-edm)" }
+        if augmentedDimension == nil { return "aug_dim '\(augDim)' is not a positive number or inf" }
+        if dim < 1 || width < 1 || depth < 0 || embeddingChannels < 4 || embeddingChannels % 2 != 0 { return "network shape is invalid" }
+        if dim > 1_000_000 || width > 65_536 || depth > 1000 { return "network shape is too large" }
+        if !(sigmaData > 0 && sigmaData.isFinite) { return "sigma_data must be a positive number" }
+        if batch < 1 || batch > 1_000_000 { return "batch must be between 1 and 1000000" }
+        if !(learningRate > 0 && learningRate.isFinite) { return "learning rate must be a positive number" }
+        if !(emaDecay >= 0 && emaDecay < 1) { return "ema decay must be in [0, 1)" }
+        if steps < 1 { return "steps must be at least 1" }
+        if warmupSteps < 0 { return "warmup steps must not be negative" }
+        return nil
+    }
+}
+
+/// PFGM++ training with the EDM recipe transferred by r = σ√D: draw ln σ ~ N(P_mean, P_std²), perturb
+/// y with the kernel at r, and minimise λ(σ)·‖D_θ(x, σ) − y‖², which under the preconditioning is
+/// ‖F_θ(c_in·x, c_noise) − (y − c_skip·x)/c_out‖². Adam, then an EMA of the weights.
+public final class Trainer {
+    public let config: TrainingConfig
+    public let augmentedDimension: AugmentedDimension
+    public let network: MLPEDM
+    public let adam: Adam
+    public let ema: ExponentialMovingAverage
+    public let preconditioning: Preconditioning
+    let data: Matrix
+    let noiseLevels: NoiseLevelDistribution
+    /// Data order and noise are separate streams, so runs that differ only in D see the same data.
+    public internal(set) var dataRNG: RandomSource
+    public internal(set) var noiseRNG: RandomSource
+    public private(set) var step = 0
+    private let y: FloatBuffer, x: FloatBuffer, input: FloatBuffer, out: FloatBuffer, grad: FloatBuffer
+    private let sigmas: FloatBuffer, cNoise: FloatBuffer
+
+    public init(config: TrainingConfig, data: Matrix) throws(DataError) {
+        if let problem = config.problem { throw DataError(problem) }
+        guard let d = config.augmentedDimension else { throw DataError("invalid aug_dim") }
+        guard data.cols == config.dim, data.rows > 0 else {
+            throw DataError("data has \(data.cols) coordinates, the model \(config.dim)")
+        }
+        self.config = config
+        augmentedDimension = d
+        self.data = data
+        network = MLPEDM(config: config.network, seed: config.seed)
+        adam = Adam(parameterCount: network.parameters.count, learningRate: Float(config.learningRate))
+        ema = ExponentialMovingAverage(of: network.parameters, decay: Float(config.emaDecay))
+        preconditioning = Preconditioning(sigmaData: config.sigmaData)
+        noiseLevels = NoiseLevelDistribution(pMean: config.pMean, pStd: config.pStd)
+        dataRNG = RandomSource(seed: config.seed, stream: 1)
+        noiseRNG = RandomSource(seed: config.seed, stream: 2)
+        let b = config.batch, n = config.dim
+        y = FloatBuffer(count: b * n); x = FloatBuffer(count: b * n); input = FloatBuffer(count: b * n)
+        out = FloatBuffer(count: b * n); grad = FloatBuffer(count: b * n)
+        sigmas = FloatBuffer(count: b); cNoise = FloatBuffer(count: b)
+    }
+
+    /// One step. Returns the loss (mean over batch and coordinates). A non-finite loss leaves the
+    /// weights, the optimizer and the average untouched, so the caller can stop on the last good state.
+    @discardableResult
+    public func trainStep() -> Float {
+        let b = config.batch, n = config.dim
+        drawBatch()
+        Perturbation.sample(into: x.pointer, rows: b, dim: n, augmentedDimension: augmentedDimension,
+                            sigmas: sigmas.pointer, rng: &noiseRNG)
+        for r in 0..<b {
+            let s = Double(sigmas[r])
+            let cIn = Float(preconditioning.cIn(s))
+            cNoise[r] = Float(preconditioning.cNoise(s))
+            for c in 0..<n {
+                let i = r * n + c
+                x[i] += y[i]
+                input[i] = cIn * x[i]
+            }
+        }
+        network.forward(input.pointer, cNoise: cNoise.pointer, rows: b, into: out.pointer)
+        let loss = lossAndGradient()
+        guard loss.isFinite else { return loss }
+        network.backward(gradOut: grad.pointer)
+        adam.learningRate = Float(config.learningRate * min(1, Double(step + 1) / Double(max(config.warmupSteps, 1))))
+        adam.update(network.parameters)
+        ema.update(from: network.parameters)
+        step += 1
+        return loss
+    }
+
+    private func drawBatch() {
+        let b = config.batch, n = config.dim
+        data.storage.withUnsafeBufferPointer { d in
+            guard let base = d.baseAddress else { return }
+            for r in 0..<b {
+                let k = dataRNG.index(below: data.rows)
+                (y.pointer + r * n).update(from: base + k * n, count: n)
+            }
+        }
+        for r in 0..<b { sigmas[r] = Float(noiseLevels.sample(&noiseRNG)) }
+    }
+
+    /// loss = mean (F − target)², target = (y − c_skip·x)/c_out; grad = dloss/dF.
+    private func lossAndGradient() -> Float {
+        let b = config.batch, n = config.dim
+        let scale = 2 / Float(b * n)
+        var total: Double = 0
+        for r in 0..<b {
+            let s = Double(sigmas[r])
+            let cSkip = Float(preconditioning.cSkip(s)), invOut = Float(1 / preconditioning.cOut(s))
+            for c in 0..<n {
+                let i = r * n + c
+                let d = out[i] - (y[i] - cSkip * x[i]) * invOut
+                total += Double(d * d)
+                grad[i] = scale * d
+            }
+        }
+        return Float(total / Double(b * n))
+    }
+
+    /// A denoiser over the EMA weights (shares them: later training steps show through).
+    public func emaDenoiser() -> NetworkDenoiser {
+        let net = MLPEDM(config: config.network, seed: 0)
+        net.parameters = ema.average
+        return NetworkDenoiser(network: net, sigmaData: config.sigmaData)
+    }
+
+    /// Restores a saved state (see `RunDirectory`).
+    func restore(step: Int, dataRNG: RandomSource, noiseRNG: RandomSource) {
+        self.step = step
+        self.dataRNG = dataRNG
+        self.noiseRNG = noiseRNG
+    }
+}

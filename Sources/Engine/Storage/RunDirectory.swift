@@ -1,0 +1,154 @@
+import Foundation
+
+/// A training run on disk:
+///   config.json              the TrainingConfig (snake_case keys)
+///   checkpoint.safetensors   the EMA weights, with step, aug_dim and sigma_data in its metadata
+///   optimizer.safetensors    raw weights, Adam moments and generator states, to resume exactly
+///   stats.jsonl              one JSON object per logged step: step, loss, steps_per_s, elapsed_s
+/// Every file is written atomically; the optimizer file is written before the checkpoint, and both carry the step.
+public struct RunDirectory: Sendable {
+    public let path: String
+
+    public init(_ path: String) { self.path = path }
+
+    public var configPath: String { path + "/config.json" }
+    public var checkpointPath: String { path + "/checkpoint.safetensors" }
+    public var optimizerPath: String { path + "/optimizer.safetensors" }
+    public var statsPath: String { path + "/stats.jsonl" }
+
+    public var exists: Bool { FileManager.default.fileExists(atPath: configPath) }
+
+    static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.keyEncodingStrategy = .convertToSnakeCase
+        e.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return e
+    }()
+
+    public func create() throws(StorageError) {
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            throw StorageError(path, "cannot create the run directory (\(error.localizedDescription))")
+        }
+    }
+
+    public func writeConfig(_ config: TrainingConfig) throws(StorageError) {
+        guard let data = try? Self.encoder.encode(config) else { throw StorageError(configPath, "cannot encode") }
+        try AtomicFile.write([UInt8](data) + [10], to: configPath)
+    }
+
+    public func readConfig() throws(StorageError) -> TrainingConfig {
+        let bytes = try AtomicFile.read(configPath)
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        let config: TrainingConfig
+        do { config = try decoder.decode(TrainingConfig.self, from: Data(bytes)) } catch {
+            throw StorageError(configPath, "not a valid run config (\(Self.reason(error)))")
+        }
+        if let problem = config.problem { throw StorageError(configPath, problem) }
+        return config
+    }
+
+    /// Saves the trainer's full state: optimizer file first, then the EMA checkpoint.
+    public func save(_ trainer: Trainer) throws(StorageError) {
+        let p = trainer.network.parameters
+        var tensors = p.tensors().map { NamedTensor(name: "params." + $0.name, shape: $0.shape, values: $0.values) }
+        tensors.append(NamedTensor(name: "adam.m", shape: [p.count], values: trainer.adam.firstMoment.array))
+        tensors.append(NamedTensor(name: "adam.v", shape: [p.count], values: trainer.adam.secondMoment.array))
+        let state: [String: String] = [
+            "step": String(trainer.step), "adam_step": String(trainer.adam.step),
+            "ema_updates": String(trainer.ema.updates),
+            "data_rng": trainer.dataRNG.state.map(String.init).joined(separator: ","),
+            "noise_rng": trainer.noiseRNG.state.map(String.init).joined(separator: ","),
+        ]
+        try SafeTensors.write(SafeTensors.File(tensors: tensors, metadata: state), to: optimizerPath)
+        let metadata = ["step": String(trainer.step), "aug_dim": trainer.config.augDim,
+                        "sigma_data": String(trainer.config.sigmaData), "architecture": trainer.config.architecture]
+        try SafeTensors.write(SafeTensors.File(tensors: trainer.ema.average.tensors(), metadata: metadata), to: checkpointPath)
+    }
+
+    /// Restores a trainer from the directory (config, weights, optimizer, generators) and trims
+    /// stats lines logged after the saved step.
+    public func resume(data: Matrix) throws(StorageError) -> Trainer {
+        let config = try readConfig()
+        let trainer: Trainer
+        do { trainer = try Trainer(config: config, data: data) } catch { throw StorageError(path, error.description) }
+        let optimizer = try SafeTensors.read(optimizerPath)
+        let checkpoint = try SafeTensors.read(checkpointPath)
+        guard let step = optimizer.metadata["step"].flatMap(Int.init), step >= 0,
+              let adamStep = optimizer.metadata["adam_step"].flatMap(Int.init),
+              let emaUpdates = optimizer.metadata["ema_updates"].flatMap(Int.init),
+              let dataRNG = Self.generator(optimizer.metadata["data_rng"]),
+              let noiseRNG = Self.generator(optimizer.metadata["noise_rng"]) else {
+            throw StorageError(optimizerPath, "optimizer state is incomplete")
+        }
+        guard checkpoint.metadata["step"] == String(step) else {
+            throw StorageError(checkpointPath, "checkpoint step \(checkpoint.metadata["step"] ?? "?") differs from the optimizer's \(step)")
+        }
+        let prefix = "params."
+        let weights = optimizer.tensors.filter { $0.name.hasPrefix(prefix) }
+            .map { NamedTensor(name: String($0.name.dropFirst(prefix.count)), shape: $0.shape, values: $0.values) }
+        do {
+            try trainer.network.parameters.load(weights)
+            try trainer.ema.average.load(checkpoint.tensors)
+            try trainer.adam.restore(step: adamStep, firstMoment: optimizer.tensor(named: "adam.m")?.values ?? [],
+                                     secondMoment: optimizer.tensor(named: "adam.v")?.values ?? [])
+        } catch { throw StorageError(optimizerPath, error.description) }
+        trainer.ema.restore(updates: emaUpdates)
+        trainer.restore(step: step, dataRNG: dataRNG, noiseRNG: noiseRNG)
+        try trimStats(after: step)
+        return trainer
+    }
+
+    /// The EMA denoiser and config of a finished or running run, for sampling.
+    public func loadDenoiser() throws(StorageError) -> (NetworkDenoiser, TrainingConfig) {
+        let config = try readConfig()
+        let checkpoint = try SafeTensors.read(checkpointPath)
+        let net = MLPEDM(config: config.network, seed: 0)
+        do { try net.parameters.load(checkpoint.tensors) } catch { throw StorageError(checkpointPath, error.description) }
+        guard net.parameters.isFinite else { throw StorageError(checkpointPath, "weights contain NaN or infinite values") }
+        return (NetworkDenoiser(network: net, sigmaData: config.sigmaData), config)
+    }
+
+    /// Appends one line to stats.jsonl in a single write.
+    public func appendStats(_ fields: [(String, Double)]) throws(StorageError) {
+        let body = fields.map { key, value in
+            "\"\(key)\": " + (value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value))
+        }.joined(separator: ", ")
+        let line = Array("{\(body)}\n".utf8)
+        let fd = open(statsPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw StorageError(statsPath, "cannot open for appending") }
+        defer { close(fd) }
+        try line.withUnsafeBytes { raw in
+            Result { () throws(StorageError) in try AtomicFile.writeAll(fd, raw, path: statsPath) }
+        }.get()
+    }
+
+    /// Keeps the stats lines with step ≤ `step` (and drops a torn last line).
+    public func trimStats(after step: Int) throws(StorageError) {
+        guard FileManager.default.fileExists(atPath: statsPath) else { return }
+        let text = String(decoding: try AtomicFile.read(statsPath), as: UTF8.self)
+        let kept = text.split(separator: "\n").filter { line in
+            guard let data = line.data(using: .utf8),
+                  let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                  let s = object["step"] as? Int else { return false }
+            return s <= step
+        }
+        try AtomicFile.write(Array(kept.map { $0 + "\n" }.joined().utf8), to: statsPath)
+    }
+
+    static func generator(_ text: String?) -> RandomSource? {
+        guard let parts = text?.split(separator: ",").map({ UInt64($0) }), parts.allSatisfy({ $0 != nil }) else { return nil }
+        return RandomSource(state: parts.compactMap { $0 })
+    }
+
+    static func reason(_ error: Error) -> String {
+        switch error {
+        case DecodingError.keyNotFound(let key, _): "missing '\(key.stringValue)'"
+        case DecodingError.typeMismatch(_, let c), DecodingError.valueNotFound(_, let c): "bad value at '\(c.codingPath.map(\.stringValue).joined(separator: "."))'"
+        case DecodingError.dataCorrupted: "not valid JSON"
+        default: "\(error)"
+        }
+    }
+}

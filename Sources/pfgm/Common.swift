@@ -1,0 +1,109 @@
+import ArgumentParser
+import Engine
+import Foundation
+import Synchronization
+
+extension AugmentedDimension: ExpressibleByArgument {
+    public init?(argument: String) { self.init(parsing: argument) }
+    public static var defaultCompletionKind: CompletionKind { .list(["inf", "1", "8", "64", "128", "2048"]) }
+}
+
+extension Solver: ExpressibleByArgument {}
+
+/// A one-line failure: ArgumentParser prints "Error: <message>" and exits non-zero.
+struct Failure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Converts the engine's typed errors into one-line failures.
+func attempt<T>(_ body: () throws -> T) throws -> T {
+    do { return try body() } catch let e as StorageError { throw Failure(e.description) } catch let e as DataError {
+        throw Failure(e.description)
+    }
+}
+
+/// Solver settings shared by `sample` (and later the studio).
+struct ScheduleOptions: ParsableArguments {
+    @Option(help: "Solver steps n (Heun uses 2n − 1 denoiser evaluations, Euler n).")
+    var steps: Int = 18
+
+    @Option(name: .customLong("sigma-min"), help: "Smallest noise level σ_min (lower it for small D).")
+    var sigmaMin: Double = 0.002
+
+    @Option(name: .customLong("sigma-max"), help: "Largest noise level σ_max, where the prior is drawn.")
+    var sigmaMax: Double = 80
+
+    @Option(help: "Schedule exponent ρ.")
+    var rho: Double = 7
+
+    var schedule: NoiseSchedule { NoiseSchedule(steps: steps, sigmaMin: sigmaMin, sigmaMax: sigmaMax, rho: rho) }
+
+    func validate() throws {
+        if let problem = schedule.problem { throw ValidationError(problem) }
+    }
+}
+
+/// Set by SIGINT/SIGTERM so long loops can stop at a clean point.
+let stopRequested = Atomic<Bool>(false)
+
+func installStopHandlers() {
+    for s in [SIGINT, SIGTERM, SIGHUP] {
+        signal(s) { _ in stopRequested.store(true, ordering: .relaxed) }
+    }
+}
+
+/// Progress on stderr: a redrawn bar on a terminal, plain periodic lines otherwise.
+struct Progress {
+    let total: Int
+    let isTerminal = isatty(STDERR_FILENO) == 1
+    var lastLine = 0.0
+    let start = Stopwatch.now()
+
+    init(total: Int) { self.total = total }
+
+    mutating func update(step: Int, loss: Float, rate: Double, force: Bool = false) {
+        let now = Stopwatch.now()
+        let interval = isTerminal ? 0.1 : 10.0
+        guard force || now - lastLine >= interval else { return }
+        lastLine = now
+        let remaining = rate > 0 ? Double(total - step) / rate : 0
+        let fraction = Double(step) / Double(max(total, 1))
+        let text = String(format: "step %d/%d  loss %.4f  %.1f steps/s  ETA %@", step, total, loss, rate, duration(remaining))
+        if isTerminal {
+            let width = 24, filled = Int(fraction * Double(width))
+            let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
+            FileHandle.standardError.write(Data("\r\u{1B}[K\(bar) \(text)".utf8))
+        } else {
+            FileHandle.standardError.write(Data("\(text)\n".utf8))
+        }
+    }
+
+    func finish() {
+        if isTerminal { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+}
+
+func duration(_ seconds: Double) -> String {
+    guard seconds.isFinite else { return "?" }
+    let s = Int(seconds.rounded())
+    return s >= 3600 ? "\(s / 3600)h\(String(format: "%02d", s / 60 % 60))m" : s >= 60 ? "\(s / 60)m\(String(format: "%02d", s % 60))s" : "\(s)s"
+}
+
+func note(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+/// Formats an ordered list of fields as one JSON object.
+func jsonObject(_ fields: [(String, String)]) -> String {
+    "{" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}"
+}
+
+func jsonNumber(_ v: Double) -> String {
+    v.isFinite ? (v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : String(format: "%.6g", v)) : "null"
+}
+
+func jsonString(_ s: String) -> String {
+    let escaped = s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+    return "\"\(escaped)\""
+}

@@ -1,0 +1,170 @@
+import ArgumentParser
+import Engine
+import Foundation
+
+struct Sample: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Draw samples from a trained model or from the oracle denoiser of a point set.",
+        discussion: """
+        Starts from the prior at σ_max (or from --latents, already at σ_max scale) and solves the
+        probability-flow ODE to σ = 0. Prints the number of denoiser evaluations (NFE).
+        """
+    )
+
+    @Option(help: "Run directory of a trained model.")
+    var ckpt: String?
+
+    @Option(help: "A .npy point set (K, N): sample with its exact (oracle) denoiser instead of a model.")
+    var oracle: String?
+
+    @Option(name: .customLong("aug-dim"), help: "Augmented dimension D (a model's own D by default; required with --oracle).")
+    var augDim: AugmentedDimension?
+
+    @Option(help: "Number of samples (implied by --latents).")
+    var count: Int?
+
+    @OptionGroup var schedule: ScheduleOptions
+
+    @Option(help: "Solver: heun or euler.")
+    var solver: Solver = .heun
+
+    @Option(help: "Noise injection α: x ← x + α·σ_i·ε at the start of each step.")
+    var alpha: Double = 0
+
+    @Option(help: "Quantize the model's weight tensors to this many bits (a copy; the checkpoint is unchanged).")
+    var bits: Int?
+
+    @Option(help: "Seed for the prior draws and injected noise.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Start from these prior draws (.npy, shape (K, N)).")
+    var latents: String?
+
+    @Option(help: "Output .npy file (K, N).")
+    var out: String
+
+    @Option(help: "OpenBLAS threads.")
+    var threads: Int = 2
+
+    func validate() throws {
+        guard (ckpt == nil) != (oracle == nil) else { throw ValidationError("give exactly one of --ckpt DIR or --oracle POINTS.npy") }
+        guard alpha >= 0, alpha.isFinite else { throw ValidationError("--alpha must be a non-negative number") }
+        if let bits { guard (1...32).contains(bits) else { throw ValidationError("--bits must be between 1 and 32") } }
+        if bits != nil && oracle != nil { throw ValidationError("--bits applies to a trained model, not to --oracle") }
+        if oracle != nil && augDim == nil { throw ValidationError("--aug-dim is required with --oracle") }
+        if latents == nil {
+            guard let count else { throw ValidationError("--count is required (or --latents FILE)") }
+            guard (1...10_000_000).contains(count) else { throw ValidationError("--count must be between 1 and 10000000") }
+        }
+        guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256") }
+    }
+
+    func run() throws {
+        BLAS.setThreads(threads)
+        try attempt(sample)
+    }
+
+    private func sample() throws {
+        let (denoiser, d) = try loadDenoiser()
+        var rng = RandomSource(seed: seed)
+        var x = try startingPoints(dim: denoiser.dim, augmentedDimension: d, rng: &rng)
+        let sampler = Sampler(schedule: schedule.schedule, solver: solver, alpha: alpha)
+        note("sampling \(x.rows) points, D=\(d), \(solver.rawValue) with \(schedule.steps) steps: NFE \(schedule.schedule.functionEvaluations(solver))")
+        sampler.run(&x, denoiser: denoiser, rng: &rng)
+        if !x.storage.allSatisfy({ $0.isFinite }) { note("warning: some samples are NaN or infinite") }
+        try NPY.write(x, to: out)
+    }
+
+    private func loadDenoiser() throws -> (Denoiser, AugmentedDimension) {
+        if let oracle, let augDim {
+            let points = try NPY.readMatrix(oracle)
+            guard points.rows >= 1, points.storage.allSatisfy({ $0.isFinite }) else {
+                throw Failure("\(oracle): needs at least one point and only finite values")
+            }
+            return (OracleDenoiser(points: points, augmentedDimension: augDim), augDim)
+        }
+        guard let ckpt else { throw Failure("--ckpt or --oracle is required") }
+        let (model, config) = try RunDirectory(ckpt).loadDenoiser()
+        guard let trained = config.augmentedDimension else { throw Failure("\(ckpt): invalid aug_dim") }
+        if let augDim, augDim != trained {
+            throw Failure("--aug-dim \(augDim): the model in \(ckpt) was trained at D=\(trained); its prior must match")
+        }
+        if let bits { model.network.parameters = Quantization.quantized(model.network.parameters, bits: bits) }
+        return (model, trained)
+    }
+
+    private func startingPoints(dim: Int, augmentedDimension d: AugmentedDimension, rng: inout RandomSource) throws -> Matrix {
+        if let latents {
+            let x = try NPY.readMatrix(latents)
+            guard x.cols == dim else { throw Failure("\(latents): latents have \(x.cols) coordinates, the model has \(dim)") }
+            guard x.rows >= 1, x.storage.allSatisfy({ $0.isFinite }) else { throw Failure("\(latents): needs at least one row of finite values") }
+            if let count, count != x.rows { throw Failure("--count \(count) disagrees with the \(x.rows) rows of \(latents)") }
+            return x
+        }
+        return Perturbation.prior(count: count ?? 1, dim: dim, augmentedDimension: d, sigma: schedule.sigmaMax, rng: &rng)
+    }
+}
+
+struct Prior: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Draw from the perturbation kernel at σ around the origin (the prior at σ = σ_max).")
+
+    @Option(help: "Data dimension N.")
+    var dim: Int
+
+    @Option(name: .customLong("aug-dim"), help: "Augmented dimension D: a positive number or inf.")
+    var augDim: AugmentedDimension
+
+    @Option(help: "Noise level σ (r = σ√D).")
+    var sigma: Double
+
+    @Option(help: "Number of draws.")
+    var count: Int
+
+    @Option(help: "Seed.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Output .npy file (K, N).")
+    var out: String
+
+    func validate() throws {
+        guard (1...1_000_000).contains(dim) else { throw ValidationError("--dim must be between 1 and 1000000") }
+        guard sigma > 0, sigma.isFinite else { throw ValidationError("--sigma must be a positive number") }
+        guard (1...10_000_000).contains(count) else { throw ValidationError("--count must be between 1 and 10000000") }
+        guard dim * count <= 500_000_000 else { throw ValidationError("--dim × --count is too large") }
+    }
+
+    func run() throws {
+        var rng = RandomSource(seed: seed)
+        let x = Perturbation.prior(count: count, dim: dim, augmentedDimension: augDim, sigma: sigma, rng: &rng)
+        try attempt { try NPY.write(x, to: out) }
+    }
+}
+
+struct Eval: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Compare samples with a data set; prints one JSON object.",
+        discussion: "Each metric comes with its floor: the same metric between two independent draws of the data of the samples' size."
+    )
+
+    @Option(help: "Samples (.npy, shape (K, N)).")
+    var samples: String
+
+    @Option(help: "Data set name or .npy path.")
+    var data: String
+
+    @Option(help: "Comma-separated metrics: \(Evaluation.knownMetrics.joined(separator: ", ")).")
+    var metric: String = "swd,mmd"
+
+    @Option(help: "Coordinates of the manifold data set (default: the samples' width).")
+    var dim: Int?
+
+    func run() throws {
+        let metrics = metric.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        try attempt {
+            let x = try NPY.readMatrix(samples)
+            let dataset = try Dataset.load(data, dim: dim ?? (data == "manifold" ? x.cols : nil))
+            let results = try Evaluation.evaluate(x, against: dataset, metrics: metrics)
+            print(jsonObject([("data", jsonString(data))] + results.map { ($0.0, jsonNumber($0.1)) }))
+        }
+    }
+}

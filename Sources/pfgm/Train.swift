@@ -1,0 +1,146 @@
+import ArgumentParser
+import Engine
+import Foundation
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train a PFGM++ denoiser (MLP-EDM) at one augmented dimension D.",
+        discussion: """
+        Writes OUT/config.json, OUT/checkpoint.safetensors (EMA weights), OUT/optimizer.safetensors and
+        OUT/stats.jsonl. Ctrl-C saves and stops; `--resume OUT --steps K` continues to step K.
+        """
+    )
+
+    @Option(help: "Data set: \(Dataset.builtInNames.joined(separator: ", ")), or a .npy file (K, N).")
+    var data: String?
+
+    @Option(name: .customLong("aug-dim"), help: "Augmented dimension D: a positive number or inf.")
+    var augDim: AugmentedDimension?
+
+    @Option(help: "Train until this step.")
+    var steps: Int
+
+    @Option(help: "Examples per step.")
+    var batch: Int = 512
+
+    @Option(help: "Adam learning rate.")
+    var lr: Double = 1e-3
+
+    @Option(help: "Seed for the initial weights, data order and noise.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Run directory to create.")
+    var out: String?
+
+    @Option(help: "Continue the run in this directory.")
+    var resume: String?
+
+    @Option(help: "Coordinates of the manifold data set (N).")
+    var dim: Int?
+
+    @Option(help: "Network width W.")
+    var width: Int = 256
+
+    @Option(help: "Residual blocks L.")
+    var depth: Int = 4
+
+    @Option(name: .customLong("ema-decay"), help: "Decay of the weights' moving average.")
+    var emaDecay: Double = 0.999
+
+    @Option(name: .customLong("log-every"), help: "Steps between stats.jsonl lines.")
+    var logEvery: Int = 50
+
+    @Option(name: .customLong("save-every"), help: "Steps between checkpoints.")
+    var saveEvery: Int = 1000
+
+    @Option(help: "OpenBLAS threads.")
+    var threads: Int = 2
+
+    func validate() throws {
+        guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
+        guard (1...1_000_000).contains(batch) else { throw ValidationError("--batch must be between 1 and 1000000") }
+        guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number") }
+        guard logEvery >= 1, saveEvery >= 1 else { throw ValidationError("--log-every and --save-every must be at least 1") }
+        guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256") }
+        if resume == nil {
+            guard data != nil else { throw ValidationError("--data is required (or --resume DIR)") }
+            guard augDim != nil else { throw ValidationError("--aug-dim is required: a positive number or inf") }
+            guard out != nil else { throw ValidationError("--out is required (or --resume DIR)") }
+        } else if out != nil && out != resume {
+            throw ValidationError("--resume continues in its own directory; drop --out")
+        }
+    }
+
+    func run() throws {
+        BLAS.setThreads(threads)
+        let (trainer, run) = try attempt(prepare)
+        installStopHandlers()
+        try attempt { try loop(trainer, run) }
+    }
+
+    private func prepare() throws -> (Trainer, RunDirectory) {
+        if let resume {
+            let run = RunDirectory(resume)
+            guard run.exists else { throw Failure("\(resume): no run here (config.json is missing)") }
+            var config = try run.readConfig()
+            let dataset = try Dataset.load(config.data, dim: config.dim)
+            let trainer = try run.resume(data: dataset.train)
+            guard steps > trainer.step else { throw Failure("--steps \(steps): the run is already at step \(trainer.step)") }
+            config.steps = steps
+            try run.writeConfig(config)
+            return (trainer, run)
+        }
+        guard let data, let augDim, let out else { throw Failure("--data, --aug-dim and --out are required") }
+        let run = RunDirectory(out)
+        if run.exists { throw Failure("\(out) already holds a run; continue it with --resume \(out) or choose another --out") }
+        let dataset = try Dataset.load(data, dim: dim)
+        var config = TrainingConfig(data: data, dim: dataset.dim, augmentedDimension: augDim, sigmaData: dataset.sigmaData, steps: steps)
+        config.batch = batch
+        config.learningRate = lr
+        config.seed = seed
+        config.width = width
+        config.depth = depth
+        config.emaDecay = emaDecay
+        if let problem = config.problem { throw Failure(problem) }
+        let trainer = try Trainer(config: config, data: dataset.train)
+        try run.create()
+        try run.writeConfig(config)
+        note("training D=\(augDim) on \(data) (N=\(dataset.dim), σ_d=\(String(format: "%.3f", dataset.sigmaData))) for \(steps) steps → \(out)")
+        return (trainer, run)
+    }
+
+    private func loop(_ trainer: Trainer, _ run: RunDirectory) throws {
+        var progress = Progress(total: steps)
+        let start = Stopwatch.now()
+        var windowStart = start, windowSteps = 0, windowLoss = 0.0
+        var rate = 0.0
+        while trainer.step < steps {
+            let loss = trainer.trainStep()
+            guard loss.isFinite else {
+                try run.save(trainer)
+                progress.finish()
+                throw Failure("training diverged at step \(trainer.step + 1) (loss \(loss)); the last good weights are saved in \(run.path); try a smaller --lr")
+            }
+            windowSteps += 1
+            windowLoss += Double(loss)
+            let now = Stopwatch.now()
+            if windowSteps > 0 && (trainer.step % logEvery == 0 || trainer.step == steps) {
+                rate = Double(windowSteps) / max(now - windowStart, 1e-9)
+                try run.appendStats([("step", Double(trainer.step)), ("loss", windowLoss / Double(windowSteps)),
+                                     ("steps_per_s", rate), ("elapsed_s", now - start)])
+                windowStart = now; windowSteps = 0; windowLoss = 0
+            }
+            if trainer.step % saveEvery == 0 { try run.save(trainer) }
+            progress.update(step: trainer.step, loss: loss, rate: rate > 0 ? rate : Double(trainer.step) / max(now - start, 1e-9),
+                            force: trainer.step == steps)
+            if stopRequested.load(ordering: .relaxed) {
+                try run.save(trainer)
+                progress.finish()
+                throw Failure("stopped at step \(trainer.step); saved. Continue with: pfgm train --resume \(run.path) --steps \(steps)")
+            }
+        }
+        try run.save(trainer)
+        progress.finish()
+        note(String(format: "done: %d steps in %.1f s; checkpoint %@", trainer.step, Stopwatch.now() - start, run.checkpointPath))
+    }
+}
