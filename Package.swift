@@ -23,6 +23,7 @@ let package = Package(
         ),
         .testTarget(name: "EngineTests", dependencies: ["Engine"], exclude: ["Fixtures"]),
         .testTarget(name: "TUITests", dependencies: ["TUI"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["Engine"]),
     ],
     swiftLanguageModes: [.v6]
 )

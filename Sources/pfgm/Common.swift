@@ -3,9 +3,12 @@ import Engine
 import Foundation
 import Synchronization
 
-extension AugmentedDimension: ExpressibleByArgument {
-    public init?(argument: String) { self.init(parsing: argument) }
-    public static var defaultCompletionKind: CompletionKind { .list(["inf", "1", "8", "64", "128", "2048"]) }
+/// Parses --aug-dim, explaining what is accepted.
+func parseAugmentedDimension(_ text: String) throws -> AugmentedDimension {
+    guard let d = AugmentedDimension(parsing: text) else {
+        throw ValidationError("D must be a positive number or inf")
+    }
+    return d
 }
 
 extension Solver: ExpressibleByArgument {}

@@ -17,7 +17,7 @@ struct Sample: ParsableCommand {
     @Option(help: "A .npy point set (K, N): sample with its exact (oracle) denoiser instead of a model.")
     var oracle: String?
 
-    @Option(name: .customLong("aug-dim"), help: "Augmented dimension D (a model's own D by default; required with --oracle).")
+    @Option(name: .customLong("aug-dim"), help: "Augmented dimension D (a model's own D by default; required with --oracle).", transform: parseAugmentedDimension)
     var augDim: AugmentedDimension?
 
     @Option(help: "Number of samples (implied by --latents).")
@@ -111,7 +111,7 @@ struct Prior: ParsableCommand {
     @Option(help: "Data dimension N.")
     var dim: Int
 
-    @Option(name: .customLong("aug-dim"), help: "Augmented dimension D: a positive number or inf.")
+    @Option(name: .customLong("aug-dim"), help: "Augmented dimension D: a positive number or inf.", transform: parseAugmentedDimension)
     var augDim: AugmentedDimension
 
     @Option(help: "Noise level σ (r = σ√D).")

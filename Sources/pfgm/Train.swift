@@ -14,7 +14,7 @@ struct Train: ParsableCommand {
     @Option(help: "Data set: \(Dataset.builtInNames.joined(separator: ", ")), or a .npy file (K, N).")
     var data: String?
 
-    @Option(name: .customLong("aug-dim"), help: "Augmented dimension D: a positive number or inf.")
+    @Option(name: .customLong("aug-dim"), help: "Augmented dimension D: a positive number or inf.", transform: parseAugmentedDimension)
     var augDim: AugmentedDimension?
 
     @Option(help: "Train until this step.")

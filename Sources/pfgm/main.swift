@@ -12,4 +12,20 @@ struct PFGM: ParsableCommand {
     )
 }
 
-PFGM.main()
+/// Parses and runs; every failure is one line on stderr and a non-zero exit.
+func main() -> Never {
+    do {
+        var command = try PFGM.parseAsRoot()
+        try command.run()
+        exit(0)
+    } catch {
+        let code = PFGM.exitCode(for: error)
+        if code == .success { PFGM.exit(withError: error) }
+        let message = PFGM.message(for: error).split(separator: "\n").first.map(String.init) ?? "failed"
+        let trimmed = message.hasPrefix("Error: ") ? String(message.dropFirst(7)) : message
+        FileHandle.standardError.write(Data("pfgm: \(trimmed)\n".utf8))
+        exit(code.rawValue)
+    }
+}
+
+main()

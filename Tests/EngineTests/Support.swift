@@ -86,3 +86,30 @@ func centralDifference(_ p: UnsafeMutablePointer<Float>, h: Float = 1e-2, _ loss
 func sampleIndices(_ count: Int, max: Int = 24, rng: inout RandomSource) -> [Int] {
     count <= max ? Array(0..<count) : (0..<max).map { _ in rng.index(below: count) }
 }
+
+/// Regularised incomplete beta I_x(a, b), by the continued fraction (modified Lentz), using the
+/// symmetry I_x(a, b) = 1 − I_{1−x}(b, a) where the fraction converges slowly.
+func regularizedBeta(_ x: Double, _ a: Double, _ b: Double) -> Double {
+    if x <= 0 { return 0 }
+    if x >= 1 { return 1 }
+    if x > (a + 1) / (a + b + 2) { return 1 - regularizedBeta(1 - x, b, a) }
+    let logFront = lgamma(a + b) - lgamma(a) - lgamma(b) + a * log(x) + b * log1p(-x)
+    let tiny = 1e-300
+    var c = 1.0, d = 1 - (a + b) * x / (a + 1)
+    d = 1 / (abs(d) < tiny ? tiny : d)
+    var f = d
+    for m in 1...10_000 {
+        let m2 = Double(2 * m), md = Double(m)
+        var num = md * (b - md) * x / ((a + m2 - 1) * (a + m2))
+        d = 1 + num * d; d = 1 / (abs(d) < tiny ? tiny : d)
+        c = 1 + num / c; c = abs(c) < tiny ? tiny : c
+        f *= d * c
+        num = -(a + md) * (a + b + md) * x / ((a + m2) * (a + m2 + 1))
+        d = 1 + num * d; d = 1 / (abs(d) < tiny ? tiny : d)
+        c = 1 + num / c; c = abs(c) < tiny ? tiny : c
+        let delta = d * c
+        f *= delta
+        if abs(delta - 1) < 1e-14 { break }
+    }
+    return exp(logFront) * f / a
+}

@@ -6,6 +6,9 @@ import Foundation
 /// so R²/r² is Beta-prime(N/2, D/2). The ratio is formed from Gamma logarithms, so neither very
 /// large D (g₂ in the millions) nor tiny D (g₂ underflowing) loses it.
 public enum Perturbation {
+    /// Radii are clamped here so float32 coordinates stay finite; only D well below 1 reaches it.
+    public static let maximumRadius = 1e30
+
     /// The radius R of one draw at noise level σ (finite D), or the norm of σ·ε for D = ∞.
     public static func radius(dim n: Int, augmentedDimension d: AugmentedDimension, sigma: Double,
                               rng: inout RandomSource) -> Double {
@@ -14,7 +17,7 @@ public enum Perturbation {
             return sigma * (2 * rng.gamma(shape: Double(n) / 2)).squareRoot()
         case .finite(let dv):
             let logRatio = rng.logGamma(shape: Double(n) / 2) - rng.logGamma(shape: dv / 2)
-            return d.radius(sigma: sigma) * exp(0.5 * logRatio)
+            return min(d.radius(sigma: sigma) * exp(0.5 * logRatio), maximumRadius)
         }
     }
 

@@ -1,0 +1,47 @@
+import Foundation
+
+/// Runs the built `pfgm` binary, which sits beside the test bundle in the build folder.
+struct Binary {
+    static let path: String = {
+        let here = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for folder in [here, here.deletingLastPathComponent()] {
+            let candidate = folder.appendingPathComponent("pfgm").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        let package = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return package.appendingPathComponent(".build/release/pfgm").path
+    }()
+
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+        /// The non-empty lines of stderr.
+        var errorLines: [String] { stderr.split(separator: "\n").map(String.init).filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty } }
+    }
+
+    static func run(_ arguments: [String], in directory: String) -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        do { try process.run() } catch { return Result(status: -1, stdout: "", stderr: "cannot start \(path): \(error)") }
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                      stderr: String(decoding: stderr, as: UTF8.self))
+    }
+}
+
+func scratchDirectory() -> String {
+    let path = NSTemporaryDirectory() + "pfgm-e2e-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
+func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }

@@ -1,0 +1,113 @@
+import Engine
+import Foundation
+import Testing
+
+/// Train, sample and evaluate with the real binary, and its answers to bad input.
+@Suite(.serialized) struct CommandTests {
+    static let tiny = ["--width", "32", "--depth", "1", "--batch", "64", "--threads", "1"]
+
+    @Test func trainSampleEvaluate() throws {
+        let dir = scratchDirectory()
+        let train = Binary.run(["train", "--data", "moons", "--aug-dim", "64", "--steps", "60", "--log-every", "20", "--out", "run"] + Self.tiny, in: dir)
+        #expect(train.status == 0, "\(train.stderr)")
+        for file in ["config.json", "checkpoint.safetensors", "optimizer.safetensors", "stats.jsonl"] {
+            #expect(exists("\(dir)/run/\(file)"), "\(file) is missing")
+        }
+        let stats = try String(contentsOfFile: "\(dir)/run/stats.jsonl", encoding: .utf8).split(separator: "\n")
+        #expect(stats.count == 3)
+        #expect(stats.last?.contains("\"step\": 60") == true && stats.last?.contains("\"loss\"") == true)
+        #expect(!train.stderr.contains("\r"), "progress bar drawn without a terminal")
+
+        let sample = Binary.run(["sample", "--ckpt", "run", "--count", "300", "--steps", "6", "--out", "x.npy"], in: dir)
+        #expect(sample.status == 0, "\(sample.stderr)")
+        #expect(sample.stderr.contains("NFE 11"))
+        let x = try NPY.readMatrix("\(dir)/x.npy")
+        #expect(x.shape == [300, 2])
+
+        let eval = Binary.run(["eval", "--samples", "x.npy", "--data", "moons"], in: dir)
+        #expect(eval.status == 0, "\(eval.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as? [String: Any])
+        for key in ["swd", "swd_floor", "mmd", "mmd_floor"] { #expect(json[key] is Double || json[key] is Int, "\(key) missing") }
+    }
+
+    @Test func latentsMakeSamplingDeterministicAndBitsLeaveTheCheckpointAlone() throws {
+        let dir = scratchDirectory()
+        #expect(Binary.run(["train", "--data", "8gaussians", "--aug-dim", "inf", "--steps", "20", "--out", "run"] + Self.tiny, in: dir).status == 0)
+        let before = try Data(contentsOf: URL(fileURLWithPath: "\(dir)/run/checkpoint.safetensors"))
+        #expect(Binary.run(["prior", "--dim", "2", "--aug-dim", "inf", "--sigma", "80", "--count", "50", "--seed", "3", "--out", "z.npy"], in: dir).status == 0)
+        for name in ["a", "b"] {
+            let r = Binary.run(["sample", "--ckpt", "run", "--latents", "z.npy", "--steps", "5", "--seed", name == "a" ? "1" : "2", "--out", "\(name).npy"], in: dir)
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+        #expect(try NPY.read("\(dir)/a.npy") == NPY.read("\(dir)/b.npy"))
+        let q = Binary.run(["sample", "--ckpt", "run", "--latents", "z.npy", "--steps", "5", "--bits", "4", "--out", "q.npy"], in: dir)
+        #expect(q.status == 0, "\(q.stderr)")
+        #expect(try NPY.read("\(dir)/q.npy") != NPY.read("\(dir)/a.npy"))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: "\(dir)/run/checkpoint.safetensors")) == before)
+    }
+
+    @Test func oracleSamplingLandsOnThePoints() throws {
+        let dir = scratchDirectory()
+        let points = Matrix(rows: 3, cols: 2, storage: [1, 1, -1, 0.5, 0, -2])
+        try NPY.write(points, to: "\(dir)/p.npy")
+        let r = Binary.run(["sample", "--oracle", "p.npy", "--aug-dim", "16", "--count", "40", "--out", "x.npy"], in: dir)
+        #expect(r.status == 0, "\(r.stderr)")
+        let x = try NPY.readMatrix("\(dir)/x.npy")
+        for i in 0..<x.rows {
+            let nearest = (0..<3).map { k in hypot(Double(x[i, 0] - points[k, 0]), Double(x[i, 1] - points[k, 1])) }.min() ?? 1
+            #expect(nearest < 1e-2)
+        }
+    }
+
+    @Test func resumingContinuesExactlyWhereTheRunStopped() throws {
+        let dir = scratchDirectory()
+        let common = ["--data", "rings", "--aug-dim", "8"] + Self.tiny
+        #expect(Binary.run(["train"] + common + ["--steps", "40", "--out", "straight"], in: dir).status == 0)
+        #expect(Binary.run(["train"] + common + ["--steps", "20", "--out", "split"], in: dir).status == 0)
+        let resumed = Binary.run(["train", "--resume", "split", "--steps", "40", "--threads", "1"], in: dir)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let a = try SafeTensors.read("\(dir)/straight/checkpoint.safetensors")
+        let b = try SafeTensors.read("\(dir)/split/checkpoint.safetensors")
+        #expect(a.tensors == b.tensors)
+        let again = Binary.run(["train", "--resume", "split", "--steps", "40"], in: dir)
+        #expect(again.status != 0 && again.stderr.contains("already at step 40"))
+    }
+
+    /// Runs a command that must fail: one line on stderr, non-zero status, and `output` not created.
+    func expectRejection(_ arguments: [String], in dir: String, output: String? = nil, mentions: String,
+                         sourceLocation: SourceLocation = #_sourceLocation) {
+        let r = Binary.run(arguments, in: dir)
+        #expect(r.status != 0, "accepted: \(arguments)", sourceLocation: sourceLocation)
+        #expect(r.errorLines.count == 1, "stderr: \(r.stderr)", sourceLocation: sourceLocation)
+        #expect(r.stderr.contains(mentions), "stderr: \(r.stderr)", sourceLocation: sourceLocation)
+        if let output { #expect(!exists("\(dir)/\(output)"), "\(output) was left behind", sourceLocation: sourceLocation) }
+        let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: dir))?.filter { $0.contains(".tmp-") } ?? []
+        #expect(leftovers.isEmpty, "temporary files left: \(leftovers)", sourceLocation: sourceLocation)
+    }
+
+    @Test func badInputGetsAOneLineErrorAndNoOutput() throws {
+        let dir = scratchDirectory()
+        #expect(Binary.run(["train", "--data", "moons", "--aug-dim", "4", "--steps", "5", "--out", "run"] + Self.tiny, in: dir).status == 0)
+        #expect(Binary.run(["train", "--data", "manifold", "--dim", "4", "--aug-dim", "4", "--steps", "5", "--out", "run4"] + Self.tiny, in: dir).status == 0)
+        try NPY.write(Matrix(rows: 5, cols: 3), to: "\(dir)/wide.npy")
+
+        expectRejection(["train", "--data", "spirals", "--aug-dim", "4", "--steps", "5", "--out", "r1"], in: dir, output: "r1", mentions: "checkerboard, moons")
+        expectRejection(["train", "--data", "moons", "--aug-dim", "0", "--steps", "5", "--out", "r2"], in: dir, output: "r2", mentions: "aug-dim")
+        expectRejection(["train", "--data", "moons", "--aug-dim", "nan", "--steps", "5", "--out", "r2"], in: dir, output: "r2", mentions: "aug-dim")
+        expectRejection(["train", "--data", "moons", "--aug-dim", "4", "--steps", "0", "--out", "r3"], in: dir, output: "r3", mentions: "--steps")
+        expectRejection(["train", "--data", "missing.npy", "--aug-dim", "4", "--steps", "5", "--out", "r4"], in: dir, output: "r4", mentions: "missing.npy")
+        expectRejection(["train", "--data", "moons", "--aug-dim", "4", "--steps", "5", "--out", "run"], in: dir, mentions: "already holds a run")
+        expectRejection(["train", "--data", "moons", "--aug-dim", "4", "--steps", "5", "--out", "r5", "--frobnicate"], in: dir, output: "r5", mentions: "frobnicate")
+        expectRejection(["sample", "--ckpt", "run", "--latents", "wide.npy", "--out", "s1.npy"], in: dir, output: "s1.npy", mentions: "3 coordinates")
+        expectRejection(["sample", "--ckpt", "run", "--aug-dim", "inf", "--count", "5", "--out", "s2.npy"], in: dir, output: "s2.npy", mentions: "trained at D=4")
+        expectRejection(["sample", "--ckpt", "nowhere", "--count", "5", "--out", "s3.npy"], in: dir, output: "s3.npy", mentions: "nowhere")
+        expectRejection(["sample", "--oracle", "absent.npy", "--aug-dim", "4", "--count", "5", "--out", "s4.npy"], in: dir, output: "s4.npy", mentions: "absent.npy")
+        expectRejection(["sample", "--ckpt", "run", "--count", "5", "--steps", "0", "--out", "s5.npy"], in: dir, output: "s5.npy", mentions: "steps")
+        expectRejection(["eval", "--samples", "wide.npy", "--data", "moons"], in: dir, mentions: "3 coordinates")
+
+        // A checkpoint of another N in a run directory: the shapes are named.
+        try FileManager.default.removeItem(atPath: "\(dir)/run/checkpoint.safetensors")
+        try FileManager.default.copyItem(atPath: "\(dir)/run4/checkpoint.safetensors", toPath: "\(dir)/run/checkpoint.safetensors")
+        expectRejection(["sample", "--ckpt", "run", "--count", "5", "--out", "s6.npy"], in: dir, output: "s6.npy", mentions: "shape")
+    }
+}
