@@ -7,6 +7,8 @@
 #include <wchar.h>
 #include <stdio.h>
 #include <curses.h>
+#include <term.h>
+#include <langinfo.h>
 
 /* Globals and macros that Swift cannot import or that strict concurrency rejects. */
 static inline WINDOW *pfgm_stdscr(void) { return stdscr; }

@@ -100,3 +100,55 @@ public struct DataError: Error, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }
 }
+
+extension Dataset {
+    /// The side of a square image when the data are images: a file whose N is a square ≥ 64 with
+    /// values in [−1, 1]. Built-in point sets are never images.
+    public var imageSide: Int? {
+        guard case .points = source else { return nil }
+        let side = Int(Double(dim).squareRoot().rounded())
+        guard side * side == dim, side >= 8 else { return nil }
+        let inRange = train.storage.prefix(100_000).allSatisfy { $0 >= -1.001 && $0 <= 1.001 }
+        return inRange ? side : nil
+    }
+
+    /// A short name for folders: the built-in name, or the file's name without its extension.
+    public var shortName: String {
+        let base = (name as NSString).lastPathComponent
+        return base.hasSuffix(".npy") ? String(base.dropLast(4)) : base
+    }
+}
+
+/// A fixed linear map to two screen coordinates: the data's mean and top two principal components.
+public struct Projection: Sendable {
+    public let mean: [Float]
+    /// N×2, row-major.
+    public let components: Matrix
+
+    /// Principal components of (up to 5000 rows of) `data`; nil when the eigensolver fails.
+    public init?(data: Matrix) {
+        let rows = min(data.rows, 5000), n = data.cols
+        var mean = [Float](repeating: 0, count: n)
+        for r in 0..<rows { for c in 0..<n { mean[c] += data[r, c] / Float(rows) } }
+        var centered = data.rows(0..<rows)
+        for r in 0..<rows { for c in 0..<n { centered[r, c] -= mean[c] } }
+        var covariance = Matrix(rows: n, cols: n)
+        BLAS.gemm(centered, transposeA: true, centered, into: &covariance, alpha: 1 / Float(max(rows - 1, 1)))
+        guard let (_, vectors) = BLAS.symmetricEigen(covariance) else { return nil }
+        var components = Matrix(rows: n, cols: 2)
+        for i in 0..<n {
+            components[i, 0] = vectors[i, n - 1]
+            components[i, 1] = n >= 2 ? vectors[i, n - 2] : 0
+        }
+        self.mean = mean
+        self.components = components
+    }
+
+    public func apply(_ x: Matrix) -> Matrix {
+        var centered = x
+        for r in 0..<x.rows { for c in 0..<x.cols { centered[r, c] -= mean[c] } }
+        var out = Matrix(rows: x.rows, cols: 2)
+        BLAS.gemm(centered, components, into: &out)
+        return out
+    }
+}

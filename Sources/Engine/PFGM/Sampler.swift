@@ -58,9 +58,11 @@ public struct Sampler {
     }
 
     /// Integrates `x` (rows × N, drawn from the prior at σ_max) in place to data.
-    /// `observe` sees x after each step with the σ it has reached.
+    /// `observe` sees x after each step with the σ it has reached; `shouldStop`, asked after each
+    /// step, can abandon the run (then the result is true and x is partly integrated).
+    @discardableResult
     public func run(_ x: inout Matrix, denoiser: Denoiser, rng: inout RandomSource,
-                    observe: ((Matrix, Double) -> Void)? = nil) {
+                    observe: ((Matrix, Double) -> Void)? = nil, shouldStop: (() -> Bool)? = nil) -> Bool {
         precondition(x.cols == denoiser.dim, "latents have \(x.cols) columns, the denoiser \(denoiser.dim)")
         let count = x.count, rows = x.rows
         var denoised = Matrix(rows: rows, cols: x.cols), slope = denoised, slopeNext = denoised, next = denoised
@@ -82,7 +84,9 @@ public struct Sampler {
             }
             swap(&x, &next)
             observe?(x, sigmaNext)
+            if shouldStop?() == true { return true }
         }
+        return false
     }
 
     /// slope ← (x − D(x, σ))/σ.

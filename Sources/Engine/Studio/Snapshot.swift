@@ -1,0 +1,130 @@
+import Foundation
+
+/// What the user can set in the studio; the UI owns the edited copy and sends it whole.
+public struct StudioSettings: Sendable, Equatable {
+    public var augmentedDimension: AugmentedDimension
+    public var steps: Int = 18
+    public var solver: Solver = .heun
+    public var alpha: Double = 0
+    /// Weight bits for sampling; 32 means full precision.
+    public var bits: Int = 32
+    public var seed: UInt64 = 0
+    public var sigmaMax: Double = 80
+    public var sigmaMin: Double = 0.002
+    public var useOracle = false
+
+    public init(augmentedDimension: AugmentedDimension) { self.augmentedDimension = augmentedDimension }
+
+    public var schedule: NoiseSchedule { NoiseSchedule(steps: steps, sigmaMin: sigmaMin, sigmaMax: sigmaMax) }
+    public var functionEvaluations: Int { schedule.functionEvaluations(solver) }
+}
+
+public enum StudioCommand: Sendable {
+    /// Space: pause or resume training (starts at the shown D when nothing trains yet).
+    case toggleTraining
+    /// `t`: train at the shown D, creating its model if the bank has none.
+    case trainShown
+    /// Any control changed: apply and resample.
+    case apply(StudioSettings)
+    /// `r` (new seed, carried in the settings) and `R` (same seed).
+    case resample(StudioSettings)
+    /// `s`: save the shown D's model.
+    case save
+    /// Save what changed and stop.
+    case quit
+}
+
+public enum EngineState: String, Sendable {
+    case starting, training, paused, sampling, saving, stopped
+}
+
+/// How preview points map to the screen.
+public enum PreviewKind: Sendable, Equatable {
+    /// 2-D data as it is.
+    case plane
+    /// N > 2: the data's top two principal components.
+    case projection
+    /// Square images of this side, values in [−1, 1].
+    case image(side: Int)
+
+    public var isImage: Bool {
+        if case .image = self { return true }
+        return false
+    }
+}
+
+/// Losses of every step, kept at a resolution that halves whenever the buckets fill, so the
+/// history stays small however long training runs.
+public struct LossHistory: Sendable, Equatable {
+    public private(set) var buckets: [Float] = []
+    public private(set) var stepsPerBucket = 1
+    private var partialSum: Double = 0
+    private var partialCount = 0
+    public static let capacity = 2048
+
+    public init() {}
+
+    public mutating func append(_ loss: Float) {
+        partialSum += Double(loss)
+        partialCount += 1
+        guard partialCount == stepsPerBucket else { return }
+        buckets.append(Float(partialSum / Double(partialCount)))
+        partialSum = 0
+        partialCount = 0
+        if buckets.count >= Self.capacity {
+            buckets = stride(from: 0, to: buckets.count - 1, by: 2).map { (buckets[$0] + buckets[$0 + 1]) / 2 }
+            stepsPerBucket *= 2
+        }
+    }
+}
+
+public struct MetricRow: Sendable, Equatable {
+    public var augmentedDimension: AugmentedDimension
+    public var source: String
+    public var step: Int
+    public var swd: Double
+    public var swdFloor: Double
+    public var mmd: Double
+    public var mmdFloor: Double
+}
+
+public struct BankEntry: Sendable, Equatable {
+    public var augmentedDimension: AugmentedDimension
+    public var step: Int
+}
+
+/// The latest preview: samples in screen coordinates (2-D or projected) or raw images, and the
+/// trajectory x_σ of the run that made them.
+public struct Preview: Sendable {
+    public var points: Matrix
+    public var trajectory: [Matrix]
+    public var trajectorySigmas: [Double]
+    public var source: String
+    public var settings: StudioSettings
+    public var seconds: Double
+}
+
+/// Everything the UI shows, published by the engine as one immutable value.
+public struct Snapshot: Sendable {
+    public var version = 0
+    public var dataName: String
+    public var dim: Int
+    public var sigmaData: Double
+    public var kind: PreviewKind
+    /// Bounds of the data in screen coordinates (x: min, max; y: min, max), with a margin.
+    public var bounds: (Double, Double, Double, Double)
+    /// A subset of the data in screen coordinates, for the overlay.
+    public var overlay: Matrix
+    public var ladder: [AugmentedDimension]
+    public var settings: StudioSettings
+    public var state: EngineState = .starting
+    public var trainingDimension: AugmentedDimension?
+    public var step = 0
+    public var stepsPerSecond = 0.0
+    public var lastLoss: Float?
+    public var loss = LossHistory()
+    public var bank: [BankEntry] = []
+    public var preview: Preview?
+    public var metrics: [MetricRow] = []
+    public var message = ""
+}

@@ -1,0 +1,155 @@
+@preconcurrency import CNcurses
+import Foundation
+
+/// The real terminal through ncursesw. Exactly one thread may use it.
+public final class NcursesTerminal: TerminalBackend {
+    public let capabilities: TerminalCapabilities
+    private let screenPointer: OpaquePointer
+    private var previous: Canvas?
+    private var pairs: [Int: Int16] = [:]
+    private var pairLimit: Int
+
+    /// Checks the terminal and starts curses; throws a one-line reason when it cannot.
+    public init(noColor: Bool) throws {
+        guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else {
+            throw TerminalError("the studio needs a terminal; stdin or stdout is not one (the headless commands work anywhere)")
+        }
+        setlocale(LC_ALL, "")
+        let term = ProcessInfo.processInfo.environment["TERM"] ?? ""
+        guard !term.isEmpty else { throw TerminalError("TERM is not set; set it to your terminal type, e.g. TERM=xterm-256color") }
+        var status: Int32 = 0
+        guard setupterm(term, STDOUT_FILENO, &status) == OK else {
+            throw TerminalError("terminal type '\(term)' is unknown here; try TERM=xterm-256color")
+        }
+        guard let cup = tigetstr("cup"), Int(bitPattern: cup) != -1, Int(bitPattern: cup) != 0 else {
+            throw TerminalError("terminal type '\(term)' cannot move the cursor, so a full-screen studio cannot run; use a terminal such as xterm-256color")
+        }
+        guard let screen = newterm(term, stdout, stdin) else { throw TerminalError("cannot start the terminal '\(term)'") }
+        screenPointer = screen
+        set_term(screen)
+        cbreak()
+        noecho()
+        keypad(pfgm_stdscr(), true)
+        curs_set(0)
+        leaveok(pfgm_stdscr(), true)
+        ESCDELAY = 25
+        var colors = 0
+        if !noColor && has_colors() {
+            start_color()
+            use_default_colors()
+            colors = pfgm_colors() >= 256 ? 256 : pfgm_colors() >= 8 ? 8 : 0
+        }
+        pairLimit = colors == 0 ? 0 : Int(min(pfgm_color_pairs(), 32_767)) - 1
+        let codeset = String(cString: nl_langinfo(nl_item(CODESET)))
+        capabilities = TerminalCapabilities(colors: colors, unicode: codeset == "UTF-8")
+    }
+
+    /// Restores the terminal. Safe to call more than once.
+    public func shutdown() {
+        guard isendwin() == false else { return }
+        curs_set(1)
+        endwin()
+    }
+
+    public var size: (width: Int, height: Int) {
+        var y: Int32 = 0, x: Int32 = 0
+        pfgm_getmaxyx(pfgm_stdscr(), &y, &x)
+        return (Int(x), Int(y))
+    }
+
+    public func present(_ canvas: Canvas) {
+        if previous.map({ $0.width != canvas.width || $0.height != canvas.height }) ?? true {
+            erase()
+            previous = nil
+        }
+        for change in canvas.changes(since: previous) {
+            let c = change.cell
+            var attributes = c.bold ? pfgm_a_bold() : pfgm_a_normal()
+            if c.reverse { attributes |= pfgm_a_reverse() }
+            let scalar = c.character.unicodeScalars.first.map { Int32(bitPattern: $0.value) } ?? 32
+            _ = pfgm_put_wch(Int32(change.y), Int32(change.x), wchar_t(scalar), attributes, pair(c.foreground, c.background))
+        }
+        previous = canvas
+        refresh()
+    }
+
+    public func readKey(timeoutMilliseconds: Int) -> Key? {
+        timeout(Int32(timeoutMilliseconds))
+        let code = getch()
+        switch code {
+        case pfgm_err(): return nil
+        case KEY_UP: return .up
+        case KEY_DOWN: return .down
+        case KEY_LEFT: return .left
+        case KEY_RIGHT: return .right
+        case KEY_RESIZE:
+            previous = nil
+            return .resize
+        case KEY_ENTER, 10, 13: return .enter
+        case KEY_BACKSPACE, 127, 8: return .backspace
+        case 27: return .escape
+        case 32..<127: return .character(Character(Unicode.Scalar(UInt8(code))))
+        default: return nil
+        }
+    }
+
+    /// A colour pair for (foreground, background), made on first use; pair 0 when they run out.
+    private func pair(_ foreground: Int, _ background: Int) -> Int16 {
+        guard capabilities.colors > 0 else { return 0 }
+        let fg = Palette.fit(foreground, colors: capabilities.colors), bg = Palette.fit(background, colors: capabilities.colors)
+        if fg < 0 && bg < 0 { return 0 }
+        let key = (fg + 1) * 512 + (bg + 1)
+        if let p = pairs[key] { return p }
+        guard pairs.count < pairLimit else { return 0 }
+        let p = Int16(pairs.count + 1)
+        init_pair(p, Int16(fg), Int16(bg))
+        pairs[key] = p
+        return p
+    }
+}
+
+public struct TerminalError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// The xterm 256-colour palette and its reduction to the 8 basic colours.
+public enum Palette {
+    /// RGB of a 256-colour index.
+    public static func rgb(_ index: Int) -> (Int, Int, Int) {
+        let basic = [(0, 0, 0), (205, 0, 0), (0, 205, 0), (205, 205, 0), (0, 0, 238), (205, 0, 205), (0, 205, 205), (229, 229, 229),
+                     (127, 127, 127), (255, 0, 0), (0, 255, 0), (255, 255, 0), (92, 92, 255), (255, 0, 255), (0, 255, 255), (255, 255, 255)]
+        if index < 16 { return basic[max(0, index)] }
+        if index >= 232 { let v = 8 + (index - 232) * 10; return (v, v, v) }
+        let i = index - 16, steps = [0, 95, 135, 175, 215, 255]
+        return (steps[i / 36], steps[(i / 6) % 6], steps[i % 6])
+    }
+
+    /// The index to use on a terminal with `colors` colours (−1 stays the default colour).
+    public static func fit(_ index: Int, colors: Int) -> Int {
+        guard index >= 0, colors < 256 else { return index }
+        if index < 8 { return index }
+        let (r, g, b) = rgb(index)
+        return (0..<8).min { a, c in distance(rgb(a), (r, g, b)) < distance(rgb(c), (r, g, b)) } ?? 7
+    }
+
+    static func distance(_ a: (Int, Int, Int), _ b: (Int, Int, Int)) -> Int {
+        (a.0 - b.0) * (a.0 - b.0) + (a.1 - b.1) * (a.1 - b.1) + (a.2 - b.2) * (a.2 - b.2)
+    }
+
+    /// The 256-colour grey for a value in [−1, 1]: black (16), the 24-step ramp, white (231).
+    public static func gray(_ value: Float) -> Int {
+        let levels = [16] + Array(232...255) + [231]
+        let t = (min(max(value, -1), 1) + 1) / 2
+        return levels[Int((t * Float(levels.count - 1)).rounded())]
+    }
+}
+
+/// Facts about the terminal library this build links.
+public enum TerminalInfo {
+    /// The ncurses version string, e.g. "ncurses 6.4.20221231".
+    public static var libraryVersion: String {
+        guard let v = curses_version() else { return "ncurses (unknown version)" }
+        return String(cString: v)
+    }
+}
