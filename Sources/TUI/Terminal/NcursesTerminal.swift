@@ -59,7 +59,8 @@ public final class NcursesTerminal: TerminalBackend {
 
     public func present(_ canvas: Canvas) {
         if previous.map({ $0.width != canvas.width || $0.height != canvas.height }) ?? true {
-            erase()
+            // clear, not erase: after a resize the terminal may not show what curses believes it does.
+            clear()
             previous = nil
         }
         for change in canvas.changes(since: previous) {

@@ -1,0 +1,215 @@
+import Engine
+import Foundation
+
+/// What the screen shows besides the engine's snapshot.
+public struct UIState: Sendable {
+    public var settings: StudioSettings
+    public var focus: Control = .augmentedDimension
+    public var showHelp = false
+    public var showOverlay = true
+    /// The trajectory frame being played, when `p` was pressed.
+    public var playFrame: Int?
+
+    public init(settings: StudioSettings) { self.settings = settings }
+}
+
+/// Where each panel goes for a terminal size.
+public struct Layout: Sendable, Equatable {
+    public var status: Rect, slider: Rect, controls: Rect, metrics: Rect, preview: Rect, loss: Rect, message: Rect
+
+    public static let minimumWidth = 56
+    public static let minimumHeight = 18
+
+    /// Nil when the terminal is too small for the studio.
+    public init?(width: Int, height: Int) {
+        guard width >= Self.minimumWidth, height >= Self.minimumHeight else { return nil }
+        let left = width >= 120 ? 40 : width >= 80 ? 32 : 27
+        let bodyTop = 1, bodyHeight = height - 2
+        status = Rect(x: 0, y: 0, width: width, height: 1)
+        message = Rect(x: 0, y: height - 1, width: width, height: 1)
+        slider = Rect(x: 0, y: bodyTop, width: left, height: 5)
+        let controlsHeight = min(Control.allCases.count + 2, bodyHeight - 5)
+        controls = Rect(x: 0, y: bodyTop + 5, width: left, height: controlsHeight)
+        metrics = Rect(x: 0, y: bodyTop + 5 + controlsHeight, width: left, height: bodyHeight - 5 - controlsHeight)
+        let lossHeight = max(6, bodyHeight / 3)
+        preview = Rect(x: left, y: bodyTop, width: width - left, height: bodyHeight - lossHeight)
+        loss = Rect(x: left, y: bodyTop + bodyHeight - lossHeight, width: width - left, height: lossHeight)
+    }
+}
+
+/// Renders (snapshot, UI state, size, style) into a canvas: a pure function, tested in memory.
+public struct StudioView {
+    public let snapshot: Snapshot
+    public let ui: UIState
+    public let style: Style
+    public let colors: Int
+
+    public init(snapshot: Snapshot, ui: UIState, style: Style, colors: Int) {
+        self.snapshot = snapshot
+        self.ui = ui
+        self.style = style
+        self.colors = colors
+    }
+
+    public func render(width: Int, height: Int) -> Canvas {
+        var canvas = Canvas(width: width, height: height)
+        guard let layout = Layout(width: width, height: height) else {
+            drawTooSmall(&canvas)
+            return canvas
+        }
+        drawStatus(&canvas, layout.status)
+        drawSlider(&canvas, layout.slider)
+        drawControls(&canvas, layout.controls)
+        drawMetrics(&canvas, layout.metrics)
+        drawPreview(&canvas, layout.preview)
+        let inner = canvas.panel(layout.loss, title: "Loss · \(snapshot.trainingDimension.map { "D=\($0)" } ?? "no model")", style: style)
+        LossChart.draw(snapshot.loss, into: &canvas, rect: inner, style: style, totalSteps: snapshot.step)
+        drawMessage(&canvas, layout.message)
+        if ui.showHelp { drawHelp(&canvas) }
+        return canvas
+    }
+
+    var theme: Theme { style.theme }
+
+    func drawTooSmall(_ canvas: inout Canvas) {
+        let lines = ["Terminal too small: \(canvas.width)×\(canvas.height)",
+                     "The studio needs \(Layout.minimumWidth)×\(Layout.minimumHeight).", "Enlarge the window, or q to quit."]
+        for (i, line) in lines.enumerated() {
+            let y = canvas.height / 2 - 1 + i
+            canvas.put(String(line.prefix(canvas.width)), x: max(0, (canvas.width - line.count) / 2), y: y,
+                       foreground: i == 0 ? theme.warn : theme.text, bold: i == 0)
+        }
+    }
+
+    func drawStatus(_ canvas: inout Canvas, _ rect: Rect) {
+        canvas.fill(rect, with: Cell(" ", reverse: theme.isMonochrome))
+        let s = snapshot
+        let loss = s.lastLoss.map { Format.number(Double($0)) } ?? "–"
+        let state: (String, Int) = switch s.state {
+        case .training: ("● training D=\(s.trainingDimension?.description ?? "?")", theme.good)
+        case .paused: ("‖ paused", theme.warn)
+        case .sampling: ("◌ sampling", theme.accent)
+        case .saving: ("saving…", theme.warn)
+        case .stopped: ("stopped", theme.dim)
+        case .starting: ("starting", theme.dim)
+        }
+        let text = " PFGM++ Studio │ \(s.dataName) N=\(s.dim) │ D=\(ui.settings.augmentedDimension) │ step \(s.step) │ \(String(format: "%.1f", s.stepsPerSecond)) steps/s │ loss \(loss) │ "
+        canvas.text(text, in: rect, row: 0, foreground: theme.text, bold: true, reverse: theme.isMonochrome)
+        canvas.text(state.0, in: rect, row: 0, column: text.count, foreground: state.1, bold: true, reverse: theme.isMonochrome)
+    }
+
+    /// The column of ladder entry `index` inside a track of `width` cells.
+    public static func sliderColumn(index: Int, count: Int, width: Int) -> Int {
+        count <= 1 ? 0 : Int((Double(index) / Double(count - 1) * Double(width - 1)).rounded())
+    }
+
+    func drawSlider(_ canvas: inout Canvas, _ rect: Rect) {
+        let inner = canvas.panel(rect, title: "Augmented dimension D", style: style, highlighted: ui.focus == .augmentedDimension)
+        let ladder = snapshot.ladder, trained = Set(snapshot.bank.map(\.augmentedDimension))
+        let width = inner.width - 2
+        guard width > 2 else { return }
+        for x in 0..<width { canvas[inner.x + 1 + x, inner.y] = Cell(style.glyphs.track, foreground: theme.border) }
+        let current = ladder.firstIndex(of: ui.settings.augmentedDimension)
+        for (i, d) in ladder.enumerated() {
+            let x = inner.x + 1 + Self.sliderColumn(index: i, count: ladder.count, width: width)
+            let has = trained.contains(d)
+            canvas[x, inner.y] = Cell(has ? style.glyphs.filled : style.glyphs.empty, foreground: has ? theme.good : theme.dim)
+            if i == current { canvas[x, inner.y + 1] = Cell(style.glyphs.marker, foreground: theme.accent, bold: true) }
+        }
+        canvas.text("1", in: inner, row: 2, column: 1, foreground: theme.dim)
+        canvas.text("∞", in: inner, row: 2, column: inner.width - 2, foreground: theme.dim)
+        let d = ui.settings.augmentedDimension
+        let label = "D=\(d)" + (d.isInfinite ? " (diffusion)" : d == .finite(1) ? " (PFGM)" : "") + (trained.contains(d) ? " ●" : "")
+        canvas.text(label, in: inner, row: 2, column: max(2, (inner.width - label.count) / 2), foreground: theme.text, bold: true)
+    }
+
+    func drawControls(_ canvas: inout Canvas, _ rect: Rect) {
+        let inner = canvas.panel(rect, title: "Controls  ↑↓ +/-", style: style)
+        for (row, control) in Control.allCases.enumerated() where row < inner.height {
+            let focused = control == ui.focus
+            let fg = focused ? theme.focusText : theme.text, bg = focused ? theme.focusBackground : -1
+            let reverse = focused && theme.isMonochrome
+            canvas.fill(Rect(x: inner.x, y: inner.y + row, width: inner.width, height: 1), with: Cell(" ", background: bg, reverse: reverse))
+            canvas.text((focused ? "›" : " ") + control.label, in: inner, row: row, foreground: fg, background: bg, bold: focused, reverse: reverse)
+            canvas.text(control.value(ui.settings, dim: snapshot.dim), in: inner, row: row, column: 13,
+                        foreground: focused ? fg : theme.accent, background: bg, reverse: reverse)
+        }
+    }
+
+    func drawMetrics(_ canvas: inout Canvas, _ rect: Rect) {
+        let inner = canvas.panel(rect, title: "Metrics (floor)", style: style)
+        guard !snapshot.kind.isImage else {
+            canvas.text("image metrics: pfgm eval", in: inner, row: 0, foreground: theme.dim)
+            return
+        }
+        canvas.text("D      SWD         MMD", in: inner, row: 0, foreground: theme.dim)
+        guard let first = snapshot.metrics.first else {
+            canvas.text("after the first preview", in: inner, row: 1, foreground: theme.dim)
+            return
+        }
+        for (i, m) in snapshot.metrics.enumerated() where i + 1 < inner.height - 1 {
+            let ratio = m.swd / max(m.swdFloor, 1e-12)
+            let color = ratio < 1.5 ? theme.good : ratio < 3 ? theme.warn : theme.bad
+            let tag = m.source == "oracle" ? "o" : " "
+            let line = Format.pad("\(m.augmentedDimension)", 6) + tag + Format.pad(Format.number(m.swd), 11) + " " + Format.number(m.mmd)
+            canvas.text(line, in: inner, row: i + 1, foreground: color)
+        }
+        canvas.text("floor  " + Format.pad(Format.number(first.swdFloor), 11) + " " + Format.number(first.mmdFloor), in: inner,
+                    row: min(inner.height - 1, snapshot.metrics.count + 1), foreground: theme.dim)
+    }
+
+    func drawPreview(_ canvas: inout Canvas, _ rect: Rect) {
+        guard let preview = snapshot.preview else {
+            let inner = canvas.panel(rect, title: "Samples", style: style)
+            canvas.text("sampling…", in: inner, row: inner.height / 2, column: max(0, inner.width / 2 - 5), foreground: theme.dim)
+            return
+        }
+        var points = preview.points, title = "Samples · \(preview.source) · NFE \(preview.settings.functionEvaluations)"
+        if let frame = ui.playFrame, frame < preview.trajectory.count {
+            points = preview.trajectory[frame]
+            title = "Trajectory · σ = \(Format.number(preview.trajectorySigmas[frame])) · step \(frame)/\(preview.trajectory.count - 1)"
+        }
+        let inner = canvas.panel(rect, title: title, style: style)
+        switch snapshot.kind {
+        case .image(let side):
+            ImageGrid.draw(points, side: side, into: &canvas, rect: inner, style: style, colors: colors)
+        case .plane, .projection:
+            let plot = DensityPlot(bounds: snapshot.bounds)
+            let inside = plot.draw(points, overlay: ui.showOverlay ? snapshot.overlay : nil, into: &canvas, rect: inner, style: style)
+            var caption = snapshot.kind == .projection ? "PC1 × PC2 of N=\(snapshot.dim)" : ""
+            if inside < 0.995 { caption += (caption.isEmpty ? "" : " · ") + "\(Int((inside * 100).rounded()))% in view" }
+            if !caption.isEmpty {
+                canvas.text(caption, in: inner, row: inner.height - 1, column: max(0, inner.width - caption.count), foreground: theme.dim)
+            }
+        }
+    }
+
+    func drawMessage(_ canvas: inout Canvas, _ rect: Rect) {
+        let hints = "space train · ←→ D · r resample · p play · ? help · q quit"
+        let message = snapshot.message
+        canvas.text(" " + message, in: rect, row: 0, foreground: message.contains("diverged") || message.contains("failed") ? theme.bad : theme.text)
+        if rect.width - message.count - 3 >= hints.count {
+            canvas.text(hints, in: rect, row: 0, column: rect.width - hints.count - 1, foreground: theme.dim)
+        }
+    }
+
+    public static let helpLines: [(String, String)] = [
+        ("space", "start / pause training"), ("t", "train at the shown D"), ("← →", "move D along the slider"),
+        ("↑ ↓", "choose a control"), ("+ -", "change the chosen control"), ("r", "resample with a new seed"),
+        ("R", "resample with the same seed"), ("o", "oracle denoiser on / off"), ("p", "play the sampling trajectory"),
+        ("d", "data overlay on / off"), ("s", "save the shown D's model"), ("T", "next colour theme"),
+        ("?", "this help (Esc closes)"), ("q", "save and quit"),
+    ]
+
+    func drawHelp(_ canvas: inout Canvas) {
+        let width = min(canvas.width - 2, 48), height = min(canvas.height - 2, Self.helpLines.count + 4)
+        let rect = Rect(x: (canvas.width - width) / 2, y: (canvas.height - height) / 2, width: width, height: height)
+        canvas.fill(rect)
+        let inner = canvas.panel(rect, title: "Help · keys", style: style, highlighted: true)
+        for (i, (key, action)) in Self.helpLines.enumerated() where i < inner.height - 1 {
+            canvas.text(key, in: inner, row: i, column: 1, foreground: theme.accent, bold: true)
+            canvas.text(action, in: inner, row: i, column: 9, foreground: theme.text)
+        }
+        canvas.text("D=1 is PFGM, D=∞ is diffusion (EDM).", in: inner, row: inner.height - 1, column: 1, foreground: theme.dim)
+    }
+}

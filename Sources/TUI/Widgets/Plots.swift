@@ -1,0 +1,150 @@
+import Engine
+import Foundation
+
+/// A density plot of 2-D points at braille resolution (2×4 dots a cell), coloured by how many
+/// points fall in each cell; optionally the data drawn underneath in the overlay colour.
+public struct DensityPlot {
+    public var bounds: (Double, Double, Double, Double)
+
+    public init(bounds: (Double, Double, Double, Double)) { self.bounds = bounds }
+
+    /// Dot coordinates of a point in a rect of w×h cells, or nil when outside.
+    func dot(_ x: Float, _ y: Float, width: Int, height: Int) -> (Int, Int)? {
+        let (x0, x1, y0, y1) = bounds
+        let u = (Double(x) - x0) / (x1 - x0), v = (y1 - Double(y)) / (y1 - y0)
+        guard u >= 0, u < 1, v >= 0, v < 1 else { return nil }
+        return (Int(u * Double(width * 2)), Int(v * Double(height * 4)))
+    }
+
+    /// Draws and returns the fraction of points inside the bounds.
+    @discardableResult
+    public func draw(_ points: Matrix, overlay: Matrix?, into canvas: inout Canvas, rect: Rect, style: Style) -> Double {
+        let w = rect.width, h = rect.height
+        guard w > 0, h > 0, points.cols >= 2 else { return 0 }
+        var masks = [UInt8](repeating: 0, count: w * h), counts = [Int](repeating: 0, count: w * h)
+        var inside = 0
+        for r in 0..<points.rows {
+            guard let (dx, dy) = dot(points[r, 0], points[r, 1], width: w, height: h) else { continue }
+            let cell = (dy / 4) * w + dx / 2
+            masks[cell] |= Glyphs.dotBit(column: dx % 2, row: dy % 4)
+            counts[cell] += 1
+            inside += 1
+        }
+        var overlayMasks = [UInt8](repeating: 0, count: w * h)
+        if let overlay {
+            for r in 0..<overlay.rows {
+                guard let (dx, dy) = dot(overlay[r, 0], overlay[r, 1], width: w, height: h) else { continue }
+                overlayMasks[(dy / 4) * w + dx / 2] |= Glyphs.dotBit(column: dx % 2, row: dy % 4)
+            }
+        }
+        let top = log1p(Double(counts.max() ?? 1))
+        for y in 0..<h {
+            for x in 0..<w {
+                let i = y * w + x
+                if counts[i] > 0 {
+                    let level = top > 0 ? log1p(Double(counts[i])) / top : 1
+                    canvas[rect.x + x, rect.y + y] = Cell(style.glyphs.dots(masks[i]), foreground: style.theme.densityColor(level))
+                } else if overlayMasks[i] != 0 {
+                    canvas[rect.x + x, rect.y + y] = Cell(style.glyphs.dots(overlayMasks[i]), foreground: style.theme.overlay)
+                }
+            }
+        }
+        return points.rows > 0 ? Double(inside) / Double(points.rows) : 0
+    }
+}
+
+/// Square grayscale images as upper-half-block cells: each cell shows two pixel rows, the top one
+/// as the foreground colour of ▀ and the bottom one as the background.
+public enum ImageGrid {
+    /// The cell for pixel values `top` and `bottom` in [−1, 1].
+    public static func cell(top: Float, bottom: Float, style: Style, colors: Int) -> Cell {
+        if colors >= 256 {
+            return Cell(style.glyphs.upperHalf, foreground: Palette.gray(top), background: Palette.gray(bottom))
+        }
+        let level = Double((top + bottom) / 2 + 1) / 2
+        let ramp = style.glyphs.ramp
+        return Cell(ramp[min(ramp.count - 1, max(0, Int(level * Double(ramp.count - 1) + 0.5)))])
+    }
+
+    /// Draws as many images as fit, each side×⌈side/2⌉ cells (reduced when the rect is smaller), a
+    /// column apart. Returns how many were drawn.
+    @discardableResult
+    public static func draw(_ images: Matrix, side: Int, into canvas: inout Canvas, rect: Rect, style: Style, colors: Int) -> Int {
+        guard side > 0, rect.width > 0, rect.height > 0 else { return 0 }
+        let reduce = max(1, Int(ceil(max(Double(side) / Double(rect.width), Double(side) / Double(2 * rect.height)))))
+        let pixels = side / reduce, cellsHigh = (pixels + 1) / 2
+        let across = max(1, (rect.width + 1) / (pixels + 1)), down = max(1, rect.height / cellsHigh)
+        var drawn = 0
+        for i in 0..<min(images.rows, across * down) {
+            let ox = rect.x + (i % across) * (pixels + 1), oy = rect.y + (i / across) * cellsHigh
+            guard ox + pixels <= rect.x + rect.width, oy + cellsHigh <= rect.y + rect.height else { continue }
+            for cy in 0..<cellsHigh {
+                for cx in 0..<pixels {
+                    let top = images[i, (2 * cy * reduce) * side + cx * reduce]
+                    let bottomRow = (2 * cy + 1) * reduce
+                    let bottom = bottomRow < side ? images[i, bottomRow * side + cx * reduce] : -1
+                    canvas[ox + cx, oy + cy] = cell(top: top, bottom: bottom, style: style, colors: colors)
+                }
+            }
+            drawn += 1
+        }
+        return drawn
+    }
+}
+
+/// The loss on a log scale at braille resolution: raw values as dots, a smoothed line on top.
+public enum LossChart {
+    public static func draw(_ history: LossHistory, into canvas: inout Canvas, rect: Rect, style: Style, totalSteps: Int) {
+        let values = history.buckets.filter { $0.isFinite && $0 > 0 }
+        let labelWidth = 7
+        let plot = Rect(x: rect.x + labelWidth, y: rect.y, width: rect.width - labelWidth, height: rect.height - 1)
+        guard values.count >= 2, plot.width > 1, plot.height > 0 else {
+            canvas.text("no training yet", in: rect, row: rect.height / 2, column: max(0, (rect.width - 15) / 2), foreground: style.theme.dim)
+            return
+        }
+        let columns = plot.width * 2, rows = plot.height * 4
+        var raw = [Double](repeating: 0, count: columns), filled = [Bool](repeating: false, count: columns)
+        var sums = [Double](repeating: 0, count: columns), counts = [Int](repeating: 0, count: columns)
+        for (i, v) in values.enumerated() {
+            let c = min(columns - 1, i * columns / values.count)
+            sums[c] += log10(Double(v))
+            counts[c] += 1
+        }
+        for c in 0..<columns where counts[c] > 0 {
+            raw[c] = sums[c] / Double(counts[c])
+            filled[c] = true
+        }
+        let present = (0..<columns).filter { filled[$0] }
+        let lo = present.map { raw[$0] }.min() ?? 0, hi = present.map { raw[$0] }.max() ?? 1
+        let span = max(hi - lo, 1e-3)
+        func row(_ v: Double) -> Int { min(rows - 1, max(0, Int((hi - v) / span * Double(rows - 1) + 0.5))) }
+        var rawMask = [UInt8](repeating: 0, count: plot.width * plot.height), lineMask = rawMask
+        var smooth = raw[present[0]], previous: Int?
+        for c in present {
+            let r = row(raw[c])
+            rawMask[(r / 4) * plot.width + c / 2] |= Glyphs.dotBit(column: c % 2, row: r % 4)
+            smooth = 0.85 * smooth + 0.15 * raw[c]
+            let s = row(smooth)
+            for y in min(s, previous ?? s)...max(s, previous ?? s) {
+                lineMask[(y / 4) * plot.width + c / 2] |= Glyphs.dotBit(column: c % 2, row: y % 4)
+            }
+            previous = s
+        }
+        for y in 0..<plot.height {
+            for x in 0..<plot.width {
+                let i = y * plot.width + x
+                if lineMask[i] != 0 {
+                    canvas[plot.x + x, plot.y + y] = Cell(style.glyphs.dots(lineMask[i] | rawMask[i]), foreground: style.theme.lossSmooth)
+                } else if rawMask[i] != 0 {
+                    canvas[plot.x + x, plot.y + y] = Cell(style.glyphs.dots(rawMask[i]), foreground: style.theme.lossRaw)
+                }
+            }
+        }
+        canvas.text(Format.number(pow(10, hi)), in: rect, row: 0, foreground: style.theme.dim)
+        canvas.text(Format.number(pow(10, lo)), in: rect, row: plot.height - 1, foreground: style.theme.dim)
+        canvas.text("log", in: rect, row: plot.height / 2, foreground: style.theme.dim)
+        let axis = "step 0", end = "\(Format.steps(totalSteps))"
+        canvas.text(axis, in: rect, row: rect.height - 1, column: labelWidth, foreground: style.theme.dim)
+        canvas.text(end, in: rect, row: rect.height - 1, column: max(labelWidth + axis.count + 1, rect.width - end.count), foreground: style.theme.dim)
+    }
+}

@@ -1,0 +1,61 @@
+/// What every widget draws with: colours by role and the glyph set.
+public struct Style: Sendable, Equatable {
+    public var theme: Theme
+    public var glyphs: Glyphs
+
+    public init(theme: Theme, glyphs: Glyphs) {
+        self.theme = theme
+        self.glyphs = glyphs
+    }
+}
+
+extension Canvas {
+    /// A bordered panel with a title in its top edge; returns the inside.
+    @discardableResult
+    public mutating func panel(_ rect: Rect, title: String, style: Style, highlighted: Bool = false) -> Rect {
+        guard rect.width >= 2, rect.height >= 2 else { return Rect(x: rect.x, y: rect.y, width: 0, height: 0) }
+        let g = style.glyphs, color = highlighted ? style.theme.accent : style.theme.border
+        let right = rect.x + rect.width - 1, bottom = rect.y + rect.height - 1
+        for x in (rect.x + 1)..<right {
+            self[x, rect.y] = Cell(g.horizontal, foreground: color)
+            self[x, bottom] = Cell(g.horizontal, foreground: color)
+        }
+        for y in (rect.y + 1)..<bottom {
+            self[rect.x, y] = Cell(g.vertical, foreground: color)
+            self[right, y] = Cell(g.vertical, foreground: color)
+        }
+        self[rect.x, rect.y] = Cell(g.topLeft, foreground: color)
+        self[right, rect.y] = Cell(g.topRight, foreground: color)
+        self[rect.x, bottom] = Cell(g.bottomLeft, foreground: color)
+        self[right, bottom] = Cell(g.bottomRight, foreground: color)
+        put(" \(title) ", x: rect.x + 1, y: rect.y, foreground: style.theme.title, bold: true, limit: rect.width - 2)
+        return rect.inner
+    }
+
+    /// Text in a row of a rectangle, clipped to it.
+    public mutating func text(_ s: String, in rect: Rect, row: Int, column: Int = 0, foreground: Int = -1,
+                              background: Int = -1, bold: Bool = false, reverse: Bool = false) {
+        guard row >= 0, row < rect.height, column < rect.width else { return }
+        put(s, x: rect.x + column, y: rect.y + row, foreground: foreground, background: background,
+            bold: bold, reverse: reverse, limit: rect.width - column)
+    }
+}
+
+/// Compact number formatting for panels.
+public enum Format {
+    public static func number(_ v: Double, digits: Int = 3) -> String {
+        guard v.isFinite else { return v.isNaN ? "nan" : (v > 0 ? "inf" : "-inf") }
+        let a = abs(v)
+        if a != 0 && (a < 1e-3 || a >= 1e5) { return String(format: "%.\(max(digits - 1, 0))e", v) }
+        return String(format: "%.\(digits)g", v)
+    }
+
+    /// `s` padded with spaces to at least `width` characters.
+    public static func pad(_ s: String, _ width: Int) -> String {
+        s.count >= width ? s : s + String(repeating: " ", count: width - s.count)
+    }
+
+    public static func steps(_ n: Int) -> String {
+        n >= 1_000_000 ? String(format: "%.1fM", Double(n) / 1e6) : n >= 10_000 ? String(format: "%.1fk", Double(n) / 1e3) : String(n)
+    }
+}

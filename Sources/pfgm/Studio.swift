@@ -1,0 +1,81 @@
+import ArgumentParser
+import Engine
+import Foundation
+import TUI
+
+struct Studio: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The terminal studio: watch training live, move D, change NFE, α and weight bits, resample.",
+        discussion: """
+        Keys: space start/pause training · t train at the shown D · ←/→ move D · ↑/↓ choose a control ·
+        +/- change it · r resample (new seed) · R resample (same seed) · o oracle on/off · p play the
+        trajectory · d data overlay · s save · T next theme · ? help · q save and quit.
+        Models are saved under --runs (one folder per data set and D) and loaded again next time.
+        """
+    )
+
+    @Option(help: "Data set: \(Dataset.builtInNames.joined(separator: ", ")), or a .npy file (K, N).")
+    var data: String = "checkerboard"
+
+    @Option(name: .customLong("aug-dim"), help: "The D shown first: a positive number or inf.", transform: parseAugmentedDimension)
+    var augDim: AugmentedDimension?
+
+    @Option(help: "Colour theme: dark, light, mono, or a theme file (themes/*.json).")
+    var theme: String = "dark"
+
+    @Option(help: "Open a saved run directory (its data set and D).")
+    var ckpt: String?
+
+    @Option(help: "Folder for saved models.")
+    var runs: String = "runs"
+
+    @Option(help: "Seed for new models and the first preview.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Coordinates of the manifold data set (N).")
+    var dim: Int?
+
+    @Option(help: "OpenBLAS threads.")
+    var threads: Int = 2
+
+    func validate() throws {
+        guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256") }
+    }
+
+    func run() throws {
+        BLAS.setThreads(threads)
+        let chosenTheme = try attemptTheme { try Theme.named(theme) }
+        let (dataset, opened, startD) = try attempt(prepare)
+        installStopHandlers()
+        signal(SIGPIPE, SIG_IGN)
+        let terminal: NcursesTerminal
+        do {
+            terminal = try NcursesTerminal(noColor: !(ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty)
+        } catch { throw Failure("\(error)") }
+        var settings = StudioSettings(augmentedDimension: startD)
+        settings.seed = seed
+        let engine = StudioEngine(dataset: dataset, settings: settings, runsFolder: runs, opened: opened)
+        Task.detached { await engine.run() }
+        let app = StudioApp(engine: engine, backend: terminal, theme: chosenTheme, themes: Theme.available())
+        app.run(stop: stopRequested)
+        terminal.shutdown()
+        let message = engine.latest.message
+        if message.hasPrefix("saved") { note("pfgm: \(message)") }
+    }
+
+    private func prepare() throws -> (Dataset, RunDirectory?, AugmentedDimension) {
+        guard let ckpt else {
+            return (try Dataset.load(data, dim: dim), nil, augDim ?? .finite(128))
+        }
+        let run = RunDirectory(ckpt)
+        guard run.exists else { throw Failure("\(ckpt): no run here (config.json is missing)") }
+        let config = try run.readConfig()
+        _ = try run.loadDenoiser()
+        guard let d = config.augmentedDimension else { throw Failure("\(ckpt): invalid aug_dim") }
+        return (try Dataset.load(config.data, dim: config.dim), run, augDim ?? d)
+    }
+
+    private func attemptTheme(_ body: () throws -> Theme) throws -> Theme {
+        do { return try body() } catch let e as ThemeError { throw Failure(e.description) }
+    }
+}
