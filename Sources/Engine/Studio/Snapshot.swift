@@ -79,6 +79,16 @@ public struct LossHistory: Sendable, Equatable {
 }
 
 public struct MetricRow: Sendable, Equatable {
+    public init(augmentedDimension: AugmentedDimension, source: String, step: Int, swd: Double, swdFloor: Double, mmd: Double, mmdFloor: Double) {
+        self.augmentedDimension = augmentedDimension
+        self.source = source
+        self.step = step
+        self.swd = swd
+        self.swdFloor = swdFloor
+        self.mmd = mmd
+        self.mmdFloor = mmdFloor
+    }
+
     public var augmentedDimension: AugmentedDimension
     public var source: String
     public var step: Int
@@ -89,6 +99,11 @@ public struct MetricRow: Sendable, Equatable {
 }
 
 public struct BankEntry: Sendable, Equatable {
+    public init(augmentedDimension: AugmentedDimension, step: Int) {
+        self.augmentedDimension = augmentedDimension
+        self.step = step
+    }
+
     public var augmentedDimension: AugmentedDimension
     public var step: Int
 }
@@ -96,6 +111,15 @@ public struct BankEntry: Sendable, Equatable {
 /// The latest preview: samples in screen coordinates (2-D or projected) or raw images, and the
 /// trajectory x_σ of the run that made them.
 public struct Preview: Sendable {
+    public init(points: Matrix, trajectory: [Matrix], trajectorySigmas: [Double], source: String, settings: StudioSettings, seconds: Double) {
+        self.points = points
+        self.trajectory = trajectory
+        self.trajectorySigmas = trajectorySigmas
+        self.source = source
+        self.settings = settings
+        self.seconds = seconds
+    }
+
     public var points: Matrix
     public var trajectory: [Matrix]
     public var trajectorySigmas: [Double]
@@ -127,4 +151,16 @@ public struct Snapshot: Sendable {
     public var preview: Preview?
     public var metrics: [MetricRow] = []
     public var message = ""
+
+    public init(dataName: String, dim: Int, sigmaData: Double, kind: PreviewKind, bounds: (Double, Double, Double, Double),
+                overlay: Matrix, ladder: [AugmentedDimension], settings: StudioSettings) {
+        self.dataName = dataName
+        self.dim = dim
+        self.sigmaData = sigmaData
+        self.kind = kind
+        self.bounds = bounds
+        self.overlay = overlay
+        self.ladder = ladder
+        self.settings = settings
+    }
 }

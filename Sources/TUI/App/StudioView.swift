@@ -28,7 +28,7 @@ public struct Layout: Sendable, Equatable {
         status = Rect(x: 0, y: 0, width: width, height: 1)
         message = Rect(x: 0, y: height - 1, width: width, height: 1)
         slider = Rect(x: 0, y: bodyTop, width: left, height: 5)
-        let controlsHeight = min(Control.allCases.count + 2, bodyHeight - 5)
+        let controlsHeight = min(Control.allCases.count + 2, bodyHeight - 5 - 3)
         controls = Rect(x: 0, y: bodyTop + 5, width: left, height: controlsHeight)
         metrics = Rect(x: 0, y: bodyTop + 5 + controlsHeight, width: left, height: bodyHeight - 5 - controlsHeight)
         let lossHeight = max(6, bodyHeight / 3)
@@ -66,6 +66,7 @@ public struct StudioView {
         LossChart.draw(snapshot.loss, into: &canvas, rect: inner, style: style, totalSteps: snapshot.step)
         drawMessage(&canvas, layout.message)
         if ui.showHelp { drawHelp(&canvas) }
+        if !style.glyphs.unicode { canvas.transliterate() }
         return canvas
     }
 
@@ -125,7 +126,9 @@ public struct StudioView {
 
     func drawControls(_ canvas: inout Canvas, _ rect: Rect) {
         let inner = canvas.panel(rect, title: "Controls  ↑↓ +/-", style: style)
-        for (row, control) in Control.allCases.enumerated() where row < inner.height {
+        let first = max(0, ui.focus.rawValue - (inner.height - 1))
+        for (index, control) in Control.allCases.enumerated() where index >= first && index - first < inner.height {
+            let row = index - first
             let focused = control == ui.focus
             let fg = focused ? theme.focusText : theme.text, bg = focused ? theme.focusBackground : -1
             let reverse = focused && theme.isMonochrome

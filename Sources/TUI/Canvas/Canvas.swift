@@ -68,6 +68,19 @@ public struct Canvas: Sendable, Equatable {
         }
     }
 
+    /// ASCII stand-ins for the symbols the studio writes, for terminals without UTF-8.
+    static let asciiStandIns: [Character: Character] = [
+        "│": "|", "─": "-", "●": "*", "○": "o", "‖": "=", "◌": "o", "…": ".", "›": ">", "∞": "~", "α": "a", "σ": "s",
+        "×": "x", "·": "-", "↑": "^", "↓": "v", "←": "<", "→": ">", "▲": "^", "–": "-", "▀": "#", "█": "#",
+    ]
+
+    /// Replaces every non-ASCII character by its stand-in (or "?").
+    public mutating func transliterate() {
+        for i in cells.indices where !cells[i].character.isASCII {
+            cells[i].character = Self.asciiStandIns[cells[i].character] ?? "?"
+        }
+    }
+
     /// One row as plain text, for tests and logs.
     public func line(_ y: Int) -> String { String((0..<width).map { self[$0, y].character }) }
 

@@ -24,6 +24,7 @@ public final class NcursesTerminal: TerminalBackend {
         guard let cup = tigetstr("cup"), Int(bitPattern: cup) != -1, Int(bitPattern: cup) != 0 else {
             throw TerminalError("terminal type '\(term)' cannot move the cursor, so a full-screen studio cannot run; use a terminal such as xterm-256color")
         }
+        Self.receiveResizeSignals()
         guard let screen = newterm(term, stdout, stdin) else { throw TerminalError("cannot start the terminal '\(term)'") }
         screenPointer = screen
         set_term(screen)
@@ -42,6 +43,16 @@ public final class NcursesTerminal: TerminalBackend {
         pairLimit = colors == 0 ? 0 : Int(min(pfgm_color_pairs(), 32_767)) - 1
         let codeset = String(cString: nl_langinfo(nl_item(CODESET)))
         capabilities = TerminalCapabilities(colors: colors, unicode: codeset == "UTF-8")
+    }
+
+    /// A parent may have blocked or ignored SIGWINCH (both are inherited across exec); curses only
+    /// reports resizes when the signal is delivered and its disposition was the default.
+    static func receiveResizeSignals() {
+        var set = sigset_t()
+        sigemptyset(&set)
+        for s in [SIGWINCH, SIGINT, SIGTERM, SIGHUP, SIGCONT, SIGTSTP] { sigaddset(&set, s) }
+        sigprocmask(SIG_UNBLOCK, &set, nil)
+        signal(SIGWINCH, SIG_DFL)
     }
 
     /// Restores the terminal. Safe to call more than once.

@@ -1,0 +1,83 @@
+import Foundation
+import Testing
+
+/// Drives the real studio in tmux: panels, D, NFE and α on screen; → moves D; r resamples;
+/// resizing survives; q exits with status 0 and gives the terminal back.
+@Suite(.serialized) struct StudioTmuxTests {
+    let socket = "pfgm-test-\(getpid())"
+
+    /// Runs a tmux client command through posix_spawn and waitpid, its output going to a file: a
+    /// server started by the command inherits the client's descriptors, so a pipe would never end.
+    @discardableResult
+    func tmux(_ arguments: [String]) -> String {
+        let path = NSTemporaryDirectory() + "\(socket)-out"
+        let argv = ["tmux", "-L", socket] + arguments
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        var cArgs = argv.map { strdup($0) } + [nil]
+        defer { cArgs.forEach { free($0) } }
+        var pid: pid_t = 0
+        guard posix_spawnp(&pid, "tmux", &actions, nil, &cArgs, environ) == 0 else { return "" }
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        return (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+    }
+
+    func screen() -> String { tmux(["capture-pane", "-p", "-t", "studio"]) }
+
+    /// Polls the screen until `condition` holds (every 100 ms, up to `seconds`).
+    func waitFor(_ seconds: Double = 20, _ condition: (String) -> Bool) -> String {
+        let deadline = Date().addingTimeInterval(seconds)
+        var text = screen()
+        while !condition(text) && Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.1)
+            text = screen()
+        }
+        return text
+    }
+
+    /// The preview's rows: right of the left column, below the status line.
+    func previewRows(_ text: String) -> String {
+        text.split(separator: "\n", omittingEmptySubsequences: false).dropFirst(2).prefix(14).map { String($0.dropFirst(34)) }.joined(separator: "\n")
+    }
+
+    @Test func studioInTmux() throws {
+        #expect(FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux"), "tmux is missing: ./scripts/test installs it")
+        let dir = scratchDirectory()
+        let command = "cd \(dir) && TERM=screen-256color \(Binary.path) studio --data moons --seed 3 --threads 1; echo \"exit=$?\" > \(dir)/exit; echo DONE; sleep 30"
+        tmux(["new-session", "-d", "-x", "100", "-y", "30", "-s", "studio", command])
+        defer { tmux(["kill-server"]) }
+
+        var text = waitFor { $0.contains("Samples ·") && $0.contains("Metrics") }
+        for title in ["PFGM++ Studio", "Augmented dimension D", "Controls", "Metrics", "Samples", "Loss"] {
+            #expect(text.contains(title), "\(title) missing:\n\(text)")
+        }
+        #expect(text.contains("D=128") && text.contains("NFE 35") && text.contains("noise α"), "\(text)")
+
+        tmux(["send-keys", "-t", "studio", "Right"])
+        text = waitFor { $0.contains("│ D=256 │") && $0.contains("oracle (no model at D=256") }
+        #expect(text.contains("│ D=256 │"), "D did not move:\n\(text)")
+
+        let before = previewRows(text)
+        tmux(["send-keys", "-t", "studio", "r"])
+        text = waitFor { previewRows($0) != before && $0.contains("seed        4") }
+        #expect(previewRows(text) != before, "r did not change the preview")
+
+        tmux(["resize-window", "-t", "studio", "-x", "60", "-y", "20"])
+        text = waitFor { $0.split(separator: "\n").first.map { $0.count <= 60 && $0.contains("PFGM++") } ?? false }
+        #expect(text.contains("Controls"), "60×20 lost the controls:\n\(text)")
+        tmux(["resize-window", "-t", "studio", "-x", "100", "-y", "30"])
+        text = waitFor { $0.contains("Augmented dimension D") && $0.split(separator: "\n").first.map { $0.count > 60 } ?? false }
+        #expect(text.contains("Loss"), "\(text)")
+
+        tmux(["send-keys", "-t", "studio", "q"])
+        text = waitFor { $0.contains("DONE") }
+        let exit = try? String(contentsOfFile: "\(dir)/exit", encoding: .utf8)
+        #expect(exit?.trimmingCharacters(in: .whitespacesAndNewlines) == "exit=0")
+        #expect(text.contains("DONE") && !text.contains("Controls"), "terminal not restored:\n\(text)")
+    }
+}

@@ -1,0 +1,202 @@
+import Engine
+import Foundation
+import Testing
+import TUI
+
+/// The studio rendered into memory: panels, slider, images, notices, help, keys, themes.
+@Suite struct StudioViewTests {
+    static func snapshot(kind: PreviewKind = .plane, dim: Int = 2, points: Matrix? = nil) -> Snapshot {
+        let settings = StudioSettings(augmentedDimension: .finite(128))
+        var rng = RandomSource(seed: 1)
+        let data = Perturbation.prior(count: 300, dim: 2, augmentedDimension: .infinite, sigma: 1, rng: &rng)
+        var s = Snapshot(dataName: "checkerboard", dim: dim, sigmaData: 1, kind: kind, bounds: (-3, 3, -3, 3),
+                         overlay: data, ladder: StudioEngine.ladder(dim: dim), settings: settings)
+        s.preview = Preview(points: points ?? data, trajectory: [data, data], trajectorySigmas: [80, 0],
+                            source: "model D=128, step 500", settings: settings, seconds: 0.1)
+        var loss = LossHistory()
+        for i in 0..<400 { loss.append(Float(1 / (1 + Double(i) / 50))) }
+        s.loss = loss
+        s.step = 400
+        s.trainingDimension = .finite(128)
+        s.bank = [BankEntry(augmentedDimension: .finite(128), step: 400)]
+        s.metrics = [MetricRow(augmentedDimension: .finite(128), source: "model", step: 400, swd: 0.2, swdFloor: 0.15, mmd: 0.05, mmdFloor: 0.03)]
+        s.message = "training D=128"
+        s.state = .training
+        return s
+    }
+
+    func render(_ s: Snapshot, _ ui: UIState? = nil, width: Int, height: Int, unicode: Bool = true, theme: Theme = .dark) -> Canvas {
+        let style = Style(theme: theme, glyphs: unicode ? .unicodeSet : .asciiSet)
+        return StudioView(snapshot: s, ui: ui ?? UIState(settings: s.settings), style: style, colors: 256).render(width: width, height: height)
+    }
+
+    @Test(arguments: [(80, 24), (200, 60), (56, 18)])
+    func everyPanelIsPresent(width: Int, height: Int) {
+        let text = render(Self.snapshot(), width: width, height: height).text
+        for title in ["PFGM++ Studio", "Augmented dimension D", "Controls", "Metrics", "Samples", "Loss", "training D=128"] {
+            #expect(text.contains(title), "\(title) missing at \(width)×\(height)")
+        }
+        for value in ["128", "NFE 35", "heun", "noise α", "weight bits", "step 400"] {
+            #expect(text.contains(value), "\(value) missing at \(width)×\(height)")
+        }
+    }
+
+    @Test(arguments: [AugmentedDimension.finite(1), .finite(8), .finite(128), .finite(2048), .infinite])
+    func sliderMarkerIsWhereDSays(d: AugmentedDimension) throws {
+        var ui = UIState(settings: Self.snapshot().settings)
+        ui.settings.augmentedDimension = d
+        let canvas = render(Self.snapshot(), ui, width: 80, height: 24)
+        let layout = try #require(Layout(width: 80, height: 24))
+        let ladder = StudioEngine.ladder(dim: 2)
+        let index = try #require(ladder.firstIndex(of: d))
+        let track = layout.slider.inner.width - 2
+        let expected = layout.slider.inner.x + 1 + StudioView.sliderColumn(index: index, count: ladder.count, width: track)
+        let markerRow = layout.slider.inner.y + 1
+        let markers = (0..<80).filter { canvas[$0, markerRow].character == "▲" }
+        #expect(markers == [expected])
+        #expect(canvas.text.contains("D=\(d)"))
+    }
+
+    @Test func aKnown4x4ImageBecomesHalfBlockCells() {
+        // Rows top to bottom: black, white, mid-grey, alternating.
+        let pixels: [Float] = [-1, -1, -1, -1, 1, 1, 1, 1, 0, 0, 0, 0, -1, 1, -1, 1]
+        var canvas = Canvas(width: 4, height: 2)
+        let style = Style(theme: .dark, glyphs: .unicodeSet)
+        let drawn = ImageGrid.draw(Matrix(rows: 1, cols: 16, storage: pixels), side: 4, into: &canvas,
+                                   rect: Rect(x: 0, y: 0, width: 4, height: 2), style: style, colors: 256)
+        #expect(drawn == 1)
+        for x in 0..<4 {
+            #expect(canvas[x, 0] == Cell("▀", foreground: 16, background: 231))
+            let bottom = x % 2 == 0 ? 16 : 231
+            #expect(canvas[x, 1] == Cell("▀", foreground: Palette.gray(0), background: bottom))
+        }
+    }
+
+    @Test func imagesFillThePreviewAsAGrid() {
+        let images = Matrix(rows: 36, cols: 64, repeating: 0.5)
+        let s = Self.snapshot(kind: .image(side: 8), dim: 64, points: images)
+        let canvas = render(s, width: 120, height: 40)
+        #expect(canvas.text.filter { $0 == "▀" }.count >= 8 * 4 * 6)
+        #expect(canvas.text.contains("image metrics"))
+    }
+
+    @Test func tooSmallShowsANotice() {
+        let text = render(Self.snapshot(), width: 40, height: 12).text
+        #expect(text.contains("Terminal too small: 40×12"))
+        #expect(text.contains("56×18"))
+        #expect(!text.contains("Controls"))
+    }
+
+    @Test func helpOverlayListsEveryKey() {
+        var ui = UIState(settings: Self.snapshot().settings)
+        ui.showHelp = true
+        let text = render(Self.snapshot(), ui, width: 80, height: 24).text
+        #expect(text.contains("Help"))
+        for (key, action) in StudioView.helpLines {
+            #expect(text.contains(action), "\(key) missing")
+        }
+    }
+
+    @Test func asciiFallbackDrawsNoUnicode() {
+        let text = render(Self.snapshot(), width: 100, height: 30, unicode: false).text
+        let nonASCII = text.unicodeScalars.filter { $0.value > 127 }
+        #expect(nonASCII.isEmpty, "non-ASCII: \(String(String.UnicodeScalarView(nonASCII.prefix(20))))")
+        #expect(text.contains("+-"))
+    }
+
+    @Test func trajectoryPlaybackShowsSigma() {
+        var ui = UIState(settings: Self.snapshot().settings)
+        ui.playFrame = 0
+        #expect(render(Self.snapshot(), ui, width: 100, height: 30).text.contains("σ = 80"))
+    }
+
+    @Test func monochromeThemeUsesNoColours() {
+        let canvas = render(Self.snapshot(), width: 100, height: 30, theme: .mono)
+        #expect(canvas.cells.allSatisfy { $0.foreground == -1 && $0.background == -1 })
+        #expect(canvas.cells.contains { $0.reverse })
+    }
+}
+
+@Suite struct StudioKeyTests {
+    func app() -> (StudioApp, Snapshot) {
+        let dataset = try? Dataset.load("moons", trainCount: 200, heldOutCount: 100)
+        let engine = StudioEngine(dataset: dataset!, settings: StudioSettings(augmentedDimension: .finite(128)), runsFolder: NSTemporaryDirectory())
+        let app = StudioApp(engine: engine, backend: MemoryTerminal(width: 100, height: 30), theme: .dark, themes: Theme.builtIn)
+        return (app, engine.latest)
+    }
+
+    @Test func arrowsMoveDAndPlusMinusChangeTheFocusedControl() {
+        let (app, snapshot) = app()
+        _ = app.handle(.right, snapshot: snapshot)
+        #expect(app.ui.settings.augmentedDimension == .finite(256))
+        _ = app.handle(.left, snapshot: snapshot)
+        _ = app.handle(.left, snapshot: snapshot)
+        #expect(app.ui.settings.augmentedDimension == .finite(64))
+        _ = app.handle(.down, snapshot: snapshot)
+        #expect(app.ui.focus == .steps)
+        let effect = app.handle(.character("-"), snapshot: snapshot)
+        #expect(app.ui.settings.steps == 14 && app.ui.settings.functionEvaluations == 27)
+        #expect(effect.commands.count == 1)
+        _ = app.handle(.up, snapshot: snapshot)
+        _ = app.handle(.up, snapshot: snapshot)
+        #expect(app.ui.focus == .oracle)
+    }
+
+    @Test func resampleQuitThemeAndHelpKeys() {
+        let (app, snapshot) = app()
+        let seed = app.ui.settings.seed
+        let r = app.handle(.character("r"), snapshot: snapshot)
+        #expect(app.ui.settings.seed == seed + 1)
+        if case .resample(let s)? = r.commands.first { #expect(s.seed == seed + 1) } else { Issue.record("r sent no resample") }
+        let same = app.handle(.character("R"), snapshot: snapshot)
+        if case .resample(let s)? = same.commands.first { #expect(s.seed == seed + 1) } else { Issue.record("R sent no resample") }
+        let before = app.theme.name
+        _ = app.handle(.character("T"), snapshot: snapshot)
+        #expect(app.theme.name != before)
+        _ = app.handle(.character("?"), snapshot: snapshot)
+        #expect(app.ui.showHelp)
+        _ = app.handle(.escape, snapshot: snapshot)
+        #expect(!app.ui.showHelp)
+        #expect(app.handle(.character("q"), snapshot: snapshot).quit)
+        if case .toggleTraining? = app.handle(.character(" "), snapshot: snapshot).commands.first {} else { Issue.record("space sent nothing") }
+    }
+
+    @Test func controlsClampAtTheEndsOfTheirRanges() {
+        let ladder = StudioEngine.ladder(dim: 2)
+        var s = StudioSettings(augmentedDimension: .infinite)
+        s = Control.augmentedDimension.adjust(s, by: 1, ladder: ladder)
+        #expect(s.augmentedDimension == .infinite)
+        s.bits = 32
+        s = Control.bits.adjust(s, by: 1, ladder: ladder)
+        #expect(s.bits == 32)
+        s = Control.bits.adjust(s, by: -1, ladder: ladder)
+        #expect(s.bits == 16)
+        #expect(StudioEngine.ladder(dim: 784).contains(.finite(784)))
+        #expect(StudioEngine.ladder(dim: 2).first == .finite(1) && StudioEngine.ladder(dim: 2).last == .infinite)
+    }
+}
+
+@Suite struct ThemeTests {
+    static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("themes").path
+
+    @Test(arguments: ["dark", "light", "mono"])
+    func shippedThemeFilesLoadAndMatchTheBuiltIns(name: String) throws {
+        let theme = try Theme.load("\(Self.folder)/\(name).json")
+        #expect(theme == Theme.builtIn.first { $0.name == name })
+    }
+
+    @Test func brokenThemeFilesAreRejectedWithTheirPath() throws {
+        let path = NSTemporaryDirectory() + "bad-theme-\(getpid()).json"
+        for body in ["{", #"{"name": "x"}"#, try String(contentsOfFile: "\(Self.folder)/dark.json", encoding: .utf8).replacingOccurrences(of: "252", with: "999")] {
+            try body.write(toFile: path, atomically: true, encoding: .utf8)
+            do {
+                _ = try Theme.load(path)
+                Issue.record("accepted: \(body.prefix(40))")
+            } catch {
+                #expect("\(error)".hasPrefix(path))
+            }
+        }
+        #expect(throws: ThemeError.self) { try Theme.named("no-such-theme") }
+    }
+}
