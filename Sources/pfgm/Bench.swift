@@ -1,6 +1,7 @@
 import ArgumentParser
 import Engine
 import Foundation
+import TUI
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -24,12 +25,16 @@ struct Bench: ParsableCommand {
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
 
+    @Flag(help: "Time the studio's frame work (render and diff) at 200×60 instead.")
+    var frames = false
+
     func validate() throws {
         guard seconds > 0, seconds.isFinite else { throw ValidationError("--seconds must be a positive number") }
         guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256") }
     }
 
     func run() throws {
+        if frames { return benchFrames() }
         let reference: NetworkBenchmark.Reference = config == .toy ? .toy : .imageMLP
         let result = NetworkBenchmark.run(reference, threads: threads, seconds: seconds)
         if json {
@@ -37,6 +42,20 @@ struct Bench: ParsableCommand {
             print(String(decoding: data, as: UTF8.self))
         } else {
             print(result.text)
+        }
+    }
+}
+
+extension Bench {
+    func benchFrames() {
+        _ = FrameBenchmark.run(width: 200, height: 60, frames: 20)
+        let times = FrameBenchmark.run(width: 200, height: 60, frames: 600).sorted()
+        let median = times[times.count / 2] * 1000, p99 = times[Int(Double(times.count) * 0.99)] * 1000
+        let mean = times.reduce(0, +) / Double(times.count) * 1000
+        if json {
+            print("{\"frame_ms_median\": \(median), \"frame_ms_p99\": \(p99), \"frame_ms_mean\": \(mean), \"frames\": \(times.count)}")
+        } else {
+            print(String(format: "studio frame at 200×60 (render + diff), %d frames: median %.3f ms, p99 %.3f ms, mean %.3f ms", times.count, median, p99, mean))
         }
     }
 }

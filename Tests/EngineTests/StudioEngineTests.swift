@@ -1,0 +1,68 @@
+import Engine
+import Foundation
+import Testing
+
+/// The studio's engine on its own thread: commands between steps, snapshots without waiting, saving on quit.
+@Suite struct StudioEngineTests {
+    func waitUntil(_ seconds: Double = 30, _ condition: () -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while !condition() {
+            if Date() > deadline { return false }
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        return true
+    }
+
+    @Test func trainsOnItsOwnThreadAppliesCommandsAndSavesOnQuit() throws {
+        let runs = temporaryDirectory()
+        let data = try Dataset.load("moons", trainCount: 2000, heldOutCount: 500)
+        let engine = StudioEngine(dataset: data, settings: StudioSettings(augmentedDimension: .finite(8)), runsFolder: runs)
+        Task.detached { await engine.run() }
+        #expect(waitUntil { engine.latest.preview != nil })
+        #expect(engine.latest.preview?.source.hasPrefix("oracle") == true)
+        #expect(engine.latest.state == .paused)
+
+        engine.send(.toggleTraining)
+        #expect(waitUntil { engine.latest.step >= 20 })
+        #expect(engine.latest.state == .training || engine.latest.state == .sampling)
+        #expect(engine.latest.bank.map(\.augmentedDimension) == [.finite(8)])
+
+        var settings = engine.latest.settings
+        settings.augmentedDimension = .infinite
+        settings.steps = 6
+        engine.send(.apply(settings))
+        #expect(waitUntil { engine.latest.preview?.settings == settings })
+        #expect(engine.latest.preview?.source.contains("oracle") == true)
+        #expect(engine.latest.preview?.trajectory.count == 7)
+
+        engine.send(.toggleTraining)
+        #expect(waitUntil { engine.latest.state == .paused })
+        let paused = engine.latest.step
+        Thread.sleep(forTimeInterval: 0.3)
+        #expect(engine.latest.step == paused)
+
+        engine.send(.quit)
+        #expect(waitUntil { engine.hasStopped })
+        let saved = try RunDirectory("\(runs)/moons-D8").loadDenoiser()
+        #expect(saved.1.augmentedDimension == .finite(8))
+        let optimizer = try SafeTensors.read("\(runs)/moons-D8/optimizer.safetensors")
+        #expect(optimizer.metadata["step"] == String(paused))
+
+        // A new engine on the same data finds the saved model and continues from its step.
+        let again = StudioEngine(dataset: data, settings: StudioSettings(augmentedDimension: .finite(8)), runsFolder: runs)
+        Task.detached { await again.run() }
+        #expect(waitUntil { again.latest.bank.first?.step == paused })
+        #expect(waitUntil { again.latest.preview?.source.hasPrefix("model D=8") == true })
+        again.send(.quit)
+        #expect(waitUntil { again.hasStopped })
+    }
+
+    @Test func lossHistoryStaysBoundedAndKeepsTheMean() {
+        var history = LossHistory()
+        for i in 0..<100_000 { history.append(Float(i % 2)) }
+        #expect(history.buckets.count < LossHistory.capacity)
+        #expect(history.stepsPerBucket > 1)
+        let mean = history.buckets.reduce(0, +) / Float(history.buckets.count)
+        #expect(abs(mean - 0.5) < 1e-3)
+    }
+}

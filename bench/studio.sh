@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Headless vs in-studio training speed and key-to-screen latency while training, in one run.
+# Usage: bench/studio.sh [seconds-of-training]   (needs tmux; builds in release first)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/setup.sh
+swift build -c release --product pfgm >&2
+pfgm="$PWD/.build/release/pfgm"
+seconds=${1:-30}
+work=$(mktemp -d)
+trap 'tmux -L pfgm-bench kill-server 2>/dev/null || true; rm -rf "$work"' EXIT
+
+echo "== headless: pfgm train (checkerboard, D=128, ${seconds} s)"
+steps=$(( seconds * 45 ))
+"$pfgm" train --data checkerboard --aug-dim 128 --steps "$steps" --log-every 100 --out "$work/headless" 2>/dev/null
+headless=$(python3 -c "
+import json,sys
+rows=[json.loads(l) for l in open('$work/headless/stats.jsonl')][1:]
+rates=sorted(r['steps_per_s'] for r in rows); print(rates[len(rates)//2])")
+echo "headless median steps/s: $headless"
+
+echo "== studio: same data and D, training for ${seconds} s"
+tmux -L pfgm-bench new-session -d -x 120 -y 36 -s b "cd $work && $pfgm studio --data checkerboard --runs $work/runs"
+sleep 3
+tmux -L pfgm-bench send-keys -t b ' '
+rates=()
+for _ in $(seq "$seconds"); do
+    sleep 1
+    r=$(tmux -L pfgm-bench capture-pane -p -t b | head -1 | grep -oE '[0-9.]+ steps/s' | cut -d' ' -f1 || true)
+    [ -n "$r" ] && rates+=("$r")
+done
+studio=$(printf '%s\n' "${rates[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+echo "studio median steps/s: $studio (ratio to headless: $(python3 -c "print(round($studio/$headless, 3))"))"
+
+echo "== key-to-screen latency while training (→/← change D on screen), 20 presses"
+python3 - "$work" <<'PY'
+import subprocess, time, statistics
+def screen():
+    return subprocess.run(["tmux", "-L", "pfgm-bench", "capture-pane", "-p", "-t", "b"], capture_output=True, text=True).stdout.split("\n")[0]
+lat = []
+for i in range(20):
+    key, want = ("Right", "D=256") if i % 2 == 0 else ("Left", "D=128")
+    t0 = time.perf_counter()
+    subprocess.run(["tmux", "-L", "pfgm-bench", "send-keys", "-t", "b", key])
+    while f"│ {want} │" not in screen():
+        if time.perf_counter() - t0 > 5: break
+        time.sleep(0.002)
+    lat.append((time.perf_counter() - t0) * 1000)
+    time.sleep(0.3)
+lat.sort()
+print(f"latency ms: median {statistics.median(lat):.1f}, max {lat[-1]:.1f} (includes tmux send/capture round trips)")
+PY
+tmux -L pfgm-bench send-keys -t b q
+sleep 2
