@@ -55,7 +55,7 @@ struct Studio: ParsableCommand {
         var settings = StudioSettings(augmentedDimension: startD)
         settings.seed = seed
         let engine = StudioEngine(dataset: dataset, settings: settings, runsFolder: runs, opened: opened)
-        Task.detached { await engine.run() }
+        engine.start()
         let app = StudioApp(engine: engine, backend: terminal, theme: chosenTheme, themes: Theme.available())
         app.run(stop: stopRequested)
         terminal.shutdown()

@@ -17,7 +17,7 @@ import Testing
         let runs = temporaryDirectory()
         let data = try Dataset.load("moons", trainCount: 2000, heldOutCount: 500)
         let engine = StudioEngine(dataset: data, settings: StudioSettings(augmentedDimension: .finite(8)), runsFolder: runs)
-        Task.detached { await engine.run() }
+        engine.start()
         #expect(waitUntil { engine.latest.preview != nil })
         #expect(engine.latest.preview?.source.hasPrefix("oracle") == true)
         #expect(engine.latest.state == .paused)
@@ -50,7 +50,7 @@ import Testing
 
         // A new engine on the same data finds the saved model and continues from its step.
         let again = StudioEngine(dataset: data, settings: StudioSettings(augmentedDimension: .finite(8)), runsFolder: runs)
-        Task.detached { await again.run() }
+        again.start()
         #expect(waitUntil { again.latest.bank.first?.step == paused })
         #expect(waitUntil { again.latest.preview?.source.hasPrefix("model D=8") == true })
         again.send(.quit)

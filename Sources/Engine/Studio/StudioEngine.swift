@@ -82,6 +82,11 @@ public actor StudioEngine {
 
     // MARK: What the UI calls (any thread, never waits on the engine)
 
+    /// Starts `run` on the engine's own thread, without needing a free thread of the shared pool.
+    public nonisolated func start() {
+        Task.detached(executorPreference: executor) { await self.run() }
+    }
+
     public nonisolated func send(_ command: StudioCommand) {
         inbox.withLock { $0.append(command) }
         wake.signal()

@@ -3,7 +3,7 @@ import Synchronization
 
 /// A serial executor that runs every job on one dedicated thread, so an actor using it computes
 /// off the UI thread. Jobs wait in a queue guarded by a mutex; a semaphore wakes the thread.
-public final class ThreadExecutor: SerialExecutor, Sendable {
+public final class ThreadExecutor: SerialExecutor, TaskExecutor, Sendable {
     private let jobs = Mutex<[UnownedJob]>([])
     private let wake = DispatchSemaphore(value: 0)
 
@@ -21,6 +21,8 @@ public final class ThreadExecutor: SerialExecutor, Sendable {
     }
 
     public func asUnownedSerialExecutor() -> UnownedSerialExecutor { UnownedSerialExecutor(ordinary: self) }
+
+    public func asUnownedTaskExecutor() -> UnownedTaskExecutor { UnownedTaskExecutor(ordinary: self) }
 
     private func drain() {
         while true {

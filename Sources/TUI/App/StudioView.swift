@@ -85,16 +85,26 @@ public struct StudioView {
     func drawStatus(_ canvas: inout Canvas, _ rect: Rect) {
         canvas.fill(rect, with: Cell(" ", reverse: theme.isMonochrome))
         let s = snapshot
-        let loss = s.lastLoss.map { Format.number(Double($0)) } ?? "–"
+        let trainingElsewhere = s.trainingDimension.map { $0 != ui.settings.augmentedDimension } ?? false
         let state: (String, Int) = switch s.state {
-        case .training: ("● training D=\(s.trainingDimension?.description ?? "?")", theme.good)
+        case .training: ("● training" + (trainingElsewhere ? " D=\(s.trainingDimension?.description ?? "?")" : ""), theme.good)
         case .paused: ("‖ paused", theme.warn)
         case .sampling: ("◌ sampling", theme.accent)
         case .saving: ("saving…", theme.warn)
         case .stopped: ("stopped", theme.dim)
         case .starting: ("starting", theme.dim)
         }
-        let text = " PFGM++ Studio │ \(s.dataName) N=\(s.dim) │ D=\(ui.settings.augmentedDimension) │ step \(s.step) │ \(String(format: "%.1f", s.stepsPerSecond)) steps/s │ loss \(loss) │ "
+        // (text, priority): the highest numbers go first when the line does not fit.
+        var segments: [(String, Int)] = [
+            ("PFGM++ Studio", 5), ("\(s.dataName) N=\(s.dim)", 3),
+            ("D=\(ui.settings.augmentedDimension)", 0), ("step \(s.step)", 2),
+            (String(format: "%.1f steps/s", s.stepsPerSecond), 4), ("loss \(s.lastLoss.map { Format.number(Double($0)) } ?? "–")", 3),
+        ]
+        func length() -> Int { segments.reduce(0) { $0 + $1.0.count + 3 } + state.0.count + 1 }
+        while length() > rect.width, let drop = segments.map(\.1).max(), drop > 0 {
+            segments.removeAll { $0.1 == drop }
+        }
+        let text = " " + segments.map(\.0).joined(separator: " │ ") + " │ "
         canvas.text(text, in: rect, row: 0, foreground: theme.text, bold: true, reverse: theme.isMonochrome)
         canvas.text(state.0, in: rect, row: 0, column: text.count, foreground: state.1, bold: true, reverse: theme.isMonochrome)
     }
