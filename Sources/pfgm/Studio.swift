@@ -46,6 +46,10 @@ struct Studio: ParsableCommand {
         BLAS.setThreads(threads)
         let chosenTheme = try attemptTheme { try Theme.named(theme) }
         let (dataset, opened, startD) = try attempt(prepare)
+        let studioLock = try attempt { () throws -> RunLock in
+            try FileManager.default.createDirectory(atPath: runs, withIntermediateDirectories: true)
+            return try RunLock("\(runs)/.studio-\(dataset.shortName).lock")
+        }
         installStopHandlers()
         signal(SIGPIPE, SIG_IGN)
         let terminal: NcursesTerminal
@@ -61,6 +65,7 @@ struct Studio: ParsableCommand {
         terminal.shutdown()
         let message = engine.latest.message
         if message.hasPrefix("saved") { note("pfgm: \(message)") }
+        withExtendedLifetime(studioLock) {}
     }
 
     private func prepare() throws -> (Dataset, RunDirectory?, AugmentedDimension) {
@@ -71,6 +76,7 @@ struct Studio: ParsableCommand {
         guard run.exists else { throw Failure("\(ckpt): no run here (config.json is missing)") }
         let config = try run.readConfig()
         _ = try run.loadDenoiser()
+        _ = try RunLock(run: run)
         guard let d = config.augmentedDimension else { throw Failure("\(ckpt): invalid aug_dim") }
         return (try Dataset.load(config.data, dim: config.dim), run, augDim ?? d)
     }

@@ -73,22 +73,24 @@ struct Train: ParsableCommand {
 
     func run() throws {
         BLAS.setThreads(threads)
-        let (trainer, run) = try attempt(prepare)
+        let (trainer, run, lock) = try attempt(prepare)
         installStopHandlers()
         try attempt { try loop(trainer, run) }
+        withExtendedLifetime(lock) {}
     }
 
-    private func prepare() throws -> (Trainer, RunDirectory) {
+    private func prepare() throws -> (Trainer, RunDirectory, RunLock) {
         if let resume {
             let run = RunDirectory(resume)
             guard run.exists else { throw Failure("\(resume): no run here (config.json is missing)") }
+            let lock = try RunLock(run: run)
             var config = try run.readConfig()
             let dataset = try Dataset.load(config.data, dim: config.dim)
             let trainer = try run.resume(data: dataset.train)
             guard steps > trainer.step else { throw Failure("--steps \(steps): the run is already at step \(trainer.step)") }
             config.steps = steps
             try run.writeConfig(config)
-            return (trainer, run)
+            return (trainer, run, lock)
         }
         guard let data, let augDim, let out else { throw Failure("--data, --aug-dim and --out are required") }
         let run = RunDirectory(out)
@@ -104,9 +106,10 @@ struct Train: ParsableCommand {
         if let problem = config.problem { throw Failure(problem) }
         let trainer = try Trainer(config: config, data: dataset.train)
         try run.create()
+        let lock = try RunLock(run: run)
         try run.writeConfig(config)
         note("training D=\(augDim) on \(data) (N=\(dataset.dim), σ_d=\(String(format: "%.3f", dataset.sigmaData))) for \(steps) steps → \(out)")
-        return (trainer, run)
+        return (trainer, run, lock)
     }
 
     private func loop(_ trainer: Trainer, _ run: RunDirectory) throws {

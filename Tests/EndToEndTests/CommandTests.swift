@@ -111,3 +111,48 @@ import Testing
         expectRejection(["sample", "--ckpt", "run", "--count", "5", "--out", "s6.npy"], in: dir, output: "s6.npy", mentions: "shape")
     }
 }
+
+/// Locks, interruption and divergence with the real binary.
+@Suite(.serialized) struct ReliabilityTests {
+    /// Starts pfgm without waiting for it.
+    func launch(_ arguments: [String], in directory: String) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Binary.path)
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    @Test func aRunInUseIsRefusedAndCtrlCSavesAndStops() throws {
+        let dir = scratchDirectory()
+        let first = try launch(["train", "--data", "moons", "--aug-dim", "8", "--steps", "1000000", "--save-every", "1000000", "--out", "run"] + CommandTests.tiny, in: dir)
+        let deadline = Date().addingTimeInterval(20)
+        while !exists("\(dir)/run/config.json") && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        Thread.sleep(forTimeInterval: 0.5)
+        let second = Binary.run(["train", "--resume", "run", "--steps", "10"], in: dir)
+        #expect(second.status != 0 && second.stderr.contains("in use by another pfgm process"), "\(second.stderr)")
+        #expect(second.errorLines.count == 1)
+        kill(first.processIdentifier, SIGINT)
+        first.waitUntilExit()
+        #expect(first.terminationStatus != 0)
+        let saved = try SafeTensors.read("\(dir)/run/optimizer.safetensors")
+        #expect(Int(saved.metadata["step"] ?? "0") ?? 0 > 0, "Ctrl-C did not save")
+        let resumed = Binary.run(["train", "--resume", "run", "--steps", "\((Int(saved.metadata["step"] ?? "0") ?? 0) + 5)", "--threads", "1"], in: dir)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+    }
+
+    @Test func divergenceStopsWithAMessageAndKeepsFiniteWeights() throws {
+        let dir = scratchDirectory()
+        let r = Binary.run(["train", "--data", "moons", "--aug-dim", "8", "--steps", "200", "--lr", "1e30", "--out", "run"] + CommandTests.tiny, in: dir)
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("diverged"), "\(r.stderr)")
+        if exists("\(dir)/run/checkpoint.safetensors") {
+            let checkpoint = try SafeTensors.read("\(dir)/run/checkpoint.safetensors")
+            #expect(checkpoint.tensors.allSatisfy { $0.values.allSatisfy(\.isFinite) })
+        }
+    }
+}

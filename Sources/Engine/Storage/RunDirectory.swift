@@ -3,9 +3,10 @@ import Foundation
 /// A training run on disk:
 ///   config.json              the TrainingConfig (snake_case keys)
 ///   checkpoint.safetensors   the EMA weights, with step, aug_dim and sigma_data in its metadata
-///   optimizer.safetensors    raw weights, Adam moments and generator states, to resume exactly
+///   optimizer.safetensors    everything to resume exactly: raw and EMA weights, Adam moments, generator states
 ///   stats.jsonl              one JSON object per logged step: step, loss, steps_per_s, elapsed_s
-/// Every file is written atomically; the optimizer file is written before the checkpoint, and both carry the step.
+/// Every file is written atomically. Resuming reads the optimizer file alone, so a stop between the
+/// two writes leaves a consistent state (the checkpoint then lags one save behind).
 public struct RunDirectory: Sendable {
     public let path: String
 
@@ -51,9 +52,14 @@ public struct RunDirectory: Sendable {
     }
 
     /// Saves the trainer's full state: optimizer file first, then the EMA checkpoint.
+    /// Refuses to write non-finite weights, so a diverged run never replaces a good checkpoint.
     public func save(_ trainer: Trainer) throws(StorageError) {
         let p = trainer.network.parameters
+        guard p.isFinite, trainer.ema.average.isFinite else {
+            throw StorageError(path, "weights at step \(trainer.step) are NaN or infinite; the last saved checkpoint is kept")
+        }
         var tensors = p.tensors().map { NamedTensor(name: "params." + $0.name, shape: $0.shape, values: $0.values) }
+        tensors += trainer.ema.average.tensors().map { NamedTensor(name: "ema." + $0.name, shape: $0.shape, values: $0.values) }
         tensors.append(NamedTensor(name: "adam.m", shape: [p.count], values: trainer.adam.firstMoment.array))
         tensors.append(NamedTensor(name: "adam.v", shape: [p.count], values: trainer.adam.secondMoment.array))
         let state: [String: String] = [
@@ -75,7 +81,6 @@ public struct RunDirectory: Sendable {
         let trainer: Trainer
         do { trainer = try Trainer(config: config, data: data) } catch { throw StorageError(path, error.description) }
         let optimizer = try SafeTensors.read(optimizerPath)
-        let checkpoint = try SafeTensors.read(checkpointPath)
         guard let step = optimizer.metadata["step"].flatMap(Int.init), step >= 0,
               let adamStep = optimizer.metadata["adam_step"].flatMap(Int.init),
               let emaUpdates = optimizer.metadata["ema_updates"].flatMap(Int.init),
@@ -83,15 +88,13 @@ public struct RunDirectory: Sendable {
               let noiseRNG = Self.generator(optimizer.metadata["noise_rng"]) else {
             throw StorageError(optimizerPath, "optimizer state is incomplete")
         }
-        guard checkpoint.metadata["step"] == String(step) else {
-            throw StorageError(checkpointPath, "checkpoint step \(checkpoint.metadata["step"] ?? "?") differs from the optimizer's \(step)")
+        func group(_ prefix: String) -> [NamedTensor] {
+            optimizer.tensors.filter { $0.name.hasPrefix(prefix) }
+                .map { NamedTensor(name: String($0.name.dropFirst(prefix.count)), shape: $0.shape, values: $0.values) }
         }
-        let prefix = "params."
-        let weights = optimizer.tensors.filter { $0.name.hasPrefix(prefix) }
-            .map { NamedTensor(name: String($0.name.dropFirst(prefix.count)), shape: $0.shape, values: $0.values) }
         do {
-            try trainer.network.parameters.load(weights)
-            try trainer.ema.average.load(checkpoint.tensors)
+            try trainer.network.parameters.load(group("params."))
+            try trainer.ema.average.load(group("ema."))
             try trainer.adam.restore(step: adamStep, firstMoment: optimizer.tensor(named: "adam.m")?.values ?? [],
                                      secondMoment: optimizer.tensor(named: "adam.v")?.values ?? [])
         } catch { throw StorageError(optimizerPath, error.description) }

@@ -5,13 +5,15 @@ import Synchronization
 final class ModelSlot {
     let trainer: Trainer
     let run: RunDirectory
+    let lock: RunLock
     var history = LossHistory()
     var lastLoss: Float?
     var savedStep: Int
 
-    init(trainer: Trainer, run: RunDirectory, savedStep: Int = -1) {
+    init(trainer: Trainer, run: RunDirectory, lock: RunLock, savedStep: Int = -1) {
         self.trainer = trainer
         self.run = run
+        self.lock = lock
         self.savedStep = savedStep
     }
 
@@ -134,11 +136,12 @@ public actor StudioEngine {
         training = nil
         snapshot.state = .saving
         publish()
-        let saved = bank.filter { $0.value.unsaved }.keys.sorted()
-        for d in saved { save(d) }
+        let unsaved = bank.filter { $0.value.unsaved }.keys.sorted()
+        let failed = unsaved.filter { !save($0) }
         snapshot.state = .stopped
-        if !saved.isEmpty { snapshot.message = "saved D=\(saved.map(\.description).joined(separator: ", "))" }
+        if !unsaved.isEmpty && failed.isEmpty { snapshot.message = "saved D=\(unsaved.map(\.description).joined(separator: ", "))" }
         publish()
+        bank.removeAll()
         done.withLock { $0 = true }
     }
 
@@ -168,10 +171,15 @@ public actor StudioEngine {
             var config = TrainingConfig(data: dataset.name, dim: dataset.dim, augmentedDimension: d,
                                         sigmaData: dataset.sigmaData, steps: 1_000_000_000)
             config.seed = settings.seed
+            let run = runDirectory(for: d)
             do {
-                bank[d] = ModelSlot(trainer: try Trainer(config: config, data: dataset.train), run: runDirectory(for: d))
+                try run.create()
+                bank[d] = ModelSlot(trainer: try Trainer(config: config, data: dataset.train), run: run, lock: try RunLock(run: run))
+            } catch let error as StorageError {
+                snapshot.message = "cannot train at D=\(d): \(error.description)"
+                return
             } catch {
-                snapshot.message = "cannot train: \(error.description)"
+                snapshot.message = "cannot train at D=\(d): \(error)"
                 return
             }
         }
@@ -203,10 +211,12 @@ public actor StudioEngine {
         if now - lastPublish >= 0.1 { publish() }
     }
 
-    private func save(_ d: AugmentedDimension) {
+    /// Saves the model at D; false (with the reason in the message line) when it could not.
+    @discardableResult
+    private func save(_ d: AugmentedDimension) -> Bool {
         guard let slot = bank[d] else {
             snapshot.message = "nothing to save at D=\(d): no model trained there"
-            return
+            return false
         }
         do {
             try slot.run.create()
@@ -214,8 +224,10 @@ public actor StudioEngine {
             try slot.run.save(slot.trainer)
             slot.savedStep = slot.trainer.step
             snapshot.message = "saved D=\(d) at step \(slot.trainer.step) → \(slot.run.path)"
+            return true
         } catch {
             snapshot.message = "save failed: \(error.description)"
+            return false
         }
     }
 
@@ -230,15 +242,21 @@ public actor StudioEngine {
         for d in snapshot.ladder {
             let run = runDirectory(for: d)
             guard run.exists, let config = try? run.readConfig(), config.data == dataset.name,
-                  config.augmentedDimension == d, let trainer = try? run.resume(data: dataset.train) else { continue }
-            bank[d] = ModelSlot(trainer: trainer, run: run, savedStep: trainer.step)
+                  config.augmentedDimension == d else { continue }
+            let lock: RunLock
+            do { lock = try RunLock(run: run) } catch {
+                snapshot.message = "not loaded: \(error.description)"
+                continue
+            }
+            guard let trainer = try? run.resume(data: dataset.train) else { continue }
+            bank[d] = ModelSlot(trainer: trainer, run: run, lock: lock, savedStep: trainer.step)
             loaded.append("D=\(d)")
         }
         if let opened, let config = try? opened.readConfig(), let d = config.augmentedDimension, bank[d] == nil {
             snapshot.message = "\(opened.path): cannot load the model"
             return
         }
-        if !loaded.isEmpty { snapshot.message = "loaded \(loaded.joined(separator: ", ")) (step \(bank.values.map { $0.trainer.step }.max() ?? 0))" }
+        if !loaded.isEmpty && !snapshot.message.hasPrefix("not loaded") { snapshot.message = "loaded \(loaded.joined(separator: ", ")) (step \(bank.values.map { $0.trainer.step }.max() ?? 0))" }
     }
 
     // MARK: Preview
