@@ -156,3 +156,40 @@ import Testing
         }
     }
 }
+
+@Suite(.serialized) struct InterruptedWriteTests {
+    @Test func killedWhileSavingLeavesTheLastOrTheNewCheckpointIntact() throws {
+        let dir = scratchDirectory()
+        var rng = RandomSource(seed: 71)
+        var kills = 0, checked = 0
+        for _ in 0..<12 {
+            if !exists("\(dir)/run/optimizer.safetensors") { try? FileManager.default.removeItem(atPath: "\(dir)/run") }
+            let arguments = !exists("\(dir)/run/optimizer.safetensors")
+                ? ["train", "--data", "moons", "--aug-dim", "8", "--steps", "1000000", "--save-every", "1", "--out", "run"] + CommandTests.tiny
+                : ["train", "--resume", "run", "--steps", "1000000", "--threads", "1"]
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: Binary.path)
+            process.arguments = arguments
+            process.currentDirectoryURL = URL(fileURLWithPath: dir)
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            Thread.sleep(forTimeInterval: 0.15 + 0.4 * rng.uniform())
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            kills += 1
+            for file in ["checkpoint.safetensors", "optimizer.safetensors"] where exists("\(dir)/run/\(file)") {
+                let saved = try SafeTensors.read("\(dir)/run/\(file)")
+                #expect(!saved.tensors.isEmpty && saved.metadata["step"] != nil, "\(file) torn after kill \(kills)")
+                checked += 1
+            }
+        }
+        #expect(checked >= 10, "too few saves were observed (\(checked))")
+        let resumed = try SafeTensors.read("\(dir)/run/optimizer.safetensors")
+        let step = Int(resumed.metadata["step"] ?? "") ?? 0
+        let last = Binary.run(["train", "--resume", "run", "--steps", "\(step + 3)", "--threads", "1"], in: dir)
+        #expect(last.status == 0, "\(last.stderr)")
+        let leftovers = (try FileManager.default.contentsOfDirectory(atPath: "\(dir)/run")).filter { $0.contains(".tmp-") }
+        #expect(leftovers.isEmpty, "stale temporary files: \(leftovers)")
+    }
+}

@@ -27,9 +27,12 @@ public final class RunLock {
         self.path = path
     }
 
-    /// The lock of a run directory (DIR/.lock).
+    /// The lock of a run directory (DIR/.lock). Holding it, any temporary file left in the folder
+    /// by a writer that was killed is stale, and is removed.
     public convenience init(run: RunDirectory) throws(StorageError) {
         try self.init(run.path + "/.lock")
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: run.path)) ?? []
+        for file in files where file.contains(".tmp-") { try? FileManager.default.removeItem(atPath: "\(run.path)/\(file)") }
     }
 
     deinit {
