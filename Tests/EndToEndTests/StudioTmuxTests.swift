@@ -4,7 +4,7 @@ import Testing
 /// Drives the real studio in tmux: panels, D, NFE and α on screen; → moves D; r resamples;
 /// resizing survives; q exits with status 0 and gives the terminal back.
 @Suite(.serialized) struct StudioTmuxTests {
-    let socket = "pfgm-test-\(getpid())"
+    let socket = "pfgm-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
 
     /// Runs a tmux client command through posix_spawn and waitpid, its output going to a file: a
     /// server started by the command inherits the client's descriptors, so a pipe would never end.
@@ -79,5 +79,29 @@ import Testing
         let exit = try? String(contentsOfFile: "\(dir)/exit", encoding: .utf8)
         #expect(exit?.trimmingCharacters(in: .whitespacesAndNewlines) == "exit=0")
         #expect(text.contains("DONE") && !text.contains("Controls"), "terminal not restored:\n\(text)")
+    }
+
+    @Test func terminalsWithoutCursorControlColourOrUTF8() throws {
+        let dir = scratchDirectory()
+        defer { tmux(["kill-server"]) }
+        tmux(["new-session", "-d", "-x", "80", "-y", "24", "-s", "dumb",
+              "cd \(dir) && TERM=dumb \(Binary.path) studio 2> \(dir)/err; echo \"exit=$?\" >> \(dir)/err; sleep 30"])
+        let deadline = Date().addingTimeInterval(15)
+        while !((try? String(contentsOfFile: "\(dir)/err", encoding: .utf8))?.contains("exit=") ?? false) && Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        let err = (try? String(contentsOfFile: "\(dir)/err", encoding: .utf8)) ?? ""
+        #expect(err.contains("cannot move the cursor") && err.contains("exit=1"), "\(err)")
+
+        let command = "cd \(dir) && TERM=vt100 LANG=C LC_ALL=C NO_COLOR=1 \(Binary.path) studio --data rings --runs runs2 2> \(dir)/err2; echo \"exit=$?\" > \(dir)/exit; echo DONE; sleep 30"
+        tmux(["new-session", "-d", "-x", "20", "-y", "10", "-s", "studio", command])
+        var text = waitFor { $0.contains("too small") }
+        #expect(text.contains("Terminal too small"), "\(text) \((try? String(contentsOfFile: "\(dir)/err2", encoding: .utf8)) ?? "")")
+        tmux(["resize-window", "-t", "studio", "-x", "80", "-y", "24"])
+        text = waitFor { $0.contains("Controls") && $0.contains("Samples") }
+        #expect(text.contains("+-") && text.unicodeScalars.allSatisfy { $0.isASCII }, "\(text)")
+        tmux(["send-keys", "-t", "studio", "q"])
+        text = waitFor { $0.contains("DONE") }
+        #expect((try? String(contentsOfFile: "\(dir)/exit", encoding: .utf8))?.contains("exit=0") == true)
     }
 }
