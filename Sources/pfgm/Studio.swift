@@ -35,11 +35,15 @@ struct Studio: ParsableCommand {
     @Option(help: "Coordinates of the manifold data set (N).")
     var dim: Int?
 
+    @Option(help: "Adam learning rate for models trained in the studio.")
+    var lr: Double = 1e-3
+
     @Option(help: "OpenBLAS threads.")
     var threads: Int = 2
 
     func validate() throws {
         guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256") }
+        guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number") }
     }
 
     func run() throws {
@@ -58,13 +62,14 @@ struct Studio: ParsableCommand {
         } catch { throw Failure("\(error)") }
         var settings = StudioSettings(augmentedDimension: startD)
         settings.seed = seed
-        let engine = StudioEngine(dataset: dataset, settings: settings, runsFolder: runs, opened: opened)
+        let engine = StudioEngine(dataset: dataset, settings: settings, runsFolder: runs, opened: opened, learningRate: lr)
         engine.start()
         let app = StudioApp(engine: engine, backend: terminal, theme: chosenTheme, themes: Theme.available())
         app.run(stop: stopRequested)
         terminal.shutdown()
-        let message = engine.latest.message
-        if message.hasPrefix("saved") { note("pfgm: \(message)") }
+        let final = engine.latest
+        for warning in final.warnings { note("pfgm: \(warning)") }
+        if final.message.hasPrefix("saved") { note("pfgm: \(final.message)") }
         withExtendedLifetime(studioLock) {}
     }
 

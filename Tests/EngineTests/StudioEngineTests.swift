@@ -57,6 +57,25 @@ import Testing
         #expect(waitUntil { again.hasStopped })
     }
 
+    @Test func divergencePausesOnTheLastGoodWeightsAndSaysSo() throws {
+        let runs = temporaryDirectory()
+        let data = try Dataset.load("moons", trainCount: 2000, heldOutCount: 500)
+        let engine = StudioEngine(dataset: data, settings: StudioSettings(augmentedDimension: .finite(8)), runsFolder: runs, learningRate: 1e30)
+        engine.start()
+        engine.send(.toggleTraining)
+        #expect(waitUntil { engine.latest.message.contains("diverged") })
+        #expect(engine.latest.state == .paused || engine.latest.state == .sampling)
+        #expect(engine.latest.warnings.contains { $0.contains("diverged") })
+        engine.send(.quit)
+        #expect(waitUntil { engine.hasStopped })
+        if exists("\(runs)/moons-D8/checkpoint.safetensors") {
+            let saved = try SafeTensors.read("\(runs)/moons-D8/checkpoint.safetensors")
+            #expect(saved.tensors.allSatisfy { $0.values.allSatisfy(\.isFinite) })
+        }
+    }
+
+    func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
+
     @Test func lossHistoryStaysBoundedAndKeepsTheMean() {
         var history = LossHistory()
         for i in 0..<100_000 { history.append(Float(i % 2)) }

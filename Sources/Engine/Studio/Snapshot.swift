@@ -151,6 +151,8 @@ public struct Snapshot: Sendable {
     public var preview: Preview?
     public var metrics: [MetricRow] = []
     public var message = ""
+    /// Serious messages (divergence) to repeat on stderr once the terminal is restored.
+    public var warnings: [String] = []
 
     public init(dataName: String, dim: Int, sigmaData: Double, kind: PreviewKind, bounds: (Double, Double, Double, Double),
                 overlay: Matrix, ladder: [AugmentedDimension], settings: StudioSettings) {

@@ -38,6 +38,7 @@ public actor StudioEngine {
     let projection: Projection?
     let runsFolder: String
     let opened: RunDirectory?
+    let learningRate: Double
     var snapshot: Snapshot
     var settings: StudioSettings
     var bank: [AugmentedDimension: ModelSlot] = [:]
@@ -50,8 +51,11 @@ public actor StudioEngine {
     var floors: (swd: Double, mmd: Double, bandwidths: [Double], reference: Matrix)?
 
     /// `opened` is a run directory to load into the bank at its D; `runsFolder` is where models are saved.
-    public init(dataset: Dataset, settings: StudioSettings, runsFolder: String, opened: RunDirectory? = nil) {
+    /// New models train with `learningRate` (the other settings are `pfgm train`'s defaults).
+    public init(dataset: Dataset, settings: StudioSettings, runsFolder: String, opened: RunDirectory? = nil,
+                learningRate: Double = 1e-3) {
         self.dataset = dataset
+        self.learningRate = learningRate
         self.settings = settings
         self.runsFolder = runsFolder
         self.opened = opened
@@ -171,6 +175,7 @@ public actor StudioEngine {
             var config = TrainingConfig(data: dataset.name, dim: dataset.dim, augmentedDimension: d,
                                         sigmaData: dataset.sigmaData, steps: 1_000_000_000)
             config.seed = settings.seed
+            config.learningRate = learningRate
             let run = runDirectory(for: d)
             do {
                 try run.create()
@@ -196,7 +201,7 @@ public actor StudioEngine {
         guard loss.isFinite else {
             training = nil
             snapshot.message = "training D=\(d) diverged at step \(slot.trainer.step + 1) (loss \(loss)); paused on the last good weights"
-            FileHandle.standardError.write(Data("pfgm: \(snapshot.message)\n".utf8))
+            snapshot.warnings.append(snapshot.message)
             publish()
             return
         }
