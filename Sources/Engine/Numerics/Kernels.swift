@@ -54,18 +54,6 @@ public enum Kernels {
         }
     }
 
-    /// Σ a[i]·b[i] accumulated in Double.
-    public static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Double {
-        var s: Double = 0
-        for i in 0..<count { s += Double(a[i]) * Double(b[i]) }
-        return s
-    }
-
-    /// y ← y + α·x.
-    public static func axpy(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
-        for i in 0..<count { y[i] += alpha * x[i] }
-    }
-
     /// Squared Euclidean norm of each row.
     public static func rowSquaredNorms(
         _ x: UnsafePointer<Float>, rows: Int, cols: Int, into out: UnsafeMutablePointer<Float>

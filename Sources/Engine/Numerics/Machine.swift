@@ -17,6 +17,4 @@ public enum Machine {
         }
         return 0
     }
-
-    public static var processorCount: Int { ProcessInfo.processInfo.activeProcessorCount }
 }

@@ -9,16 +9,10 @@ public enum Perturbation {
     /// Radii are clamped here so float32 coordinates stay finite; only D well below 1 reaches it.
     public static let maximumRadius = 1e30
 
-    /// The radius R of one draw at noise level σ (finite D), or the norm of σ·ε for D = ∞.
-    public static func radius(dim n: Int, augmentedDimension d: AugmentedDimension, sigma: Double,
-                              rng: inout RandomSource) -> Double {
-        switch d {
-        case .infinite:
-            return sigma * (2 * rng.gamma(shape: Double(n) / 2)).squareRoot()
-        case .finite(let dv):
-            let logRatio = rng.logGamma(shape: Double(n) / 2) - rng.logGamma(shape: dv / 2)
-            return min(d.radius(sigma: sigma) * exp(0.5 * logRatio), maximumRadius)
-        }
+    /// The radius R = r·√(g₁/g₂) of one draw at noise level σ for finite D.
+    static func radius(dim n: Int, augmentedDimension d: Double, sigma: Double, rng: inout RandomSource) -> Double {
+        let logRatio = rng.logGamma(shape: Double(n) / 2) - rng.logGamma(shape: d / 2)
+        return min(sigma * d.squareRoot() * exp(0.5 * logRatio), maximumRadius)
     }
 
     /// Writes one perturbation per row into out[rows×n], row r at noise level sigmas[r].
@@ -29,14 +23,14 @@ public enum Perturbation {
         for r in 0..<rows {
             let row = out + r * n
             let sigma = Double(sigmas[r])
-            if d.isInfinite {
+            guard case .finite(let dv) = d else {
                 let s = Float(sigma)
                 for c in 0..<n { row[c] *= s }
                 continue
             }
             var norm2: Double = 0
             for c in 0..<n { norm2 += Double(row[c]) * Double(row[c]) }
-            let radius = Self.radius(dim: n, augmentedDimension: d, sigma: sigma, rng: &rng)
+            let radius = Self.radius(dim: n, augmentedDimension: dv, sigma: sigma, rng: &rng)
             let scale = Float(radius / max(norm2.squareRoot(), .leastNormalMagnitude))
             for c in 0..<n { row[c] *= scale }
         }
