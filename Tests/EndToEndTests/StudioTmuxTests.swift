@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import Testing
 
@@ -103,5 +104,30 @@ import Testing
         tmux(["send-keys", "-t", "studio", "q"])
         text = waitFor { $0.contains("DONE") }
         #expect((try? String(contentsOfFile: "\(dir)/exit", encoding: .utf8))?.contains("exit=0") == true)
+    }
+
+    @Test(arguments: [SIGTERM, SIGHUP, SIGINT])
+    func signalsSaveTheModelAndRestoreTheTerminal(signal: Int32) throws {
+        let dir = scratchDirectory()
+        defer { tmux(["kill-server"]) }
+        let command = "cd \(dir) && \(Binary.path) studio --data moons --runs \(dir)/runs --threads 1; echo \"exit=$?\" > \(dir)/exit; echo DONE; sleep 30"
+        tmux(["new-session", "-d", "-x", "100", "-y", "30", "-s", "studio", command])
+        _ = waitFor { $0.contains("Samples ·") }
+        tmux(["send-keys", "-t", "studio", " "])
+        let text = waitFor { screen in
+            screen.split(separator: "\n").first.flatMap { $0.split(separator: "│").first { $0.contains("step ") } }
+                .flatMap { Int($0.trimmingCharacters(in: .whitespaces).dropFirst(5)) }.map { $0 >= 20 } ?? false
+        }
+        #expect(text.contains("training"), "\(text)")
+        let pid = tmux(["display-message", "-p", "-t", "studio", "#{pane_pid}"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        // The pane runs a shell; the studio is its child.
+        let children = (try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8)) ?? ""
+        let studio = try #require(children.split(separator: " ").first.flatMap { Int32($0) })
+        kill(studio, signal)
+        let after = waitFor { $0.contains("DONE") }
+        #expect((try? String(contentsOfFile: "\(dir)/exit", encoding: .utf8))?.contains("exit=0") == true)
+        #expect(after.contains("DONE") && !after.contains("Controls"), "terminal not restored:\n\(after)")
+        let saved = try SafeTensors.read("\(dir)/runs/moons-D128/optimizer.safetensors")
+        #expect(Int(saved.metadata["step"] ?? "0") ?? 0 >= 20)
     }
 }
