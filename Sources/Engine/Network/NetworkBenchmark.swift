@@ -30,7 +30,7 @@ public enum NetworkBenchmark {
         public var text: String {
             """
             config            \(reference) (\(threads) BLAS threads)
-            train             \(String(format: "%.1f", trainStepsPerSecond)) steps/s (\(String(format: "%.2f", 1000 / trainStepsPerSecond)) ms/step, \(String(format: "%.1f", trainGFLOPS)) GFLOP/s)
+            train (network)   \(String(format: "%.1f", trainStepsPerSecond)) steps/s (\(String(format: "%.2f", 1000 / trainStepsPerSecond)) ms/step, \(String(format: "%.1f", trainGFLOPS)) GFLOP/s)
             sample            \(String(format: "%.0f", sampleEvalsPerSecond)) denoiser evaluations/s
             sgemm 1024³       \(String(format: "%.1f", sgemmGFLOPS)) GFLOP/s (ceiling measured now)
             peak RSS          \(String(format: "%.1f", peakRSSMegabytes)) MiB
@@ -38,7 +38,8 @@ public enum NetworkBenchmark {
         }
     }
 
-    /// One training step of the network: forward, a weighted squared-error gradient, backward, Adam, EMA.
+    /// One training step of the network on fixed data: forward, a squared-error gradient, backward, Adam, EMA.
+    /// (The PFGM++ kernel draw and preconditioning are not part of this figure.)
     public static func run(_ reference: Reference, threads: Int, seconds: Double) -> Result {
         BLAS.setThreads(threads)
         let net = MLPEDM(config: reference.network, seed: 0)
