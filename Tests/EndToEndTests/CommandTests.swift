@@ -114,22 +114,9 @@ import Testing
 
 /// Locks, interruption and divergence with the real binary.
 @Suite(.serialized) struct ReliabilityTests {
-    /// Starts pfgm without waiting for it.
-    func launch(_ arguments: [String], in directory: String) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Binary.path)
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        return process
-    }
-
     @Test func aRunInUseIsRefusedAndCtrlCSavesAndStops() throws {
         let dir = scratchDirectory()
-        let first = try launch(["train", "--data", "moons", "--aug-dim", "8", "--steps", "1000000", "--save-every", "1000000", "--out", "run"] + CommandTests.tiny, in: dir)
+        let first = try Binary.launch(["train", "--data", "moons", "--aug-dim", "8", "--steps", "1000000", "--save-every", "1000000", "--out", "run"] + CommandTests.tiny, in: dir)
         let deadline = Date().addingTimeInterval(20)
         while !exists("\(dir)/run/config.json") && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
         Thread.sleep(forTimeInterval: 0.5)
@@ -167,13 +154,7 @@ import Testing
             let arguments = !exists("\(dir)/run/optimizer.safetensors")
                 ? ["train", "--data", "moons", "--aug-dim", "8", "--steps", "1000000", "--save-every", "1", "--out", "run"] + CommandTests.tiny
                 : ["train", "--resume", "run", "--steps", "1000000", "--threads", "1"]
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: Binary.path)
-            process.arguments = arguments
-            process.currentDirectoryURL = URL(fileURLWithPath: dir)
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
+            let process = try Binary.launch(arguments, in: dir)
             Thread.sleep(forTimeInterval: 0.15 + 0.4 * rng.uniform())
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
