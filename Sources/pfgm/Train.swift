@@ -133,7 +133,7 @@ struct Train: ParsableCommand {
                                      ("steps_per_s", rate), ("elapsed_s", now - start)])
                 windowStart = now; windowSteps = 0; windowLoss = 0
             }
-            if trainer.step % saveEvery == 0 { try run.save(trainer) }
+            if trainer.step % saveEvery == 0 && trainer.step < steps { try run.save(trainer) }
             progress.update(step: trainer.step, loss: loss, rate: rate > 0 ? rate : Double(trainer.step) / max(now - start, 1e-9),
                             force: trainer.step == steps)
             if stopRequested.load(ordering: .relaxed) {

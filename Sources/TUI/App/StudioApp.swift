@@ -98,14 +98,14 @@ public final class StudioApp {
         var dirty = true
         while true {
             if stop.load(ordering: .relaxed) { break }
-            let snapshot = engine.latest
-            if let key = backend.readKey(timeoutMilliseconds: 33) {
-                let effect = handle(key, snapshot: snapshot)
+            let key = backend.readKey(timeoutMilliseconds: 33)
+            let latest = engine.latest
+            if let key {
+                let effect = handle(key, snapshot: latest)
                 effect.commands.forEach(engine.send)
                 if effect.quit { break }
                 dirty = dirty || effect.redraw
             }
-            let latest = engine.latest
             if advancePlayback(latest) { dirty = true }
             if dirty || latest.version != lastVersion {
                 backend.present(render(latest))
