@@ -3,10 +3,8 @@
 # Prints the RSS curve's start (after a 60 s warm-up), peak and end, and writes soak.csv.
 # Usage: bench/soak.sh [minutes] [data]   (not a CI test)
 set -euo pipefail
-cd "$(dirname "$0")/.."
-source scripts/setup.sh
-swift build -c release --product pfgm >&2
-pfgm="$PWD/.build/release/pfgm"
+source "$(dirname "$0")/../scripts/setup.sh"
+build_pfgm
 minutes=${1:-30}
 data=${2:-checkerboard}
 work=$(mktemp -d)

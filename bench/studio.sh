@@ -2,10 +2,8 @@
 # Headless vs in-studio training speed and key-to-screen latency while training, in one run.
 # Usage: bench/studio.sh [seconds-of-training]   (needs tmux; builds in release first)
 set -euo pipefail
-cd "$(dirname "$0")/.."
-source scripts/setup.sh
-swift build -c release --product pfgm >&2
-pfgm="$PWD/.build/release/pfgm"
+source "$(dirname "$0")/../scripts/setup.sh"
+build_pfgm
 seconds=${1:-30}
 work=$(mktemp -d)
 trap 'tmux -L pfgm-bench kill-server 2>/dev/null || true; rm -rf "$work"' EXIT

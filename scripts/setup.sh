@@ -24,3 +24,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
+
+# The release binary, and how to build just it.
+pfgm="$PWD/.build/release/pfgm"
+build_pfgm() { swift build -c release --product pfgm >&2; }
