@@ -69,11 +69,19 @@ import Testing
         #expect(previewRows(text) != before, "r did not change the preview")
 
         tmux(["resize-window", "-t", "studio", "-x", "60", "-y", "20"])
-        text = waitFor { $0.split(separator: "\n").first.map { $0.count <= 60 && $0.contains("PFGM++") } ?? false }
+        // At 60 columns the status line keeps D and drops the name first.
+        text = waitFor { screen in
+            screen.contains("Controls") && (screen.split(separator: "\n").first.map { $0.count <= 60 && $0.contains("D=256") } ?? false)
+        }
+        #expect(text.split(separator: "\n").first.map { $0.count <= 60 && $0.contains("D=256") } ?? false, "60×20 was not redrawn:\n\(text)")
         #expect(text.contains("Controls"), "60×20 lost the controls:\n\(text)")
         tmux(["resize-window", "-t", "studio", "-x", "100", "-y", "30"])
-        text = waitFor { $0.contains("Augmented dimension D") && $0.split(separator: "\n").first.map { $0.count > 60 } ?? false }
-        #expect(text.contains("Loss"), "\(text)")
+        // Wait for the whole 100×30 layout: a capture can land between a resize and the full redraw.
+        text = waitFor { screen in
+            ["Augmented dimension D", "Controls", "Metrics", "Loss"].allSatisfy { screen.contains($0) }
+                && (screen.split(separator: "\n").first.map { $0.count > 60 } ?? false)
+        }
+        #expect(text.contains("Loss") && text.contains("Metrics"), "\(text)")
 
         tmux(["send-keys", "-t", "studio", "q"])
         text = waitFor { $0.contains("DONE") }
