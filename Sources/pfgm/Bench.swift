@@ -19,8 +19,19 @@ struct Bench: ParsableCommand {
     @Option(help: "Seconds per measurement window.")
     var seconds: Double = 1
 
-    @Option(help: "OpenBLAS threads.")
+    @Option(help: "Threads for training and sampling.")
     var threads: Int = 2
+
+    @Option(help: "Train batch instead of the configuration's (for scaling curves).")
+    var batch: Int?
+
+    @Option(help: "Network width instead of the configuration's (for scaling curves).")
+    var width: Int?
+
+    @Option(help: "How threads share the work: batch (each thread takes rows, single-threaded sgemm) or blas (OpenBLAS threads every sgemm).")
+    var split: Split = .batch
+
+    enum Split: String, ExpressibleByArgument, CaseIterable { case batch, blas }
 
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
@@ -31,12 +42,16 @@ struct Bench: ParsableCommand {
     func validate() throws {
         guard seconds > 0, seconds.isFinite else { throw ValidationError("--seconds must be a positive number") }
         guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256") }
+        if let batch, !(1...65_536).contains(batch) { throw ValidationError("--batch must be between 1 and 65536") }
+        if let width, !(1...16_384).contains(width) { throw ValidationError("--width must be between 1 and 16384") }
     }
 
     func run() throws {
         if frames { return benchFrames() }
-        let reference: NetworkBenchmark.Reference = config == .toy ? .toy : .imageMLP
-        let result = NetworkBenchmark.run(reference, threads: threads, seconds: seconds)
+        var reference: NetworkBenchmark.Reference = config == .toy ? .toy : .imageMLP
+        if let batch { reference.trainBatch = batch }
+        if let width { reference.network.width = width }
+        let result = NetworkBenchmark.run(reference, threads: threads, splitBatches: split == .batch, seconds: seconds)
         if json {
             let data = try JSONSerialization.data(withJSONObject: result.dictionary, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))

@@ -43,7 +43,7 @@ struct Sample: ParsableCommand {
     @Option(help: "Output .npy file (K, N).")
     var out: String
 
-    @Option(help: "OpenBLAS threads.")
+    @Option(help: "Threads for training and sampling.")
     var threads: Int = 2
 
     func validate() throws {
@@ -60,7 +60,7 @@ struct Sample: ParsableCommand {
     }
 
     func run() throws {
-        BLAS.setThreads(threads)
+        Compute.setThreads(threads)
         try attempt(sample)
     }
 

@@ -38,7 +38,7 @@ struct Studio: ParsableCommand {
     @Option(help: "Adam learning rate for models trained in the studio.")
     var lr: Double = 1e-3
 
-    @Option(help: "OpenBLAS threads.")
+    @Option(help: "Threads for training and sampling.")
     var threads: Int = 2
 
     func validate() throws {
@@ -47,7 +47,7 @@ struct Studio: ParsableCommand {
     }
 
     func run() throws {
-        BLAS.setThreads(threads)
+        Compute.setThreads(threads)
         let chosenTheme = try attemptTheme { try Theme.named(theme) }
         let (dataset, opened, startD) = try attempt(prepare)
         let studioLock = try attempt { () throws -> RunLock in

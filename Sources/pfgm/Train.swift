@@ -53,7 +53,7 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("save-every"), help: "Steps between checkpoints.")
     var saveEvery: Int = 1000
 
-    @Option(help: "OpenBLAS threads.")
+    @Option(help: "Threads for training and sampling.")
     var threads: Int = 2
 
     func validate() throws {
@@ -72,7 +72,7 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
-        BLAS.setThreads(threads)
+        Compute.setThreads(threads)
         let (trainer, run, lock) = try attempt(prepare)
         installStopHandlers()
         try attempt { try loop(trainer, run) }

@@ -71,53 +71,111 @@ public struct LayerNorm: Sendable {
         let n = features, gamma = p.value(scale), beta = p.value(shift)
         for r in 0..<rows {
             let xr = x + r * n, yr = y + r * n, hr = xhat + r * n
-            var mean: Float = 0
-            for c in 0..<n { mean += xr[c] }
-            mean /= Float(n)
-            var variance: Float = 0
-            for c in 0..<n { let d = xr[c] - mean; variance += d * d }
-            variance /= Float(n)
-            let rstd = 1 / (variance + epsilon).squareRoot()
+            let (mean, rstd) = moments(xr)
             inverseStd[r] = rstd
-            for c in 0..<n {
+            let m8 = Vec8(repeating: mean), s8 = Vec8(repeating: rstd)
+            var c = 0
+            while c + 8 <= n {
+                let h = (xr.vec(c) - m8) * s8
+                let out = h * gamma.vec(c) + beta.vec(c)
+                hr.store(h, at: c)
+                yr.store(out, at: c)
+                siluOut?.store(VectorMath.silu(out), at: r * n + c)
+                c += 8
+            }
+            while c < n {
                 let h = (xr[c] - mean) * rstd
                 hr[c] = h
                 yr[c] = h * gamma[c] + beta[c]
-            }
-            if let siluOut {
-                let sr = siluOut + r * n
-                for c in 0..<n { sr[c] = Kernels.silu(yr[c]) }
+                siluOut?[r * n + c] = Kernels.silu(yr[c])
+                c += 1
             }
         }
     }
 
+    /// Mean and 1/√(var + ε) of one row (two passes: the variance never cancels).
+    @inline(__always)
+    private func moments(_ xr: UnsafePointer<Float>) -> (mean: Float, inverseStd: Float) {
+        let n = features
+        let mean = Kernels.sum(xr, count: n) / Float(n)
+        let m8 = Vec8(repeating: mean)
+        var acc = Vec8(), c = 0
+        while c + 8 <= n {
+            let d = xr.vec(c) - m8
+            acc += d * d
+            c += 8
+        }
+        var variance = acc.sum()
+        while c < n { let d = xr[c] - mean; variance += d * d; c += 1 }
+        variance /= Float(n)
+        return (mean, 1 / (variance + epsilon).squareRoot())
+    }
+
     /// Sets dγ, dβ; gradX ← dx (added when `accumulateGradX`).
     /// dx = rstd·(dx̂ − mean(dx̂) − x̂·mean(dx̂⊙x̂)) with dx̂ = dy⊙γ.
-    public func backward(gradY: UnsafePointer<Float>, normalized xhat: UnsafePointer<Float>,
+    /// With `siluOf` (this layer's output y), `gradY` is the gradient of silu(y) and dy = gradY⊙silu'(y).
+    public func backward(gradY: UnsafePointer<Float>, siluOf y: UnsafePointer<Float>? = nil,
+                         normalized xhat: UnsafePointer<Float>,
                          inverseStd: UnsafePointer<Float>, rows: Int,
                          gradX: UnsafeMutablePointer<Float>, accumulateGradX: Bool = false,
                          parameters p: ParameterStore) {
-        let n = features, gamma = p.value(scale)
-        let dGamma = p.grad(scale), dBeta = p.grad(shift)
-        dGamma.update(repeating: 0, count: n)
-        dBeta.update(repeating: 0, count: n)
-        let invN = 1 / Float(n)
-        for r in 0..<rows {
-            let gy = gradY + r * n, hr = xhat + r * n, gx = gradX + r * n
-            var sumG: Float = 0, sumGH: Float = 0
-            for c in 0..<n {
-                let g = gy[c] * gamma[c]
-                sumG += g
-                sumGH += g * hr[c]
-                dGamma[c] += gy[c] * hr[c]
-                dBeta[c] += gy[c]
-            }
-            let meanG = sumG * invN, meanGH = sumGH * invN, rstd = inverseStd[r]
-            for c in 0..<n {
-                let d = rstd * (gy[c] * gamma[c] - meanG - hr[c] * meanGH)
-                gx[c] = accumulateGradX ? gx[c] + d : d
+        let n = features
+        p.grad(scale).update(repeating: 0, count: n)
+        p.grad(shift).update(repeating: 0, count: n)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: n) { buffer in
+            guard let dy = buffer.baseAddress else { return }
+            for r in 0..<rows {
+                let o = r * n
+                let (meanG, meanGH) = rowGradients(gradY + o, siluOf: y.map { $0 + o }, xhat + o, into: dy, parameters: p)
+                let gx = gradX + o, hr = xhat + o, gamma = p.value(scale), rstd = inverseStd[r]
+                let mg = Vec8(repeating: meanG), mgh = Vec8(repeating: meanGH), s8 = Vec8(repeating: rstd)
+                var c = 0
+                while c + 8 <= n {
+                    var d = s8 * (dy.vec(c) * gamma.vec(c) - mg - hr.vec(c) * mgh)
+                    if accumulateGradX { d += gx.vec(c) }
+                    gx.store(d, at: c)
+                    c += 8
+                }
+                while c < n {
+                    let d = rstd * (dy[c] * gamma[c] - meanG - hr[c] * meanGH)
+                    gx[c] = accumulateGradX ? gx[c] + d : d
+                    c += 1
+                }
             }
         }
+    }
+
+    /// One row's dy (into `dy`), its contribution to dγ and dβ, and mean(dx̂), mean(dx̂⊙x̂).
+    @inline(__always)
+    private func rowGradients(_ gy: UnsafePointer<Float>, siluOf y: UnsafePointer<Float>?, _ hr: UnsafePointer<Float>,
+                              into dy: UnsafeMutablePointer<Float>, parameters p: ParameterStore) -> (Float, Float) {
+        let n = features, gamma = p.value(scale), dGamma = p.grad(scale), dBeta = p.grad(shift)
+        var sumG = Vec8(), sumGH = Vec8(), c = 0
+        while c + 8 <= n {
+            var g0 = gy.vec(c)
+            if let y { g0 *= VectorMath.siluDerivative(y.vec(c)) }
+            dy.store(g0, at: c)
+            let h = hr.vec(c), g = g0 * gamma.vec(c)
+            sumG += g
+            sumGH += g * h
+            dGamma.store(dGamma.vec(c) + g0 * h, at: c)
+            dBeta.store(dBeta.vec(c) + g0, at: c)
+            c += 8
+        }
+        var sG = sumG.sum(), sGH = sumGH.sum()
+        while c < n {
+            var g0 = gy[c]
+            if let y { g0 *= Kernels.siluDerivative(y[c]) }
+            dy[c] = g0
+            let g = g0 * gamma[c]
+            sG += g
+            sGH += g * hr[c]
+            dGamma[c] += g0 * hr[c]
+            dBeta[c] += g0
+            c += 1
+        }
+        let invN = 1 / Float(n)
+        return (sG * invN, sGH * invN)
     }
 }
 

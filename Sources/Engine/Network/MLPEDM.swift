@@ -62,6 +62,26 @@ public final class MLPEDM {
         parameters = layout.makeStore()
     }
 
+    private init(copying other: MLPEDM, parameters: ParameterStore) {
+        config = other.config
+        embedding = other.embedding
+        embeddingIn = other.embeddingIn
+        embeddingOut = other.embeddingOut
+        input = other.input
+        blockNorms = other.blockNorms
+        blockLinears = other.blockLinears
+        outputNorm = other.outputNorm
+        output = other.output
+        self.parameters = parameters
+    }
+
+    /// The same network over `parameters` (same layout; may share this one's values) with a workspace of its own,
+    /// so several threads can run parts of one batch at once.
+    public func replica(parameters: ParameterStore) -> MLPEDM {
+        precondition(parameters.slots == self.parameters.slots, "parameter layout differs from the network's")
+        return MLPEDM(copying: self, parameters: parameters)
+    }
+
     /// Floating-point operations of one forward pass per example (multiply-adds count as two).
     public var forwardFlopsPerExample: Double {
         let c = Double(config.embeddingChannels), w = Double(config.width), n = Double(config.dim)
@@ -71,13 +91,14 @@ public final class MLPEDM {
     private struct Workspace {
         var x = Scratch(), cNoise = Scratch(), sinusoid = Scratch(), embPre = Scratch(), embAct = Scratch()
         var hidden = Scratch(), normalized = Scratch(), inverseStd = Scratch(), normOut = Scratch(), activated = Scratch()
-        var gradHidden = Scratch(), gradActivated = Scratch(), gradNormOut = Scratch(), gradEmbAct = Scratch()
+        var gradHidden = Scratch(), gradActivated = Scratch(), gradEmbAct = Scratch()
     }
 
     /// out[rows×N] ← F_θ(x, c_noise); x is rows×N, cNoise has one value per row.
+    /// Without `keepForBackward`, rows that share one c_noise (as in sampling) share one embedding pass.
     public func forward(_ x: UnsafePointer<Float>, cNoise: UnsafePointer<Float>, rows: Int,
-                        into out: UnsafeMutablePointer<Float>) {
-        self.rows = rows
+                        into out: UnsafeMutablePointer<Float>, keepForBackward: Bool = true) {
+        self.rows = keepForBackward ? rows : 0
         let n = config.dim, w = config.width, c = config.embeddingChannels, blocks = config.depth + 1
         let p = parameters
         let xs = ws.x.pointer(rows * n), cs = ws.cNoise.pointer(rows)
@@ -91,10 +112,13 @@ public final class MLPEDM {
         let normOut = ws.normOut.pointer(blocks * rows * w)
         let activated = ws.activated.pointer(blocks * rows * w)
 
-        embedding.forward(cs, rows: rows, into: sinusoid)
-        embeddingIn.forward(sinusoid, rows: rows, into: embPre, parameters: p)
-        Kernels.silu(embPre, embAct, count: rows * w)
-        embeddingOut.forward(embAct, rows: rows, into: hidden, parameters: p)
+        let shared = !keepForBackward && (0..<rows).allSatisfy { cs[$0] == cs[0] }
+        let embRows = shared ? 1 : rows
+        embedding.forward(cs, rows: embRows, into: sinusoid)
+        embeddingIn.forward(sinusoid, rows: embRows, into: embPre, parameters: p)
+        Kernels.silu(embPre, embAct, count: embRows * w)
+        embeddingOut.forward(embAct, rows: embRows, into: hidden, parameters: p)
+        if shared { for r in 1..<max(rows, 1) { (hidden + r * w).update(from: hidden, count: w) } }
         input.forward(xs, rows: rows, into: hidden, parameters: p, accumulate: true)
         for i in 0..<blocks {
             let h = hidden + i * rows * w, o = i * rows * w
@@ -115,6 +139,7 @@ public final class MLPEDM {
     /// Writes dLoss/dx into `gradX` and dLoss/dc_noise into `gradCNoise` when given.
     public func backward(gradOut: UnsafePointer<Float>, gradX: UnsafeMutablePointer<Float>? = nil,
                          gradCNoise: UnsafeMutablePointer<Float>? = nil) {
+        precondition(rows > 0, "backward needs a forward pass that kept its values")
         let rows = rows, n = config.dim, w = config.width, c = config.embeddingChannels
         let p = parameters
         let hiddenSize = rows * w
@@ -127,7 +152,6 @@ public final class MLPEDM {
         let activated = ws.activated.pointer((config.depth + 1) * hiddenSize)
         let gradHidden = ws.gradHidden.pointer(hiddenSize)
         let gradActivated = ws.gradActivated.pointer(hiddenSize)
-        let gradNormOut = ws.gradNormOut.pointer(hiddenSize)
 
         // Output head, then the residual blocks in reverse; gradHidden carries dLoss/dh.
         var first = true
@@ -138,9 +162,8 @@ public final class MLPEDM {
             } else {
                 blockLinears[i].backward(activated + o, gradY: gradHidden, rows: rows, gradX: gradActivated, parameters: p)
             }
-            Kernels.siluBackward(normOut + o, gradActivated, gradNormOut, count: hiddenSize)
             let norm = i < config.depth ? blockNorms[i] : outputNorm
-            norm.backward(gradY: gradNormOut, normalized: normalized + o, inverseStd: inverseStd + i * rows,
+            norm.backward(gradY: gradActivated, siluOf: normOut + o, normalized: normalized + o, inverseStd: inverseStd + i * rows,
                           rows: rows, gradX: gradHidden, accumulateGradX: !first, parameters: p)
             first = false
         }

@@ -8,6 +8,13 @@ public enum NetworkBenchmark {
         public var trainBatch: Int
         public var sampleBatch: Int
 
+        public init(name: String, network: MLPEDMConfig, trainBatch: Int, sampleBatch: Int) {
+            self.name = name
+            self.network = network
+            self.trainBatch = trainBatch
+            self.sampleBatch = sampleBatch
+        }
+
         public static let toy = Reference(name: "toy", network: .toy, trainBatch: 512, sampleBatch: 1000)
         public static let imageMLP = Reference(name: "image-mlp", network: .imageMLP, trainBatch: 128, sampleBatch: 256)
     }
@@ -29,8 +36,8 @@ public enum NetworkBenchmark {
 
         public var text: String {
             """
-            config            \(reference) (\(threads) BLAS threads)
-            train (network)   \(String(format: "%.1f", trainStepsPerSecond)) steps/s (\(String(format: "%.2f", 1000 / trainStepsPerSecond)) ms/step, \(String(format: "%.1f", trainGFLOPS)) GFLOP/s)
+            config            \(reference) (\(threads) threads)
+            train (PFGM++)    \(String(format: "%.1f", trainStepsPerSecond)) steps/s (\(String(format: "%.2f", 1000 / trainStepsPerSecond)) ms/step, \(String(format: "%.1f", trainGFLOPS)) GFLOP/s)
             sample            \(String(format: "%.0f", sampleEvalsPerSecond)) denoiser evaluations/s
             sgemm 1024³       \(String(format: "%.1f", sgemmGFLOPS)) GFLOP/s (ceiling measured now)
             peak RSS          \(String(format: "%.1f", peakRSSMegabytes)) MiB
@@ -38,32 +45,24 @@ public enum NetworkBenchmark {
         }
     }
 
-    /// One training step of the network on fixed data: forward, a squared-error gradient, backward, Adam, EMA.
-    /// (The PFGM++ kernel draw and preconditioning are not part of this figure.)
-    public static func run(_ reference: Reference, threads: Int, seconds: Double) -> Result {
-        BLAS.setThreads(threads)
-        let net = MLPEDM(config: reference.network, seed: 0)
-        let adam = Adam(parameterCount: net.parameters.count)
-        let ema = ExponentialMovingAverage(of: net.parameters)
-        var rng = RandomSource(seed: 1)
-        let n = reference.network.dim
-        let step = RegressionStep(network: net, batch: reference.trainBatch, rng: &rng)
-        let train: () -> Void = {
-            step.run(network: net)
-            adam.update(net.parameters)
-            ema.update(from: net.parameters)
-        }
-        train()
-        let trainRate = Stopwatch.bestRate(windows: 3, seconds: seconds, train)
+    /// The reference work: full PFGM++ training steps (σ draw, kernel at D = 128, forward, loss, backward,
+    /// Adam and EMA) through `Trainer`, and denoiser evaluations at one σ through `NetworkDenoiser`, the
+    /// same code `pfgm train`, `pfgm sample` and the studio run.
+    public static func run(_ reference: Reference, threads: Int, splitBatches: Bool = true, seconds: Double) -> Result {
+        Compute.setThreads(threads, splitBatches: splitBatches)
+        let trainer = makeTrainer(reference)
+        trainer.trainStep()
+        let trainRate = Stopwatch.bestRate(windows: 3, seconds: seconds) { trainer.trainStep() }
 
-        let b = reference.sampleBatch
-        let x = FloatBuffer(count: b * n), c = FloatBuffer(count: b), out = FloatBuffer(count: b * n)
+        let b = reference.sampleBatch, n = reference.network.dim
+        let denoiser = trainer.emaDenoiser()
+        var rng = RandomSource(seed: 3)
+        let x = FloatBuffer(count: b * n), out = FloatBuffer(count: b * n)
         rng.fillNormal(x.buffer)
-        rng.fillNormal(c.buffer)
-        let sample = { net.forward(x.pointer, cNoise: c.pointer, rows: b, into: out.pointer) }
+        let sample = { denoiser.denoise(x.pointer, rows: b, sigma: 1.5, into: out.pointer) }
         sample()
         let sampleRate = Stopwatch.bestRate(windows: 3, seconds: seconds, sample)
-        let flopsPerStep = 3 * net.forwardFlopsPerExample * Double(reference.trainBatch)
+        let flopsPerStep = 3 * trainer.network.forwardFlopsPerExample * Double(reference.trainBatch)
         return Result(
             reference: reference.name, threads: threads,
             trainStepsPerSecond: trainRate, sampleEvalsPerSecond: sampleRate * Double(b),
@@ -71,39 +70,19 @@ public enum NetworkBenchmark {
             sgemmGFLOPS: SgemmBenchmark.gflops(threads: threads, seconds: min(seconds, 1)),
             peakRSSMegabytes: Machine.peakResidentMegabytes)
     }
-}
 
-/// A plain regression step on fixed random data: loss = mean ‖F(x, c) − y‖², gradients set.
-public final class RegressionStep {
-    let batch: Int
-    let x: FloatBuffer, c: FloatBuffer, y: FloatBuffer, out: FloatBuffer, grad: FloatBuffer
-
-    public init(network: MLPEDM, batch: Int, rng: inout RandomSource) {
-        let n = network.config.dim
-        self.batch = batch
-        x = FloatBuffer(count: batch * n)
-        c = FloatBuffer(count: batch)
-        y = FloatBuffer(count: batch * n)
-        out = FloatBuffer(count: batch * n)
-        grad = FloatBuffer(count: batch * n)
-        rng.fillNormal(x.buffer)
-        rng.fillNormal(c.buffer)
-        rng.fillNormal(y.buffer)
-    }
-
-    /// Forward and backward once; returns the loss before the step.
-    @discardableResult
-    public func run(network: MLPEDM) -> Float {
-        let count = batch * network.config.dim
-        network.forward(x.pointer, cNoise: c.pointer, rows: batch, into: out.pointer)
-        var loss: Float = 0
-        let scale = 2 / Float(batch)
-        for i in 0..<count {
-            let d = out[i] - y[i]
-            loss += d * d
-            grad[i] = scale * d
-        }
-        network.backward(gradOut: grad.pointer)
-        return loss / Float(batch)
+    /// A trainer at D = 128 on data of the reference's dimension (checkerboard for N = 2, uniform otherwise:
+    /// the cost of a step does not depend on the values).
+    static func makeTrainer(_ reference: Reference) -> Trainer {
+        let net = reference.network
+        var rng = RandomSource(seed: 2)
+        let data = ToyData.draw("checkerboard", count: 4096, rng: &rng).flatMap { net.dim == 2 ? $0 : nil }
+            ?? Matrix(rows: 1024, cols: net.dim, storage: (0..<(1024 * net.dim)).map { _ in Float(2 * rng.uniform() - 1) })
+        var config = TrainingConfig(data: "bench", dim: net.dim, augmentedDimension: .finite(128), sigmaData: 0.5, steps: Int.max)
+        config.width = net.width
+        config.depth = net.depth
+        config.embeddingChannels = net.embeddingChannels
+        config.batch = reference.trainBatch
+        do { return try Trainer(config: config, data: data) } catch { preconditionFailure("benchmark configuration rejected: \(error)") }
     }
 }

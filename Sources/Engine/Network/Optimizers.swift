@@ -32,22 +32,56 @@ public final class Adam {
     /// θ ← θ − lr·m̂/(√v̂ + ε) using the gradients in `parameters.grads`.
     public func update(_ parameters: ParameterStore) {
         precondition(parameters.count == firstMoment.count, "Adam was made for another parameter count")
+        let step = beginStep()
+        apply(step, values: parameters.values.pointer, gradients: [parameters.grads.pointer], range: 0..<parameters.count)
+    }
+
+    /// What one step needs besides the tensors, fixed once per step so ranges of it can run on several threads.
+    public struct Step: Sendable {
+        let stepSize: Float, rootCorrection2: Float, beta1: Float, beta2: Float, epsilon: Float
+    }
+
+    /// Counts a step and returns its bias-corrected coefficients.
+    public func beginStep() -> Step {
         step += 1
         let t = Double(step)
         let correction1 = Float(1 - pow(Double(beta1), t))
         let correction2 = Float(1 - pow(Double(beta2), t))
-        let stepSize = learningRate / correction1
-        let rootCorrection2 = correction2.squareRoot()
-        let b1 = beta1, b2 = beta2, eps = epsilon
-        let w = parameters.values.pointer, g = parameters.grads.pointer
+        return Step(stepSize: learningRate / correction1, rootCorrection2: correction2.squareRoot(),
+                    beta1: beta1, beta2: beta2, epsilon: epsilon)
+    }
+
+    /// The update over `range` with g = Σ `gradients` (one buffer per replica), and then, when `average` is
+    /// given, the EMA a ← d·a + (1 − d)·θ of the new weights, all in one pass over memory.
+    public func apply(_ s: Step, values w: UnsafeMutablePointer<Float>, gradients: [UnsafeMutablePointer<Float>],
+                      range: Range<Int>, average: (values: UnsafeMutablePointer<Float>, decay: Float)? = nil) {
+        guard let g = gradients.first else { return }
+        for extra in gradients.dropFirst(2) { Kernels.add(extra + range.lowerBound, into: g + range.lowerBound, count: range.count) }
+        let g2 = gradients.count > 1 ? gradients[1] : nil
         let m = firstMoment.pointer, v = secondMoment.pointer
-        for i in 0..<parameters.count {
-            let gi = g[i]
-            let mi = b1 * m[i] + (1 - b1) * gi
-            let vi = b2 * v[i] + (1 - b2) * gi * gi
-            m[i] = mi
-            v[i] = vi
-            w[i] -= stepSize * mi / (vi.squareRoot() / rootCorrection2 + eps)
+        let a = average?.values, d = average?.decay ?? 0
+        let b1 = Vec8(repeating: s.beta1), b2 = Vec8(repeating: s.beta2)
+        let size = Vec8(repeating: s.stepSize), root = Vec8(repeating: 1 / s.rootCorrection2), eps = Vec8(repeating: s.epsilon)
+        var i = range.lowerBound
+        while i + 8 <= range.upperBound {
+            var gi = g.vec(i)
+            if let g2 { gi += g2.vec(i) }
+            let mi = b1 * m.vec(i) + (1 - b1) * gi
+            let vi = b2 * v.vec(i) + (1 - b2) * gi * gi
+            m.store(mi, at: i)
+            v.store(vi, at: i)
+            let wi = w.vec(i) - size * mi / (vi.squareRoot() * root + eps)
+            w.store(wi, at: i)
+            if let a { a.store(d * a.vec(i) + (1 - d) * wi, at: i) }
+            i += 8
+        }
+        while i < range.upperBound {
+            let gi = g[i] + (g2?[i] ?? 0)
+            m[i] = s.beta1 * m[i] + (1 - s.beta1) * gi
+            v[i] = s.beta2 * v[i] + (1 - s.beta2) * gi * gi
+            w[i] -= s.stepSize * m[i] / (v[i].squareRoot() / s.rootCorrection2 + s.epsilon)
+            if let a { a[i] = d * a[i] + (1 - d) * w[i] }
+            i += 1
         }
     }
 }
@@ -68,10 +102,15 @@ public final class ExponentialMovingAverage {
 
     public func update(from parameters: ParameterStore) {
         precondition(parameters.count == average.count, "EMA was made for another parameter count")
-        updates += 1
-        let t = Float(updates)
-        let d = min(decay, (1 + t) / (10 + t))
+        let d = beginUpdate()
         let a = average.values.pointer, w = parameters.values.pointer
         for i in 0..<parameters.count { a[i] = d * a[i] + (1 - d) * w[i] }
+    }
+
+    /// Counts an update and returns its decay d (for `Adam.apply`, which folds the average into its pass).
+    public func beginUpdate() -> Float {
+        updates += 1
+        let t = Float(updates)
+        return min(decay, (1 + t) / (10 + t))
     }
 }

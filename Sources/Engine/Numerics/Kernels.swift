@@ -17,7 +17,12 @@ public enum Kernels {
 
     /// out ← silu(z), element-wise over `count` values.
     public static func silu(_ z: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, count: Int) {
-        for i in 0..<count { out[i] = silu(z[i]) }
+        var i = 0
+        while i + 8 <= count {
+            out.store(VectorMath.silu(z.vec(i)), at: i)
+            i += 8
+        }
+        while i < count { out[i] = silu(z[i]); i += 1 }
     }
 
     /// gradZ ← gradOut ⊙ silu'(z).
@@ -25,7 +30,12 @@ public enum Kernels {
         _ z: UnsafePointer<Float>, _ gradOut: UnsafePointer<Float>,
         _ gradZ: UnsafeMutablePointer<Float>, count: Int
     ) {
-        for i in 0..<count { gradZ[i] = gradOut[i] * siluDerivative(z[i]) }
+        var i = 0
+        while i + 8 <= count {
+            gradZ.store(gradOut.vec(i) * VectorMath.siluDerivative(z.vec(i)), at: i)
+            i += 8
+        }
+        while i < count { gradZ[i] = gradOut[i] * siluDerivative(z[i]); i += 1 }
     }
 
     /// Every row of y[rows×cols] ← bias (+ y when `accumulate`).
@@ -36,7 +46,7 @@ public enum Kernels {
         for r in 0..<rows {
             let row = y + r * cols
             if accumulate {
-                for c in 0..<cols { row[c] += bias[c] }
+                add(bias, into: row, count: cols)
             } else {
                 row.update(from: bias, count: cols)
             }
@@ -48,10 +58,28 @@ public enum Kernels {
         _ x: UnsafePointer<Float>, rows: Int, cols: Int, into out: UnsafeMutablePointer<Float>
     ) {
         out.update(repeating: 0, count: cols)
-        for r in 0..<rows {
-            let row = x + r * cols
-            for c in 0..<cols { out[c] += row[c] }
+        for r in 0..<rows { add(x + r * cols, into: out, count: cols) }
+    }
+
+    /// y ← y + x over `count` values.
+    @inline(__always)
+    public static func add(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
+        var i = 0
+        while i + 8 <= count {
+            y.store(y.vec(i) + x.vec(i), at: i)
+            i += 8
         }
+        while i < count { y[i] += x[i]; i += 1 }
+    }
+
+    /// Σ x over `count` values, eight partial sums at a time.
+    @inline(__always)
+    public static func sum(_ x: UnsafePointer<Float>, count: Int) -> Float {
+        var acc = Vec8(), i = 0
+        while i + 8 <= count { acc += x.vec(i); i += 8 }
+        var s = acc.sum()
+        while i < count { s += x[i]; i += 1 }
+        return s
     }
 
     /// Squared Euclidean norm of each row.

@@ -11,6 +11,7 @@ public final class NetworkDenoiser: Denoiser {
     public let network: MLPEDM
     public let preconditioning: Preconditioning
     private var input = Scratch(), cNoise = Scratch()
+    private var copies: [MLPEDM] = []
 
     public init(network: MLPEDM, sigmaData: Double) {
         self.network = network
@@ -19,14 +20,29 @@ public final class NetworkDenoiser: Denoiser {
 
     public var dim: Int { network.config.dim }
 
+    /// Runs `Compute.parts` ranges of the rows at once, each through its own replica of the network.
     public func denoise(_ x: UnsafePointer<Float>, rows: Int, sigma: Float, into out: UnsafeMutablePointer<Float>) {
         let n = dim, s = Double(sigma)
         let cIn = Float(preconditioning.cIn(s)), cSkip = Float(preconditioning.cSkip(s)), cOut = Float(preconditioning.cOut(s))
         let scaled = input.pointer(rows * n), noise = cNoise.pointer(rows)
-        for i in 0..<(rows * n) { scaled[i] = cIn * x[i] }
         noise.update(repeating: Float(preconditioning.cNoise(s)), count: rows)
-        network.forward(scaled, cNoise: noise, rows: rows, into: out)
-        for i in 0..<(rows * n) { out[i] = cSkip * x[i] + cOut * out[i] }
+        let parts = Compute.parts(rows: rows)
+        let nets = replicas(parts)
+        Compute.run(parts: parts) { k in
+            let range = Compute.range(part: k, of: parts, count: rows)
+            let values = (range.lowerBound * n)..<(range.upperBound * n)
+            for i in values { scaled[i] = cIn * x[i] }
+            nets[k].forward(scaled + values.lowerBound, cNoise: noise + range.lowerBound, rows: range.count,
+                            into: out + values.lowerBound, keepForBackward: false)
+            for i in values { out[i] = cSkip * x[i] + cOut * out[i] }
+        }
+    }
+
+    /// `network` and copies of it over the same parameters, one per part.
+    private func replicas(_ parts: Int) -> [MLPEDM] {
+        while copies.count < parts - 1 { copies.append(network.replica(parameters: network.parameters)) }
+        for copy in copies where copy.parameters !== network.parameters { copy.parameters = network.parameters }
+        return [network] + copies.prefix(parts - 1)
     }
 }
 

@@ -64,6 +64,7 @@ public final class Trainer {
     public private(set) var step = 0
     private let y: FloatBuffer, x: FloatBuffer, input: FloatBuffer, out: FloatBuffer, grad: FloatBuffer
     private let sigmas: FloatBuffer, cNoise: FloatBuffer
+    private var copies: [MLPEDM] = []
 
     public init(config: TrainingConfig, data: Matrix) throws(DataError) {
         if let problem = config.problem { throw DataError(problem) }
@@ -89,31 +90,68 @@ public final class Trainer {
 
     /// One step. Returns the loss (mean over batch and coordinates). A non-finite loss leaves the
     /// weights, the optimizer and the average untouched, so the caller can stop on the last good state.
+    /// The random draws are made in order on the calling thread; forward and backward run on
+    /// `Compute.parts` ranges of the batch at once, and the optimizer on ranges of the parameters.
     @discardableResult
     public func trainStep() -> Float {
         let b = config.batch, n = config.dim
         drawBatch()
         Perturbation.sample(into: x.pointer, rows: b, dim: n, augmentedDimension: augmentedDimension,
                             sigmas: sigmas.pointer, rng: &noiseRNG)
-        for r in 0..<b {
+        let parts = Compute.parts(rows: b)
+        let nets = replicas(parts)
+        var partialLoss = [Double](repeating: 0, count: parts)
+        partialLoss.withUnsafeMutableBufferPointer { losses in
+            Compute.run(parts: parts) { k in
+                losses[k] = forwardBackward(Compute.range(part: k, of: parts, count: b), network: nets[k])
+            }
+        }
+        let loss = Float(partialLoss.reduce(0, +) / Double(b * n))
+        guard loss.isFinite else { return loss }
+        adam.learningRate = Float(config.learningRate * min(1, Double(step + 1) / Double(max(config.warmupSteps, 1))))
+        optimizerStep(gradients: nets.map { $0.parameters.grads.pointer })
+        step += 1
+        return loss
+    }
+
+    /// The network for each part of the batch: the first is `network`; the others share its values
+    /// and keep gradients of their own.
+    private func replicas(_ parts: Int) -> [MLPEDM] {
+        let values = network.parameters.values
+        copies.removeAll { $0.parameters.values !== values }
+        while copies.count < parts - 1 {
+            copies.append(network.replica(parameters: ParameterStore(slots: network.parameters.slots, values: values)))
+        }
+        return [network] + copies.prefix(parts - 1)
+    }
+
+    /// Input, forward, loss, backward for one range of the batch; returns its summed squared error.
+    private func forwardBackward(_ rows: Range<Int>, network net: MLPEDM) -> Double {
+        let n = config.dim, o = rows.lowerBound * n
+        for r in rows {
             let s = Double(sigmas[r])
             let cIn = Float(preconditioning.cIn(s))
             cNoise[r] = Float(preconditioning.cNoise(s))
-            for c in 0..<n {
-                let i = r * n + c
+            for i in (r * n)..<((r + 1) * n) {
                 x[i] += y[i]
                 input[i] = cIn * x[i]
             }
         }
-        network.forward(input.pointer, cNoise: cNoise.pointer, rows: b, into: out.pointer)
-        let loss = lossAndGradient()
-        guard loss.isFinite else { return loss }
-        network.backward(gradOut: grad.pointer)
-        adam.learningRate = Float(config.learningRate * min(1, Double(step + 1) / Double(max(config.warmupSteps, 1))))
-        adam.update(network.parameters)
-        ema.update(from: network.parameters)
-        step += 1
+        net.forward(input.pointer + o, cNoise: cNoise.pointer + rows.lowerBound, rows: rows.count, into: out.pointer + o)
+        let loss = lossAndGradient(rows)
+        net.backward(gradOut: grad.pointer + o)
         return loss
+    }
+
+    /// Adam and the EMA in one pass, over ranges of the parameters at once.
+    private func optimizerStep(gradients: [UnsafeMutablePointer<Float>]) {
+        let adamStep = adam.beginStep(), decay = ema.beginUpdate()
+        let count = network.parameters.count, parts = Compute.parts(rows: count, minRows: 16_384)
+        let values = network.parameters.values.pointer, average = ema.average.values.pointer
+        Compute.run(parts: parts) { k in
+            adam.apply(adamStep, values: values, gradients: gradients,
+                       range: Compute.range(part: k, of: parts, count: count), average: (average, decay))
+        }
     }
 
     private func drawBatch() {
@@ -128,12 +166,12 @@ public final class Trainer {
         for r in 0..<b { sigmas[r] = Float(noiseLevels.sample(&noiseRNG)) }
     }
 
-    /// loss = mean (F − target)², target = (y − c_skip·x)/c_out; grad = dloss/dF.
-    private func lossAndGradient() -> Float {
+    /// Σ (F − target)² over `rows`, target = (y − c_skip·x)/c_out; grad = d(mean loss)/dF.
+    private func lossAndGradient(_ rows: Range<Int>) -> Double {
         let b = config.batch, n = config.dim
         let scale = 2 / Float(b * n)
         var total: Double = 0
-        for r in 0..<b {
+        for r in rows {
             let s = Double(sigmas[r])
             let cSkip = Float(preconditioning.cSkip(s)), invOut = Float(1 / preconditioning.cOut(s))
             for c in 0..<n {
@@ -143,7 +181,7 @@ public final class Trainer {
                 grad[i] = scale * d
             }
         }
-        return Float(total / Double(b * n))
+        return total
     }
 
     /// A denoiser over the EMA weights (shares them: later training steps show through).
