@@ -1,5 +1,14 @@
 // swift-tools-version:6.0
+import Foundation
 import PackageDescription
+
+/// The element-wise kernels use AVX2 and FMA when the machine that builds has them (the build is for this machine).
+let vectorFlags: [SwiftSetting] = {
+    guard let cpu = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+          let flags = cpu.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return [] }
+    let names = Set(flags.split(separator: " ").map(String.init))
+    return names.contains("avx2") && names.contains("fma") ? [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma"])] : []
+}()
 
 let package = Package(
     name: "pfgm",
@@ -12,7 +21,7 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CNcurses", path: "Sources/CNcurses"),
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
-        .target(name: "Engine", dependencies: ["CBLAS"]),
+        .target(name: "Engine", dependencies: ["CBLAS"], swiftSettings: vectorFlags),
         .target(name: "TUI", dependencies: ["CNcurses", "Engine"]),
         .executableTarget(
             name: "pfgm",

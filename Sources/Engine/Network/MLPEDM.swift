@@ -106,7 +106,7 @@ public final class MLPEDM {
         cs.update(from: cNoise, count: rows)
         let sinusoid = ws.sinusoid.pointer(rows * c)
         let embPre = ws.embPre.pointer(rows * w), embAct = ws.embAct.pointer(rows * w)
-        let hidden = ws.hidden.pointer(blocks * rows * w)
+        let hidden = ws.hidden.pointer(rows * w)
         let normalized = ws.normalized.pointer(blocks * rows * w)
         let inverseStd = ws.inverseStd.pointer(blocks * rows)
         let normOut = ws.normOut.pointer(blocks * rows * w)
@@ -120,15 +120,14 @@ public final class MLPEDM {
         embeddingOut.forward(embAct, rows: embRows, into: hidden, parameters: p)
         if shared { for r in 1..<max(rows, 1) { (hidden + r * w).update(from: hidden, count: w) } }
         input.forward(xs, rows: rows, into: hidden, parameters: p, accumulate: true)
+        // The residual stream h is updated in place: backward needs only x̂, 1/σ and the activations.
         for i in 0..<blocks {
-            let h = hidden + i * rows * w, o = i * rows * w
+            let o = i * rows * w
             let norm = i < config.depth ? blockNorms[i] : outputNorm
-            norm.forward(h, rows: rows, into: normOut + o, normalized: normalized + o,
+            norm.forward(hidden, rows: rows, into: normOut + o, normalized: normalized + o,
                          inverseStd: inverseStd + i * rows, siluOut: activated + o, parameters: p)
             if i < config.depth {
-                let next = h + rows * w
-                next.update(from: h, count: rows * w)
-                blockLinears[i].forward(activated + o, rows: rows, into: next, parameters: p, accumulate: true)
+                blockLinears[i].forward(activated + o, rows: rows, into: hidden, parameters: p, accumulate: true)
             } else {
                 output.forward(activated + o, rows: rows, into: out, parameters: p)
             }

@@ -16,10 +16,12 @@ public enum Compute {
         BLAS.setThreads(splitBatches ? 1 : n)
     }
 
-    /// How many parts to cut `rows` rows into: one per thread, with at least `minRows` rows each.
-    public static func parts(rows: Int, minRows: Int = 16) -> Int {
-        guard splitsBatches else { return 1 }
-        return max(1, min(threads, rows / max(1, minRows)))
+    /// How many parts to cut `rows` rows into: one per thread (`threads`, else the setting), with at least
+    /// `minRows` rows each.
+    public static func parts(rows: Int, minRows: Int = 16, threads explicit: Int? = nil) -> Int {
+        let n: Int
+        if let explicit { n = explicit } else if splitsBatches { n = threads } else { n = 1 }
+        return max(1, min(n, rows / max(1, minRows)))
     }
 
     /// Runs `body(k)` for k in 0..<parts at once, the calling thread taking a share; returns when all are done.

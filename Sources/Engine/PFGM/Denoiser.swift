@@ -12,6 +12,8 @@ public final class NetworkDenoiser: Denoiser {
     public let preconditioning: Preconditioning
     private var input = Scratch(), cNoise = Scratch()
     private var copies: [MLPEDM] = []
+    /// Threads for this denoiser's batches; nil follows `Compute.threads`.
+    public var threads: Int?
 
     public init(network: MLPEDM, sigmaData: Double) {
         self.network = network
@@ -26,7 +28,7 @@ public final class NetworkDenoiser: Denoiser {
         let cIn = Float(preconditioning.cIn(s)), cSkip = Float(preconditioning.cSkip(s)), cOut = Float(preconditioning.cOut(s))
         let scaled = input.pointer(rows * n), noise = cNoise.pointer(rows)
         noise.update(repeating: Float(preconditioning.cNoise(s)), count: rows)
-        let parts = Compute.parts(rows: rows)
+        let parts = Compute.parts(rows: rows, threads: threads)
         let nets = replicas(parts)
         Compute.run(parts: parts) { k in
             let range = Compute.range(part: k, of: parts, count: rows)

@@ -64,7 +64,9 @@ public final class Trainer {
     public private(set) var step = 0
     private let y: FloatBuffer, x: FloatBuffer, input: FloatBuffer, out: FloatBuffer, grad: FloatBuffer
     private let sigmas: FloatBuffer, cNoise: FloatBuffer
-    private var copies: [MLPEDM] = []
+    private var copies: [MLPEDM] = [], activeReplicas: [MLPEDM] = []
+    /// Threads for this trainer's steps; nil follows `Compute.threads`.
+    public var threads: Int?
 
     public init(config: TrainingConfig, data: Matrix) throws(DataError) {
         if let problem = config.problem { throw DataError(problem) }
@@ -94,24 +96,41 @@ public final class Trainer {
     /// `Compute.parts` ranges of the batch at once, and the optimizer on ranges of the parameters.
     @discardableResult
     public func trainStep() -> Float {
+        let loss = computeGradients()
+        guard loss.isFinite else { return loss }
+        adam.learningRate = Float(config.learningRate * min(1, Double(step + 1) / Double(max(config.warmupSteps, 1))))
+        optimizerStep(gradients: activeReplicas.map { $0.parameters.grads.pointer })
+        step += 1
+        return loss
+    }
+
+    /// Draws a batch and runs forward and backward over it without updating anything; the gradient is left in
+    /// the parts' buffers (see `summedGradient`). Returns the loss.
+    public func computeGradients() -> Float {
         let b = config.batch, n = config.dim
         drawBatch()
         Perturbation.sample(into: x.pointer, rows: b, dim: n, augmentedDimension: augmentedDimension,
                             sigmas: sigmas.pointer, rng: &noiseRNG)
-        let parts = Compute.parts(rows: b)
+        let parts = Compute.parts(rows: b, threads: threads)
         let nets = replicas(parts)
+        activeReplicas = nets
         var partialLoss = [Double](repeating: 0, count: parts)
         partialLoss.withUnsafeMutableBufferPointer { losses in
             Compute.run(parts: parts) { k in
                 losses[k] = forwardBackward(Compute.range(part: k, of: parts, count: b), network: nets[k])
             }
         }
-        let loss = Float(partialLoss.reduce(0, +) / Double(b * n))
-        guard loss.isFinite else { return loss }
-        adam.learningRate = Float(config.learningRate * min(1, Double(step + 1) / Double(max(config.warmupSteps, 1))))
-        optimizerStep(gradients: nets.map { $0.parameters.grads.pointer })
-        step += 1
-        return loss
+        return Float(partialLoss.reduce(0, +) / Double(b * n))
+    }
+
+    /// dLoss/dθ of the last `computeGradients`, summed over the parts of the batch (for inspection and tests).
+    public func summedGradient() -> [Float] {
+        var total = [Float](repeating: 0, count: network.parameters.count)
+        total.withUnsafeMutableBufferPointer { t in
+            guard let base = t.baseAddress else { return }
+            for net in activeReplicas { Kernels.add(net.parameters.grads.pointer, into: base, count: t.count) }
+        }
+        return total
     }
 
     /// The network for each part of the batch: the first is `network`; the others share its values
@@ -146,7 +165,7 @@ public final class Trainer {
     /// Adam and the EMA in one pass, over ranges of the parameters at once.
     private func optimizerStep(gradients: [UnsafeMutablePointer<Float>]) {
         let adamStep = adam.beginStep(), decay = ema.beginUpdate()
-        let count = network.parameters.count, parts = Compute.parts(rows: count, minRows: 16_384)
+        let count = network.parameters.count, parts = Compute.parts(rows: count, minRows: 16_384, threads: threads)
         let values = network.parameters.values.pointer, average = ema.average.values.pointer
         Compute.run(parts: parts) { k in
             adam.apply(adamStep, values: values, gradients: gradients,

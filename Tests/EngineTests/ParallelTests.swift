@@ -1,0 +1,134 @@
+import Engine
+import Foundation
+import Testing
+
+/// The fast paths: vector exp/SiLU, batches split across threads, the fused optimizer pass, the shared embedding.
+@Suite struct ParallelTests {
+    @Test func vectorExpMatchesLibmToAFewUlps() {
+        var worst = 0.0
+        var x: Float = -87
+        while x < 88 {
+            let lanes = Vec8((0..<8).map { x + Float($0) * 0.0013 })
+            let e = VectorMath.exp(lanes)
+            for i in 0..<8 {
+                let exact = Foundation.exp(Double(lanes[i]))
+                worst = max(worst, abs(Double(e[i]) - exact) / exact)
+            }
+            x += 0.0137
+        }
+        // Float32 rounding alone is 6e-8; the polynomial and the two-part ln 2 add about as much.
+        #expect(worst < 4e-7, "worst relative error \(worst)")
+        // Beyond the clamp the result stays finite and positive instead of overflowing or wrapping the exponent.
+        let extremes = VectorMath.exp(Vec8(-1000, -100, -88, 89, 100, 1000, 0, 1))
+        for i in 0..<8 { #expect(extremes[i].isFinite && extremes[i] >= 0) }
+        #expect(extremes[6] == 1)
+        #expect(abs(extremes[7] - Float(M_E)) < 1e-6)
+    }
+
+    @Test func vectorSiluMatchesTheScalarFormulaIncludingTails() {
+        var rng = RandomSource(seed: 4)
+        let z = FloatBuffer((0..<1003).map { _ in Float(rng.normal() * 20) })
+        let out = FloatBuffer(count: z.count), grad = FloatBuffer(count: z.count), ones = FloatBuffer(count: z.count, repeating: 1)
+        Kernels.silu(z.pointer, out.pointer, count: z.count)
+        Kernels.siluBackward(z.pointer, ones.pointer, grad.pointer, count: z.count)
+        for i in 0..<z.count {
+            let v = Double(z[i]), s = 1 / (1 + Foundation.exp(-v))
+            #expect(abs(Double(out[i]) - v * s) <= 1e-6 * max(1, abs(v)), "silu(\(v))")
+            #expect(abs(Double(grad[i]) - s * (1 + v * (1 - s))) <= 1e-6, "silu'(\(v))")
+        }
+    }
+
+    func trainer(threads: Int, data: String = "checkerboard", dim: Int = 2) throws -> Trainer {
+        var rng = RandomSource(seed: 9)
+        let points = data == "manifold" ? ToyData.manifold(dim: dim, count: 512, rng: &rng) : try #require(ToyData.draw(data, count: 2048, rng: &rng))
+        var config = TrainingConfig(data: data, dim: dim, augmentedDimension: .finite(128), sigmaData: 0.5, steps: 10)
+        config.width = 40
+        config.depth = 2
+        config.batch = 77
+        config.seed = 5
+        let t = try Trainer(config: config, data: points)
+        t.threads = threads
+        return t
+    }
+
+    @Test(arguments: [("checkerboard", 2), ("manifold", 16)])
+    func aBatchSplitAcrossThreadsGivesTheWholeBatchsGradient(data: String, dim: Int) throws {
+        let one = try trainer(threads: 1, data: data, dim: dim), three = try trainer(threads: 3, data: data, dim: dim)
+        // 77 rows with at least 16 per part: three threads cut the batch into 25/26/26 rows.
+        for _ in 0..<3 {
+            let l1 = one.computeGradients(), l3 = three.computeGradients()
+            #expect(abs(l1 - l3) <= 1e-5 * abs(l1))
+            let g1 = one.summedGradient(), g3 = three.summedGradient()
+            let scale = g1.map { abs($0) }.max() ?? 0
+            let diff = zip(g1, g3).map { abs($0 - $1) }.max() ?? 0
+            // Only the order of float32 sums differs; a missing or doubled part would differ by O(scale).
+            #expect(scale > 0)
+            #expect(diff <= 1e-4 * scale, "max gradient difference \(diff) of \(scale)")
+        }
+    }
+
+    @Test func splitTrainingFollowsTheSameTrajectory() throws {
+        let one = try trainer(threads: 1), two = try trainer(threads: 2)
+        var losses: [(Float, Float)] = []
+        for _ in 0..<30 { losses.append((one.trainStep(), two.trainStep())) }
+        for (a, b) in losses { #expect(abs(a - b) <= 1e-3 * abs(a)) }
+        let w1 = one.ema.average.values.array, w2 = two.ema.average.values.array
+        #expect(zip(w1, w2).allSatisfy { abs($0 - $1) <= 1e-4 })
+    }
+
+    @Test func fusedOptimizerPassEqualsAdamThenEma() {
+        var rng = RandomSource(seed: 12)
+        let count = 1001
+        func store() -> ParameterStore {
+            var layout = ParameterLayout()
+            _ = layout.add("w", shape: [count], role: .weight, initial: (0..<count).map { Float($0 % 13) * 0.1 - 0.6 })
+            return layout.makeStore()
+        }
+        let plain = store(), fused = store()
+        let adamPlain = Adam(parameterCount: count, learningRate: 0.01), adamFused = Adam(parameterCount: count, learningRate: 0.01)
+        let emaPlain = ExponentialMovingAverage(of: plain, decay: 0.9), emaFused = ExponentialMovingAverage(of: fused, decay: 0.9)
+        let half1 = FloatBuffer(count: count), half2 = FloatBuffer(count: count)
+        for _ in 0..<5 {
+            for i in 0..<count {
+                half1[i] = Float(rng.normal())
+                half2[i] = Float(rng.normal())
+                plain.grads[i] = half1[i] + half2[i]
+            }
+            adamPlain.update(plain)
+            emaPlain.update(from: plain)
+            let step = adamFused.beginStep(), decay = emaFused.beginUpdate()
+            // Two ranges, as two threads would take them, with the gradient in two buffers.
+            for range in [0..<500, 500..<count] {
+                adamFused.apply(step, values: fused.values.pointer, gradients: [half1.pointer, half2.pointer],
+                                range: range, average: (emaFused.average.values.pointer, decay))
+            }
+        }
+        for i in 0..<count {
+            #expect(abs(plain.values[i] - fused.values[i]) <= 1e-6)
+            #expect(abs(emaPlain.average.values[i] - emaFused.average.values[i]) <= 1e-6)
+        }
+    }
+
+    @Test func denoiserGivesTheSameOutputOnAnyNumberOfThreads() {
+        let net = MLPEDM(config: MLPEDMConfig(dim: 3, width: 24, depth: 2), seed: 3)
+        let one = NetworkDenoiser(network: net, sigmaData: 0.5), two = NetworkDenoiser(network: net, sigmaData: 0.5)
+        one.threads = 1
+        two.threads = 2
+        var rng = RandomSource(seed: 1)
+        let rows = 50
+        let x = FloatBuffer((0..<(rows * 3)).map { _ in Float(rng.normal()) })
+        let a = FloatBuffer(count: rows * 3), b = FloatBuffer(count: rows * 3)
+        one.denoise(x.pointer, rows: rows, sigma: 0.7, into: a.pointer)
+        two.denoise(x.pointer, rows: rows, sigma: 0.7, into: b.pointer)
+        // The shared-embedding path against the per-row path of a forward pass kept for backward.
+        let c = FloatBuffer((0..<rows).map { _ in Float(log(0.7) / 4) })
+        let scaled = FloatBuffer((0..<(rows * 3)).map { x[$0] / Float((0.49 + 0.25).squareRoot()) })
+        let perRow = FloatBuffer(count: rows * 3)
+        net.forward(scaled.pointer, cNoise: c.pointer, rows: rows, into: perRow.pointer)
+        let cSkip: Float = 0.25 / 0.74, cOut = Float(0.7 * 0.5 / 0.74.squareRoot())
+        for i in 0..<(rows * 3) {
+            #expect(abs(a[i] - b[i]) <= 1e-5)
+            #expect(abs(a[i] - (cSkip * x[i] + cOut * perRow[i])) <= 1e-5)
+        }
+    }
+}
