@@ -6,7 +6,11 @@ import TUI
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure sgemm and the MLP-EDM denoiser on this machine.",
-        discussion: "Figures are the best of several windows; the machine is shared, so compare ratios within one run."
+        discussion: """
+            Train and sample figures are the median over --rounds of the median of --windows windows of --seconds each;
+            the sgemm ceiling is the best of three. The machine is shared: compare ratios within one run
+            (bench/compare.sh runs this beside bench/torch_bench.py).
+            """
     )
 
     enum Config: String, ExpressibleByArgument, CaseIterable {
@@ -18,6 +22,12 @@ struct Bench: ParsableCommand {
 
     @Option(help: "Seconds per measurement window.")
     var seconds: Double = 1
+
+    @Option(help: "Measurement rounds (the figure is their median).")
+    var rounds: Int = 1
+
+    @Option(help: "Windows per round (each round reports their median).")
+    var windows: Int = 5
 
     @Option(help: "Threads for training and sampling.")
     var threads: Int = 2
@@ -42,6 +52,7 @@ struct Bench: ParsableCommand {
     func validate() throws {
         guard seconds > 0, seconds.isFinite else { throw ValidationError("--seconds must be a positive number") }
         guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256") }
+        guard (1...100).contains(rounds), (1...100).contains(windows) else { throw ValidationError("--rounds and --windows must be between 1 and 100") }
         if let batch, !(1...65_536).contains(batch) { throw ValidationError("--batch must be between 1 and 65536") }
         if let width, !(1...16_384).contains(width) { throw ValidationError("--width must be between 1 and 16384") }
     }
@@ -51,7 +62,8 @@ struct Bench: ParsableCommand {
         var reference: NetworkBenchmark.Reference = config == .toy ? .toy : .imageMLP
         if let batch { reference.trainBatch = batch }
         if let width { reference.network.width = width }
-        let result = NetworkBenchmark.run(reference, threads: threads, splitBatches: split == .batch, seconds: seconds)
+        let result = NetworkBenchmark.run(reference, threads: threads, splitBatches: split == .batch,
+                                            rounds: rounds, windows: windows, seconds: seconds)
         if json {
             let data = try JSONSerialization.data(withJSONObject: result.dictionary, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))

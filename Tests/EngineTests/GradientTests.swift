@@ -67,6 +67,13 @@ import Testing
             cmp.compare("x[\(i)]", analytic: gradX[i], numeric: centralDifference(x.pointer + i, loss))
         }
         #expect(cmp.worst < 1e-2, "\(cmp.worstName)")
+        // The fused pass (silu' from y = γx̂ + β recomputed inside) gives the same gradients.
+        _ = loss()
+        let unfused = p.grads.array
+        var fusedX = [Float](repeating: 0, count: rows * n)
+        norm.backward(gradY: g, throughSilu: true, normalized: xhat, inverseStd: rstd, rows: rows, gradX: &fusedX, parameters: p)
+        for i in 0..<fusedX.count { #expect(abs(fusedX[i] - gradX[i]) <= 1e-5 * max(1, abs(gradX[i]))) }
+        for i in 0..<unfused.count { #expect(abs(p.grads[i] - unfused[i]) <= 1e-5 * max(1, abs(unfused[i]))) }
     }
 
     @Test func siluAlone() {

@@ -64,13 +64,14 @@ public struct LayerNorm: Sendable {
     }
 
     /// y ← γ⊙x̂ + β with x̂ = (x − mean)/√(var + ε); keeps x̂ and 1/√(var + ε) per row for backward.
-    /// When `siluOut` is given, also writes silu(y) there in the same pass.
-    public func forward(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>,
-                        normalized xhat: UnsafeMutablePointer<Float>, inverseStd: UnsafeMutablePointer<Float>,
+    /// When `siluOut` is given, also writes silu(y) there in the same pass; y and x̂ may then be skipped (nil)
+    /// when no backward pass follows.
+    public func forward(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>?,
+                        normalized xhat: UnsafeMutablePointer<Float>?, inverseStd: UnsafeMutablePointer<Float>,
                         siluOut: UnsafeMutablePointer<Float>? = nil, parameters p: ParameterStore) {
         let n = features, gamma = p.value(scale), beta = p.value(shift)
         for r in 0..<rows {
-            let xr = x + r * n, yr = y + r * n, hr = xhat + r * n
+            let xr = x + r * n, o = r * n
             let (mean, rstd) = moments(xr)
             inverseStd[r] = rstd
             let m8 = Vec8(repeating: mean), s8 = Vec8(repeating: rstd)
@@ -78,16 +79,16 @@ public struct LayerNorm: Sendable {
             while c + 8 <= n {
                 let h = (xr.vec(c) - m8) * s8
                 let out = h * gamma.vec(c) + beta.vec(c)
-                hr.store(h, at: c)
-                yr.store(out, at: c)
-                siluOut?.store(VectorMath.silu(out), at: r * n + c)
+                xhat?.store(h, at: o + c)
+                y?.store(out, at: o + c)
+                siluOut?.store(VectorMath.silu(out), at: o + c)
                 c += 8
             }
             while c < n {
-                let h = (xr[c] - mean) * rstd
-                hr[c] = h
-                yr[c] = h * gamma[c] + beta[c]
-                siluOut?[r * n + c] = Kernels.silu(yr[c])
+                let h = (xr[c] - mean) * rstd, out = h * gamma[c] + beta[c]
+                xhat?[o + c] = h
+                y?[o + c] = out
+                siluOut?[o + c] = Kernels.silu(out)
                 c += 1
             }
         }
@@ -113,8 +114,8 @@ public struct LayerNorm: Sendable {
 
     /// Sets dγ, dβ; gradX ← dx (added when `accumulateGradX`).
     /// dx = rstd·(dx̂ − mean(dx̂) − x̂·mean(dx̂⊙x̂)) with dx̂ = dy⊙γ.
-    /// With `siluOf` (this layer's output y), `gradY` is the gradient of silu(y) and dy = gradY⊙silu'(y).
-    public func backward(gradY: UnsafePointer<Float>, siluOf y: UnsafePointer<Float>? = nil,
+    /// With `throughSilu`, `gradY` is the gradient of silu(y) and dy = gradY⊙silu'(y), y = γ⊙x̂ + β recomputed.
+    public func backward(gradY: UnsafePointer<Float>, throughSilu: Bool = false,
                          normalized xhat: UnsafePointer<Float>,
                          inverseStd: UnsafePointer<Float>, rows: Int,
                          gradX: UnsafeMutablePointer<Float>, accumulateGradX: Bool = false,
@@ -126,7 +127,7 @@ public struct LayerNorm: Sendable {
             guard let dy = buffer.baseAddress else { return }
             for r in 0..<rows {
                 let o = r * n
-                let (meanG, meanGH) = rowGradients(gradY + o, siluOf: y.map { $0 + o }, xhat + o, into: dy, parameters: p)
+                let (meanG, meanGH) = rowGradients(gradY + o, throughSilu: throughSilu, xhat + o, into: dy, parameters: p)
                 let gx = gradX + o, hr = xhat + o, gamma = p.value(scale), rstd = inverseStd[r]
                 let mg = Vec8(repeating: meanG), mgh = Vec8(repeating: meanGH), s8 = Vec8(repeating: rstd)
                 var c = 0
@@ -147,15 +148,16 @@ public struct LayerNorm: Sendable {
 
     /// One row's dy (into `dy`), its contribution to dγ and dβ, and mean(dx̂), mean(dx̂⊙x̂).
     @inline(__always)
-    private func rowGradients(_ gy: UnsafePointer<Float>, siluOf y: UnsafePointer<Float>?, _ hr: UnsafePointer<Float>,
+    private func rowGradients(_ gy: UnsafePointer<Float>, throughSilu: Bool, _ hr: UnsafePointer<Float>,
                               into dy: UnsafeMutablePointer<Float>, parameters p: ParameterStore) -> (Float, Float) {
-        let n = features, gamma = p.value(scale), dGamma = p.grad(scale), dBeta = p.grad(shift)
+        let n = features, gamma = p.value(scale), beta = p.value(shift), dGamma = p.grad(scale), dBeta = p.grad(shift)
         var sumG = Vec8(), sumGH = Vec8(), c = 0
         while c + 8 <= n {
+            let h = hr.vec(c)
             var g0 = gy.vec(c)
-            if let y { g0 *= VectorMath.siluDerivative(y.vec(c)) }
+            if throughSilu { g0 *= VectorMath.siluDerivative(h * gamma.vec(c) + beta.vec(c)) }
             dy.store(g0, at: c)
-            let h = hr.vec(c), g = g0 * gamma.vec(c)
+            let g = g0 * gamma.vec(c)
             sumG += g
             sumGH += g * h
             dGamma.store(dGamma.vec(c) + g0 * h, at: c)
@@ -165,7 +167,7 @@ public struct LayerNorm: Sendable {
         var sG = sumG.sum(), sGH = sumGH.sum()
         while c < n {
             var g0 = gy[c]
-            if let y { g0 *= Kernels.siluDerivative(y[c]) }
+            if throughSilu { g0 *= Kernels.siluDerivative(hr[c] * gamma[c] + beta[c]) }
             dy[c] = g0
             let g = g0 * gamma[c]
             sG += g

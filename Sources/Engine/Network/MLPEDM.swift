@@ -90,7 +90,7 @@ public final class MLPEDM {
 
     private struct Workspace {
         var x = Scratch(), cNoise = Scratch(), sinusoid = Scratch(), embPre = Scratch(), embAct = Scratch()
-        var hidden = Scratch(), normalized = Scratch(), inverseStd = Scratch(), normOut = Scratch(), activated = Scratch()
+        var hidden = Scratch(), normalized = Scratch(), inverseStd = Scratch(), activated = Scratch()
         var gradHidden = Scratch(), gradActivated = Scratch(), gradEmbAct = Scratch()
     }
 
@@ -107,10 +107,11 @@ public final class MLPEDM {
         let sinusoid = ws.sinusoid.pointer(rows * c)
         let embPre = ws.embPre.pointer(rows * w), embAct = ws.embAct.pointer(rows * w)
         let hidden = ws.hidden.pointer(rows * w)
-        let normalized = ws.normalized.pointer(blocks * rows * w)
+        // Backward needs every block's x̂ and activations; inference reuses one block's worth.
+        let kept = keepForBackward ? blocks : 1
+        let normalized = ws.normalized.pointer(kept * rows * w)
         let inverseStd = ws.inverseStd.pointer(blocks * rows)
-        let normOut = ws.normOut.pointer(blocks * rows * w)
-        let activated = ws.activated.pointer(blocks * rows * w)
+        let activated = ws.activated.pointer(kept * rows * w)
 
         let shared = !keepForBackward && (0..<rows).allSatisfy { cs[$0] == cs[0] }
         let embRows = shared ? 1 : rows
@@ -122,9 +123,9 @@ public final class MLPEDM {
         input.forward(xs, rows: rows, into: hidden, parameters: p, accumulate: true)
         // The residual stream h is updated in place: backward needs only x̂, 1/σ and the activations.
         for i in 0..<blocks {
-            let o = i * rows * w
+            let o = keepForBackward ? i * rows * w : 0
             let norm = i < config.depth ? blockNorms[i] : outputNorm
-            norm.forward(hidden, rows: rows, into: normOut + o, normalized: normalized + o,
+            norm.forward(hidden, rows: rows, into: nil, normalized: keepForBackward ? normalized + o : nil,
                          inverseStd: inverseStd + i * rows, siluOut: activated + o, parameters: p)
             if i < config.depth {
                 blockLinears[i].forward(activated + o, rows: rows, into: hidden, parameters: p, accumulate: true)
@@ -147,7 +148,6 @@ public final class MLPEDM {
         let embPre = ws.embPre.pointer(hiddenSize), embAct = ws.embAct.pointer(hiddenSize)
         let normalized = ws.normalized.pointer((config.depth + 1) * hiddenSize)
         let inverseStd = ws.inverseStd.pointer((config.depth + 1) * rows)
-        let normOut = ws.normOut.pointer((config.depth + 1) * hiddenSize)
         let activated = ws.activated.pointer((config.depth + 1) * hiddenSize)
         let gradHidden = ws.gradHidden.pointer(hiddenSize)
         let gradActivated = ws.gradActivated.pointer(hiddenSize)
@@ -162,7 +162,7 @@ public final class MLPEDM {
                 blockLinears[i].backward(activated + o, gradY: gradHidden, rows: rows, gradX: gradActivated, parameters: p)
             }
             let norm = i < config.depth ? blockNorms[i] : outputNorm
-            norm.backward(gradY: gradActivated, siluOf: normOut + o, normalized: normalized + o, inverseStd: inverseStd + i * rows,
+            norm.backward(gradY: gradActivated, throughSilu: true, normalized: normalized + o, inverseStd: inverseStd + i * rows,
                           rows: rows, gradX: gradHidden, accumulateGradX: !first, parameters: p)
             first = false
         }

@@ -48,11 +48,12 @@ public enum NetworkBenchmark {
     /// The reference work: full PFGM++ training steps (σ draw, kernel at D = 128, forward, loss, backward,
     /// Adam and EMA) through `Trainer`, and denoiser evaluations at one σ through `NetworkDenoiser`, the
     /// same code `pfgm train`, `pfgm sample` and the studio run.
-    public static func run(_ reference: Reference, threads: Int, splitBatches: Bool = true, seconds: Double) -> Result {
+    public static func run(_ reference: Reference, threads: Int, splitBatches: Bool = true,
+                           rounds: Int = 1, windows: Int = 5, seconds: Double) -> Result {
         Compute.setThreads(threads, splitBatches: splitBatches)
         let trainer = makeTrainer(reference)
         trainer.trainStep()
-        let trainRate = Stopwatch.bestRate(windows: 3, seconds: seconds) { trainer.trainStep() }
+        let trainRate = Stopwatch.medianRate(rounds: rounds, windows: windows, seconds: seconds) { trainer.trainStep() }
 
         let b = reference.sampleBatch, n = reference.network.dim
         let denoiser = trainer.emaDenoiser()
@@ -61,7 +62,7 @@ public enum NetworkBenchmark {
         rng.fillNormal(x.buffer)
         let sample = { denoiser.denoise(x.pointer, rows: b, sigma: 1.5, into: out.pointer) }
         sample()
-        let sampleRate = Stopwatch.bestRate(windows: 3, seconds: seconds, sample)
+        let sampleRate = Stopwatch.medianRate(rounds: rounds, windows: windows, seconds: seconds, sample)
         let flopsPerStep = 3 * trainer.network.forwardFlopsPerExample * Double(reference.trainBatch)
         return Result(
             reference: reference.name, threads: threads,

@@ -25,6 +25,18 @@ public enum Stopwatch {
     public static func bestRate(windows: Int, seconds: Double, _ body: () -> Void) -> Double {
         (0..<max(1, windows)).map { _ in rate(seconds: seconds, body) }.max() ?? 0
     }
+
+    /// The median over `rounds` of the median of `windows` windows of `seconds` each (the protocol of the
+    /// PyTorch reference figures; robust to a neighbour's burst in either direction).
+    public static func medianRate(rounds: Int, windows: Int, seconds: Double, _ body: () -> Void) -> Double {
+        median((0..<max(1, rounds)).map { _ in median((0..<max(1, windows)).map { _ in rate(seconds: seconds, body) }) })
+    }
+
+    public static func median(_ xs: [Double]) -> Double {
+        let s = xs.sorted()
+        guard !s.isEmpty else { return 0 }
+        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+    }
 }
 
 public enum SgemmBenchmark {

@@ -28,7 +28,9 @@ public final class NetworkDenoiser: Denoiser {
         let cIn = Float(preconditioning.cIn(s)), cSkip = Float(preconditioning.cSkip(s)), cOut = Float(preconditioning.cOut(s))
         let scaled = input.pointer(rows * n), noise = cNoise.pointer(rows)
         noise.update(repeating: Float(preconditioning.cNoise(s)), count: rows)
-        let parts = Compute.parts(rows: rows, threads: threads)
+        // Splitting pays when each part has at least as many rows as the network is wide; below that every
+        // part would stream all the weights, and threading each sgemm over the weights is faster.
+        let parts = Compute.parts(rows: rows, minRows: max(16, network.config.width), threads: threads)
         let nets = replicas(parts)
         Compute.run(parts: parts) { k in
             let range = Compute.range(part: k, of: parts, count: rows)
