@@ -7,7 +7,7 @@ let vectorFlags: [SwiftSetting] = {
     guard let cpu = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
           let flags = cpu.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return [] }
     let names = Set(flags.split(separator: " ").map(String.init))
-    return names.contains("avx2") && names.contains("fma") ? [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma"])] : []
+    return names.contains("avx2") && names.contains("fma") ? [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma"]), .define("FMA")] : []
 }()
 
 let package = Package(

@@ -78,7 +78,7 @@ public struct LayerNorm: Sendable {
             var c = 0
             while c + 8 <= n {
                 let h = (xr.vec(c) - m8) * s8
-                let out = h * gamma.vec(c) + beta.vec(c)
+                let out = VectorMath.multiplyAdd(h, gamma.vec(c), beta.vec(c))
                 xhat?.store(h, at: o + c)
                 y?.store(out, at: o + c)
                 siluOut?.store(VectorMath.silu(out), at: o + c)
@@ -155,7 +155,7 @@ public struct LayerNorm: Sendable {
         while c + 8 <= n {
             let h = hr.vec(c)
             var g0 = gy.vec(c)
-            if throughSilu { g0 *= VectorMath.siluDerivative(h * gamma.vec(c) + beta.vec(c)) }
+            if throughSilu { g0 *= VectorMath.siluDerivative(VectorMath.multiplyAdd(h, gamma.vec(c), beta.vec(c))) }
             dy.store(g0, at: c)
             let g = g0 * gamma.vec(c)
             sumG += g

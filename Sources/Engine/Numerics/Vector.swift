@@ -15,6 +15,17 @@ extension UnsafeMutablePointer where Pointee == Float {
 }
 
 public enum VectorMath {
+    /// a·b + c, fused into one rounding where the build targets FMA (Package.swift defines FMA then);
+    /// elsewhere a multiply and an add, since a fused one would be emulated lane by lane.
+    @inline(__always)
+    public static func multiplyAdd(_ a: Vec8, _ b: Vec8, _ c: Vec8) -> Vec8 {
+        #if FMA
+        c.addingProduct(a, b)
+        #else
+        a * b + c
+        #endif
+    }
+
     /// eˣ for eight lanes: 2ⁿ·p(r) with x = n·ln2 + r, |r| ≤ ln2/2, p a degree-7 polynomial
     /// (relative error below 2e-7); x is clamped to [−87.3, 88.3] so 2ⁿ stays a normal float.
     @inline(__always)
@@ -27,12 +38,12 @@ public enum VectorMath {
         let n = shifted - 12_582_912
         let r = (x - n * 0.693_359_375) - n * -2.121_944_4e-4
         var p = Vec8(repeating: 1.987_569_15e-4)
-        p = p * r + 1.398_199_95e-3
-        p = p * r + 8.333_451_9e-3
-        p = p * r + 4.166_579_59e-2
-        p = p * r + 0.166_666_655
-        p = p * r + 0.500_000_01
-        p = p * r * r + r + 1
+        p = multiplyAdd(p, r, Vec8(repeating: 1.398_199_95e-3))
+        p = multiplyAdd(p, r, Vec8(repeating: 8.333_451_9e-3))
+        p = multiplyAdd(p, r, Vec8(repeating: 4.166_579_59e-2))
+        p = multiplyAdd(p, r, Vec8(repeating: 0.166_666_655))
+        p = multiplyAdd(p, r, Vec8(repeating: 0.500_000_01))
+        p = multiplyAdd(p, r * r, r + 1)
         let exponent = (unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- 0x4B40_0000 &+ 127) &<< 23
         return p * unsafeBitCast(exponent, to: Vec8.self)
     }
