@@ -21,7 +21,8 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CNcurses", path: "Sources/CNcurses"),
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
-        .target(name: "Engine", dependencies: ["CBLAS"], swiftSettings: vectorFlags),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .target(name: "Engine", dependencies: ["CBLAS", "CZlib"], swiftSettings: vectorFlags),
         .target(name: "TUI", dependencies: ["CNcurses", "Engine"]),
         .executableTarget(
             name: "pfgm",
@@ -30,7 +31,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "EngineTests", dependencies: ["Engine"], exclude: ["Fixtures"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "CZlib"], exclude: ["Fixtures"]),
         .testTarget(name: "TUITests", dependencies: ["TUI", "Engine"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Engine"]),
     ],

@@ -1,7 +1,7 @@
 # Shared set-up for the project's scripts: puts Swift on PATH and installs the Debian packages
 # the build needs when any is missing. Sourced, not run.
 
-need_packages=(libopenblas-dev liblapacke-dev libncursesw5-dev zlib1g-dev tmux)
+need_packages=(libopenblas-dev liblapacke-dev libncursesw5-dev zlib1g-dev tmux dataset-fashion-mnist)
 
 if ! command -v swift >/dev/null 2>&1 && [ -x /opt/swift/usr/bin/swift ]; then
     export PATH="/opt/swift/usr/bin:$PATH"

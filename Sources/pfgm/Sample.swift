@@ -43,6 +43,9 @@ struct Sample: ParsableCommand {
     @Option(help: "Output .npy file (K, N).")
     var out: String
 
+    @Option(help: "Also write a PNG: a grid of the samples when they are images, else a density of the first two coordinates.")
+    var png: String?
+
     @Option(help: "Threads for training and sampling.")
     var threads: Int = 2
 
@@ -65,7 +68,7 @@ struct Sample: ParsableCommand {
     }
 
     private func sample() throws {
-        let (denoiser, d) = try loadDenoiser()
+        let (denoiser, d, data) = try loadDenoiser()
         var rng = RandomSource(seed: seed)
         var x = try startingPoints(dim: denoiser.dim, augmentedDimension: d, rng: &rng)
         let sampler = Sampler(schedule: schedule.schedule, solver: solver, alpha: alpha)
@@ -73,15 +76,20 @@ struct Sample: ParsableCommand {
         sampler.run(&x, denoiser: denoiser, rng: &rng)
         if !x.storage.allSatisfy({ $0.isFinite }) { note("warning: some samples are NaN or infinite") }
         try NPY.write(x, to: out)
+        if let png {
+            guard let picture = PNG.picture(of: x, data: data) else { throw Failure("--png: one-dimensional samples have no picture") }
+            try PNG.write(picture, to: png)
+            note("wrote \(png) (\(picture.width)×\(picture.height))")
+        }
     }
 
-    private func loadDenoiser() throws -> (Denoiser, AugmentedDimension) {
+    private func loadDenoiser() throws -> (Denoiser, AugmentedDimension, String) {
         if let oracle, let augDim {
             let points = try NPY.readMatrix(oracle)
             guard points.rows >= 1, points.storage.allSatisfy({ $0.isFinite }) else {
                 throw Failure("\(oracle): needs at least one point and only finite values")
             }
-            return (OracleDenoiser(points: points, augmentedDimension: augDim), augDim)
+            return (OracleDenoiser(points: points, augmentedDimension: augDim), augDim, oracle)
         }
         guard let ckpt else { throw Failure("--ckpt or --oracle is required") }
         let (model, config) = try RunDirectory(ckpt).loadDenoiser()
@@ -90,7 +98,7 @@ struct Sample: ParsableCommand {
             throw Failure("--aug-dim \(augDim): the model in \(ckpt) was trained at D=\(trained); its prior must match")
         }
         if let bits { model.network.parameters = Quantization.quantized(model.network.parameters, bits: bits) }
-        return (model, trained)
+        return (model, trained, config.data)
     }
 
     private func startingPoints(dim: Int, augmentedDimension d: AugmentedDimension, rng: inout RandomSource) throws -> Matrix {
@@ -125,6 +133,9 @@ struct Prior: ParsableCommand {
 
     @Option(help: "Output .npy file (K, N).")
     var out: String
+
+    @Option(help: "Also write a PNG: a grid of the samples when they are images, else a density of the first two coordinates.")
+    var png: String?
 
     func validate() throws {
         guard (1...1_000_000).contains(dim) else { throw ValidationError("--dim must be between 1 and 1000000") }

@@ -14,15 +14,26 @@ public struct Dataset: Sendable {
     public let source: Source
     public let train: Matrix
     public let heldOut: Matrix
+    /// Class labels of the training and held-out rows, when the data have them (Fashion-MNIST).
+    public var labels: [Int]? = nil
+    public var heldOutLabels: [Int]? = nil
+    /// The image side when the data are known to be square images.
+    public var declaredSide: Int? = nil
+    /// σ_d when fixed by convention (0.5 for images in [−1, 1]) rather than measured.
+    public var declaredSigmaData: Double? = nil
 
     public var dim: Int { train.cols }
 
-    public static let builtInNames = ToyData.twoDimensional + ["manifold"]
+    public static let builtInNames = ToyData.twoDimensional + ["manifold"] + FashionMNIST.names.keys.sorted()
     public static let defaultManifoldDim = 64
 
     /// Loads a built-in data set by name, or a `.npy` array of points (K, N) by path.
     /// Built-ins draw `trainCount` training and `heldOutCount` held-out points; a file holds out 10% (at least one point).
     public static func load(_ spec: String, dim: Int? = nil, trainCount: Int = 50_000, heldOutCount: Int = 10_000) throws(DataError) -> Dataset {
+        if FashionMNIST.names[spec] != nil {
+            if let dim { throw DataError("--dim \(dim) does not apply: \(spec) has a fixed size") }
+            return try FashionMNIST.load(spec)
+        }
         if builtInNames.contains(spec) {
             let n = spec == "manifold" ? (dim ?? defaultManifoldDim) : 2
             if spec != "manifold", let dim, dim != 2 { throw DataError("--dim \(dim) does not apply: \(spec) is 2-D") }
@@ -32,15 +43,30 @@ public struct Dataset: Sendable {
                            train: draw(source, count: trainCount, seed: 1),
                            heldOut: draw(source, count: heldOutCount, seed: 2))
         }
-        if spec.hasSuffix(".npy") || spec.contains("/") {
+        if spec.hasSuffix(".npy") || spec.contains("/") || isIDXName(spec) {
             return try fromFile(spec)
         }
-        throw DataError("unknown data set '\(spec)'; built in: \(builtInNames.joined(separator: ", ")), or a path to a .npy file of shape (K, N)")
+        throw DataError("unknown data set '\(spec)'; built in: \(builtInNames.joined(separator: ", ")), or a path to a .npy file of shape (K, N) or an IDX file")
+    }
+
+    static func isIDXName(_ path: String) -> Bool {
+        path.hasSuffix(".gz") || path.hasSuffix("-ubyte") || path.hasSuffix(".idx")
+    }
+
+    /// A `.npy` array (K, N), or an IDX file (K, …) flattened per row, bytes scaled to [−1, 1].
+    static func readPoints(_ path: String) throws(DataError) -> Matrix {
+        do throws(StorageError) {
+            if !path.hasSuffix(".npy") && isIDXName(path) {
+                let array = try IDX.read(path)
+                guard array.shape.count >= 2 else { throw StorageError(path, "expected IDX data of shape (K, …), found \(array.shape)") }
+                return array.isUnsignedBytes ? ImageOps.scaledFromBytes(array.matrix()) : array.matrix()
+            }
+            return try NPY.readMatrix(path)
+        } catch { throw DataError(error.description) }
     }
 
     static func fromFile(_ path: String) throws(DataError) -> Dataset {
-        let m: Matrix
-        do { m = try NPY.readMatrix(path) } catch { throw DataError(error.description) }
+        let m = try readPoints(path)
         guard m.rows >= 2, m.cols >= 1 else { throw DataError("\(path): needs at least 2 points, found \(m.rows)") }
         guard m.storage.allSatisfy({ $0.isFinite }) else { throw DataError("\(path): contains NaN or infinite values") }
         var rng = RandomSource(seed: 0xDA7A)
@@ -68,6 +94,7 @@ public struct Dataset: Sendable {
 
     /// The data's standard deviation σ_d: the root mean of the per-coordinate variances of the training split.
     public var sigmaData: Double {
+        if let declaredSigmaData { return declaredSigmaData }
         let n = train.cols, k = train.rows
         var total = 0.0
         for c in 0..<n {
@@ -105,6 +132,7 @@ extension Dataset {
     /// The side of a square image when the data are images: a file whose N is a square ≥ 64 with
     /// values in [−1, 1]. Built-in point sets are never images.
     public var imageSide: Int? {
+        if let declaredSide { return declaredSide }
         guard case .points = source else { return nil }
         let side = Int(Double(dim).squareRoot().rounded())
         guard side * side == dim, side >= 8 else { return nil }
@@ -115,7 +143,8 @@ extension Dataset {
     /// A short name for folders: the built-in name, or the file's name without its extension.
     public var shortName: String {
         let base = (name as NSString).lastPathComponent
-        return base.hasSuffix(".npy") ? String(base.dropLast(4)) : base
+        for suffix in [".npy", ".gz", ".idx"] where base.hasSuffix(suffix) { return String(base.dropLast(suffix.count)) }
+        return base
     }
 }
 

@@ -1,0 +1,111 @@
+import CZlib
+import Foundation
+
+/// 8-bit grayscale PNG through zlib, and the two pictures samples make: a grid of images, or a
+/// density scatter of the first two coordinates.
+public enum PNG {
+    public struct Gray: Sendable, Equatable {
+        public var width: Int
+        public var height: Int
+        /// Row-major, 0 black … 255 white.
+        public var pixels: [UInt8]
+
+        public init(width: Int, height: Int, pixels: [UInt8]) {
+            precondition(pixels.count == width * height, "pixel count does not match the size")
+            self.width = width
+            self.height = height
+            self.pixels = pixels
+        }
+    }
+
+    static let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+
+    public static func write(_ image: Gray, to path: String) throws(StorageError) {
+        try AtomicFile.write(try encode(image, path: path), to: path)
+    }
+
+    public static func encode(_ image: Gray, path: String = "PNG") throws(StorageError) -> [UInt8] {
+        guard image.width > 0, image.height > 0 else { throw StorageError(path, "an image needs at least one pixel") }
+        var header = bigEndian(UInt32(image.width)) + bigEndian(UInt32(image.height))
+        header += [8, 0, 0, 0, 0]  // 8 bits, grayscale, deflate, no filter method, no interlace
+        var raw = [UInt8]()
+        raw.reserveCapacity((image.width + 1) * image.height)
+        for y in 0..<image.height {
+            raw.append(0)  // filter type None for every row
+            raw += image.pixels[(y * image.width)..<((y + 1) * image.width)]
+        }
+        return signature + chunk("IHDR", header) + chunk("IDAT", try deflate(raw, path: path)) + chunk("IEND", [])
+    }
+
+    static func deflate(_ data: [UInt8], path: String) throws(StorageError) -> [UInt8] {
+        var size = compressBound(uLong(data.count))
+        var out = [UInt8](repeating: 0, count: Int(size))
+        let status = out.withUnsafeMutableBufferPointer { o in
+            data.withUnsafeBufferPointer { i in compress2(o.baseAddress, &size, i.baseAddress, uLong(data.count), 9) }
+        }
+        guard status == Z_OK else { throw StorageError(path, "zlib could not compress the image (status \(status))") }
+        return Array(out.prefix(Int(size)))
+    }
+
+    static func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
+        let body = Array(type.utf8) + data
+        let crc = body.withUnsafeBufferPointer { crc32(0, $0.baseAddress, uInt($0.count)) }
+        return bigEndian(UInt32(data.count)) + body + bigEndian(UInt32(crc))
+    }
+
+    static func bigEndian(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)] }
+
+    /// Rows of `images` (side×side, values in [−1, 1], clamped) in a grid `columns` wide, each pixel
+    /// drawn `scale`×`scale`, with a one-pixel mid-gray gap.
+    public static func imageGrid(_ images: Matrix, side: Int, columns: Int? = nil, scale: Int = 2) -> Gray {
+        precondition(side * side == images.cols && images.rows > 0, "rows are not side×side images")
+        let cols = columns ?? Int(Double(images.rows).squareRoot().rounded(.up))
+        let gridRows = (images.rows + cols - 1) / cols
+        let cell = side * scale + 1
+        var out = Gray(width: cols * cell + 1, height: gridRows * cell + 1,
+                       pixels: [UInt8](repeating: 128, count: (cols * cell + 1) * (gridRows * cell + 1)))
+        for k in 0..<images.rows {
+            let ox = (k % cols) * cell + 1, oy = (k / cols) * cell + 1
+            for y in 0..<(side * scale) {
+                for x in 0..<(side * scale) {
+                    let v = images[k, (y / scale) * side + x / scale]
+                    out.pixels[(oy + y) * out.width + ox + x] = byte(v.isFinite ? (v + 1) / 2 : 0)
+                }
+            }
+        }
+        return out
+    }
+
+    /// A size×size density of the first two coordinates over their 0.5–99.5% range: black where none
+    /// fell, brighter with the log of the count.
+    public static func scatter(_ points: Matrix, size: Int = 512) -> Gray {
+        precondition(points.cols >= 2, "a scatter needs two coordinates")
+        let finite = (0..<points.rows).filter { points[$0, 0].isFinite && points[$0, 1].isFinite }
+        let ranges = (0..<2).map { c -> (Float, Float) in
+            let v = finite.map { points[$0, c] }.sorted()
+            guard let first = v.first, let last = v.last else { return (-1, 1) }
+            let lo = v[Int(Double(v.count - 1) * 0.005)], hi = v[Int(Double(v.count - 1) * 0.995)]
+            return hi > lo ? (lo, hi) : (first - 1, last + 1)
+        }
+        var counts = [Int](repeating: 0, count: size * size)
+        for r in finite {
+            let x = Int(((points[r, 0] - ranges[0].0) / (ranges[0].1 - ranges[0].0) * Float(size - 1)).rounded())
+            let y = Int(((ranges[1].1 - points[r, 1]) / (ranges[1].1 - ranges[1].0) * Float(size - 1)).rounded())
+            if (0..<size).contains(x), (0..<size).contains(y) { counts[y * size + x] += 1 }
+        }
+        let top = log(Float((counts.max() ?? 0) + 1))
+        return Gray(width: size, height: size,
+                    pixels: counts.map { $0 == 0 ? 0 : byte(0.35 + 0.65 * log(Float($0 + 1)) / max(top, 1e-6)) })
+    }
+
+    /// The picture of a set of samples of data `data`: a grid when they are square images (Fashion-MNIST,
+    /// or a file whose N is a square of at least 49), else a density of the first two coordinates.
+    public static func picture(of samples: Matrix, data: String) -> Gray? {
+        let n = samples.cols, s = Int(Double(n).squareRoot().rounded())
+        if let factor = FashionMNIST.names[data] { return imageGrid(samples, side: FashionMNIST.side / factor) }
+        if !Dataset.builtInNames.contains(data), s * s == n, s >= 7 { return imageGrid(samples, side: s) }
+        return n >= 2 ? scatter(samples) : nil
+    }
+
+    static func byte(_ unit: Float) -> UInt8 { UInt8(max(0, min(255, (unit * 255).rounded()))) }
+}
