@@ -60,6 +60,14 @@ struct Sample: ParsableCommand {
             guard (1...10_000_000).contains(count) else { throw ValidationError("--count must be between 1 and 10000000") }
         }
         guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256") }
+        // Both outputs are checked before any sampling, so a bad second path cannot leave the first one written.
+        for path in [out] + (png.map { [$0] } ?? []) {
+            let folder = (path as NSString).deletingLastPathComponent
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: folder.isEmpty ? "." : folder, isDirectory: &isFolder), isFolder.boolValue else {
+                throw ValidationError("\(path): the folder \(folder) does not exist")
+            }
+        }
     }
 
     func run() throws {

@@ -50,8 +50,11 @@ import Testing
         let dir = scratchDirectory()
         let points = Matrix(rows: 3, cols: 2, storage: [1, 1, -1, 0.5, 0, -2])
         try NPY.write(points, to: "\(dir)/p.npy")
-        let r = Binary.run(["sample", "--oracle", "p.npy", "--aug-dim", "16", "--count", "40", "--out", "x.npy"], in: dir)
+        let r = Binary.run(["sample", "--oracle", "p.npy", "--aug-dim", "16", "--count", "40", "--out", "x.npy", "--png", "x.png"], in: dir)
         #expect(r.status == 0, "\(r.stderr)")
+        // The picture of 2-D points is their density: a PNG file, 512 pixels square.
+        let png = [UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(dir)/x.png")))
+        #expect(png.prefix(4) == [0x89, 0x50, 0x4E, 0x47] && png[16..<24] == [0, 0, 2, 0, 0, 0, 2, 0])
         let x = try NPY.readMatrix("\(dir)/x.npy")
         for i in 0..<x.rows {
             let nearest = (0..<3).map { k in hypot(Double(x[i, 0] - points[k, 0]), Double(x[i, 1] - points[k, 1])) }.min() ?? 1
@@ -104,6 +107,7 @@ import Testing
         expectRejection(["sample", "--oracle", "absent.npy", "--aug-dim", "4", "--count", "5", "--out", "s4.npy"], in: dir, output: "s4.npy", mentions: "absent.npy")
         expectRejection(["sample", "--ckpt", "run", "--count", "5", "--steps", "0", "--out", "s5.npy"], in: dir, output: "s5.npy", mentions: "steps")
         expectRejection(["eval", "--samples", "wide.npy", "--data", "moons"], in: dir, mentions: "3 coordinates")
+        expectRejection(["sample", "--ckpt", "run", "--count", "5", "--out", "s7.npy", "--png", "no/such/s7.png"], in: dir, output: "s7.npy", mentions: "no/such")
 
         // A checkpoint of another N in a run directory: the shapes are named.
         try FileManager.default.removeItem(atPath: "\(dir)/run/checkpoint.safetensors")
