@@ -29,8 +29,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Windows per round (each round reports their median).")
     var windows: Int = 5
 
-    @Option(help: "Threads for training and sampling.")
-    var threads: Int = 2
+    @OptionGroup var threading: ThreadOptions
 
     @Option(help: "Train batch instead of the configuration's (for scaling curves).")
     var batch: Int?
@@ -51,7 +50,6 @@ struct Bench: ParsableCommand {
 
     func validate() throws {
         guard seconds > 0, seconds.isFinite else { throw ValidationError("--seconds must be a positive number") }
-        guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256") }
         guard (1...100).contains(rounds), (1...100).contains(windows) else { throw ValidationError("--rounds and --windows must be between 1 and 100") }
         if let batch, !(1...65_536).contains(batch) { throw ValidationError("--batch must be between 1 and 65536") }
         if let width, !(1...16_384).contains(width) { throw ValidationError("--width must be between 1 and 16384") }
@@ -62,7 +60,7 @@ struct Bench: ParsableCommand {
         var reference: NetworkBenchmark.Reference = config == .toy ? .toy : .imageMLP
         if let batch { reference.trainBatch = batch }
         if let width { reference.network.width = width }
-        let result = NetworkBenchmark.run(reference, threads: threads, splitBatches: split == .batch,
+        let result = NetworkBenchmark.run(reference, threads: threading.threads, splitBatches: split == .batch,
                                             rounds: rounds, windows: windows, seconds: seconds)
         if json {
             let data = try JSONSerialization.data(withJSONObject: result.dictionary, options: [.sortedKeys])

@@ -26,6 +26,18 @@ func attempt<T>(_ body: () throws -> T) throws -> T {
     }
 }
 
+/// `--threads`, shared by the commands that train or sample.
+struct ThreadOptions: ParsableArguments {
+    @Option(help: "Threads for training and sampling: each batch is cut into this many ranges of rows.")
+    var threads: Int = 2
+
+    func validate() throws {
+        guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256") }
+    }
+
+    func apply() { Compute.setThreads(threads) }
+}
+
 /// Solver settings shared by `sample` (and later the studio).
 struct ScheduleOptions: ParsableArguments {
     @Option(help: "Solver steps n (Heun uses 2n − 1 denoiser evaluations, Euler n).")

@@ -46,8 +46,7 @@ struct Sample: ParsableCommand {
     @Option(help: "Also write a PNG: a grid of the samples when they are images, else a density of the first two coordinates.")
     var png: String?
 
-    @Option(help: "Threads for training and sampling.")
-    var threads: Int = 2
+    @OptionGroup var threading: ThreadOptions
 
     func validate() throws {
         guard (ckpt == nil) != (oracle == nil) else { throw ValidationError("give exactly one of --ckpt DIR or --oracle POINTS.npy") }
@@ -59,7 +58,6 @@ struct Sample: ParsableCommand {
             guard let count else { throw ValidationError("--count is required (or --latents FILE)") }
             guard (1...10_000_000).contains(count) else { throw ValidationError("--count must be between 1 and 10000000") }
         }
-        guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256") }
         // Both outputs are checked before any sampling, so a bad second path cannot leave the first one written.
         for path in [out] + (png.map { [$0] } ?? []) {
             let folder = (path as NSString).deletingLastPathComponent
@@ -71,7 +69,7 @@ struct Sample: ParsableCommand {
     }
 
     func run() throws {
-        Compute.setThreads(threads)
+        threading.apply()
         try attempt(sample)
     }
 

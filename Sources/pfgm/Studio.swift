@@ -38,16 +38,14 @@ struct Studio: ParsableCommand {
     @Option(help: "Adam learning rate for models trained in the studio.")
     var lr: Double = 1e-3
 
-    @Option(help: "Threads for training and sampling.")
-    var threads: Int = 2
+    @OptionGroup var threading: ThreadOptions
 
     func validate() throws {
-        guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256") }
         guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number") }
     }
 
     func run() throws {
-        Compute.setThreads(threads)
+        threading.apply()
         let chosenTheme = try attemptTheme { try Theme.named(theme) }
         let (dataset, opened, startD) = try attempt(prepare)
         let studioLock = try attempt { () throws -> RunLock in

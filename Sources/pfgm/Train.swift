@@ -53,15 +53,13 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("save-every"), help: "Steps between checkpoints.")
     var saveEvery: Int = 1000
 
-    @Option(help: "Threads for training and sampling.")
-    var threads: Int = 2
+    @OptionGroup var threading: ThreadOptions
 
     func validate() throws {
         guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
         guard (1...1_000_000).contains(batch) else { throw ValidationError("--batch must be between 1 and 1000000") }
         guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number") }
         guard logEvery >= 1, saveEvery >= 1 else { throw ValidationError("--log-every and --save-every must be at least 1") }
-        guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256") }
         if resume == nil {
             guard data != nil else { throw ValidationError("--data is required (or --resume DIR)") }
             guard augDim != nil else { throw ValidationError("--aug-dim is required: a positive number or inf") }
@@ -72,7 +70,7 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
-        Compute.setThreads(threads)
+        threading.apply()
         let (trainer, run, lock) = try attempt(prepare)
         installStopHandlers()
         try attempt { try loop(trainer, run) }

@@ -8,13 +8,6 @@ public enum NetworkBenchmark {
         public var trainBatch: Int
         public var sampleBatch: Int
 
-        public init(name: String, network: MLPEDMConfig, trainBatch: Int, sampleBatch: Int) {
-            self.name = name
-            self.network = network
-            self.trainBatch = trainBatch
-            self.sampleBatch = sampleBatch
-        }
-
         public static let toy = Reference(name: "toy", network: .toy, trainBatch: 512, sampleBatch: 1000)
         public static let imageMLP = Reference(name: "image-mlp", network: .imageMLP, trainBatch: 128, sampleBatch: 256)
     }
