@@ -89,9 +89,12 @@ public enum MMD {
 /// Metrics of samples against a data set, each with its floor: the same metric between two
 /// independent draws of the data of the samples' size.
 public enum Evaluation {
-    public static let knownMetrics = ["swd", "mmd"]
+    public static let knownMetrics = ["swd", "mmd", "fd"]
 
-    public static func evaluate(_ samples: Matrix, against data: Dataset, metrics: [String]) throws(DataError) -> [(String, Double)] {
+    /// `fd` (fd-fmnist, images only) trains its classifier on first use and keeps it in `cacheDirectory`.
+    public static func evaluate(_ samples: Matrix, against data: Dataset, metrics: [String],
+                                cacheDirectory: String? = CacheDirectory.path,
+                                log: (String) -> Void = { _ in }) throws(DataError) -> [(String, Double)] {
         guard samples.cols == data.dim else {
             throw DataError("samples have \(samples.cols) coordinates, \(data.name) has \(data.dim)")
         }
@@ -110,10 +113,22 @@ public enum Evaluation {
                 let h = MMD.bandwidths(for: reference)
                 out.append(("mmd", MMD.distance(samples, reference, bandwidths: h)))
                 out.append(("mmd_floor", MMD.distance(floorA, floorB, bandwidths: h)))
+            case "fd":
+                out += try frechet(samples, data, cacheDirectory: cacheDirectory, log: log)
             default:
                 throw DataError("unknown metric '\(metric)'; known: \(knownMetrics.joined(separator: ", "))")
             }
         }
         return out
+    }
+
+    static func frechet(_ samples: Matrix, _ data: Dataset, cacheDirectory: String?,
+                        log: (String) -> Void) throws(DataError) -> [(String, Double)] {
+        let fd = try ImageFrechet.prepare(for: data, cacheDirectory: cacheDirectory, log: log)
+        if samples.rows < 2000 { log("note: fd-fmnist on \(samples.rows) samples (< 2000) is biased upward; compare with its floor") }
+        guard let value = fd.distance(samples), let floor = fd.floor(count: samples.rows),
+              let ceiling = fd.ceiling(count: samples.rows) else { throw DataError("fd-fmnist: eigensolver failed") }
+        return [("fd_fmnist", value), ("fd_fmnist_floor", floor), ("fd_fmnist_ceiling", ceiling),
+                ("fd_fmnist_classifier_accuracy", fd.testAccuracy)]
     }
 }
