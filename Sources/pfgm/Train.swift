@@ -4,7 +4,7 @@ import Foundation
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train a PFGM++ denoiser (MLP-EDM) at one augmented dimension D.",
+        abstract: "Train a PFGM++ denoiser (MLP-EDM or U-Net) at one augmented dimension D.",
         discussion: """
         Writes OUT/config.json, OUT/checkpoint.safetensors (EMA weights), OUT/optimizer.safetensors and
         OUT/stats.jsonl. Ctrl-C saves and stops; `--resume OUT --steps K` continues to step K.
@@ -38,11 +38,14 @@ struct Train: ParsableCommand {
     @Option(help: "Coordinates of the manifold data set (N).")
     var dim: Int?
 
-    @Option(help: "Network width W.")
-    var width: Int = 256
+    @Option(help: "Denoiser network: mlp (MLP-EDM, any data) or unet (convolutional U-Net, square images).")
+    var arch: Architecture = .mlp
 
-    @Option(help: "Residual blocks L.")
-    var depth: Int = 4
+    @Option(help: "Network width: hidden units of the MLP (default 256), feature channels of the U-Net (default 32).")
+    var width: Int?
+
+    @Option(help: "Residual blocks: of the MLP (default 4), per resolution and side of the U-Net (default 2).")
+    var depth: Int?
 
     @Option(name: .customLong("ema-decay"), help: "Decay of the weights' moving average.")
     var emaDecay: Double = 0.999
@@ -98,15 +101,17 @@ struct Train: ParsableCommand {
         config.batch = batch
         config.learningRate = lr
         config.seed = seed
-        config.width = width
-        config.depth = depth
+        config.architecture = arch.configName
+        config.width = width ?? arch.defaultWidth
+        config.depth = depth ?? arch.defaultDepth
         config.emaDecay = emaDecay
         if let problem = config.problem { throw Failure(problem) }
         let trainer = try Trainer(config: config, data: dataset.train)
         try run.create()
         let lock = try RunLock(run: run)
         try run.writeConfig(config)
-        note("training D=\(augDim) on \(data) (N=\(dataset.dim), σ_d=\(String(format: "%.3f", dataset.sigmaData))) for \(steps) steps → \(out)")
+        let shape = "\(arch.rawValue) W=\(config.width) L=\(config.depth), \(trainer.network.parameters.count) parameters"
+        note("training D=\(augDim) on \(data) (N=\(dataset.dim), σ_d=\(String(format: "%.3f", dataset.sigmaData))) with \(shape) for \(steps) steps → \(out)")
         return (trainer, run, lock)
     }
 
@@ -144,4 +149,12 @@ struct Train: ParsableCommand {
         progress.finish()
         note(String(format: "done: %d steps in %.1f s; checkpoint %@", trainer.step, Stopwatch.now() - start, run.checkpointPath))
     }
+}
+
+enum Architecture: String, ExpressibleByArgument, CaseIterable {
+    case mlp, unet
+
+    var configName: String { self == .mlp ? "mlp-edm" : "unet" }
+    var defaultWidth: Int { self == .mlp ? 256 : 32 }
+    var defaultDepth: Int { self == .mlp ? 4 : 2 }
 }

@@ -23,7 +23,7 @@ public struct MLPEDMConfig: Sendable, Codable, Equatable {
 ///   h ← h + Linear(W→W)(SiLU(LayerNorm(h)))   (L times)
 ///   F = Linear(W→N)(SiLU(LayerNorm(h)))
 /// `forward` keeps what `backward` needs in workspaces that are reused from call to call.
-public final class MLPEDM {
+public final class MLPEDM: DenoiserNetwork {
     public let config: MLPEDMConfig
     public var parameters: ParameterStore {
         willSet { precondition(newValue.slots == parameters.slots, "parameter layout differs from the network's") }
@@ -77,12 +77,16 @@ public final class MLPEDM {
 
     /// The same network over `parameters` (same layout; may share this one's values) with a workspace of its own,
     /// so several threads can run parts of one batch at once.
-    public func replica(parameters: ParameterStore) -> MLPEDM {
+    public func replica(parameters: ParameterStore) -> any DenoiserNetwork {
         precondition(parameters.slots == self.parameters.slots, "parameter layout differs from the network's")
         return MLPEDM(copying: self, parameters: parameters)
     }
 
-    /// Floating-point operations of one forward pass per example (multiply-adds count as two).
+    public var dim: Int { config.dim }
+
+    /// Below one row per unit of width, each part would stream all the weights for little work.
+    public var minRowsPerPart: Int { max(16, config.width) }
+
     public var forwardFlopsPerExample: Double {
         let c = Double(config.embeddingChannels), w = Double(config.width), n = Double(config.dim)
         return 2 * (c * w + w * w + n * w + Double(config.depth) * w * w + w * n)
@@ -97,7 +101,7 @@ public final class MLPEDM {
     /// out[rows×N] ← F_θ(x, c_noise); x is rows×N, cNoise has one value per row.
     /// Without `keepForBackward`, rows that share one c_noise (as in sampling) share one embedding pass.
     public func forward(_ x: UnsafePointer<Float>, cNoise: UnsafePointer<Float>, rows: Int,
-                        into out: UnsafeMutablePointer<Float>, keepForBackward: Bool = true) {
+                        into out: UnsafeMutablePointer<Float>, keepForBackward: Bool) {
         self.rows = keepForBackward ? rows : 0
         let n = config.dim, w = config.width, c = config.embeddingChannels, blocks = config.depth + 1
         let p = parameters
@@ -137,8 +141,8 @@ public final class MLPEDM {
 
     /// Sets every parameter gradient for the last forward pass, given dLoss/dF.
     /// Writes dLoss/dx into `gradX` and dLoss/dc_noise into `gradCNoise` when given.
-    public func backward(gradOut: UnsafePointer<Float>, gradX: UnsafeMutablePointer<Float>? = nil,
-                         gradCNoise: UnsafeMutablePointer<Float>? = nil) {
+    public func backward(gradOut: UnsafePointer<Float>, gradX: UnsafeMutablePointer<Float>?,
+                         gradCNoise: UnsafeMutablePointer<Float>?) {
         precondition(rows > 0, "backward needs a forward pass that kept its values")
         let rows = rows, n = config.dim, w = config.width, c = config.embeddingChannels
         let p = parameters
@@ -177,33 +181,5 @@ public final class MLPEDM {
         } else {
             embeddingIn.backward(sinusoid, gradY: gradEmbAct, rows: rows, gradX: nil, parameters: p)
         }
-    }
-
-    /// F_θ(x, c_noise) for a batch given as a matrix.
-    public func forward(_ x: Matrix, cNoise: [Float]) -> Matrix {
-        precondition(x.cols == config.dim && cNoise.count == x.rows, "input shape does not match the network")
-        var out = Matrix(rows: x.rows, cols: config.dim)
-        x.storage.withUnsafeBufferPointer { px in
-            cNoise.withUnsafeBufferPointer { pc in
-                out.storage.withUnsafeMutableBufferPointer { po in
-                    guard let bx = px.baseAddress, let bc = pc.baseAddress, let bo = po.baseAddress else { return }
-                    forward(bx, cNoise: bc, rows: x.rows, into: bo)
-                }
-            }
-        }
-        return out
-    }
-
-    /// Backward for a matrix gradient; returns dLoss/dx.
-    public func backward(_ gradOut: Matrix) -> Matrix {
-        precondition(gradOut.rows == rows && gradOut.cols == config.dim, "gradient shape does not match the last forward pass")
-        var gradX = Matrix(rows: rows, cols: config.dim)
-        gradOut.storage.withUnsafeBufferPointer { pg in
-            gradX.storage.withUnsafeMutableBufferPointer { px in
-                guard let bg = pg.baseAddress else { return }
-                backward(gradOut: bg, gradX: px.baseAddress)
-            }
-        }
-        return gradX
     }
 }

@@ -6,21 +6,21 @@ public protocol Denoiser: AnyObject {
     func denoise(_ x: UnsafePointer<Float>, rows: Int, sigma: Float, into out: UnsafeMutablePointer<Float>)
 }
 
-/// A trained MLP-EDM wrapped in the EDM preconditioning.
+/// A trained network (MLP-EDM or U-Net) wrapped in the EDM preconditioning.
 public final class NetworkDenoiser: Denoiser {
-    public let network: MLPEDM
+    public let network: any DenoiserNetwork
     public let preconditioning: Preconditioning
     private var input = Scratch(), cNoise = Scratch()
-    private var copies: [MLPEDM] = []
+    private var copies: [any DenoiserNetwork] = []
     /// Threads for this denoiser's batches; nil follows `Compute.threads`.
     public var threads: Int?
 
-    public init(network: MLPEDM, sigmaData: Double) {
+    public init(network: any DenoiserNetwork, sigmaData: Double) {
         self.network = network
         preconditioning = Preconditioning(sigmaData: sigmaData)
     }
 
-    public var dim: Int { network.config.dim }
+    public var dim: Int { network.dim }
 
     /// Runs `Compute.parts` ranges of the rows at once, each through its own replica of the network.
     public func denoise(_ x: UnsafePointer<Float>, rows: Int, sigma: Float, into out: UnsafeMutablePointer<Float>) {
@@ -28,9 +28,8 @@ public final class NetworkDenoiser: Denoiser {
         let cIn = Float(preconditioning.cIn(s)), cSkip = Float(preconditioning.cSkip(s)), cOut = Float(preconditioning.cOut(s))
         let scaled = input.pointer(rows * n), noise = cNoise.pointer(rows)
         noise.update(repeating: Float(preconditioning.cNoise(s)), count: rows)
-        // Splitting pays when each part has at least as many rows as the network is wide; below that every
-        // part would stream all the weights, and threading each sgemm over the weights is faster.
-        let parts = Compute.parts(rows: rows, minRows: max(16, network.config.width), threads: threads)
+        // Below the network's minimum rows per part, threading each sgemm is faster than splitting the rows.
+        let parts = Compute.parts(rows: rows, minRows: network.minRowsPerPart, threads: threads)
         let nets = replicas(parts)
         Compute.run(parts: parts) { k in
             let range = Compute.range(part: k, of: parts, count: rows)
@@ -43,7 +42,7 @@ public final class NetworkDenoiser: Denoiser {
     }
 
     /// `network` and copies of it over the same parameters, one per part.
-    private func replicas(_ parts: Int) -> [MLPEDM] {
+    private func replicas(_ parts: Int) -> [any DenoiserNetwork] {
         while copies.count < parts - 1 { copies.append(network.replica(parameters: network.parameters)) }
         for copy in copies where copy.parameters !== network.parameters { copy.parameters = network.parameters }
         return [network] + copies.prefix(parts - 1)

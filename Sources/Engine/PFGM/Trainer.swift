@@ -8,6 +8,8 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     public var width: Int = 256
     public var depth: Int = 4
     public var embeddingChannels: Int = 128
+    /// Colour channels of image data for the U-Net (nil: 1); its images are side×side with side² · channels = dim.
+    public var channels: Int?
     public var augDim: String
     public var sigmaData: Double
     public var batch: Int = 512
@@ -29,10 +31,30 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
 
     public var augmentedDimension: AugmentedDimension? { AugmentedDimension(parsing: augDim) }
     public var network: MLPEDMConfig { MLPEDMConfig(dim: dim, width: width, depth: depth, embeddingChannels: embeddingChannels) }
+    public static let architectures = ["mlp-edm", "unet"]
+
+    /// The U-Net's shape, when the data are square images.
+    public var unet: UNetConfig? {
+        let c = channels ?? 1
+        guard c >= 1, dim % c == 0 else { return nil }
+        let side = Int(Double(dim / c).squareRoot().rounded())
+        guard side * side * c == dim, side >= 4 else { return nil }
+        return UNetConfig(side: side, channels: c, width: width, depth: depth, embeddingChannels: embeddingChannels)
+    }
+
+    /// A freshly initialised F_θ of this config's architecture (the config must have no `problem`).
+    public func makeNetwork(seed: UInt64) -> any DenoiserNetwork {
+        if architecture == "unet", let unet { return UNet(config: unet, seed: seed) }
+        return MLPEDM(config: network, seed: seed)
+    }
 
     /// Nil when the settings are usable, else what is wrong.
     public var problem: String? {
-        if architecture != "mlp-edm" { return "architecture '\(architecture)' is not known (expected mlp-edm)" }
+        if !Self.architectures.contains(architecture) {
+            return "architecture '\(architecture)' is not known (expected \(Self.architectures.joined(separator: " or ")))"
+        }
+        if architecture == "unet" && unet == nil { return "the U-Net needs square images: \(dim) values are not side² × \(channels ?? 1) channels" }
+        if architecture == "unet" && width > 1024 { return "U-Net width above 1024 is too large" }
         if augmentedDimension == nil { return "aug_dim '\(augDim)' is not a positive number or inf" }
         if dim < 1 || width < 1 || depth < 0 || embeddingChannels < 4 || embeddingChannels % 2 != 0 { return "network shape is invalid" }
         if dim > 1_000_000 || width > 65_536 || depth > 1000 { return "network shape is too large" }
@@ -52,7 +74,7 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
 public final class Trainer {
     public let config: TrainingConfig
     public let augmentedDimension: AugmentedDimension
-    public let network: MLPEDM
+    public let network: any DenoiserNetwork
     public let adam: Adam
     public let ema: ExponentialMovingAverage
     public let preconditioning: Preconditioning
@@ -64,7 +86,7 @@ public final class Trainer {
     public private(set) var step = 0
     private let y: FloatBuffer, x: FloatBuffer, input: FloatBuffer, out: FloatBuffer, grad: FloatBuffer
     private let sigmas: FloatBuffer, cNoise: FloatBuffer
-    private var copies: [MLPEDM] = [], activeReplicas: [MLPEDM] = []
+    private var copies: [any DenoiserNetwork] = [], activeReplicas: [any DenoiserNetwork] = []
     /// Threads for this trainer's steps; nil follows `Compute.threads`.
     public var threads: Int?
 
@@ -77,7 +99,7 @@ public final class Trainer {
         self.config = config
         augmentedDimension = d
         self.data = data
-        network = MLPEDM(config: config.network, seed: config.seed)
+        network = config.makeNetwork(seed: config.seed)
         adam = Adam(parameterCount: network.parameters.count, learningRate: Float(config.learningRate))
         ema = ExponentialMovingAverage(of: network.parameters, decay: Float(config.emaDecay))
         preconditioning = Preconditioning(sigmaData: config.sigmaData)
@@ -111,7 +133,7 @@ public final class Trainer {
         drawBatch()
         Perturbation.sample(into: x.pointer, rows: b, dim: n, augmentedDimension: augmentedDimension,
                             sigmas: sigmas.pointer, rng: &noiseRNG)
-        let parts = Compute.parts(rows: b, threads: threads)
+        let parts = Compute.parts(rows: b, minRows: min(16, network.minRowsPerPart), threads: threads)
         let nets = replicas(parts)
         activeReplicas = nets
         var partialLoss = [Double](repeating: 0, count: parts)
@@ -135,7 +157,7 @@ public final class Trainer {
 
     /// The network for each part of the batch: the first is `network`; the others share its values
     /// and keep gradients of their own.
-    private func replicas(_ parts: Int) -> [MLPEDM] {
+    private func replicas(_ parts: Int) -> [any DenoiserNetwork] {
         let values = network.parameters.values
         copies.removeAll { $0.parameters.values !== values }
         while copies.count < parts - 1 {
@@ -145,7 +167,7 @@ public final class Trainer {
     }
 
     /// Input, forward, loss, backward for one range of the batch; returns its summed squared error.
-    private func forwardBackward(_ rows: Range<Int>, network net: MLPEDM) -> Double {
+    private func forwardBackward(_ rows: Range<Int>, network net: any DenoiserNetwork) -> Double {
         let n = config.dim, o = rows.lowerBound * n
         for r in rows {
             let s = Double(sigmas[r])
@@ -205,7 +227,7 @@ public final class Trainer {
 
     /// A denoiser over the EMA weights (shares them: later training steps show through).
     public func emaDenoiser() -> NetworkDenoiser {
-        let net = MLPEDM(config: config.network, seed: 0)
+        let net = config.makeNetwork(seed: 0)
         net.parameters = ema.average
         return NetworkDenoiser(network: net, sigmaData: config.sigmaData)
     }

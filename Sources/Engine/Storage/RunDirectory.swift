@@ -108,7 +108,7 @@ public struct RunDirectory: Sendable {
     public func loadDenoiser() throws(StorageError) -> (NetworkDenoiser, TrainingConfig) {
         let config = try readConfig()
         let checkpoint = try SafeTensors.read(checkpointPath)
-        let net = MLPEDM(config: config.network, seed: 0)
+        let net = config.makeNetwork(seed: 0)
         do { try net.parameters.load(checkpoint.tensors) } catch { throw StorageError(checkpointPath, error.description) }
         guard net.parameters.isFinite else { throw StorageError(checkpointPath, "weights contain NaN or infinite values") }
         return (NetworkDenoiser(network: net, sigmaData: config.sigmaData), config)

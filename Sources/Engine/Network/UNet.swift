@@ -1,0 +1,350 @@
+import Foundation
+
+/// Shape of the U-Net denoiser: square images side×side with `channels` colour channels, `width` feature
+/// channels at every resolution, `depth` residual blocks per resolution on each side.
+public struct UNetConfig: Sendable, Codable, Equatable {
+    public var side: Int
+    public var channels: Int
+    public var width: Int
+    public var depth: Int
+    public var embeddingChannels: Int
+
+    public init(side: Int, channels: Int = 1, width: Int, depth: Int, embeddingChannels: Int = 128) {
+        self.side = side
+        self.channels = channels
+        self.width = width
+        self.depth = depth
+        self.embeddingChannels = embeddingChannels
+    }
+
+    public var dim: Int { side * side * channels }
+    /// Width of the noise embedding the blocks read.
+    public var embeddingWidth: Int { 4 * width }
+    /// Resolutions: halve while the side is even and stays at least 4, at most three times.
+    public var levels: Int {
+        var n = 1, s = side
+        while n < 4 && s % 2 == 0 && s / 2 >= 4 { s /= 2; n += 1 }
+        return n
+    }
+}
+
+/// One residual block: t = conv₀(SiLU(GN₀(h))) + A·emb; t = conv₁(SiLU(GN₁(t))); h ← (h + t)/√2.
+struct ResidualBlock: Sendable {
+    let norm0: GroupNorm, conv0: Convolution3x3, affine: Linear, norm1: GroupNorm, conv1: Convolution3x3
+
+    init(_ name: String, width: Int, embedding: Int, layout: inout ParameterLayout, rng: inout RandomSource) {
+        let groups = GroupNorm.groups(for: width)
+        norm0 = GroupNorm("\(name).norm0", channels: width, groups: groups, layout: &layout)
+        conv0 = Convolution3x3("\(name).conv0", in: width, out: width, layout: &layout, rng: &rng)
+        affine = Linear("\(name).affine", in: embedding, out: width, layout: &layout, rng: &rng)
+        norm1 = GroupNorm("\(name).norm1", channels: width, groups: groups, layout: &layout)
+        // Near-zero last convolution: each block starts close to the identity.
+        conv1 = Convolution3x3("\(name).conv1", in: width, out: width, gain: 1e-5, layout: &layout, rng: &rng)
+    }
+}
+
+/// A small U-Net in the spirit of EDM's DDPM++ over channels-last feature maps:
+///   emb = SiLU(Linear(SiLU(Linear(sinusoidal(c_noise)))))
+///   h = conv(x); per resolution: `depth` residual blocks, keep h as the skip, average-pool 2×2;
+///   back up: nearest 2× upsampling, h ← (h + skip)/√2, `depth` residual blocks;
+///   F = conv(SiLU(GN(h))).
+/// Inputs and outputs are rows of C·H·W values (channels first), as data files hold images.
+public final class UNet: DenoiserNetwork {
+    public let config: UNetConfig
+    public var parameters: ParameterStore {
+        willSet { precondition(newValue.slots == parameters.slots, "parameter layout differs from the network's") }
+    }
+    let embedding: SinusoidalEmbedding
+    let mapIn: Linear, mapOut: Linear, input: Convolution3x3, outputNorm: GroupNorm, output: Convolution3x3
+    /// Encoder blocks level by level, then decoder blocks from the lowest level up: the order they run in.
+    let blocks: [ResidualBlock]
+    private var ws = Workspace()
+    private var images = 0
+
+    public init(config: UNetConfig, seed: UInt64) {
+        precondition(config.side >= 2 && config.channels >= 1 && config.width >= 1 && config.depth >= 0, "invalid U-Net shape")
+        self.config = config
+        var layout = ParameterLayout()
+        var rng = RandomSource(seed: seed)
+        let w = config.width, e = config.embeddingWidth
+        embedding = SinusoidalEmbedding(channels: config.embeddingChannels)
+        mapIn = Linear("map_layer0", in: config.embeddingChannels, out: e, layout: &layout, rng: &rng)
+        mapOut = Linear("map_layer1", in: e, out: e, layout: &layout, rng: &rng)
+        input = Convolution3x3("input", in: config.channels, out: w, layout: &layout, rng: &rng)
+        var blocks: [ResidualBlock] = []
+        for side in ["enc", "dec"] {
+            let order = side == "enc" ? Array(0..<config.levels) : Array((0..<config.levels).reversed())
+            for level in order {
+                for j in 0..<config.depth {
+                    blocks.append(ResidualBlock("\(side).\(level).\(j)", width: w, embedding: e, layout: &layout, rng: &rng))
+                }
+            }
+        }
+        self.blocks = blocks
+        outputNorm = GroupNorm("output_norm", channels: w, groups: GroupNorm.groups(for: w), layout: &layout)
+        output = Convolution3x3("output", in: w, out: config.channels, gain: 1e-5, layout: &layout, rng: &rng)
+        parameters = layout.makeStore()
+    }
+
+    private init(copying other: UNet, parameters: ParameterStore) {
+        config = other.config
+        embedding = other.embedding
+        mapIn = other.mapIn
+        mapOut = other.mapOut
+        input = other.input
+        blocks = other.blocks
+        outputNorm = other.outputNorm
+        output = other.output
+        self.parameters = parameters
+    }
+
+    public func replica(parameters: ParameterStore) -> any DenoiserNetwork {
+        precondition(parameters.slots == self.parameters.slots, "parameter layout differs from the network's")
+        return UNet(copying: self, parameters: parameters)
+    }
+
+    public var dim: Int { config.dim }
+    public var minRowsPerPart: Int { 2 }
+
+    public var forwardFlopsPerExample: Double {
+        let w = Double(config.width), e = Double(config.embeddingWidth), c = Double(config.channels)
+        var flops = 2 * (Double(config.embeddingChannels) * e + e * e)
+        var pixels = Double(config.side * config.side)
+        flops += 2 * pixels * 9 * c * w * 2
+        for _ in 0..<config.levels {
+            flops += 2 * Double(config.depth) * (2 * 2 * pixels * 9 * w * w + 2 * e * w)
+            pixels /= 4
+        }
+        return flops
+    }
+
+    func geometry(level: Int, images: Int) -> ImageGeometry {
+        let s = config.side >> level
+        return ImageGeometry(images: images, height: s, width: s)
+    }
+
+    func level(ofBlock i: Int) -> Int {
+        let d = max(config.depth, 1), levels = config.levels
+        return i < levels * config.depth ? i / d : levels - 1 - (i - levels * config.depth) / d
+    }
+
+    private struct Workspace {
+        var x = Scratch(), cNoise = Scratch(), sinusoid = Scratch(), mapPre = Scratch(), mapAct = Scratch()
+        var embPre = Scratch(), emb = Scratch(), affine = Scratch(), gradEmb = Scratch(), gradMap = Scratch()
+        var stream: [Scratch] = [], gradStream: [Scratch] = []
+        var t = Scratch(), gradT = Scratch(), gradA = Scratch(), gnScratch = Scratch()
+        /// Per block: x̂₀, a₀ = SiLU(GN₀), x̂₁, a₁, and the 1/σ of both norms; then the output norm's.
+        var saved = Scratch(), inverseStd = Scratch()
+        var conv = ConvolutionWorkspace()
+    }
+
+    /// Offsets of each block's saved values in `saved` and `inverseStd`, for `images` images.
+    private func savedLayout(images: Int) -> (values: [Int], stds: [Int], totalValues: Int, totalStds: Int) {
+        var values: [Int] = [], stds: [Int] = [], v = 0, s = 0
+        let w = config.width, groups = GroupNorm.groups(for: w)
+        for i in blocks.indices {
+            values.append(v)
+            stds.append(s)
+            v += 4 * geometry(level: level(ofBlock: i), images: images).pixels * w
+            s += 2 * images * groups
+        }
+        values.append(v)
+        stds.append(s)
+        return (values, stds, v + 2 * geometry(level: 0, images: images).pixels * w, s + images * groups)
+    }
+
+    public func forward(_ x: UnsafePointer<Float>, cNoise: UnsafePointer<Float>, rows: Int,
+                        into out: UnsafeMutablePointer<Float>, keepForBackward: Bool) {
+        images = keepForBackward ? rows : 0
+        let w = config.width, levels = config.levels, p = parameters
+        let top = geometry(level: 0, images: rows)
+        let xs = ws.x.pointer(top.pixels * config.channels), cs = ws.cNoise.pointer(rows)
+        Self.toChannelsLast(x, images: rows, pixels: top.pixelsPerImage, channels: config.channels, into: xs)
+        cs.update(from: cNoise, count: rows)
+        let shared = !keepForBackward && (0..<rows).allSatisfy { cs[$0] == cs[0] }
+        let embRows = shared ? 1 : rows
+        let emb = embed(cs, rows: embRows)
+        if ws.stream.count < levels { ws.stream = Array(repeating: Scratch(), count: levels) }
+        let streams = (0..<levels).map { ws.stream[$0].pointer(geometry(level: $0, images: rows).pixels * w) }
+        let layout = savedLayout(images: keepForBackward ? rows : 1)
+        let saved = ws.saved.pointer(keepForBackward ? layout.totalValues : 0)
+        let stds = ws.inverseStd.pointer(keepForBackward ? layout.totalStds : 0)
+
+        input.forward(xs, top, into: streams[0], parameters: p, workspace: &ws.conv)
+        var b = 0
+        for level in 0..<levels {
+            let g = geometry(level: level, images: rows)
+            for _ in 0..<config.depth {
+                runBlock(b, streams[level], g, emb: emb, sharedEmbedding: shared,
+                         saved: keepForBackward ? saved + layout.values[b] : nil, stds: stds + (keepForBackward ? layout.stds[b] : 0))
+                b += 1
+            }
+            // streams[level] now holds the skip; the level below starts from its pooled copy.
+            if level < levels - 1 { Resampling.averagePool(streams[level], g, channels: w, into: streams[level + 1]) }
+        }
+        for level in (0..<levels).reversed() {
+            let g = geometry(level: level, images: rows)
+            if level < levels - 1 {
+                Resampling.upsample(streams[level + 1], g, channels: w, into: streams[level], accumulate: true)
+                Self.scale(streams[level], count: g.pixels * w, by: Float(0.5).squareRoot())
+            }
+            for _ in 0..<config.depth {
+                runBlock(b, streams[level], g, emb: emb, sharedEmbedding: shared,
+                         saved: keepForBackward ? saved + layout.values[b] : nil, stds: stds + (keepForBackward ? layout.stds[b] : 0))
+                b += 1
+            }
+        }
+        let xhat = keepForBackward ? saved + layout.values[blocks.count] : nil
+        let act = keepForBackward ? saved + layout.values[blocks.count] + top.pixels * w : ws.t.pointer(top.pixels * w)
+        let outStd = keepForBackward ? stds + layout.stds[blocks.count] : ws.gnScratch.pointer(rows * outputNorm.groups)
+        outputNorm.forward(streams[0], top, siluOut: act, normalized: xhat, inverseStd: outStd, parameters: p)
+        let result = ws.gradT.pointer(top.pixels * config.channels)
+        output.forward(act, top, into: result, parameters: p, workspace: &ws.conv)
+        Self.toChannelsFirst(result, images: rows, pixels: top.pixelsPerImage, channels: config.channels, into: out)
+    }
+
+    /// The noise embedding of `rows` values of c_noise (rows × embeddingWidth).
+    private func embed(_ cs: UnsafePointer<Float>, rows: Int) -> UnsafeMutablePointer<Float> {
+        let e = config.embeddingWidth, p = parameters
+        let sinusoid = ws.sinusoid.pointer(rows * config.embeddingChannels)
+        let mapPre = ws.mapPre.pointer(rows * e), mapAct = ws.mapAct.pointer(rows * e)
+        let embPre = ws.embPre.pointer(rows * e), emb = ws.emb.pointer(rows * e)
+        embedding.forward(cs, rows: rows, into: sinusoid)
+        mapIn.forward(sinusoid, rows: rows, into: mapPre, parameters: p)
+        Kernels.silu(mapPre, mapAct, count: rows * e)
+        mapOut.forward(mapAct, rows: rows, into: embPre, parameters: p)
+        Kernels.silu(embPre, emb, count: rows * e)
+        return emb
+    }
+
+    /// One residual block on h in place. With `saved`, keeps x̂₀, a₀, x̂₁, a₁ there and both norms' 1/σ in `stds`.
+    private func runBlock(_ i: Int, _ h: UnsafeMutablePointer<Float>, _ g: ImageGeometry, emb: UnsafePointer<Float>,
+                          sharedEmbedding: Bool, saved: UnsafeMutablePointer<Float>?, stds: UnsafeMutablePointer<Float>) {
+        let block = blocks[i], w = config.width, n = g.pixels * w, p = parameters
+        let a0 = saved.map { $0 + n } ?? ws.gradA.pointer(n), a1 = saved.map { $0 + 3 * n } ?? ws.gradA.pointer(n)
+        let t = ws.t.pointer(n)
+        let std0 = saved == nil ? ws.gnScratch.pointer(g.images * block.norm0.groups) : stds
+        let std1 = saved == nil ? std0 : stds + g.images * block.norm0.groups
+        block.norm0.forward(h, g, siluOut: a0, normalized: saved, inverseStd: std0, parameters: p)
+        block.conv0.forward(a0, g, into: t, parameters: p, workspace: &ws.conv)
+        let embRows = sharedEmbedding ? 1 : g.images
+        let affine = ws.affine.pointer(embRows * w)
+        block.affine.forward(emb, rows: embRows, into: affine, parameters: p)
+        for image in 0..<g.images {
+            let a = affine + (sharedEmbedding ? 0 : image) * w
+            for q in 0..<g.pixelsPerImage { Kernels.add(a, into: t + (image * g.pixelsPerImage + q) * w, count: w) }
+        }
+        block.norm1.forward(t, g, siluOut: a1, normalized: saved.map { $0 + 2 * n }, inverseStd: std1, parameters: p)
+        block.conv1.forward(a1, g, into: h, parameters: p, workspace: &ws.conv, accumulate: true)
+        Self.scale(h, count: n, by: Float(0.5).squareRoot())
+    }
+
+    public func backward(gradOut: UnsafePointer<Float>, gradX: UnsafeMutablePointer<Float>?,
+                         gradCNoise: UnsafeMutablePointer<Float>?) {
+        precondition(images > 0, "backward needs a forward pass that kept its values")
+        let rows = images, w = config.width, levels = config.levels, e = config.embeddingWidth, p = parameters
+        let top = geometry(level: 0, images: rows)
+        let layout = savedLayout(images: rows)
+        let saved = ws.saved.pointer(layout.totalValues), stds = ws.inverseStd.pointer(layout.totalStds)
+        if ws.gradStream.count < levels { ws.gradStream = Array(repeating: Scratch(), count: levels) }
+        let grads = (0..<levels).map { ws.gradStream[$0].pointer(geometry(level: $0, images: rows).pixels * w) }
+        let gradEmb = ws.gradEmb.pointer(rows * e)
+        gradEmb.update(repeating: 0, count: rows * e)
+
+        let gradResult = ws.t.pointer(top.pixels * config.channels)
+        Self.toChannelsLast(gradOut, images: rows, pixels: top.pixelsPerImage, channels: config.channels, into: gradResult)
+        let xhat = saved + layout.values[blocks.count], act = xhat + top.pixels * w
+        let gradAct = ws.gradA.pointer(top.pixels * w)
+        output.backward(act, gradY: gradResult, top, gradX: gradAct, parameters: p, workspace: &ws.conv)
+        outputNorm.backward(gradOut: gradAct, normalized: xhat, inverseStd: stds + layout.stds[blocks.count], top,
+                            gradX: grads[0], parameters: p, scratch: ws.gnScratch.pointer(top.pixels * w))
+        var b = blocks.count - 1
+        for level in 0..<levels {
+            let g = geometry(level: level, images: rows)
+            for _ in 0..<config.depth {
+                backBlock(b, grads[level], g, saved: saved + layout.values[b], stds: stds + layout.stds[b], gradEmb: gradEmb)
+                b -= 1
+            }
+            if level < levels - 1 {
+                // h = (up(h_below) + skip)/√2: grads[level] keeps √½·dh for the skip; the level below gets its share.
+                Self.scale(grads[level], count: g.pixels * w, by: Float(0.5).squareRoot())
+                Resampling.upsampleBackward(grads[level], g, channels: w, into: grads[level + 1])
+            }
+        }
+        for level in (0..<levels).reversed() {
+            let g = geometry(level: level, images: rows)
+            if level < levels - 1 {
+                Resampling.averagePoolBackward(grads[level + 1], g, channels: w, into: grads[level], accumulate: true)
+            }
+            for _ in 0..<config.depth {
+                backBlock(b, grads[level], g, saved: saved + layout.values[b], stds: stds + layout.stds[b], gradEmb: gradEmb)
+                b -= 1
+            }
+        }
+        let gradInput = ws.gradT.pointer(top.pixels * config.channels)
+        input.backward(ws.x.pointer(top.pixels * config.channels), gradY: grads[0], top,
+                       gradX: gradX == nil ? nil : gradInput, parameters: p, workspace: &ws.conv)
+        if let gradX {
+            Self.toChannelsFirst(gradInput, images: rows, pixels: top.pixelsPerImage, channels: config.channels, into: gradX)
+        }
+        embedBackward(gradEmb, rows: rows, gradCNoise: gradCNoise)
+    }
+
+    /// Backward through one residual block: dh (in place) from dL/d(block output); adds to dL/d emb.
+    private func backBlock(_ i: Int, _ dh: UnsafeMutablePointer<Float>, _ g: ImageGeometry, saved: UnsafeMutablePointer<Float>,
+                           stds: UnsafeMutablePointer<Float>, gradEmb: UnsafeMutablePointer<Float>) {
+        let block = blocks[i], w = config.width, n = g.pixels * w, p = parameters
+        let xhat0 = saved, a0 = saved + n, xhat1 = saved + 2 * n, a1 = saved + 3 * n
+        let std0 = stds, std1 = stds + g.images * block.norm0.groups
+        let gradA = ws.gradA.pointer(n), gradT = ws.gradT.pointer(n), scratch = ws.gnScratch.pointer(n)
+        Self.scale(dh, count: n, by: Float(0.5).squareRoot())
+        block.conv1.backward(a1, gradY: dh, g, gradX: gradA, parameters: p, workspace: &ws.conv)
+        block.norm1.backward(gradOut: gradA, normalized: xhat1, inverseStd: std1, g, gradX: gradT, parameters: p, scratch: scratch)
+        let gradAffine = ws.affine.pointer(g.images * w)
+        for image in 0..<g.images {
+            Kernels.columnSums(gradT + image * g.pixelsPerImage * w, rows: g.pixelsPerImage, cols: w, into: gradAffine + image * w)
+        }
+        block.affine.backward(ws.emb.pointer(g.images * config.embeddingWidth), gradY: gradAffine, rows: g.images,
+                              gradX: gradEmb, accumulateGradX: true, parameters: p)
+        block.conv0.backward(a0, gradY: gradT, g, gradX: gradA, parameters: p, workspace: &ws.conv)
+        block.norm0.backward(gradOut: gradA, normalized: xhat0, inverseStd: std0, g, gradX: dh, accumulateGradX: true,
+                             parameters: p, scratch: scratch)
+    }
+
+    private func embedBackward(_ gradEmb: UnsafeMutablePointer<Float>, rows: Int, gradCNoise: UnsafeMutablePointer<Float>?) {
+        let e = config.embeddingWidth, p = parameters
+        let gradMap = ws.gradMap.pointer(rows * max(e, config.embeddingChannels))
+        Kernels.siluBackward(ws.embPre.pointer(rows * e), gradEmb, gradEmb, count: rows * e)
+        mapOut.backward(ws.mapAct.pointer(rows * e), gradY: gradEmb, rows: rows, gradX: gradMap, parameters: p)
+        Kernels.siluBackward(ws.mapPre.pointer(rows * e), gradMap, gradMap, count: rows * e)
+        let sinusoid = ws.sinusoid.pointer(rows * config.embeddingChannels)
+        if let gradCNoise {
+            let gradSinusoid = ws.gradEmb.pointer(rows * max(e, config.embeddingChannels))
+            mapIn.backward(sinusoid, gradY: gradMap, rows: rows, gradX: gradSinusoid, parameters: p)
+            embedding.backward(ws.cNoise.pointer(rows), gradOut: gradSinusoid, rows: rows, into: gradCNoise)
+        } else {
+            mapIn.backward(sinusoid, gradY: gradMap, rows: rows, gradX: nil, parameters: p)
+        }
+    }
+
+    static func scale(_ x: UnsafeMutablePointer<Float>, count: Int, by s: Float) {
+        for i in 0..<count { x[i] *= s }
+    }
+
+    /// Rows of C·H·W values to channels-last pixel rows (a copy when C = 1).
+    static func toChannelsLast(_ x: UnsafePointer<Float>, images: Int, pixels: Int, channels c: Int, into out: UnsafeMutablePointer<Float>) {
+        if c == 1 { return out.update(from: x, count: images * pixels) }
+        for image in 0..<images {
+            let o = image * pixels * c
+            for ch in 0..<c { for q in 0..<pixels { out[o + q * c + ch] = x[o + ch * pixels + q] } }
+        }
+    }
+
+    static func toChannelsFirst(_ x: UnsafePointer<Float>, images: Int, pixels: Int, channels c: Int, into out: UnsafeMutablePointer<Float>) {
+        if c == 1 { return out.update(from: x, count: images * pixels) }
+        for image in 0..<images {
+            let o = image * pixels * c
+            for ch in 0..<c { for q in 0..<pixels { out[o + ch * pixels + q] = x[o + q * c + ch] } }
+        }
+    }
+}

@@ -1,0 +1,163 @@
+import Engine
+import Foundation
+import Testing
+
+/// Gradient checks of the image layers and the whole U-Net (relative error < 1e-2, as in GradientTests),
+/// and the inference path against the training path.
+@Suite struct ConvolutionTests {
+    func projection(_ y: UnsafePointer<Float>, _ g: [Float]) -> Double {
+        var s = 0.0
+        for i in 0..<g.count { s += Double(y[i]) * Double(g[i]) }
+        return s
+    }
+
+    func jitter(_ p: ParameterStore, _ rng: inout RandomSource, scale: Double = 0.3) {
+        for i in 0..<p.count { p.values.pointer[i] += Float(scale * rng.normal()) }
+    }
+
+    func compareAll(_ p: ParameterStore, analytic: [Float], _ cmp: inout GradientComparison, _ rng: inout RandomSource,
+                    floor: Double = 1e-2, _ loss: () -> Double) {
+        for slot in p.slots {
+            for i in sampleIndices(slot.count, max: 16, rng: &rng) {
+                cmp.compare("\(slot.name)[\(i)]", analytic: analytic[slot.offset + i], numeric: centralDifference(p.value(slot) + i, loss), floor: floor)
+            }
+        }
+    }
+
+    @Test func convolution3x3() {
+        var rng = RandomSource(seed: 31)
+        var layout = ParameterLayout()
+        let conv = Convolution3x3("conv", in: 2, out: 3, layout: &layout, rng: &rng)
+        let p = layout.makeStore()
+        let g = ImageGeometry(images: 2, height: 3, width: 4)
+        let x = FloatBuffer(randomMatrix(g.pixels, 2, &rng).storage)
+        let gy = randomMatrix(g.pixels, 3, &rng).storage
+        var y = [Float](repeating: 0, count: g.pixels * 3), gradX = [Float](repeating: 0, count: g.pixels * 2)
+        var ws = ConvolutionWorkspace()
+        let loss = { () -> Double in
+            conv.forward(x.pointer, g, into: &y, parameters: p, workspace: &ws)
+            return projection(y, gy)
+        }
+        _ = loss()
+        conv.backward(x.pointer, gradY: gy, g, gradX: &gradX, parameters: p, workspace: &ws)
+        var cmp = GradientComparison()
+        compareAll(p, analytic: p.grads.array, &cmp, &rng, loss)
+        for i in 0..<x.count { cmp.compare("x[\(i)]", analytic: gradX[i], numeric: centralDifference(x.pointer + i, loss)) }
+        #expect(cmp.worst < 1e-2, "\(cmp.worstName)")
+        // One output value by hand: the centre tap sees x itself, the corner pixel has four in-image taps.
+        let w = p.value(p.slots[0]), b = p.value(p.slots[1])
+        var expected = b[1]
+        for ci in 0..<2 {
+            for (tap, pixel) in [(4, 0), (5, 1), (7, 4), (8, 5)] { expected += w[(1 * 2 + ci) * 9 + tap] * x[pixel * 2 + ci] }
+        }
+        _ = loss()
+        #expect(abs(y[1] - expected) < 1e-5)
+    }
+
+    @Test func groupNormWithSiLU() {
+        var rng = RandomSource(seed: 32)
+        var layout = ParameterLayout()
+        let norm = GroupNorm("gn", channels: 4, groups: 2, layout: &layout)
+        let p = layout.makeStore()
+        jitter(p, &rng)
+        let g = ImageGeometry(images: 2, height: 2, width: 3)
+        let n = g.pixels * 4
+        let x = FloatBuffer(randomMatrix(g.pixels, 4, &rng, scale: 2).storage)
+        let gy = randomMatrix(g.pixels, 4, &rng).storage
+        var act = [Float](repeating: 0, count: n), xhat = act, rstd = [Float](repeating: 0, count: 4), scratch = act
+        var gradX = act
+        let loss = { () -> Double in
+            norm.forward(x.pointer, g, siluOut: &act, normalized: &xhat, inverseStd: &rstd, parameters: p)
+            return projection(act, gy)
+        }
+        _ = loss()
+        norm.backward(gradOut: gy, normalized: xhat, inverseStd: rstd, g, gradX: &gradX, parameters: p, scratch: &scratch)
+        var cmp = GradientComparison()
+        compareAll(p, analytic: p.grads.array, &cmp, &rng, loss)
+        for i in 0..<x.count { cmp.compare("x[\(i)]", analytic: gradX[i], numeric: centralDifference(x.pointer + i, loss)) }
+        #expect(cmp.worst < 1e-2, "\(cmp.worstName)")
+        // x̂ has mean 0 and variance 1 over each (image, group): 6 pixels × 2 channels.
+        for image in 0..<2 {
+            for group in 0..<2 {
+                let values = (0..<6).flatMap { q in (0..<2).map { xhat[(image * 6 + q) * 4 + group * 2 + $0] } }
+                let mean = values.reduce(0, +) / 12, variance = values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 12
+                #expect(abs(mean) < 1e-5 && abs(variance - 1) < 1e-3)
+            }
+        }
+    }
+
+    @Test func poolingAndUpsamplingAreAdjointsOfTheirBackward() {
+        var rng = RandomSource(seed: 33)
+        let g = ImageGeometry(images: 2, height: 4, width: 6), c = 3
+        let fine = randomMatrix(g.pixels, c, &rng).storage, coarse = randomMatrix(g.halved.pixels, c, &rng).storage
+        var pooled = [Float](repeating: 0, count: coarse.count), up = [Float](repeating: 0, count: fine.count)
+        var poolBack = up, upBack = pooled
+        Resampling.averagePool(fine, g, channels: c, into: &pooled)
+        Resampling.averagePoolBackward(coarse, g, channels: c, into: &poolBack, accumulate: false)
+        Resampling.upsample(coarse, g, channels: c, into: &up, accumulate: false)
+        Resampling.upsampleBackward(fine, g, channels: c, into: &upBack)
+        // ⟨Ax, y⟩ = ⟨x, Aᵀy⟩ for both maps.
+        let dot = { (a: [Float], b: [Float]) in zip(a, b).reduce(0.0) { $0 + Double($1.0) * Double($1.1) } }
+        #expect(abs(dot(pooled, coarse) - dot(fine, poolBack)) < 1e-4)
+        #expect(abs(dot(up, fine) - dot(coarse, upBack)) < 1e-4)
+        // The top-left 2×2 block of image 0, channel 1.
+        let block = [0, 1, 6, 7].map { fine[$0 * c + 1] }.reduce(0, +) / 4
+        #expect(abs(pooled[1] - block) < 1e-6)
+        #expect(up[7 * c + 2] == coarse[2])
+    }
+
+    @Test func wholeUNetIncludingEmbeddingPathAndInputs() {
+        // 8×8 images with 2 channels: two resolutions (8, 4), transposes from channels-first exercised.
+        let config = UNetConfig(side: 8, channels: 2, width: 4, depth: 1, embeddingChannels: 8)
+        #expect(config.levels == 2)
+        let net = UNet(config: config, seed: 34)
+        var rng = RandomSource(seed: 35)
+        jitter(net.parameters, &rng, scale: 0.2)
+        let rows = 3, n = config.dim
+        let x = FloatBuffer(randomMatrix(rows, n, &rng).storage)
+        let c = FloatBuffer((0..<rows).map { _ in Float(rng.normal() * 0.6) })
+        let gy = randomMatrix(rows, n, &rng).storage
+        var out = [Float](repeating: 0, count: rows * n)
+        let loss = { () -> Double in
+            net.forward(x.pointer, cNoise: c.pointer, rows: rows, into: &out)
+            return projection(out, gy)
+        }
+        _ = loss()
+        var gradX = [Float](repeating: 0, count: rows * n), gradC = [Float](repeating: 0, count: rows)
+        net.backward(gradOut: gy, gradX: &gradX, gradCNoise: &gradC)
+        let p = net.parameters, analytic = p.grads.array
+        var cmp = GradientComparison()
+        // Float32 round-off through the whole network puts about 4e-4 of noise on each central difference
+        // (seen by comparing steps 1e-2 and 4e-2), so derivatives below 5e-2 are compared absolutely.
+        compareAll(p, analytic: analytic, &cmp, &rng, floor: 5e-2, loss)
+        for i in sampleIndices(x.count, max: 48, rng: &rng) {
+            cmp.compare("x[\(i)]", analytic: gradX[i], numeric: centralDifference(x.pointer + i, loss), floor: 5e-2)
+        }
+        for i in 0..<rows { cmp.compare("c_noise[\(i)]", analytic: gradC[i], numeric: centralDifference(c.pointer + i, h: 1e-3, loss)) }
+        #expect(cmp.worst < 1e-2, "\(cmp.worstName)")
+        #expect(cmp.checked > 300)
+        #expect(p.slots.contains { $0.name == "dec.0.0.conv1.weight" && $0.shape == [4, 4, 3, 3] })
+        #expect(p.slots.contains { $0.name == "enc.1.0.affine.weight" && $0.shape == [4, 16] })
+    }
+
+    @Test func inferencePathMatchesTrainingPath() {
+        let config = UNetConfig(side: 8, width: 8, depth: 2, embeddingChannels: 8)
+        let net = UNet(config: config, seed: 36)
+        var rng = RandomSource(seed: 37)
+        jitter(net.parameters, &rng, scale: 0.1)
+        let rows = 4
+        let x = randomMatrix(rows, config.dim, &rng)
+        let training = net.forward(x, cNoise: [Float](repeating: 0.3, count: rows))
+        var inference = [Float](repeating: 0, count: x.count)
+        let shared = FloatBuffer(count: rows, repeating: 0.3)
+        x.storage.withUnsafeBufferPointer { px in
+            inference.withUnsafeMutableBufferPointer { po in
+                guard let bx = px.baseAddress, let bo = po.baseAddress else { return }
+                net.forward(bx, cNoise: shared.pointer, rows: rows, into: bo, keepForBackward: false)
+            }
+        }
+        let worst = zip(training.storage, inference).map { abs($0 - $1) }.max() ?? 1
+        #expect(worst < 1e-5)
+        #expect(training.storage.contains { abs($0) > 1e-3 })
+    }
+}
