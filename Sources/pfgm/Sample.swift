@@ -180,7 +180,10 @@ struct Eval: ParsableCommand {
     @Option(help: "Coordinates of the manifold data set (default: the samples' width).")
     var dim: Int?
 
+    @OptionGroup var threading: ThreadOptions
+
     func run() throws {
+        threading.apply()
         let metrics = metric.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         try attempt {
             let x = try NPY.readMatrix(samples)

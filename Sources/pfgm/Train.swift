@@ -102,6 +102,7 @@ struct Train: ParsableCommand {
         config.learningRate = lr
         config.seed = seed
         config.architecture = arch.configName
+        config.channels = dataset.imageChannels
         config.width = width ?? arch.defaultWidth
         config.depth = depth ?? arch.defaultDepth
         config.emaDecay = emaDecay

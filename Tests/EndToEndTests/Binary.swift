@@ -33,8 +33,9 @@ struct Binary {
         return process
     }
 
-    static func run(_ arguments: [String], in directory: String) -> Result {
+    static func run(_ arguments: [String], in directory: String, environment: [String: String] = [:]) -> Result {
         let process = Process()
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: directory)

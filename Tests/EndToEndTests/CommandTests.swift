@@ -30,6 +30,27 @@ import Testing
         for key in ["swd", "swd_floor", "mmd", "mmd_floor"] { #expect(json[key] is Double || json[key] is Int, "\(key) missing") }
     }
 
+    @Test func imagesTrainWithTheUNetAndScoreWithTheFrechetDistance() throws {
+        let dir = scratchDirectory()
+        let train = Binary.run(["train", "--data", "fmnist7", "--arch", "unet", "--width", "8", "--depth", "1", "--batch", "16",
+                                "--aug-dim", "128", "--steps", "10", "--log-every", "5", "--out", "run", "--threads", "2"], in: dir)
+        #expect(train.status == 0, "\(train.stderr)")
+        #expect(train.stderr.contains("unet W=8 L=1"))
+        let config = try String(contentsOfFile: "\(dir)/run/config.json", encoding: .utf8)
+        #expect(config.contains("\"architecture\" : \"unet\""))
+        let sample = Binary.run(["sample", "--ckpt", "run", "--count", "40", "--steps", "4", "--out", "x.npy", "--png", "x.png"], in: dir)
+        #expect(sample.status == 0, "\(sample.stderr)")
+        #expect(try NPY.readMatrix("\(dir)/x.npy").shape == [40, 49])
+        let eval = Binary.run(["eval", "--samples", "x.npy", "--data", "fmnist7", "--metric", "fd"], in: dir,
+                              environment: ["PFGM_CACHE_DIR": dir + "/cache"])
+        #expect(eval.status == 0, "\(eval.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as? [String: Any])
+        let fd = try #require(json["fd_fmnist"] as? Double), floor = try #require(json["fd_fmnist_floor"] as? Double)
+        #expect(fd > floor && json["fd_fmnist_ceiling"] is Double && json["fd_fmnist_classifier_accuracy"] is Double)
+        #expect(eval.stderr.contains("< 2000"))
+        #expect(exists("\(dir)/cache/fd-classifier-fmnist7-v\(ImageClassifier.version).safetensors"))
+    }
+
     @Test func latentsMakeSamplingDeterministicAndBitsLeaveTheCheckpointAlone() throws {
         let dir = scratchDirectory()
         #expect(Binary.run(["train", "--data", "8gaussians", "--aug-dim", "inf", "--steps", "20", "--out", "run"] + Self.tiny, in: dir).status == 0)
@@ -107,6 +128,9 @@ import Testing
         expectRejection(["sample", "--oracle", "absent.npy", "--aug-dim", "4", "--count", "5", "--out", "s4.npy"], in: dir, output: "s4.npy", mentions: "absent.npy")
         expectRejection(["sample", "--ckpt", "run", "--count", "5", "--steps", "0", "--out", "s5.npy"], in: dir, output: "s5.npy", mentions: "steps")
         expectRejection(["eval", "--samples", "wide.npy", "--data", "moons"], in: dir, mentions: "3 coordinates")
+        expectRejection(["train", "--data", "moons", "--arch", "unet", "--aug-dim", "4", "--steps", "5", "--out", "r6"], in: dir, output: "r6", mentions: "square images")
+        expectRejection(["train", "--data", "moons", "--arch", "cnn", "--aug-dim", "4", "--steps", "5", "--out", "r7"], in: dir, output: "r7", mentions: "arch")
+        expectRejection(["eval", "--samples", "wide.npy", "--data", "manifold", "--metric", "fd"], in: dir, mentions: "labelled images")
         expectRejection(["sample", "--ckpt", "run", "--count", "5", "--out", "s7.npy", "--png", "no/such/s7.png"], in: dir, output: "s7.npy", mentions: "no/such")
 
         // A checkpoint of another N in a run directory: the shapes are named.

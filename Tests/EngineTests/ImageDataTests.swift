@@ -134,4 +134,34 @@ import Testing
         #expect(density?.width == 512 && density?.pixels.contains { $0 > 0 } == true)
         #expect(PNG.picture(of: Matrix(rows: 3, cols: 1), data: "x.npy") == nil)
     }
+
+    @Test func npyImageArraysKeepTheirShapeAndTrainTheUNet() throws {
+        let dir = temporaryDirectory()
+        var rng = RandomSource(seed: 41)
+        let gray = (0..<(20 * 8 * 8)).map { _ in Float(rng.uniform() * 2 - 1) }
+        try NPY.write(NPY.Array(shape: [20, 8, 8], values: gray), to: dir + "/gray.npy")
+        let g = try Dataset.load(dir + "/gray.npy")
+        #expect(g.dim == 64 && g.imageSide == 8 && g.imageChannels == nil)
+        let colour = (0..<(20 * 3 * 8 * 8)).map { _ in Float(rng.uniform() * 2 - 1) }
+        try NPY.write(NPY.Array(shape: [20, 3, 8, 8], values: colour), to: dir + "/colour.npy")
+        let c = try Dataset.load(dir + "/colour.npy")
+        #expect(c.dim == 192 && c.imageChannels == 3 && c.imageSide == nil)
+        try NPY.write(NPY.Array(shape: [20, 3, 8, 4], values: Array(colour.prefix(20 * 96))), to: dir + "/oblong.npy")
+        #expect(throws: DataError.self) { try Dataset.load(dir + "/oblong.npy") }
+
+        var config = TrainingConfig(data: "colour.npy", dim: 192, augmentedDimension: .finite(64), sigmaData: 0.5, steps: 2)
+        config.architecture = "unet"
+        config.channels = c.imageChannels
+        config.width = 8
+        config.depth = 1
+        config.batch = 4
+        #expect(config.unet == UNetConfig(side: 8, channels: 3, width: 8, depth: 1))
+        let trainer = try Trainer(config: config, data: c.train)
+        #expect(trainer.trainStep().isFinite && trainer.network is UNet)
+        config.channels = 2
+        #expect(config.problem?.contains("square images") == true)
+        config.channels = 3
+        config.architecture = "transformer"
+        #expect(config.problem?.contains("not known") == true)
+    }
 }

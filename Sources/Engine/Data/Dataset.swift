@@ -19,6 +19,8 @@ public struct Dataset: Sendable {
     public var heldOutLabels: [Int]? = nil
     /// The image side when the data are known to be square images.
     public var declaredSide: Int? = nil
+    /// Colour channels of image rows (C·H·W values each) when the file said so; nil means 1.
+    public var imageChannels: Int? = nil
     /// σ_d when fixed by convention (0.5 for images in [−1, 1]) rather than measured.
     public var declaredSigmaData: Double? = nil
 
@@ -53,27 +55,40 @@ public struct Dataset: Sendable {
         path.hasSuffix(".gz") || path.hasSuffix("-ubyte") || path.hasSuffix(".idx")
     }
 
-    /// A `.npy` array (K, N), or an IDX file (K, …) flattened per row, bytes scaled to [−1, 1].
-    static func readPoints(_ path: String) throws(DataError) -> Matrix {
+    /// A `.npy` array (K, N), (K, H, W) or (K, C, H, W), or an IDX file (K, …) flattened per row (bytes scaled
+    /// to [−1, 1]); square images also give their side and channels.
+    static func readPoints(_ path: String) throws(DataError) -> (Matrix, side: Int?, channels: Int?) {
         do throws(StorageError) {
             if !path.hasSuffix(".npy") && isIDXName(path) {
                 let array = try IDX.read(path)
                 guard array.shape.count >= 2 else { throw StorageError(path, "expected IDX data of shape (K, …), found \(array.shape)") }
-                return array.isUnsignedBytes ? ImageOps.scaledFromBytes(array.matrix()) : array.matrix()
+                let side = array.shape.count == 3 && array.shape[1] == array.shape[2] ? array.shape[1] : nil
+                return (array.isUnsignedBytes ? ImageOps.scaledFromBytes(array.matrix()) : array.matrix(), side, nil)
             }
-            return try NPY.readMatrix(path)
+            let array = try NPY.read(path)
+            let s = array.shape
+            switch s.count {
+            case 2: return (array.matrix(), nil, nil)
+            case 3 where s[1] == s[2]: return (array.matrix(), s[1], nil)
+            case 4 where s[2] == s[3] && (1...4).contains(s[1]): return (array.matrix(), s[2], s[1])
+            default:
+                throw StorageError(path, "expected (K, N) points or (K, H, W) / (K, C, H, W) square images, found shape \(s)")
+            }
         } catch { throw DataError(error.description) }
     }
 
     static func fromFile(_ path: String) throws(DataError) -> Dataset {
-        let m = try readPoints(path)
+        let (m, side, channels) = try readPoints(path)
         guard m.rows >= 2, m.cols >= 1 else { throw DataError("\(path): needs at least 2 points, found \(m.rows)") }
         guard m.storage.allSatisfy({ $0.isFinite }) else { throw DataError("\(path): contains NaN or infinite values") }
         var rng = RandomSource(seed: 0xDA7A)
         let order = shuffled(m.rows, &rng)
         let held = max(1, m.rows / 10)
-        return Dataset(name: path, source: .points(m),
-                       train: gather(m, Array(order[held...])), heldOut: gather(m, Array(order[..<held])))
+        var data = Dataset(name: path, source: .points(m),
+                           train: gather(m, Array(order[held...])), heldOut: gather(m, Array(order[..<held])))
+        data.declaredSide = (channels ?? 1) == 1 ? side : nil
+        data.imageChannels = channels
+        return data
     }
 
     /// `count` fresh points for floors and references: independent draws for generators, random

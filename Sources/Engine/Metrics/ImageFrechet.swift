@@ -59,6 +59,14 @@ public struct ImageFrechet {
         return FrechetDistance.distance(FrechetDistance.statistics(classifier.features(clipped)), reference)
     }
 
+    /// The share of `images` the classifier puts in each class, by class name where known.
+    public func classShares(_ images: Matrix) -> [(String, Double)] {
+        var counts = [Int](repeating: 0, count: classifier.classes)
+        for label in classifier.predict(images) { counts[label] += 1 }
+        let names = FashionMNIST.names[data.name] != nil ? FashionMNIST.classes : (0..<classifier.classes).map { "class \($0)" }
+        return counts.indices.map { (names[$0], Double(counts[$0]) / Double(max(images.rows, 1))) }
+    }
+
     /// FD of `count` training images: what a perfect sampler would score at this sample size.
     public func floor(count: Int) -> Double? { distance(data.draw(count: count, seed: 101)) }
 

@@ -126,6 +126,9 @@ public enum Evaluation {
                         log: (String) -> Void) throws(DataError) -> [(String, Double)] {
         let fd = try ImageFrechet.prepare(for: data, cacheDirectory: cacheDirectory, log: log)
         if samples.rows < 2000 { log("note: fd-fmnist on \(samples.rows) samples (< 2000) is biased upward; compare with its floor") }
+        log("classes of the samples, by the classifier: " + fd.classShares(samples).map { name, share in
+            "\(name) \(Int((share * 100).rounded()))%"
+        }.joined(separator: ", "))
         guard let value = fd.distance(samples), let floor = fd.floor(count: samples.rows),
               let ceiling = fd.ceiling(count: samples.rows) else { throw DataError("fd-fmnist: eigensolver failed") }
         return [("fd_fmnist", value), ("fd_fmnist_floor", floor), ("fd_fmnist_ceiling", ceiling),
