@@ -24,15 +24,43 @@ public enum PNG {
         try AtomicFile.write(try encode(image, path: path), to: path)
     }
 
+    /// 8-bit RGB, three bytes per pixel.
+    public struct RGB: Sendable, Equatable {
+        public var width: Int
+        public var height: Int
+        public var pixels: [UInt8]
+
+        public init(width: Int, height: Int, background: (UInt8, UInt8, UInt8) = (255, 255, 255)) {
+            self.width = width
+            self.height = height
+            pixels = (0..<(width * height)).flatMap { _ in [background.0, background.1, background.2] }
+        }
+
+        public mutating func set(_ x: Int, _ y: Int, _ c: (UInt8, UInt8, UInt8)) {
+            guard x >= 0, y >= 0, x < width, y < height else { return }
+            let i = 3 * (y * width + x)
+            pixels[i] = c.0; pixels[i + 1] = c.1; pixels[i + 2] = c.2
+        }
+    }
+
+    public static func write(_ image: RGB, to path: String) throws(StorageError) {
+        try AtomicFile.write(try encode(image.pixels, width: image.width, height: image.height, colour: true, path: path), to: path)
+    }
+
     public static func encode(_ image: Gray, path: String = "PNG") throws(StorageError) -> [UInt8] {
-        guard image.width > 0, image.height > 0 else { throw StorageError(path, "an image needs at least one pixel") }
-        var header = bigEndian(UInt32(image.width)) + bigEndian(UInt32(image.height))
-        header += [8, 0, 0, 0, 0]  // 8 bits, grayscale, deflate, no filter method, no interlace
+        try encode(image.pixels, width: image.width, height: image.height, colour: false, path: path)
+    }
+
+    static func encode(_ pixels: [UInt8], width: Int, height: Int, colour: Bool, path: String) throws(StorageError) -> [UInt8] {
+        guard width > 0, height > 0 else { throw StorageError(path, "an image needs at least one pixel") }
+        var header = bigEndian(UInt32(width)) + bigEndian(UInt32(height))
+        header += [8, colour ? 2 : 0, 0, 0, 0]  // 8 bits, grayscale or RGB, deflate, no filter method, no interlace
+        let stride = colour ? 3 * width : width
         var raw = [UInt8]()
-        raw.reserveCapacity((image.width + 1) * image.height)
-        for y in 0..<image.height {
+        raw.reserveCapacity((stride + 1) * height)
+        for y in 0..<height {
             raw.append(0)  // filter type None for every row
-            raw += image.pixels[(y * image.width)..<((y + 1) * image.width)]
+            raw += pixels[(y * stride)..<((y + 1) * stride)]
         }
         return signature + chunk("IHDR", header) + chunk("IDAT", try deflate(raw, path: path)) + chunk("IEND", [])
     }

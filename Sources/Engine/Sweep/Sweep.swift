@@ -1,0 +1,124 @@
+import Foundation
+
+/// What a D sweep trains and measures; stored as DIR/sweep.json so a rerun continues the same sweep.
+public struct SweepPlan: Codable, Sendable, Equatable {
+    public var data: String
+    public var dim: Int?
+    public var augDims: [String]
+    public var seeds: Int
+    public var steps: Int
+    public var alphas: [Double]
+    public var bits: [Int]
+    public var nfe: [Int]
+    /// Samples per evaluation.
+    public var count: Int
+    public var architecture = "mlp-edm"
+    public var width = 256
+    public var depth = 4
+    public var batch = 512
+    public var learningRate = 1e-3
+    public var sigmaMin = 0.002
+    public var sigmaMax = 80.0
+    public var rho = 7.0
+
+    public init(data: String, augDims: [String], seeds: Int, steps: Int, alphas: [Double], bits: [Int], nfe: [Int], count: Int) {
+        self.data = data
+        self.augDims = augDims
+        self.seeds = seeds
+        self.steps = steps
+        self.alphas = alphas
+        self.bits = bits
+        self.nfe = nfe
+        self.count = count
+    }
+
+    /// Full precision: no quantization.
+    public static let fullBits = 32
+    /// The unperturbed setting every probe departs from: α = 0, full-precision weights, the largest NFE.
+    public var baseNFE: Int { nfe.max() ?? 35 }
+
+    public var problem: String? {
+        if augDims.isEmpty || augDims.contains(where: { AugmentedDimension(parsing: $0) == nil }) {
+            return "--aug-dims must list positive numbers or inf"
+        }
+        if Set(augDims).count != augDims.count { return "--aug-dims lists a value twice" }
+        if !(1...100).contains(seeds) { return "--seeds must be between 1 and 100" }
+        if steps < 1 { return "--steps must be at least 1" }
+        if alphas.contains(where: { !($0 >= 0 && $0 <= 10) }) { return "--alphas must be between 0 and 10" }
+        if bits.contains(where: { !(2...32).contains($0) }) { return "--bits must be between 2 and 32" }
+        if nfe.isEmpty || nfe.contains(where: { $0 < 1 || $0 % 2 == 0 || $0 > 999 }) {
+            return "--nfe must be odd numbers between 1 and 999 (Heun with n steps makes 2n − 1 evaluations)"
+        }
+        if !(2...1_000_000).contains(count) { return "--count must be between 2 and 1000000" }
+        return nil
+    }
+
+    public var augmentedDimensions: [AugmentedDimension] { augDims.compactMap { AugmentedDimension(parsing: $0) } }
+
+    /// Every solver setting to evaluate, once each: the α row, the bits row and the NFE row through the base.
+    public var points: [SweepPoint] {
+        var out: [SweepPoint] = []
+        func add(_ p: SweepPoint) { if !out.contains(p) { out.append(p) } }
+        add(SweepPoint(alpha: 0, bits: Self.fullBits, nfe: baseNFE))
+        for a in alphas { add(SweepPoint(alpha: a, bits: Self.fullBits, nfe: baseNFE)) }
+        for b in bits { add(SweepPoint(alpha: 0, bits: b, nfe: baseNFE)) }
+        for n in nfe { add(SweepPoint(alpha: 0, bits: Self.fullBits, nfe: n)) }
+        return out
+    }
+
+    public func trainingConfig(dim: Int, sigmaData: Double, imageChannels: Int?, augmentedDimension: AugmentedDimension,
+                               seed: Int) -> TrainingConfig {
+        var c = TrainingConfig(data: data, dim: dim, augmentedDimension: augmentedDimension, sigmaData: sigmaData, steps: steps)
+        c.architecture = architecture
+        c.channels = imageChannels
+        c.width = width
+        c.depth = depth
+        c.batch = batch
+        c.learningRate = learningRate
+        c.seed = UInt64(seed)
+        return c
+    }
+
+    /// Folder of one model inside the sweep.
+    public static func modelName(_ d: String, seed: Int) -> String { "D\(d)-s\(seed)" }
+}
+
+/// One solver setting of the grid.
+public struct SweepPoint: Codable, Sendable, Hashable {
+    public var alpha: Double
+    public var bits: Int
+    public var nfe: Int
+
+    public init(alpha: Double, bits: Int, nfe: Int) {
+        self.alpha = alpha
+        self.bits = bits
+        self.nfe = nfe
+    }
+
+    public var key: String { "a\(alpha)-b\(bits)-n\(nfe)" }
+    public var steps: Int { (nfe + 1) / 2 }
+}
+
+/// One measured evaluation: DIR/evals/<model>/<point>.json.
+public struct SweepResult: Codable, Sendable, Equatable {
+    public var augDim: String
+    public var seed: Int
+    public var alpha: Double
+    public var bits: Int
+    public var nfe: Int
+    public var metric: String
+    /// nil when sampling diverged (non-finite samples).
+    public var value: Double?
+    public var seconds: Double
+
+    public init(augDim: String, seed: Int, alpha: Double, bits: Int, nfe: Int, metric: String, value: Double?, seconds: Double) {
+        self.augDim = augDim
+        self.seed = seed
+        self.alpha = alpha
+        self.bits = bits
+        self.nfe = nfe
+        self.metric = metric
+        self.value = value
+        self.seconds = seconds
+    }
+}

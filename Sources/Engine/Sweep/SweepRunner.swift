@@ -1,0 +1,248 @@
+import Foundation
+
+/// Runs a sweep in a folder, resumably:
+///   DIR/sweep.json                 the plan
+///   DIR/models/D<d>-s<seed>/       one run directory per (D, seed), trained with the same budget and data order
+///   DIR/evals/D<d>-s<seed>/<point>.json   one file per evaluated solver setting
+///   DIR/results.csv, DIR/report.md, DIR/{alpha,bits,nfe}.png   rewritten after each model
+/// Models already trained and evaluations already written are reused; a partly trained model continues.
+public final class SweepRunner {
+    public let plan: SweepPlan
+    public let directory: String
+    public let data: Dataset
+    let metric: SweepMetric
+    let lock: RunLock
+    /// Work done so far and in all, in denoiser rows (a training step counts 3 × batch).
+    public private(set) var doneUnits = 0.0
+    public var log: (String) -> Void = { _ in }
+    public var progress: (_ done: Double, _ total: Double, _ label: String) -> Void = { _, _, _ in }
+    public var shouldStop: () -> Bool = { false }
+
+    public init(plan: SweepPlan, directory: String, log: @escaping (String) -> Void = { _ in }) throws(StorageError) {
+        if let problem = plan.problem { throw StorageError(directory, problem) }
+        self.plan = plan
+        self.directory = directory
+        self.log = log
+        do { try FileManager.default.createDirectory(atPath: directory + "/evals", withIntermediateDirectories: true) } catch {
+            throw StorageError(directory, "cannot create the sweep folder (\(error.localizedDescription))")
+        }
+        lock = try RunLock(directory + "/.lock")
+        try Self.checkOrWritePlan(plan, directory)
+        do {
+            data = try Dataset.load(plan.data, dim: plan.dim)
+            metric = try SweepMetric(data: data, log: log)
+        } catch { throw StorageError(directory, error.description) }
+    }
+
+    public var planPath: String { directory + "/sweep.json" }
+    public var totalUnits: Double {
+        let train = Double(plan.steps * 3 * plan.batch)
+        let evaluate = plan.points.reduce(0.0) { $0 + Double($1.nfe * plan.count) }
+        return Double(plan.augDims.count * plan.seeds) * (train + evaluate)
+    }
+    public var metricName: String { metric.name }
+
+    /// A folder that already holds a different plan is refused rather than mixed.
+    static func checkOrWritePlan(_ plan: SweepPlan, _ directory: String) throws(StorageError) {
+        let path = directory + "/sweep.json"
+        if FileManager.default.fileExists(atPath: path) {
+            let stored = try readPlan(directory)
+            guard stored == plan else {
+                throw StorageError(path, "this folder holds a different sweep; rerun it with the same settings or choose another --out")
+            }
+            return
+        }
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        guard let bytes = try? encoder.encode(plan) else { throw StorageError(path, "cannot encode the plan") }
+        try AtomicFile.write([UInt8](bytes) + [10], to: path)
+    }
+
+    public static func readPlan(_ directory: String) throws(StorageError) -> SweepPlan {
+        let path = directory + "/sweep.json"
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        do { return try decoder.decode(SweepPlan.self, from: Data(try AtomicFile.read(path))) } catch let e as StorageError { throw e } catch {
+            throw StorageError(path, "not a valid sweep plan")
+        }
+    }
+
+    /// Trains and evaluates what is missing. Returns false when stopped early (all finished work is kept).
+    public func run() throws(StorageError) -> Bool {
+        for seed in 0..<plan.seeds {
+            for d in plan.augDims {
+                guard try train(d, seed: seed), try evaluate(d, seed: seed) else { return false }
+                try writeOutputs()
+            }
+        }
+        return true
+    }
+
+    public func modelPath(_ d: String, seed: Int) -> String { directory + "/models/" + SweepPlan.modelName(d, seed: seed) }
+
+    /// Trains (or finishes training) one model; false when stopped.
+    func train(_ d: String, seed: Int) throws(StorageError) -> Bool {
+        let run = RunDirectory(modelPath(d, seed: seed))
+        let stepUnits = Double(3 * plan.batch)
+        if run.exists, let step = Self.checkpointStep(run), step >= plan.steps {
+            doneUnits += Double(plan.steps) * stepUnits
+            return true
+        }
+        guard let augmentedDimension = AugmentedDimension(parsing: d) else { throw StorageError(planPath, "invalid D '\(d)'") }
+        let trainer: Trainer
+        if run.exists {
+            trainer = try run.resume(data: data.train)
+        } else {
+            let config = plan.trainingConfig(dim: data.dim, sigmaData: data.sigmaData, imageChannels: data.imageChannels,
+                                             augmentedDimension: augmentedDimension, seed: seed)
+            do { trainer = try Trainer(config: config, data: data.train) } catch { throw StorageError(run.path, error.description) }
+            try run.create()
+            try run.writeConfig(config)
+        }
+        log("training D=\(d), seed \(seed) from step \(trainer.step) to \(plan.steps)")
+        doneUnits += Double(trainer.step) * stepUnits
+        var windowLoss = 0.0, windowSteps = 0
+        while trainer.step < plan.steps {
+            let loss = trainer.trainStep()
+            guard loss.isFinite else {
+                try run.save(trainer)
+                throw StorageError(run.path, "training diverged at step \(trainer.step + 1); lower --lr and rerun")
+            }
+            windowLoss += Double(loss)
+            windowSteps += 1
+            doneUnits += stepUnits
+            if trainer.step % 50 == 0 || trainer.step == plan.steps {
+                try run.appendStats([("step", Double(trainer.step)), ("loss", windowLoss / Double(windowSteps))])
+                windowLoss = 0
+                windowSteps = 0
+            }
+            if trainer.step % 1000 == 0 || trainer.step == plan.steps { try run.save(trainer) }
+            progress(doneUnits, totalUnits, "train D=\(d) s\(seed) step \(trainer.step)/\(plan.steps) loss \(String(format: "%.4f", loss))")
+            if shouldStop() {
+                try run.save(trainer)
+                return false
+            }
+        }
+        return true
+    }
+
+    static func checkpointStep(_ run: RunDirectory) -> Int? {
+        guard let file = try? SafeTensors.read(run.checkpointPath) else { return nil }
+        return file.metadata["step"].flatMap(Int.init)
+    }
+
+    public func evaluationPath(_ d: String, seed: Int, _ point: SweepPoint) -> String {
+        "\(directory)/evals/\(SweepPlan.modelName(d, seed: seed))/\(point.key).json"
+    }
+
+    /// Evaluates every grid point not yet on disk for one model; false when stopped.
+    func evaluate(_ d: String, seed: Int) throws(StorageError) -> Bool {
+        let folder = "\(directory)/evals/\(SweepPlan.modelName(d, seed: seed))"
+        do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
+            throw StorageError(folder, "cannot create (\(error.localizedDescription))")
+        }
+        let missing = plan.points.filter { !FileManager.default.fileExists(atPath: evaluationPath(d, seed: seed, $0)) }
+        doneUnits += plan.points.filter { !missing.contains($0) }.reduce(0.0) { $0 + Double($1.nfe * plan.count) }
+        guard !missing.isEmpty else { return true }
+        let (denoiser, config) = try RunDirectory(modelPath(d, seed: seed)).loadDenoiser()
+        guard let augmentedDimension = config.augmentedDimension else { throw StorageError(modelPath(d, seed: seed), "invalid aug_dim") }
+        let weights = denoiser.network.parameters
+        for point in missing {
+            let start = Stopwatch.now()
+            denoiser.network.parameters = point.bits < SweepPlan.fullBits ? Quantization.quantized(weights, bits: point.bits) : weights
+            // The same prior draws for every setting of one model (common random numbers).
+            var rng = RandomSource(seed: 7_000 + UInt64(seed), stream: 3)
+            var x = Perturbation.prior(count: plan.count, dim: data.dim, augmentedDimension: augmentedDimension,
+                                       sigma: plan.sigmaMax, rng: &rng)
+            let schedule = NoiseSchedule(steps: point.steps, sigmaMin: plan.sigmaMin, sigmaMax: plan.sigmaMax, rho: plan.rho)
+            let stopped = Sampler(schedule: schedule, solver: .heun, alpha: point.alpha).run(&x, denoiser: denoiser, rng: &rng, shouldStop: shouldStop)
+            if stopped { return false }
+            let value = x.storage.allSatisfy { $0.isFinite } ? metric.value(x) : nil
+            let result = SweepResult(augDim: d, seed: seed, alpha: point.alpha, bits: point.bits, nfe: point.nfe,
+                                     metric: metric.name, value: value, seconds: Stopwatch.now() - start)
+            try Self.write(result, to: evaluationPath(d, seed: seed, point))
+            doneUnits += Double(point.nfe * plan.count)
+            progress(doneUnits, totalUnits, "eval D=\(d) s\(seed) α=\(point.alpha) bits=\(point.bits) NFE=\(point.nfe): \(value.map { String(format: "%.4g", $0) } ?? "diverged")")
+            if shouldStop() { return false }
+        }
+        denoiser.network.parameters = weights
+        return true
+    }
+
+    static func write(_ result: SweepResult, to path: String) throws(StorageError) {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.sortedKeys]
+        guard let bytes = try? encoder.encode(result) else { throw StorageError(path, "cannot encode") }
+        try AtomicFile.write([UInt8](bytes) + [10], to: path)
+    }
+
+    /// Every evaluation on disk for this plan's models and points.
+    public func results() -> [SweepResult] { Self.results(plan: plan, directory: directory) }
+
+    public static func results(plan: SweepPlan, directory: String) -> [SweepResult] {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        var out: [SweepResult] = []
+        for seed in 0..<plan.seeds {
+            for d in plan.augDims {
+                for point in plan.points {
+                    let path = "\(directory)/evals/\(SweepPlan.modelName(d, seed: seed))/\(point.key).json"
+                    guard let bytes = try? AtomicFile.read(path), let r = try? decoder.decode(SweepResult.self, from: Data(bytes)) else { continue }
+                    out.append(r)
+                }
+            }
+        }
+        return out
+    }
+
+    /// results.csv, report.md and the three plots, from what is on disk.
+    public func writeOutputs(command: String? = nil) throws(StorageError) {
+        let report = SweepReport(plan: plan, results: results(), metric: metric.name, floor: metric.floor(count: plan.count))
+        try AtomicFile.write(Array(report.csv().utf8), to: directory + "/results.csv")
+        try AtomicFile.write(Array(report.markdown(command: command ?? SweepReport.storedCommand(directory)).utf8), to: directory + "/report.md")
+        for probe in SweepReport.Probe.allCases { try PNG.write(report.plot(probe).render(), to: "\(directory)/\(probe.rawValue).png") }
+    }
+
+    /// Keeps the command line that made the sweep, for the report.
+    public func recordCommand(_ command: String) throws(StorageError) {
+        try AtomicFile.write(Array((command + "\n").utf8), to: directory + "/command.txt")
+    }
+}
+
+/// The data set's metric: SWD for points, fd-fmnist for labelled images.
+enum SweepMetric {
+    case sliced(Dataset)
+    case frechet(ImageFrechet)
+
+    init(data: Dataset, log: (String) -> Void) throws(DataError) {
+        if data.labels != nil && data.imageSide != nil {
+            self = .frechet(try ImageFrechet.prepare(for: data, cacheDirectory: CacheDirectory.path, log: log))
+        } else {
+            self = .sliced(data)
+        }
+    }
+
+    var name: String {
+        switch self {
+        case .sliced: "swd"
+        case .frechet: "fd_fmnist"
+        }
+    }
+
+    func value(_ x: Matrix) -> Double? {
+        switch self {
+        case .sliced(let data): (try? Evaluation.evaluate(x, against: data, metrics: ["swd"]))?.first { $0.0 == "swd" }?.1
+        case .frechet(let fd): fd.distance(x)
+        }
+    }
+
+    func floor(count: Int) -> Double? {
+        switch self {
+        case .sliced(let data):
+            SlicedWasserstein.distance(data.draw(count: count, seed: 101), data.draw(count: count, seed: 102))
+        case .frechet(let fd): fd.floor(count: count)
+        }
+    }
+}

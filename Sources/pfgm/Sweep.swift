@@ -1,0 +1,138 @@
+import ArgumentParser
+import Engine
+import Foundation
+
+struct Sweep: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train one model per (D, seed) and measure each under noise α, weight bits and NFE.",
+        discussion: """
+        Writes OUT/report.md (tables: rows D, columns α / bits / NFE, mean ± sd over seeds, with plain findings), \
+        OUT/results.csv, OUT/alpha.png, OUT/bits.png, OUT/nfe.png, and every model under OUT/models (each opens with \
+        `pfgm sample --ckpt` and the studio). The metric is SWD for point data and fd-fmnist for Fashion-MNIST. \
+        Rerun the same command to continue: finished models and evaluations are kept; Ctrl-C stops at a clean point.
+        """
+    )
+
+    @Option(help: "Data set: \(Dataset.builtInNames.joined(separator: ", ")), or a data file.")
+    var data: String
+
+    @Option(help: "Coordinates of the manifold data set (N).")
+    var dim: Int?
+
+    @Option(name: .customLong("aug-dims"), help: "Comma-separated augmented dimensions D (numbers or inf).")
+    var augDims: String = "8,64,128,2048,inf"
+
+    @Option(help: "Training steps per model.")
+    var steps: Int
+
+    @Option(help: "Seeds per D (models differ in initial weights, data order and noise).")
+    var seeds: Int = 3
+
+    @Option(help: "Comma-separated noise-injection levels α (0 is always measured).")
+    var alphas: String = "0.1,0.2"
+
+    @Option(help: "Comma-separated weight bit widths (32 = full precision, always measured).")
+    var bits: String = "8,6,5,4"
+
+    @Option(help: "Comma-separated odd NFE values for Heun (the largest is the base setting).")
+    var nfe: String = "35,21,13,9,5"
+
+    @Option(help: "Samples per evaluation.")
+    var count: Int = 2000
+
+    @Option(help: "Denoiser network: mlp or unet.")
+    var arch: Architecture = .mlp
+
+    @Option(help: "Network width (default: 256 for mlp, 32 for unet).")
+    var width: Int?
+
+    @Option(help: "Residual blocks (default: 4 for mlp, 2 for unet).")
+    var depth: Int?
+
+    @Option(help: "Examples per training step.")
+    var batch: Int = 512
+
+    @Option(help: "Adam learning rate.")
+    var lr: Double = 1e-3
+
+    @Option(name: .customLong("sigma-min"), help: "Smallest noise level of the solver (lower it for very small D).")
+    var sigmaMin: Double = 0.002
+
+    @Option(help: "Sweep folder (created, or continued when it holds the same sweep).")
+    var out: String
+
+    @OptionGroup var threading: ThreadOptions
+
+    func plan() throws -> SweepPlan {
+        func list<T>(_ text: String, _ flag: String, _ parse: (String) -> T?) throws -> [T] {
+            let items = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            return try items.map { item in
+                guard let v = parse(item) else { throw ValidationError("--\(flag): '\(item)' is not a valid value") }
+                return v
+            }
+        }
+        let dims = try list(augDims, "aug-dims") { AugmentedDimension(parsing: $0)?.description }
+        var p = SweepPlan(data: data, augDims: dims, seeds: seeds, steps: steps,
+                          alphas: try list(alphas, "alphas") { Double($0) }, bits: try list(bits, "bits") { Int($0) },
+                          nfe: try list(nfe, "nfe") { Int($0) }, count: count)
+        p.dim = dim
+        p.architecture = arch.configName
+        p.width = width ?? arch.defaultWidth
+        p.depth = depth ?? arch.defaultDepth
+        p.batch = batch
+        p.learningRate = lr
+        p.sigmaMin = sigmaMin
+        if let problem = p.problem { throw ValidationError(problem) }
+        guard (1...1_000_000).contains(batch) else { throw ValidationError("--batch must be between 1 and 1000000") }
+        guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number") }
+        guard sigmaMin > 0, sigmaMin < p.sigmaMax else { throw ValidationError("--sigma-min must be in (0, 80)") }
+        return p
+    }
+
+    func validate() throws { _ = try plan() }
+
+    func run() throws {
+        threading.apply()
+        let runner = try attempt { try SweepRunner(plan: try plan(), directory: out, log: note) }
+        let command = (["pfgm"] + CommandLine.arguments.dropFirst()).map(shellQuoted).joined(separator: " ")
+        try attempt { try runner.recordCommand(command) }
+        installStopHandlers()
+        var progress = SweepProgress()
+        runner.progress = { done, total, label in progress.update(done: done, total: total, label: label) }
+        runner.shouldStop = { stopRequested.load(ordering: .relaxed) }
+        let models = runner.plan.augDims.count * runner.plan.seeds
+        note("sweep of \(models) models × \(runner.plan.points.count) evaluations on \(runner.plan.data), metric \(runner.metricName) → \(out)")
+        let finished = try attempt { try runner.run() }
+        progress.finish()
+        try attempt { try runner.writeOutputs(command: command) }
+        if !finished { throw Failure("stopped; finished work is kept. Continue with the same command: \(command)") }
+        note("done: \(out)/report.md, results.csv, alpha.png, bits.png, nfe.png")
+    }
+}
+
+/// One progress display for a whole sweep: fraction of the work, what runs now, ETA from this run's rate.
+struct SweepProgress {
+    let isTerminal = isatty(STDERR_FILENO) == 1
+    let start = Stopwatch.now()
+    var startUnits: Double?
+    var lastLine = 0.0
+
+    mutating func update(done: Double, total: Double, label: String) {
+        let now = Stopwatch.now()
+        if startUnits == nil { startUnits = done }
+        guard now - lastLine >= (isTerminal ? 0.2 : 15) else { return }
+        lastLine = now
+        let rate = (done - (startUnits ?? 0)) / max(now - start, 1e-9)
+        let eta = rate > 0 ? (total - done) / rate : .infinity
+        let text = String(format: "sweep %5.1f%%  ETA %@  %@", 100 * done / max(total, 1), duration(eta), label)
+        FileHandle.standardError.write(Data((isTerminal ? "\r\u{1B}[K" + text : text + "\n").utf8))
+    }
+
+    func finish() {
+        if isTerminal { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+}
+
+func shellQuoted(_ s: String) -> String {
+    s.allSatisfy({ $0.isLetter || $0.isNumber || "-_./,=:+".contains($0) }) ? s : "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
+}

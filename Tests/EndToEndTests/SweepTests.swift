@@ -1,0 +1,55 @@
+import Engine
+import Foundation
+import Testing
+
+/// `pfgm sweep` end to end: report, CSV and plots from a tiny sweep; a rerun does no repeated work; a lost
+/// evaluation is redone alone; a different plan in the same folder is refused.
+@Suite(.serialized) struct SweepTests {
+    static let tiny = ["sweep", "--data", "moons", "--aug-dims", "4,inf", "--steps", "30", "--seeds", "1", "--width", "16",
+                       "--depth", "1", "--batch", "32", "--count", "200", "--nfe", "5,3", "--bits", "5", "--alphas", "0.2",
+                       "--threads", "1", "--out", "sw"]
+
+    func modificationDate(_ path: String) -> Date? {
+        (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
+    }
+
+    @Test func tinySweepWritesItsReportAndResumesWithoutRepeatingWork() throws {
+        let dir = scratchDirectory()
+        let first = Binary.run(Self.tiny, in: dir)
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stderr.components(separatedBy: "training D=").count - 1 == 2)
+        for file in ["report.md", "results.csv", "alpha.png", "bits.png", "nfe.png", "sweep.json", "command.txt"] {
+            #expect(exists("\(dir)/sw/\(file)"), "\(file) is missing")
+        }
+        let csv = try String(contentsOfFile: "\(dir)/sw/results.csv", encoding: .utf8).split(separator: "\n")
+        // Header + 2 models × 4 settings (base, α 0.2, 5 bits, NFE 3).
+        #expect(csv.count == 1 + 2 * 4)
+        #expect(csv.dropFirst().allSatisfy { $0.hasPrefix("moons,") && $0.contains(",swd,") })
+        let report = try String(contentsOfFile: "\(dir)/sw/report.md", encoding: .utf8)
+        #expect(report.contains("| D | α=0.0 | α=0.2 |") && report.contains("| inf |") && report.contains("Evaluations: 8 of 8"))
+        #expect(report.contains("pfgm sweep --data moons"))
+        #expect(report.contains("D = ∞") && report.contains("degradation under alpha"))
+        let png = [UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(dir)/sw/alpha.png")))
+        #expect(png.prefix(4) == [0x89, 0x50, 0x4E, 0x47] && png[25] == 2)  // colour type 2: RGB
+        #expect(exists("\(dir)/sw/models/D4-s0/checkpoint.safetensors") && exists("\(dir)/sw/models/Dinf-s0/checkpoint.safetensors"))
+
+        let checkpoint = "\(dir)/sw/models/D4-s0/checkpoint.safetensors"
+        let evaluation = "\(dir)/sw/evals/D4-s0/a0.0-b32-n5.json"
+        let lost = "\(dir)/sw/evals/Dinf-s0/a0.0-b5-n5.json"
+        let before = (modificationDate(checkpoint), modificationDate(evaluation))
+        try FileManager.default.removeItem(atPath: lost)
+        let second = Binary.run(Self.tiny, in: dir)
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(!second.stderr.contains("training D="), "models were trained again")
+        #expect(modificationDate(checkpoint) == before.0 && modificationDate(evaluation) == before.1)
+        #expect(exists(lost))
+        #expect(try String(contentsOfFile: "\(dir)/sw/results.csv", encoding: .utf8).split(separator: "\n").count == 9)
+
+        var changed = Self.tiny
+        changed[try #require(changed.firstIndex(of: "30"))] = "40"
+        let refused = Binary.run(changed, in: dir)
+        #expect(refused.status != 0 && refused.stderr.contains("different sweep"))
+        let bad = Binary.run(["sweep", "--data", "moons", "--steps", "5", "--nfe", "4", "--out", "x"], in: dir)
+        #expect(bad.status != 0 && bad.stderr.contains("odd") && !exists("\(dir)/x"))
+    }
+}
