@@ -9,8 +9,9 @@ struct Studio: ParsableCommand {
         discussion: """
         Keys: space start/pause training · t train at the shown D · ←/→ move D · ↑/↓ choose a control ·
         +/- change it · r resample (new seed) · R resample (same seed) · o oracle on/off · p play the
-        trajectory · d data overlay · s save · T next theme · ? help · q save and quit.
+        trajectory · d data overlay · w sweep tables · s save · T next theme · ? help · q save and quit.
         Models are saved under --runs (one folder per data set and D) and loaded again next time.
+        --sweep DIR opens a `pfgm sweep` folder: its models (one seed, every D) in the bank and its tables on `w`.
         """
     )
 
@@ -25,6 +26,12 @@ struct Studio: ParsableCommand {
 
     @Option(help: "Open a saved run directory (its data set and D).")
     var ckpt: String?
+
+    @Option(help: "Open a sweep folder (pfgm sweep --out DIR): its models and its tables.")
+    var sweep: String?
+
+    @Option(name: .customLong("sweep-seed"), help: "Which seed's models of the sweep to open.")
+    var sweepSeed: Int = 0
 
     @Option(help: "Folder for saved models.")
     var runs: String = "runs"
@@ -42,12 +49,13 @@ struct Studio: ParsableCommand {
 
     func validate() throws {
         guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number") }
+        if sweep != nil && ckpt != nil { throw ValidationError("--sweep and --ckpt cannot be combined") }
     }
 
     func run() throws {
         threading.apply()
         let chosenTheme = try attemptTheme { try Theme.named(theme) }
-        let (dataset, opened, startD) = try attempt(prepare)
+        let (dataset, opened, startD, sweepLines) = try attempt(prepare)
         let studioLock = try attempt { () throws -> RunLock in
             try FileManager.default.createDirectory(atPath: runs, withIntermediateDirectories: true)
             return try RunLock("\(runs)/.studio-\(dataset.shortName).lock")
@@ -60,7 +68,8 @@ struct Studio: ParsableCommand {
         } catch { throw Failure("\(error)") }
         var settings = StudioSettings(augmentedDimension: startD)
         settings.seed = seed
-        let engine = StudioEngine(dataset: dataset, settings: settings, runsFolder: runs, opened: opened, learningRate: lr)
+        let engine = StudioEngine(dataset: dataset, settings: settings, runsFolder: runs, opened: opened, sweepLines: sweepLines,
+                                  learningRate: lr)
         engine.start()
         let app = StudioApp(engine: engine, backend: terminal, theme: chosenTheme, themes: Theme.available())
         app.run(stop: stopRequested)
@@ -71,9 +80,10 @@ struct Studio: ParsableCommand {
         withExtendedLifetime(studioLock) {}
     }
 
-    private func prepare() throws -> (Dataset, RunDirectory?, AugmentedDimension) {
+    private func prepare() throws -> (Dataset, [RunDirectory], AugmentedDimension, [String]) {
+        if let sweep { return try prepareSweep(sweep) }
         guard let ckpt else {
-            return (try Dataset.load(data, dim: dim), nil, augDim ?? .finite(128))
+            return (try Dataset.load(data, dim: dim), [], augDim ?? .finite(128), [])
         }
         let run = RunDirectory(ckpt)
         guard run.exists else { throw Failure("\(ckpt): no run here (config.json is missing)") }
@@ -81,7 +91,21 @@ struct Studio: ParsableCommand {
         _ = try run.loadDenoiser()
         _ = try RunLock(run: run)
         guard let d = config.augmentedDimension else { throw Failure("\(ckpt): invalid aug_dim") }
-        return (try Dataset.load(config.data, dim: config.dim), run, augDim ?? d)
+        return (try Dataset.load(config.data, dim: config.dim), [run], augDim ?? d, [])
+    }
+
+    /// The sweep's data, its trained models of one seed, and its tables.
+    private func prepareSweep(_ folder: String) throws -> (Dataset, [RunDirectory], AugmentedDimension, [String]) {
+        let plan = try SweepRunner.readPlan(folder)
+        guard (0..<plan.seeds).contains(sweepSeed) else { throw Failure("--sweep-seed \(sweepSeed): the sweep has seeds 0…\(plan.seeds - 1)") }
+        let dataset = try Dataset.load(plan.data, dim: plan.dim)
+        let runs = plan.augDims.map { RunDirectory("\(folder)/models/" + SweepPlan.modelName($0, seed: sweepSeed)) }.filter(\.exists)
+        guard let first = runs.first, let d = try first.readConfig().augmentedDimension else {
+            throw Failure("\(folder): no trained models yet; run the sweep first")
+        }
+        for run in runs { _ = try RunLock(run: run) }
+        let report = SweepReport(plan: plan, results: SweepRunner.results(plan: plan, directory: folder), metric: plan.metricName(for: dataset), floor: nil)
+        return (dataset, runs, augDim ?? d, report.textLines())
     }
 
     private func attemptTheme(_ body: () throws -> Theme) throws -> Theme {

@@ -57,6 +57,29 @@ import Testing
         #expect(waitUntil { again.hasStopped })
     }
 
+    @Test func opensEveryModelOfASweepIntoTheBank() throws {
+        let dir = temporaryDirectory()
+        var plan = SweepPlan(data: "moons", augDims: ["3", "inf"], seeds: 1, steps: 5, alphas: [], bits: [], nfe: [3], count: 50)
+        plan.width = 16
+        plan.depth = 1
+        plan.batch = 16
+        let runner = try SweepRunner(plan: plan, directory: dir + "/sweep")
+        #expect(try runner.run())
+        try runner.writeOutputs(command: "test")
+        let runs = plan.augDims.map { RunDirectory(runner.modelPath($0, seed: 0)) }
+        let report = SweepReport(plan: plan, results: runner.results(), metric: "swd", floor: nil)
+        #expect(report.textLines().contains { $0.contains("swd vs nfe") })
+        let data = try Dataset.load("moons", trainCount: 2000, heldOutCount: 500)
+        let engine = StudioEngine(dataset: data, settings: StudioSettings(augmentedDimension: .finite(3)), runsFolder: dir + "/runs",
+                                  opened: runs, sweepLines: report.textLines())
+        #expect(engine.latest.ladder.contains(.finite(3)) && engine.latest.sweep.count > 5)
+        engine.start()
+        #expect(waitUntil { Set(engine.latest.bank.map(\.augmentedDimension)) == [.finite(3), .infinite] })
+        #expect(engine.latest.bank.allSatisfy { $0.step == 5 })
+        engine.send(.quit)
+        #expect(waitUntil { engine.hasStopped })
+    }
+
     @Test func divergencePausesOnTheLastGoodWeightsAndSaysSo() throws {
         let runs = temporaryDirectory()
         let data = try Dataset.load("moons", trainCount: 2000, heldOutCount: 500)

@@ -143,6 +143,24 @@ import TUI
         #expect(app.ui.focus == .oracle)
     }
 
+    @Test func sweepViewShowsTheTablesAndClosesWithEscape() {
+        var s = StudioViewTests.snapshot()
+        let (app, _) = app()
+        let render = { (s: Snapshot, ui: UIState, width: Int, height: Int) in
+            StudioView(snapshot: s, ui: ui, style: Style(theme: .dark, glyphs: .unicodeSet), colors: 256).render(width: width, height: height)
+        }
+        _ = app.handle(.character("w"), snapshot: s)
+        #expect(app.ui.showSweep)
+        #expect(render(s, app.ui, 100, 30).text.contains("No sweep is open"))
+        s.sweep = ["moons: swd, lower is better", "", "swd vs alpha", "D    α=0.0        α=0.2", "4    2.701±0.010  2.728±0.020",
+                   "", "No: no finite D beats D = ∞ at the base setting. Best finite D = 4: 2.701; D = ∞: 1.228; difference -1.473."]
+        let text = render(s, app.ui, 100, 30).text
+        #expect(text.contains("swd vs alpha") && text.contains("2.728±0.020") && text.contains("Sweep ·"))
+        #expect(text.contains("difference -1.473"), "the long finding is wrapped, not cut:\n\(text)")
+        _ = app.handle(.escape, snapshot: s)
+        #expect(!app.ui.showSweep && !render(s, app.ui, 100, 30).text.contains("swd vs alpha"))
+    }
+
     @Test func resampleQuitThemeAndHelpKeys() {
         let (app, snapshot) = app()
         let seed = app.ui.settings.seed

@@ -151,6 +151,8 @@ public struct Snapshot: Sendable {
     public var preview: Preview?
     public var metrics: [MetricRow] = []
     public var message = ""
+    /// The opened sweep's tables and findings as text lines (empty without a sweep).
+    public var sweep: [String] = []
     /// Serious messages (divergence) to repeat on stderr once the terminal is restored.
     public var warnings: [String] = []
 

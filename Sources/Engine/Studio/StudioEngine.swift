@@ -37,7 +37,8 @@ public actor StudioEngine {
     let dataset: Dataset
     let projection: Projection?
     let runsFolder: String
-    let opened: RunDirectory?
+    /// Run directories to load into the bank at their D (one from `--ckpt`, or one per D of a sweep).
+    let opened: [RunDirectory]
     let learningRate: Double
     var snapshot: Snapshot
     var settings: StudioSettings
@@ -50,10 +51,11 @@ public actor StudioEngine {
     var oracle: (AugmentedDimension, OracleDenoiser)?
     var floors: (swd: Double, mmd: Double, bandwidths: [Double], reference: Matrix)?
 
-    /// `opened` is a run directory to load into the bank at its D; `runsFolder` is where models are saved.
-    /// New models train with `learningRate` (the other settings are `pfgm train`'s defaults).
-    public init(dataset: Dataset, settings: StudioSettings, runsFolder: String, opened: RunDirectory? = nil,
-                learningRate: Double = 1e-3) {
+    /// `opened` are run directories to load into the bank at their D; `runsFolder` is where new models are saved;
+    /// `sweepLines` is a sweep's tables, for the sweep view. New models train with `learningRate` (the other
+    /// settings are `pfgm train`'s defaults).
+    public init(dataset: Dataset, settings: StudioSettings, runsFolder: String, opened: [RunDirectory] = [],
+                sweepLines: [String] = [], learningRate: Double = 1e-3) {
         self.dataset = dataset
         self.learningRate = learningRate
         self.settings = settings
@@ -73,16 +75,19 @@ public actor StudioEngine {
         let view = Self.screenPoints(dataset.train.rows(0..<min(dataset.train.rows, 2000)), projection)
         var snapshot = Snapshot(dataName: dataset.shortName, dim: dataset.dim, sigmaData: dataset.sigmaData, kind: kind,
                                 bounds: Self.bounds(view), overlay: view,
-                                ladder: Self.ladder(dim: dataset.dim), settings: settings)
+                                ladder: Self.ladder(dim: dataset.dim, including: opened.compactMap { try? $0.readConfig().augmentedDimension }),
+                                settings: settings)
+        snapshot.sweep = sweepLines
         snapshot.message = "press space to train, ? for help"
         self.snapshot = snapshot
         published = Mutex(snapshot)
     }
 
-    /// 1, 2, 4, …, 2048, with N inserted, then ∞.
-    public static func ladder(dim: Int) -> [AugmentedDimension] {
+    /// 1, 2, 4, …, 2048, with N and the opened models' D inserted, then ∞.
+    public static func ladder(dim: Int, including extra: [AugmentedDimension] = []) -> [AugmentedDimension] {
         var values = Set((0...11).map { Double(1 << $0) })
         values.insert(Double(dim))
+        for case .finite(let d) in extra { values.insert(d) }
         return values.sorted().map { .finite($0) } + [.infinite]
     }
 
@@ -237,11 +242,11 @@ public actor StudioEngine {
     }
 
     private func runDirectory(for d: AugmentedDimension) -> RunDirectory {
-        if let opened, (try? opened.readConfig().augmentedDimension) == d { return opened }
+        if let run = opened.first(where: { (try? $0.readConfig().augmentedDimension) == d }) { return run }
         return RunDirectory("\(runsFolder)/\(dataset.shortName)-D\(d)")
     }
 
-    /// Loads the opened run and earlier saved models of this data set into the bank.
+    /// Loads the opened runs and earlier saved models of this data set into the bank.
     private func loadSavedModels() {
         var loaded: [String] = []
         for d in snapshot.ladder {
@@ -257,8 +262,9 @@ public actor StudioEngine {
             bank[d] = ModelSlot(trainer: trainer, run: run, lock: lock, savedStep: trainer.step)
             loaded.append("D=\(d)")
         }
-        if let opened, let config = try? opened.readConfig(), let d = config.augmentedDimension, bank[d] == nil {
-            snapshot.message = "\(opened.path): cannot load the model"
+        for run in opened {
+            guard let config = try? run.readConfig(), let d = config.augmentedDimension, bank[d] == nil else { continue }
+            snapshot.message = "\(run.path): cannot load the model"
             return
         }
         if !loaded.isEmpty && !snapshot.message.hasPrefix("not loaded") { snapshot.message = "loaded \(loaded.joined(separator: ", ")) (step \(bank.values.map { $0.trainer.step }.max() ?? 0))" }

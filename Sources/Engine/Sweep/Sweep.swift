@@ -79,6 +79,9 @@ public struct SweepPlan: Codable, Sendable, Equatable {
         return c
     }
 
+    /// The metric a sweep on `data` reports: fd-fmnist for labelled images, SWD otherwise.
+    public func metricName(for data: Dataset) -> String { data.labels != nil && data.imageSide != nil ? "fd_fmnist" : "swd" }
+
     /// Folder of one model inside the sweep.
     public static func modelName(_ d: String, seed: Int) -> String { "D\(d)-s\(seed)" }
 }

@@ -98,6 +98,21 @@ public struct SweepReport {
         return plot
     }
 
+    /// The tables and findings as plain text lines for a terminal: columns padded, cells mean±sd.
+    public func textLines() -> [String] {
+        var lines = ["\(plan.data): \(metric), lower is better; \(plan.seeds) seed\(plan.seeds == 1 ? "" : "s"), \(plan.steps) steps per model"]
+        for probe in Probe.allCases {
+            let columns = points(probe)
+            let header = ["D"] + columns.map { Self.label(probe, $0) }
+            let rows = plan.augDims.map { d in [d] + columns.map { cell(d, $0).replacingOccurrences(of: " ± ", with: "±") } }
+            let widths = header.indices.map { i in ([header] + rows).map { $0[i].count }.max() ?? 0 }
+            let format = { (row: [String]) in row.enumerated().map { $1.padding(toLength: widths[$0] + 2, withPad: " ", startingAt: 0) }.joined() }
+            lines += ["", "\(metric) vs \(probe.rawValue)", format(header)] + rows.map(format)
+        }
+        lines += [""] + findings()
+        return lines
+    }
+
     public static func storedCommand(_ directory: String) -> String {
         (try? AtomicFile.read(directory + "/command.txt")).map { String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) } ?? "(not recorded)"
     }

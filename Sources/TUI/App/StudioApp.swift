@@ -38,6 +38,10 @@ public final class StudioApp {
             ui.showHelp = false
             return effect
         }
+        if ui.showSweep, key == .escape || key == .character("w") {
+            ui.showSweep = false
+            return effect
+        }
         let before = ui.settings
         switch key {
         case .character(" "): effect.commands.append(.toggleTraining)
@@ -57,6 +61,7 @@ public final class StudioApp {
             ui.playFrame = 0
             playStarted = Stopwatch.now()
         case .character("d"): ui.showOverlay.toggle()
+        case .character("w"): ui.showSweep = true
         case .character("s"): effect.commands.append(.save)
         case .character("T"): effect.nextTheme = true
         case .character("?"): ui.showHelp = true

@@ -6,6 +6,8 @@ public struct UIState: Sendable {
     public var settings: StudioSettings
     public var focus: Control = .augmentedDimension
     public var showHelp = false
+    /// The opened sweep's tables (`w`).
+    public var showSweep = false
     public var showOverlay = true
     /// The trajectory frame being played, when `p` was pressed.
     public var playFrame: Int?
@@ -65,6 +67,7 @@ public struct StudioView {
         let inner = canvas.panel(layout.loss, title: "Loss · \(snapshot.trainingDimension.map { "D=\($0)" } ?? "no model")", style: style)
         LossChart.draw(snapshot.loss, into: &canvas, rect: inner, style: style, totalSteps: snapshot.step)
         drawMessage(&canvas, layout.message)
+        if ui.showSweep { drawSweep(&canvas) }
         if ui.showHelp { drawHelp(&canvas) }
         if !style.glyphs.unicode { canvas.transliterate() }
         return canvas
@@ -210,9 +213,41 @@ public struct StudioView {
         ("space", "start / pause training"), ("t", "train at the shown D"), ("← →", "move D along the slider"),
         ("↑ ↓", "choose a control"), ("+ -", "change the chosen control"), ("r", "resample with a new seed"),
         ("R", "resample with the same seed"), ("o", "oracle denoiser on / off"), ("p", "play the sampling trajectory"),
-        ("d", "data overlay on / off"), ("s", "save the shown D's model"), ("T", "next colour theme"),
+        ("d", "data overlay on / off"), ("w", "sweep tables (studio --sweep DIR)"), ("s", "save the shown D's model"),
+        ("T", "next colour theme"),
         ("?", "this help (Esc closes)"), ("q", "save and quit"),
     ]
+
+    func drawSweep(_ canvas: inout Canvas) {
+        let width = canvas.width - 2
+        let source = snapshot.sweep.isEmpty ? ["No sweep is open.", "", "Run one with: pfgm sweep --data NAME --steps K --out DIR",
+                                               "then open it with: pfgm studio --sweep DIR"] : snapshot.sweep
+        let lines = source.flatMap { Self.wrap($0, width: width - 4) }
+        let height = min(canvas.height - 2, lines.count + 3)
+        let rect = Rect(x: 1, y: (canvas.height - height) / 2, width: width, height: height)
+        canvas.fill(rect)
+        let inner = canvas.panel(rect, title: "Sweep · w or Esc closes · its models are in the bank (← → to move D)", style: style, highlighted: true)
+        for (i, line) in lines.enumerated() where i < inner.height {
+            let heading = !line.hasPrefix(" ") && (line.contains(" vs ") || line.hasPrefix("D "))
+            canvas.text(line, in: inner, row: i, column: 1, foreground: heading ? theme.accent : theme.text, bold: heading)
+        }
+    }
+
+    /// Splits a line at spaces so each piece fits `width` columns.
+    static func wrap(_ line: String, width: Int) -> [String] {
+        guard line.count > width, width > 8 else { return [line] }
+        var out: [String] = [], current = ""
+        for word in line.split(separator: " ", omittingEmptySubsequences: false) {
+            if current.count + word.count + 1 > width && !current.isEmpty {
+                out.append(current)
+                current = "  " + word
+            } else {
+                current += current.isEmpty ? String(word) : " " + word
+            }
+        }
+        if !current.isEmpty { out.append(current) }
+        return out
+    }
 
     func drawHelp(_ canvas: inout Canvas) {
         let width = min(canvas.width - 2, 48), height = min(canvas.height - 2, Self.helpLines.count + 4)
