@@ -7,7 +7,7 @@ struct PFGM: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pfgm",
         abstract: "PFGM++ Studio: train, sample and explore PFGM++ generative models on a CPU.",
-        version: "pfgm 0.1.0 (\(Machine.blasConfig); \(TerminalInfo.libraryVersion))",
+        version: "pfgm \(Machine.version) (\(Machine.blasConfig); \(TerminalInfo.libraryVersion))",
         subcommands: [Studio.self, Train.self, Sample.self, Prior.self, Eval.self, Sweep.self, Bench.self],
         defaultSubcommand: Studio.self
     )

@@ -3,6 +3,9 @@ import Foundation
 
 /// Facts about the BLAS library and the process, for version lines and benchmarks.
 public enum Machine {
+    /// The project's version, as `pfgm --version` and reports print it.
+    public static let version = "0.1.0"
+
     public static var blasConfig: String {
         guard let c = openblas_get_config() else { return "OpenBLAS" }
         return String(cString: c).trimmingCharacters(in: .whitespaces)

@@ -117,7 +117,7 @@ public struct SweepReport {
         (try? AtomicFile.read(directory + "/command.txt")).map { String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) } ?? "(not recorded)"
     }
 
-    public func markdown(command: String, version: String = "pfgm 0.1.0") -> String {
+    public func markdown(command: String, version: String = "pfgm \(Machine.version) (\(Machine.blasConfig))") -> String {
         let models = plan.augDims.count * plan.seeds, expected = models * plan.points.count
         var out = """
         # PFGM++ D sweep on \(plan.data)
