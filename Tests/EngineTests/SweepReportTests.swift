@@ -28,6 +28,11 @@ import Testing
         #expect(report.table(.nfe).contains("| inf | 2.100 ± 0.1414 | 3.200 (1 diverged) |"))
         #expect(report.csv().split(separator: "\n").count == 1 + 16)
 
+        // Noise that helps both models is not called a smaller degradation.
+        let helped = results.map { r in var c = r; if r.alpha > 0, let v = r.value { c.value = v - 1.5 }; return c }
+        let better = SweepReport(plan: plan, results: helped, metric: "swd", floor: nil).findings()
+        #expect(better[1].hasPrefix("No degradation under alpha"), "\(better[1])")
+
         // Swap the roles: now ∞ wins at the base and degrades less.
         let swapped = results.map { r in var c = r; c.augDim = r.augDim == "8" ? "inf" : "8"; return c }
         let other = SweepReport(plan: plan, results: swapped, metric: "swd", floor: nil).findings()

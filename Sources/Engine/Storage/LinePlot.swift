@@ -63,7 +63,7 @@ public struct LinePlot {
         for (k, s) in series.enumerated() { draw(s, colour: Self.palette[k % Self.palette.count], &image, xAt, yAt) }
         Self.text(&image, title, x: left, y: 12, Self.ink)
         Self.text(&image, xLabel, x: left + plotW / 2 - Self.textWidth(xLabel) / 2, y: height - 22, Self.ink)
-        Self.text(&image, yLabel, x: 8, y: 12 + 16, Self.ink)
+        Self.text(&image, yLabel, x: 8, y: top - 16, Self.ink)
         for (k, s) in series.enumerated() {
             let y = top + 10 + k * 20, colour = Self.palette[k % Self.palette.count]
             for t in 0..<3 { Self.line(&image, left + plotW + 16, y + t, left + plotW + 36, y + t, colour) }
@@ -152,7 +152,7 @@ public struct LinePlot {
             ("6", ".## #.. ### #.# ###"), ("7", "### ..# .#. .#. .#."), ("8", "### #.# ### #.# ###"), ("9", "### #.# ### ..# ##."),
             (".", "... ... ... ... .#."), ("=", "... ### ... ### ..."), ("-", "... ... ### ... ..."), ("+", "... .#. ### .#. ..."),
             ("(", ".#. #.. #.. #.. .#."), (")", ".#. ..# ..# ..# .#."), (":", "... .#. ... .#. ..."), ("/", "..# ..# .#. #.. #.."),
-            ("%", "#.# ..# .#. #.. #.#"), (",", "... ... ... .#. #.."), ("±", ".#. ### .#. ... ###"), (" ", "... ... ... ... ..."),
+            ("%", "#.# ..# .#. #.. #.#"), (",", "... ... ... .#. #.."), ("_", "... ... ... ... ###"), ("±", ".#. ### .#. ... ###"), (" ", "... ... ... ... ..."),
         ]
         var font: [Character: [String]] = [:]
         for (ch, rows) in table { font[ch] = rows.split(separator: " ").map(String.init) }

@@ -182,16 +182,22 @@ public struct SweepReport {
             (.nfe, points(.nfe).filter { $0.nfe <= 9 && $0.nfe != plan.baseNFE }),
         ]
         for (probe, levels) in named where !levels.isEmpty {
-            var parts: [String] = [], smaller = 0, measured = 0
+            var parts: [String] = [], smaller = 0, measured = 0, improved = 0
             for p in levels {
                 guard let ds = degradation(small, p, from: base), let dl = degradation(large, p, from: base) else { continue }
                 measured += 1
                 if ds < dl { smaller += 1 }
+                if ds <= 0 && dl <= 0 { improved += 1 }
                 parts.append("\(Self.label(probe, p)): D=\(small) \(Self.signed(ds)), D=\(large) \(Self.signed(dl))")
             }
             guard measured > 0 else { continue }
+            let changes = "change of the mean from the base setting; \(parts.joined(separator: "; "))"
+            if improved == measured {
+                lines.append("No degradation under \(probe.rawValue) at these levels: the metric improves for both D=\(small) and D=\(large) (\(changes)).")
+                continue
+            }
             let verdict = smaller == measured ? "Yes" : smaller == 0 ? "No" : "Partly (\(smaller) of \(measured) levels)"
-            lines.append("\(verdict): degradation under \(probe.rawValue) is smaller for D=\(small) than for D=\(large) (change of the mean from the base setting; \(parts.joined(separator: "; "))).")
+            lines.append("\(verdict): degradation under \(probe.rawValue) is smaller for D=\(small) than for D=\(large) (\(changes)).")
         }
         return lines
     }
