@@ -38,6 +38,8 @@ import Testing
         #expect(train.stderr.contains("unet W=8 L=1"))
         let config = try String(contentsOfFile: "\(dir)/run/config.json", encoding: .utf8)
         #expect(config.contains("\"architecture\" : \"unet\""))
+        let resumed = Binary.run(["train", "--resume", "run", "--steps", "12", "--threads", "1"], in: dir)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
         let sample = Binary.run(["sample", "--ckpt", "run", "--count", "40", "--steps", "4", "--out", "x.npy", "--png", "x.png"], in: dir)
         #expect(sample.status == 0, "\(sample.stderr)")
         #expect(try NPY.readMatrix("\(dir)/x.npy").shape == [40, 49])

@@ -88,6 +88,7 @@ import Testing
         let first = ImageOps.averagePool(full.train.rows(0..<3), side: 28, factor: 4)
         for i in 0..<first.storage.count { #expect(abs(first.storage[i] - seven.train.storage[i]) < 1e-5) }
         #expect(throws: DataError.self) { try Dataset.load("fmnist14", dim: 3) }
+        #expect(try Dataset.load("fmnist7", dim: 49).dim == 49)
     }
 
     @Test func pngDecodesToTheSamePixelsWithAnIndependentDecoder() throws {

@@ -32,8 +32,9 @@ public struct Dataset: Sendable {
     /// Loads a built-in data set by name, or a `.npy` array of points (K, N) by path.
     /// Built-ins draw `trainCount` training and `heldOutCount` held-out points; a file holds out 10% (at least one point).
     public static func load(_ spec: String, dim: Int? = nil, trainCount: Int = 50_000, heldOutCount: Int = 10_000) throws(DataError) -> Dataset {
-        if FashionMNIST.names[spec] != nil {
-            if let dim { throw DataError("--dim \(dim) does not apply: \(spec) has a fixed size") }
+        if let factor = FashionMNIST.names[spec] {
+            let n = (FashionMNIST.side / factor) * (FashionMNIST.side / factor)
+            if let dim, dim != n { throw DataError("--dim \(dim) does not apply: \(spec) has \(n) coordinates") }
             return try FashionMNIST.load(spec)
         }
         if builtInNames.contains(spec) {
