@@ -80,7 +80,9 @@ public struct SweepPlan: Codable, Sendable, Equatable {
     }
 
     /// The metric a sweep on `data` reports: fd-fmnist for labelled images, SWD otherwise.
-    public func metricName(for data: Dataset) -> String { data.labels != nil && data.imageSide != nil ? "fd_fmnist" : "swd" }
+    public func metricName(for data: Dataset) -> String { Self.scoresWithFrechet(data) ? "fd_fmnist" : "swd" }
+
+    static func scoresWithFrechet(_ data: Dataset) -> Bool { data.labels != nil && data.imageSide != nil }
 
     /// Folder of one model inside the sweep.
     public static func modelName(_ d: String, seed: Int) -> String { "D\(d)-s\(seed)" }

@@ -217,7 +217,7 @@ enum SweepMetric {
     case frechet(ImageFrechet)
 
     init(data: Dataset, log: (String) -> Void) throws(DataError) {
-        if data.labels != nil && data.imageSide != nil {
+        if SweepPlan.scoresWithFrechet(data) {
             self = .frechet(try ImageFrechet.prepare(for: data, cacheDirectory: CacheDirectory.path, log: log))
         } else {
             self = .sliced(data)
