@@ -54,17 +54,20 @@ import Testing
         #expect(abs(y[1] - expected) < 1e-5)
     }
 
-    @Test func groupNormWithSiLU() {
+    /// 4 channels run the scalar loops; 16 channels (groups of 8) the eight-lane ones.
+    @Test(arguments: [(4, 2), (16, 2)])
+    func groupNormWithSiLU(channels: Int, groups: Int) {
         var rng = RandomSource(seed: 32)
         var layout = ParameterLayout()
-        let norm = GroupNorm("gn", channels: 4, groups: 2, layout: &layout)
+        let norm = GroupNorm("gn", channels: channels, groups: groups, layout: &layout)
         let p = layout.makeStore()
         jitter(p, &rng)
         let g = ImageGeometry(images: 2, height: 2, width: 3)
-        let n = g.pixels * 4
-        let x = FloatBuffer(randomMatrix(g.pixels, 4, &rng, scale: 2).storage)
-        let gy = randomMatrix(g.pixels, 4, &rng).storage
-        var act = [Float](repeating: 0, count: n), xhat = act, rstd = [Float](repeating: 0, count: 4), scratch = act
+        let c = channels, per = channels / groups
+        let n = g.pixels * c
+        let x = FloatBuffer(randomMatrix(g.pixels, c, &rng, scale: 2).storage)
+        let gy = randomMatrix(g.pixels, c, &rng).storage
+        var act = [Float](repeating: 0, count: n), xhat = act, rstd = [Float](repeating: 0, count: 2 * groups), scratch = act
         var gradX = act
         let loss = { () -> Double in
             norm.forward(x.pointer, g, siluOut: &act, normalized: &xhat, inverseStd: &rstd, parameters: p)
@@ -74,13 +77,16 @@ import Testing
         norm.backward(gradOut: gy, normalized: xhat, inverseStd: rstd, g, gradX: &gradX, parameters: p, scratch: &scratch)
         var cmp = GradientComparison()
         compareAll(p, analytic: p.grads.array, &cmp, &rng, loss)
-        for i in 0..<x.count { cmp.compare("x[\(i)]", analytic: gradX[i], numeric: centralDifference(x.pointer + i, loss)) }
+        for i in sampleIndices(x.count, max: 64, rng: &rng) {
+            cmp.compare("x[\(i)]", analytic: gradX[i], numeric: centralDifference(x.pointer + i, loss))
+        }
         #expect(cmp.worst < 1e-2, "\(cmp.worstName)")
-        // x̂ has mean 0 and variance 1 over each (image, group): 6 pixels × 2 channels.
+        // x̂ has mean 0 and variance 1 over each (image, group): 6 pixels × `per` channels.
         for image in 0..<2 {
-            for group in 0..<2 {
-                let values = (0..<6).flatMap { q in (0..<2).map { xhat[(image * 6 + q) * 4 + group * 2 + $0] } }
-                let mean = values.reduce(0, +) / 12, variance = values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 12
+            for group in 0..<groups {
+                let values = (0..<6).flatMap { q in (0..<per).map { xhat[(image * 6 + q) * c + group * per + $0] } }
+                let count = Float(values.count)
+                let mean = values.reduce(0, +) / count, variance = values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / count
                 #expect(abs(mean) < 1e-5 && abs(variance - 1) < 1e-3)
             }
         }
@@ -108,7 +114,7 @@ import Testing
 
     @Test func wholeUNetIncludingEmbeddingPathAndInputs() {
         // 8×8 images with 2 channels: two resolutions (8, 4), transposes from channels-first exercised.
-        let config = UNetConfig(side: 8, channels: 2, width: 4, depth: 1, embeddingChannels: 8)
+        let config = UNetConfig(side: 8, channels: 2, width: 8, depth: 1, embeddingChannels: 8)
         #expect(config.levels == 2)
         let net = UNet(config: config, seed: 34)
         var rng = RandomSource(seed: 35)
@@ -127,17 +133,19 @@ import Testing
         net.backward(gradOut: gy, gradX: &gradX, gradCNoise: &gradC)
         let p = net.parameters, analytic = p.grads.array
         var cmp = GradientComparison()
-        // Float32 round-off through the whole network puts about 4e-4 of noise on each central difference
-        // (seen by comparing steps 1e-2 and 4e-2), so derivatives below 5e-2 are compared absolutely.
+        // Float32 round-off through the whole network (width 8) puts up to ~1.2e-3 of noise on a central
+        // difference (seen by comparing steps 1e-2 and 4e-2), so derivatives below 5e-2 are compared absolutely
+        // and the bar is 5e-2 rather than the layers' 1e-2; a wrong backward (e.g. a dropped skip gradient)
+        // scores near 2. Each layer alone is held to 1e-2 above.
         compareAll(p, analytic: analytic, &cmp, &rng, floor: 5e-2, loss)
         for i in sampleIndices(x.count, max: 48, rng: &rng) {
             cmp.compare("x[\(i)]", analytic: gradX[i], numeric: centralDifference(x.pointer + i, loss), floor: 5e-2)
         }
         for i in 0..<rows { cmp.compare("c_noise[\(i)]", analytic: gradC[i], numeric: centralDifference(c.pointer + i, h: 1e-3, loss)) }
-        #expect(cmp.worst < 1e-2, "\(cmp.worstName)")
+        #expect(cmp.worst < 5e-2, "\(cmp.worstName)")
         #expect(cmp.checked > 300)
-        #expect(p.slots.contains { $0.name == "dec.0.0.conv1.weight" && $0.shape == [4, 4, 3, 3] })
-        #expect(p.slots.contains { $0.name == "enc.1.0.affine.weight" && $0.shape == [4, 16] })
+        #expect(p.slots.contains { $0.name == "dec.0.0.conv1.weight" && $0.shape == [8, 8, 3, 3] })
+        #expect(p.slots.contains { $0.name == "enc.1.0.affine.weight" && $0.shape == [8, 32] })
     }
 
     @Test func inferencePathMatchesTrainingPath() {

@@ -169,13 +169,20 @@ public struct GroupNorm: Sendable {
                 for group in 0..<groups { inverseStd[image * groups + group] = rstd[group * (c / groups)] }
                 for q in 0..<hw {
                     let o = base + q * c
-                    for ch in 0..<c {
+                    var ch = 0
+                    while ch + 8 <= c {
+                        let h = (x.vec(o + ch) - mean.vec(ch)) * rstd.vec(ch)
+                        xhat?.store(h, at: o + ch)
+                        siluOut.store(VectorMath.silu(VectorMath.multiplyAdd(h, gamma.vec(ch), beta.vec(ch))), at: o + ch)
+                        ch += 8
+                    }
+                    while ch < c {
                         let h = (x[o + ch] - mean[ch]) * rstd[ch]
                         xhat?[o + ch] = h
-                        siluOut[o + ch] = h * gamma[ch] + beta[ch]
+                        siluOut[o + ch] = Kernels.silu(h * gamma[ch] + beta[ch])
+                        ch += 1
                     }
                 }
-                Kernels.silu(siluOut + base, siluOut + base, count: hw * c)
             }
         }
     }
@@ -187,7 +194,16 @@ public struct GroupNorm: Sendable {
         Kernels.columnSums(x, rows: hw, cols: c, into: mean)
         spreadGroupSums(mean, scale: 1 / count)
         inverseStd.update(repeating: 0, count: c)
-        for q in 0..<hw { for ch in 0..<c { let d = x[q * c + ch] - mean[ch]; inverseStd[ch] += d * d } }
+        for q in 0..<hw {
+            let row = x + q * c
+            var ch = 0
+            while ch + 8 <= c {
+                let d = row.vec(ch) - mean.vec(ch)
+                inverseStd.store(VectorMath.multiplyAdd(d, d, inverseStd.vec(ch)), at: ch)
+                ch += 8
+            }
+            while ch < c { let d = row[ch] - mean[ch]; inverseStd[ch] += d * d; ch += 1 }
+        }
         spreadGroupSums(inverseStd, scale: 1 / count)
         for ch in 0..<c { inverseStd[ch] = 1 / (inverseStd[ch] + epsilon).squareRoot() }
     }
@@ -212,32 +228,51 @@ public struct GroupNorm: Sendable {
         let gamma = p.value(scale), beta = p.value(shift), dGamma = p.grad(scale), dBeta = p.grad(shift)
         dGamma.update(repeating: 0, count: c)
         dBeta.update(repeating: 0, count: c)
-        let total = g.pixels * c
-        for i in 0..<total { dy[i] = xhat[i] * gamma[i % c] + beta[i % c] }
-        Kernels.siluBackward(dy, gradOut, dy, count: total)
-        withChannelBuffers { meanG, meanGH, rstd in
+        withChannelBuffers { sumD, sumDH, rstd in
             for image in 0..<g.images {
                 let base = image * hw * c
-                meanG.update(repeating: 0, count: c)
-                meanGH.update(repeating: 0, count: c)
+                sumD.update(repeating: 0, count: c)
+                sumDH.update(repeating: 0, count: c)
+                // dy = gradOut ⊙ silu'(γx̂ + β), with per-channel sums of dy and dy⊙x̂ (dβ and dγ before γ).
                 for q in 0..<hw {
                     let o = base + q * c
-                    for ch in 0..<c {
-                        let d = dy[o + ch], h = xhat[o + ch]
-                        dGamma[ch] += d * h
-                        dBeta[ch] += d
-                        meanG[ch] += d * gamma[ch]
-                        meanGH[ch] += d * gamma[ch] * h
+                    var ch = 0
+                    while ch + 8 <= c {
+                        let h = xhat.vec(o + ch)
+                        let d = gradOut.vec(o + ch) * VectorMath.siluDerivative(VectorMath.multiplyAdd(h, gamma.vec(ch), beta.vec(ch)))
+                        dy.store(d, at: o + ch)
+                        sumD.store(sumD.vec(ch) + d, at: ch)
+                        sumDH.store(VectorMath.multiplyAdd(d, h, sumDH.vec(ch)), at: ch)
+                        ch += 8
+                    }
+                    while ch < c {
+                        let h = xhat[o + ch], d = gradOut[o + ch] * Kernels.siluDerivative(h * gamma[ch] + beta[ch])
+                        dy[o + ch] = d
+                        sumD[ch] += d
+                        sumDH[ch] += d * h
+                        ch += 1
                     }
                 }
-                spreadGroupSums(meanG, scale: 1 / Float(hw * per))
-                spreadGroupSums(meanGH, scale: 1 / Float(hw * per))
+                Kernels.add(sumD, into: dBeta, count: c)
+                Kernels.add(sumDH, into: dGamma, count: c)
+                // mean(dx̂) and mean(dx̂⊙x̂) over each group, dx̂ = dy⊙γ, spread back to the group's channels.
+                for ch in 0..<c { sumD[ch] *= gamma[ch]; sumDH[ch] *= gamma[ch] }
+                spreadGroupSums(sumD, scale: 1 / Float(hw * per))
+                spreadGroupSums(sumDH, scale: 1 / Float(hw * per))
                 for ch in 0..<c { rstd[ch] = inverseStd[image * groups + ch / per] }
                 for q in 0..<hw {
                     let o = base + q * c
-                    for ch in 0..<c {
-                        let d = rstd[ch] * (dy[o + ch] * gamma[ch] - meanG[ch] - xhat[o + ch] * meanGH[ch])
+                    var ch = 0
+                    while ch + 8 <= c {
+                        var d = rstd.vec(ch) * (dy.vec(o + ch) * gamma.vec(ch) - sumD.vec(ch) - xhat.vec(o + ch) * sumDH.vec(ch))
+                        if accumulateGradX { d += gradX.vec(o + ch) }
+                        gradX.store(d, at: o + ch)
+                        ch += 8
+                    }
+                    while ch < c {
+                        let d = rstd[ch] * (dy[o + ch] * gamma[ch] - sumD[ch] - xhat[o + ch] * sumDH[ch])
                         gradX[o + ch] = accumulateGradX ? gradX[o + ch] + d : d
+                        ch += 1
                     }
                 }
             }
