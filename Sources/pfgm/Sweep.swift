@@ -40,14 +40,7 @@ struct Sweep: ParsableCommand {
     @Option(help: "Samples per evaluation.")
     var count: Int = 2000
 
-    @Option(help: "Denoiser network: mlp or unet.")
-    var arch: Architecture = .mlp
-
-    @Option(help: "Network width (default: 256 for mlp, 32 for unet).")
-    var width: Int?
-
-    @Option(help: "Residual blocks (default: 4 for mlp, 2 for unet).")
-    var depth: Int?
+    @OptionGroup var network: NetworkOptions
 
     @Option(help: "Examples per training step.")
     var batch: Int = 512
@@ -76,9 +69,9 @@ struct Sweep: ParsableCommand {
                           alphas: try list(alphas, "alphas") { Double($0) }, bits: try list(bits, "bits") { Int($0) },
                           nfe: try list(nfe, "nfe") { Int($0) }, count: count)
         p.dim = dim
-        p.architecture = arch.configName
-        p.width = width ?? arch.defaultWidth
-        p.depth = depth ?? arch.defaultDepth
+        p.architecture = network.arch.configName
+        p.width = network.width
+        p.depth = network.depth
         p.batch = batch
         p.learningRate = lr
         p.sigmaMin = sigmaMin

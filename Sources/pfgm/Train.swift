@@ -38,14 +38,7 @@ struct Train: ParsableCommand {
     @Option(help: "Coordinates of the manifold data set (N).")
     var dim: Int?
 
-    @Option(help: "Denoiser network: mlp (MLP-EDM, any data) or unet (convolutional U-Net, square images).")
-    var arch: Architecture = .mlp
-
-    @Option(help: "Network width: hidden units of the MLP (default 256), feature channels of the U-Net (default 32).")
-    var width: Int?
-
-    @Option(help: "Residual blocks: of the MLP (default 4), per resolution and side of the U-Net (default 2).")
-    var depth: Int?
+    @OptionGroup var network: NetworkOptions
 
     @Option(name: .customLong("ema-decay"), help: "Decay of the weights' moving average.")
     var emaDecay: Double = 0.999
@@ -101,17 +94,17 @@ struct Train: ParsableCommand {
         config.batch = batch
         config.learningRate = lr
         config.seed = seed
-        config.architecture = arch.configName
+        config.architecture = network.arch.configName
         config.channels = dataset.imageChannels
-        config.width = width ?? arch.defaultWidth
-        config.depth = depth ?? arch.defaultDepth
+        config.width = network.width
+        config.depth = network.depth
         config.emaDecay = emaDecay
         if let problem = config.problem { throw Failure(problem) }
         let trainer = try Trainer(config: config, data: dataset.train)
         try run.create()
         let lock = try RunLock(run: run)
         try run.writeConfig(config)
-        let shape = "\(arch.rawValue) W=\(config.width) L=\(config.depth), \(trainer.network.parameters.count) parameters"
+        let shape = "\(network.arch.rawValue) W=\(config.width) L=\(config.depth), \(trainer.network.parameters.count) parameters"
         note("training D=\(augDim) on \(data) (N=\(dataset.dim), σ_d=\(String(format: "%.3f", dataset.sigmaData))) with \(shape) for \(steps) steps → \(out)")
         return (trainer, run, lock)
     }
@@ -156,6 +149,19 @@ enum Architecture: String, ExpressibleByArgument, CaseIterable {
     case mlp, unet
 
     var configName: String { self == .mlp ? "mlp-edm" : "unet" }
-    var defaultWidth: Int { self == .mlp ? 256 : 32 }
-    var defaultDepth: Int { self == .mlp ? 4 : 2 }
+}
+
+/// `--arch`, `--width`, `--depth`, shared by `train` and `sweep`; the defaults depend on the architecture.
+struct NetworkOptions: ParsableArguments {
+    @Option(help: "Denoiser network: mlp (MLP-EDM, any data) or unet (convolutional U-Net, square images).")
+    var arch: Architecture = .mlp
+
+    @Option(name: .customLong("width"), help: "Network width: hidden units of the MLP (default 256), feature channels of the U-Net (default 32).")
+    var explicitWidth: Int?
+
+    @Option(name: .customLong("depth"), help: "Residual blocks: of the MLP (default 4), per resolution and side of the U-Net (default 2).")
+    var explicitDepth: Int?
+
+    var width: Int { explicitWidth ?? (arch == .mlp ? 256 : 32) }
+    var depth: Int { explicitDepth ?? (arch == .mlp ? 4 : 2) }
 }
