@@ -3,7 +3,8 @@ import Foundation
 /// A training run on disk:
 ///   config.json              the TrainingConfig (snake_case keys)
 ///   checkpoint.safetensors   the EMA weights, with step, aug_dim and sigma_data in its metadata
-///   optimizer.safetensors    everything to resume exactly: raw and EMA weights, Adam moments, generator states
+///   optimizer.safetensors    everything to resume exactly: raw and EMA weights, Adam moments (flat, in the
+///                            order the "layout" metadata names), generator states
 ///   stats.jsonl              one JSON object per logged step: step, loss, steps_per_s, elapsed_s
 /// Every file is written atomically. Resuming reads the optimizer file alone, so a stop between the
 /// two writes leaves a consistent state (the checkpoint then lags one save behind).
@@ -64,7 +65,7 @@ public struct RunDirectory: Sendable {
         tensors.append(NamedTensor(name: "adam.v", shape: [p.count], values: trainer.adam.secondMoment.array))
         let state: [String: String] = [
             "step": String(trainer.step), "adam_step": String(trainer.adam.step),
-            "ema_updates": String(trainer.ema.updates),
+            "ema_updates": String(trainer.ema.updates), "layout": Self.layout(of: p),
             "data_rng": trainer.dataRNG.state.map(String.init).joined(separator: ","),
             "noise_rng": trainer.noiseRNG.state.map(String.init).joined(separator: ","),
         ]
@@ -76,18 +77,25 @@ public struct RunDirectory: Sendable {
 
     /// Restores a trainer from the directory (config, weights, optimizer, generators) and trims
     /// stats lines logged after the saved step.
+    ///
+    /// Runs written by other programs (the PyTorch trainer) may leave out parts: without the generator
+    /// states, fresh streams are derived from the seed and the step; without an optimizer file, training
+    /// continues from the EMA weights of the checkpoint with fresh Adam moments.
     public func resume(data: Matrix) throws(StorageError) -> Trainer {
         let config = try readConfig()
         let trainer: Trainer
         do { trainer = try Trainer(config: config, data: data) } catch { throw StorageError(path, error.description) }
+        guard FileManager.default.fileExists(atPath: optimizerPath) else { return try resumeFromCheckpoint(trainer) }
         let optimizer = try SafeTensors.read(optimizerPath)
         guard let step = optimizer.metadata["step"].flatMap(Int.init), step >= 0,
-              let adamStep = optimizer.metadata["adam_step"].flatMap(Int.init),
-              let emaUpdates = optimizer.metadata["ema_updates"].flatMap(Int.init),
-              let dataRNG = Self.generator(optimizer.metadata["data_rng"]),
-              let noiseRNG = Self.generator(optimizer.metadata["noise_rng"]) else {
-            throw StorageError(optimizerPath, "optimizer state is incomplete")
+              let adamStep = optimizer.metadata["adam_step"].flatMap(Int.init), adamStep >= 0,
+              let emaUpdates = optimizer.metadata["ema_updates"].flatMap(Int.init), emaUpdates >= 0 else {
+            throw StorageError(optimizerPath, "optimizer state is incomplete (needs step, adam_step and ema_updates)")
         }
+        if let layout = optimizer.metadata["layout"], layout != Self.layout(of: trainer.network.parameters) {
+            throw StorageError(optimizerPath, "the parameter order differs from this model's, so the Adam moments cannot be matched")
+        }
+        let (dataRNG, noiseRNG) = try generators(optimizer.metadata, step: step, seed: config.seed)
         func group(_ prefix: String) -> [NamedTensor] {
             optimizer.tensors.filter { $0.name.hasPrefix(prefix) }
                 .map { NamedTensor(name: String($0.name.dropFirst(prefix.count)), shape: $0.shape, values: $0.values) }
@@ -98,11 +106,49 @@ public struct RunDirectory: Sendable {
             try trainer.adam.restore(step: adamStep, firstMoment: optimizer.tensor(named: "adam.m")?.values ?? [],
                                      secondMoment: optimizer.tensor(named: "adam.v")?.values ?? [])
         } catch { throw StorageError(optimizerPath, error.description) }
+        guard trainer.network.parameters.isFinite, trainer.ema.average.isFinite else {
+            throw StorageError(optimizerPath, "weights contain NaN or infinite values")
+        }
         trainer.ema.restore(updates: emaUpdates)
         trainer.restore(step: step, dataRNG: dataRNG, noiseRNG: noiseRNG)
         try trimStats(after: step)
         return trainer
     }
+
+    /// The saved generator states, or both missing: streams derived from the seed and the step.
+    private func generators(_ metadata: [String: String], step: Int, seed: UInt64) throws(StorageError) -> (RandomSource, RandomSource) {
+        switch (metadata["data_rng"], metadata["noise_rng"]) {
+        case (nil, nil):
+            let base = seed &+ UInt64(step) &* 0x9E37_79B9_7F4A_7C15
+            return (RandomSource(seed: base, stream: 1), RandomSource(seed: base, stream: 2))
+        case (let d, let n):
+            guard let data = Self.generator(d), let noise = Self.generator(n) else {
+                throw StorageError(optimizerPath, "optimizer state has malformed generator states")
+            }
+            return (data, noise)
+        }
+    }
+
+    /// A run with no optimizer file: raw and EMA weights from the checkpoint, step from its metadata.
+    private func resumeFromCheckpoint(_ trainer: Trainer) throws(StorageError) -> Trainer {
+        let checkpoint = try SafeTensors.read(checkpointPath)
+        guard let step = checkpoint.metadata["step"].flatMap(Int.init), step >= 0 else {
+            throw StorageError(checkpointPath, "metadata has no step, and there is no optimizer.safetensors to resume from")
+        }
+        do {
+            try trainer.network.parameters.load(checkpoint.tensors)
+            try trainer.ema.average.load(checkpoint.tensors)
+        } catch { throw StorageError(checkpointPath, error.description) }
+        guard trainer.network.parameters.isFinite else { throw StorageError(checkpointPath, "weights contain NaN or infinite values") }
+        trainer.ema.restore(updates: step)
+        let (dataRNG, noiseRNG) = try generators([:], step: step, seed: trainer.config.seed)
+        trainer.restore(step: step, dataRNG: dataRNG, noiseRNG: noiseRNG)
+        try trimStats(after: step)
+        return trainer
+    }
+
+    /// The parameter names in storage order, which the flat Adam moments follow.
+    static func layout(of parameters: ParameterStore) -> String { parameters.slots.map(\.name).joined(separator: ",") }
 
     /// The EMA denoiser and config of a finished or running run, for sampling.
     public func loadDenoiser() throws(StorageError) -> (NetworkDenoiser, TrainingConfig) {

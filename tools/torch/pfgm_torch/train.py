@@ -1,0 +1,334 @@
+"""Train a PFGM++ denoiser in PyTorch and write a pfgm run directory.
+
+    python -m pfgm_torch.train --data fmnist14 --aug-dim 128 --steps 20000 --out runs/f14-D128
+    torchrun --nproc_per_node=8 -m pfgm_torch.train --data cifar10.npy --arch unet ... --out DIR
+
+--batch is the global batch: under torchrun each process takes an equal slice of it. Every process
+draws the whole batch's data indices and noise from the same seeded stream and keeps its slice, so a
+run's result does not depend on the number of processes (up to float summation order). Ctrl-C (or
+SIGTERM) stops at the next logged step and saves; --resume DIR continues.
+"""
+
+import argparse
+import fcntl
+import math
+import os
+import signal
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.distributed as dist
+
+from . import data as datasets
+from . import method, networks, rundir, tensorfile
+
+stop_requested = False
+
+
+class Failure(Exception):
+    pass
+
+
+def arguments(argv=None):
+    p = argparse.ArgumentParser(prog="python -m pfgm_torch.train", description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--data", help="fmnist, fmnist14, fmnist7, or a .npy / IDX file (pfgm data --out writes the built-ins)")
+    p.add_argument("--aug-dim", help="augmented dimension D: a positive number or inf")
+    p.add_argument("--steps", type=int, required=True, help="train until this step")
+    p.add_argument("--batch", type=int, default=512, help="global examples per step, split over the processes")
+    p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate")
+    p.add_argument("--warmup", type=int, default=200, help="steps of linear learning-rate warm-up")
+    p.add_argument("--seed", type=int, default=0, help="seed for the initial weights, data order and noise")
+    p.add_argument("--out", help="run directory to create")
+    p.add_argument("--resume", help="continue the run in this directory (written by pfgm or by this trainer)")
+    p.add_argument("--arch", choices=("mlp", "unet"), default="mlp", help="MLP-EDM or U-Net (square images)")
+    p.add_argument("--width", type=int, help="MLP hidden units (default 256) or U-Net channels (default 32)")
+    p.add_argument("--depth", type=int, help="MLP blocks (default 4) or U-Net blocks per resolution and side (default 2)")
+    p.add_argument("--ema-decay", type=float, default=0.999, help="decay of the weights' moving average")
+    p.add_argument("--log-every", type=int, default=50, help="steps between stats.jsonl lines")
+    p.add_argument("--save-every", type=int, default=1000, help="steps between checkpoints")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda (each torchrun process takes cuda:LOCAL_RANK)")
+    p.add_argument("--threads", type=int, help="CPU threads per process (torch.set_num_threads)")
+    a = p.parse_args(argv)
+    if a.steps < 1 or a.batch < 1 or a.log_every < 1 or a.save_every < 1:
+        p.error("--steps, --batch, --log-every and --save-every must be at least 1")
+    if not (a.lr > 0 and math.isfinite(a.lr)):
+        p.error("--lr must be a positive number")
+    if a.resume is None and (a.data is None or a.aug_dim is None or a.out is None):
+        p.error("--data, --aug-dim and --out are required (or --resume DIR)")
+    if a.resume and a.out and a.out != a.resume:
+        p.error("--resume continues in its own directory; drop --out")
+    if a.aug_dim is not None:
+        try:
+            method.parse_aug_dim(a.aug_dim)
+        except ValueError:
+            p.error("--aug-dim must be a positive number or inf")
+    return a
+
+
+class Context:
+    """This process's place in the job: rank, world size, device."""
+
+    def __init__(self, requested_device):
+        self.world = int(os.environ.get("WORLD_SIZE", "1"))
+        self.rank = int(os.environ.get("RANK", "0"))
+        local = int(os.environ.get("LOCAL_RANK", "0"))
+        cuda = requested_device == "cuda" or (requested_device == "auto" and torch.cuda.is_available())
+        if requested_device not in ("auto", "cpu", "cuda"):
+            raise Failure(f"--device {requested_device}: expected auto, cpu or cuda")
+        if cuda and not torch.cuda.is_available():
+            raise Failure("--device cuda: no CUDA device is visible")
+        self.device = torch.device(f"cuda:{local}" if cuda else "cpu")
+        if cuda:
+            torch.cuda.set_device(self.device)
+        if self.world > 1:
+            dist.init_process_group("nccl" if cuda else "gloo")
+
+    @property
+    def main(self):
+        return self.rank == 0
+
+    def log(self, text):
+        if self.main:
+            print(text, file=sys.stderr, flush=True)
+
+    def reduce(self, values):
+        """Sum over processes of a small float64 vector (and max of its last entry: the stop flag)."""
+        t = torch.tensor(values, dtype=torch.float64, device=self.device)
+        if self.world > 1:
+            flag = t[-1:].clone()
+            dist.all_reduce(t)
+            dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+            t[-1] = flag[0]
+        return t.tolist()
+
+    def barrier(self):
+        if self.world > 1:
+            dist.barrier()
+
+    def close(self):
+        if self.world > 1:
+            dist.destroy_process_group()
+
+
+class TrainingState:
+    """Network, Adam, EMA and counters: what optimizer.safetensors holds."""
+
+    def __init__(self, config, device):
+        self.config = config
+        self.model = networks.build(config).to(device)
+        self.layout = self.model.layout()
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config["learning_rate"], betas=(0.9, 0.999), eps=1e-8)
+        self.ema = {n: p.detach().clone() for n, p in self.model.named_parameters()}
+        self.step = self.adam_step = self.ema_updates = 0
+
+    def adam_moments(self):
+        params = dict(self.model.named_parameters())
+        out = {}
+        for n in self.layout:
+            state = self.optimizer.state.get(params[n], {})
+            zero = torch.zeros_like(params[n])
+            out[n] = (state.get("exp_avg", zero), state.get("exp_avg_sq", zero))
+        return out
+
+    def resume(self, run):
+        """From the run's optimizer file, or, without one, from the checkpoint's EMA weights with fresh Adam moments."""
+        path = run.file("optimizer.safetensors")
+        if os.path.exists(path):
+            return self.restore(path)
+        tensors, meta = tensorfile.read(run.file("checkpoint.safetensors"))
+        try:
+            self.step = int(meta["step"])
+        except (KeyError, ValueError):
+            raise Failure(f"{run.file('checkpoint.safetensors')}: metadata has no step, and there is no optimizer file") from None
+        rundir.load_tensors(self.model, tensors, run.file("checkpoint.safetensors"))
+        self.ema = {n: p.detach().clone() for n, p in self.model.named_parameters()}
+        self.ema_updates = self.step
+
+    def restore(self, path):
+        """From an optimizer.safetensors written by pfgm or by this trainer."""
+        tensors, meta = tensorfile.read(path)
+        try:
+            self.step, self.adam_step, self.ema_updates = (int(meta[k]) for k in ("step", "adam_step", "ema_updates"))
+        except (KeyError, ValueError):
+            raise Failure(f"{path}: optimizer state is incomplete (needs step, adam_step and ema_updates)") from None
+        if "layout" in meta and meta["layout"] != ",".join(self.layout):
+            raise Failure(f"{path}: the parameter order differs from this model's, so the Adam moments cannot be matched")
+        group = lambda prefix: {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+        rundir.load_tensors(self.model, group("params."), path)
+        ema = networks.build(self.config)
+        rundir.load_tensors(ema, group("ema."), path)
+        device = next(self.model.parameters()).device
+        self.ema = {n: p.detach().to(device) for n, p in ema.named_parameters()}
+        params = dict(self.model.named_parameters())
+        total = sum(params[n].numel() for n in self.layout)
+        m, v = tensors.get("adam.m"), tensors.get("adam.v")
+        if m is None or v is None or m.size != total or v.size != total:
+            raise Failure(f"{path}: adam.m and adam.v must hold {total} values each")
+        offset = 0
+        for n in self.layout:
+            p = params[n]
+            view = lambda a: torch.from_numpy(np.ascontiguousarray(a[offset:offset + p.numel()])).reshape(p.shape).to(device)
+            self.optimizer.state[p] = {"step": torch.tensor(float(self.adam_step)), "exp_avg": view(m), "exp_avg_sq": view(v)}
+            offset += p.numel()
+
+    def update_ema(self):
+        self.ema_updates += 1
+        t = self.ema_updates
+        d = min(self.config["ema_decay"], (1 + t) / (10 + t))
+        with torch.no_grad():
+            for n, p in self.model.named_parameters():
+                self.ema[n].mul_(d).add_(p.detach(), alpha=1 - d)
+
+
+def lock(run):
+    """pfgm's run lock (an flock on DIR/.lock): no two programs write one run."""
+    path = run.file(".lock")
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        holder = os.pread(fd, 31, 0).decode(errors="replace").strip() or "?"
+        os.close(fd)
+        raise Failure(f"{path}: in use by another process (pid {holder}); close it first") from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    return fd
+
+
+def prepare(a, ctx):
+    """Config, data and state for a new or resumed run (every process); the main process takes the lock
+    and writes the config."""
+    run = rundir.RunDirectory(a.resume or a.out)
+    if a.resume and not run.exists:
+        raise Failure(f"{a.resume}: no run here (config.json is missing)")
+    if not a.resume and run.exists:
+        raise Failure(f"{a.out} already holds a run; continue it with --resume {a.out} or choose another --out")
+    config = run.read_config() if a.resume else None
+    dataset = datasets.load(config["data"] if config else a.data)
+    if config is None:
+        width = a.width or (256 if a.arch == "mlp" else 32)
+        depth = a.depth if a.depth is not None else (4 if a.arch == "mlp" else 2)
+        config = rundir.new_config(a.data, dataset.dim, a.aug_dim, dataset.sigma_data, a.steps,
+                                   architecture="mlp-edm" if a.arch == "mlp" else "unet", width=width, depth=depth,
+                                   channels=dataset.channels, batch=a.batch, learning_rate=a.lr, warmup_steps=a.warmup,
+                                   ema_decay=a.ema_decay, seed=a.seed)
+    if dataset.dim != config["dim"]:
+        raise Failure(f"{config['data']}: {dataset.dim} coordinates, the run's model has {config['dim']}")
+    if config["batch"] % ctx.world:
+        raise Failure(f"batch {config['batch']} does not split evenly over {ctx.world} processes")
+    torch.manual_seed(config["seed"])
+    state = TrainingState(config, ctx.device)
+    if a.resume:
+        state.resume(run)
+        if a.steps <= state.step:
+            raise Failure(f"--steps {a.steps}: the run is already at step {state.step}")
+        config["steps"] = a.steps
+    ctx.barrier()  # every process has checked the folder before the main one writes to it
+    held = None
+    if ctx.main:
+        os.makedirs(run.path, exist_ok=True)
+        held = lock(run)
+        run.write_config(config)
+        run.trim_stats(state.step)
+    return run, config, dataset, state, held
+
+
+def training_stream_seed(seed, step):
+    """Seed of the data and noise draws from `step` on: equal in every process."""
+    return (seed * 0x9E3779B97F4A7C15 + step * 0xD1B54A32D192ED03 + 1) % (1 << 63)
+
+
+def train(a, ctx):
+    run, config, dataset, state, held = prepare(a, ctx)
+    model = state.model
+    ddp = torch.nn.parallel.DistributedDataParallel(model) if ctx.world > 1 else model
+    data = torch.from_numpy(dataset.train).to(ctx.device)
+    d = method.parse_aug_dim(config["aug_dim"])
+    preconditioning = method.Preconditioning(config["sigma_data"])
+    batch, n = config["batch"], config["dim"]
+    lo, hi = ctx.rank * batch // ctx.world, (ctx.rank + 1) * batch // ctx.world
+    ctx.log(f"training D={config['aug_dim']} on {config['data']} (N={n}, σ_d={config['sigma_data']:.3f}) with "
+            f"{config['architecture']} W={config['width']} L={config['depth']}, "
+            f"{sum(p.numel() for p in model.parameters())} parameters, {ctx.world} process(es) on {ctx.device.type}, "
+            f"batch {batch} ({hi - lo} per process) → {run.path}")
+    torch.manual_seed(training_stream_seed(config["seed"], state.step))
+    start = window_start = time.time()
+    window_loss = torch.zeros((), dtype=torch.float64, device=ctx.device)
+    window_steps = 0
+    while state.step < a.steps:
+        index = torch.randint(data.shape[0], (batch,), device=ctx.device)
+        sigma = method.noise_levels(batch, config["p_mean"], config["p_std"], device=ctx.device)
+        noise = method.perturbation(batch, n, d, sigma)
+        y = data[index[lo:hi]]
+        loss = method.loss(ddp, preconditioning, y, y + noise[lo:hi], sigma[lo:hi])
+        for group in state.optimizer.param_groups:
+            group["lr"] = config["learning_rate"] * min(1.0, (state.step + 1) / max(config["warmup_steps"], 1))
+        state.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        state.optimizer.step()
+        state.adam_step += 1
+        state.update_ema()
+        state.step += 1
+        window_loss += loss.detach()
+        window_steps += 1
+        if state.step % a.log_every == 0 or state.step == a.steps:
+            total, stop = ctx.reduce([window_loss.item(), 1.0 if stop_requested else 0.0])
+            mean = total / ctx.world / window_steps
+            now = time.time()
+            rate = window_steps / max(now - window_start, 1e-9)
+            if not math.isfinite(mean):
+                raise Failure(f"training diverged by step {state.step} (loss {mean}); the last saved checkpoint is kept; try a smaller --lr")
+            if ctx.main:
+                run.append_stats({"step": state.step, "loss": mean, "steps_per_s": rate, "elapsed_s": now - start})
+                eta = (a.steps - state.step) / rate
+                ctx.log(f"step {state.step}/{a.steps}  loss {mean:.4f}  {rate:.1f} steps/s  ETA {eta:.0f}s")
+            window_loss.zero_()
+            window_steps, window_start = 0, now
+            if stop:
+                save(run, state, ctx)
+                raise Failure(f"stopped at step {state.step}; saved. Continue with: "
+                              f"python -m pfgm_torch.train --resume {run.path} --steps {a.steps}")
+        if state.step % a.save_every == 0 and state.step < a.steps:
+            save(run, state, ctx)
+    save(run, state, ctx)
+    ctx.log(f"done: {state.step} steps in {time.time() - start:.1f} s; checkpoint {run.file('checkpoint.safetensors')}")
+    if held is not None:
+        os.close(held)
+
+
+def save(run, state, ctx):
+    if ctx.main:
+        run.save(state)
+    ctx.barrier()
+
+
+def request_stop(signum, frame):
+    global stop_requested
+    stop_requested = True
+
+
+def main(argv=None):
+    a = arguments(argv)
+    if a.threads:
+        torch.set_num_threads(a.threads)
+    for s in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(s, request_stop)
+    ctx = None
+    try:
+        ctx = Context(a.device)
+        train(a, ctx)
+        return 0
+    except (Failure, datasets.DataError, rundir.RunError, tensorfile.FormatError, ValueError) as e:
+        if ctx is None or ctx.main:
+            print(f"pfgm_torch.train: {e}", file=sys.stderr)
+        return 1
+    finally:
+        if ctx is not None:
+            ctx.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
