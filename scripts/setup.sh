@@ -11,20 +11,26 @@ if ! command -v swift >/dev/null 2>&1; then
     exit 1
 fi
 
-missing=()
-for p in "${need_packages[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
+# Installs those of the named Debian packages that are missing; `--lean` leaves out their recommendations.
+ensure_packages() {
+    local options=()
+    if [ "$1" = "--lean" ]; then options=(--no-install-recommends); shift; fi
+    local missing=() p
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    [ ${#missing[@]} -gt 0 ] || return 0
     echo "installing Debian packages: ${missing[*]}" >&2
-    sudo_cmd=""
+    local sudo_cmd=""
     [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
     $sudo_cmd apt-get update -qq >&2
-    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >&2
-fi
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${options[@]}" "${missing[@]}" >&2
+}
+ensure_packages "${need_packages[@]}"
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
 
 # The release binary, and how to build just it.
 pfgm="$PWD/.build/release/pfgm"
 build_pfgm() { swift build -c release --product pfgm >&2; }
+

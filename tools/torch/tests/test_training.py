@@ -1,0 +1,142 @@
+"""Training in PyTorch (one process and under torchrun) into pfgm run directories, and back."""
+
+import json
+import os
+import shlex
+import subprocess
+import sys
+import time
+import unittest
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from pfgm_torch import tensorfile  # noqa: E402
+from support import ENV, PFGM, TempDirTestCase, pfgm, relative_error, run, torch_tool  # noqa: E402
+
+TOY = ("--aug-dim", 8, "--width", 64, "--depth", 2, "--batch", 256, "--log-every", 25, "--threads", 1)
+
+
+def torchrun(processes, *args):
+    """torchrun of this interpreter. --redirects/--tee work around Debian's torch 1.13 on Python 3.11, whose
+    default "0" does not parse; they send each worker's stdout to a log and the console, as usual."""
+    launcher = os.path.join(os.path.dirname(sys.executable), "torchrun")
+    head = [launcher] if os.access(launcher, os.X_OK) else [sys.executable, "-m", "torch.distributed.run"]
+    return run(head + ["--standalone", f"--nproc_per_node={processes}", "--redirects", "1", "--tee", "1",
+                       "-m", "pfgm_torch.train", *map(str, args)])
+
+
+def losses(folder):
+    with open(os.path.join(folder, "stats.jsonl")) as f:
+        return [(line["step"], line["loss"]) for line in map(json.loads, f)]
+
+
+class TrainingTests(TempDirTestCase):
+    def setUp(self):
+        super().setUp()
+        self.data = self.path("moons.npy")
+        pfgm("data", "--data", "moons", "--out", self.data)
+
+    def train_torch(self, name, steps, *extra):
+        folder = self.path(name)
+        torch_tool("train", "--data", self.data, "--steps", steps, "--out", folder, *TOY, *extra)
+        return folder
+
+    def test_two_processes_match_one_and_the_studio_opens_the_run(self):
+        single = self.train_torch("single", 200)
+        double = self.path("double")
+        torchrun(2, "--data", self.data, "--steps", 200, "--out", double, *TOY)
+        a, b = losses(single), losses(double)
+        self.assertEqual([s for s, _ in a], list(range(25, 201, 25)))
+        self.assertEqual([s for s, _ in a], [s for s, _ in b])
+        # Every process draws the whole batch from one seeded stream and keeps its half, so the two runs see
+        # the same data and noise; only the order of the gradient sums differs (measured ~1e-8 per window).
+        # 1e-3 leaves room for that to grow over 200 steps and is far below the noise between seeds (~3e-2).
+        for (step, x), (_, y) in zip(a, b):
+            self.assertLess(abs(x - y) / y, 1e-3, f"step {step}: one process {x}, two {y}")
+        self.assertLess(a[-1][1], a[0][1], "the loss falls")
+        other_seed = self.train_torch("seed1", 200, "--seed", 1)
+        self.assertGreater(max(abs(x - y) / y for (_, x), (_, y) in zip(a, losses(other_seed))), 1e-3,
+                           "a different seed gives a different curve, so the bar above is not loose")
+        pfgm("sample", "--ckpt", double, "--count", 500, "--out", self.path("s.npy"))
+        _, out = pfgm("eval", "--samples", self.path("s.npy"), "--data", self.data)
+        metrics = json.loads(next(line for line in out.splitlines() if line.startswith("{")))
+        self.assertLess(metrics["swd"], 0.5, "the two-process model has learnt the moons")
+        self.assertIn("loaded D=8 (step 200)", self.studio_screen(double))
+
+    def studio_screen(self, folder):
+        """The studio opened on the run in tmux; returns the screen once the model is loaded (or after 60 s)."""
+        socket = f"pfgm-torch-{os.getpid()}"
+        tmux = lambda *a: subprocess.run(["tmux", "-L", socket, *a], capture_output=True, text=True, env=ENV).stdout
+        command = f"{shlex.quote(PFGM)} studio --ckpt {folder} --runs {self.path('runs')} --threads 1"
+        tmux("new-session", "-d", "-x", "120", "-y", "40", "-s", "studio", command)
+        try:
+            screen, deadline = "", time.time() + 60
+            while time.time() < deadline and "loaded D=" not in screen:
+                time.sleep(0.5)
+                screen = tmux("capture-pane", "-p", "-t", "studio")
+            tmux("send-keys", "-t", "studio", "q")
+            return screen
+        finally:
+            time.sleep(1)
+            tmux("kill-server")
+
+    def test_pfgm_samples_a_torch_model_like_torch(self):
+        folder = self.train_torch("run", 150)
+        latents = self.path("latents.npy")
+        pfgm("prior", "--dim", 2, "--aug-dim", 8, "--sigma", 80, "--count", 400, "--out", latents)
+        for solver, steps in (("heun", 18), ("euler", 12)):
+            pfgm("sample", "--ckpt", folder, "--latents", latents, "--steps", steps, "--solver", solver,
+                 "--out", self.path("swift.npy"), "--threads", 1)
+            torch_tool("sample", "--ckpt", folder, "--latents", latents, "--steps", steps, "--solver", solver,
+                       "--out", self.path("torch.npy"))
+            swift, torch_out = np.load(self.path("swift.npy")), np.load(self.path("torch.npy"))
+            # Same latents, same schedule, same float32 arithmetic: measured ~1e-6 relative after 35 evaluations.
+            self.assertLess(relative_error(torch_out, swift), 1e-4, solver)
+            self.assertGreater(np.abs(swift - np.load(latents)).max(), 10, "the samples moved from the prior")
+
+    def test_pfgm_continues_a_torch_run_and_back(self):
+        folder = self.train_torch("run", 100)
+        _, meta = tensorfile.read(os.path.join(folder, "optimizer.safetensors"))
+        self.assertEqual(meta["step"], "100")
+        pfgm("train", "--resume", folder, "--steps", 150, "--log-every", 25)
+        steps = [s for s, _ in losses(folder)]
+        self.assertEqual(steps, list(range(25, 151, 25)))
+        torch_tool("train", "--resume", folder, "--steps", 175, "--log-every", 25)
+        history = losses(folder)
+        self.assertEqual(history[-1][0], 175)
+        self.assertLess(history[-1][1], 1.5 * history[3][1], "no jump in the loss after two hand-overs")
+
+    def test_a_parameter_order_mismatch_is_refused(self):
+        folder = self.train_torch("run", 25)
+        path = os.path.join(folder, "optimizer.safetensors")
+        tensors, meta = tensorfile.read(path)
+        names = meta["layout"].split(",")
+        names[0], names[2] = names[2], names[0]
+        tensorfile.write(path, tensors, {**meta, "layout": ",".join(names)})
+        status, out = pfgm("train", "--resume", folder, "--steps", 50, expect_ok=False)
+        self.assertNotEqual(status, 0)
+        self.assertIn("parameter order differs", out)
+
+    def test_a_run_without_optimizer_file_opens_from_its_checkpoint(self):
+        folder = self.train_torch("run", 50)
+        os.remove(os.path.join(folder, "optimizer.safetensors"))
+        pfgm("train", "--resume", folder, "--steps", 75, "--log-every", 25)
+        self.assertEqual([s for s, _ in losses(folder)], [25, 50, 75])
+
+    def test_bad_input_gives_one_line_and_no_run(self):
+        status, out = torch_tool("train", "--data", self.path("missing.npy"), "--aug-dim", 8, "--steps", 5,
+                                 "--out", self.path("x"), expect_ok=False)
+        self.assertEqual((status, out.strip().count("\n")), (1, 0), out)
+        self.assertIn("missing.npy", out)
+        self.assertFalse(os.path.exists(self.path("x")))
+        status, out = torch_tool("train", "--data", "moons", "--aug-dim", 8, "--steps", 5, "--out", self.path("x"), expect_ok=False)
+        self.assertIn("pfgm data --data moons", out)
+        status, out = torch_tool("train", "--data", self.data, "--aug-dim", "-3", "--steps", 5, "--out", self.path("x"), expect_ok=False)
+        self.assertNotEqual(status, 0)
+        self.assertIn("--aug-dim", out)
+
+
+if __name__ == "__main__":
+    unittest.main()
