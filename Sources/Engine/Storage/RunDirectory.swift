@@ -174,6 +174,16 @@ public struct RunDirectory: Sendable {
         }.get()
     }
 
+    /// The logged (step, mean loss since the previous line) pairs of stats.jsonl, in order; unreadable lines are skipped.
+    public func loggedLosses() -> [(step: Int, loss: Double)] {
+        guard let bytes = try? AtomicFile.read(statsPath) else { return [] }
+        return String(decoding: bytes, as: UTF8.self).split(separator: "\n").compactMap { line in
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  let step = object["step"] as? Int, let loss = (object["loss"] as? NSNumber)?.doubleValue, loss.isFinite else { return nil }
+            return (step, loss)
+        }
+    }
+
     /// Keeps the stats lines with step ≤ `step` (and drops a torn last line).
     public func trimStats(after step: Int) throws(StorageError) {
         guard FileManager.default.fileExists(atPath: statsPath) else { return }

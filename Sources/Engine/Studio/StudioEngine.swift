@@ -259,7 +259,9 @@ public actor StudioEngine {
                 continue
             }
             guard let trainer = try? run.resume(data: dataset.train) else { continue }
-            bank[d] = ModelSlot(trainer: trainer, run: run, lock: lock, savedStep: trainer.step)
+            let slot = ModelSlot(trainer: trainer, run: run, lock: lock, savedStep: trainer.step)
+            slot.history = Self.history(logged: run.loggedLosses(), upTo: trainer.step)
+            bank[d] = slot
             loaded.append("D=\(d)")
         }
         for run in opened {
@@ -351,6 +353,16 @@ public actor StudioEngine {
         if training == nil { snapshot.stepsPerSecond = 0 }
         let copy = snapshot
         published.withLock { $0 = copy }
+    }
+
+    /// A loss history rebuilt from a run's logged window means: each mean stands for every step of its window.
+    static func history(logged: [(step: Int, loss: Double)], upTo last: Int) -> LossHistory {
+        var history = LossHistory(), previous = 0
+        for (step, loss) in logged where step > previous && step <= last {
+            for _ in previous..<step { history.append(Float(loss)) }
+            previous = step
+        }
+        return history
     }
 
     static func screenPoints(_ x: Matrix, _ projection: Projection?) -> Matrix {

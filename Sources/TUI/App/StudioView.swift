@@ -64,7 +64,7 @@ public struct StudioView {
         drawControls(&canvas, layout.controls)
         drawMetrics(&canvas, layout.metrics)
         drawPreview(&canvas, layout.preview)
-        let inner = canvas.panel(layout.loss, title: "Loss · \(snapshot.trainingDimension.map { "D=\($0)" } ?? "no model")", style: style)
+        let inner = canvas.panel(layout.loss, title: "Loss · \(lossTitle(snapshot))", style: style)
         LossChart.draw(snapshot.loss, into: &canvas, rect: inner, style: style, totalSteps: snapshot.step)
         drawMessage(&canvas, layout.message)
         if ui.showSweep { drawSweep(&canvas) }
@@ -74,6 +74,12 @@ public struct StudioView {
     }
 
     var theme: Theme { style.theme }
+
+    /// Whose losses the chart shows: the model in training, else the shown model's logged run, else none.
+    func lossTitle(_ snapshot: Snapshot) -> String {
+        if let d = snapshot.trainingDimension { return "D=\(d)" }
+        return snapshot.loss.buckets.isEmpty ? "no model" : "D=\(snapshot.settings.augmentedDimension) (logged)"
+    }
 
     func drawTooSmall(_ canvas: inout Canvas) {
         let lines = ["Terminal too small: \(canvas.width)×\(canvas.height)",
