@@ -178,9 +178,11 @@ class TrainingState:
         self.ema_updates += 1
         t = self.ema_updates
         d = min(self.config["ema_decay"], (1 + t) / (10 + t))
+        names = list(self.ema)
         with torch.no_grad():
-            for n, p in self.model.named_parameters():
-                self.ema[n].mul_(d).add_(p.detach(), alpha=1 - d)
+            params = dict(self.model.named_parameters())
+            torch._foreach_mul_([self.ema[n] for n in names], d)
+            torch._foreach_add_([self.ema[n] for n in names], [params[n].detach() for n in names], alpha=1 - d)
 
 
 def lock(run):
@@ -289,8 +291,9 @@ def train(a, ctx):
             window_steps, window_start = 0, now
             if stop:
                 save(run, state, ctx)
+                launcher = f"torchrun --nproc_per_node={ctx.world} -m" if ctx.world > 1 else "python -m"
                 raise Failure(f"stopped at step {state.step}; saved. Continue with: "
-                              f"python -m pfgm_torch.train --resume {run.path} --steps {a.steps}")
+                              f"{launcher} pfgm_torch.train --resume {run.path} --steps {a.steps}")
         if state.step % a.save_every == 0 and state.step < a.steps:
             save(run, state, ctx)
     save(run, state, ctx)
