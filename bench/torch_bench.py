@@ -9,7 +9,6 @@ config with the fields of `pfgm bench --json`.
 """
 import argparse
 import json
-import math
 import os
 import resource
 import statistics

@@ -7,7 +7,6 @@
 Every file is replaced atomically; the optimizer file is written before the checkpoint."""
 
 import json
-import math
 import os
 
 import numpy as np
@@ -136,6 +135,3 @@ def new_config(data, dim, aug_dim, sigma_data, steps, **settings):
                   sigma_data=float(sigma_data), steps=int(steps))
     return config
 
-
-def is_infinite(config):
-    return math.isinf(parse_aug_dim(config["aug_dim"]))

@@ -7,6 +7,7 @@ The same solver as `pfgm sample`: from --latents (already at σ_max scale) both 
 """
 
 import argparse
+import io
 import math
 import sys
 
@@ -83,7 +84,6 @@ def main(argv=None):
 
 def save_npy(path, array):
     """np.save into a temporary file, renamed over `path`."""
-    import io
     buffer = io.BytesIO()
     np.save(buffer, np.ascontiguousarray(array, dtype=np.float32))
     tensorfile.write_atomically(path, buffer.getvalue())

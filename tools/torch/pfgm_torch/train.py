@@ -170,8 +170,8 @@ class TrainingState:
         offset = 0
         for n in self.layout:
             p = params[n]
-            view = lambda a: torch.from_numpy(np.ascontiguousarray(a[offset:offset + p.numel()])).reshape(p.shape).to(device)
-            self.optimizer.state[p] = {"step": torch.tensor(float(self.adam_step)), "exp_avg": view(m), "exp_avg_sq": view(v)}
+            piece = lambda flat: torch.from_numpy(np.ascontiguousarray(flat[offset:offset + p.numel()])).reshape(p.shape).to(device)
+            self.optimizer.state[p] = {"step": torch.tensor(float(self.adam_step)), "exp_avg": piece(m), "exp_avg_sq": piece(v)}
             offset += p.numel()
 
     def update_ema(self):

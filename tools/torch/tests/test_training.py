@@ -13,7 +13,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from pfgm_torch import tensorfile  # noqa: E402
-from support import ENV, PFGM, TempDirTestCase, pfgm, relative_error, run, torch_tool  # noqa: E402
+from support import ENV, PACKAGE_ROOT, PFGM, TempDirTestCase, pfgm, relative_error, run, torch_tool  # noqa: E402
 
 TOY = ("--aug-dim", 8, "--width", 64, "--depth", 2, "--batch", 256, "--log-every", 25, "--threads", 1)
 
@@ -23,8 +23,9 @@ def torchrun(processes, *args):
     default "0" does not parse; they send each worker's stdout to a log and the console, as usual."""
     launcher = os.path.join(os.path.dirname(sys.executable), "torchrun")
     head = [launcher] if os.access(launcher, os.X_OK) else [sys.executable, "-m", "torch.distributed.run"]
+    script = os.path.join(PACKAGE_ROOT, "train.py")  # the entry point that needs nothing installed
     return run(head + ["--standalone", f"--nproc_per_node={processes}", "--redirects", "1", "--tee", "1",
-                       "-m", "pfgm_torch.train", *map(str, args)])
+                       script, *map(str, args)])
 
 
 def losses(folder):
