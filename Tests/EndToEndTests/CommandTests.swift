@@ -69,6 +69,35 @@ import Testing
         #expect(try Data(contentsOf: URL(fileURLWithPath: "\(dir)/run/checkpoint.safetensors")) == before)
     }
 
+    @Test func denoiseEvaluatesTheModelAndDataWritesTheTrainingSplit() throws {
+        let dir = scratchDirectory()
+        #expect(Binary.run(["train", "--data", "8gaussians", "--aug-dim", "8", "--steps", "20", "--out", "run"] + Self.tiny, in: dir).status == 0)
+        var rng = RandomSource(seed: 5)
+        let x = Matrix(rows: 7, cols: 2, storage: (0..<14).map { _ in Float(3 * rng.normal()) })
+        try NPY.write(x, to: "\(dir)/x.npy")
+        let r = Binary.run(["denoise", "--ckpt", "run", "--input", "x.npy", "--sigma", "1.5", "--out", "d.npy", "--threads", "1"], in: dir)
+        #expect(r.status == 0, "\(r.stderr)")
+        let (model, _) = try RunDirectory("\(dir)/run").loadDenoiser()
+        model.threads = 1
+        var expected = [Float](repeating: 0, count: 14)
+        expected.withUnsafeMutableBufferPointer { out in
+            x.storage.withUnsafeBufferPointer { input in
+                if let i = input.baseAddress, let o = out.baseAddress { model.denoise(i, rows: 7, sigma: 1.5, into: o) }
+            }
+        }
+        #expect(try NPY.readMatrix("\(dir)/d.npy").storage == expected)
+        #expect(expected != x.storage)
+
+        let described = Binary.run(["data", "--data", "8gaussians", "--out", "g.npy"], in: dir)
+        #expect(described.status == 0 && described.stdout.contains("\"dim\": 2, \"train\": 50000"), "\(described.stdout)")
+        #expect(try NPY.readMatrix("\(dir)/g.npy") == Dataset.load("8gaussians").train)
+        try NPY.write(Matrix(rows: 5, cols: 3), to: "\(dir)/wide.npy")
+        expectRejection(["denoise", "--ckpt", "run", "--input", "wide.npy", "--sigma", "1", "--out", "d1.npy"], in: dir, output: "d1.npy", mentions: "2 coordinates")
+        expectRejection(["denoise", "--ckpt", "run", "--input", "x.npy", "--sigma", "0", "--out", "d2.npy"], in: dir, output: "d2.npy", mentions: "--sigma")
+        expectRejection(["denoise", "--ckpt", "nowhere", "--input", "x.npy", "--sigma", "1", "--out", "d3.npy"], in: dir, output: "d3.npy", mentions: "nowhere")
+        expectRejection(["data", "--data", "spirals", "--out", "g2.npy"], in: dir, output: "g2.npy", mentions: "unknown data set")
+    }
+
     @Test func oracleSamplingLandsOnThePoints() throws {
         let dir = scratchDirectory()
         let points = Matrix(rows: 3, cols: 2, storage: [1, 1, -1, 0.5, 0, -2])

@@ -45,26 +45,28 @@ class TrainingTests(TempDirTestCase):
         return folder
 
     def test_two_processes_match_one_and_the_studio_opens_the_run(self):
-        single = self.train_torch("single", 200)
+        single = self.train_torch("single", 300)
         double = self.path("double")
-        torchrun(2, "--data", self.data, "--steps", 200, "--out", double, *TOY)
+        torchrun(2, "--data", self.data, "--steps", 300, "--out", double, *TOY)
         a, b = losses(single), losses(double)
-        self.assertEqual([s for s, _ in a], list(range(25, 201, 25)))
+        self.assertEqual([s for s, _ in a], list(range(25, 301, 25)))
         self.assertEqual([s for s, _ in a], [s for s, _ in b])
         # Every process draws the whole batch from one seeded stream and keeps its half, so the two runs see
         # the same data and noise; only the order of the gradient sums differs (measured ~1e-8 per window).
-        # 1e-3 leaves room for that to grow over 200 steps and is far below the differences between seeds (0.5–10 % per window).
+        # 1e-3 leaves room for that to grow over 300 steps and is far below the differences between seeds (0.5–10 % per window).
         for (step, x), (_, y) in zip(a, b):
             self.assertLess(abs(x - y) / y, 1e-3, f"step {step}: one process {x}, two {y}")
         self.assertLess(a[-1][1], a[0][1], "the loss falls")
-        other_seed = self.train_torch("seed1", 200, "--seed", 1)
+        other_seed = self.train_torch("seed1", 300, "--seed", 1)
         self.assertGreater(max(abs(x - y) / y for (_, x), (_, y) in zip(a, losses(other_seed))), 1e-3,
                            "a different seed gives a different curve, so the bar above is not loose")
         pfgm("sample", "--ckpt", double, "--count", 500, "--out", self.path("s.npy"))
         _, out = pfgm("eval", "--samples", self.path("s.npy"), "--data", self.data)
         metrics = json.loads(next(line for line in out.splitlines() if line.startswith("{")))
         self.assertLess(metrics["swd"], 0.5, "the two-process model has learnt the moons")
-        self.assertIn("loaded D=8 (step 200)", self.studio_screen(double))
+        screen = self.studio_screen(double)
+        self.assertIn("loaded D=8 (step 300)", screen)
+        self.assertIn("Loss · D=8 (logged)", screen, "the studio shows the run's logged loss curve")
 
     def studio_screen(self, folder):
         """The studio opened on the run in tmux; returns the screen once the model is loaded (or after 60 s)."""
