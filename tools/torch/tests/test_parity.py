@@ -88,9 +88,16 @@ class ParityTests(TempDirTestCase):
         self.compare_denoisers(run, np.random.RandomState(5).randn(21, 7))
 
     def test_unet_written_by_torch_loads_in_pfgm(self):
-        config = rundir.new_config("images.npy", 2 * 8 * 8, "inf", 0.5, 10, architecture="unet", width=8, depth=2, channels=2)
+        images = self.path("images.npy")
+        np.save(images, np.random.RandomState(8).uniform(-1, 1, (40, 2, 8, 8)).astype(np.float32))
+        config = rundir.new_config(images, 2 * 8 * 8, "inf", 0.5, 10, architecture="unet", width=8, depth=2, channels=2)
         run = self.write_torch_run(config)
         self.compare_denoisers(run, np.random.RandomState(6).randn(4, 2, 8, 8))
+        # The Adam moments follow the U-Net's storage order (decoder levels downward): pfgm checks the recorded
+        # order when it resumes, and PyTorch checks pfgm's when it takes the run back.
+        pfgm("train", "--resume", run, "--steps", 12, "--threads", 1)
+        torch_tool("train", "--resume", run, "--steps", 14)
+        self.assertEqual(tensorfile.read(os.path.join(run, "checkpoint.safetensors"))[1]["step"], "14")
 
     def test_a_wrong_layout_is_caught(self):
         # The check has teeth: reading the [out, in, 3, 3] kernels upside down, or the Linear weights of one
