@@ -15,8 +15,8 @@ struct Studio: ParsableCommand {
         """
     )
 
-    @Option(help: "Data set: \(Dataset.builtInNames.joined(separator: ", ")), or a .npy file (K, N).")
-    var data: String = "checkerboard"
+    @Option(help: "Data set: \(Dataset.builtInNames.joined(separator: ", ")), or a .npy file (K, N) (default checkerboard; with --ckpt, the run's own, or this file when the run's is elsewhere).")
+    var data: String?
 
     @Option(name: .customLong("aug-dim"), help: "The D shown first: a positive number or inf.", transform: parseAugmentedDimension)
     var augDim: AugmentedDimension?
@@ -83,7 +83,7 @@ struct Studio: ParsableCommand {
     private func prepare() throws -> (Dataset, [RunDirectory], AugmentedDimension, [String]) {
         if let sweep { return try prepareSweep(sweep) }
         guard let ckpt else {
-            return (try Dataset.load(data, dim: dim), [], augDim ?? .finite(128), [])
+            return (try Dataset.load(data ?? "checkerboard", dim: dim), [], augDim ?? .finite(128), [])
         }
         let run = RunDirectory(ckpt)
         guard run.exists else { throw Failure("\(ckpt): no run here (config.json is missing)") }
@@ -91,7 +91,15 @@ struct Studio: ParsableCommand {
         _ = try run.loadDenoiser()
         _ = try RunLock(run: run)
         guard let d = config.augmentedDimension else { throw Failure("\(ckpt): invalid aug_dim") }
-        return (try Dataset.load(config.data, dim: config.dim), [run], augDim ?? d, [])
+        let dataset: Dataset
+        do { dataset = try Dataset.load(data ?? config.data, dim: config.dim) } catch {
+            guard data == nil else { throw error }
+            throw Failure("\(error.description) (the data of \(ckpt); when it is elsewhere here, give it with --data PATH)")
+        }
+        guard dataset.dim == config.dim else {
+            throw Failure("--data \(data ?? config.data): \(dataset.dim) coordinates, the model in \(ckpt) has \(config.dim)")
+        }
+        return (dataset, [run], augDim ?? d, [])
     }
 
     /// The sweep's data, its trained models of one seed, and its tables.

@@ -11,7 +11,7 @@ struct Train: ParsableCommand {
         """
     )
 
-    @Option(help: "Data set: \(Dataset.builtInNames.joined(separator: ", ")), or a .npy file (K, N).")
+    @Option(help: "Data set: \(Dataset.builtInNames.joined(separator: ", ")), or a .npy file (K, N). With --resume: where the run's data is now, when it moved.")
     var data: String?
 
     @Option(name: .customLong("aug-dim"), help: "Augmented dimension D: a positive number or inf.", transform: parseAugmentedDimension)
@@ -79,7 +79,7 @@ struct Train: ParsableCommand {
             guard run.exists else { throw Failure("\(resume): no run here (config.json is missing)") }
             let lock = try RunLock(run: run)
             var config = try run.readConfig()
-            let dataset = try Dataset.load(config.data, dim: config.dim)
+            let dataset = try Dataset.load(data ?? config.data, dim: config.dim)
             let trainer = try run.resume(data: dataset.train)
             guard steps > trainer.step else { throw Failure("--steps \(steps): the run is already at step \(trainer.step)") }
             config.steps = steps

@@ -251,7 +251,9 @@ public actor StudioEngine {
         var loaded: [String] = []
         for d in snapshot.ladder {
             let run = runDirectory(for: d)
-            guard run.exists, let config = try? run.readConfig(), config.data == dataset.name,
+            // An opened run may name its data by a path of the machine it was trained on.
+            let isOpened = opened.contains { $0.path == run.path }
+            guard run.exists, let config = try? run.readConfig(), config.data == dataset.name || isOpened,
                   config.augmentedDimension == d else { continue }
             let lock: RunLock
             do { lock = try RunLock(run: run) } catch {

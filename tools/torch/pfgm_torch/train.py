@@ -34,7 +34,8 @@ class Failure(Exception):
 def arguments(argv=None):
     p = argparse.ArgumentParser(prog="python -m pfgm_torch.train", description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--data", help="fmnist, fmnist14, fmnist7, or a .npy / IDX file (pfgm data --out writes the built-ins)")
+    p.add_argument("--data", help="fmnist, fmnist14, fmnist7, or a .npy / IDX file (pfgm data --out writes the built-ins); "
+                                  "with --resume, where the run's data is now")
     p.add_argument("--aug-dim", help="augmented dimension D: a positive number or inf")
     p.add_argument("--steps", type=int, required=True, help="train until this step")
     p.add_argument("--batch", type=int, default=512, help="global examples per step, split over the processes")
@@ -209,7 +210,7 @@ def prepare(a, ctx):
     if not a.resume and run.exists:
         raise Failure(f"{a.out} already holds a run; continue it with --resume {a.out} or choose another --out")
     config = run.read_config() if a.resume else None
-    dataset = datasets.load(config["data"] if config else a.data)
+    dataset = datasets.load(a.data or config["data"])  # with --resume, --data says where the run's data is now
     if config is None:
         width = a.width or (256 if a.arch == "mlp" else 32)
         depth = a.depth if a.depth is not None else (4 if a.arch == "mlp" else 2)

@@ -68,11 +68,11 @@ class TrainingTests(TempDirTestCase):
         self.assertIn("loaded D=8 (step 300)", screen)
         self.assertIn("Loss · D=8 (logged)", screen, "the studio shows the run's logged loss curve")
 
-    def studio_screen(self, folder):
+    def studio_screen(self, folder, *extra):
         """The studio opened on the run in tmux; returns the screen once the model is loaded (or after 60 s)."""
         socket = f"pfgm-torch-{os.getpid()}"
         tmux = lambda *a: subprocess.run(["tmux", "-L", socket, *a], capture_output=True, text=True, env=ENV).stdout
-        command = f"{shlex.quote(PFGM)} studio --ckpt {folder} --runs {self.path('runs')} --threads 1"
+        command = " ".join(map(shlex.quote, [PFGM, "studio", "--ckpt", folder, "--runs", self.path("runs"), "--threads", "1", *extra]))
         tmux("new-session", "-d", "-x", "120", "-y", "40", "-s", "studio", command)
         try:
             screen, deadline = "", time.time() + 60
@@ -103,10 +103,17 @@ class TrainingTests(TempDirTestCase):
         folder = self.train_torch("run", 100)
         _, meta = tensorfile.read(os.path.join(folder, "optimizer.safetensors"))
         self.assertEqual(meta["step"], "100")
-        pfgm("train", "--resume", folder, "--steps", 150, "--log-every", 25)
+        # The data moved (as between a cluster and a laptop): named where it is now, or the error says how.
+        moved = self.path("moved.npy")
+        os.rename(self.data, moved)
+        status, out = pfgm("studio", "--ckpt", folder, expect_ok=False)
+        self.assertNotEqual(status, 0)
+        self.assertIn("give it with --data PATH", out)
+        self.assertIn("Loss · D=8 (logged)", self.studio_screen(folder, "--data", moved))
+        pfgm("train", "--resume", folder, "--data", moved, "--steps", 150, "--log-every", 25)
         steps = [s for s, _ in losses(folder)]
         self.assertEqual(steps, list(range(25, 151, 25)))
-        torch_tool("train", "--resume", folder, "--steps", 175, "--log-every", 25)
+        torch_tool("train", "--resume", folder, "--data", moved, "--steps", 175, "--log-every", 25)
         history = losses(folder)
         self.assertEqual(history[-1][0], 175)
         self.assertLess(history[-1][1], 1.5 * history[3][1], "no jump in the loss after two hand-overs")
