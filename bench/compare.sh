@@ -2,7 +2,7 @@
 # pfgm bench beside the PyTorch reference (bench/torch_bench.py) in one run, rounds interleaved so that a
 # neighbour's load falls on both. Prints each round and a table of medians and ratios.
 # Usage: bench/compare.sh [rounds=5] [windows=8] [configs="toy image-mlp"]
-#   PYTHON=/path/to/python-with-torch bench/compare.sh      (torch 2.x CPU build; not needed for anything else)
+#   PYTHON=/path/to/python-with-torch bench/compare.sh      (default: python3, else Debian's /usr/bin/python3)
 set -euo pipefail
 source "$(dirname "$0")/../scripts/setup.sh"
 build_pfgm
@@ -10,6 +10,9 @@ rounds=${1:-5}
 windows=${2:-8}
 configs=${3:-toy image-mlp}
 python=${PYTHON:-python3}
+if [ -z "${PYTHON:-}" ] && ! "$python" -c "import torch" 2>/dev/null; then
+    python=/usr/bin/python3   # Debian's python3-torch, which ./scripts/test installs
+fi
 if ! "$python" -c "import torch" 2>/dev/null; then
     echo "compare: $python cannot import torch; set PYTHON to an interpreter that has it" >&2
     exit 2
