@@ -3,6 +3,7 @@
 import json
 import os
 import shlex
+import socket
 import subprocess
 import sys
 import time
@@ -18,14 +19,32 @@ from support import ENV, PACKAGE_ROOT, PFGM, TempDirTestCase, pfgm, relative_err
 TOY = ("--aug-dim", 8, "--width", 64, "--depth", 2, "--batch", 256, "--log-every", 25, "--threads", 1)
 
 
-def torchrun(processes, *args):
-    """torchrun of this interpreter. --redirects/--tee work around Debian's torch 1.13 on Python 3.11, whose
-    default "0" does not parse; they send each worker's stdout to a log and the console, as usual."""
+def torchrun_command(*options):
+    """torchrun of this interpreter on the entry point that needs nothing installed. --redirects/--tee work
+    around Debian's torch 1.13 on Python 3.11, whose default "0" does not parse; they send each worker's
+    stdout to a log and the console, as usual."""
     launcher = os.path.join(os.path.dirname(sys.executable), "torchrun")
     head = [launcher] if os.access(launcher, os.X_OK) else [sys.executable, "-m", "torch.distributed.run"]
-    script = os.path.join(PACKAGE_ROOT, "train.py")  # the entry point that needs nothing installed
-    return run(head + ["--standalone", f"--nproc_per_node={processes}", "--redirects", "1", "--tee", "1",
-                       script, *map(str, args)])
+    return head + [*options, "--redirects", "1", "--tee", "1", os.path.join(PACKAGE_ROOT, "train.py")]
+
+
+def torchrun(processes, *args):
+    return run(torchrun_command("--standalone", f"--nproc_per_node={processes}") + [str(a) for a in args])
+
+
+def two_nodes(*args):
+    """The multi-node command of docs/scale-out.md with two agents on this machine, one process each."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    command = torchrun_command("--nnodes=2", "--nproc_per_node=1", "--rdzv_backend=c10d",
+                               f"--rdzv_endpoint=127.0.0.1:{port}", "--rdzv_id=pfgm-test") + [str(a) for a in args]
+    agents = [subprocess.Popen(command, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               stdin=subprocess.DEVNULL) for _ in range(2)]
+    outputs = [agent.communicate(timeout=600)[0] for agent in agents]
+    for agent, output in zip(agents, outputs):
+        if agent.returncode != 0:
+            raise AssertionError(f"two-node torchrun failed ({agent.returncode}):\n{output}")
 
 
 def losses(folder):
@@ -44,7 +63,7 @@ class TrainingTests(TempDirTestCase):
         torch_tool("train", "--data", self.data, "--steps", steps, "--out", folder, *TOY, *extra)
         return folder
 
-    def test_two_processes_match_one_and_the_studio_opens_the_run(self):
+    def test_two_processes_and_two_nodes_match_one_and_the_studio_opens_the_run(self):
         single = self.train_torch("single", 300)
         double = self.path("double")
         torchrun(2, "--data", self.data, "--steps", 300, "--out", double, *TOY)
@@ -57,6 +76,11 @@ class TrainingTests(TempDirTestCase):
         for (step, x), (_, y) in zip(a, b):
             self.assertLess(abs(x - y) / y, 1e-3, f"step {step}: one process {x}, two {y}")
         self.assertLess(a[-1][1], a[0][1], "the loss falls")
+        nodes = self.path("nodes")
+        two_nodes("--data", self.data, "--steps", 300, "--out", nodes, *TOY)
+        self.assertEqual([s for s, _ in losses(nodes)], [s for s, _ in a])
+        for (step, x), (_, y) in zip(a, losses(nodes)):
+            self.assertLess(abs(x - y) / y, 1e-3, f"step {step}: one process {x}, two nodes {y}")
         other_seed = self.train_torch("seed1", 300, "--seed", 1)
         self.assertGreater(max(abs(x - y) / y for (_, x), (_, y) in zip(a, losses(other_seed))), 1e-3,
                            "a different seed gives a different curve, so the bar above is not loose")
