@@ -3,6 +3,7 @@
 import json
 import os
 import shlex
+import signal
 import socket
 import subprocess
 import sys
@@ -10,6 +11,7 @@ import time
 import unittest
 
 import numpy as np
+import torch
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -109,6 +111,25 @@ class TrainingTests(TempDirTestCase):
             time.sleep(1)
             tmux("kill-server")
 
+    def test_ctrl_c_under_torchrun_saves_at_a_logged_step_and_the_run_continues(self):
+        folder = self.path("run")
+        command = torchrun_command("--standalone", "--nproc_per_node=2") + [
+            "--data", self.data, "--steps", "100000", "--out", folder, *map(str, TOY)]
+        agent = subprocess.Popen(command, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                 stdin=subprocess.DEVNULL)
+        stats, deadline = os.path.join(folder, "stats.jsonl"), time.time() + 120
+        while time.time() < deadline and not (os.path.exists(stats) and os.path.getsize(stats) > 0):
+            time.sleep(0.2)
+        agent.send_signal(signal.SIGINT)  # what Ctrl-C sends to torchrun; it passes it to its workers
+        output = agent.communicate(timeout=120)[0]
+        self.assertIn("saved. Continue with: torchrun --nproc_per_node=2 -m pfgm_torch.train --resume", output)
+        _, meta = tensorfile.read(os.path.join(folder, "optimizer.safetensors"))
+        logged = losses(folder)
+        self.assertEqual(int(meta["step"]), logged[-1][0], "saved at the last logged step")
+        self.assertEqual(logged[-1][0] % 25, 0)
+        torch_tool("train", "--resume", folder, "--steps", logged[-1][0] + 25)
+        self.assertEqual(losses(folder)[-1][0], logged[-1][0] + 25)
+
     def test_pfgm_samples_a_torch_model_like_torch(self):
         folder = self.train_torch("run", 150)
         latents = self.path("latents.npy")
@@ -170,6 +191,11 @@ class TrainingTests(TempDirTestCase):
         status, out = torch_tool("train", "--data", self.data, "--aug-dim", "-3", "--steps", 5, "--out", self.path("x"), expect_ok=False)
         self.assertNotEqual(status, 0)
         self.assertIn("--aug-dim", out)
+        if not torch.cuda.is_available():
+            status, out = torch_tool("train", "--data", self.data, "--aug-dim", 8, "--steps", 5, "--device", "cuda",
+                                     "--out", self.path("x"), expect_ok=False)
+            self.assertEqual((status, out.strip()), (1, "pfgm_torch.train: --device cuda: no CUDA device is visible"))
+        self.assertFalse(os.path.exists(self.path("x")))
 
 
 if __name__ == "__main__":
