@@ -18,20 +18,20 @@ from . import method, rundir, tensorfile
 
 
 def arguments(argv=None):
-    p = argparse.ArgumentParser(prog="python -m pfgm_torch.sample", description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = argparse.ArgumentParser(prog="python -m pfgm_torch.sample", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--ckpt", required=True, help="run directory")
     p.add_argument("--count", type=int, help="number of samples (implied by --latents)")
     p.add_argument("--latents", help="start from these prior draws (.npy, (K, N))")
-    p.add_argument("--steps", type=int, default=18, help="solver steps n (Heun: 2n − 1 evaluations)")
-    p.add_argument("--solver", choices=("heun", "euler"), default="heun")
-    p.add_argument("--alpha", type=float, default=0.0, help="noise injection α")
-    p.add_argument("--sigma-min", type=float, default=0.002)
-    p.add_argument("--sigma-max", type=float, default=80.0)
-    p.add_argument("--rho", type=float, default=7.0)
-    p.add_argument("--seed", type=int, default=0, help="seed of the prior draws and injected noise")
-    p.add_argument("--batch", type=int, default=4096, help="samples per solver pass")
-    p.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    p.add_argument("--steps", type=int, default=18, help="solver steps n (Heun: 2n − 1 evaluations) (default: %(default)s)")
+    p.add_argument("--solver", choices=("heun", "euler"), default="heun", help="second or first order (default: %(default)s)")
+    p.add_argument("--alpha", type=float, default=0.0, help="noise injection α (default: %(default)s)")
+    p.add_argument("--sigma-min", type=float, default=0.002, help="smallest noise level (default: %(default)s)")
+    p.add_argument("--sigma-max", type=float, default=80.0, help="largest noise level, where the prior is drawn (default: %(default)s)")
+    p.add_argument("--rho", type=float, default=7.0, help="schedule exponent ρ (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the prior draws and injected noise (default: %(default)s)")
+    p.add_argument("--batch", type=int, default=4096, help="samples per solver pass (default: %(default)s)")
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda (default: %(default)s)")
     p.add_argument("--out", required=True, help="output .npy (K, N)")
     a = p.parse_args(argv)
     if (a.count is None) == (a.latents is None):

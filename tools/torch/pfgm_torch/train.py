@@ -32,25 +32,25 @@ class Failure(Exception):
 
 
 def arguments(argv=None):
-    p = argparse.ArgumentParser(prog="python -m pfgm_torch.train", description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = argparse.ArgumentParser(prog="python -m pfgm_torch.train", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", help="fmnist, fmnist14, fmnist7, or a .npy / IDX file (pfgm data --out writes the built-ins); "
                                   "with --resume, where the run's data is now")
     p.add_argument("--aug-dim", help="augmented dimension D: a positive number or inf")
     p.add_argument("--steps", type=int, required=True, help="train until this step")
-    p.add_argument("--batch", type=int, default=512, help="global examples per step, split over the processes")
-    p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate")
-    p.add_argument("--warmup", type=int, default=200, help="steps of linear learning-rate warm-up")
-    p.add_argument("--seed", type=int, default=0, help="seed for the initial weights, data order and noise")
+    p.add_argument("--batch", type=int, default=512, help="global examples per step, split over the processes (default: %(default)s)")
+    p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default: %(default)s)")
+    p.add_argument("--warmup", type=int, default=200, help="steps of linear learning-rate warm-up (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=0, help="seed for the initial weights, data order and noise (default: %(default)s)")
     p.add_argument("--out", help="run directory to create")
     p.add_argument("--resume", help="continue the run in this directory (written by pfgm or by this trainer)")
-    p.add_argument("--arch", choices=("mlp", "unet"), default="mlp", help="MLP-EDM or U-Net (square images)")
+    p.add_argument("--arch", choices=("mlp", "unet"), default="mlp", help="MLP-EDM or U-Net (square images) (default: %(default)s)")
     p.add_argument("--width", type=int, help="MLP hidden units (default 256) or U-Net channels (default 32)")
     p.add_argument("--depth", type=int, help="MLP blocks (default 4) or U-Net blocks per resolution and side (default 2)")
-    p.add_argument("--ema-decay", type=float, default=0.999, help="decay of the weights' moving average")
-    p.add_argument("--log-every", type=int, default=50, help="steps between stats.jsonl lines")
-    p.add_argument("--save-every", type=int, default=1000, help="steps between checkpoints")
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda (each torchrun process takes cuda:LOCAL_RANK)")
+    p.add_argument("--ema-decay", type=float, default=0.999, help="decay of the weights' moving average (default: %(default)s)")
+    p.add_argument("--log-every", type=int, default=50, help="steps between stats.jsonl lines (default: %(default)s)")
+    p.add_argument("--save-every", type=int, default=1000, help="steps between checkpoints (default: %(default)s)")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda (each torchrun process takes cuda:LOCAL_RANK) (default: %(default)s)")
     p.add_argument("--threads", type=int, help="CPU threads per process (torch.set_num_threads)")
     a = p.parse_args(argv)
     if a.steps < 1 or a.batch < 1 or a.log_every < 1 or a.save_every < 1:
