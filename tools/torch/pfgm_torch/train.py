@@ -244,61 +244,95 @@ def training_stream_seed(seed, step):
     return (seed * 0x9E3779B97F4A7C15 + step * 0xD1B54A32D192ED03 + 1) % (1 << 63)
 
 
+class Batches:
+    """This process's slice of each global batch: data, noise levels and perturbations drawn in full by every
+    process from the same stream, so the draws do not depend on the number of processes."""
+
+    def __init__(self, data, config, ctx):
+        self.data, self.config, self.device = data, config, ctx.device
+        self.d = method.parse_aug_dim(config["aug_dim"])
+        batch = config["batch"]
+        self.slice = slice(ctx.rank * batch // ctx.world, (ctx.rank + 1) * batch // ctx.world)
+
+    def draw(self):
+        """(y, x = y + perturbation, σ) of this process's slice."""
+        c, part = self.config, self.slice
+        index = torch.randint(self.data.shape[0], (c["batch"],), device=self.device)
+        sigma = method.noise_levels(c["batch"], c["p_mean"], c["p_std"], device=self.device)
+        noise = method.perturbation(c["batch"], c["dim"], self.d, sigma)
+        y = self.data[index[part]]
+        return y, y + noise[part], sigma[part]
+
+
+def step(state, ddp, preconditioning, batches):
+    """One training step: loss, backward, Adam at the warm-up learning rate, EMA. Returns the loss tensor."""
+    c = state.config
+    y, x, sigma = batches.draw()
+    loss = method.loss(ddp, preconditioning, y, x, sigma)
+    for group in state.optimizer.param_groups:
+        group["lr"] = c["learning_rate"] * min(1.0, (state.step + 1) / max(c["warmup_steps"], 1))
+    state.optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    state.optimizer.step()
+    state.adam_step += 1
+    state.update_ema()
+    state.step += 1
+    return loss.detach()
+
+
+class Window:
+    """The losses since the last stats line, summed on the device (one host sync per logged step)."""
+
+    def __init__(self, ctx, total_steps):
+        self.ctx, self.total_steps = ctx, total_steps
+        self.start = self.began = time.time()
+        self.loss = torch.zeros((), dtype=torch.float64, device=ctx.device)
+        self.steps = 0
+
+    def add(self, loss):
+        self.loss += loss
+        self.steps += 1
+
+    def close(self, run, step):
+        """Logs the window's mean loss over every process; returns whether any process was asked to stop."""
+        total, stop = self.ctx.reduce([self.loss.item(), 1.0 if stop_requested else 0.0])
+        mean = total / self.ctx.world / self.steps
+        now = time.time()
+        rate = self.steps / max(now - self.began, 1e-9)
+        if not math.isfinite(mean):
+            raise Failure(f"training diverged by step {step} (loss {mean}); the last saved checkpoint is kept; try a smaller --lr")
+        if self.ctx.main:
+            run.append_stats({"step": step, "loss": mean, "steps_per_s": rate, "elapsed_s": now - self.start})
+            eta = (self.total_steps - step) / rate
+            self.ctx.log(f"step {step}/{self.total_steps}  loss {mean:.4f}  {rate:.1f} steps/s  ETA {eta:.0f}s")
+        self.loss.zero_()
+        self.steps, self.began = 0, now
+        return bool(stop)
+
+
 def train(a, ctx):
     run, config, dataset, state, held = prepare(a, ctx)
-    model = state.model
-    ddp = torch.nn.parallel.DistributedDataParallel(model) if ctx.world > 1 else model
-    data = torch.from_numpy(dataset.train).to(ctx.device)
-    d = method.parse_aug_dim(config["aug_dim"])
+    ddp = torch.nn.parallel.DistributedDataParallel(state.model) if ctx.world > 1 else state.model
+    batches = Batches(torch.from_numpy(dataset.train).to(ctx.device), config, ctx)
     preconditioning = method.Preconditioning(config["sigma_data"])
-    batch, n = config["batch"], config["dim"]
-    lo, hi = ctx.rank * batch // ctx.world, (ctx.rank + 1) * batch // ctx.world
-    ctx.log(f"training D={config['aug_dim']} on {config['data']} (N={n}, σ_d={config['sigma_data']:.3f}) with "
+    share = batches.slice.stop - batches.slice.start
+    ctx.log(f"training D={config['aug_dim']} on {config['data']} (N={config['dim']}, σ_d={config['sigma_data']:.3f}) with "
             f"{config['architecture']} W={config['width']} L={config['depth']}, "
-            f"{sum(p.numel() for p in model.parameters())} parameters, {ctx.world} process(es) on {ctx.device.type}, "
-            f"batch {batch} ({hi - lo} per process) → {run.path}")
+            f"{sum(p.numel() for p in state.model.parameters())} parameters, {ctx.world} process(es) on "
+            f"{ctx.device.type}, batch {config['batch']} ({share} per process) → {run.path}")
     torch.manual_seed(training_stream_seed(config["seed"], state.step))
-    start = window_start = time.time()
-    window_loss = torch.zeros((), dtype=torch.float64, device=ctx.device)
-    window_steps = 0
+    window = Window(ctx, a.steps)
     while state.step < a.steps:
-        index = torch.randint(data.shape[0], (batch,), device=ctx.device)
-        sigma = method.noise_levels(batch, config["p_mean"], config["p_std"], device=ctx.device)
-        noise = method.perturbation(batch, n, d, sigma)
-        y = data[index[lo:hi]]
-        loss = method.loss(ddp, preconditioning, y, y + noise[lo:hi], sigma[lo:hi])
-        for group in state.optimizer.param_groups:
-            group["lr"] = config["learning_rate"] * min(1.0, (state.step + 1) / max(config["warmup_steps"], 1))
-        state.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        state.optimizer.step()
-        state.adam_step += 1
-        state.update_ema()
-        state.step += 1
-        window_loss += loss.detach()
-        window_steps += 1
-        if state.step % a.log_every == 0 or state.step == a.steps:
-            total, stop = ctx.reduce([window_loss.item(), 1.0 if stop_requested else 0.0])
-            mean = total / ctx.world / window_steps
-            now = time.time()
-            rate = window_steps / max(now - window_start, 1e-9)
-            if not math.isfinite(mean):
-                raise Failure(f"training diverged by step {state.step} (loss {mean}); the last saved checkpoint is kept; try a smaller --lr")
-            if ctx.main:
-                run.append_stats({"step": state.step, "loss": mean, "steps_per_s": rate, "elapsed_s": now - start})
-                eta = (a.steps - state.step) / rate
-                ctx.log(f"step {state.step}/{a.steps}  loss {mean:.4f}  {rate:.1f} steps/s  ETA {eta:.0f}s")
-            window_loss.zero_()
-            window_steps, window_start = 0, now
-            if stop:
-                save(run, state, ctx)
-                launcher = f"torchrun --nproc_per_node={ctx.world} -m" if ctx.world > 1 else "python -m"
-                raise Failure(f"stopped at step {state.step}; saved. Continue with: "
-                              f"{launcher} pfgm_torch.train --resume {run.path} --steps {a.steps}")
+        window.add(step(state, ddp, preconditioning, batches))
+        if (state.step % a.log_every == 0 or state.step == a.steps) and window.close(run, state.step):
+            save(run, state, ctx)
+            launcher = f"torchrun --nproc_per_node={ctx.world} -m" if ctx.world > 1 else "python -m"
+            raise Failure(f"stopped at step {state.step}; saved. Continue with: "
+                          f"{launcher} pfgm_torch.train --resume {run.path} --steps {a.steps}")
         if state.step % a.save_every == 0 and state.step < a.steps:
             save(run, state, ctx)
     save(run, state, ctx)
-    ctx.log(f"done: {state.step} steps in {time.time() - start:.1f} s; checkpoint {run.file('checkpoint.safetensors')}")
+    ctx.log(f"done: {state.step} steps in {time.time() - window.start:.1f} s; checkpoint {run.file('checkpoint.safetensors')}")
     if held is not None:
         os.close(held)
 
