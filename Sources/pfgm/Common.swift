@@ -38,6 +38,21 @@ struct ThreadOptions: ParsableArguments {
     func apply() { Compute.setThreads(threads) }
 }
 
+/// `--bits`, shared by the commands that evaluate a trained model.
+struct QuantizationOptions: ParsableArguments {
+    @Option(help: "Quantize the model's weight tensors to this many bits (a copy; the checkpoint is unchanged).")
+    var bits: Int?
+
+    func validate() throws {
+        if let bits { guard (1...32).contains(bits) else { throw ValidationError("--bits must be between 1 and 32") } }
+    }
+
+    /// Replaces the model's weights by their quantized copy when --bits is given.
+    func apply(to model: NetworkDenoiser) {
+        if let bits { model.network.parameters = Quantization.quantized(model.network.parameters, bits: bits) }
+    }
+}
+
 /// Solver settings shared by `sample` (and later the studio).
 struct ScheduleOptions: ParsableArguments {
     @Option(help: "Solver steps n (Heun uses 2n − 1 denoiser evaluations, Euler n).")

@@ -31,8 +31,7 @@ struct Sample: ParsableCommand {
     @Option(help: "Noise injection α: x ← x + α·σ_i·ε at the start of each step.")
     var alpha: Double = 0
 
-    @Option(help: "Quantize the model's weight tensors to this many bits (a copy; the checkpoint is unchanged).")
-    var bits: Int?
+    @OptionGroup var quantization: QuantizationOptions
 
     @Option(help: "Seed for the prior draws and injected noise.")
     var seed: UInt64 = 0
@@ -51,8 +50,7 @@ struct Sample: ParsableCommand {
     func validate() throws {
         guard (ckpt == nil) != (oracle == nil) else { throw ValidationError("give exactly one of --ckpt DIR or --oracle POINTS.npy") }
         guard alpha >= 0, alpha.isFinite else { throw ValidationError("--alpha must be a non-negative number") }
-        if let bits { guard (1...32).contains(bits) else { throw ValidationError("--bits must be between 1 and 32") } }
-        if bits != nil && oracle != nil { throw ValidationError("--bits applies to a trained model, not to --oracle") }
+        if quantization.bits != nil && oracle != nil { throw ValidationError("--bits applies to a trained model, not to --oracle") }
         if oracle != nil && augDim == nil { throw ValidationError("--aug-dim is required with --oracle") }
         if latents == nil {
             guard let count else { throw ValidationError("--count is required (or --latents FILE)") }
@@ -103,7 +101,7 @@ struct Sample: ParsableCommand {
         if let augDim, augDim != trained {
             throw Failure("--aug-dim \(augDim): the model in \(ckpt) was trained at D=\(trained); its prior must match")
         }
-        if let bits { model.network.parameters = Quantization.quantized(model.network.parameters, bits: bits) }
+        quantization.apply(to: model)
         return (model, trained, config.data)
     }
 

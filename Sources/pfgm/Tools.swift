@@ -20,8 +20,7 @@ struct Denoise: ParsableCommand {
     @Option(help: "Noise level σ of every row.")
     var sigma: Double
 
-    @Option(help: "Quantize the model's weight tensors to this many bits first (a copy; the checkpoint is unchanged).")
-    var bits: Int?
+    @OptionGroup var quantization: QuantizationOptions
 
     @Option(help: "Output .npy file (K, N).")
     var out: String
@@ -30,14 +29,13 @@ struct Denoise: ParsableCommand {
 
     func validate() throws {
         guard sigma > 0, sigma.isFinite else { throw ValidationError("--sigma must be a positive number") }
-        if let bits { guard (1...32).contains(bits) else { throw ValidationError("--bits must be between 1 and 32") } }
     }
 
     func run() throws {
         threading.apply()
         try attempt {
             let (model, _) = try RunDirectory(ckpt).loadDenoiser()
-            if let bits { model.network.parameters = Quantization.quantized(model.network.parameters, bits: bits) }
+            quantization.apply(to: model)
             let array = try NPY.read(input)
             let rows = array.shape.first ?? 0
             guard array.shape.count >= 2, rows * model.dim == array.values.count else {

@@ -9,8 +9,8 @@ import sys
 import numpy as np
 import torch
 
-from . import method, rundir, tensorfile
-from .sample import device_for, save_npy
+from . import devices, method, rundir, tensorfile
+from .sample import save_npy
 
 
 def main(argv=None):
@@ -18,13 +18,13 @@ def main(argv=None):
     p.add_argument("--ckpt", required=True, help="run directory")
     p.add_argument("--input", required=True, help="noisy points (.npy, K rows of N values)")
     p.add_argument("--sigma", type=float, required=True, help="noise level of every row")
-    p.add_argument("--device", default="cpu", help="auto, cpu or cuda")
+    p.add_argument("--device", default="cpu", help="auto, cpu or cuda (default: cpu)")
     p.add_argument("--out", required=True, help="output .npy (K, N)")
     a = p.parse_args(argv)
     if not a.sigma > 0:
         p.error("--sigma must be a positive number")
     try:
-        device = device_for(a.device)
+        device = devices.resolve(a.device)
         net, config, _ = rundir.RunDirectory(a.ckpt).load_model(device)
         x = np.load(a.input, allow_pickle=False).astype(np.float32)
         x = x.reshape(x.shape[0], -1) if x.ndim >= 2 else x

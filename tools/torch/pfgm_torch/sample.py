@@ -14,7 +14,7 @@ import sys
 import numpy as np
 import torch
 
-from . import method, rundir, tensorfile
+from . import devices, method, rundir, tensorfile
 
 
 def arguments(argv=None):
@@ -43,12 +43,6 @@ def arguments(argv=None):
     return a
 
 
-def device_for(name):
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
-
-
 def denoiser(net, sigma_data):
     preconditioning = method.Preconditioning(sigma_data)
     return lambda x, sigma: preconditioning.denoise(net, x, sigma)
@@ -56,8 +50,8 @@ def denoiser(net, sigma_data):
 
 def main(argv=None):
     a = arguments(argv)
-    device = device_for(a.device)
     try:
+        device = devices.resolve(a.device)
         net, config, _ = rundir.RunDirectory(a.ckpt).load_model(device)
         n, d = config["dim"], method.parse_aug_dim(config["aug_dim"])
         torch.manual_seed(a.seed)

@@ -22,7 +22,7 @@ import torch
 import torch.distributed as dist
 
 from . import data as datasets
-from . import method, networks, rundir, tensorfile
+from . import devices, method, networks, rundir, tensorfile
 
 stop_requested = False
 
@@ -75,13 +75,8 @@ class Context:
     def __init__(self, requested_device):
         self.world = int(os.environ.get("WORLD_SIZE", "1"))
         self.rank = int(os.environ.get("RANK", "0"))
-        local = int(os.environ.get("LOCAL_RANK", "0"))
-        cuda = requested_device == "cuda" or (requested_device == "auto" and torch.cuda.is_available())
-        if requested_device not in ("auto", "cpu", "cuda"):
-            raise Failure(f"--device {requested_device}: expected auto, cpu or cuda")
-        if cuda and not torch.cuda.is_available():
-            raise Failure("--device cuda: no CUDA device is visible")
-        self.device = torch.device(f"cuda:{local}" if cuda else "cpu")
+        self.device = devices.resolve(requested_device, int(os.environ.get("LOCAL_RANK", "0")))
+        cuda = self.device.type == "cuda"
         if cuda:
             torch.cuda.set_device(self.device)
         if self.world > 1:
@@ -359,7 +354,7 @@ def main(argv=None):
         ctx = Context(a.device)
         train(a, ctx)
         return 0
-    except (Failure, datasets.DataError, rundir.RunError, tensorfile.FormatError, ValueError) as e:
+    except (Failure, datasets.DataError, devices.DeviceError, rundir.RunError, tensorfile.FormatError, ValueError) as e:
         if ctx is None or ctx.main:
             print(f"pfgm_torch.train: {e}", file=sys.stderr)
         return 1

@@ -195,6 +195,9 @@ class TrainingTests(TempDirTestCase):
             status, out = torch_tool("train", "--data", self.data, "--aug-dim", 8, "--steps", 5, "--device", "cuda",
                                      "--out", self.path("x"), expect_ok=False)
             self.assertEqual((status, out.strip()), (1, "pfgm_torch.train: --device cuda: no CUDA device is visible"))
+            status, out = torch_tool("sample", "--ckpt", self.path("x"), "--count", 3, "--device", "cuda",
+                                     "--out", self.path("s.npy"), expect_ok=False)
+            self.assertEqual((status, out.strip()), (1, "pfgm_torch.sample: --device cuda: no CUDA device is visible"))
         self.assertFalse(os.path.exists(self.path("x")))
 
 
