@@ -39,6 +39,9 @@ struct Sample: ParsableCommand {
     @Option(help: "Start from these prior draws (.npy, shape (K, N)).")
     var latents: String?
 
+    @Option(name: .customLong("prior-quantile"), help: "Draw the prior only up to this quantile of the kernel (default: the run's kernel quantile in training; 1: the whole prior).")
+    var priorQuantile: Double?
+
     @Option(help: "Output .npy file (K, N).")
     var out: String
 
@@ -52,6 +55,8 @@ struct Sample: ParsableCommand {
         guard alpha >= 0, alpha.isFinite else { throw ValidationError("--alpha must be a non-negative number") }
         if quantization.bits != nil && oracle != nil { throw ValidationError("--bits applies to a trained model, not to --oracle") }
         if oracle != nil && augDim == nil { throw ValidationError("--aug-dim is required with --oracle") }
+        if let q = priorQuantile, !(q >= 0.5 && q <= 1) { throw ValidationError("--prior-quantile must be in [0.5, 1]") }
+        if priorQuantile != nil && latents != nil { throw ValidationError("--prior-quantile does not apply to --latents") }
         if latents == nil {
             guard let count else { throw ValidationError("--count is required (or --latents FILE)") }
             guard (1...10_000_000).contains(count) else { throw ValidationError("--count must be between 1 and 10000000") }
@@ -72,9 +77,10 @@ struct Sample: ParsableCommand {
     }
 
     private func sample() throws {
-        let (denoiser, d, data) = try loadDenoiser()
+        let (denoiser, d, data, trainedQuantile) = try loadDenoiser()
         var rng = RandomSource(seed: seed)
-        var x = try startingPoints(dim: denoiser.dim, augmentedDimension: d, rng: &rng)
+        let truncation = KernelTruncation.make(quantile: priorQuantile ?? trainedQuantile, dim: denoiser.dim, augmentedDimension: d)
+        var x = try startingPoints(dim: denoiser.dim, augmentedDimension: d, truncation: truncation, rng: &rng)
         let sampler = Sampler(schedule: schedule.schedule, solver: solver, alpha: alpha)
         note("sampling \(x.rows) points, D=\(d), \(solver.rawValue) with \(schedule.steps) steps: NFE \(schedule.schedule.functionEvaluations(solver))")
         sampler.run(&x, denoiser: denoiser, rng: &rng)
@@ -87,13 +93,14 @@ struct Sample: ParsableCommand {
         }
     }
 
-    private func loadDenoiser() throws -> (Denoiser, AugmentedDimension, String) {
+    /// The denoiser, its D, its data's name and the kernel quantile it was trained with.
+    private func loadDenoiser() throws -> (Denoiser, AugmentedDimension, String, Double?) {
         if let oracle, let augDim {
             let points = try NPY.readMatrix(oracle)
             guard points.rows >= 1, points.storage.allSatisfy({ $0.isFinite }) else {
                 throw Failure("\(oracle): needs at least one point and only finite values")
             }
-            return (OracleDenoiser(points: points, augmentedDimension: augDim), augDim, oracle)
+            return (OracleDenoiser(points: points, augmentedDimension: augDim), augDim, oracle, nil)
         }
         guard let ckpt else { throw Failure("--ckpt or --oracle is required") }
         let (model, config) = try RunDirectory(ckpt).loadDenoiser()
@@ -102,10 +109,11 @@ struct Sample: ParsableCommand {
             throw Failure("--aug-dim \(augDim): the model in \(ckpt) was trained at D=\(trained); its prior must match")
         }
         quantization.apply(to: model)
-        return (model, trained, config.data)
+        return (model, trained, config.data, config.kernelQuantile)
     }
 
-    private func startingPoints(dim: Int, augmentedDimension d: AugmentedDimension, rng: inout RandomSource) throws -> Matrix {
+    private func startingPoints(dim: Int, augmentedDimension d: AugmentedDimension, truncation: KernelTruncation?,
+                                rng: inout RandomSource) throws -> Matrix {
         if let latents {
             let x = try NPY.readMatrix(latents)
             guard x.cols == dim else { throw Failure("\(latents): latents have \(x.cols) coordinates, the model has \(dim)") }
@@ -113,7 +121,8 @@ struct Sample: ParsableCommand {
             if let count, count != x.rows { throw Failure("--count \(count) disagrees with the \(x.rows) rows of \(latents)") }
             return x
         }
-        return Perturbation.prior(count: count ?? 1, dim: dim, augmentedDimension: d, sigma: schedule.sigmaMax, rng: &rng)
+        return Perturbation.prior(count: count ?? 1, dim: dim, augmentedDimension: d, sigma: schedule.sigmaMax,
+                                  truncation: truncation, rng: &rng)
     }
 }
 
@@ -132,6 +141,9 @@ struct Prior: ParsableCommand {
     @Option(help: "Number of draws.")
     var count: Int
 
+    @Option(name: .customLong("kernel-quantile"), help: "Draw radii only up to this quantile of the kernel (1: the whole kernel).")
+    var kernelQuantile: Double = 1
+
     @Option(help: "Seed.")
     var seed: UInt64 = 0
 
@@ -146,11 +158,13 @@ struct Prior: ParsableCommand {
         guard sigma > 0, sigma.isFinite else { throw ValidationError("--sigma must be a positive number") }
         guard (1...10_000_000).contains(count) else { throw ValidationError("--count must be between 1 and 10000000") }
         guard dim * count <= 500_000_000 else { throw ValidationError("--dim × --count is too large") }
+        guard kernelQuantile >= 0.5 && kernelQuantile <= 1 else { throw ValidationError("--kernel-quantile must be in [0.5, 1]") }
     }
 
     func run() throws {
         var rng = RandomSource(seed: seed)
-        let x = Perturbation.prior(count: count, dim: dim, augmentedDimension: augDim, sigma: sigma, rng: &rng)
+        let truncation = KernelTruncation.make(quantile: kernelQuantile, dim: dim, augmentedDimension: augDim)
+        let x = Perturbation.prior(count: count, dim: dim, augmentedDimension: augDim, sigma: sigma, truncation: truncation, rng: &rng)
         try attempt { try NPY.write(x, to: out) }
     }
 }

@@ -43,13 +43,7 @@ struct Denoise: ParsableCommand {
             }
             let x = Matrix(rows: rows, cols: model.dim, storage: array.values)
             guard x.rows >= 1, x.storage.allSatisfy({ $0.isFinite }) else { throw Failure("\(input): needs at least one row of finite values") }
-            var denoised = Matrix(rows: x.rows, cols: x.cols)
-            x.storage.withUnsafeBufferPointer { px in
-                denoised.storage.withUnsafeMutableBufferPointer { pd in
-                    guard let bx = px.baseAddress, let bd = pd.baseAddress else { return }
-                    model.denoise(bx, rows: x.rows, sigma: Float(sigma), into: bd)
-                }
-            }
+            let denoised = model.denoised(x, sigma: sigma)
             try NPY.write(denoised, to: out)
         }
     }

@@ -43,6 +43,12 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("ema-decay"), help: "Decay of the weights' moving average.")
     var emaDecay: Double = 0.999
 
+    @Option(name: .customLong("kernel-quantile"), help: "Draw training radii only up to this quantile of the kernel (1: the whole kernel).")
+    var kernelQuantile: Double = 1
+
+    @Flag(name: .customLong("ema-warmup"), inversion: .prefixedNo, help: "Ramp the EMA decay up as min(decay, (1+t)/(10+t)).")
+    var emaWarmup = true
+
     @Option(name: .customLong("log-every"), help: "Steps between stats.jsonl lines.")
     var logEvery: Int = 50
 
@@ -99,6 +105,8 @@ struct Train: ParsableCommand {
         config.width = network.width
         config.depth = network.depth
         config.emaDecay = emaDecay
+        config.emaWarmup = emaWarmup
+        config.kernelQuantile = kernelQuantile
         if let problem = config.problem { throw Failure(problem) }
         let trainer = try Trainer(config: config, data: dataset.train)
         try run.create()

@@ -8,7 +8,7 @@ struct PFGM: ParsableCommand {
         commandName: "pfgm",
         abstract: "PFGM++ Studio: train, sample and explore PFGM++ generative models on a CPU.",
         version: "pfgm \(Machine.version) (\(Machine.blasConfig); \(TerminalInfo.libraryVersion))",
-        subcommands: [Studio.self, Train.self, Sample.self, Prior.self, Eval.self, Sweep.self, Bench.self, Denoise.self, DataCommand.self],
+        subcommands: [Studio.self, Train.self, Sample.self, Prior.self, Eval.self, Sweep.self, Bench.self, Denoise.self, DataCommand.self, Fit.self],
         defaultSubcommand: Studio.self
     )
 }

@@ -86,15 +86,17 @@ public final class Adam {
     }
 }
 
-/// An exponential moving average of the weights, used for sampling.
-/// The decay ramps up as min(decay, (1 + t)/(10 + t)) so early averages are not dominated by the initialisation.
+/// An exponential moving average of the weights, used for sampling. With `warmup`, the decay ramps up as
+/// min(decay, (1 + t)/(10 + t)) so early averages are not dominated by the initialisation.
 public final class ExponentialMovingAverage {
     public let decay: Float
+    public let warmup: Bool
     public let average: ParameterStore
     public private(set) var updates: Int = 0
 
-    public init(of parameters: ParameterStore, decay: Float = 0.999) {
+    public init(of parameters: ParameterStore, decay: Float = 0.999, warmup: Bool = true) {
         self.decay = decay
+        self.warmup = warmup
         average = parameters.copy()
     }
 
@@ -111,6 +113,6 @@ public final class ExponentialMovingAverage {
     public func beginUpdate() -> Float {
         updates += 1
         let t = Float(updates)
-        return min(decay, (1 + t) / (10 + t))
+        return warmup ? min(decay, (1 + t) / (10 + t)) : decay
     }
 }

@@ -6,6 +6,21 @@ public protocol Denoiser: AnyObject {
     func denoise(_ x: UnsafePointer<Float>, rows: Int, sigma: Float, into out: UnsafeMutablePointer<Float>)
 }
 
+extension Denoiser {
+    /// D(x, σ) for every row of x.
+    public func denoised(_ x: Matrix, sigma: Double) -> Matrix {
+        precondition(x.cols == dim, "points have \(x.cols) coordinates, the denoiser \(dim)")
+        var out = Matrix(rows: x.rows, cols: x.cols)
+        x.storage.withUnsafeBufferPointer { px in
+            out.storage.withUnsafeMutableBufferPointer { po in
+                guard let bx = px.baseAddress, let bo = po.baseAddress else { return }
+                denoise(bx, rows: x.rows, sigma: Float(sigma), into: bo)
+            }
+        }
+        return out
+    }
+}
+
 /// A trained network (MLP-EDM or U-Net) wrapped in the EDM preconditioning.
 public final class NetworkDenoiser: Denoiser {
     public let network: any DenoiserNetwork

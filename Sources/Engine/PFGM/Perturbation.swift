@@ -9,41 +9,56 @@ public enum Perturbation {
     /// Radii are clamped here so float32 coordinates stay finite; only D well below 1 reaches it.
     public static let maximumRadius = 1e30
 
-    /// The radius R = r·√(g₁/g₂) of one draw at noise level σ for finite D.
-    static func radius(dim n: Int, augmentedDimension d: Double, sigma: Double, rng: inout RandomSource) -> Double {
-        let logRatio = rng.logGamma(shape: Double(n) / 2) - rng.logGamma(shape: d / 2)
-        return min(sigma * d.squareRoot() * exp(0.5 * logRatio), maximumRadius)
-    }
-
-    /// Writes one perturbation per row into out[rows×n], row r at noise level sigmas[r].
+    /// Writes one perturbation per row into out[rows×n], row r at noise level sigmas[r]; with a truncation,
+    /// radii beyond its quantile are drawn again (the direction is kept).
     public static func sample(into out: UnsafeMutablePointer<Float>, rows: Int, dim n: Int,
                               augmentedDimension d: AugmentedDimension, sigmas: UnsafePointer<Float>,
-                              rng: inout RandomSource) {
+                              truncation: KernelTruncation? = nil, rng: inout RandomSource) {
         rng.fillNormal(UnsafeMutableBufferPointer(start: out, count: rows * n))
         for r in 0..<rows {
             let row = out + r * n
             let sigma = Double(sigmas[r])
-            guard case .finite(let dv) = d else {
+            var norm2: Double = 0
+            if d.isInfinite && truncation == nil {
                 let s = Float(sigma)
                 for c in 0..<n { row[c] *= s }
                 continue
             }
-            var norm2: Double = 0
             for c in 0..<n { norm2 += Double(row[c]) * Double(row[c]) }
-            let radius = Self.radius(dim: n, augmentedDimension: dv, sigma: sigma, rng: &rng)
+            let radius = Self.radius(dim: n, augmentedDimension: d, sigma: sigma, gaussianNorm2: norm2,
+                                     truncation: truncation, rng: &rng)
             let scale = Float(radius / max(norm2.squareRoot(), .leastNormalMagnitude))
             for c in 0..<n { row[c] *= scale }
         }
     }
 
+    /// The radius of one draw: r·√(g₁/g₂) for finite D, σ·‖z‖ for D = ∞ (z the row's normal draw),
+    /// drawn again while it lies beyond the truncation.
+    static func radius(dim n: Int, augmentedDimension d: AugmentedDimension, sigma: Double, gaussianNorm2: Double,
+                       truncation: KernelTruncation?, rng: inout RandomSource) -> Double {
+        let limit = truncation?.logMaxSquaredRatio ?? .infinity
+        switch d {
+        case .finite(let dv):
+            var logRatio: Double
+            repeat {
+                logRatio = rng.logGamma(shape: Double(n) / 2) - rng.logGamma(shape: dv / 2)
+            } while log(dv) + logRatio > limit
+            return min(sigma * dv.squareRoot() * exp(0.5 * logRatio), maximumRadius)
+        case .infinite:
+            var logSquared = log(gaussianNorm2)
+            while logSquared > limit { logSquared = log(2) + rng.logGamma(shape: Double(n) / 2) }
+            return sigma * exp(0.5 * logSquared)
+        }
+    }
+
     /// K draws of the kernel at σ around the origin: the prior when σ = σ_max.
     public static func prior(count: Int, dim n: Int, augmentedDimension d: AugmentedDimension,
-                             sigma: Double, rng: inout RandomSource) -> Matrix {
+                             sigma: Double, truncation: KernelTruncation? = nil, rng: inout RandomSource) -> Matrix {
         var m = Matrix(rows: count, cols: n)
         let sigmas = [Float](repeating: Float(sigma), count: count)
         m.storage.withUnsafeMutableBufferPointer { out in
             guard let base = out.baseAddress else { return }
-            sample(into: base, rows: count, dim: n, augmentedDimension: d, sigmas: sigmas, rng: &rng)
+            sample(into: base, rows: count, dim: n, augmentedDimension: d, sigmas: sigmas, truncation: truncation, rng: &rng)
         }
         return m
     }

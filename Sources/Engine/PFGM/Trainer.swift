@@ -16,10 +16,14 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     public var learningRate: Double = 1e-3
     public var warmupSteps: Int = 200
     public var emaDecay: Double = 0.999
+    /// Whether the EMA's decay ramps up from 0 (nil: yes, as runs before this field did).
+    public var emaWarmup: Bool?
     public var pMean: Double = -1.2
     public var pStd: Double = 1.2
     public var seed: UInt64 = 0
     public var steps: Int
+    /// Training draws radii only up to this quantile of the kernel (see `KernelTruncation`); nil or 1: the whole kernel.
+    public var kernelQuantile: Double?
 
     public init(data: String, dim: Int, augmentedDimension: AugmentedDimension, sigmaData: Double, steps: Int) {
         self.data = data
@@ -32,6 +36,11 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     public var augmentedDimension: AugmentedDimension? { AugmentedDimension(parsing: augDim) }
     public var network: MLPEDMConfig { MLPEDMConfig(dim: dim, width: width, depth: depth, embeddingChannels: embeddingChannels) }
     public static let architectures = ["mlp-edm", "unet"]
+
+    /// The kernel's truncation in training at D (nil: none).
+    public func truncation(at d: AugmentedDimension) -> KernelTruncation? {
+        KernelTruncation.make(quantile: kernelQuantile, dim: dim, augmentedDimension: d)
+    }
 
     /// The U-Net's shape, when the data are square images.
     public var unet: UNetConfig? {
@@ -64,6 +73,7 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         if !(emaDecay >= 0 && emaDecay < 1) { return "ema decay must be in [0, 1)" }
         if steps < 1 { return "steps must be at least 1" }
         if warmupSteps < 0 { return "warmup steps must not be negative" }
+        if let q = kernelQuantile, !(q >= 0.5 && q <= 1) { return "kernel quantile must be in [0.5, 1]" }
         return nil
     }
 }
@@ -78,6 +88,7 @@ public final class Trainer {
     public let adam: Adam
     public let ema: ExponentialMovingAverage
     public let preconditioning: Preconditioning
+    public let truncation: KernelTruncation?
     let data: Matrix
     let noiseLevels: NoiseLevelDistribution
     /// Data order and noise are separate streams, so runs that differ only in D see the same data.
@@ -101,8 +112,9 @@ public final class Trainer {
         self.data = data
         network = config.makeNetwork(seed: config.seed)
         adam = Adam(parameterCount: network.parameters.count, learningRate: Float(config.learningRate))
-        ema = ExponentialMovingAverage(of: network.parameters, decay: Float(config.emaDecay))
+        ema = ExponentialMovingAverage(of: network.parameters, decay: Float(config.emaDecay), warmup: config.emaWarmup ?? true)
         preconditioning = Preconditioning(sigmaData: config.sigmaData)
+        truncation = config.truncation(at: d)
         noiseLevels = NoiseLevelDistribution(pMean: config.pMean, pStd: config.pStd)
         dataRNG = RandomSource(seed: config.seed, stream: 1)
         noiseRNG = RandomSource(seed: config.seed, stream: 2)
@@ -132,7 +144,7 @@ public final class Trainer {
         let b = config.batch, n = config.dim
         drawBatch()
         Perturbation.sample(into: x.pointer, rows: b, dim: n, augmentedDimension: augmentedDimension,
-                            sigmas: sigmas.pointer, rng: &noiseRNG)
+                            sigmas: sigmas.pointer, truncation: truncation, rng: &noiseRNG)
         let parts = Compute.parts(rows: b, minRows: min(16, network.minRowsPerPart), threads: threads)
         let nets = replicas(parts)
         activeReplicas = nets

@@ -1,0 +1,67 @@
+import Foundation
+
+/// How far a trained denoiser is from the exact posterior mean E[y | x] that the oracle computes over its
+/// training points, per noise level: training points y perturbed by the untruncated kernel at σ, then
+/// e = ‖D_θ(x, σ) − D*(x, σ)‖² per point. Medians describe the bulk; at small D a few per cent of the
+/// points lie beyond 10σ, reported apart.
+public enum PosteriorFit {
+    public struct Level: Sendable, Equatable {
+        public var sigma: Double
+        public var median: Double
+        public var p90: Double
+        public var mean: Double
+        /// Share of the perturbed points farther than 10σ from their clean point.
+        public var farShare: Double
+        /// Median error over those far points (nan when there are none).
+        public var farMedian: Double
+    }
+
+    public static let farRadius = 10.0
+    public static let defaultSigmas = [0.02, 0.1, 0.3, 1, 3]
+
+    /// The fit at each σ of `sigmas`, on `count` points drawn (with replacement, seeded) from `points`.
+    public static func measure(_ model: Denoiser, points: Matrix, augmentedDimension d: AugmentedDimension,
+                               sigmas: [Double] = defaultSigmas, count: Int = 2000, seed: UInt64 = 7) -> [Level] {
+        let oracle = OracleDenoiser(points: points, augmentedDimension: d)
+        var rng = RandomSource(seed: seed)
+        return sigmas.map { sigma in
+            var clean = Matrix(rows: count, cols: points.cols)
+            for r in 0..<count {
+                let k = rng.index(below: points.rows)
+                for c in 0..<points.cols { clean[r, c] = points[k, c] }
+            }
+            let noise = Perturbation.prior(count: count, dim: points.cols, augmentedDimension: d, sigma: sigma, rng: &rng)
+            var x = clean
+            for i in 0..<x.count { x.storage[i] += noise.storage[i] }
+            return level(sigma: sigma, errors: squaredDistances(model.denoised(x, sigma: sigma), oracle.denoised(x, sigma: sigma)),
+                         far: squaredNorms(noise).map { $0.squareRoot() > farRadius * sigma })
+        }
+    }
+
+    static func level(sigma: Double, errors: [Double], far: [Bool]) -> Level {
+        let farErrors = zip(errors, far).filter(\.1).map(\.0)
+        return Level(sigma: sigma, median: quantile(errors, 0.5), p90: quantile(errors, 0.9),
+                     mean: errors.reduce(0, +) / Double(max(errors.count, 1)),
+                     farShare: Double(farErrors.count) / Double(max(errors.count, 1)),
+                     farMedian: farErrors.isEmpty ? .nan : quantile(farErrors, 0.5))
+    }
+
+    static func squaredDistances(_ a: Matrix, _ b: Matrix) -> [Double] {
+        (0..<a.rows).map { r in
+            var s = 0.0
+            for c in 0..<a.cols { let d = Double(a[r, c]) - Double(b[r, c]); s += d * d }
+            return s
+        }
+    }
+
+    static func squaredNorms(_ a: Matrix) -> [Double] {
+        (0..<a.rows).map { r in (0..<a.cols).reduce(0.0) { $0 + Double(a[r, $1]) * Double(a[r, $1]) } }
+    }
+
+    /// The q-quantile of the values (nearest rank on the sorted values; nan for none).
+    static func quantile(_ values: [Double], _ q: Double) -> Double {
+        guard !values.isEmpty else { return .nan }
+        let sorted = values.sorted()
+        return sorted[min(sorted.count - 1, Int(q * Double(sorted.count)))]
+    }
+}

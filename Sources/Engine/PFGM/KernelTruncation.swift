@@ -1,0 +1,43 @@
+import Foundation
+
+/// The perturbation kernel with its tail cut off: radii drawn only up to the kernel's q-quantile,
+/// R²/σ² ≤ the q-quantile of D·B/(1 − B), B ~ Beta(N/2, D/2) (of χ²_N for D = ∞).
+/// Small D has a power-law tail that puts a few per cent of training points tens of σ away; cutting it
+/// lets the network fit the bulk. q = 1 is the untruncated kernel.
+public struct KernelTruncation: Sendable, Equatable {
+    public let quantile: Double
+    /// log of the largest R²/σ² kept.
+    public let logMaxSquaredRatio: Double
+
+    /// Above this D the Beta quantile is replaced by its D = ∞ limit (relative difference ~ N/D).
+    static let gaussianBeyond = 1e6
+
+    public init(quantile: Double, dim: Int, augmentedDimension: AugmentedDimension) {
+        precondition(quantile > 0 && quantile <= 1, "the kernel quantile must be in (0, 1]")
+        self.quantile = quantile
+        logMaxSquaredRatio = Self.logSquaredRatioQuantile(quantile, dim: dim, augmentedDimension: augmentedDimension)
+    }
+
+    /// Nil when the draws are not truncated at all.
+    public static func make(quantile: Double?, dim: Int, augmentedDimension: AugmentedDimension) -> KernelTruncation? {
+        guard let quantile, quantile < 1 else { return nil }
+        return KernelTruncation(quantile: quantile, dim: dim, augmentedDimension: augmentedDimension)
+    }
+
+    /// The largest radius kept at noise level σ.
+    public func maximumRadius(sigma: Double) -> Double { sigma * exp(0.5 * logMaxSquaredRatio) }
+
+    /// log of the q-quantile of R²/σ² for the kernel at N and D.
+    public static func logSquaredRatioQuantile(_ q: Double, dim n: Int, augmentedDimension d: AugmentedDimension) -> Double {
+        guard q < 1 else { return .infinity }
+        let a = Double(n) / 2
+        if case .finite(let dv) = d, dv <= gaussianBeyond {
+            let logOdds = SpecialFunctions.invert(q, start: log(Double(n) / dv)) {
+                SpecialFunctions.betaCDF(logOdds: $0, a: a, b: dv / 2)
+            }
+            return log(dv) + logOdds
+        }
+        let logGamma = SpecialFunctions.invert(q, start: log(a)) { SpecialFunctions.gammaCDF(exp($0), shape: a) }
+        return log(2) + logGamma
+    }
+}
