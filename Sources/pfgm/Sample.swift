@@ -2,6 +2,63 @@ import ArgumentParser
 import Engine
 import Foundation
 
+/// The sampler's settings, shared by `sample` and `eval --ckpt`.
+struct SamplerOptions: ParsableArguments {
+    @OptionGroup var schedule: ScheduleOptions
+
+    @Option(help: "Solver: heun or euler.")
+    var solver: Solver = .heun
+
+    @Option(help: "Noise injection α: x ← x + α·σ_i·ε at the start of each step.")
+    var alpha: Double = 0
+
+    @OptionGroup var quantization: QuantizationOptions
+
+    @Option(help: "Seed for the prior draws and injected noise.")
+    var seed: UInt64 = 0
+
+    @Option(name: .customLong("prior-quantile"), help: "Draw the prior only up to this quantile of the kernel (default: the run's kernel quantile in training; 1: the whole prior).")
+    var priorQuantile: Double?
+
+    func validate() throws {
+        guard alpha >= 0, alpha.isFinite else { throw ValidationError("--alpha must be a non-negative number") }
+        if let q = priorQuantile, !(q >= 0.5 && q <= 1) { throw ValidationError("--prior-quantile must be in [0.5, 1]") }
+    }
+
+    var sampler: Sampler { Sampler(schedule: schedule.schedule, solver: solver, alpha: alpha) }
+
+    /// The prior's truncation for a model trained with `trainedQuantile` (nil: untruncated).
+    func truncation(trainedQuantile: Double?, dim: Int, augmentedDimension d: AugmentedDimension) -> KernelTruncation? {
+        KernelTruncation.make(quantile: priorQuantile ?? trainedQuantile, dim: dim, augmentedDimension: d)
+    }
+
+    /// One line saying what is sampled.
+    func describe(count: Int, augmentedDimension d: AugmentedDimension) -> String {
+        "sampling \(count) points, D=\(d), \(solver.rawValue) with \(schedule.steps) steps: NFE \(schedule.schedule.functionEvaluations(solver))"
+    }
+
+    /// The settings as JSON fields.
+    func fields(trainedQuantile: Double?) -> [(String, String)] {
+        let s = schedule.schedule
+        return [("solver", jsonString(solver.rawValue)), ("steps", String(s.steps)), ("nfe", String(s.functionEvaluations(solver))),
+                ("sigma_min", jsonNumber(s.sigmaMin)), ("sigma_max", jsonNumber(s.sigmaMax)), ("rho", jsonNumber(s.rho)),
+                ("alpha", jsonNumber(alpha)), ("bits", quantization.bits.map(String.init) ?? "null"), ("seed", String(seed)),
+                ("prior_quantile", jsonNumber(priorQuantile ?? trainedQuantile ?? 1))]
+    }
+}
+
+/// A run's EMA denoiser, checked against a requested D and quantized when --bits asks.
+func loadTrainedModel(_ ckpt: String, augmentedDimension requested: AugmentedDimension?,
+                      quantization: QuantizationOptions) throws -> (NetworkDenoiser, TrainingConfig, AugmentedDimension) {
+    let (model, config) = try RunDirectory(ckpt).loadDenoiser()
+    guard let trained = config.augmentedDimension else { throw Failure("\(ckpt): invalid aug_dim") }
+    if let requested, requested != trained {
+        throw Failure("--aug-dim \(requested): the model in \(ckpt) was trained at D=\(trained); its prior must match")
+    }
+    quantization.apply(to: model)
+    return (model, config, trained)
+}
+
 struct Sample: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Draw samples from a trained model or from the oracle denoiser of a point set.",
@@ -23,24 +80,10 @@ struct Sample: ParsableCommand {
     @Option(help: "Number of samples (implied by --latents).")
     var count: Int?
 
-    @OptionGroup var schedule: ScheduleOptions
-
-    @Option(help: "Solver: heun or euler.")
-    var solver: Solver = .heun
-
-    @Option(help: "Noise injection α: x ← x + α·σ_i·ε at the start of each step.")
-    var alpha: Double = 0
-
-    @OptionGroup var quantization: QuantizationOptions
-
-    @Option(help: "Seed for the prior draws and injected noise.")
-    var seed: UInt64 = 0
+    @OptionGroup var options: SamplerOptions
 
     @Option(help: "Start from these prior draws (.npy, shape (K, N)).")
     var latents: String?
-
-    @Option(name: .customLong("prior-quantile"), help: "Draw the prior only up to this quantile of the kernel (default: the run's kernel quantile in training; 1: the whole prior).")
-    var priorQuantile: Double?
 
     @Option(help: "Output .npy file (K, N).")
     var out: String
@@ -52,23 +95,15 @@ struct Sample: ParsableCommand {
 
     func validate() throws {
         guard (ckpt == nil) != (oracle == nil) else { throw ValidationError("give exactly one of --ckpt DIR or --oracle POINTS.npy") }
-        guard alpha >= 0, alpha.isFinite else { throw ValidationError("--alpha must be a non-negative number") }
-        if quantization.bits != nil && oracle != nil { throw ValidationError("--bits applies to a trained model, not to --oracle") }
+        if options.quantization.bits != nil && oracle != nil { throw ValidationError("--bits applies to a trained model, not to --oracle") }
         if oracle != nil && augDim == nil { throw ValidationError("--aug-dim is required with --oracle") }
-        if let q = priorQuantile, !(q >= 0.5 && q <= 1) { throw ValidationError("--prior-quantile must be in [0.5, 1]") }
-        if priorQuantile != nil && latents != nil { throw ValidationError("--prior-quantile does not apply to --latents") }
+        if options.priorQuantile != nil && latents != nil { throw ValidationError("--prior-quantile does not apply to --latents") }
         if latents == nil {
             guard let count else { throw ValidationError("--count is required (or --latents FILE)") }
             guard (1...10_000_000).contains(count) else { throw ValidationError("--count must be between 1 and 10000000") }
         }
         // Both outputs are checked before any sampling, so a bad second path cannot leave the first one written.
-        for path in [out] + (png.map { [$0] } ?? []) {
-            let folder = (path as NSString).deletingLastPathComponent
-            var isFolder: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: folder.isEmpty ? "." : folder, isDirectory: &isFolder), isFolder.boolValue else {
-                throw ValidationError("\(path): the folder \(folder) does not exist")
-            }
-        }
+        for path in [out] + (png.map { [$0] } ?? []) { try requireFolder(of: path) }
     }
 
     func run() throws {
@@ -78,12 +113,11 @@ struct Sample: ParsableCommand {
 
     private func sample() throws {
         let (denoiser, d, data, trainedQuantile) = try loadDenoiser()
-        var rng = RandomSource(seed: seed)
-        let truncation = KernelTruncation.make(quantile: priorQuantile ?? trainedQuantile, dim: denoiser.dim, augmentedDimension: d)
+        var rng = RandomSource(seed: options.seed)
+        let truncation = options.truncation(trainedQuantile: trainedQuantile, dim: denoiser.dim, augmentedDimension: d)
         var x = try startingPoints(dim: denoiser.dim, augmentedDimension: d, truncation: truncation, rng: &rng)
-        let sampler = Sampler(schedule: schedule.schedule, solver: solver, alpha: alpha)
-        note("sampling \(x.rows) points, D=\(d), \(solver.rawValue) with \(schedule.steps) steps: NFE \(schedule.schedule.functionEvaluations(solver))")
-        sampler.run(&x, denoiser: denoiser, rng: &rng)
+        note(options.describe(count: x.rows, augmentedDimension: d))
+        options.sampler.run(&x, denoiser: denoiser, rng: &rng)
         if !x.storage.allSatisfy({ $0.isFinite }) { note("warning: some samples are NaN or infinite") }
         try NPY.write(x, to: out)
         if let png {
@@ -103,12 +137,7 @@ struct Sample: ParsableCommand {
             return (OracleDenoiser(points: points, augmentedDimension: augDim), augDim, oracle, nil)
         }
         guard let ckpt else { throw Failure("--ckpt or --oracle is required") }
-        let (model, config) = try RunDirectory(ckpt).loadDenoiser()
-        guard let trained = config.augmentedDimension else { throw Failure("\(ckpt): invalid aug_dim") }
-        if let augDim, augDim != trained {
-            throw Failure("--aug-dim \(augDim): the model in \(ckpt) was trained at D=\(trained); its prior must match")
-        }
-        quantization.apply(to: model)
+        let (model, config, trained) = try loadTrainedModel(ckpt, augmentedDimension: augDim, quantization: options.quantization)
         return (model, trained, config.data, config.kernelQuantile)
     }
 
@@ -121,8 +150,17 @@ struct Sample: ParsableCommand {
             if let count, count != x.rows { throw Failure("--count \(count) disagrees with the \(x.rows) rows of \(latents)") }
             return x
         }
-        return Perturbation.prior(count: count ?? 1, dim: dim, augmentedDimension: d, sigma: schedule.sigmaMax,
+        return Perturbation.prior(count: count ?? 1, dim: dim, augmentedDimension: d, sigma: options.schedule.sigmaMax,
                                   truncation: truncation, rng: &rng)
+    }
+}
+
+/// Refuses an output path whose folder does not exist (checked before any work).
+func requireFolder(of path: String) throws {
+    let folder = (path as NSString).deletingLastPathComponent
+    var isFolder: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: folder.isEmpty ? "." : folder, isDirectory: &isFolder), isFolder.boolValue else {
+        throw ValidationError("\(path): the folder \(folder) does not exist")
     }
 }
 
@@ -166,44 +204,5 @@ struct Prior: ParsableCommand {
         let truncation = KernelTruncation.make(quantile: kernelQuantile, dim: dim, augmentedDimension: augDim)
         let x = Perturbation.prior(count: count, dim: dim, augmentedDimension: augDim, sigma: sigma, truncation: truncation, rng: &rng)
         try attempt { try NPY.write(x, to: out) }
-    }
-}
-
-struct Eval: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Compare samples with a data set; prints one JSON object.",
-        discussion: """
-        Each metric comes with its floor: the same metric between two independent draws of the data of the samples' size. \
-        fd is fd-fmnist, the Fréchet distance in the features of a classifier trained on the data set's training images \
-        (Fashion-MNIST only; trained once, in about a minute, and cached in $PFGM_CACHE_DIR or ~/.cache/pfgm), against the \
-        test images, with its floor (training images) and ceiling (noise images); use at least 2000 samples.
-        """
-    )
-
-    @Option(help: "Samples (.npy, shape (K, N)).")
-    var samples: String
-
-    @Option(help: "Data set name or .npy path.")
-    var data: String
-
-    @Option(help: "Comma-separated metrics: \(Evaluation.knownMetrics.joined(separator: ", ")).")
-    var metric: String = "swd,mmd"
-
-    @Option(help: "Coordinates of the manifold data set (default: the samples' width).")
-    var dim: Int?
-
-    @OptionGroup var threading: ThreadOptions
-
-    func run() throws {
-        threading.apply()
-        let metrics = metric.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        try attempt {
-            let x = try NPY.readMatrix(samples)
-            let dataset = try Dataset.load(data, dim: dim ?? (data == "manifold" ? x.cols : nil))
-            let results = try Evaluation.evaluate(x, against: dataset, metrics: metrics) { line in
-                FileHandle.standardError.write(Data((line + "\n").utf8))
-            }
-            print(jsonObject([("data", jsonString(data))] + results.map { ($0.0, jsonNumber($0.1)) }))
-        }
     }
 }

@@ -51,6 +51,9 @@ struct Sweep: ParsableCommand {
     @Option(name: .customLong("sigma-min"), help: "Smallest noise level of the solver (lower it for very small D).")
     var sigmaMin: Double = 0.002
 
+    @Option(name: .customLong("kernel-quantile"), help: "Draw training radii only up to this quantile of the kernel (1: the whole kernel, as sweeps made before this option).")
+    var kernelQuantile: Double = TrainingConfig.defaultKernelQuantile
+
     @Option(help: "Sweep folder (created, or continued when it holds the same sweep).")
     var out: String
 
@@ -75,6 +78,7 @@ struct Sweep: ParsableCommand {
         p.batch = batch
         p.learningRate = lr
         p.sigmaMin = sigmaMin
+        p.kernelQuantile = kernelQuantile
         if let problem = p.problem { throw ValidationError(problem) }
         guard (1...1_000_000).contains(batch) else { throw ValidationError("--batch must be between 1 and 1000000") }
         guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number") }

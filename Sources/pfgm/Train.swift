@@ -44,7 +44,7 @@ struct Train: ParsableCommand {
     var emaDecay: Double = 0.999
 
     @Option(name: .customLong("kernel-quantile"), help: "Draw training radii only up to this quantile of the kernel (1: the whole kernel).")
-    var kernelQuantile: Double = 1
+    var kernelQuantile: Double = TrainingConfig.defaultKernelQuantile
 
     @Flag(name: .customLong("ema-warmup"), inversion: .prefixedNo, help: "Ramp the EMA decay up as min(decay, (1+t)/(10+t)).")
     var emaWarmup = true
@@ -61,6 +61,7 @@ struct Train: ParsableCommand {
         guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
         guard (1...1_000_000).contains(batch) else { throw ValidationError("--batch must be between 1 and 1000000") }
         guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number") }
+        guard kernelQuantile >= 0.5 && kernelQuantile <= 1 else { throw ValidationError("--kernel-quantile must be in [0.5, 1]") }
         guard logEvery >= 1, saveEvery >= 1 else { throw ValidationError("--log-every and --save-every must be at least 1") }
         if resume == nil {
             guard data != nil else { throw ValidationError("--data is required (or --resume DIR)") }

@@ -30,6 +30,38 @@ import Testing
         for key in ["swd", "swd_floor", "mmd", "mmd_floor"] { #expect(json[key] is Double || json[key] is Int, "\(key) missing") }
     }
 
+    /// `eval --ckpt` draws exactly what `sample` draws with the same flags; the kernel quantile of training is
+    /// recorded, sets the prior's truncation, and `fit` reads the run.
+    @Test func evalCkptSamplesAndScoresInOneCommandAndFitComparesWithTheOracle() throws {
+        let dir = scratchDirectory()
+        let train = Binary.run(["train", "--data", "8gaussians", "--aug-dim", "2", "--kernel-quantile", "0.97", "--steps", "30", "--out", "run"] + Self.tiny, in: dir)
+        #expect(train.status == 0, "\(train.stderr)")
+        let config = try RunDirectory("\(dir)/run").readConfig()
+        #expect(config.kernelQuantile == 0.97)
+        let sampler = ["--count", "300", "--steps", "5", "--seed", "4"]
+        let scored = Binary.run(["eval", "--ckpt", "run", "--out", "e.npy"] + sampler, in: dir)
+        #expect(scored.status == 0, "\(scored.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(scored.stdout.utf8)) as? [String: Any])
+        #expect(json["nfe"] as? Int == 9 && json["prior_quantile"] as? Double == 0.97 && json["aug_dim"] as? String == "2")
+        #expect(json["mmd_count"] as? Int == 300 && json["data"] as? String == "8gaussians")
+        #expect(Binary.run(["sample", "--ckpt", "run", "--out", "s.npy"] + sampler, in: dir).status == 0)
+        #expect(try NPY.read("\(dir)/s.npy") == NPY.read("\(dir)/e.npy"))
+        let separate = Binary.run(["eval", "--samples", "s.npy", "--data", "8gaussians"], in: dir)
+        let other = try #require(try JSONSerialization.jsonObject(with: Data(separate.stdout.utf8)) as? [String: Any])
+        #expect(other["swd"] as? Double == json["swd"] as? Double)
+        #expect(Binary.run(["sample", "--ckpt", "run", "--prior-quantile", "1", "--out", "f.npy"] + sampler, in: dir).status == 0)
+        #expect(try NPY.read("\(dir)/f.npy") != NPY.read("\(dir)/s.npy"), "the prior's truncation changed nothing")
+
+        let fit = Binary.run(["fit", "--ckpt", "run", "--json", "--sigmas", "0.1,1", "--count", "200", "--threads", "1"], in: dir)
+        #expect(fit.status == 0, "\(fit.stderr)")
+        let levels = try fit.stdout.split(separator: "\n").map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+        #expect(levels.count == 2 && levels.allSatisfy { ($0["median"] as? Double ?? -1) >= 0 && $0["far_share"] != nil })
+        expectRejection(["eval", "--ckpt", "run", "--aug-dim", "8", "--out", "e8.npy"], in: dir, output: "e8.npy", mentions: "trained at D=2")
+        expectRejection(["fit", "--ckpt", "run", "--sigmas", "0.1,x"], in: dir, mentions: "--sigmas")
+        expectRejection(["train", "--data", "moons", "--aug-dim", "2", "--kernel-quantile", "0.2", "--steps", "5", "--out", "r"], in: dir,
+                        output: "r", mentions: "--kernel-quantile")
+    }
+
     @Test func imagesTrainWithTheUNetAndScoreWithTheFrechetDistance() throws {
         let dir = scratchDirectory()
         let train = Binary.run(["train", "--data", "fmnist7", "--arch", "unet", "--width", "8", "--depth", "1", "--batch", "16",

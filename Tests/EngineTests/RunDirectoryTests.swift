@@ -26,6 +26,21 @@ import Testing
         try SafeTensors.write(file, to: run.optimizerPath)
     }
 
+    /// Runs from before kernel truncation (no kernel_quantile, no ema_warmup) keep their meaning; new ones record both.
+    @Test func configsWithoutTheNewFieldsKeepTheirMeaning() throws {
+        let (run, data) = try savedRun()
+        var text = String(decoding: try AtomicFile.read(run.configPath), as: UTF8.self)
+        #expect(text.contains("\"kernel_quantile\" : 0.97"))
+        text = text.split(separator: "\n").filter { !$0.contains("kernel_quantile") }.joined(separator: "\n")
+        try AtomicFile.write(Array(text.utf8), to: run.configPath)
+        let old = try run.readConfig()
+        #expect(old.kernelQuantile == nil && old.emaWarmup == nil)
+        let trainer = try run.resume(data: data.train)
+        #expect(trainer.truncation == nil && trainer.ema.warmup)
+        #expect(try Trainer(config: TrainingConfig(data: "moons", dim: 2, augmentedDimension: .infinite, sigmaData: 1, steps: 1),
+                            data: data.train).truncation?.quantile == TrainingConfig.defaultKernelQuantile)
+    }
+
     @Test func resumesWithoutGeneratorStatesFromStreamsOfTheSeedAndStep() throws {
         let (run, data) = try savedRun()
         let exact = try run.resume(data: data.train).trainStep()

@@ -47,34 +47,53 @@ public enum MMD {
         return [0.25, 0.5, 1, 2, 4].map { $0 * max(median, 1e-6) }
     }
 
-    public static func distance(_ x: Matrix, _ y: Matrix, bandwidths: [Double]) -> Double {
+    /// `progress` sees the fraction done, from one thread at a time.
+    public static func distance(_ x: Matrix, _ y: Matrix, bandwidths: [Double], progress: (Double) -> Void = { _ in }) -> Double {
         precondition(x.cols == y.cols && x.rows > 1 && y.rows > 1, "MMD needs two sets of at least 2 points of equal width")
-        let xx = kernelMean(x, x, bandwidths, excludeDiagonal: true)
-        let yy = kernelMean(y, y, bandwidths, excludeDiagonal: true)
-        let xy = kernelMean(x, y, bandwidths, excludeDiagonal: false)
+        let total = Double(x.rows * x.rows + y.rows * y.rows + x.rows * y.rows)
+        var done = 0.0
+        func mean(_ a: Matrix, _ b: Matrix, excludeDiagonal: Bool) -> Double {
+            let pairs = Double(a.rows * b.rows)
+            defer { done += pairs }
+            return kernelMean(a, b, bandwidths, excludeDiagonal: excludeDiagonal) { progress((done + $0 * pairs) / total) }
+        }
+        let xx = mean(x, x, excludeDiagonal: true), yy = mean(y, y, excludeDiagonal: true), xy = mean(x, y, excludeDiagonal: false)
         return max(0, xx + yy - 2 * xy).squareRoot()
     }
 
-    static func kernelMean(_ a: Matrix, _ b: Matrix, _ h: [Double], excludeDiagonal: Bool) -> Double {
+    /// The mean kernel value over pairs, with the rows of `a` cut into one range per thread.
+    static func kernelMean(_ a: Matrix, _ b: Matrix, _ h: [Double], excludeDiagonal: Bool,
+                           progress: (Double) -> Void = { _ in }) -> Double {
         let inverse = h.map { 1 / (2 * $0 * $0) }
-        var sum = 0.0
-        pairwiseSquaredDistances(a, b) { i, j, d2 in
-            if excludeDiagonal && i == j { return }
-            for c in inverse { sum += exp(-Double(d2) * c) }
+        let parts = Compute.parts(rows: a.rows, minRows: 256)
+        var sums = [Double](repeating: 0, count: parts)
+        sums.withUnsafeMutableBufferPointer { partial in
+            Compute.run(parts: parts) { k in
+                let range = Compute.range(part: k, of: parts, count: a.rows)
+                var sum = 0.0
+                pairwiseSquaredDistances(a, b, rows: range, progress: { if k == 0 { progress($0) } }) { i, j, d2 in
+                    if excludeDiagonal && i == j { return }
+                    for c in inverse { sum += exp(-Double(d2) * c) }
+                }
+                partial[k] = sum
+            }
         }
         let pairs = excludeDiagonal ? Double(a.rows * (a.rows - 1)) : Double(a.rows * b.rows)
-        return sum / pairs
+        return sums.reduce(0, +) / pairs
     }
 
-    /// Calls `body(i, j, ‖a_i − b_j‖²)` for every pair, in blocks of rows through sgemm.
-    static func pairwiseSquaredDistances(_ a: Matrix, _ b: Matrix, _ body: (Int, Int, Float) -> Void) {
+    /// Calls `body(i, j, ‖a_i − b_j‖²)` for every pair with i in `rows` (all rows of a by default), in blocks of
+    /// rows through sgemm; `progress` sees the share of `rows` done.
+    static func pairwiseSquaredDistances(_ a: Matrix, _ b: Matrix, rows: Range<Int>? = nil,
+                                         progress: (Double) -> Void = { _ in }, _ body: (Int, Int, Float) -> Void) {
+        let range = rows ?? 0..<a.rows
         var nb = [Float](repeating: 0, count: b.rows)
         b.storage.withUnsafeBufferPointer { p in
             if let base = p.baseAddress { Kernels.rowSquaredNorms(base, rows: b.rows, cols: b.cols, into: &nb) }
         }
         let block = 256
-        for start in stride(from: 0, to: a.rows, by: block) {
-            let rows = a.rows(start..<min(start + block, a.rows))
+        for start in stride(from: range.lowerBound, to: range.upperBound, by: block) {
+            let rows = a.rows(start..<min(start + block, range.upperBound))
             var dots = Matrix(rows: rows.rows, cols: b.rows)
             BLAS.gemm(rows, b, transposeB: true, into: &dots)
             for i in 0..<rows.rows {
@@ -82,6 +101,7 @@ public enum MMD {
                 for c in 0..<a.cols { na += rows[i, c] * rows[i, c] }
                 for j in 0..<b.rows { body(start + i, j, max(0, na + nb[j] - 2 * dots[i, j])) }
             }
+            progress(Double(start + rows.rows - range.lowerBound) / Double(max(range.count, 1)))
         }
     }
 }
@@ -90,11 +110,13 @@ public enum MMD {
 /// independent draws of the data of the samples' size.
 public enum Evaluation {
     public static let knownMetrics = ["swd", "mmd", "fd"]
+    /// MMD is quadratic in the samples: it uses the first this many.
+    public static let mmdLimit = 5000
 
     /// `fd` (fd-fmnist, images only) trains its classifier on first use and keeps it in `cacheDirectory`.
     public static func evaluate(_ samples: Matrix, against data: Dataset, metrics: [String],
-                                cacheDirectory: String? = CacheDirectory.path,
-                                log: (String) -> Void = { _ in }) throws(DataError) -> [(String, Double)] {
+                                cacheDirectory: String? = CacheDirectory.path, log: (String) -> Void = { _ in },
+                                progress: (String, Double) -> Void = { _, _ in }) throws(DataError) -> [(String, Double)] {
         guard samples.cols == data.dim else {
             throw DataError("samples have \(samples.cols) coordinates, \(data.name) has \(data.dim)")
         }
@@ -110,9 +132,10 @@ public enum Evaluation {
                 out.append(("swd", SlicedWasserstein.distance(samples, reference)))
                 out.append(("swd_floor", SlicedWasserstein.distance(floorA, floorB)))
             case "mmd":
-                let h = MMD.bandwidths(for: reference)
-                out.append(("mmd", MMD.distance(samples, reference, bandwidths: h)))
-                out.append(("mmd_floor", MMD.distance(floorA, floorB, bandwidths: h)))
+                let m = min(k, mmdLimit), h = MMD.bandwidths(for: reference)
+                out.append(("mmd", MMD.distance(samples.rows(0..<m), reference.rows(0..<m), bandwidths: h) { progress("mmd", $0) }))
+                out.append(("mmd_floor", MMD.distance(floorA.rows(0..<m), floorB.rows(0..<m), bandwidths: h) { progress("mmd floor", $0) }))
+                out.append(("mmd_count", Double(m)))
             case "fd":
                 out += try frechet(samples, data, cacheDirectory: cacheDirectory, log: log)
             default:

@@ -39,14 +39,16 @@ public struct LinePlot {
 
     public func render() -> PNG.RGB {
         var image = PNG.RGB(width: width, height: height)
-        let (lo, hi) = yRange()
+        let ticks = Self.roundTicks(yRange())
+        let (lo, hi) = (ticks.first ?? 0, ticks.last ?? 1)
         let plotW = width - left - right, plotH = height - top - bottom
         let xAt = { (i: Int) in left + (xTicks.count > 1 ? i * plotW / (xTicks.count - 1) : plotW / 2) }
         let yAt = { (v: Double) in top + Int(((hi - v) / (hi - lo) * Double(plotH)).rounded()) }
-        for k in 0...4 {
-            let v = lo + (hi - lo) * Double(k) / 4, y = yAt(v)
+        let step = ticks.count > 1 ? ticks[1] - ticks[0] : 1
+        for v in ticks {
+            let y = yAt(v)
             Self.line(&image, left, y, left + plotW, y, Self.grid)
-            let label = Self.format(v)
+            let label = Self.label(v, step: step)
             Self.text(&image, label, x: left - 8 - Self.textWidth(label), y: y - 5, Self.ink)
         }
         for (i, tick) in xTicks.enumerated() {
@@ -106,10 +108,27 @@ public struct LinePlot {
         return (lo - pad, hi + pad)
     }
 
-    static func format(_ v: Double) -> String {
+    /// Tick values at the largest round step (1, 2 or 5 × 10^k) that cuts `range` into at least 4 intervals;
+    /// the first and last are the axis ends.
+    public static func roundTicks(_ range: (Double, Double)) -> [Double] {
+        let (lo, hi) = range
+        guard lo.isFinite, hi.isFinite, hi > lo else { return [lo, lo + 1] }
+        var power = pow(10, log10(hi - lo).rounded(.down))
+        while true {
+            for m in [5.0, 2, 1] {
+                let step = m * power, first = (lo / step).rounded(.down), last = (hi / step).rounded(.up)
+                if last - first >= 4 { return stride(from: first, through: last, by: 1).map { $0 * step } }
+            }
+            power /= 10
+        }
+    }
+
+    /// A tick label with as many decimals as the step needs (scientific for very small or large values).
+    public static func label(_ v: Double, step: Double) -> String {
         let a = abs(v)
         if a != 0 && (a < 1e-3 || a >= 1e5) { return String(format: "%.2E", v) }
-        return String(format: a < 0.1 ? "%.4f" : a < 10 ? "%.3f" : "%.1f", v)
+        let decimals = max(0, -Int((log10(step) + 1e-9).rounded(.down)))
+        return String(format: "%.\(min(decimals, 6))f", a < step * 1e-9 ? 0 : v)
     }
 
     static func line(_ image: inout PNG.RGB, _ x0: Int, _ y0: Int, _ x1: Int, _ y1: Int, _ c: (UInt8, UInt8, UInt8)) {

@@ -284,7 +284,10 @@ public actor StudioEngine {
         let (denoiser, source, step) = previewDenoiser(d)
         let count = snapshot.kind.isImage ? Self.previewImages : Self.previewPoints
         var rng = RandomSource(seed: settings.seed)
-        var x = Perturbation.prior(count: count, dim: dataset.dim, augmentedDimension: d, sigma: settings.sigmaMax, rng: &rng)
+        // A model's prior is cut where its training kernel was; the oracle's is whole.
+        let truncation = denoiser is OracleDenoiser ? nil : bank[d]?.trainer.truncation
+        var x = Perturbation.prior(count: count, dim: dataset.dim, augmentedDimension: d, sigma: settings.sigmaMax,
+                                   truncation: truncation, rng: &rng)
         var trajectory = [Self.screenPoints(x, projection)], sigmas = [settings.sigmaMax]
         let interrupted = Sampler(schedule: settings.schedule, solver: settings.solver, alpha: settings.alpha)
             .run(&x, denoiser: denoiser, rng: &rng, observe: { [projection] xs, sigma in

@@ -20,6 +20,8 @@ public struct SweepPlan: Codable, Sendable, Equatable {
     public var sigmaMin = 0.002
     public var sigmaMax = 80.0
     public var rho = 7.0
+    /// The training kernel's quantile (nil: the whole kernel, as sweeps before this field).
+    public var kernelQuantile: Double?
 
     public init(data: String, augDims: [String], seeds: Int, steps: Int, alphas: [Double], bits: [Int], nfe: [Int], count: Int) {
         self.data = data
@@ -30,6 +32,13 @@ public struct SweepPlan: Codable, Sendable, Equatable {
         self.bits = bits
         self.nfe = nfe
         self.count = count
+    }
+
+    /// The plan with defaults spelled out, for comparing a stored plan with a new one.
+    var normalized: SweepPlan {
+        var p = self
+        p.kernelQuantile = p.kernelQuantile ?? 1
+        return p
     }
 
     /// Full precision: no quantization.
@@ -50,6 +59,7 @@ public struct SweepPlan: Codable, Sendable, Equatable {
             return "--nfe must be odd numbers between 1 and 999 (Heun with n steps makes 2n − 1 evaluations)"
         }
         if !(2...1_000_000).contains(count) { return "--count must be between 2 and 1000000" }
+        if let q = kernelQuantile, !(q >= 0.5 && q <= 1) { return "--kernel-quantile must be in [0.5, 1]" }
         return nil
     }
 
@@ -76,6 +86,7 @@ public struct SweepPlan: Codable, Sendable, Equatable {
         c.batch = batch
         c.learningRate = learningRate
         c.seed = UInt64(seed)
+        c.kernelQuantile = kernelQuantile
         return c
     }
 

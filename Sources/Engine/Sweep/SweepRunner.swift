@@ -47,8 +47,9 @@ public final class SweepRunner {
         let path = directory + "/sweep.json"
         if FileManager.default.fileExists(atPath: path) {
             let stored = try readPlan(directory)
-            guard stored == plan else {
-                throw StorageError(path, "this folder holds a different sweep; rerun it with the same settings or choose another --out")
+            guard stored.normalized == plan.normalized else {
+                let hint = stored.kernelQuantile == nil ? " (made before kernel truncation: add --kernel-quantile 1)" : ""
+                throw StorageError(path, "this folder holds a different sweep\(hint); rerun it with the same settings or choose another --out")
             }
             return
         }
@@ -154,7 +155,7 @@ public final class SweepRunner {
             // The same prior draws for every setting of one model (common random numbers).
             var rng = RandomSource(seed: 7_000 + UInt64(seed), stream: 3)
             var x = Perturbation.prior(count: plan.count, dim: data.dim, augmentedDimension: augmentedDimension,
-                                       sigma: plan.sigmaMax, rng: &rng)
+                                       sigma: plan.sigmaMax, truncation: config.truncation(at: augmentedDimension), rng: &rng)
             let schedule = NoiseSchedule(steps: point.steps, sigmaMin: plan.sigmaMin, sigmaMax: plan.sigmaMax, rho: plan.rho)
             let stopped = Sampler(schedule: schedule, solver: .heun, alpha: point.alpha).run(&x, denoiser: denoiser, rng: &rng, shouldStop: shouldStop)
             if stopped { return false }

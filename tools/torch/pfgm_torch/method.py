@@ -27,27 +27,141 @@ def format_aug_dim(d):
     return str(int(d)) if d == round(d) and abs(d) < 1e15 else repr(float(d))
 
 
-def radii(rows, n, d, sigma):
-    """R = r·√(g₁/g₂), r = σ√D, g₁ ~ Gamma(N/2), g₂ ~ Gamma(D/2): float64, from the default generator."""
+def log_squared_ratios(rows, n, d, device):
+    """log(R²/σ²) of `rows` kernel draws: log(D·g₁/g₂), g₁ ~ Gamma(N/2), g₂ ~ Gamma(D/2) (float64)."""
+    gamma = lambda shape: torch.distributions.Gamma(torch.full((rows,), shape, dtype=torch.float64, device=device), 1.0).sample()
+    return math.log(d) + gamma(n / 2).log() - gamma(d / 2).log()
+
+
+def radii(rows, n, d, sigma, log_limit=math.inf):
+    """R = r·√(g₁/g₂), r = σ√D, from the default generator; draws beyond log(R²/σ²) = log_limit are drawn again."""
     sigma = sigma.double()
-    g1 = torch.distributions.Gamma(torch.full((rows,), n / 2, dtype=torch.float64, device=sigma.device), 1.0).sample()
-    g2 = torch.distributions.Gamma(torch.full((rows,), d / 2, dtype=torch.float64, device=sigma.device), 1.0).sample()
-    ratio = torch.exp(0.5 * (g1.log() - g2.log()))
-    return (sigma * math.sqrt(d) * ratio).clamp(max=MAXIMUM_RADIUS)
+    logs = log_squared_ratios(rows, n, d, sigma.device)
+    while math.isfinite(log_limit) and bool((logs > log_limit).any()):
+        redo = logs > log_limit
+        logs[redo] = log_squared_ratios(int(redo.sum()), n, d, sigma.device)
+    return (sigma * torch.exp(0.5 * logs)).clamp(max=MAXIMUM_RADIUS)
 
 
-def perturbation(rows, n, d, sigma):
-    """One draw of the kernel per row, row r at noise level sigma[r]: N(0, σ²I) for D = ∞, else R·u."""
+def perturbation(rows, n, d, sigma, quantile=None):
+    """One draw of the kernel per row, row r at noise level sigma[r]: N(0, σ²I) for D = ∞, else R·u; with a
+    quantile below 1, radii beyond the kernel's quantile are drawn again (see truncation_log_limit)."""
     z = torch.randn(rows, n, device=sigma.device)
-    if math.isinf(d):
+    limit = truncation_log_limit(quantile, n, d)
+    if math.isinf(d) and math.isinf(limit):
         return z * sigma.reshape(-1, 1)
     norm = z.double().norm(dim=1).clamp(min=np.finfo(np.float64).tiny)
-    return z * (radii(rows, n, d, sigma) / norm).float().reshape(-1, 1)
+    if math.isinf(d):
+        logs = 2 * norm.log()
+        while bool((logs > limit).any()):
+            redo = logs > limit
+            logs[redo] = math.log(2) + torch.distributions.Gamma(torch.full((int(redo.sum()),), n / 2, dtype=torch.float64,
+                                                                             device=sigma.device), 1.0).sample().log()
+        radius = sigma.double() * torch.exp(0.5 * logs)
+    else:
+        radius = radii(rows, n, d, sigma, limit)
+    return z * (radius / norm).float().reshape(-1, 1)
 
 
-def prior(count, n, d, sigma_max, device="cpu"):
+def prior(count, n, d, sigma_max, device="cpu", quantile=None):
     """K draws of the kernel at σ_max around the origin."""
-    return perturbation(count, n, d, torch.full((count,), float(sigma_max), device=device))
+    return perturbation(count, n, d, torch.full((count,), float(sigma_max), device=device), quantile)
+
+
+GAUSSIAN_BEYOND = 1e6
+DEFAULT_KERNEL_QUANTILE = 0.97  # what new runs train with, as in pfgm
+
+
+def truncation_log_limit(quantile, n, d):
+    """log of the q-quantile of R²/σ²: log(D·b/(1 − b)) for b the q-quantile of Beta(N/2, D/2), or of χ²_N for
+    D = ∞ (also beyond D = 10⁶, where the two agree to ~N/D); +∞ without truncation (q absent or 1)."""
+    if quantile is None or quantile >= 1:
+        return math.inf
+    a = n / 2
+    if math.isfinite(d) and d <= GAUSSIAN_BEYOND:
+        return math.log(d) + invert(quantile, math.log(n / d), lambda s: beta_cdf(s, a, d / 2))
+    return math.log(2) + invert(quantile, math.log(a), lambda t: gamma_cdf(math.exp(t), a))
+
+
+def invert(p, start, f):
+    """The t with f(t) = p for f increasing from 0 to 1, by bisection after bracketing."""
+    lo, hi = start - 1, start + 1
+    while f(lo) > p and lo > -1e4:
+        lo = start - 2 * (start - lo)
+    while f(hi) < p and hi < 1e4:
+        hi = start + 2 * (hi - start)
+    for _ in range(200):
+        if hi - lo <= 1e-12 * max(1, abs(lo)):
+            break
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if f(mid) < p else (lo, mid)
+    return (lo + hi) / 2
+
+
+def _log1p_exp(s):
+    return s + math.log1p(math.exp(-s)) if s > 0 else math.log1p(math.exp(s))
+
+
+def beta_cdf(s, a, b):
+    """P(B ≤ x), B ~ Beta(a, b), x = 1/(1 + e^(−s)) given by its log-odds s; Lentz's continued fraction."""
+    log_x, log_1mx = -_log1p_exp(-s), -_log1p_exp(s)
+    front = math.exp(math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * log_x + b * log_1mx)
+    x = math.exp(log_x)
+    if x < (a + 1) / (a + b + 2):
+        return front * _beta_fraction(x, a, b) / a
+    return 1 - front * _beta_fraction(math.exp(log_1mx), b, a) / b
+
+
+def _beta_fraction(x, a, b):
+    tiny = 1e-300
+    c, d = 1.0, 1 - (a + b) * x / (a + 1)
+    d = 1 / (tiny if abs(d) < tiny else d)
+    h = d
+    for m in range(1, 200_001):
+        m2 = 2 * m
+        for num in (m * (b - m) * x / ((a + m2 - 1) * (a + m2)), -(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1))):
+            d = 1 + num * d
+            d = 1 / (tiny if abs(d) < tiny else d)
+            c = 1 + num / c
+            c = tiny if abs(c) < tiny else c
+            h *= d * c
+        if abs(d * c - 1) < 1e-15:
+            break
+    return h
+
+
+def gamma_cdf(x, a):
+    """P(G ≤ x), G ~ Gamma(a, 1): the series below a + 1, the continued fraction above."""
+    if x <= 0:
+        return 0.0
+    if math.isinf(x):
+        return 1.0
+    front = math.exp(a * math.log(x) - x - math.lgamma(a))
+    if x < a + 1:
+        term = total = 1 / a
+        k = a
+        for _ in range(100_000):
+            k += 1
+            term *= x / k
+            total += term
+            if abs(term) < abs(total) * 1e-16:
+                break
+        return min(1.0, front * total)
+    tiny = 1e-300
+    b = x + 1 - a
+    c, d = 1 / tiny, 1 / b
+    h = d
+    for i in range(1, 200_001):
+        an = -i * (i - a)
+        b += 2
+        d = an * d + b
+        d = 1 / (tiny if abs(d) < tiny else d)
+        c = b + an / c
+        c = tiny if abs(c) < tiny else c
+        h *= d * c
+        if abs(d * c - 1) < 1e-15:
+            break
+    return max(0.0, 1 - front * h)
 
 
 class Preconditioning:

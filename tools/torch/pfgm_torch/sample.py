@@ -30,6 +30,8 @@ def arguments(argv=None):
     p.add_argument("--sigma-max", type=float, default=80.0, help="largest noise level, where the prior is drawn (default: %(default)s)")
     p.add_argument("--rho", type=float, default=7.0, help="schedule exponent ρ (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0, help="seed of the prior draws and injected noise (default: %(default)s)")
+    p.add_argument("--prior-quantile", type=float,
+                   help="draw the prior only up to this quantile of the kernel (default: the run's kernel quantile; 1: all)")
     p.add_argument("--batch", type=int, default=4096, help="samples per solver pass (default: %(default)s)")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda (default: %(default)s)")
     p.add_argument("--out", required=True, help="output .npy (K, N)")
@@ -61,7 +63,8 @@ def main(argv=None):
                 raise ValueError(f"{a.latents}: shape {list(x.shape)}, the model needs (K, {n})")
             x = torch.from_numpy(x).to(device)
         else:
-            x = method.prior(a.count, n, d, a.sigma_max, device)
+            quantile = a.prior_quantile if a.prior_quantile is not None else config.get("kernel_quantile")
+            x = method.prior(a.count, n, d, a.sigma_max, device, quantile)
         sigmas = method.schedule(a.steps, a.sigma_min, a.sigma_max, a.rho)
         run = denoiser(net, config["sigma_data"])
         parts = [method.solve(run, part, sigmas, a.solver, a.alpha) for part in x.split(a.batch)]

@@ -48,6 +48,10 @@ def arguments(argv=None):
     p.add_argument("--width", type=int, help="MLP hidden units (default 256) or U-Net channels (default 32)")
     p.add_argument("--depth", type=int, help="MLP blocks (default 4) or U-Net blocks per resolution and side (default 2)")
     p.add_argument("--ema-decay", type=float, default=0.999, help="decay of the weights' moving average (default: %(default)s)")
+    p.add_argument("--kernel-quantile", type=float, default=method.DEFAULT_KERNEL_QUANTILE,
+                   help="draw training radii only up to this quantile of the kernel; 1: the whole kernel (default: %(default)s)")
+    p.add_argument("--no-ema-warmup", dest="ema_warmup", action="store_false",
+                   help="a plain EMA instead of the decay ramp min(decay, (1+t)/(10+t))")
     p.add_argument("--log-every", type=int, default=50, help="steps between stats.jsonl lines (default: %(default)s)")
     p.add_argument("--save-every", type=int, default=1000, help="steps between checkpoints (default: %(default)s)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda (each torchrun process takes cuda:LOCAL_RANK) (default: %(default)s)")
@@ -59,6 +63,8 @@ def arguments(argv=None):
         p.error("--lr must be a positive number")
     if a.resume is None and (a.data is None or a.aug_dim is None or a.out is None):
         p.error("--data, --aug-dim and --out are required (or --resume DIR)")
+    if not 0.5 <= a.kernel_quantile <= 1:
+        p.error("--kernel-quantile must be in [0.5, 1]")
     if a.resume and a.out and a.out != a.resume:
         p.error("--resume continues in its own directory; drop --out")
     if a.aug_dim is not None:
@@ -173,7 +179,8 @@ class TrainingState:
     def update_ema(self):
         self.ema_updates += 1
         t = self.ema_updates
-        d = min(self.config["ema_decay"], (1 + t) / (10 + t))
+        decay = self.config["ema_decay"]
+        d = min(decay, (1 + t) / (10 + t)) if self.config.get("ema_warmup", True) else decay
         names = list(self.ema)
         with torch.no_grad():
             params = dict(self.model.named_parameters())
@@ -212,7 +219,8 @@ def prepare(a, ctx):
         config = rundir.new_config(a.data, dataset.dim, a.aug_dim, dataset.sigma_data, a.steps,
                                    architecture="mlp-edm" if a.arch == "mlp" else "unet", width=width, depth=depth,
                                    channels=dataset.channels, batch=a.batch, learning_rate=a.lr, warmup_steps=a.warmup,
-                                   ema_decay=a.ema_decay, seed=a.seed)
+                                   ema_decay=a.ema_decay, ema_warmup=a.ema_warmup, kernel_quantile=a.kernel_quantile,
+                                   seed=a.seed)
     if dataset.dim != config["dim"]:
         raise Failure(f"{config['data']}: {dataset.dim} coordinates, the run's model has {config['dim']}")
     if config["batch"] % ctx.world:
@@ -254,7 +262,7 @@ class Batches:
         c, part = self.config, self.slice
         index = torch.randint(self.data.shape[0], (c["batch"],), device=self.device)
         sigma = method.noise_levels(c["batch"], c["p_mean"], c["p_std"], device=self.device)
-        noise = method.perturbation(c["batch"], c["dim"], self.d, sigma)
+        noise = method.perturbation(c["batch"], c["dim"], self.d, sigma, c.get("kernel_quantile"))
         y = self.data[index[part]]
         return y, y + noise[part], sigma[part]
 

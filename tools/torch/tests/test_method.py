@@ -36,6 +36,25 @@ class KernelTests(TempDirTestCase):
         self.assertLess(ks_statistic(ours(5.0), theirs), 0.0195)
         self.assertGreater(ks_statistic(ours(8.0), theirs), 0.0195)
 
+    def test_truncated_kernel_matches_pfgm(self):
+        # The cap: N = D = 2 has b ~ Beta(1, 1), so the 0.97 quantile of R²/σ² = D·b/(1 − b) is 2·0.97/0.03 exactly.
+        self.assertAlmostEqual(method.truncation_log_limit(0.97, 2, 2.0), math.log(2 * 0.97 / 0.03), places=9)
+        self.assertEqual(method.truncation_log_limit(1.0, 2, 2.0), math.inf)
+        # pfgm's truncated prior reaches this side's cap and never passes it (20,000 draws put the largest within
+        # 2% of it in log(R²/σ²)), and both sides' truncated radii agree by two-sample KS at 0.1% (0.0195).
+        for n, d in ((2, 2.0), (3, 5.0), (196, 8.0), (2, math.inf)):
+            pfgm("prior", "--dim", n, "--aug-dim", method.format_aug_dim(d), "--sigma", 1, "--count", 20_000,
+                 "--kernel-quantile", 0.97, "--seed", 5, "--out", self.path("p.npy"))
+            theirs = np.linalg.norm(np.load(self.path("p.npy")).astype(np.float64), axis=1)
+            limit = method.truncation_log_limit(0.97, n, d)
+            top = 2 * math.log(theirs.max())
+            self.assertLessEqual(top, limit + 1e-5, msg=f"N={n} D={d}")
+            self.assertGreater(top, limit - 0.02 * abs(limit) - 0.02, msg=f"N={n} D={d}")
+            torch.manual_seed(6)
+            ours = method.prior(20_000, n, d, 1.0, quantile=0.97).double().norm(dim=1).numpy()
+            self.assertLessEqual(2 * math.log(ours.max()), limit + 1e-5)
+            self.assertLess(ks_statistic(ours, theirs), 0.0195, msg=f"N={n} D={d}")
+
     def test_schedule_matches_the_formula(self):
         s = method.schedule(5, 0.002, 80, 7)
         self.assertEqual(len(s), 6)

@@ -1,0 +1,121 @@
+import ArgumentParser
+import Engine
+import Foundation
+
+struct Eval: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Score samples against a data set, or sample a trained model and score it; prints one JSON object.",
+        discussion: """
+        Each metric comes with its floor: the same metric between two independent draws of the data of the samples' size. \
+        fd is fd-fmnist, the Fréchet distance in the features of a classifier trained on the data set's training images \
+        (Fashion-MNIST only; trained once, in about a minute, and cached in $PFGM_CACHE_DIR or ~/.cache/pfgm), against the \
+        test images, with its floor (training images) and ceiling (noise images); use at least 2000 samples. \
+        MMD is quadratic in the number of samples: it is computed on the first \(Evaluation.mmdLimit) samples at most \
+        (mmd_count says how many). With --ckpt the model is sampled first (the sampler's flags as for `pfgm sample`) \
+        and the JSON also holds the settings used.
+        """
+    )
+
+    @Option(help: "Samples (.npy, shape (K, N)).")
+    var samples: String?
+
+    @Option(help: "Run directory of a trained model: sample it, then score the samples.")
+    var ckpt: String?
+
+    @Option(help: "Data set name or .npy path (with --ckpt: the run's data by default).")
+    var data: String?
+
+    @Option(help: "Comma-separated metrics: \(Evaluation.knownMetrics.joined(separator: ", ")) (default: fd for Fashion-MNIST runs with --ckpt, else swd,mmd).")
+    var metric: String?
+
+    @Option(help: "Coordinates of the manifold data set (default: the samples' width).")
+    var dim: Int?
+
+    @Option(help: "With --ckpt: number of samples.")
+    var count: Int = 2000
+
+    @Option(name: .customLong("aug-dim"), help: "With --ckpt: augmented dimension D (the model's own by default).", transform: parseAugmentedDimension)
+    var augDim: AugmentedDimension?
+
+    @OptionGroup var sampling: SamplerOptions
+
+    @Option(help: "With --ckpt: also write the samples here (.npy).")
+    var out: String?
+
+    @OptionGroup var threading: ThreadOptions
+
+    func validate() throws {
+        guard (samples == nil) != (ckpt == nil) else { throw ValidationError("give exactly one of --samples FILE or --ckpt DIR") }
+        if samples != nil {
+            guard data != nil else { throw ValidationError("--data is required with --samples") }
+            if out != nil { throw ValidationError("--out applies to --ckpt (the samples are already in --samples)") }
+        }
+        guard (2...10_000_000).contains(count) else { throw ValidationError("--count must be between 2 and 10000000") }
+        if let out { try requireFolder(of: out) }
+    }
+
+    func run() throws {
+        threading.apply()
+        try attempt {
+            let progress = EvalProgress()
+            var fields: [(String, String)] = []
+            let x: Matrix, dataName: String, defaultMetrics: String
+            if let ckpt {
+                let (model, config, d) = try loadTrainedModel(ckpt, augmentedDimension: augDim, quantization: sampling.quantization)
+                dataName = data ?? config.data
+                defaultMetrics = FashionMNIST.names[config.data] != nil ? "fd" : "swd,mmd"
+                x = draw(model, config: config, augmentedDimension: d, progress: progress)
+                if let out { try NPY.write(x, to: out) }
+                fields = [("ckpt", jsonString(ckpt)), ("aug_dim", jsonString(d.description))]
+                    + sampling.fields(trainedQuantile: config.kernelQuantile)
+            } else {
+                guard let samples, let data else { throw Failure("--samples and --data are required") }
+                x = try NPY.readMatrix(samples)
+                (dataName, defaultMetrics) = (data, "swd,mmd")
+            }
+            let dataset = try Dataset.load(dataName, dim: dim ?? (dataName == "manifold" ? x.cols : nil))
+            let metrics = (metric ?? defaultMetrics).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            let results = try Evaluation.evaluate(x, against: dataset, metrics: metrics,
+                                                       log: { progress.finish(); note($0) }, progress: progress.report)
+            progress.finish()
+            print(jsonObject([("data", jsonString(dataName))] + fields + results.map { ($0.0, jsonNumber($0.1)) }))
+        }
+    }
+
+    private func draw(_ model: NetworkDenoiser, config: TrainingConfig, augmentedDimension d: AugmentedDimension,
+                      progress: EvalProgress) -> Matrix {
+        var rng = RandomSource(seed: sampling.seed)
+        let truncation = sampling.truncation(trainedQuantile: config.kernelQuantile, dim: model.dim, augmentedDimension: d)
+        var x = Perturbation.prior(count: count, dim: model.dim, augmentedDimension: d, sigma: sampling.schedule.sigmaMax,
+                                   truncation: truncation, rng: &rng)
+        note(sampling.describe(count: count, augmentedDimension: d))
+        let steps = Double(sampling.schedule.steps)
+        var done = 0.0
+        sampling.sampler.run(&x, denoiser: model, rng: &rng, observe: { _, _ in
+            done += 1
+            progress.report("sampling", done / steps)
+        })
+        return x
+    }
+}
+
+/// Progress of a long evaluation on stderr: a redrawn line on a terminal, nothing otherwise.
+final class EvalProgress {
+    private let isTerminal = isatty(STDERR_FILENO) == 1
+    private var last = 0.0, shown = false
+
+    func report(_ stage: String, _ fraction: Double) {
+        guard isTerminal else { return }
+        let now = Stopwatch.now()
+        guard now - last >= 0.1 || fraction >= 1 else { return }
+        last = now
+        shown = true
+        FileHandle.standardError.write(Data(String(format: "\r\u{1B}[K%@ %3.0f%%", stage, 100 * min(fraction, 1)).utf8))
+    }
+
+    /// Clears the line, so that other lines can be written.
+    func finish() {
+        if shown { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        shown = false
+    }
+}
