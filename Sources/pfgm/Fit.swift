@@ -6,10 +6,13 @@ struct Fit: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "How close a trained denoiser is to the exact posterior mean, per noise level.",
         discussion: """
-        Perturbs training points with the run's kernel at each σ (the whole kernel, untruncated) and compares \
-        D_θ(x, σ) with the oracle's exact E[y | x] over the run's training points: e = ‖D_θ − D*‖² per point. \
+        Perturbs training points with the run's kernel at each σ (truncated as in training, unless --kernel-quantile \
+        says otherwise) and compares D_θ(x, σ) with the oracle's exact E[y | x] for that kernel over the run's training \
+        points: e = ‖D_θ − D*‖² per point. \
         Prints the median, 90th percentile and mean of e, the share of points beyond 10σ from their clean point \
-        and the median e over those. With --json, one JSON object per σ.
+        and the median e over those. With --json, one JSON object per σ. With --trajectory, the points are those a \
+        sampling run passes through instead (the solver's flags as for `pfgm sample`, the prior cut as the measured \
+        kernel; far: beyond 10σ_i from every training point), one line per σ_i of the schedule.
         """
     )
 
@@ -22,6 +25,9 @@ struct Fit: ParsableCommand {
     @Option(help: "Comma-separated noise levels σ.")
     var sigmas: String = PosteriorFit.defaultSigmas.map { jsonNumber($0) }.joined(separator: ",")
 
+    @Option(name: .customLong("kernel-quantile"), help: "The kernel to measure with, cut at this quantile (default: the run's; 1: the whole kernel).")
+    var kernelQuantile: Double?
+
     @Option(help: "Perturbed points per σ.")
     var count: Int = 2000
 
@@ -31,10 +37,18 @@ struct Fit: ParsableCommand {
     @Flag(help: "One JSON object per σ instead of a table.")
     var json = false
 
+    @Flag(help: "Measure along sampling trajectories from the prior (--count of them) instead of at --sigmas.")
+    var trajectory = false
+
+    @OptionGroup var solving: SolverOptions
+
+    @OptionGroup var quantization: QuantizationOptions
+
     @OptionGroup var threading: ThreadOptions
 
     func validate() throws {
         guard (1...1_000_000).contains(count) else { throw ValidationError("--count must be between 1 and 1000000") }
+        if let q = kernelQuantile, !(q >= 0.5 && q <= 1) { throw ValidationError("--kernel-quantile must be in [0.5, 1]") }
         guard !levels.isEmpty, levels.allSatisfy({ ($0 ?? 0) > 0 && ($0 ?? 0).isFinite }) else {
             throw ValidationError("--sigmas must be comma-separated positive numbers")
         }
@@ -50,12 +64,18 @@ struct Fit: ParsableCommand {
             guard let d = config.augmentedDimension else { throw Failure("\(ckpt): invalid aug_dim") }
             let dataset = try Dataset.load(data ?? config.data, dim: config.dim)
             guard dataset.dim == model.dim else { throw Failure("\(dataset.name): \(dataset.dim) coordinates, the model \(model.dim)") }
-            let fit = PosteriorFit.measure(model, points: dataset.train, augmentedDimension: d,
-                                           sigmas: levels.compactMap { $0 }, count: count, seed: seed)
+            let quantile = kernelQuantile ?? config.kernelQuantile ?? 1
+            let truncation = KernelTruncation.make(quantile: quantile, dim: config.dim, augmentedDimension: d)
+            quantization.apply(to: model)
+            let fit = trajectory
+                ? PosteriorFit.alongTrajectory(model, points: dataset.train, augmentedDimension: d, truncation: truncation,
+                                               sampler: solving.sampler, count: count, seed: seed)
+                : PosteriorFit.measure(model, points: dataset.train, augmentedDimension: d, truncation: truncation,
+                                       sigmas: levels.compactMap { $0 }, count: count, seed: seed)
             if json {
-                for level in fit { print(jsonObject(fields(level))) }
+                for level in fit { print(jsonObject([("kernel_quantile", jsonNumber(quantile))] + fields(level))) }
             } else {
-                print("D=\(d), \(dataset.train.rows) training points, \(count) perturbed points per σ; e = ‖D_θ − D*‖²")
+                print("D=\(d), kernel quantile \(jsonNumber(quantile)), \(dataset.train.rows) training points, \(count) perturbed points per σ; e = ‖D_θ − D*‖²")
                 print("   σ       median e      p90 e     mean e    >10σ   median e there")
                 for l in fit {
                     print(String(format: "%6.3g  %11.4g %10.4g %10.4g  %5.1f%%  %@", l.sigma, l.median, l.p90, l.mean,

@@ -2,8 +2,8 @@ import ArgumentParser
 import Engine
 import Foundation
 
-/// The sampler's settings, shared by `sample` and `eval --ckpt`.
-struct SamplerOptions: ParsableArguments {
+/// The solver's settings: the schedule, the solver and noise injection.
+struct SolverOptions: ParsableArguments {
     @OptionGroup var schedule: ScheduleOptions
 
     @Option(help: "Solver: heun or euler.")
@@ -11,6 +11,22 @@ struct SamplerOptions: ParsableArguments {
 
     @Option(help: "Noise injection α: x ← x + α·σ_i·ε at the start of each step.")
     var alpha: Double = 0
+
+    func validate() throws {
+        guard alpha >= 0, alpha.isFinite else { throw ValidationError("--alpha must be a non-negative number") }
+    }
+
+    var sampler: Sampler { Sampler(schedule: schedule.schedule, solver: solver, alpha: alpha) }
+
+    /// One line saying what is sampled.
+    func describe(count: Int, augmentedDimension d: AugmentedDimension) -> String {
+        "sampling \(count) points, D=\(d), \(solver.rawValue) with \(schedule.steps) steps: NFE \(schedule.schedule.functionEvaluations(solver))"
+    }
+}
+
+/// The sampler's settings, shared by `sample` and `eval --ckpt`.
+struct SamplerOptions: ParsableArguments {
+    @OptionGroup var solving: SolverOptions
 
     @OptionGroup var quantization: QuantizationOptions
 
@@ -21,28 +37,28 @@ struct SamplerOptions: ParsableArguments {
     var priorQuantile: Double?
 
     func validate() throws {
-        guard alpha >= 0, alpha.isFinite else { throw ValidationError("--alpha must be a non-negative number") }
         if let q = priorQuantile, !(q >= 0.5 && q <= 1) { throw ValidationError("--prior-quantile must be in [0.5, 1]") }
     }
 
-    var sampler: Sampler { Sampler(schedule: schedule.schedule, solver: solver, alpha: alpha) }
+    var schedule: ScheduleOptions { solving.schedule }
+    var sampler: Sampler { solving.sampler }
 
     /// The prior's truncation for a model trained with `trainedQuantile` (nil: untruncated).
     func truncation(trainedQuantile: Double?, dim: Int, augmentedDimension d: AugmentedDimension) -> KernelTruncation? {
         KernelTruncation.make(quantile: priorQuantile ?? trainedQuantile, dim: dim, augmentedDimension: d)
     }
 
-    /// One line saying what is sampled.
     func describe(count: Int, augmentedDimension d: AugmentedDimension) -> String {
-        "sampling \(count) points, D=\(d), \(solver.rawValue) with \(schedule.steps) steps: NFE \(schedule.schedule.functionEvaluations(solver))"
+        solving.describe(count: count, augmentedDimension: d)
     }
 
     /// The settings as JSON fields.
     func fields(trainedQuantile: Double?) -> [(String, String)] {
         let s = schedule.schedule
-        return [("solver", jsonString(solver.rawValue)), ("steps", String(s.steps)), ("nfe", String(s.functionEvaluations(solver))),
-                ("sigma_min", jsonNumber(s.sigmaMin)), ("sigma_max", jsonNumber(s.sigmaMax)), ("rho", jsonNumber(s.rho)),
-                ("alpha", jsonNumber(alpha)), ("bits", quantization.bits.map(String.init) ?? "null"), ("seed", String(seed)),
+        return [("solver", jsonString(solving.solver.rawValue)), ("steps", String(s.steps)),
+                ("nfe", String(s.functionEvaluations(solving.solver))), ("sigma_min", jsonNumber(s.sigmaMin)),
+                ("sigma_max", jsonNumber(s.sigmaMax)), ("rho", jsonNumber(s.rho)), ("alpha", jsonNumber(solving.alpha)),
+                ("bits", quantization.bits.map(String.init) ?? "null"), ("seed", String(seed)),
                 ("prior_quantile", jsonNumber(priorQuantile ?? trainedQuantile ?? 1))]
     }
 }

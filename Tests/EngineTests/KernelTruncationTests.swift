@@ -31,22 +31,33 @@ import Testing
     @Test func quantileForTwoAndTwoIsExact() {
         let t = KernelTruncation(quantile: 0.97, dim: 2, augmentedDimension: .finite(2))
         #expect(abs(exp(t.logMaxSquaredRatio) - 2 * 0.97 / 0.03) < 1e-6)
-        // D = ∞, N = 2: R²/σ² ~ χ²₂ = Exp(½), quantile −2·log(1 − q).
+        // D = ∞, N = 2: R²/σ² ~ χ²₂ = Exp(½), quantile −2·log(1 − q); the floor (q = 1 − 10⁻⁴) wins there.
+        #expect(abs(exp(KernelTruncation.logSquaredRatioQuantile(0.97, dim: 2, augmentedDimension: .infinite)) + 2 * log(0.03)) < 1e-8)
         let g = KernelTruncation(quantile: 0.97, dim: 2, augmentedDimension: .infinite)
-        #expect(abs(exp(g.logMaxSquaredRatio) + 2 * log(0.03)) < 1e-8)
+        #expect(abs(exp(g.logMaxSquaredRatio) + 2 * log(1e-4)) < 1e-8)
+    }
+
+    /// N = 2, D = 8: b ~ Beta(1, 4), P(b ≤ x) = 1 − (1 − x)⁴. Its 0.97 quantile lies inside the floor, so the cut
+    /// sits at the floor, R²/σ² = −2·log(10⁻⁴), and removes (1 − b)⁴ of the draws there: 0.84%.
+    @Test func nearGaussianKernelsAreCutOnlyAtTheFloor() {
+        let t = KernelTruncation(quantile: 0.97, dim: 2, augmentedDimension: .finite(8))
+        let cap = -2 * log(1e-4), b = cap / (cap + 8)
+        #expect(abs(exp(t.logMaxSquaredRatio) - cap) < 1e-8)
+        #expect(abs(pow(1 - b, 4) - 0.0084) < 1e-4)
     }
 
     /// Where the Beta quantile hands over to its D = ∞ limit, the two agree to ~N/D.
     @Test func largeDMeetsTheGaussianLimit() {
         for n in [2, 196] {
-            let finite = KernelTruncation(quantile: 0.97, dim: n, augmentedDimension: .finite(1e6)).logMaxSquaredRatio
-            let limit = KernelTruncation(quantile: 0.97, dim: n, augmentedDimension: .infinite).logMaxSquaredRatio
+            let finite = KernelTruncation.logSquaredRatioQuantile(0.97, dim: n, augmentedDimension: .finite(1e6))
+            let limit = KernelTruncation.logSquaredRatioQuantile(0.97, dim: n, augmentedDimension: .infinite)
             #expect(abs(finite - limit) < 1e-3, "N=\(n): \(finite) vs \(limit)")
         }
     }
 
-    /// Untruncated draws fall below the cap with probability q; truncated draws never exceed it and keep the
-    /// shape below it (the share under the untruncated median is 0.5/q). Bounds: 4 binomial standard errors.
+    /// Untruncated draws fall below the cap with the kernel's probability there (q, or more where the floor wins);
+    /// truncated draws never exceed it and keep the shape below it (the share under the untruncated median is
+    /// 0.5/that). Bounds: 4 binomial standard errors.
     @Test(arguments: [(2, "1"), (2, "2"), (2, "8"), (196, "8"), (2, "128"), (2, "inf"), (196, "inf")])
     func truncationCutsTheTailAtItsQuantile(n: Int, d: String) throws {
         let aug = try #require(AugmentedDimension(parsing: d))
@@ -55,12 +66,22 @@ import Testing
         let cap = exp(t.logMaxSquaredRatio) * sigma * sigma
         let full = squaredRadii(n: n, d: aug, sigma: sigma, count: count, truncation: nil, seed: 41)
         let cut = squaredRadii(n: n, d: aug, sigma: sigma, count: count, truncation: t, seed: 42)
+        let kept = keptShare(n: n, d: aug, logCap: t.logMaxSquaredRatio)
+        #expect(kept >= q - 1e-9)
         let below = Double(full.filter { $0 <= cap }.count) / Double(count)
-        #expect(abs(below - q) < 4 * (q * (1 - q) / Double(count)).squareRoot(), "N=\(n) D=\(d): \(below) below the cap")
+        #expect(abs(below - kept) < 4 * (kept * (1 - kept) / Double(count)).squareRoot() + 1e-4, "N=\(n) D=\(d): \(below) below the cap")
         #expect(cut.allSatisfy { $0 <= cap * (1 + 1e-5) }, "N=\(n) D=\(d): a truncated draw beyond the cap")
         let median = full.sorted()[count / 2]
-        let share = Double(cut.filter { $0 <= median }.count) / Double(count), expected = 0.5 / q
+        let share = Double(cut.filter { $0 <= median }.count) / Double(count), expected = 0.5 / kept
         #expect(abs(share - expected) < 4 * (expected * (1 - expected) / Double(count)).squareRoot(), "N=\(n) D=\(d): \(share)")
+    }
+
+    /// P(R²/σ² ≤ e^logCap) for the whole kernel.
+    func keptShare(n: Int, d: AugmentedDimension, logCap: Double) -> Double {
+        switch d {
+        case .finite(let dv): SpecialFunctions.betaCDF(logOdds: logCap - log(dv), a: Double(n) / 2, b: dv / 2)
+        case .infinite: SpecialFunctions.gammaCDF(exp(logCap) / 2, shape: Double(n) / 2)
+        }
     }
 
     func squaredRadii(n: Int, d: AugmentedDimension, sigma: Double, count: Int, truncation: KernelTruncation?,

@@ -34,11 +34,16 @@ import Testing
         #expect(fit.allSatisfy { $0.farShare > 0 && $0.farShare < 0.06 })
     }
 
+    /// Measured at these seeds (median e at σ = 0.3, 1): D = 2 whole kernel 0.035, 0.081; cut at 0.97 0.013, 0.0072;
+    /// D = ∞ 0.011, 0.0020 — the whole-kernel D = 2 network is 40× worse than D = ∞ at σ = 1, and the cut takes 11× of
+    /// that back. The bars sit at about half of each measured ratio, so a lost effect fails while seeds and round-off
+    /// do not (another seed moves a median by up to ~40%). D = ∞ is cut only at its floor (KernelTruncationTests).
     @Test func truncatingTheTailFitsSmallDInTheBulk() throws {
-        let plain = try fit(d: .finite(2), quantile: nil)
+        let whole = try fit(d: .finite(2), quantile: nil)
         let cut = try fit(d: .finite(2), quantile: 0.97)
         let gaussian = try fit(d: .infinite, quantile: nil)
-        let gaussianCut = try fit(d: .infinite, quantile: 0.97)
-        print("fit D=2: \(plain), D=2 q=0.97: \(cut), D=∞: \(gaussian), D=∞ q=0.97: \(gaussianCut)")
+        let found = "D=2: \(whole), cut \(cut); D=∞: \(gaussian)"
+        #expect(whole[1] > 15 * gaussian[1], "the small-D deficit is gone? \(found)")
+        #expect(whole[1] > 5 * cut[1] && whole[0] > 1.5 * cut[0], "the cut does not help D = 2: \(found)")
     }
 }

@@ -66,18 +66,21 @@ public final class NetworkDenoiser: Denoiser {
 
 /// The exact minimiser of the denoising loss for a finite point set {y_k}:
 /// D*(x, σ) = Σ_k w_k y_k, w_k ∝ (‖x − y_k‖² + r²)^(−(N+D)/2) (finite D) or exp(−‖x − y_k‖²/2σ²) (D = ∞),
-/// with log-weights −(N+D)/2·log1p(‖x − y_k‖²/r²) normalised by log-sum-exp.
+/// with log-weights −(N+D)/2·log1p(‖x − y_k‖²/r²) normalised by log-sum-exp. For a truncated kernel, points
+/// beyond its largest radius from x weigh nothing (unless all are: then the whole kernel's weights are used).
 public final class OracleDenoiser: Denoiser {
     public let points: Matrix
     public let augmentedDimension: AugmentedDimension
+    public let truncation: KernelTruncation?
     private let pointNorms: [Float]
     private var xNorms = Scratch(), weights = Scratch()
     private var logs: [Double]
 
-    public init(points: Matrix, augmentedDimension: AugmentedDimension) {
+    public init(points: Matrix, augmentedDimension: AugmentedDimension, truncation: KernelTruncation? = nil) {
         precondition(points.rows > 0, "the oracle needs at least one point")
         self.points = points
         self.augmentedDimension = augmentedDimension
+        self.truncation = truncation
         var norms = [Float](repeating: 0, count: points.rows)
         points.storage.withUnsafeBufferPointer { p in
             guard let base = p.baseAddress else { return }
@@ -119,11 +122,19 @@ public final class OracleDenoiser: Denoiser {
             exponent = -(Double(dim) + d) / 2
             r2 = sigma * sigma * d
         }
+        let reach = truncation.map { $0.maximumRadius(sigma: sigma) * $0.maximumRadius(sigma: sigma) } ?? .infinity
+        var maxInReach = -Double.infinity
         for j in 0..<k {
             let d2 = max(0, Double(xNorm) + Double(pointNorms[j]) - 2 * Double(row[j]))
             let l = augmentedDimension.isInfinite ? -d2 / r2 : exponent * log1p(d2 / r2)
             logs[j] = l
             maxLog = max(maxLog, l)
+            // row[j] (a dot product, overwritten by the weight below) marks the points out of reach.
+            if d2 <= reach { maxInReach = max(maxInReach, l) } else { row[j] = .infinity }
+        }
+        if maxInReach > -.infinity {
+            for j in 0..<k where row[j] == .infinity { logs[j] = -.infinity }
+            maxLog = maxInReach
         }
         var total = 0.0
         for j in 0..<k {

@@ -1,13 +1,19 @@
 import Foundation
 
-/// The perturbation kernel with its tail cut off: radii drawn only up to the kernel's q-quantile,
-/// R²/σ² ≤ the q-quantile of D·B/(1 − B), B ~ Beta(N/2, D/2) (of χ²_N for D = ∞).
-/// Small D has a power-law tail that puts a few per cent of training points tens of σ away; cutting it
-/// lets the network fit the bulk. q = 1 is the untruncated kernel.
+/// The perturbation kernel with its heavy tail cut off: radii drawn only up to the kernel's q-quantile,
+/// R²/σ² ≤ the q-quantile of D·B/(1 − B), B ~ Beta(N/2, D/2), but never inside the radius that the D = ∞
+/// kernel (R²/σ² ~ χ²_N) passes only with probability 10⁻⁴. Small D has a power-law tail that puts a few per
+/// cent of training points tens of σ away; cutting it lets the network fit the bulk. Where the kernel is
+/// close to Gaussian (large D) a cut at its q-quantile would only make the posterior mean jump at the cut, so
+/// there the floor leaves it whole. q = 1 is the untruncated kernel. A cut kernel is still a scale family in σ,
+/// so the probability-flow ODE with its posterior mean transports it exactly.
 public struct KernelTruncation: Sendable, Equatable {
     public let quantile: Double
     /// log of the largest R²/σ² kept.
     public let logMaxSquaredRatio: Double
+
+    /// The floor: the cut never lies inside the D = ∞ kernel's quantile of this level.
+    public static let gaussianQuantile = 1 - 1e-4
 
     /// Above this D the Beta quantile is replaced by its D = ∞ limit (relative difference ~ N/D).
     static let gaussianBeyond = 1e6
@@ -15,7 +21,8 @@ public struct KernelTruncation: Sendable, Equatable {
     public init(quantile: Double, dim: Int, augmentedDimension: AugmentedDimension) {
         precondition(quantile > 0 && quantile <= 1, "the kernel quantile must be in (0, 1]")
         self.quantile = quantile
-        logMaxSquaredRatio = Self.logSquaredRatioQuantile(quantile, dim: dim, augmentedDimension: augmentedDimension)
+        logMaxSquaredRatio = max(Self.logSquaredRatioQuantile(quantile, dim: dim, augmentedDimension: augmentedDimension),
+                                 Self.logSquaredRatioQuantile(Self.gaussianQuantile, dim: dim, augmentedDimension: .infinite))
     }
 
     /// Nil when the draws are not truncated at all.

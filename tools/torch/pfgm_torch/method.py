@@ -72,11 +72,20 @@ GAUSSIAN_BEYOND = 1e6
 DEFAULT_KERNEL_QUANTILE = 0.97  # what new runs train with, as in pfgm
 
 
+GAUSSIAN_QUANTILE = 1 - 1e-4
+
+
 def truncation_log_limit(quantile, n, d):
-    """log of the q-quantile of R²/σ²: log(D·b/(1 − b)) for b the q-quantile of Beta(N/2, D/2), or of χ²_N for
-    D = ∞ (also beyond D = 10⁶, where the two agree to ~N/D); +∞ without truncation (q absent or 1)."""
+    """log of the largest R²/σ² kept, as pfgm's KernelTruncation: the q-quantile of R²/σ², but never below the
+    D = ∞ kernel's (1 − 10⁻⁴)-quantile; +∞ without truncation (q absent or 1)."""
     if quantile is None or quantile >= 1:
         return math.inf
+    return max(squared_ratio_log_quantile(quantile, n, d), squared_ratio_log_quantile(GAUSSIAN_QUANTILE, n, math.inf))
+
+
+def squared_ratio_log_quantile(quantile, n, d):
+    """log of the q-quantile of R²/σ²: log(D·b/(1 − b)) for b the q-quantile of Beta(N/2, D/2), or of χ²_N for
+    D = ∞ (also beyond D = 10⁶, where the two agree to ~N/D)."""
     a = n / 2
     if math.isfinite(d) and d <= GAUSSIAN_BEYOND:
         return math.log(d) + invert(quantile, math.log(n / d), lambda s: beta_cdf(s, a, d / 2))
