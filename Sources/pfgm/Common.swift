@@ -11,6 +11,14 @@ func parseAugmentedDimension(_ text: String) throws -> AugmentedDimension {
     return d
 }
 
+/// Parses train's --aug-dim: one D, or a range LO..HI[,inf] for one network over it.
+func parseTrainedDimensions(_ text: String) throws -> TrainedDimensions {
+    guard let d = TrainedDimensions(parsing: text) else {
+        throw ValidationError("D must be a positive number, inf, or a range LO..HI[,inf] with 0 < LO < HI (e.g. 1..4096,inf)")
+    }
+    return d
+}
+
 extension Solver: ExpressibleByArgument {}
 
 /// A one-line failure: ArgumentParser prints "Error: <message>" and exits non-zero.

@@ -22,6 +22,9 @@ struct Fit: ParsableCommand {
     @Option(help: "Where the run's data is now, when it moved.")
     var data: String?
 
+    @Option(name: .customLong("aug-dim"), help: "D to measure at (the run's own; any D of a one-network run's range).", transform: parseAugmentedDimension)
+    var augDim: AugmentedDimension?
+
     @Option(help: "Comma-separated noise levels σ.")
     var sigmas: String = PosteriorFit.defaultSigmas.map { jsonNumber($0) }.joined(separator: ",")
 
@@ -59,14 +62,11 @@ struct Fit: ParsableCommand {
     func run() throws {
         threading.apply()
         try attempt {
-            let run = RunDirectory(ckpt)
-            let (model, config) = try run.loadDenoiser()
-            guard let d = config.augmentedDimension else { throw Failure("\(ckpt): invalid aug_dim") }
+            let (model, config, d) = try loadTrainedModel(ckpt, augmentedDimension: augDim, quantization: quantization)
             let dataset = try Dataset.load(data ?? config.data, dim: config.dim)
             guard dataset.dim == model.dim else { throw Failure("\(dataset.name): \(dataset.dim) coordinates, the model \(model.dim)") }
             let quantile = kernelQuantile ?? config.kernelQuantile ?? 1
             let truncation = KernelTruncation.make(quantile: quantile, dim: config.dim, augmentedDimension: d)
-            quantization.apply(to: model)
             let fit = trajectory
                 ? PosteriorFit.alongTrajectory(model, points: dataset.train, augmentedDimension: d, truncation: truncation,
                                                sampler: solving.sampler, count: count, seed: seed)

@@ -63,16 +63,22 @@ struct SamplerOptions: ParsableArguments {
     }
 }
 
-/// A run's EMA denoiser, checked against a requested D and quantized when --bits asks.
+/// A run's EMA denoiser at the requested D (its own D, or for one network over a range any D in it, the
+/// range's top by default), quantized when --bits asks.
 func loadTrainedModel(_ ckpt: String, augmentedDimension requested: AugmentedDimension?,
                       quantization: QuantizationOptions) throws -> (NetworkDenoiser, TrainingConfig, AugmentedDimension) {
     let (model, config) = try RunDirectory(ckpt).loadDenoiser()
-    guard let trained = config.augmentedDimension else { throw Failure("\(ckpt): invalid aug_dim") }
-    if let requested, requested != trained {
-        throw Failure("--aug-dim \(requested): the model in \(ckpt) was trained at D=\(trained); its prior must match")
+    guard let trained = config.trainedDimensions else { throw Failure("\(ckpt): invalid aug_dim") }
+    let d = requested ?? trained.defaultDimension
+    guard trained.contains(d) else {
+        if case .range(let range) = trained {
+            throw Failure("--aug-dim \(d): the one network in \(ckpt) answers for D in \(range) only")
+        }
+        throw Failure("--aug-dim \(d): the model in \(ckpt) was trained at D=\(trained); its prior must match")
     }
+    model.augmentedDimension = d
     quantization.apply(to: model)
-    return (model, config, trained)
+    return (model, config, d)
 }
 
 struct Sample: ParsableCommand {
@@ -90,7 +96,7 @@ struct Sample: ParsableCommand {
     @Option(help: "A .npy point set (K, N): sample with its exact (oracle) denoiser instead of a model.")
     var oracle: String?
 
-    @Option(name: .customLong("aug-dim"), help: "Augmented dimension D (a model's own D by default; required with --oracle).", transform: parseAugmentedDimension)
+    @Option(name: .customLong("aug-dim"), help: "Augmented dimension D (a model's own D by default, any D of a one-network run's range; required with --oracle).", transform: parseAugmentedDimension)
     var augDim: AugmentedDimension?
 
     @Option(help: "Number of samples (implied by --latents).")

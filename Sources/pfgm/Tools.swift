@@ -20,6 +20,9 @@ struct Denoise: ParsableCommand {
     @Option(help: "Noise level σ of every row.")
     var sigma: Double
 
+    @Option(name: .customLong("aug-dim"), help: "D to answer at (the run's own; any D of a one-network run's range).", transform: parseAugmentedDimension)
+    var augDim: AugmentedDimension?
+
     @OptionGroup var quantization: QuantizationOptions
 
     @Option(help: "Output .npy file (K, N).")
@@ -34,8 +37,7 @@ struct Denoise: ParsableCommand {
     func run() throws {
         threading.apply()
         try attempt {
-            let (model, _) = try RunDirectory(ckpt).loadDenoiser()
-            quantization.apply(to: model)
+            let (model, _, _) = try loadTrainedModel(ckpt, augmentedDimension: augDim, quantization: quantization)
             let array = try NPY.read(input)
             let rows = array.shape.first ?? 0
             guard array.shape.count >= 2, rows * model.dim == array.values.count else {

@@ -14,8 +14,8 @@ struct Train: ParsableCommand {
     @Option(help: "Data set: \(Dataset.builtInNames.joined(separator: ", ")), or a .npy file (K, N). With --resume: where the run's data is now, when it moved.")
     var data: String?
 
-    @Option(name: .customLong("aug-dim"), help: "Augmented dimension D: a positive number or inf.", transform: parseAugmentedDimension)
-    var augDim: AugmentedDimension?
+    @Option(name: .customLong("aug-dim"), help: "Augmented dimension D: a positive number or inf; or a range LO..HI[,inf] to train one network that answers at every D in it (log-uniform draws, ∞ for a quarter).", transform: parseTrainedDimensions)
+    var augDim: TrainedDimensions?
 
     @Option(help: "Train until this step.")
     var steps: Int
@@ -97,7 +97,7 @@ struct Train: ParsableCommand {
         let run = RunDirectory(out)
         if run.exists { throw Failure("\(out) already holds a run; continue it with --resume \(out) or choose another --out") }
         let dataset = try Dataset.load(data, dim: dim)
-        var config = TrainingConfig(data: data, dim: dataset.dim, augmentedDimension: augDim, sigmaData: dataset.sigmaData, steps: steps)
+        var config = TrainingConfig(data: data, dim: dataset.dim, dimensions: augDim, sigmaData: dataset.sigmaData, steps: steps)
         config.batch = batch
         config.learningRate = lr
         config.seed = seed
@@ -114,7 +114,7 @@ struct Train: ParsableCommand {
         let lock = try RunLock(run: run)
         try run.writeConfig(config)
         let shape = "\(network.arch.rawValue) W=\(config.width) L=\(config.depth), \(trainer.network.parameters.count) parameters"
-        note("training D=\(augDim) on \(data) (N=\(dataset.dim), σ_d=\(String(format: "%.3f", dataset.sigmaData))) with \(shape) for \(steps) steps → \(out)")
+        note("training \(augDim.isRange ? "one network over D=" : "D=")\(augDim) on \(data) (N=\(dataset.dim), σ_d=\(String(format: "%.3f", dataset.sigmaData))) with \(shape) for \(steps) steps → \(out)")
         return (trainer, run, lock)
     }
 

@@ -112,9 +112,12 @@ import Testing
         #expect(up[7 * c + 2] == coarse[2])
     }
 
-    @Test func wholeUNetIncludingEmbeddingPathAndInputs() {
+    /// Also the one-network form, with D as a second condition (c_aug per row through map_aug).
+    @Test(arguments: [false, true])
+    func wholeUNetIncludingEmbeddingPathAndInputs(conditionedOnD: Bool) {
         // 8×8 images with 2 channels: two resolutions (8, 4), transposes from channels-first exercised.
-        let config = UNetConfig(side: 8, channels: 2, width: 8, depth: 1, embeddingChannels: 8)
+        let config = UNetConfig(side: 8, channels: 2, width: 8, depth: 1, embeddingChannels: 8,
+                                conditionsOnAugmentedDimension: conditionedOnD)
         #expect(config.levels == 2)
         let net = UNet(config: config, seed: 34)
         var rng = RandomSource(seed: 35)
@@ -122,10 +125,12 @@ import Testing
         let rows = 3, n = config.dim
         let x = FloatBuffer(randomMatrix(rows, n, &rng).storage)
         let c = FloatBuffer((0..<rows).map { _ in Float(rng.normal() * 0.6) })
+        let aug = FloatBuffer((0..<rows).map { _ in Float(8 * rng.uniform()) })
         let gy = randomMatrix(rows, n, &rng).storage
         var out = [Float](repeating: 0, count: rows * n)
         let loss = { () -> Double in
-            net.forward(x.pointer, cNoise: c.pointer, rows: rows, into: &out)
+            net.forward(x.pointer, cNoise: c.pointer, cAug: conditionedOnD ? aug.pointer : nil, rows: rows, into: &out,
+                        keepForBackward: true)
             return projection(out, gy)
         }
         _ = loss()
@@ -146,6 +151,7 @@ import Testing
         #expect(cmp.checked > 300)
         #expect(p.slots.contains { $0.name == "dec.0.0.conv1.weight" && $0.shape == [8, 8, 3, 3] })
         #expect(p.slots.contains { $0.name == "enc.1.0.affine.weight" && $0.shape == [8, 32] })
+        #expect(p.slots.contains { $0.name == "map_aug.weight" && $0.shape == [8, 8] } == conditionedOnD)
     }
 
     @Test func inferencePathMatchesTrainingPath() {

@@ -112,17 +112,21 @@ import Testing
         #expect(abs(out[0] - cos(-1.2)) < 1e-6 && abs(out[4] - sin(-1.2)) < 1e-6)
     }
 
-    @Test func wholeMLPEDMIncludingEmbeddingPathAndInputs() {
-        let config = MLPEDMConfig(dim: 3, width: 8, depth: 2, embeddingChannels: 8)
+    /// Also the one-network form, with D as a second condition (c_aug per row through map_aug).
+    @Test(arguments: [false, true])
+    func wholeMLPEDMIncludingEmbeddingPathAndInputs(conditionedOnD: Bool) {
+        let config = MLPEDMConfig(dim: 3, width: 8, depth: 2, embeddingChannels: 8, conditionsOnAugmentedDimension: conditionedOnD)
         let net = MLPEDM(config: config, seed: 21)
         var rng = RandomSource(seed: 22)
         let rows = 5
         let x = FloatBuffer(randomMatrix(rows, 3, &rng).storage)
         let c = FloatBuffer((0..<rows).map { _ in Float(rng.normal() * 0.6) })
+        let aug = FloatBuffer((0..<rows).map { _ in Float(8 * rng.uniform()) })
         let g = randomMatrix(rows, 3, &rng).storage
         var out = [Float](repeating: 0, count: rows * 3)
         let loss = { () -> Double in
-            net.forward(x.pointer, cNoise: c.pointer, rows: rows, into: &out)
+            net.forward(x.pointer, cNoise: c.pointer, cAug: conditionedOnD ? aug.pointer : nil, rows: rows, into: &out,
+                        keepForBackward: true)
             return Self.projection(out, g)
         }
         _ = loss()
@@ -145,6 +149,14 @@ import Testing
         }
         #expect(cmp.worst < 1e-2, "\(cmp.worstName)")
         #expect(p.slots.map(\.name).contains("map_layer0.weight"))
-        #expect(p.slots.count == 2 + 2 + 2 + 2 * 4 + 2 + 2)
+        #expect(p.slots.count == 2 + 2 + 2 + 2 * 4 + 2 + 2 + (conditionedOnD ? 2 : 0))
+        if conditionedOnD {
+            #expect(p.slots.map(\.name).suffix(2) == ["map_aug.weight", "map_aug.bias"])
+            // The D path matters: another c_aug changes the output.
+            let before = out
+            aug[0] += 1
+            _ = loss()
+            #expect(zip(before, out).contains { $0 != $1 })
+        }
     }
 }

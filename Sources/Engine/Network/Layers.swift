@@ -221,3 +221,34 @@ public struct SinusoidalEmbedding: Sendable {
         }
     }
 }
+
+/// D as a second condition of one network trained over a range of D: the sinusoidal embedding of
+/// c_aug = 8·N/(N + D) (finite at D = ∞, where it is 0) through a Linear (C→C), added to the noise's
+/// sinusoidal embedding before the mapping layers, as a class label enters EDM's networks.
+public struct AugmentedDimensionEmbedding: Sendable {
+    let embedding: SinusoidalEmbedding
+    let linear: Linear
+
+    public init(channels: Int, layout: inout ParameterLayout, rng: inout RandomSource) {
+        embedding = SinusoidalEmbedding(channels: channels)
+        linear = Linear("map_aug", in: channels, out: channels, layout: &layout, rng: &rng)
+    }
+
+    /// The network's input for D: 8·N/(N + D), 0 at D = ∞.
+    public static func feature(dim n: Int, augmentedDimension d: AugmentedDimension) -> Float {
+        guard case .finite(let v) = d else { return 0 }
+        return Float(8 * Double(n) / (Double(n) + v))
+    }
+
+    /// sinusoid ← sinusoid + Linear(sin(c_aug)); `kept` receives sin(c_aug) (rows × C) for backward.
+    func forward(_ cAug: UnsafePointer<Float>, rows: Int, kept: UnsafeMutablePointer<Float>,
+                 into sinusoid: UnsafeMutablePointer<Float>, parameters p: ParameterStore) {
+        embedding.forward(cAug, rows: rows, into: kept)
+        linear.forward(kept, rows: rows, into: sinusoid, parameters: p, accumulate: true)
+    }
+
+    /// Sets the Linear's gradients from dLoss/d(sinusoid).
+    func backward(kept: UnsafePointer<Float>, gradSinusoid: UnsafePointer<Float>, rows: Int, parameters p: ParameterStore) {
+        linear.backward(kept, gradY: gradSinusoid, rows: rows, gradX: nil, parameters: p)
+    }
+}

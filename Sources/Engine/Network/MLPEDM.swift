@@ -4,12 +4,15 @@ public struct MLPEDMConfig: Sendable, Codable, Equatable {
     public var width: Int
     public var depth: Int
     public var embeddingChannels: Int
+    /// Whether D is a second condition (one network over a range of D).
+    public var conditionsOnAugmentedDimension = false
 
-    public init(dim: Int, width: Int, depth: Int, embeddingChannels: Int = 128) {
+    public init(dim: Int, width: Int, depth: Int, embeddingChannels: Int = 128, conditionsOnAugmentedDimension: Bool = false) {
         self.dim = dim
         self.width = width
         self.depth = depth
         self.embeddingChannels = embeddingChannels
+        self.conditionsOnAugmentedDimension = conditionsOnAugmentedDimension
     }
 
     /// The benchmark configurations of the design: `toy` and `image-mlp`.
@@ -17,8 +20,8 @@ public struct MLPEDMConfig: Sendable, Codable, Equatable {
     public static let imageMLP = MLPEDMConfig(dim: 784, width: 1024, depth: 4)
 }
 
-/// The MLP-EDM network F_θ(x_in, c_noise):
-///   emb = Linear(W→W)(SiLU(Linear(C→W)(sinusoidal(c_noise))))
+/// The MLP-EDM network F_θ(x_in, c_noise[, c_aug]):
+///   emb = Linear(W→W)(SiLU(Linear(C→W)(sinusoidal(c_noise) [+ Linear(C→C)(sinusoidal(c_aug))])))
 ///   h = Linear(N→W)(x_in) + emb
 ///   h ← h + Linear(W→W)(SiLU(LayerNorm(h)))   (L times)
 ///   F = Linear(W→N)(SiLU(LayerNorm(h)))
@@ -37,6 +40,7 @@ public final class MLPEDM: DenoiserNetwork {
     let blockLinears: [Linear]
     let outputNorm: LayerNorm
     let output: Linear
+    let augmented: AugmentedDimensionEmbedding?
     private var ws = Workspace()
     private var rows = 0
 
@@ -59,6 +63,8 @@ public final class MLPEDM: DenoiserNetwork {
         blockLinears = linears
         outputNorm = LayerNorm("output_norm", features: w, layout: &layout)
         output = Linear("output", in: w, out: config.dim, layout: &layout, rng: &rng)
+        augmented = config.conditionsOnAugmentedDimension
+            ? AugmentedDimensionEmbedding(channels: config.embeddingChannels, layout: &layout, rng: &rng) : nil
         parameters = layout.makeStore()
     }
 
@@ -72,6 +78,7 @@ public final class MLPEDM: DenoiserNetwork {
         blockLinears = other.blockLinears
         outputNorm = other.outputNorm
         output = other.output
+        augmented = other.augmented
         self.parameters = parameters
     }
 
@@ -83,25 +90,28 @@ public final class MLPEDM: DenoiserNetwork {
     }
 
     public var dim: Int { config.dim }
+    public var conditionsOnAugmentedDimension: Bool { augmented != nil }
 
     /// Below one row per unit of width, each part would stream all the weights for little work.
     public var minRowsPerPart: Int { max(16, config.width) }
 
     public var forwardFlopsPerExample: Double {
         let c = Double(config.embeddingChannels), w = Double(config.width), n = Double(config.dim)
-        return 2 * (c * w + w * w + n * w + Double(config.depth) * w * w + w * n)
+        return 2 * (c * w + w * w + n * w + Double(config.depth) * w * w + w * n + (augmented == nil ? 0 : c * c))
     }
 
     private struct Workspace {
-        var x = Scratch(), cNoise = Scratch(), sinusoid = Scratch(), embPre = Scratch(), embAct = Scratch()
+        var x = Scratch(), cNoise = Scratch(), cAug = Scratch(), sinusoid = Scratch(), augSinusoid = Scratch()
+        var embPre = Scratch(), embAct = Scratch()
         var hidden = Scratch(), normalized = Scratch(), inverseStd = Scratch(), activated = Scratch()
         var gradHidden = Scratch(), gradActivated = Scratch(), gradEmbAct = Scratch()
     }
 
-    /// out[rows×N] ← F_θ(x, c_noise); x is rows×N, cNoise has one value per row.
-    /// Without `keepForBackward`, rows that share one c_noise (as in sampling) share one embedding pass.
-    public func forward(_ x: UnsafePointer<Float>, cNoise: UnsafePointer<Float>, rows: Int,
+    /// out[rows×N] ← F_θ(x, c_noise[, c_aug]); x is rows×N, cNoise (and cAug) have one value per row.
+    /// Without `keepForBackward`, rows that share their conditions (as in sampling) share one embedding pass.
+    public func forward(_ x: UnsafePointer<Float>, cNoise: UnsafePointer<Float>, cAug: UnsafePointer<Float>?, rows: Int,
                         into out: UnsafeMutablePointer<Float>, keepForBackward: Bool) {
+        precondition(augmented == nil || cAug != nil, "this network conditions on D: c_aug is required")
         self.rows = keepForBackward ? rows : 0
         let n = config.dim, w = config.width, c = config.embeddingChannels, blocks = config.depth + 1
         let p = parameters
@@ -117,9 +127,12 @@ public final class MLPEDM: DenoiserNetwork {
         let inverseStd = ws.inverseStd.pointer(blocks * rows)
         let activated = ws.activated.pointer(kept * rows * w)
 
-        let shared = !keepForBackward && (0..<rows).allSatisfy { cs[$0] == cs[0] }
+        let ca = ws.cAug.pointer(rows)
+        if let cAug, augmented != nil { ca.update(from: cAug, count: rows) } else { ca.update(repeating: 0, count: rows) }
+        let shared = !keepForBackward && (0..<rows).allSatisfy { cs[$0] == cs[0] && ca[$0] == ca[0] }
         let embRows = shared ? 1 : rows
         embedding.forward(cs, rows: embRows, into: sinusoid)
+        augmented?.forward(ca, rows: embRows, kept: ws.augSinusoid.pointer(rows * c), into: sinusoid, parameters: p)
         embeddingIn.forward(sinusoid, rows: embRows, into: embPre, parameters: p)
         Kernels.silu(embPre, embAct, count: embRows * w)
         embeddingOut.forward(embAct, rows: embRows, into: hidden, parameters: p)
@@ -174,12 +187,12 @@ public final class MLPEDM: DenoiserNetwork {
         let gradEmbAct = ws.gradEmbAct.pointer(hiddenSize)
         embeddingOut.backward(embAct, gradY: gradHidden, rows: rows, gradX: gradEmbAct, parameters: p)
         Kernels.siluBackward(embPre, gradEmbAct, gradEmbAct, count: hiddenSize)
-        if let gradCNoise {
-            let gradSinusoid = ws.gradActivated.pointer(rows * c)
-            embeddingIn.backward(sinusoid, gradY: gradEmbAct, rows: rows, gradX: gradSinusoid, parameters: p)
-            embedding.backward(cs, gradOut: gradSinusoid, rows: rows, into: gradCNoise)
-        } else {
-            embeddingIn.backward(sinusoid, gradY: gradEmbAct, rows: rows, gradX: nil, parameters: p)
+        guard gradCNoise != nil || augmented != nil else {
+            return embeddingIn.backward(sinusoid, gradY: gradEmbAct, rows: rows, gradX: nil, parameters: p)
         }
+        let gradSinusoid = ws.gradActivated.pointer(rows * c)
+        embeddingIn.backward(sinusoid, gradY: gradEmbAct, rows: rows, gradX: gradSinusoid, parameters: p)
+        augmented?.backward(kept: ws.augSinusoid.pointer(rows * c), gradSinusoid: gradSinusoid, rows: rows, parameters: p)
+        if let gradCNoise { embedding.backward(cs, gradOut: gradSinusoid, rows: rows, into: gradCNoise) }
     }
 }

@@ -8,13 +8,17 @@ public struct UNetConfig: Sendable, Codable, Equatable {
     public var width: Int
     public var depth: Int
     public var embeddingChannels: Int
+    /// Whether D is a second condition (one network over a range of D).
+    public var conditionsOnAugmentedDimension = false
 
-    public init(side: Int, channels: Int = 1, width: Int, depth: Int, embeddingChannels: Int = 128) {
+    public init(side: Int, channels: Int = 1, width: Int, depth: Int, embeddingChannels: Int = 128,
+                conditionsOnAugmentedDimension: Bool = false) {
         self.side = side
         self.channels = channels
         self.width = width
         self.depth = depth
         self.embeddingChannels = embeddingChannels
+        self.conditionsOnAugmentedDimension = conditionsOnAugmentedDimension
     }
 
     public var dim: Int { side * side * channels }
@@ -58,6 +62,7 @@ public final class UNet: DenoiserNetwork {
     let mapIn: Linear, mapOut: Linear, input: Convolution3x3, outputNorm: GroupNorm, output: Convolution3x3
     /// Encoder blocks level by level, then decoder blocks from the lowest level up: the order they run in.
     let blocks: [ResidualBlock]
+    let augmented: AugmentedDimensionEmbedding?
     private var ws = Workspace()
     private var images = 0
 
@@ -83,6 +88,8 @@ public final class UNet: DenoiserNetwork {
         self.blocks = blocks
         outputNorm = GroupNorm("output_norm", channels: w, groups: GroupNorm.groups(for: w), layout: &layout)
         output = Convolution3x3("output", in: w, out: config.channels, gain: 1e-5, layout: &layout, rng: &rng)
+        augmented = config.conditionsOnAugmentedDimension
+            ? AugmentedDimensionEmbedding(channels: config.embeddingChannels, layout: &layout, rng: &rng) : nil
         parameters = layout.makeStore()
     }
 
@@ -95,6 +102,7 @@ public final class UNet: DenoiserNetwork {
         blocks = other.blocks
         outputNorm = other.outputNorm
         output = other.output
+        augmented = other.augmented
         self.parameters = parameters
     }
 
@@ -104,11 +112,13 @@ public final class UNet: DenoiserNetwork {
     }
 
     public var dim: Int { config.dim }
+    public var conditionsOnAugmentedDimension: Bool { augmented != nil }
     public var minRowsPerPart: Int { 2 }
 
     public var forwardFlopsPerExample: Double {
         let w = Double(config.width), e = Double(config.embeddingWidth), c = Double(config.channels)
-        var flops = 2 * (Double(config.embeddingChannels) * e + e * e)
+        let c0 = Double(config.embeddingChannels)
+        var flops = 2 * (c0 * e + e * e + (augmented == nil ? 0 : c0 * c0))
         var pixels = Double(config.side * config.side)
         flops += 2 * pixels * 9 * c * w * 2
         for _ in 0..<config.levels {
@@ -129,7 +139,8 @@ public final class UNet: DenoiserNetwork {
     }
 
     private struct Workspace {
-        var x = Scratch(), cNoise = Scratch(), sinusoid = Scratch(), mapPre = Scratch(), mapAct = Scratch()
+        var x = Scratch(), cNoise = Scratch(), cAug = Scratch(), augSinusoid = Scratch()
+        var sinusoid = Scratch(), mapPre = Scratch(), mapAct = Scratch()
         var embPre = Scratch(), emb = Scratch(), affine = Scratch(), gradEmb = Scratch(), gradMap = Scratch()
         var stream: [Scratch] = [], gradStream: [Scratch] = []
         var t = Scratch(), gradT = Scratch(), gradA = Scratch(), gnScratch = Scratch()
@@ -153,17 +164,20 @@ public final class UNet: DenoiserNetwork {
         return (values, stds, v + 2 * geometry(level: 0, images: images).pixels * w, s + images * groups)
     }
 
-    public func forward(_ x: UnsafePointer<Float>, cNoise: UnsafePointer<Float>, rows: Int,
+    public func forward(_ x: UnsafePointer<Float>, cNoise: UnsafePointer<Float>, cAug: UnsafePointer<Float>?, rows: Int,
                         into out: UnsafeMutablePointer<Float>, keepForBackward: Bool) {
+        precondition(augmented == nil || cAug != nil, "this network conditions on D: c_aug is required")
         images = keepForBackward ? rows : 0
         let w = config.width, levels = config.levels, p = parameters
         let top = geometry(level: 0, images: rows)
         let xs = ws.x.pointer(top.pixels * config.channels), cs = ws.cNoise.pointer(rows)
         Self.toChannelsLast(x, images: rows, pixels: top.pixelsPerImage, channels: config.channels, into: xs)
         cs.update(from: cNoise, count: rows)
-        let shared = !keepForBackward && (0..<rows).allSatisfy { cs[$0] == cs[0] }
+        let ca = ws.cAug.pointer(rows)
+        if let cAug, augmented != nil { ca.update(from: cAug, count: rows) } else { ca.update(repeating: 0, count: rows) }
+        let shared = !keepForBackward && (0..<rows).allSatisfy { cs[$0] == cs[0] && ca[$0] == ca[0] }
         let embRows = shared ? 1 : rows
-        let emb = embed(cs, rows: embRows)
+        let emb = embed(cs, ca, rows: embRows)
         if ws.stream.count < levels { ws.stream = Array(repeating: Scratch(), count: levels) }
         let streams = (0..<levels).map { ws.stream[$0].pointer(geometry(level: $0, images: rows).pixels * w) }
         let layout = savedLayout(images: keepForBackward ? rows : 1)
@@ -203,13 +217,14 @@ public final class UNet: DenoiserNetwork {
         Self.toChannelsFirst(result, images: rows, pixels: top.pixelsPerImage, channels: config.channels, into: out)
     }
 
-    /// The noise embedding of `rows` values of c_noise (rows × embeddingWidth).
-    private func embed(_ cs: UnsafePointer<Float>, rows: Int) -> UnsafeMutablePointer<Float> {
+    /// The embedding of `rows` values of c_noise (and c_aug) (rows × embeddingWidth).
+    private func embed(_ cs: UnsafePointer<Float>, _ ca: UnsafePointer<Float>, rows: Int) -> UnsafeMutablePointer<Float> {
         let e = config.embeddingWidth, p = parameters
         let sinusoid = ws.sinusoid.pointer(rows * config.embeddingChannels)
         let mapPre = ws.mapPre.pointer(rows * e), mapAct = ws.mapAct.pointer(rows * e)
         let embPre = ws.embPre.pointer(rows * e), emb = ws.emb.pointer(rows * e)
         embedding.forward(cs, rows: rows, into: sinusoid)
+        augmented?.forward(ca, rows: rows, kept: ws.augSinusoid.pointer(rows * config.embeddingChannels), into: sinusoid, parameters: p)
         mapIn.forward(sinusoid, rows: rows, into: mapPre, parameters: p)
         Kernels.silu(mapPre, mapAct, count: rows * e)
         mapOut.forward(mapAct, rows: rows, into: embPre, parameters: p)
@@ -318,13 +333,14 @@ public final class UNet: DenoiserNetwork {
         mapOut.backward(ws.mapAct.pointer(rows * e), gradY: gradEmb, rows: rows, gradX: gradMap, parameters: p)
         Kernels.siluBackward(ws.mapPre.pointer(rows * e), gradMap, gradMap, count: rows * e)
         let sinusoid = ws.sinusoid.pointer(rows * config.embeddingChannels)
-        if let gradCNoise {
-            let gradSinusoid = ws.gradEmb.pointer(rows * max(e, config.embeddingChannels))
-            mapIn.backward(sinusoid, gradY: gradMap, rows: rows, gradX: gradSinusoid, parameters: p)
-            embedding.backward(ws.cNoise.pointer(rows), gradOut: gradSinusoid, rows: rows, into: gradCNoise)
-        } else {
-            mapIn.backward(sinusoid, gradY: gradMap, rows: rows, gradX: nil, parameters: p)
+        guard gradCNoise != nil || augmented != nil else {
+            return mapIn.backward(sinusoid, gradY: gradMap, rows: rows, gradX: nil, parameters: p)
         }
+        let gradSinusoid = ws.gradEmb.pointer(rows * max(e, config.embeddingChannels))
+        mapIn.backward(sinusoid, gradY: gradMap, rows: rows, gradX: gradSinusoid, parameters: p)
+        augmented?.backward(kept: ws.augSinusoid.pointer(rows * config.embeddingChannels), gradSinusoid: gradSinusoid,
+                            rows: rows, parameters: p)
+        if let gradCNoise { embedding.backward(ws.cNoise.pointer(rows), gradOut: gradSinusoid, rows: rows, into: gradCNoise) }
     }
 
     static func scale(_ x: UnsafeMutablePointer<Float>, count: Int, by s: Float) {

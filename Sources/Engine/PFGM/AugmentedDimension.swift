@@ -39,3 +39,89 @@ public enum AugmentedDimension: Sendable, Hashable, CustomStringConvertible, Com
 
     public static func < (a: Self, b: Self) -> Bool { a.value < b.value }
 }
+
+/// The D values one network is trained over: log-uniform on [lower, upper], and D = ∞ with a fixed share
+/// when the range includes it. Written "LO..HI" or "LO..HI,inf".
+public struct AugmentedDimensionRange: Sendable, Hashable, CustomStringConvertible {
+    public let lower: Double
+    public let upper: Double
+    public let includesInfinity: Bool
+
+    /// The share of training draws at D = ∞ when the range includes it.
+    public static let infinityShare = 0.25
+
+    public init?(lower: Double, upper: Double, includesInfinity: Bool) {
+        guard lower > 0, lower.isFinite, upper.isFinite, upper > lower else { return nil }
+        self.lower = lower
+        self.upper = upper
+        self.includesInfinity = includesInfinity
+    }
+
+    /// Parses "LO..HI" or "LO..HI,inf" (LO < HI, both positive and finite); nil otherwise.
+    public init?(parsing text: String) {
+        let parts = text.trimmingCharacters(in: .whitespaces).lowercased().split(separator: ",", omittingEmptySubsequences: false)
+        guard (1...2).contains(parts.count) else { return nil }
+        if parts.count == 2 { guard AugmentedDimension(parsing: String(parts[1])) == .infinite else { return nil } }
+        let ends = parts[0].components(separatedBy: "..")
+        guard ends.count == 2, case .finite(let lo)? = AugmentedDimension(parsing: ends[0]),
+              case .finite(let hi)? = AugmentedDimension(parsing: ends[1]) else { return nil }
+        self.init(lower: lo, upper: hi, includesInfinity: parts.count == 2)
+    }
+
+    public var description: String {
+        "\(AugmentedDimension.finite(lower))..\(AugmentedDimension.finite(upper))" + (includesInfinity ? ",inf" : "")
+    }
+
+    public func contains(_ d: AugmentedDimension) -> Bool {
+        switch d {
+        case .infinite: includesInfinity
+        case .finite(let v): v >= lower && v <= upper
+        }
+    }
+
+    /// One training draw: ∞ with `infinityShare` (when included), else log-uniform on [lower, upper].
+    public func draw(_ rng: inout RandomSource) -> AugmentedDimension {
+        if includesInfinity && rng.uniform() < Self.infinityShare { return .infinite }
+        return .finite(exp(log(lower) + rng.uniform() * (log(upper) - log(lower))))
+    }
+}
+
+/// What a run was trained at: one D, or a range that one network answers over.
+public enum TrainedDimensions: Sendable, Hashable, CustomStringConvertible {
+    case one(AugmentedDimension)
+    case range(AugmentedDimensionRange)
+
+    /// "D" or "LO..HI[,inf]"; nil when neither.
+    public init?(parsing text: String) {
+        if let d = AugmentedDimension(parsing: text) { self = .one(d) } else if let r = AugmentedDimensionRange(parsing: text) {
+            self = .range(r)
+        } else { return nil }
+    }
+
+    public var description: String {
+        switch self {
+        case .one(let d): d.description
+        case .range(let r): r.description
+        }
+    }
+
+    public func contains(_ d: AugmentedDimension) -> Bool {
+        switch self {
+        case .one(let trained): trained == d
+        case .range(let r): r.contains(d)
+        }
+    }
+
+    public var isRange: Bool {
+        if case .range = self { return true }
+        return false
+    }
+
+    /// The D a sampler uses when none is asked for: the run's own D, or the range's top (∞ when included).
+    public var defaultDimension: AugmentedDimension {
+        switch self {
+        case .one(let d): d
+        case .range(let r): r.includesInfinity ? .infinite : .finite(r.upper)
+        }
+    }
+}

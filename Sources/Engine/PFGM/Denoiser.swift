@@ -25,10 +25,12 @@ extension Denoiser {
 public final class NetworkDenoiser: Denoiser {
     public let network: any DenoiserNetwork
     public let preconditioning: Preconditioning
-    private var input = Scratch(), cNoise = Scratch()
+    private var input = Scratch(), cNoise = Scratch(), cAug = Scratch()
     private var copies: [any DenoiserNetwork] = []
     /// Threads for this denoiser's batches; nil follows `Compute.threads`.
     public var threads: Int?
+    /// The D a network over a range of D answers at (required by such a network, ignored by others).
+    public var augmentedDimension: AugmentedDimension?
 
     public init(network: any DenoiserNetwork, sigmaData: Double) {
         self.network = network
@@ -43,6 +45,7 @@ public final class NetworkDenoiser: Denoiser {
         let cIn = Float(preconditioning.cIn(s)), cSkip = Float(preconditioning.cSkip(s)), cOut = Float(preconditioning.cOut(s))
         let scaled = input.pointer(rows * n), noise = cNoise.pointer(rows)
         noise.update(repeating: Float(preconditioning.cNoise(s)), count: rows)
+        let aug = augmentedConditions(rows: rows)
         // Below the network's minimum rows per part, threading each sgemm is faster than splitting the rows.
         let parts = Compute.parts(rows: rows, minRows: network.minRowsPerPart, threads: threads)
         let nets = replicas(parts)
@@ -50,10 +53,19 @@ public final class NetworkDenoiser: Denoiser {
             let range = Compute.range(part: k, of: parts, count: rows)
             let values = (range.lowerBound * n)..<(range.upperBound * n)
             for i in values { scaled[i] = cIn * x[i] }
-            nets[k].forward(scaled + values.lowerBound, cNoise: noise + range.lowerBound, rows: range.count,
-                            into: out + values.lowerBound, keepForBackward: false)
+            nets[k].forward(scaled + values.lowerBound, cNoise: noise + range.lowerBound, cAug: aug.map { $0 + range.lowerBound },
+                            rows: range.count, into: out + values.lowerBound, keepForBackward: false)
             for i in values { out[i] = cSkip * x[i] + cOut * out[i] }
         }
+    }
+
+    /// c_aug for every row when the network conditions on D, else nil.
+    private func augmentedConditions(rows: Int) -> UnsafeMutablePointer<Float>? {
+        guard network.conditionsOnAugmentedDimension else { return nil }
+        guard let augmentedDimension else { preconditionFailure("a network over a range of D needs the D to answer at") }
+        let aug = cAug.pointer(rows)
+        aug.update(repeating: AugmentedDimensionEmbedding.feature(dim: dim, augmentedDimension: augmentedDimension), count: rows)
+        return aug
     }
 
     /// `network` and copies of it over the same parameters, one per part.

@@ -48,3 +48,31 @@ public struct KernelTruncation: Sendable, Equatable {
         return log(2) + logGamma
     }
 }
+
+/// The truncation over a range of D for one network: log(R²/σ²) limits on a grid of log D, interpolated
+/// (the limit is smooth in log D; the grid's error is far below the seeds' spread), and D = ∞'s own.
+public struct KernelTruncationTable: Sendable {
+    let logLower: Double, logUpper: Double
+    let limits: [Double]
+    let infiniteLimit: Double
+    static let points = 129
+
+    public init(quantile: Double, dim: Int, range: AugmentedDimensionRange) {
+        logLower = log(range.lower)
+        logUpper = log(range.upper)
+        let (lo, hi) = (logLower, logUpper)
+        limits = (0..<Self.points).map { i in
+            let d = exp(lo + (hi - lo) * Double(i) / Double(Self.points - 1))
+            return KernelTruncation(quantile: quantile, dim: dim, augmentedDimension: .finite(d)).logMaxSquaredRatio
+        }
+        infiniteLimit = KernelTruncation(quantile: quantile, dim: dim, augmentedDimension: .infinite).logMaxSquaredRatio
+    }
+
+    /// log of the largest R²/σ² kept at D (inside the range).
+    public func logMaxSquaredRatio(_ d: AugmentedDimension) -> Double {
+        guard case .finite(let v) = d else { return infiniteLimit }
+        let t = min(max((log(v) - logLower) / max(logUpper - logLower, 1e-12), 0), 1) * Double(Self.points - 1)
+        let i = min(Int(t), Self.points - 2), f = t - Double(i)
+        return limits[i] * (1 - f) + limits[i + 1] * f
+    }
+}

@@ -14,29 +14,35 @@ public enum Perturbation {
     public static func sample(into out: UnsafeMutablePointer<Float>, rows: Int, dim n: Int,
                               augmentedDimension d: AugmentedDimension, sigmas: UnsafePointer<Float>,
                               truncation: KernelTruncation? = nil, rng: inout RandomSource) {
+        let limit = truncation?.logMaxSquaredRatio ?? .infinity
+        sample(into: out, rows: rows, dim: n, sigmas: sigmas, rng: &rng) { _ in (d, limit) }
+    }
+
+    /// The same with a D and a log(R²/σ²) limit per row (one network over a range of D).
+    public static func sample(into out: UnsafeMutablePointer<Float>, rows: Int, dim n: Int, sigmas: UnsafePointer<Float>,
+                              rng: inout RandomSource, kernel: (Int) -> (AugmentedDimension, Double)) {
         rng.fillNormal(UnsafeMutableBufferPointer(start: out, count: rows * n))
         for r in 0..<rows {
             let row = out + r * n
             let sigma = Double(sigmas[r])
+            let (d, limit) = kernel(r)
             var norm2: Double = 0
-            if d.isInfinite && truncation == nil {
+            if d.isInfinite && limit == .infinity {
                 let s = Float(sigma)
                 for c in 0..<n { row[c] *= s }
                 continue
             }
             for c in 0..<n { norm2 += Double(row[c]) * Double(row[c]) }
-            let radius = Self.radius(dim: n, augmentedDimension: d, sigma: sigma, gaussianNorm2: norm2,
-                                     truncation: truncation, rng: &rng)
+            let radius = Self.radius(dim: n, augmentedDimension: d, sigma: sigma, gaussianNorm2: norm2, limit: limit, rng: &rng)
             let scale = Float(radius / max(norm2.squareRoot(), .leastNormalMagnitude))
             for c in 0..<n { row[c] *= scale }
         }
     }
 
     /// The radius of one draw: r·√(g₁/g₂) for finite D, σ·‖z‖ for D = ∞ (z the row's normal draw),
-    /// drawn again while it lies beyond the truncation.
+    /// drawn again while log(R²/σ²) lies beyond `limit`.
     static func radius(dim n: Int, augmentedDimension d: AugmentedDimension, sigma: Double, gaussianNorm2: Double,
-                       truncation: KernelTruncation?, rng: inout RandomSource) -> Double {
-        let limit = truncation?.logMaxSquaredRatio ?? .infinity
+                       limit: Double, rng: inout RandomSource) -> Double {
         switch d {
         case .finite(let dv):
             var logRatio: Double

@@ -27,9 +27,14 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
 
     /// A new run's config: the kernel truncated at `defaultKernelQuantile` (a config read from disk keeps its own).
     public init(data: String, dim: Int, augmentedDimension: AugmentedDimension, sigmaData: Double, steps: Int) {
+        self.init(data: data, dim: dim, dimensions: .one(augmentedDimension), sigmaData: sigmaData, steps: steps)
+    }
+
+    /// A new run at one D or, for one network, over a range of D.
+    public init(data: String, dim: Int, dimensions: TrainedDimensions, sigmaData: Double, steps: Int) {
         self.data = data
         self.dim = dim
-        augDim = augmentedDimension.description
+        augDim = dimensions.description
         self.sigmaData = sigmaData
         self.steps = steps
         kernelQuantile = Self.defaultKernelQuantile
@@ -39,8 +44,19 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     /// than the whole kernel (docs/results/small-d).
     public static let defaultKernelQuantile = 0.97
 
+    /// The one D of a run trained at one D (nil for a range).
     public var augmentedDimension: AugmentedDimension? { AugmentedDimension(parsing: augDim) }
-    public var network: MLPEDMConfig { MLPEDMConfig(dim: dim, width: width, depth: depth, embeddingChannels: embeddingChannels) }
+    /// One D or a range; nil when aug_dim is neither.
+    public var trainedDimensions: TrainedDimensions? { TrainedDimensions(parsing: augDim) }
+    /// Whether the network takes D as a condition (a run over a range of D).
+    public var conditionsOnAugmentedDimension: Bool {
+        if case .range? = trainedDimensions { return true }
+        return false
+    }
+    public var network: MLPEDMConfig {
+        MLPEDMConfig(dim: dim, width: width, depth: depth, embeddingChannels: embeddingChannels,
+                     conditionsOnAugmentedDimension: conditionsOnAugmentedDimension)
+    }
     public static let architectures = ["mlp-edm", "unet"]
 
     /// The kernel's truncation in training at D (nil: none).
@@ -54,7 +70,8 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         guard c >= 1, dim % c == 0 else { return nil }
         let side = Int(Double(dim / c).squareRoot().rounded())
         guard side * side * c == dim, side >= 4 else { return nil }
-        return UNetConfig(side: side, channels: c, width: width, depth: depth, embeddingChannels: embeddingChannels)
+        return UNetConfig(side: side, channels: c, width: width, depth: depth, embeddingChannels: embeddingChannels,
+                          conditionsOnAugmentedDimension: conditionsOnAugmentedDimension)
     }
 
     /// A freshly initialised F_θ of this config's architecture (the config must have no `problem`).
@@ -70,7 +87,7 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         }
         if architecture == "unet" && unet == nil { return "the U-Net needs square images: \(dim) values are not side² × \(channels ?? 1) channels" }
         if architecture == "unet" && width > 1024 { return "U-Net width above 1024 is too large" }
-        if augmentedDimension == nil { return "aug_dim '\(augDim)' is not a positive number or inf" }
+        if trainedDimensions == nil { return "aug_dim '\(augDim)' is not a positive number, inf, or a range LO..HI[,inf]" }
         if dim < 1 || width < 1 || depth < 0 || embeddingChannels < 4 || embeddingChannels % 2 != 0 { return "network shape is invalid" }
         if dim > 1_000_000 || width > 65_536 || depth > 1000 { return "network shape is too large" }
         if !(sigmaData > 0 && sigmaData.isFinite) { return "sigma_data must be a positive number" }
@@ -89,12 +106,14 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
 /// ‖F_θ(c_in·x, c_noise) − (y − c_skip·x)/c_out‖². Adam, then an EMA of the weights.
 public final class Trainer {
     public let config: TrainingConfig
-    public let augmentedDimension: AugmentedDimension
+    public let dimensions: TrainedDimensions
     public let network: any DenoiserNetwork
     public let adam: Adam
     public let ema: ExponentialMovingAverage
     public let preconditioning: Preconditioning
+    /// The kernel's truncation at the one D, or over the range (one network).
     public let truncation: KernelTruncation?
+    let truncationTable: KernelTruncationTable?
     let data: Matrix
     let noiseLevels: NoiseLevelDistribution
     /// Data order and noise are separate streams, so runs that differ only in D see the same data.
@@ -102,32 +121,40 @@ public final class Trainer {
     public internal(set) var noiseRNG: RandomSource
     public private(set) var step = 0
     private let y: FloatBuffer, x: FloatBuffer, input: FloatBuffer, out: FloatBuffer, grad: FloatBuffer
-    private let sigmas: FloatBuffer, cNoise: FloatBuffer
+    private let sigmas: FloatBuffer, cNoise: FloatBuffer, cAug: FloatBuffer
+    private var rowDimensions: [AugmentedDimension] = []
     private var copies: [any DenoiserNetwork] = [], activeReplicas: [any DenoiserNetwork] = []
     /// Threads for this trainer's steps; nil follows `Compute.threads`.
     public var threads: Int?
 
     public init(config: TrainingConfig, data: Matrix) throws(DataError) {
         if let problem = config.problem { throw DataError(problem) }
-        guard let d = config.augmentedDimension else { throw DataError("invalid aug_dim") }
+        guard let dimensions = config.trainedDimensions else { throw DataError("invalid aug_dim") }
         guard data.cols == config.dim, data.rows > 0 else {
             throw DataError("data has \(data.cols) coordinates, the model \(config.dim)")
         }
         self.config = config
-        augmentedDimension = d
+        self.dimensions = dimensions
         self.data = data
         network = config.makeNetwork(seed: config.seed)
         adam = Adam(parameterCount: network.parameters.count, learningRate: Float(config.learningRate))
         ema = ExponentialMovingAverage(of: network.parameters, decay: Float(config.emaDecay), warmup: config.emaWarmup ?? true)
         preconditioning = Preconditioning(sigmaData: config.sigmaData)
-        truncation = config.truncation(at: d)
+        switch dimensions {
+        case .one(let d):
+            truncation = config.truncation(at: d)
+            truncationTable = nil
+        case .range(let range):
+            truncation = nil
+            truncationTable = config.kernelQuantile.flatMap { $0 < 1 ? KernelTruncationTable(quantile: $0, dim: config.dim, range: range) : nil }
+        }
         noiseLevels = NoiseLevelDistribution(pMean: config.pMean, pStd: config.pStd)
         dataRNG = RandomSource(seed: config.seed, stream: 1)
         noiseRNG = RandomSource(seed: config.seed, stream: 2)
         let b = config.batch, n = config.dim
         y = FloatBuffer(count: b * n); x = FloatBuffer(count: b * n); input = FloatBuffer(count: b * n)
         out = FloatBuffer(count: b * n); grad = FloatBuffer(count: b * n)
-        sigmas = FloatBuffer(count: b); cNoise = FloatBuffer(count: b)
+        sigmas = FloatBuffer(count: b); cNoise = FloatBuffer(count: b); cAug = FloatBuffer(count: b)
     }
 
     /// One step. Returns the loss (mean over batch and coordinates). A non-finite loss leaves the
@@ -149,8 +176,7 @@ public final class Trainer {
     public func computeGradients() -> Float {
         let b = config.batch, n = config.dim
         drawBatch()
-        Perturbation.sample(into: x.pointer, rows: b, dim: n, augmentedDimension: augmentedDimension,
-                            sigmas: sigmas.pointer, truncation: truncation, rng: &noiseRNG)
+        perturb()
         let parts = Compute.parts(rows: b, minRows: min(16, network.minRowsPerPart), threads: threads)
         let nets = replicas(parts)
         activeReplicas = nets
@@ -196,7 +222,9 @@ public final class Trainer {
                 input[i] = cIn * x[i]
             }
         }
-        net.forward(input.pointer + o, cNoise: cNoise.pointer + rows.lowerBound, rows: rows.count, into: out.pointer + o)
+        net.forward(input.pointer + o, cNoise: cNoise.pointer + rows.lowerBound,
+                    cAug: net.conditionsOnAugmentedDimension ? cAug.pointer + rows.lowerBound : nil,
+                    rows: rows.count, into: out.pointer + o, keepForBackward: true)
         let loss = lossAndGradient(rows)
         net.backward(gradOut: grad.pointer + o)
         return loss
@@ -225,6 +253,23 @@ public final class Trainer {
         for r in 0..<b { sigmas[r] = Float(noiseLevels.sample(&noiseRNG)) }
     }
 
+    /// x ← the kernel's perturbations of the batch: at the one D, or at a D drawn per row over the range.
+    private func perturb() {
+        let b = config.batch, n = config.dim
+        switch dimensions {
+        case .one(let d):
+            Perturbation.sample(into: x.pointer, rows: b, dim: n, augmentedDimension: d, sigmas: sigmas.pointer,
+                                truncation: truncation, rng: &noiseRNG)
+        case .range(let range):
+            rowDimensions = (0..<b).map { _ in range.draw(&noiseRNG) }
+            for r in 0..<b { cAug[r] = AugmentedDimensionEmbedding.feature(dim: n, augmentedDimension: rowDimensions[r]) }
+            let table = truncationTable, dims = rowDimensions
+            Perturbation.sample(into: x.pointer, rows: b, dim: n, sigmas: sigmas.pointer, rng: &noiseRNG) { r in
+                (dims[r], table?.logMaxSquaredRatio(dims[r]) ?? .infinity)
+            }
+        }
+    }
+
     /// Σ (F − target)² over `rows`, target = (y − c_skip·x)/c_out; grad = d(mean loss)/dF.
     private func lossAndGradient(_ rows: Range<Int>) -> Double {
         let b = config.batch, n = config.dim
@@ -243,11 +288,14 @@ public final class Trainer {
         return total
     }
 
-    /// A denoiser over the EMA weights (shares them: later training steps show through).
-    public func emaDenoiser() -> NetworkDenoiser {
+    /// A denoiser over the EMA weights (shares them: later training steps show through), at D (a range's
+    /// default D when not given).
+    public func emaDenoiser(at d: AugmentedDimension? = nil) -> NetworkDenoiser {
         let net = config.makeNetwork(seed: 0)
         net.parameters = ema.average
-        return NetworkDenoiser(network: net, sigmaData: config.sigmaData)
+        let model = NetworkDenoiser(network: net, sigmaData: config.sigmaData)
+        if net.conditionsOnAugmentedDimension { model.augmentedDimension = d ?? dimensions.defaultDimension }
+        return model
     }
 
     /// Restores a saved state (see `RunDirectory`).

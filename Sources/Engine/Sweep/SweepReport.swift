@@ -50,6 +50,12 @@ public struct SweepReport {
         return (mean, (v.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(v.count - 1)).squareRoot())
     }
 
+    /// The training kernel, in words.
+    static func kernel(_ quantile: Double?) -> String {
+        guard let quantile, quantile < 1 else { return "the whole kernel" }
+        return "the kernel cut at its \(quantile) quantile (never inside D = ∞'s 1 − 10⁻⁴ quantile), the prior too"
+    }
+
     static func number(_ v: Double) -> String {
         let a = abs(v)
         return a != 0 && (a < 1e-3 || a >= 1e5) ? String(format: "%.3e", v) : String(format: a < 1 ? "%.4f" : "%.3f", v)
@@ -124,7 +130,7 @@ public struct SweepReport {
 
         - Command: `\(command)`
         - Software: \(version)
-        - Budget per model: \(plan.steps) steps of batch \(plan.batch), \(plan.architecture) width \(plan.width), depth \(plan.depth), lr \(plan.learningRate); \(plan.seeds) seed\(plan.seeds == 1 ? "" : "s") per D, the same data order for every D
+        - Budget per model: \(plan.steps) steps of batch \(plan.batch), \(plan.architecture) width \(plan.width), depth \(plan.depth), lr \(plan.learningRate); \(plan.seeds) seed\(plan.seeds == 1 ? "" : "s") per D, the same data order for every D; \(Self.kernel(plan.kernelQuantile))
         - Metric: \(metric) on \(plan.count) samples (lower is better); floor \(floor.map(Self.number) ?? "—") (the metric between two draws of the data of that size)
         - Base setting: Heun, NFE \(plan.baseNFE), α = 0, 32-bit weights; σ_min \(plan.sigmaMin), σ_max \(plan.sigmaMax), ρ \(plan.rho)
         - Evaluations: \(results.count) of \(expected)\(results.count < expected ? " (sweep not finished)" : "")
