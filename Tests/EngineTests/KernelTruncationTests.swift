@@ -46,6 +46,14 @@ import Testing
         #expect(abs(pow(1 - b, 4) - 0.0084) < 1e-4)
     }
 
+    /// Below D = 2 the ratio is held to D = 2's quantile: for N = 2 that is 0.97/0.03, so at D = 1 R²/σ² ≤ 0.97/0.03
+    /// and, with b ~ Beta(1, ½), P(b/(1 − b) > t) = (1 + t)^(−½): 17.3% of the draws are cut.
+    @Test func belowTwoTheRatioIsHeldToTwosQuantile() {
+        let t = KernelTruncation(quantile: 0.97, dim: 2, augmentedDimension: .finite(1))
+        #expect(abs(exp(t.logMaxSquaredRatio) - 0.97 / 0.03) < 1e-6)
+        #expect(abs(pow(1 + 0.97 / 0.03, -0.5) - 0.173) < 1e-3)
+    }
+
     /// Where the Beta quantile hands over to its D = ∞ limit, the two agree to ~N/D.
     @Test func largeDMeetsTheGaussianLimit() {
         for n in [2, 196] {
@@ -58,7 +66,7 @@ import Testing
     /// Untruncated draws fall below the cap with the kernel's probability there (q, or more where the floor wins);
     /// truncated draws never exceed it and keep the shape below it (the share under the untruncated median is
     /// 0.5/that). Bounds: 4 binomial standard errors.
-    @Test(arguments: [(2, "1"), (2, "2"), (2, "8"), (196, "8"), (2, "128"), (2, "inf"), (196, "inf")])
+    @Test(arguments: [(2, "1"), (196, "1"), (2, "2"), (2, "8"), (196, "8"), (2, "128"), (2, "inf"), (196, "inf")])
     func truncationCutsTheTailAtItsQuantile(n: Int, d: String) throws {
         let aug = try #require(AugmentedDimension(parsing: d))
         let q = 0.97, count = 40_000, sigma = 0.8
@@ -67,7 +75,7 @@ import Testing
         let full = squaredRadii(n: n, d: aug, sigma: sigma, count: count, truncation: nil, seed: 41)
         let cut = squaredRadii(n: n, d: aug, sigma: sigma, count: count, truncation: t, seed: 42)
         let kept = keptShare(n: n, d: aug, logCap: t.logMaxSquaredRatio)
-        #expect(kept >= q - 1e-9)
+        #expect(aug < .finite(2) ? kept < q : kept >= q - 1e-9, "N=\(n) D=\(d): kept \(kept)")
         let below = Double(full.filter { $0 <= cap }.count) / Double(count)
         #expect(abs(below - kept) < 4 * (kept * (1 - kept) / Double(count)).squareRoot() + 1e-4, "N=\(n) D=\(d): \(below) below the cap")
         #expect(cut.allSatisfy { $0 <= cap * (1 + 1e-5) }, "N=\(n) D=\(d): a truncated draw beyond the cap")

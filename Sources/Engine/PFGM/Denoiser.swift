@@ -86,7 +86,8 @@ public final class OracleDenoiser: Denoiser {
     public let truncation: KernelTruncation?
     private let pointNorms: [Float]
     private var xNorms = Scratch(), weights = Scratch()
-    private var logs: [Double]
+    /// One buffer of log-weights per thread.
+    private var logs: [[Double]]
 
     public init(points: Matrix, augmentedDimension: AugmentedDimension, truncation: KernelTruncation? = nil) {
         precondition(points.rows > 0, "the oracle needs at least one point")
@@ -99,7 +100,7 @@ public final class OracleDenoiser: Denoiser {
             Kernels.rowSquaredNorms(base, rows: points.rows, cols: points.cols, into: &norms)
         }
         pointNorms = norms
-        logs = [Double](repeating: 0, count: points.rows)
+        logs = []
     }
 
     public var dim: Int { points.cols }
@@ -113,16 +114,25 @@ public final class OracleDenoiser: Denoiser {
             BLAS.gemm(m: rows, n: k, k: n, a: x, lda: n, transposeA: false,
                       b: p.baseAddress, ldb: n, transposeB: true, c: w, ldc: k)
         }
-        let s = Double(sigma)
-        for r in 0..<rows { logWeights(w + r * k, xNorm: xn[r], sigma: s) }
+        let s = Double(sigma), parts = Compute.parts(rows: rows, minRows: 4)
+        while logs.count < parts { logs.append([Double](repeating: 0, count: k)) }
+        logs.withUnsafeMutableBufferPointer { buffers in
+            Compute.run(parts: parts) { part in
+                buffers[part].withUnsafeMutableBufferPointer { l in
+                    for r in Compute.range(part: part, of: parts, count: rows) {
+                        logWeights(w + r * k, xNorm: xn[r], sigma: s, logs: l)
+                    }
+                }
+            }
+        }
         points.storage.withUnsafeBufferPointer { p in
             BLAS.gemm(m: rows, n: n, k: k, a: w, lda: k, transposeA: false,
                       b: p.baseAddress, ldb: n, transposeB: false, c: out, ldc: n)
         }
     }
 
-    /// Turns one row of dot products into normalised weights.
-    private func logWeights(_ row: UnsafeMutablePointer<Float>, xNorm: Float, sigma: Double) {
+    /// Turns one row of dot products into normalised weights (`logs`: k values of scratch).
+    private func logWeights(_ row: UnsafeMutablePointer<Float>, xNorm: Float, sigma: Double, logs: UnsafeMutableBufferPointer<Double>) {
         let k = points.rows
         var maxLog = -Double.infinity
         let exponent: Double, r2: Double

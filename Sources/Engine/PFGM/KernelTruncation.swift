@@ -1,12 +1,13 @@
 import Foundation
 
 /// The perturbation kernel with its heavy tail cut off: radii drawn only up to the kernel's q-quantile,
-/// R²/σ² ≤ the q-quantile of D·B/(1 − B), B ~ Beta(N/2, D/2), but never inside the radius that the D = ∞
-/// kernel (R²/σ² ~ χ²_N) passes only with probability 10⁻⁴. Small D has a power-law tail that puts a few per
-/// cent of training points tens of σ away; cutting it lets the network fit the bulk. Where the kernel is
-/// close to Gaussian (large D) a cut at its q-quantile would only make the posterior mean jump at the cut, so
-/// there the floor leaves it whole. q = 1 is the untruncated kernel. A cut kernel is still a scale family in σ,
-/// so the probability-flow ODE with its posterior mean transports it exactly.
+/// R²/σ² ≤ the q-quantile of D·B/(1 − B), B ~ Beta(N/2, D/2); below D = 2 (where E[R²] stops being finite)
+/// the ratio B/(1 − B) is held to D = 2's q-quantile; and never inside the radius that the D = ∞ kernel
+/// (R²/σ² ~ χ²_N) passes only with probability 10⁻⁴. Small D has a power-law tail that puts a few per cent of
+/// training points tens of σ away; cutting it lets the network fit the bulk. Where the kernel is close to
+/// Gaussian (large D) a cut at its q-quantile would only make the posterior mean jump at the cut, so there the
+/// floor leaves it whole. q = 1 is the untruncated kernel. A cut kernel is still a scale family in σ, so the
+/// probability-flow ODE with its posterior mean transports it exactly.
 public struct KernelTruncation: Sendable, Equatable {
     public let quantile: Double
     /// log of the largest R²/σ² kept.
@@ -21,8 +22,11 @@ public struct KernelTruncation: Sendable, Equatable {
     public init(quantile: Double, dim: Int, augmentedDimension: AugmentedDimension) {
         precondition(quantile > 0 && quantile <= 1, "the kernel quantile must be in (0, 1]")
         self.quantile = quantile
-        logMaxSquaredRatio = max(Self.logSquaredRatioQuantile(quantile, dim: dim, augmentedDimension: augmentedDimension),
-                                 Self.logSquaredRatioQuantile(Self.gaussianQuantile, dim: dim, augmentedDimension: .infinite))
+        var limit = Self.logSquaredRatioQuantile(quantile, dim: dim, augmentedDimension: augmentedDimension)
+        if case .finite(let d) = augmentedDimension, d < 2 {
+            limit = min(limit, log(d) + Self.logSquaredRatioQuantile(quantile, dim: dim, augmentedDimension: .finite(2)) - log(2))
+        }
+        logMaxSquaredRatio = max(limit, Self.logSquaredRatioQuantile(Self.gaussianQuantile, dim: dim, augmentedDimension: .infinite))
     }
 
     /// Nil when the draws are not truncated at all.

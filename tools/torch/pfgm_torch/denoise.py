@@ -18,6 +18,7 @@ def main(argv=None):
     p.add_argument("--ckpt", required=True, help="run directory")
     p.add_argument("--input", required=True, help="noisy points (.npy, K rows of N values)")
     p.add_argument("--sigma", type=float, required=True, help="noise level of every row")
+    p.add_argument("--aug-dim", help="D to answer at (the run's own; any D of a one-network run's range)")
     p.add_argument("--device", default="cpu", help="auto, cpu or cuda (default: cpu)")
     p.add_argument("--out", required=True, help="output .npy (K, N)")
     a = p.parse_args(argv)
@@ -33,7 +34,11 @@ def main(argv=None):
         with torch.no_grad():
             xs = torch.from_numpy(x).to(device)
             sigma = torch.full((xs.shape[0],), float(np.float32(a.sigma)), device=device)
-            out = method.Preconditioning(config["sigma_data"]).denoise(net, xs, sigma)
+            dimensions = method.parse_dimensions(config["aug_dim"])
+            d = method.resolve_dimension(dimensions, a.aug_dim, a.ckpt)
+            c_aug = (torch.full((xs.shape[0],), method.aug_feature(config["dim"], d), device=device)
+                     if dimensions[0] == "range" else None)
+            out = method.Preconditioning(config["sigma_data"]).denoise(net, xs, sigma, c_aug)
         save_npy(a.out, out.cpu().numpy())
         return 0
     except (rundir.RunError, tensorfile.FormatError, ValueError, OSError) as e:

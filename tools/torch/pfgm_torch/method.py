@@ -20,6 +20,82 @@ def parse_aug_dim(text):
     return value
 
 
+INFINITY_SHARE = 0.25  # of a range's training draws at D = ∞, as pfgm
+
+
+def parse_range(text):
+    """(lo, hi, includes_inf) of a one-network range 'LO..HI[,inf]' (0 < LO < HI finite); raises ValueError."""
+    parts = str(text).strip().lower().split(",")
+    if len(parts) > 2 or (len(parts) == 2 and not math.isinf(parse_aug_dim(parts[1]))):
+        raise ValueError(f"'{text}' is not a range LO..HI[,inf]")
+    ends = parts[0].split("..")
+    if len(ends) != 2:
+        raise ValueError(f"'{text}' is not a range LO..HI[,inf]")
+    lo, hi = parse_aug_dim(ends[0]), parse_aug_dim(ends[1])
+    if not (math.isfinite(hi) and lo < hi):
+        raise ValueError(f"'{text}' is not a range LO..HI[,inf] with LO < HI finite")
+    return lo, hi, len(parts) == 2
+
+
+def parse_dimensions(text):
+    """A run's aug_dim: ('one', D) or ('range', (lo, hi, includes_inf)); raises ValueError."""
+    if ".." in str(text):
+        return "range", parse_range(text)
+    return "one", parse_aug_dim(text)
+
+
+def format_dimensions(text):
+    """aug_dim as pfgm writes it: 'inf', '8', or '1..4096,inf'."""
+    return describe(parse_dimensions(text))
+
+
+def resolve_dimension(dimensions, requested, where):
+    """The D to answer at: `requested` (or the run's default) when the run answers there; raises ValueError."""
+    d = default_dimension(dimensions) if requested is None else parse_aug_dim(requested)
+    if not in_dimensions(dimensions, d):
+        kind, _ = dimensions
+        what = "the one network in {} answers for D in {} only" if kind == "range" else "the model in {} was trained at D={}"
+        raise ValueError(f"--aug-dim {format_aug_dim(d)}: " + what.format(where, describe(dimensions)))
+    return d
+
+
+def describe(dimensions):
+    kind, value = dimensions
+    if kind == "one":
+        return format_aug_dim(value)
+    lo, hi, inf = value
+    return f"{format_aug_dim(lo)}..{format_aug_dim(hi)}" + (",inf" if inf else "")
+
+
+def in_dimensions(dimensions, d):
+    kind, value = dimensions
+    if kind == "one":
+        return d == value
+    lo, hi, inf = value
+    return (math.isinf(d) and inf) or lo <= d <= hi
+
+
+def default_dimension(dimensions):
+    kind, value = dimensions
+    if kind == "one":
+        return value
+    lo, hi, inf = value
+    return math.inf if inf else hi
+
+
+def aug_feature(n, d):
+    """The network's input for D: 8·N/(N + D), 0 at D = ∞ (float32, as pfgm)."""
+    return 0.0 if math.isinf(d) else float(np.float32(8 * n / (n + d)))
+
+
+def draw_dimensions(rows, value, device="cpu"):
+    """D per row over a range: ∞ with INFINITY_SHARE when included, else log-uniform on [lo, hi] (float64)."""
+    lo, hi, inf = value
+    u = torch.rand(rows, dtype=torch.float64, device=device)
+    d = torch.exp(math.log(lo) + torch.rand(rows, dtype=torch.float64, device=device) * (math.log(hi) - math.log(lo)))
+    return torch.where(u < INFINITY_SHARE, torch.full_like(d, math.inf), d) if inf else d
+
+
 def format_aug_dim(d):
     """As pfgm writes D: 'inf', an integer without a point, or the shortest float."""
     if math.isinf(d):
@@ -63,6 +139,61 @@ def perturbation(rows, n, d, sigma, quantile=None):
     return z * (radius / norm).float().reshape(-1, 1)
 
 
+def perturbation_per_row(rows, n, d, sigma, limits):
+    """One draw per row at D = d[r] (float64 tensor, inf allowed) and noise level sigma[r], radii redrawn while
+    log(R²/σ²) > limits[r] (float64 tensor; inf: no cut)."""
+    z = torch.randn(rows, n, device=sigma.device)
+    norm = z.double().norm(dim=1).clamp(min=np.finfo(np.float64).tiny)
+    gaussian = torch.isinf(d)
+
+    def draw(index):
+        dv = d[index]
+        finite = ~torch.isinf(dv)
+        out = torch.empty(index.numel(), dtype=torch.float64, device=sigma.device)
+        if bool(finite.any()):
+            shapes = dv[finite]
+            g1 = torch.distributions.Gamma(torch.full_like(shapes, n / 2), 1.0).sample()
+            g2 = torch.distributions.Gamma(shapes / 2, 1.0).sample()
+            out[finite] = shapes.log() + g1.log() - g2.log()
+        if bool((~finite).any()):
+            count = int((~finite).sum())
+            out[~finite] = math.log(2) + torch.distributions.Gamma(torch.full((count,), n / 2, dtype=torch.float64,
+                                                                             device=sigma.device), 1.0).sample().log()
+        return out
+
+    logs = torch.where(gaussian, 2 * norm.log(), torch.zeros_like(norm))
+    finite_rows = torch.nonzero(~gaussian).reshape(-1)
+    if finite_rows.numel():
+        logs[finite_rows] = draw(finite_rows)
+    while bool((logs > limits).any()):
+        redo = torch.nonzero(logs > limits).reshape(-1)
+        logs[redo] = draw(redo)
+    radius = (sigma.double() * torch.exp(0.5 * logs)).clamp(max=MAXIMUM_RADIUS)
+    return z * (radius / norm).float().reshape(-1, 1)
+
+
+class TruncationTable:
+    """log(R²/σ²) limits over a range of D on 129 log-spaced points, interpolated (as pfgm), and D = ∞'s."""
+
+    POINTS = 129
+
+    def __init__(self, quantile, n, value):
+        lo, hi, _ = value
+        self.lo, self.hi = math.log(lo), math.log(hi)
+        grid = [math.exp(self.lo + (self.hi - self.lo) * i / (self.POINTS - 1)) for i in range(self.POINTS)]
+        self.limits = torch.tensor([truncation_log_limit(quantile, n, g) for g in grid], dtype=torch.float64)
+        self.infinite = truncation_log_limit(quantile, n, math.inf)
+
+    def __call__(self, d):
+        t = ((d.log() - self.lo) / max(self.hi - self.lo, 1e-12)).clamp(0, 1) * (self.POINTS - 1)
+        t = torch.where(torch.isinf(d), torch.zeros_like(t), t)
+        i = t.floor().long().clamp(max=self.POINTS - 2)
+        f = t - i
+        limits = self.limits.to(d.device)
+        value = limits[i] * (1 - f) + limits[i + 1] * f
+        return torch.where(torch.isinf(d), torch.full_like(value, self.infinite), value)
+
+
 def prior(count, n, d, sigma_max, device="cpu", quantile=None):
     """K draws of the kernel at σ_max around the origin."""
     return perturbation(count, n, d, torch.full((count,), float(sigma_max), device=device), quantile)
@@ -76,11 +207,15 @@ GAUSSIAN_QUANTILE = 1 - 1e-4
 
 
 def truncation_log_limit(quantile, n, d):
-    """log of the largest R²/σ² kept, as pfgm's KernelTruncation: the q-quantile of R²/σ², but never below the
-    D = ∞ kernel's (1 − 10⁻⁴)-quantile; +∞ without truncation (q absent or 1)."""
+    """log of the largest R²/σ² kept, as pfgm's KernelTruncation: the q-quantile of R²/σ² (below D = 2 with the
+    ratio held to D = 2's q-quantile), but never below the D = ∞ kernel's (1 − 10⁻⁴)-quantile; +∞ without
+    truncation (q absent or 1)."""
     if quantile is None or quantile >= 1:
         return math.inf
-    return max(squared_ratio_log_quantile(quantile, n, d), squared_ratio_log_quantile(GAUSSIAN_QUANTILE, n, math.inf))
+    limit = squared_ratio_log_quantile(quantile, n, d)
+    if d < 2:
+        limit = min(limit, math.log(d) + squared_ratio_log_quantile(quantile, n, 2.0) - math.log(2))
+    return max(limit, squared_ratio_log_quantile(GAUSSIAN_QUANTILE, n, math.inf))
 
 
 def squared_ratio_log_quantile(quantile, n, d):
@@ -188,9 +323,10 @@ class Preconditioning:
         c_noise = s.log().reshape(-1) / 4
         return c_skip.float(), c_out.float(), c_in.float(), c_noise.float()
 
-    def denoise(self, net, x, sigma):
+    def denoise(self, net, x, sigma, c_aug=None):
         c_skip, c_out, c_in, c_noise = self.coefficients(sigma)
-        return c_skip * x + c_out * net(c_in * x, c_noise)
+        out = net(c_in * x, c_noise) if c_aug is None else net(c_in * x, c_noise, c_aug)
+        return c_skip * x + c_out * out
 
 
 def noise_levels(rows, p_mean=-1.2, p_std=1.2, device="cpu"):
@@ -198,12 +334,13 @@ def noise_levels(rows, p_mean=-1.2, p_std=1.2, device="cpu"):
     return torch.exp(p_mean + p_std * torch.randn(rows, dtype=torch.float64, device=device)).float()
 
 
-def loss(net, preconditioning, y, x, sigma):
-    """Mean over rows and coordinates of (F_θ(c_in·x, c_noise) − (y − c_skip·x)/c_out)², which is
+def loss(net, preconditioning, y, x, sigma, c_aug=None):
+    """Mean over rows and coordinates of (F_θ(c_in·x, c_noise[, c_aug]) − (y − c_skip·x)/c_out)², which is
     λ(σ)·‖D_θ(x, σ) − y‖² / N with λ = (σ² + σ_d²)/(σ·σ_d)²."""
     c_skip, c_out, c_in, c_noise = preconditioning.coefficients(sigma)
     target = (y - c_skip * x) / c_out
-    return (net(c_in * x, c_noise) - target).square().mean()
+    out = net(c_in * x, c_noise) if c_aug is None else net(c_in * x, c_noise, c_aug)
+    return (out - target).square().mean()
 
 
 def schedule(steps, sigma_min=0.002, sigma_max=80.0, rho=7.0):

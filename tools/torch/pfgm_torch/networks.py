@@ -1,4 +1,4 @@
-"""The denoiser networks F_θ(x_in, c_noise), with pfgm's parameter names and layouts.
+"""The denoiser networks F_θ(x_in, c_noise[, c_aug]), with pfgm's parameter names and layouts.
 
 Every tensor has the name and shape pfgm uses (Linear weights [out, in], convolutions [out, in, 3, 3]),
 so a state_dict is a pfgm checkpoint and back. `layout()` lists the names in pfgm's storage order,
@@ -30,6 +30,17 @@ class SinusoidalEmbedding(nn.Module):
         return torch.cat([a.cos(), a.sin()], dim=1)
 
 
+def _conditions(module, c_noise, c_aug):
+    """The sinusoid the mapping layers read: of c_noise, plus, for one network over a range of D, the D embedding
+    map_aug(sinusoidal(c_aug)) with c_aug = 8·N/(N + D), 0 at D = ∞ (method.aug_feature)."""
+    e = module.embedding(c_noise)
+    if module.map_aug is not None:
+        if c_aug is None:
+            raise ValueError("this network conditions on D: c_aug is required")
+        e = e + module.map_aug(module.embedding(c_aug))
+    return e
+
+
 class MLPBlock(nn.Module):
     def __init__(self, width):
         super().__init__()
@@ -44,7 +55,7 @@ class MLPEDM(nn.Module):
     """emb = Linear(W→W)(SiLU(Linear(C→W)(sinusoidal(c_noise)))); h = Linear(N→W)(x) + emb;
     h ← h + Linear(SiLU(LayerNorm(h))) L times; F = Linear(W→N)(SiLU(LayerNorm(h)))."""
 
-    def __init__(self, dim, width=256, depth=4, embedding_channels=128):
+    def __init__(self, dim, width=256, depth=4, embedding_channels=128, conditions_on_d=False):
         super().__init__()
         self.dim = dim
         self.embedding = SinusoidalEmbedding(embedding_channels)
@@ -54,9 +65,10 @@ class MLPEDM(nn.Module):
         self.blocks = nn.ModuleList(MLPBlock(width) for _ in range(depth))
         self.output_norm = nn.LayerNorm(width, eps=1e-5)
         self.output = nn.Linear(width, dim)
+        self.map_aug = nn.Linear(embedding_channels, embedding_channels) if conditions_on_d else None
 
-    def forward(self, x, c_noise):
-        h = self.map_layer1(F.silu(self.map_layer0(self.embedding(c_noise)))) + self.input(x)
+    def forward(self, x, c_noise, c_aug=None):
+        h = self.map_layer1(F.silu(self.map_layer0(_conditions(self, c_noise, c_aug)))) + self.input(x)
         for block in self.blocks:
             h = block(h)
         return self.output(F.silu(self.output_norm(h)))
@@ -112,7 +124,7 @@ class UNet(nn.Module):
     keep h as the skip, average-pool 2×2; back up: nearest 2× upsampling, h ← (h + skip)/√2, `depth`
     blocks; F = conv(SiLU(GN(h))). Rows hold C·H·W values, as data files do."""
 
-    def __init__(self, side, channels=1, width=32, depth=2, embedding_channels=128):
+    def __init__(self, side, channels=1, width=32, depth=2, embedding_channels=128, conditions_on_d=False):
         super().__init__()
         self.side, self.channels = side, channels
         self.dim = side * side * channels
@@ -126,10 +138,11 @@ class UNet(nn.Module):
         self.dec = nn.ModuleList(nn.ModuleList(ResidualBlock(width, e) for _ in range(depth)) for _ in range(self.levels))
         self.output_norm = nn.GroupNorm(group_count(width), width, eps=1e-5)
         self.output = _scale_(nn.Conv2d(width, channels, 3, padding=1), 1e-5)
+        self.map_aug = nn.Linear(embedding_channels, embedding_channels) if conditions_on_d else None
 
-    def forward(self, x, c_noise):
+    def forward(self, x, c_noise, c_aug=None):
         rows = x.shape[0]
-        emb = F.silu(self.map_layer1(F.silu(self.map_layer0(self.embedding(c_noise)))))
+        emb = F.silu(self.map_layer1(F.silu(self.map_layer0(_conditions(self, c_noise, c_aug)))))
         h = self.input(x.reshape(rows, self.channels, self.side, self.side))
         skips = []
         for level in range(self.levels):
@@ -151,7 +164,7 @@ class UNet(nn.Module):
         head = [n for n in names if n.split(".")[0] in ("map_layer0", "map_layer1", "input")]
         enc = [n for n in names if n.startswith("enc.")]
         dec = [n for level in reversed(range(self.levels)) for n in names if n.startswith(f"dec.{level}.")]
-        tail = [n for n in names if n.split(".")[0] in ("output_norm", "output")]
+        tail = [n for n in names if n.split(".")[0] in ("output_norm", "output", "map_aug")]
         return head + enc + dec + tail
 
 
@@ -169,12 +182,13 @@ def build(config):
     width, depth = int(config.get("width", 256)), int(config.get("depth", 4))
     embedding = int(config.get("embedding_channels", 128))
     dim = int(config["dim"])
+    conditioned = ".." in str(config.get("aug_dim", ""))
     if arch == "mlp-edm":
-        return MLPEDM(dim, width, depth, embedding)
+        return MLPEDM(dim, width, depth, embedding, conditioned)
     if arch == "unet":
         channels = int(config.get("channels") or 1)
         side = unet_side(dim, channels)
         if side is None:
             raise ValueError(f"the U-Net needs square images: {dim} values are not side² × {channels} channels")
-        return UNet(side, channels, width, depth, embedding)
+        return UNet(side, channels, width, depth, embedding, conditioned)
     raise ValueError(f"architecture '{arch}' is not known (expected mlp-edm or unet)")

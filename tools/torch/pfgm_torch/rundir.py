@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from . import networks, tensorfile
-from .method import format_aug_dim, parse_aug_dim
+from .method import format_dimensions, parse_dimensions
 
 CONFIG_DEFAULTS = {
     "architecture": "mlp-edm", "width": 256, "depth": 4, "embedding_channels": 128, "batch": 512,
@@ -50,9 +50,9 @@ class RunDirectory:
         if missing:
             raise RunError(f"{path}: not a valid run config (missing '{missing[0]}')")
         try:
-            parse_aug_dim(config["aug_dim"])
+            parse_dimensions(config["aug_dim"])
         except ValueError:
-            raise RunError(f"{path}: aug_dim '{config['aug_dim']}' is not a positive number or inf") from None
+            raise RunError(f"{path}: aug_dim '{config['aug_dim']}' is not a positive number, inf, or a range LO..HI[,inf]") from None
         return {**CONFIG_DEFAULTS, **config}
 
     def write_config(self, config):
@@ -131,7 +131,7 @@ def load_tensors(net, tensors, path):
 
 def new_config(data, dim, aug_dim, sigma_data, steps, **settings):
     config = {**CONFIG_DEFAULTS, **{k: v for k, v in settings.items() if v is not None}}
-    config.update(data=data, dim=int(dim), aug_dim=format_aug_dim(parse_aug_dim(aug_dim)),
+    config.update(data=data, dim=int(dim), aug_dim=format_dimensions(aug_dim),
                   sigma_data=float(sigma_data), steps=int(steps))
     return config
 

@@ -30,6 +30,7 @@ def arguments(argv=None):
     p.add_argument("--sigma-max", type=float, default=80.0, help="largest noise level, where the prior is drawn (default: %(default)s)")
     p.add_argument("--rho", type=float, default=7.0, help="schedule exponent ρ (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0, help="seed of the prior draws and injected noise (default: %(default)s)")
+    p.add_argument("--aug-dim", help="D to sample at (the run's own; any D of a one-network run's range, its top by default)")
     p.add_argument("--prior-quantile", type=float,
                    help="draw the prior only up to this quantile of the kernel (default: the run's kernel quantile; 1: all)")
     p.add_argument("--batch", type=int, default=4096, help="samples per solver pass (default: %(default)s)")
@@ -45,9 +46,12 @@ def arguments(argv=None):
     return a
 
 
-def denoiser(net, sigma_data):
+def denoiser(net, sigma_data, c_aug=None):
+    """D_θ(x, σ) of the run's network; `c_aug` (a float) for a network over a range of D."""
     preconditioning = method.Preconditioning(sigma_data)
-    return lambda x, sigma: preconditioning.denoise(net, x, sigma)
+    if c_aug is None:
+        return lambda x, sigma: preconditioning.denoise(net, x, sigma)
+    return lambda x, sigma: preconditioning.denoise(net, x, sigma, torch.full((x.shape[0],), c_aug, device=x.device))
 
 
 def main(argv=None):
@@ -55,7 +59,8 @@ def main(argv=None):
     try:
         device = devices.resolve(a.device)
         net, config, _ = rundir.RunDirectory(a.ckpt).load_model(device)
-        n, d = config["dim"], method.parse_aug_dim(config["aug_dim"])
+        dimensions = method.parse_dimensions(config["aug_dim"])
+        n, d = config["dim"], method.resolve_dimension(dimensions, a.aug_dim, a.ckpt)
         torch.manual_seed(a.seed)
         if a.latents:
             x = np.load(a.latents, allow_pickle=False).astype(np.float32)
@@ -66,12 +71,12 @@ def main(argv=None):
             quantile = a.prior_quantile if a.prior_quantile is not None else config.get("kernel_quantile")
             x = method.prior(a.count, n, d, a.sigma_max, device, quantile)
         sigmas = method.schedule(a.steps, a.sigma_min, a.sigma_max, a.rho)
-        run = denoiser(net, config["sigma_data"])
+        run = denoiser(net, config["sigma_data"], method.aug_feature(n, d) if dimensions[0] == "range" else None)
         parts = [method.solve(run, part, sigmas, a.solver, a.alpha) for part in x.split(a.batch)]
         samples = torch.cat(parts).cpu().numpy()
         save_npy(a.out, samples)
         nfe = 2 * a.steps - 1 if a.solver == "heun" else a.steps
-        print(f"sampled {samples.shape[0]} points, D={config['aug_dim']}, {a.solver} with {a.steps} steps: NFE {nfe} → {a.out}",
+        print(f"sampled {samples.shape[0]} points, D={method.format_aug_dim(d)}, {a.solver} with {a.steps} steps: NFE {nfe} → {a.out}",
               file=sys.stderr)
         return 0
     except (rundir.RunError, tensorfile.FormatError, ValueError, OSError) as e:

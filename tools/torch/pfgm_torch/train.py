@@ -36,7 +36,8 @@ def arguments(argv=None):
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", help="fmnist, fmnist14, fmnist7, or a .npy / IDX file (pfgm data --out writes the built-ins); "
                                   "with --resume, where the run's data is now")
-    p.add_argument("--aug-dim", help="augmented dimension D: a positive number or inf")
+    p.add_argument("--aug-dim", help="augmented dimension D: a positive number or inf; or a range LO..HI[,inf] for one "
+                                     "network that answers at every D in it")
     p.add_argument("--steps", type=int, required=True, help="train until this step")
     p.add_argument("--batch", type=int, default=512, help="global examples per step, split over the processes (default: %(default)s)")
     p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default: %(default)s)")
@@ -69,9 +70,9 @@ def arguments(argv=None):
         p.error("--resume continues in its own directory; drop --out")
     if a.aug_dim is not None:
         try:
-            method.parse_aug_dim(a.aug_dim)
+            method.parse_dimensions(a.aug_dim)
         except ValueError:
-            p.error("--aug-dim must be a positive number or inf")
+            p.error("--aug-dim must be a positive number, inf, or a range LO..HI[,inf] with 0 < LO < HI")
     return a
 
 
@@ -253,25 +254,38 @@ class Batches:
 
     def __init__(self, data, config, ctx):
         self.data, self.config, self.device = data, config, ctx.device
-        self.d = method.parse_aug_dim(config["aug_dim"])
+        self.dimensions = method.parse_dimensions(config["aug_dim"])
+        kind, value = self.dimensions
+        quantile = config.get("kernel_quantile")
+        self.table = (method.TruncationTable(quantile, config["dim"], value)
+                      if kind == "range" and quantile is not None and quantile < 1 else None)
         batch = config["batch"]
         self.slice = slice(ctx.rank * batch // ctx.world, (ctx.rank + 1) * batch // ctx.world)
 
     def draw(self):
-        """(y, x = y + perturbation, σ) of this process's slice."""
+        """(y, x = y + perturbation, σ, c_aug or None) of this process's slice; over a range of D, a D per row."""
         c, part = self.config, self.slice
         index = torch.randint(self.data.shape[0], (c["batch"],), device=self.device)
         sigma = method.noise_levels(c["batch"], c["p_mean"], c["p_std"], device=self.device)
-        noise = method.perturbation(c["batch"], c["dim"], self.d, sigma, c.get("kernel_quantile"))
+        kind, value = self.dimensions
+        c_aug = None
+        if kind == "one":
+            noise = method.perturbation(c["batch"], c["dim"], value, sigma, c.get("kernel_quantile"))
+        else:
+            d = method.draw_dimensions(c["batch"], value, self.device)
+            limits = self.table(d) if self.table is not None else torch.full_like(d, math.inf)
+            noise = method.perturbation_per_row(c["batch"], c["dim"], d, sigma, limits)
+            n = c["dim"]
+            c_aug = torch.where(torch.isinf(d), torch.zeros_like(d), 8 * n / (n + d)).float()[part]
         y = self.data[index[part]]
-        return y, y + noise[part], sigma[part]
+        return y, y + noise[part], sigma[part], c_aug
 
 
 def step(state, ddp, preconditioning, batches):
     """One training step: loss, backward, Adam at the warm-up learning rate, EMA. Returns the loss tensor."""
     c = state.config
-    y, x, sigma = batches.draw()
-    loss = method.loss(ddp, preconditioning, y, x, sigma)
+    y, x, sigma, c_aug = batches.draw()
+    loss = method.loss(ddp, preconditioning, y, x, sigma, c_aug)
     for group in state.optimizer.param_groups:
         group["lr"] = c["learning_rate"] * min(1.0, (state.step + 1) / max(c["warmup_steps"], 1))
     state.optimizer.zero_grad(set_to_none=True)

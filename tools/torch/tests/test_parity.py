@@ -20,20 +20,27 @@ SIGMAS = (0.01, 0.3, 2.0, 80.0)
 
 
 class ParityTests(TempDirTestCase):
-    def compare_denoisers(self, run, inputs, tolerance=TOLERANCE, sigmas=SIGMAS, mutate=None):
-        """`pfgm denoise` against this package's denoiser (in this process) on the same points at several σ."""
+    def compare_denoisers(self, run, inputs, tolerance=TOLERANCE, sigmas=SIGMAS, mutate=None, aug_dim=None):
+        """`pfgm denoise` against this package's denoiser (in this process) on the same points at several σ
+        (at D = aug_dim for one network over a range of D). Returns pfgm's outputs."""
         x_path = self.path("x.npy")
         np.save(x_path, inputs.astype(np.float32))
         net, config, _ = rundir.RunDirectory(run).load_model()
         if mutate:
             mutate(net)
+        at = ["--aug-dim", aug_dim] if aug_dim is not None else []
+        outputs = []
         for sigma in sigmas:
-            pfgm("denoise", "--ckpt", run, "--input", x_path, "--sigma", sigma, "--out", self.path("swift.npy"), "--threads", 1)
+            pfgm("denoise", "--ckpt", run, "--input", x_path, "--sigma", sigma, "--out", self.path("swift.npy"), "--threads", 1, *at)
             swift = np.load(self.path("swift.npy"))
+            outputs.append(swift)
             self.assertEqual(swift.shape, (inputs.shape[0], inputs[0].size))
             with torch.no_grad():
                 x = torch.from_numpy(inputs.reshape(swift.shape).astype(np.float32))
-                out = method.Preconditioning(config["sigma_data"]).denoise(net, x, torch.full((x.shape[0],), sigma)).numpy()
+                c_aug = None
+                if aug_dim is not None:
+                    c_aug = torch.full((x.shape[0],), method.aug_feature(config["dim"], method.parse_aug_dim(aug_dim)))
+                out = method.Preconditioning(config["sigma_data"]).denoise(net, x, torch.full((x.shape[0],), sigma), c_aug).numpy()
             error = relative_error(out, swift)
             self.assertLessEqual(error, tolerance, f"σ={sigma}: relative difference {error:.2e}")
             if sigma >= 2:
@@ -41,6 +48,7 @@ class ParityTests(TempDirTestCase):
                 c_skip = 1 / (1 + (sigma / config["sigma_data"]) ** 2)
                 network_part = np.abs(swift - c_skip * inputs.reshape(swift.shape)).max()
                 self.assertGreater(network_part, 0.1 * np.abs(swift).max())
+        return outputs
 
     # pfgm → PyTorch
 
@@ -66,6 +74,22 @@ class ParityTests(TempDirTestCase):
         config = rundir.RunDirectory(run).read_config()
         self.assertEqual((config["channels"], networks.unet_levels(16)), (3, 3))
         self.compare_denoisers(run, rng.randn(5, 3, 16, 16))
+
+    def test_one_network_trained_by_pfgm_loads_in_torch_at_every_d(self):
+        rng = np.random.RandomState(9)
+        np.save(self.path("points.npy"), rng.randn(300, 3).astype(np.float32))
+        run = self.path("one")
+        pfgm("train", "--data", self.path("points.npy"), "--aug-dim", "1..4096,inf", "--steps", 60, "--batch", 64, "--lr", 1e-2,
+             "--width", 32, "--depth", 2, "--out", run, "--threads", 1)
+        self.assertEqual(rundir.RunDirectory(run).read_config()["aug_dim"], "1..4096,inf")
+        x = rng.randn(17, 3) * 2
+        answers = {d: self.compare_denoisers(run, x, sigmas=(0.3, 2.0), aug_dim=d) for d in ("1", "8", "4096", "inf")}
+        # D matters: the one network answers differently at D = 1 and D = ∞ (same weights, same points).
+        self.assertGreater(relative_error(answers["1"][1], answers["inf"][1]), 1e-3)
+        status, output = torch_tool("sample", "--ckpt", run, "--aug-dim", 8192, "--count", 4, "--out", self.path("s.npy"),
+                                    expect_ok=False)
+        self.assertNotEqual(status, 0)
+        self.assertIn("1..4096,inf", output)
 
     # PyTorch → pfgm
 
@@ -95,6 +119,18 @@ class ParityTests(TempDirTestCase):
         self.compare_denoisers(run, np.random.RandomState(6).randn(4, 2, 8, 8))
         # The Adam moments follow the U-Net's storage order (decoder levels downward): pfgm checks the recorded
         # order when it resumes, and PyTorch checks pfgm's when it takes the run back.
+        pfgm("train", "--resume", run, "--steps", 12, "--threads", 1)
+        torch_tool("train", "--resume", run, "--steps", 14)
+        self.assertEqual(tensorfile.read(os.path.join(run, "checkpoint.safetensors"))[1]["step"], "14")
+
+    def test_one_network_unet_written_by_torch_loads_in_pfgm_and_resumes_both_ways(self):
+        images = self.path("images.npy")
+        np.save(images, np.random.RandomState(10).uniform(-1, 1, (40, 1, 8, 8)).astype(np.float32))
+        config = rundir.new_config(images, 64, "2..2048,inf", 0.5, 10, architecture="unet", width=8, depth=1)
+        run = self.write_torch_run(config)
+        self.assertEqual(networks.build(config).layout()[-2:], ["map_aug.weight", "map_aug.bias"])
+        for d in ("2", "inf"):
+            self.compare_denoisers(run, np.random.RandomState(11).randn(3, 1, 8, 8), sigmas=(0.3, 2.0), aug_dim=d)
         pfgm("train", "--resume", run, "--steps", 12, "--threads", 1)
         torch_tool("train", "--resume", run, "--steps", 14)
         self.assertEqual(tensorfile.read(os.path.join(run, "checkpoint.safetensors"))[1]["step"], "14")
