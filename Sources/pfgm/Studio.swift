@@ -88,6 +88,9 @@ struct Studio: ParsableCommand {
         let run = RunDirectory(ckpt)
         guard run.exists else { throw Failure("\(ckpt): no run here (config.json is missing)") }
         let config = try run.readConfig()
+        if case .range(let range)? = config.trainedDimensions {
+            throw Failure("\(ckpt) holds one network over D in \(range); the studio does not open such runs yet (pfgm sample, eval or fit --ckpt \(ckpt) --aug-dim D take any D in it)")
+        }
         _ = try run.loadDenoiser()
         _ = try RunLock(run: run)
         guard let d = config.augmentedDimension else { throw Failure("\(ckpt): invalid aug_dim") }
