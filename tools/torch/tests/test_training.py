@@ -94,6 +94,26 @@ class TrainingTests(TempDirTestCase):
         self.assertIn("loaded D=8 (step 300)", screen)
         self.assertIn("Loss · D=8 (logged)", screen, "the studio shows the run's logged loss curve")
 
+    def test_one_network_under_torchrun_matches_one_process_and_pfgm_samples_it_at_any_d(self):
+        # One network over a range of D: every process draws the whole batch's D, σ and perturbations from the
+        # shared stream too, so two processes follow one (same bar and reason as above).
+        one = ("--aug-dim", "1..64,inf")
+        single = self.train_torch("one-single", 100, *one)
+        double = self.path("one-double")
+        torchrun(2, "--data", self.data, "--steps", 100, "--out", double, *TOY, *one)
+        a, b = losses(single), losses(double)
+        self.assertEqual([s for s, _ in a], [s for s, _ in b])
+        for (step, x), (_, y) in zip(a, b):
+            self.assertLess(abs(x - y) / y, 1e-3, f"step {step}: one process {x}, two {y}")
+        for d in ("2", "inf"):
+            pfgm("sample", "--ckpt", double, "--aug-dim", d, "--count", 200, "--out", self.path(f"s{d}.npy"))
+        self.assertFalse(np.array_equal(np.load(self.path("s2.npy")), np.load(self.path("sinf.npy"))))
+        status, out = pfgm("sample", "--ckpt", double, "--aug-dim", 128, "--count", 5, "--out", self.path("no.npy"),
+                           expect_ok=False)
+        self.assertNotEqual(status, 0)
+        self.assertIn("1..64,inf", out)
+        self.assertFalse(os.path.exists(self.path("no.npy")))
+
     def studio_screen(self, folder, *extra):
         """The studio opened on the run in tmux; returns the screen once the model is loaded (or after 60 s)."""
         socket = f"pfgm-torch-{os.getpid()}"
