@@ -1,0 +1,122 @@
+import Foundation
+
+/// One trained or training model of the bank, with its optimizer state and loss history.
+final class ModelSlot {
+    let trainer: Trainer
+    let run: RunDirectory
+    let lock: RunLock
+    var history = LossHistory()
+    var lastLoss: Float?
+    var savedStep: Int
+
+    init(trainer: Trainer, run: RunDirectory, lock: RunLock, savedStep: Int = -1) {
+        self.trainer = trainer
+        self.run = run
+        self.lock = lock
+        self.savedStep = savedStep
+    }
+
+    var unsaved: Bool { trainer.step != savedStep && trainer.step > 0 }
+}
+
+/// The model bank: creating, training, saving and loading the models of each D.
+extension StudioEngine {
+    func startTraining(at d: AugmentedDimension) {
+        if bank[d] == nil {
+            var config = TrainingConfig(data: dataset.name, dim: dataset.dim, augmentedDimension: d,
+                                        sigmaData: dataset.sigmaData, steps: 1_000_000_000)
+            config.seed = settings.seed
+            config.learningRate = learningRate
+            let run = runDirectory(for: d)
+            do {
+                try run.create()
+                bank[d] = ModelSlot(trainer: try Trainer(config: config, data: dataset.train), run: run, lock: try RunLock(run: run))
+            } catch let error as StorageError {
+                snapshot.message = "cannot train at D=\(d): \(error.description)"
+                return
+            } catch {
+                snapshot.message = "cannot train at D=\(d): \(error)"
+                return
+            }
+        }
+        training = d
+        snapshot.trainingDimension = d
+        rateWindow = (Stopwatch.now(), 0)
+        nextAutoPreview = Stopwatch.now() + 2
+        snapshot.message = "training D=\(d)"
+        needsPreview = needsPreview || d == settings.augmentedDimension
+    }
+
+    func trainOneStep(_ slot: ModelSlot, _ d: AugmentedDimension) {
+        let loss = slot.trainer.trainStep()
+        guard loss.isFinite else {
+            training = nil
+            snapshot.message = "training D=\(d) diverged at step \(slot.trainer.step + 1) (loss \(loss)); paused on the last good weights"
+            snapshot.warnings.append(snapshot.message)
+            publish()
+            return
+        }
+        slot.history.append(loss)
+        slot.lastLoss = loss
+        rateWindow.steps += 1
+        let now = Stopwatch.now()
+        if now - rateWindow.start >= 0.5 {
+            snapshot.stepsPerSecond = Double(rateWindow.steps) / (now - rateWindow.start)
+            rateWindow = (now, 0)
+        }
+        if now - lastPublish >= 0.1 { publish() }
+    }
+
+    /// Saves the model at D; false (with the reason in the message line) when it could not.
+    @discardableResult
+    func save(_ d: AugmentedDimension) -> Bool {
+        guard let slot = bank[d] else {
+            snapshot.message = "nothing to save at D=\(d): no model trained there"
+            return false
+        }
+        do {
+            try slot.run.create()
+            try slot.run.writeConfig(slot.trainer.config)
+            try slot.run.save(slot.trainer)
+            slot.savedStep = slot.trainer.step
+            snapshot.message = "saved D=\(d) at step \(slot.trainer.step) → \(slot.run.path)"
+            return true
+        } catch {
+            snapshot.message = "save failed: \(error.description)"
+            return false
+        }
+    }
+
+    func runDirectory(for d: AugmentedDimension) -> RunDirectory {
+        if let run = opened.first(where: { (try? $0.readConfig().augmentedDimension) == d }) { return run }
+        return RunDirectory("\(runsFolder)/\(dataset.shortName)-D\(d)")
+    }
+
+    /// Loads the opened runs and earlier saved models of this data set into the bank.
+    func loadSavedModels() {
+        var loaded: [String] = []
+        for d in snapshot.ladder {
+            let run = runDirectory(for: d)
+            // An opened run may name its data by a path of the machine it was trained on.
+            let isOpened = opened.contains { $0.path == run.path }
+            guard run.exists, let config = try? run.readConfig(), config.data == dataset.name || isOpened,
+                  config.augmentedDimension == d else { continue }
+            let lock: RunLock
+            do { lock = try RunLock(run: run) } catch {
+                snapshot.message = "not loaded: \(error.description)"
+                continue
+            }
+            guard let trainer = try? run.resume(data: dataset.train) else { continue }
+            let slot = ModelSlot(trainer: trainer, run: run, lock: lock, savedStep: trainer.step)
+            slot.history = Self.history(logged: run.loggedLosses(), upTo: trainer.step)
+            bank[d] = slot
+            loaded.append("D=\(d)")
+        }
+        for run in opened {
+            guard let config = try? run.readConfig(), let d = config.augmentedDimension, bank[d] == nil else { continue }
+            snapshot.message = "\(run.path): cannot load the model"
+            return
+        }
+        if !loaded.isEmpty && !snapshot.message.hasPrefix("not loaded") { snapshot.message = "loaded \(loaded.joined(separator: ", ")) (step \(bank.values.map { $0.trainer.step }.max() ?? 0))" }
+    }
+}
