@@ -7,10 +7,13 @@ struct Studio: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "The terminal studio: watch training live, move D, change NFE, α and weight bits, resample.",
         discussion: """
-        Keys: space start/pause training · t train at the shown D · ←/→ move D · ↑/↓ choose a control ·
+        Keys: space start/pause training · t train at the shown D · n train one network for every D ·
+        m one network / the D's own model · ←/→ move D · ↑/↓ choose a control ·
         +/- change it · r resample (new seed) · R resample (same seed) · o oracle on/off · p play the
         trajectory · d data overlay · w sweep tables · s save · T next theme · ? help · q save and quit.
-        Models are saved under --runs (one folder per data set and D) and loaded again next time.
+        Models are saved under --runs (one folder per data set and D, DATA-one for the one network) and loaded
+        again next time. --ckpt DIR of a run over a range of D (pfgm train --aug-dim 1..4096,inf) opens it as the
+        one network: ← → resample it at every D of the slider while it trains.
         --sweep DIR opens a `pfgm sweep` folder: its models (one seed, every D) in the bank and its tables on `w`.
         """
     )
@@ -88,12 +91,9 @@ struct Studio: ParsableCommand {
         let run = RunDirectory(ckpt)
         guard run.exists else { throw Failure("\(ckpt): no run here (config.json is missing)") }
         let config = try run.readConfig()
-        if case .range(let range)? = config.trainedDimensions {
-            throw Failure("\(ckpt) holds one network over D in \(range); the studio does not open such runs yet (pfgm sample, eval or fit --ckpt \(ckpt) --aug-dim D take any D in it)")
-        }
         _ = try run.loadDenoiser()
         _ = try RunLock(run: run)
-        guard let d = config.augmentedDimension else { throw Failure("\(ckpt): invalid aug_dim") }
+        guard let d = config.trainedDimensions?.defaultDimension else { throw Failure("\(ckpt): invalid aug_dim") }
         let dataset: Dataset
         do { dataset = try Dataset.load(data ?? config.data, dim: config.dim) } catch {
             guard data == nil else { throw error }

@@ -97,6 +97,54 @@ import Testing
         }
     }
 
+    /// An opened one-network run answers at every D of the slider, keeps training while D moves, and is saved
+    /// where it was opened; `n` in a fresh studio makes one over the whole slider.
+    @Test func theOneNetworkAnswersAtEveryDAndTrainsWhileDMoves() throws {
+        let dir = temporaryDirectory()
+        let data = try Dataset.load("moons", trainCount: 2000, heldOutCount: 500)
+        var config = TrainingConfig(data: "moons", dim: 2, dimensions: .range(try #require(AugmentedDimensionRange(parsing: "1..4096,inf"))),
+                                    sigmaData: data.sigmaData, steps: 100)
+        config.width = 32
+        config.depth = 1
+        config.batch = 64
+        let trainer = try Trainer(config: config, data: data.train)
+        for _ in 0..<10 { trainer.trainStep() }
+        let run = RunDirectory(dir + "/one")
+        try run.create()
+        try run.writeConfig(config)
+        try run.save(trainer)
+
+        let engine = StudioEngine(dataset: data, settings: StudioSettings(augmentedDimension: .finite(8)), runsFolder: dir + "/runs",
+                                  opened: [run])
+        engine.start()
+        #expect(waitUntil { engine.latest.preview?.source.hasPrefix("one network 1..4096,inf at D=8, step 10") == true })
+        #expect(engine.latest.oneNetwork?.step == 10 && engine.latest.bank.isEmpty)
+        engine.send(.toggleTraining)
+        var settings = engine.latest.settings
+        for d in [AugmentedDimension.finite(2), .infinite] {
+            let before = engine.latest.oneNetwork?.step ?? 0
+            settings.augmentedDimension = d
+            engine.send(.apply(settings))
+            #expect(waitUntil { engine.latest.preview?.source.hasPrefix("one network 1..4096,inf at D=\(d)") == true })
+            #expect(waitUntil { (engine.latest.oneNetwork?.step ?? 0) > before + 5 }, "training stopped when D moved")
+        }
+        settings.useOneNetwork = false
+        engine.send(.apply(settings))
+        #expect(waitUntil { engine.latest.preview?.source.hasPrefix("oracle") == true })
+        engine.send(.quit)
+        #expect(waitUntil { engine.hasStopped })
+        let saved = try SafeTensors.read(run.optimizerPath)
+        #expect(Int(saved.metadata["step"] ?? "") ?? 0 > 10)
+
+        let fresh = StudioEngine(dataset: data, settings: StudioSettings(augmentedDimension: .finite(8)), runsFolder: dir + "/runs")
+        fresh.start()
+        fresh.send(.trainOneNetwork)
+        #expect(waitUntil { (fresh.latest.oneNetwork?.step ?? 0) >= 5 && fresh.latest.state == .training })
+        fresh.send(.quit)
+        #expect(waitUntil { fresh.hasStopped })
+        #expect(try RunDirectory(dir + "/runs/moons-one").readConfig().augDim == "1..4096,inf")
+    }
+
     func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
 
     @Test func lossHistoryStaysBoundedAndKeepsTheMean() {

@@ -42,6 +42,19 @@ import TUI
         }
     }
 
+    /// The one network answers at every D of its range: the slider says so where it is in use, and `m` switches.
+    @Test func theSliderSaysWhenTheOneNetworkAnswers() throws {
+        var s = Self.snapshot()
+        s.oneNetwork = OneNetworkEntry(range: try #require(AugmentedDimensionRange(parsing: "1..4096,inf")), step: 900)
+        #expect(render(s, width: 80, height: 24).text.contains("D=128 ● · one network"))
+        var ui = UIState(settings: s.settings)
+        ui.settings.useOneNetwork = false
+        #expect(!render(s, ui, width: 80, height: 24).text.contains("one network"))
+        s.oneNetwork = OneNetworkEntry(range: try #require(AugmentedDimensionRange(parsing: "1..64")), step: 900)
+        #expect(!render(s, width: 80, height: 24).text.contains("· one network"), "D=128 lies outside 1..64")
+        #expect(StudioView.helpLines.contains { $0.0 == "n" } && StudioView.helpLines.contains { $0.0 == "m" })
+    }
+
     @Test(arguments: [AugmentedDimension.finite(1), .finite(8), .finite(128), .finite(2048), .infinite])
     func sliderMarkerIsWhereDSays(d: AugmentedDimension) throws {
         var ui = UIState(settings: Self.snapshot().settings)

@@ -12,6 +12,8 @@ public struct StudioSettings: Sendable, Equatable {
     public var sigmaMax: Double = 80
     public var sigmaMin: Double = 0.002
     public var useOracle = false
+    /// Preview with the one network (when there is one and it answers at the shown D) rather than the D's own model.
+    public var useOneNetwork = true
 
     public init(augmentedDimension: AugmentedDimension) { self.augmentedDimension = augmentedDimension }
 
@@ -28,6 +30,8 @@ public enum StudioCommand: Sendable {
     case apply(StudioSettings)
     /// `r` (new seed, carried in the settings) and `R` (same seed).
     case resample(StudioSettings)
+    /// `n`: train the one network for every D of the slider, creating it when there is none.
+    case trainOneNetwork
     /// `s`: save the shown D's model.
     case save
     /// Save what changed and stop.
@@ -98,6 +102,17 @@ public struct MetricRow: Sendable, Equatable {
     public var mmdFloor: Double
 }
 
+/// The one network of the studio: the range of D it answers over and its step.
+public struct OneNetworkEntry: Sendable, Equatable {
+    public var range: AugmentedDimensionRange
+    public var step: Int
+
+    public init(range: AugmentedDimensionRange, step: Int) {
+        self.range = range
+        self.step = step
+    }
+}
+
 public struct BankEntry: Sendable, Equatable {
     public init(augmentedDimension: AugmentedDimension, step: Int) {
         self.augmentedDimension = augmentedDimension
@@ -148,6 +163,9 @@ public struct Snapshot: Sendable {
     public var lastLoss: Float?
     public var loss = LossHistory()
     public var bank: [BankEntry] = []
+    public var oneNetwork: OneNetworkEntry?
+    /// Whether the one network is what trains (or trained last).
+    public var trainingOneNetwork = false
     public var preview: Preview?
     public var metrics: [MetricRow] = []
     public var message = ""

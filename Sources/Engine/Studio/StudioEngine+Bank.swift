@@ -40,18 +40,22 @@ extension StudioEngine {
             }
         }
         training = d
+        trainingOneNetwork = false
         snapshot.trainingDimension = d
+        snapshot.trainingOneNetwork = false
         rateWindow = (Stopwatch.now(), 0)
         nextAutoPreview = Stopwatch.now() + 2
         snapshot.message = "training D=\(d)"
         needsPreview = needsPreview || d == settings.augmentedDimension
     }
 
-    func trainOneStep(_ slot: ModelSlot, _ d: AugmentedDimension) {
+    /// One step of the slot that trains; `name` says which in messages.
+    func trainOneStep(_ slot: ModelSlot, _ name: String) {
         let loss = slot.trainer.trainStep()
         guard loss.isFinite else {
             training = nil
-            snapshot.message = "training D=\(d) diverged at step \(slot.trainer.step + 1) (loss \(loss)); paused on the last good weights"
+            trainingOneNetwork = false
+            snapshot.message = "training \(name) diverged at step \(slot.trainer.step + 1) (loss \(loss)); paused on the last good weights"
             snapshot.warnings.append(snapshot.message)
             publish()
             return
@@ -74,12 +78,16 @@ extension StudioEngine {
             snapshot.message = "nothing to save at D=\(d): no model trained there"
             return false
         }
+        return save(slot, "D=\(d)")
+    }
+
+    func save(_ slot: ModelSlot, _ name: String) -> Bool {
         do {
             try slot.run.create()
             try slot.run.writeConfig(slot.trainer.config)
             try slot.run.save(slot.trainer)
             slot.savedStep = slot.trainer.step
-            snapshot.message = "saved D=\(d) at step \(slot.trainer.step) → \(slot.run.path)"
+            snapshot.message = "saved \(name) at step \(slot.trainer.step) → \(slot.run.path)"
             return true
         } catch {
             snapshot.message = "save failed: \(error.description)"
@@ -117,6 +125,10 @@ extension StudioEngine {
             snapshot.message = "\(run.path): cannot load the model"
             return
         }
-        if !loaded.isEmpty && !snapshot.message.hasPrefix("not loaded") { snapshot.message = "loaded \(loaded.joined(separator: ", ")) (step \(bank.values.map { $0.trainer.step }.max() ?? 0))" }
+        if loadOneNetwork() { loaded.append("one network") }
+        if !loaded.isEmpty && !snapshot.message.hasPrefix("not loaded") {
+            let steps = bank.values.map(\.trainer.step) + (oneNetwork.map { [$0.trainer.step] } ?? [])
+            snapshot.message = "loaded \(loaded.joined(separator: ", ")) (step \(steps.max() ?? 0))"
+        }
     }
 }

@@ -7,11 +7,9 @@ extension StudioEngine {
         let start = Stopwatch.now()
         snapshot.state = .sampling
         let d = settings.augmentedDimension
-        let (denoiser, source, step) = previewDenoiser(d)
+        let (denoiser, source, step, truncation) = previewDenoiser(d)
         let count = snapshot.kind.isImage ? Self.previewImages : Self.previewPoints
         var rng = RandomSource(seed: settings.seed)
-        // A model's prior is cut where its training kernel was; the oracle's is whole.
-        let truncation = denoiser is OracleDenoiser ? nil : bank[d]?.trainer.truncation
         var x = Perturbation.prior(count: count, dim: dataset.dim, augmentedDimension: d, sigma: settings.sigmaMax,
                                    truncation: truncation, rng: &rng)
         var trajectory = [Self.screenPoints(x, projection)], sigmas = [settings.sigmaMax]
@@ -32,18 +30,34 @@ extension StudioEngine {
         nextAutoPreview = Stopwatch.now() + max(3, 19 * total)
     }
 
-    func previewDenoiser(_ d: AugmentedDimension) -> (Denoiser, String, Int) {
-        if !settings.useOracle, let slot = bank[d] {
-            let model = slot.trainer.emaDenoiser()
-            if settings.bits < 32 { model.network.parameters = Quantization.quantized(model.network.parameters, bits: settings.bits) }
-            return (model, "model D=\(d), step \(slot.trainer.step)", slot.trainer.step)
+    /// What samples the shown D: the one network (when in use and it answers there), the D's own model, or the
+    /// oracle; with its label, step and the prior's cut (a model's prior is cut as its training kernel was).
+    func previewDenoiser(_ d: AugmentedDimension) -> (Denoiser, String, Int, KernelTruncation?) {
+        if let one = oneNetworkAnswering(at: d), case .range(let range) = one.trainer.dimensions {
+            let model = quantized(one.trainer.emaDenoiser(at: d))
+            return (model, "one network \(range) at D=\(d), step \(one.trainer.step)", one.trainer.step, one.trainer.config.truncation(at: d))
         }
-        let label = bank[d] == nil ? "oracle (no model at D=\(d); t trains one)" : "oracle"
-        if let (cached, denoiser) = oracle, cached == d { return (denoiser, label, 0) }
+        if !settings.useOracle, let slot = bank[d] {
+            let model = quantized(slot.trainer.emaDenoiser())
+            return (model, "model D=\(d), step \(slot.trainer.step)", slot.trainer.step, slot.trainer.truncation)
+        }
+        let label = bank[d] == nil ? "oracle (no model at D=\(d); t trains one, n one network for every D)" : "oracle"
+        if let (cached, denoiser) = oracle, cached == d { return (denoiser, label, 0, nil) }
         let k = snapshot.kind.isImage ? 300 : 1000
         let denoiser = OracleDenoiser(points: dataset.train.rows(0..<min(k, dataset.train.rows)), augmentedDimension: d)
         oracle = (d, denoiser)
-        return (denoiser, label, 0)
+        return (denoiser, label, 0, nil)
+    }
+
+    /// The one network, when the preview uses it at D.
+    func oneNetworkAnswering(at d: AugmentedDimension) -> ModelSlot? {
+        guard settings.useOneNetwork, !settings.useOracle, let one = oneNetwork, one.trainer.dimensions.contains(d) else { return nil }
+        return one
+    }
+
+    private func quantized(_ model: NetworkDenoiser) -> NetworkDenoiser {
+        if settings.bits < 32 { model.network.parameters = Quantization.quantized(model.network.parameters, bits: settings.bits) }
+        return model
     }
 
     func measure(_ x: Matrix, d: AugmentedDimension, source: String, step: Int) {
@@ -56,7 +70,8 @@ extension StudioEngine {
             floors = (SlicedWasserstein.distance(a, b), MMD.distance(a, b, bandwidths: h), h, reference)
         }
         guard let floors else { return }
-        let row = MetricRow(augmentedDimension: d, source: source.hasPrefix("oracle") ? "oracle" : "model", step: step,
+        let kind = source.hasPrefix("oracle") ? "oracle" : source.hasPrefix("one network") ? "one" : "model"
+        let row = MetricRow(augmentedDimension: d, source: kind, step: step,
                             swd: SlicedWasserstein.distance(x, floors.reference), swdFloor: floors.swd,
                             mmd: MMD.distance(x, floors.reference, bandwidths: floors.bandwidths), mmdFloor: floors.mmd)
         snapshot.metrics.removeAll { $0.augmentedDimension == d && $0.source == row.source }

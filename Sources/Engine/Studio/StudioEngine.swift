@@ -24,7 +24,10 @@ public actor StudioEngine {
     var snapshot: Snapshot
     var settings: StudioSettings
     var bank: [AugmentedDimension: ModelSlot] = [:]
+    /// One network for every D of the slider, when opened or trained here.
+    var oneNetwork: ModelSlot?
     var training: AugmentedDimension?
+    var trainingOneNetwork = false
     var needsPreview = true
     var nextAutoPreview = 0.0
     var lastPublish = 0.0
@@ -109,48 +112,62 @@ public actor StudioEngine {
                 apply(command)
             }
             if !commands.isEmpty { publish() }
-            if needsPreview || (training != nil && Stopwatch.now() >= nextAutoPreview) {
+            if needsPreview || (isTraining && Stopwatch.now() >= nextAutoPreview) {
                 makePreview()
                 publish()
                 continue
             }
-            if let d = training, let slot = bank[d] {
-                trainOneStep(slot, d)
+            if trainingOneNetwork, let one = oneNetwork {
+                trainOneStep(one, "the one network")
+            } else if let d = training, let slot = bank[d] {
+                trainOneStep(slot, "D=\(d)")
             } else {
                 _ = wake.wait(timeout: .now() + .milliseconds(500))
             }
         }
     }
 
+    var isTraining: Bool { training != nil || trainingOneNetwork }
+
     private func stop() {
         training = nil
+        trainingOneNetwork = false
         snapshot.state = .saving
         publish()
         let unsaved = bank.filter { $0.value.unsaved }.keys.sorted()
-        let failed = unsaved.filter { !save($0) }
+        var failed = unsaved.filter { !save($0) }.map(\.description)
+        let oneUnsaved = oneNetwork?.unsaved == true
+        if oneUnsaved && !saveOneNetwork() { failed.append("one network") }
         snapshot.state = .stopped
-        if !unsaved.isEmpty && failed.isEmpty { snapshot.message = "saved D=\(unsaved.map(\.description).joined(separator: ", "))" }
+        let saved = unsaved.map { "D=\($0)" } + (oneUnsaved ? ["the one network"] : [])
+        if !saved.isEmpty && failed.isEmpty { snapshot.message = "saved \(saved.joined(separator: ", "))" }
         publish()
         bank.removeAll()
+        oneNetwork = nil
         done.withLock { $0 = true }
     }
 
     private func apply(_ command: StudioCommand) {
         switch command {
         case .toggleTraining:
-            if training != nil {
+            if isTraining {
                 training = nil
+                trainingOneNetwork = false
                 snapshot.message = "paused"
+            } else if snapshot.trainingOneNetwork {
+                startOneNetwork()
             } else {
                 startTraining(at: snapshot.trainingDimension ?? settings.augmentedDimension)
             }
         case .trainShown:
             startTraining(at: settings.augmentedDimension)
+        case .trainOneNetwork:
+            startOneNetwork()
         case .apply(let s), .resample(let s):
             settings = s
             needsPreview = true
         case .save:
-            save(settings.augmentedDimension)
+            if oneNetworkAnswering(at: settings.augmentedDimension) != nil { saveOneNetwork() } else { save(settings.augmentedDimension) }
         case .quit:
             break
         }
@@ -163,17 +180,21 @@ public actor StudioEngine {
         snapshot.version += 1
         snapshot.settings = settings
         if snapshot.state != .saving && snapshot.state != .stopped {
-            snapshot.state = training == nil ? .paused : .training
+            snapshot.state = isTraining ? .training : .paused
         }
-        let shown = bank[settings.augmentedDimension]
-        let trained = snapshot.trainingDimension.flatMap { bank[$0] }
+        let shown = oneNetworkAnswering(at: settings.augmentedDimension) ?? bank[settings.augmentedDimension]
+        let trained = snapshot.trainingOneNetwork ? oneNetwork : snapshot.trainingDimension.flatMap { bank[$0] }
         let focus = trained ?? shown
         snapshot.step = focus?.trainer.step ?? 0
         snapshot.lastLoss = focus?.lastLoss
         snapshot.loss = focus?.history ?? LossHistory()
         snapshot.bank = bank.map { BankEntry(augmentedDimension: $0.key, step: $0.value.trainer.step) }
             .sorted { $0.augmentedDimension < $1.augmentedDimension }
-        if training == nil { snapshot.stepsPerSecond = 0 }
+        snapshot.oneNetwork = oneNetwork.flatMap { slot in
+            guard case .range(let range) = slot.trainer.dimensions else { return nil }
+            return OneNetworkEntry(range: range, step: slot.trainer.step)
+        }
+        if !isTraining { snapshot.stepsPerSecond = 0 }
         let copy = snapshot
         published.withLock { $0 = copy }
     }

@@ -46,6 +46,8 @@ public final class StudioApp {
         switch key {
         case .character(" "): effect.commands.append(.toggleTraining)
         case .character("t"): effect.commands.append(.trainShown)
+        case .character("n"): effect.commands.append(.trainOneNetwork)
+        case .character("m"): ui.settings.useOneNetwork.toggle()
         case .left: ui.settings = Control.augmentedDimension.adjust(ui.settings, by: -1, ladder: snapshot.ladder)
         case .right: ui.settings = Control.augmentedDimension.adjust(ui.settings, by: 1, ladder: snapshot.ladder)
         case .up: ui.focus = Control(rawValue: (ui.focus.rawValue + Control.allCases.count - 1) % Control.allCases.count) ?? ui.focus

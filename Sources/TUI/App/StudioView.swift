@@ -139,7 +139,9 @@ public struct StudioView {
         canvas.text("1", in: inner, row: 2, column: 1, foreground: theme.dim)
         canvas.text("∞", in: inner, row: 2, column: inner.width - 2, foreground: theme.dim)
         let d = ui.settings.augmentedDimension
+        let one = snapshot.oneNetwork.map { $0.range.contains(d) && ui.settings.useOneNetwork && !ui.settings.useOracle } ?? false
         let label = "D=\(d)" + (d.isInfinite ? " (diffusion)" : d == .finite(1) ? " (PFGM)" : "") + (trained.contains(d) ? " ●" : "")
+            + (one ? " · one network" : "")
         canvas.text(label, in: inner, row: 2, column: max(2, (inner.width - label.count) / 2), foreground: theme.text, bold: true)
     }
 
@@ -216,7 +218,9 @@ public struct StudioView {
     }
 
     public static let helpLines: [(String, String)] = [
-        ("space", "start / pause training"), ("t", "train at the shown D"), ("← →", "move D along the slider"),
+        ("space", "start / pause training"), ("t", "train at the shown D"),
+        ("n", "train one network for every D"), ("m", "one network / the D's own model"),
+        ("← →", "move D along the slider"),
         ("↑ ↓", "choose a control"), ("+ -", "change the chosen control"), ("r", "resample with a new seed"),
         ("R", "resample with the same seed"), ("o", "oracle denoiser on / off"), ("p", "play the sampling trajectory"),
         ("d", "data overlay on / off"), ("w", "sweep tables (studio --sweep DIR)"), ("s", "save the shown D's model"),

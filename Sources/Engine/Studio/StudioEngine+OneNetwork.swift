@@ -1,0 +1,79 @@
+import Foundation
+
+/// The one network: a model over a range of D that answers at every D of the slider, trained, saved and
+/// loaded beside the bank of dedicated models.
+extension StudioEngine {
+    /// The range a new one network covers: the whole slider.
+    var sliderRange: AugmentedDimensionRange? {
+        let top = snapshot.ladder.compactMap { $0.isInfinite ? nil : $0.value }.max() ?? 4096
+        return AugmentedDimensionRange(lower: 1, upper: max(4096, top), includesInfinity: true)
+    }
+
+    /// Trains the one network, creating it (over the whole slider) when there is none.
+    func startOneNetwork() {
+        if oneNetwork == nil {
+            guard let range = sliderRange else { return }
+            var config = TrainingConfig(data: dataset.name, dim: dataset.dim, dimensions: .range(range),
+                                        sigmaData: dataset.sigmaData, steps: 1_000_000_000)
+            config.seed = settings.seed
+            config.learningRate = learningRate
+            let run = oneNetworkDirectory
+            do {
+                try run.create()
+                oneNetwork = ModelSlot(trainer: try Trainer(config: config, data: dataset.train), run: run, lock: try RunLock(run: run))
+            } catch let error as StorageError {
+                snapshot.message = "cannot train the one network: \(error.description)"
+                return
+            } catch {
+                snapshot.message = "cannot train the one network: \(error)"
+                return
+            }
+        }
+        training = nil
+        trainingOneNetwork = true
+        snapshot.trainingOneNetwork = true
+        snapshot.trainingDimension = nil
+        rateWindow = (Stopwatch.now(), 0)
+        nextAutoPreview = Stopwatch.now() + 2
+        snapshot.message = "training the one network for every D (← → show it at any D; m: the D's own model)"
+        needsPreview = needsPreview || oneNetworkAnswering(at: settings.augmentedDimension) != nil
+    }
+
+    /// An opened one-network run, else this data set's in the runs folder.
+    var oneNetworkDirectory: RunDirectory {
+        if let run = opened.first(where: { (try? $0.readConfig())?.conditionsOnAugmentedDimension == true }) { return run }
+        return RunDirectory("\(runsFolder)/\(dataset.shortName)-one")
+    }
+
+    @discardableResult
+    func saveOneNetwork() -> Bool {
+        guard let one = oneNetwork else {
+            snapshot.message = "nothing to save: no one network"
+            return false
+        }
+        return save(one, "the one network")
+    }
+
+    /// Loads the opened or saved one network; true when one was loaded.
+    func loadOneNetwork() -> Bool {
+        let run = oneNetworkDirectory
+        let isOpened = opened.contains { $0.path == run.path }
+        guard run.exists, let config = try? run.readConfig(), config.conditionsOnAugmentedDimension,
+              config.data == dataset.name || isOpened else { return false }
+        let lock: RunLock
+        do { lock = try RunLock(run: run) } catch {
+            snapshot.message = "not loaded: \(error.description)"
+            return false
+        }
+        guard let trainer = try? run.resume(data: dataset.train) else {
+            snapshot.message = "\(run.path): cannot load the one network"
+            return false
+        }
+        let slot = ModelSlot(trainer: trainer, run: run, lock: lock, savedStep: trainer.step)
+        slot.history = Self.history(logged: run.loggedLosses(), upTo: trainer.step)
+        oneNetwork = slot
+        // Opened with --ckpt, it is what space trains.
+        if isOpened { snapshot.trainingOneNetwork = true }
+        return true
+    }
+}
