@@ -110,8 +110,9 @@ struct Studio: ParsableCommand {
         let plan = try SweepRunner.readPlan(folder)
         guard (0..<plan.seeds).contains(sweepSeed) else { throw Failure("--sweep-seed \(sweepSeed): the sweep has seeds 0…\(plan.seeds - 1)") }
         let dataset = try Dataset.load(plan.data, dim: plan.dim)
-        let runs = plan.augDims.map { RunDirectory("\(folder)/models/" + SweepPlan.modelName($0, seed: sweepSeed)) }.filter(\.exists)
-        guard let first = runs.first, let d = try first.readConfig().augmentedDimension else {
+        let folders = plan.oneNetwork == nil ? plan.augDims.map { plan.modelFolder($0, seed: sweepSeed) } : [plan.modelFolder("", seed: sweepSeed)]
+        let runs = folders.map { RunDirectory("\(folder)/models/" + $0) }.filter(\.exists)
+        guard let first = runs.first, let d = try first.readConfig().trainedDimensions?.defaultDimension else {
             throw Failure("\(folder): no trained models yet; run the sweep first")
         }
         for run in runs { _ = try RunLock(run: run) }

@@ -51,6 +51,9 @@ struct Sweep: ParsableCommand {
     @Option(name: .customLong("sigma-min"), help: "Smallest noise level of the solver (lower it for very small D).")
     var sigmaMin: Double = 0.002
 
+    @Option(name: .customLong("one-network"), help: "Train one network per seed over this range of D (LO..HI[,inf], holding every D of --aug-dims) and evaluate it at each D, instead of a model per D; --steps is then its budget.")
+    var oneNetwork: String?
+
     @Option(name: .customLong("kernel-quantile"), help: "Draw training radii only up to this quantile of the kernel (1: the whole kernel, as sweeps made before this option).")
     var kernelQuantile: Double = TrainingConfig.defaultKernelQuantile
 
@@ -79,6 +82,7 @@ struct Sweep: ParsableCommand {
         p.learningRate = lr
         p.sigmaMin = sigmaMin
         p.kernelQuantile = kernelQuantile
+        p.oneNetwork = oneNetwork.map { AugmentedDimensionRange(parsing: $0)?.description ?? $0 }
         if let problem = p.problem { throw ValidationError(problem) }
         guard (1...1_000_000).contains(batch) else { throw ValidationError("--batch must be between 1 and 1000000") }
         guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number") }

@@ -52,4 +52,20 @@ import Testing
         let bad = Binary.run(["sweep", "--data", "moons", "--steps", "5", "--nfe", "4", "--out", "x"], in: dir)
         #expect(bad.status != 0 && bad.stderr.contains("odd") && !exists("\(dir)/x"))
     }
+
+    /// With --one-network, one model per seed answers at every D of the grid; each D gets its own evaluations.
+    @Test func oneNetworkSweepTrainsOneModelPerSeedAndScoresItAtEachD() throws {
+        let dir = scratchDirectory()
+        let run = Binary.run(Self.tiny + ["--one-network", "1..4096,inf"], in: dir)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.components(separatedBy: "training the one network over 1..4096,inf").count - 1 == 1)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: "\(dir)/sw/models") == ["one-s0"])
+        #expect(try RunDirectory("\(dir)/sw/models/one-s0").readConfig().augDim == "1..4096,inf")
+        let csv = try String(contentsOfFile: "\(dir)/sw/results.csv", encoding: .utf8).split(separator: "\n")
+        #expect(csv.count == 1 + 2 * 4)
+        let report = try String(contentsOfFile: "\(dir)/sw/report.md", encoding: .utf8)
+        #expect(report.contains("one network per seed over D in 1..4096,inf") && report.contains("Evaluations: 8 of 8"))
+        let outside = Binary.run(Self.tiny.map { $0 == "4,inf" ? "4,8192" : $0 } + ["--one-network", "1..4096,inf", "--out", "sw2"], in: dir)
+        #expect(outside.status != 0 && outside.stderr.contains("outside the one network's range") && !exists("\(dir)/sw2"))
+    }
 }

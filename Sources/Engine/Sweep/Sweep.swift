@@ -22,6 +22,9 @@ public struct SweepPlan: Codable, Sendable, Equatable {
     public var rho = 7.0
     /// The training kernel's quantile (nil: the whole kernel, as sweeps before this field).
     public var kernelQuantile: Double?
+    /// One network per seed over this range of D ("LO..HI[,inf]"), evaluated at each D of the grid, instead of a
+    /// model per (D, seed).
+    public var oneNetwork: String?
 
     public init(data: String, augDims: [String], seeds: Int, steps: Int, alphas: [Double], bits: [Int], nfe: [Int], count: Int) {
         self.data = data
@@ -60,6 +63,12 @@ public struct SweepPlan: Codable, Sendable, Equatable {
         }
         if !(2...1_000_000).contains(count) { return "--count must be between 2 and 1000000" }
         if let q = kernelQuantile, !(q >= 0.5 && q <= 1) { return "--kernel-quantile must be in [0.5, 1]" }
+        if let oneNetwork {
+            guard let range = AugmentedDimensionRange(parsing: oneNetwork) else { return "--one-network must be a range LO..HI[,inf]" }
+            if let outside = augmentedDimensions.first(where: { !range.contains($0) }) {
+                return "--aug-dims: D=\(outside) lies outside the one network's range \(range)"
+            }
+        }
         return nil
     }
 
@@ -76,9 +85,9 @@ public struct SweepPlan: Codable, Sendable, Equatable {
         return out
     }
 
-    public func trainingConfig(dim: Int, sigmaData: Double, imageChannels: Int?, augmentedDimension: AugmentedDimension,
+    public func trainingConfig(dim: Int, sigmaData: Double, imageChannels: Int?, dimensions: TrainedDimensions,
                                seed: Int) -> TrainingConfig {
-        var c = TrainingConfig(data: data, dim: dim, augmentedDimension: augmentedDimension, sigmaData: sigmaData, steps: steps)
+        var c = TrainingConfig(data: data, dim: dim, dimensions: dimensions, sigmaData: sigmaData, steps: steps)
         c.architecture = architecture
         c.channels = imageChannels
         c.width = width
@@ -95,8 +104,19 @@ public struct SweepPlan: Codable, Sendable, Equatable {
 
     static func scoresWithFrechet(_ data: Dataset) -> Bool { data.labels != nil && data.imageSide != nil }
 
-    /// Folder of one model inside the sweep.
+    /// Folder of one model's evaluations inside the sweep (and of its model, without a one network).
     public static func modelName(_ d: String, seed: Int) -> String { "D\(d)-s\(seed)" }
+
+    /// Folder of the model that answers at D for a seed: the seed's one network, or the (D, seed) model.
+    public func modelFolder(_ d: String, seed: Int) -> String { oneNetwork == nil ? Self.modelName(d, seed: seed) : "one-s\(seed)" }
+
+    /// What each model trains at: its D, or the one network's range.
+    public func trainedDimensions(_ d: String) -> TrainedDimensions? {
+        TrainedDimensions(parsing: oneNetwork ?? d)
+    }
+
+    /// Models trained per seed: one per D, or the one network.
+    public var modelsPerSeed: Int { oneNetwork == nil ? augDims.count : 1 }
 }
 
 /// One solver setting of the grid.

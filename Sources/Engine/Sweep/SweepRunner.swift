@@ -38,7 +38,7 @@ public final class SweepRunner {
     public var totalUnits: Double {
         let train = Double(plan.steps * 3 * plan.batch)
         let evaluate = plan.points.reduce(0.0) { $0 + Double($1.nfe * plan.count) }
-        return Double(plan.augDims.count * plan.seeds) * (train + evaluate)
+        return Double(plan.seeds) * (Double(plan.modelsPerSeed) * train + Double(plan.augDims.count) * evaluate)
     }
     public var metricName: String { metric.name }
 
@@ -80,28 +80,30 @@ public final class SweepRunner {
         return true
     }
 
-    public func modelPath(_ d: String, seed: Int) -> String { directory + "/models/" + SweepPlan.modelName(d, seed: seed) }
+    public func modelPath(_ d: String, seed: Int) -> String { directory + "/models/" + plan.modelFolder(d, seed: seed) }
 
-    /// Trains (or finishes training) one model; false when stopped.
+    /// Trains (or finishes training) the model that answers at D; false when stopped. A seed's one network is
+    /// trained once, for its first D.
     func train(_ d: String, seed: Int) throws(StorageError) -> Bool {
         let run = RunDirectory(modelPath(d, seed: seed))
         let stepUnits = Double(3 * plan.batch)
         if run.exists, let step = Self.checkpointStep(run), step >= plan.steps {
-            doneUnits += Double(plan.steps) * stepUnits
+            if plan.oneNetwork == nil || d == plan.augDims.first { doneUnits += Double(plan.steps) * stepUnits }
             return true
         }
-        guard let augmentedDimension = AugmentedDimension(parsing: d) else { throw StorageError(planPath, "invalid D '\(d)'") }
+        guard let dimensions = plan.trainedDimensions(d) else { throw StorageError(planPath, "invalid D '\(d)'") }
         let trainer: Trainer
         if run.exists {
             trainer = try run.resume(data: data.train)
         } else {
             let config = plan.trainingConfig(dim: data.dim, sigmaData: data.sigmaData, imageChannels: data.imageChannels,
-                                             augmentedDimension: augmentedDimension, seed: seed)
+                                             dimensions: dimensions, seed: seed)
             do { trainer = try Trainer(config: config, data: data.train) } catch { throw StorageError(run.path, error.description) }
             try run.create()
             try run.writeConfig(config)
         }
-        log("training D=\(d), seed \(seed) from step \(trainer.step) to \(plan.steps)")
+        let name = plan.oneNetwork.map { "the one network over \($0)" } ?? "D=\(d)"
+        log("training \(name), seed \(seed) from step \(trainer.step) to \(plan.steps)")
         doneUnits += Double(trainer.step) * stepUnits
         var windowLoss = 0.0, windowSteps = 0
         while trainer.step < plan.steps {
@@ -119,7 +121,7 @@ public final class SweepRunner {
                 windowSteps = 0
             }
             if trainer.step % 1000 == 0 || trainer.step == plan.steps { try run.save(trainer) }
-            progress(doneUnits, totalUnits, "train D=\(d) s\(seed) step \(trainer.step)/\(plan.steps) loss \(String(format: "%.4f", loss))")
+            progress(doneUnits, totalUnits, "train \(plan.oneNetwork == nil ? "D=\(d)" : "one network") s\(seed) step \(trainer.step)/\(plan.steps) loss \(String(format: "%.4f", loss))")
             if shouldStop() {
                 try run.save(trainer)
                 return false
@@ -147,7 +149,10 @@ public final class SweepRunner {
         doneUnits += plan.points.filter { !missing.contains($0) }.reduce(0.0) { $0 + Double($1.nfe * plan.count) }
         guard !missing.isEmpty else { return true }
         let (denoiser, config) = try RunDirectory(modelPath(d, seed: seed)).loadDenoiser()
-        guard let augmentedDimension = config.augmentedDimension else { throw StorageError(modelPath(d, seed: seed), "invalid aug_dim") }
+        guard let augmentedDimension = AugmentedDimension(parsing: d), config.trainedDimensions?.contains(augmentedDimension) == true else {
+            throw StorageError(modelPath(d, seed: seed), "the model does not answer at D=\(d)")
+        }
+        denoiser.augmentedDimension = augmentedDimension
         let weights = denoiser.network.parameters
         for point in missing {
             let start = Stopwatch.now()
