@@ -72,16 +72,22 @@ struct Fit: ParsableCommand {
                                                sampler: solving.sampler, count: count, seed: seed)
                 : PosteriorFit.measure(model, points: dataset.train, augmentedDimension: d, truncation: truncation,
                                        sigmas: levels.compactMap { $0 }, count: count, seed: seed)
-            if json {
-                for level in fit { print(jsonObject([("kernel_quantile", jsonNumber(quantile))] + fields(level))) }
-            } else {
-                print("D=\(d), kernel quantile \(jsonNumber(quantile)), \(dataset.train.rows) training points, \(count) perturbed points per σ; e = ‖D_θ − D*‖²")
-                print("   σ       median e      p90 e     mean e    >10σ   median e there")
-                for l in fit {
-                    print(String(format: "%6.3g  %11.4g %10.4g %10.4g  %5.1f%%  %@", l.sigma, l.median, l.p90, l.mean,
-                                 100 * l.farShare, l.farMedian.isNaN ? "-" : String(format: "%.4g", l.farMedian)))
-                }
-            }
+            report(fit, header: "D=\(d), kernel quantile \(jsonNumber(quantile)), \(dataset.train.rows) training points, "
+                   + "\(count) \(trajectory ? "trajectories" : "perturbed points per σ"); e = ‖D_θ − D*‖²", quantile: quantile)
+        }
+    }
+
+    /// A table, or one JSON object per level.
+    private func report(_ fit: [PosteriorFit.Level], header: String, quantile: Double) {
+        if json {
+            for level in fit { print(jsonObject([("kernel_quantile", jsonNumber(quantile))] + fields(level))) }
+            return
+        }
+        print(header)
+        print("   σ       median e      p90 e     mean e    >10σ   median e there")
+        for l in fit {
+            print(String(format: "%6.3g  %11.4g %10.4g %10.4g  %5.1f%%  %@", l.sigma, l.median, l.p90, l.mean,
+                         100 * l.farShare, l.farMedian.isNaN ? "-" : String(format: "%.4g", l.farMedian)))
         }
     }
 

@@ -61,3 +61,9 @@ extension DenoiserNetwork {
         return gradX
     }
 }
+
+/// Whether every row has the same conditions (c_noise, and c_aug when given), as in sampling: then one embedding
+/// pass serves every row.
+func conditionsShared(_ cNoise: UnsafePointer<Float>, _ cAug: UnsafePointer<Float>?, rows: Int) -> Bool {
+    (0..<rows).allSatisfy { r in cNoise[r] == cNoise[0] && (cAug.map { $0[r] == $0[0] } ?? true) }
+}

@@ -101,7 +101,7 @@ public final class MLPEDM: DenoiserNetwork {
     }
 
     private struct Workspace {
-        var x = Scratch(), cNoise = Scratch(), cAug = Scratch(), sinusoid = Scratch(), augSinusoid = Scratch()
+        var x = Scratch(), cNoise = Scratch(), sinusoid = Scratch(), augSinusoid = Scratch()
         var embPre = Scratch(), embAct = Scratch()
         var hidden = Scratch(), normalized = Scratch(), inverseStd = Scratch(), activated = Scratch()
         var gradHidden = Scratch(), gradActivated = Scratch(), gradEmbAct = Scratch()
@@ -127,12 +127,11 @@ public final class MLPEDM: DenoiserNetwork {
         let inverseStd = ws.inverseStd.pointer(blocks * rows)
         let activated = ws.activated.pointer(kept * rows * w)
 
-        let ca = ws.cAug.pointer(rows)
-        if let cAug, augmented != nil { ca.update(from: cAug, count: rows) } else { ca.update(repeating: 0, count: rows) }
-        let shared = !keepForBackward && (0..<rows).allSatisfy { cs[$0] == cs[0] && ca[$0] == ca[0] }
+        let ca = augmented == nil ? nil : cAug
+        let shared = !keepForBackward && conditionsShared(cs, ca, rows: rows)
         let embRows = shared ? 1 : rows
         embedding.forward(cs, rows: embRows, into: sinusoid)
-        augmented?.forward(ca, rows: embRows, kept: ws.augSinusoid.pointer(rows * c), into: sinusoid, parameters: p)
+        if let augmented, let ca { augmented.forward(ca, rows: embRows, kept: ws.augSinusoid.pointer(rows * c), into: sinusoid, parameters: p) }
         embeddingIn.forward(sinusoid, rows: embRows, into: embPre, parameters: p)
         Kernels.silu(embPre, embAct, count: embRows * w)
         embeddingOut.forward(embAct, rows: embRows, into: hidden, parameters: p)

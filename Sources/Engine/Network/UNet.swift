@@ -139,7 +139,7 @@ public final class UNet: DenoiserNetwork {
     }
 
     private struct Workspace {
-        var x = Scratch(), cNoise = Scratch(), cAug = Scratch(), augSinusoid = Scratch()
+        var x = Scratch(), cNoise = Scratch(), augSinusoid = Scratch()
         var sinusoid = Scratch(), mapPre = Scratch(), mapAct = Scratch()
         var embPre = Scratch(), emb = Scratch(), affine = Scratch(), gradEmb = Scratch(), gradMap = Scratch()
         var stream: [Scratch] = [], gradStream: [Scratch] = []
@@ -173,9 +173,8 @@ public final class UNet: DenoiserNetwork {
         let xs = ws.x.pointer(top.pixels * config.channels), cs = ws.cNoise.pointer(rows)
         Self.toChannelsLast(x, images: rows, pixels: top.pixelsPerImage, channels: config.channels, into: xs)
         cs.update(from: cNoise, count: rows)
-        let ca = ws.cAug.pointer(rows)
-        if let cAug, augmented != nil { ca.update(from: cAug, count: rows) } else { ca.update(repeating: 0, count: rows) }
-        let shared = !keepForBackward && (0..<rows).allSatisfy { cs[$0] == cs[0] && ca[$0] == ca[0] }
+        let ca = augmented == nil ? nil : cAug
+        let shared = !keepForBackward && conditionsShared(cs, ca, rows: rows)
         let embRows = shared ? 1 : rows
         let emb = embed(cs, ca, rows: embRows)
         if ws.stream.count < levels { ws.stream = Array(repeating: Scratch(), count: levels) }
@@ -218,13 +217,15 @@ public final class UNet: DenoiserNetwork {
     }
 
     /// The embedding of `rows` values of c_noise (and c_aug) (rows × embeddingWidth).
-    private func embed(_ cs: UnsafePointer<Float>, _ ca: UnsafePointer<Float>, rows: Int) -> UnsafeMutablePointer<Float> {
+    private func embed(_ cs: UnsafePointer<Float>, _ ca: UnsafePointer<Float>?, rows: Int) -> UnsafeMutablePointer<Float> {
         let e = config.embeddingWidth, p = parameters
         let sinusoid = ws.sinusoid.pointer(rows * config.embeddingChannels)
         let mapPre = ws.mapPre.pointer(rows * e), mapAct = ws.mapAct.pointer(rows * e)
         let embPre = ws.embPre.pointer(rows * e), emb = ws.emb.pointer(rows * e)
         embedding.forward(cs, rows: rows, into: sinusoid)
-        augmented?.forward(ca, rows: rows, kept: ws.augSinusoid.pointer(rows * config.embeddingChannels), into: sinusoid, parameters: p)
+        if let augmented, let ca {
+            augmented.forward(ca, rows: rows, kept: ws.augSinusoid.pointer(rows * config.embeddingChannels), into: sinusoid, parameters: p)
+        }
         mapIn.forward(sinusoid, rows: rows, into: mapPre, parameters: p)
         Kernels.silu(mapPre, mapAct, count: rows * e)
         mapOut.forward(mapAct, rows: rows, into: embPre, parameters: p)
