@@ -23,30 +23,40 @@ final class ModelSlot {
 extension StudioEngine {
     func startTraining(at d: AugmentedDimension) {
         if bank[d] == nil {
-            var config = TrainingConfig(data: dataset.name, dim: dataset.dim, augmentedDimension: d,
-                                        sigmaData: dataset.sigmaData, steps: 1_000_000_000)
-            config.seed = settings.seed
-            config.learningRate = learningRate
-            let run = runDirectory(for: d)
-            do {
-                try run.create()
-                bank[d] = ModelSlot(trainer: try Trainer(config: config, data: dataset.train), run: run, lock: try RunLock(run: run))
-            } catch let error as StorageError {
-                snapshot.message = "cannot train at D=\(d): \(error.description)"
-                return
-            } catch {
-                snapshot.message = "cannot train at D=\(d): \(error)"
-                return
-            }
+            guard let slot = makeSlot(.one(d), in: runDirectory(for: d), name: "at D=\(d)") else { return }
+            bank[d] = slot
         }
+        beginTraining(d, oneNetwork: false, message: "training D=\(d)")
+        needsPreview = needsPreview || d == settings.augmentedDimension
+    }
+
+    /// A fresh model for `dimensions` in `run` with the studio's settings; nil (the reason in the message line) when
+    /// it cannot be made.
+    func makeSlot(_ dimensions: TrainedDimensions, in run: RunDirectory, name: String) -> ModelSlot? {
+        var config = TrainingConfig(data: dataset.name, dim: dataset.dim, dimensions: dimensions,
+                                    sigmaData: dataset.sigmaData, steps: 1_000_000_000)
+        config.seed = settings.seed
+        config.learningRate = learningRate
+        do {
+            try run.create()
+            return ModelSlot(trainer: try Trainer(config: config, data: dataset.train), run: run, lock: try RunLock(run: run))
+        } catch let error as StorageError {
+            snapshot.message = "cannot train \(name): \(error.description)"
+        } catch {
+            snapshot.message = "cannot train \(name): \(error)"
+        }
+        return nil
+    }
+
+    /// What trains from now on: the model at D, or the one network.
+    func beginTraining(_ d: AugmentedDimension?, oneNetwork: Bool, message: String) {
         training = d
-        trainingOneNetwork = false
+        trainingOneNetwork = oneNetwork
         snapshot.trainingDimension = d
-        snapshot.trainingOneNetwork = false
+        snapshot.trainingOneNetwork = oneNetwork
         rateWindow = (Stopwatch.now(), 0)
         nextAutoPreview = Stopwatch.now() + 2
-        snapshot.message = "training D=\(d)"
-        needsPreview = needsPreview || d == settings.augmentedDimension
+        snapshot.message = message
     }
 
     /// One step of the slot that trains; `name` says which in messages.

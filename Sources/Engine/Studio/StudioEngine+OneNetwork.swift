@@ -12,30 +12,10 @@ extension StudioEngine {
     /// Trains the one network, creating it (over the whole slider) when there is none.
     func startOneNetwork() {
         if oneNetwork == nil {
-            guard let range = sliderRange else { return }
-            var config = TrainingConfig(data: dataset.name, dim: dataset.dim, dimensions: .range(range),
-                                        sigmaData: dataset.sigmaData, steps: 1_000_000_000)
-            config.seed = settings.seed
-            config.learningRate = learningRate
-            let run = oneNetworkDirectory
-            do {
-                try run.create()
-                oneNetwork = ModelSlot(trainer: try Trainer(config: config, data: dataset.train), run: run, lock: try RunLock(run: run))
-            } catch let error as StorageError {
-                snapshot.message = "cannot train the one network: \(error.description)"
-                return
-            } catch {
-                snapshot.message = "cannot train the one network: \(error)"
-                return
-            }
+            guard let range = sliderRange, let slot = makeSlot(.range(range), in: oneNetworkDirectory, name: "the one network") else { return }
+            oneNetwork = slot
         }
-        training = nil
-        trainingOneNetwork = true
-        snapshot.trainingOneNetwork = true
-        snapshot.trainingDimension = nil
-        rateWindow = (Stopwatch.now(), 0)
-        nextAutoPreview = Stopwatch.now() + 2
-        snapshot.message = "training the one network for every D (← → show it at any D; m: the D's own model)"
+        beginTraining(nil, oneNetwork: true, message: "training the one network for every D (← → show it at any D; m: the D's own model)")
         needsPreview = needsPreview || oneNetworkAnswering(at: settings.augmentedDimension) != nil
     }
 
