@@ -39,6 +39,10 @@ import Testing
         #expect(trainer.truncation == nil && trainer.ema.warmup)
         #expect(try Trainer(config: TrainingConfig(data: "moons", dim: 2, augmentedDimension: .infinite, sigmaData: 1, steps: 1),
                             data: data.train).truncation?.quantile == TrainingConfig.defaultKernelQuantile)
+        // A one-network run records its share of draws at D = ∞ (none without ∞ in the range).
+        let range = try #require(AugmentedDimensionRange(parsing: "1..64,inf")), noInfinity = try #require(AugmentedDimensionRange(parsing: "1..64"))
+        #expect(TrainingConfig(data: "moons", dim: 2, dimensions: .range(range), sigmaData: 1, steps: 1).infinityShare == 0.25)
+        #expect(TrainingConfig(data: "moons", dim: 2, dimensions: .range(noInfinity), sigmaData: 1, steps: 1).infinityShare == nil)
     }
 
     @Test func resumesWithoutGeneratorStatesFromStreamsOfTheSeedAndStep() throws {

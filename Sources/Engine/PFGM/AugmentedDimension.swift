@@ -47,8 +47,8 @@ public struct AugmentedDimensionRange: Sendable, Hashable, CustomStringConvertib
     public let upper: Double
     public let includesInfinity: Bool
 
-    /// The share of training draws at D = ∞ when the range includes it.
-    public static let infinityShare = 0.25
+    /// The share of training draws at D = ∞ new runs use when the range includes it (recorded in config.json).
+    public static let defaultInfinityShare = 0.25
 
     public init?(lower: Double, upper: Double, includesInfinity: Bool) {
         guard lower > 0, lower.isFinite, upper.isFinite, upper > lower else { return nil }
@@ -80,8 +80,8 @@ public struct AugmentedDimensionRange: Sendable, Hashable, CustomStringConvertib
     }
 
     /// One training draw: ∞ with `infinityShare` (when included), else log-uniform on [lower, upper].
-    public func draw(_ rng: inout RandomSource) -> AugmentedDimension {
-        if includesInfinity && rng.uniform() < Self.infinityShare { return .infinite }
+    public func draw(_ rng: inout RandomSource, infinityShare: Double) -> AugmentedDimension {
+        if includesInfinity && rng.uniform() < infinityShare { return .infinite }
         return .finite(exp(log(lower) + rng.uniform() * (log(upper) - log(lower))))
     }
 }

@@ -159,7 +159,8 @@ public final class Trainer {
             Perturbation.sample(into: x.pointer, rows: b, dim: n, augmentedDimension: d, sigmas: sigmas.pointer,
                                 truncation: truncation, rng: &noiseRNG)
         case .range(let range):
-            let dims = (0..<b).map { _ in range.draw(&noiseRNG) }, table = truncationTable
+            let share = config.infinityShare ?? AugmentedDimensionRange.defaultInfinityShare
+            let dims = (0..<b).map { _ in range.draw(&noiseRNG, infinityShare: share) }, table = truncationTable
             for r in 0..<b { cAug[r] = AugmentedDimensionEmbedding.feature(dim: n, augmentedDimension: dims[r]) }
             Perturbation.sample(into: x.pointer, rows: b, dim: n, sigmas: sigmas.pointer, rng: &noiseRNG) { r in
                 (dims[r], table?.logMaxSquaredRatio(dims[r]) ?? .infinity)

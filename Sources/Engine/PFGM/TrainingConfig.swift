@@ -22,6 +22,8 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     public var pStd: Double = 1.2
     public var seed: UInt64 = 0
     public var steps: Int
+    /// For one network over a range that includes ∞: the share of training draws at D = ∞.
+    public var infinityShare: Double?
     /// Training draws radii only up to this quantile of the kernel (see `KernelTruncation`); nil or 1: the whole kernel.
     public var kernelQuantile: Double?
 
@@ -38,6 +40,7 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         self.sigmaData = sigmaData
         self.steps = steps
         kernelQuantile = Self.defaultKernelQuantile
+        if case .range(let range) = dimensions, range.includesInfinity { infinityShare = AugmentedDimensionRange.defaultInfinityShare }
     }
 
     /// The kernel quantile new runs train with: at D = 2 it fits the posterior mean ~50× closer at σ = 1 than
@@ -97,6 +100,7 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         if steps < 1 { return "steps must be at least 1" }
         if warmupSteps < 0 { return "warmup steps must not be negative" }
         if let q = kernelQuantile, !(q >= 0.5 && q <= 1) { return "kernel quantile must be in [0.5, 1]" }
+        if let share = infinityShare, !(share >= 0 && share < 1) { return "infinity share must be in [0, 1)" }
         return nil
     }
 }

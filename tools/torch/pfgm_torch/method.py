@@ -20,7 +20,7 @@ def parse_aug_dim(text):
     return value
 
 
-INFINITY_SHARE = 0.25  # of a range's training draws at D = ∞, as pfgm
+INFINITY_SHARE = 0.25  # of a range's training draws at D = ∞ in new runs, as pfgm (recorded as infinity_share)
 
 
 def parse_range(text):
@@ -88,12 +88,12 @@ def aug_feature(n, d):
     return 0.0 if math.isinf(d) else float(np.float32(8 * n / (n + d)))
 
 
-def draw_dimensions(rows, value, device="cpu"):
-    """D per row over a range: ∞ with INFINITY_SHARE when included, else log-uniform on [lo, hi] (float64)."""
+def draw_dimensions(rows, value, device="cpu", infinity_share=INFINITY_SHARE):
+    """D per row over a range: ∞ with `infinity_share` when included, else log-uniform on [lo, hi] (float64)."""
     lo, hi, inf = value
     u = torch.rand(rows, dtype=torch.float64, device=device)
     d = torch.exp(math.log(lo) + torch.rand(rows, dtype=torch.float64, device=device) * (math.log(hi) - math.log(lo)))
-    return torch.where(u < INFINITY_SHARE, torch.full_like(d, math.inf), d) if inf else d
+    return torch.where(u < infinity_share, torch.full_like(d, math.inf), d) if inf else d
 
 
 def format_aug_dim(d):

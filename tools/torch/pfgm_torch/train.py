@@ -221,6 +221,7 @@ def prepare(a, ctx):
                                    architecture="mlp-edm" if a.arch == "mlp" else "unet", width=width, depth=depth,
                                    channels=dataset.channels, batch=a.batch, learning_rate=a.lr, warmup_steps=a.warmup,
                                    ema_decay=a.ema_decay, ema_warmup=a.ema_warmup, kernel_quantile=a.kernel_quantile,
+                                   infinity_share=method.INFINITY_SHARE if ",inf" in method.format_dimensions(a.aug_dim) else None,
                                    seed=a.seed)
     if dataset.dim != config["dim"]:
         raise Failure(f"{config['data']}: {dataset.dim} coordinates, the run's model has {config['dim']}")
@@ -272,7 +273,7 @@ class Batches:
         if kind == "one":
             noise = method.perturbation(c["batch"], c["dim"], value, sigma, c.get("kernel_quantile"))
         else:
-            d = method.draw_dimensions(c["batch"], value, self.device)
+            d = method.draw_dimensions(c["batch"], value, self.device, c.get("infinity_share", method.INFINITY_SHARE))
             limits = self.table(d) if self.table is not None else torch.full_like(d, math.inf)
             noise = method.perturbation_per_row(c["batch"], c["dim"], d, sigma, limits)
             n = c["dim"]

@@ -81,7 +81,8 @@ class ParityTests(TempDirTestCase):
         run = self.path("one")
         pfgm("train", "--data", self.path("points.npy"), "--aug-dim", "1..4096,inf", "--steps", 60, "--batch", 64, "--lr", 1e-2,
              "--width", 32, "--depth", 2, "--out", run, "--threads", 1)
-        self.assertEqual(rundir.RunDirectory(run).read_config()["aug_dim"], "1..4096,inf")
+        config = rundir.RunDirectory(run).read_config()
+        self.assertEqual((config["aug_dim"], config["infinity_share"]), ("1..4096,inf", 0.25))
         x = rng.randn(17, 3) * 2
         answers = {d: self.compare_denoisers(run, x, sigmas=(0.3, 2.0), aug_dim=d) for d in ("1", "8", "4096", "inf")}
         # D matters: the one network answers differently at D = 1 and D = ∞ (same weights, same points).

@@ -105,6 +105,8 @@ class TrainingTests(TempDirTestCase):
         self.assertEqual([s for s, _ in a], [s for s, _ in b])
         for (step, x), (_, y) in zip(a, b):
             self.assertLess(abs(x - y) / y, 1e-3, f"step {step}: one process {x}, two {y}")
+        with open(os.path.join(double, "config.json")) as f:
+            self.assertEqual(json.load(f)["infinity_share"], 0.25)
         for d in ("2", "inf"):
             pfgm("sample", "--ckpt", double, "--aug-dim", d, "--count", 200, "--out", self.path(f"s{d}.npy"))
         self.assertFalse(np.array_equal(np.load(self.path("s2.npy")), np.load(self.path("sinf.npy"))))
