@@ -85,9 +85,7 @@ struct Eval: ParsableCommand {
     private func draw(_ model: NetworkDenoiser, config: TrainingConfig, augmentedDimension d: AugmentedDimension,
                       progress: EvalProgress) -> Matrix {
         var rng = RandomSource(seed: sampling.seed)
-        let truncation = sampling.truncation(trainedQuantile: config.kernelQuantile, dim: model.dim, augmentedDimension: d)
-        var x = Perturbation.prior(count: count, dim: model.dim, augmentedDimension: d, sigma: sampling.schedule.sigmaMax,
-                                   truncation: truncation, rng: &rng)
+        var x = sampling.prior(count: count, dim: model.dim, augmentedDimension: d, trainedQuantile: config.kernelQuantile, rng: &rng)
         note(sampling.describe(count: count, augmentedDimension: d))
         let steps = Double(sampling.schedule.steps)
         var done = 0.0

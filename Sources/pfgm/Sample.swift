@@ -43,9 +43,13 @@ struct SamplerOptions: ParsableArguments {
     var schedule: ScheduleOptions { solving.schedule }
     var sampler: Sampler { solving.sampler }
 
-    /// The prior's truncation for a model trained with `trainedQuantile` (nil: untruncated).
-    func truncation(trainedQuantile: Double?, dim: Int, augmentedDimension d: AugmentedDimension) -> KernelTruncation? {
-        KernelTruncation.make(quantile: priorQuantile ?? trainedQuantile, dim: dim, augmentedDimension: d)
+    /// `count` prior draws at σ_max for a model trained with `trainedQuantile`, cut as --prior-quantile or its
+    /// training kernel says (the whole prior when neither cuts).
+    func prior(count: Int, dim: Int, augmentedDimension d: AugmentedDimension, trainedQuantile: Double?,
+               rng: inout RandomSource) -> Matrix {
+        let truncation = KernelTruncation.make(quantile: priorQuantile ?? trainedQuantile, dim: dim, augmentedDimension: d)
+        return Perturbation.prior(count: count, dim: dim, augmentedDimension: d, sigma: schedule.sigmaMax,
+                                  truncation: truncation, rng: &rng)
     }
 
     func describe(count: Int, augmentedDimension d: AugmentedDimension) -> String {
@@ -136,8 +140,7 @@ struct Sample: ParsableCommand {
     private func sample() throws {
         let (denoiser, d, data, trainedQuantile) = try loadDenoiser()
         var rng = RandomSource(seed: options.seed)
-        let truncation = options.truncation(trainedQuantile: trainedQuantile, dim: denoiser.dim, augmentedDimension: d)
-        var x = try startingPoints(dim: denoiser.dim, augmentedDimension: d, truncation: truncation, rng: &rng)
+        var x = try startingPoints(dim: denoiser.dim, augmentedDimension: d, trainedQuantile: trainedQuantile, rng: &rng)
         note(options.describe(count: x.rows, augmentedDimension: d))
         options.sampler.run(&x, denoiser: denoiser, rng: &rng)
         if !x.storage.allSatisfy({ $0.isFinite }) { note("warning: some samples are NaN or infinite") }
@@ -163,7 +166,7 @@ struct Sample: ParsableCommand {
         return (model, trained, config.data, config.kernelQuantile)
     }
 
-    private func startingPoints(dim: Int, augmentedDimension d: AugmentedDimension, truncation: KernelTruncation?,
+    private func startingPoints(dim: Int, augmentedDimension d: AugmentedDimension, trainedQuantile: Double?,
                                 rng: inout RandomSource) throws -> Matrix {
         if let latents {
             let x = try NPY.readMatrix(latents)
@@ -172,8 +175,7 @@ struct Sample: ParsableCommand {
             if let count, count != x.rows { throw Failure("--count \(count) disagrees with the \(x.rows) rows of \(latents)") }
             return x
         }
-        return Perturbation.prior(count: count ?? 1, dim: dim, augmentedDimension: d, sigma: options.schedule.sigmaMax,
-                                  truncation: truncation, rng: &rng)
+        return options.prior(count: count ?? 1, dim: dim, augmentedDimension: d, trainedQuantile: trainedQuantile, rng: &rng)
     }
 }
 

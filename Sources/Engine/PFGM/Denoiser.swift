@@ -144,7 +144,7 @@ public final class OracleDenoiser: Denoiser {
             exponent = -(Double(dim) + d) / 2
             r2 = sigma * sigma * d
         }
-        let reach = truncation.map { $0.maximumRadius(sigma: sigma) * $0.maximumRadius(sigma: sigma) } ?? .infinity
+        let reach = truncation?.maximumSquaredRadius(sigma: sigma) ?? .infinity
         var maxInReach = -Double.infinity
         for j in 0..<k {
             let d2 = max(0, Double(xNorm) + Double(pointNorms[j]) - 2 * Double(row[j]))

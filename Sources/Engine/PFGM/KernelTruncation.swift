@@ -35,8 +35,8 @@ public struct KernelTruncation: Sendable, Equatable {
         return KernelTruncation(quantile: quantile, dim: dim, augmentedDimension: augmentedDimension)
     }
 
-    /// The largest radius kept at noise level σ.
-    public func maximumRadius(sigma: Double) -> Double { sigma * exp(0.5 * logMaxSquaredRatio) }
+    /// The largest R² kept at noise level σ.
+    public func maximumSquaredRadius(sigma: Double) -> Double { sigma * sigma * exp(logMaxSquaredRatio) }
 
     /// log of the q-quantile of R²/σ² for the kernel at N and D.
     public static func logSquaredRatioQuantile(_ q: Double, dim n: Int, augmentedDimension d: AugmentedDimension) -> Double {

@@ -83,9 +83,14 @@ def default_dimension(dimensions):
     return math.inf if inf else hi
 
 
+def aug_features(n, d):
+    """The network's input for each D of a float64 tensor: 8·N/(N + D), 0 at D = ∞ (float32, as pfgm)."""
+    return torch.where(torch.isinf(d), torch.zeros_like(d), 8 * n / (n + d)).float()
+
+
 def aug_feature(n, d):
-    """The network's input for D: 8·N/(N + D), 0 at D = ∞ (float32, as pfgm)."""
-    return 0.0 if math.isinf(d) else float(np.float32(8 * n / (n + d)))
+    """The same for one D, as a float."""
+    return float(aug_features(n, torch.tensor([float(d)], dtype=torch.float64))[0])
 
 
 def draw_dimensions(rows, value, device="cpu", infinity_share=INFINITY_SHARE):
@@ -103,40 +108,14 @@ def format_aug_dim(d):
     return str(int(d)) if d == round(d) and abs(d) < 1e15 else repr(float(d))
 
 
-def log_squared_ratios(rows, n, d, device):
-    """log(R²/σ²) of `rows` kernel draws: log(D·g₁/g₂), g₁ ~ Gamma(N/2), g₂ ~ Gamma(D/2) (float64)."""
-    gamma = lambda shape: torch.distributions.Gamma(torch.full((rows,), shape, dtype=torch.float64, device=device), 1.0).sample()
-    return math.log(d) + gamma(n / 2).log() - gamma(d / 2).log()
-
-
-def radii(rows, n, d, sigma, log_limit=math.inf):
-    """R = r·√(g₁/g₂), r = σ√D, from the default generator; draws beyond log(R²/σ²) = log_limit are drawn again."""
-    sigma = sigma.double()
-    logs = log_squared_ratios(rows, n, d, sigma.device)
-    while math.isfinite(log_limit) and bool((logs > log_limit).any()):
-        redo = logs > log_limit
-        logs[redo] = log_squared_ratios(int(redo.sum()), n, d, sigma.device)
-    return (sigma * torch.exp(0.5 * logs)).clamp(max=MAXIMUM_RADIUS)
-
-
 def perturbation(rows, n, d, sigma, quantile=None):
     """One draw of the kernel per row, row r at noise level sigma[r]: N(0, σ²I) for D = ∞, else R·u; with a
     quantile below 1, radii beyond the kernel's quantile are drawn again (see truncation_log_limit)."""
-    z = torch.randn(rows, n, device=sigma.device)
     limit = truncation_log_limit(quantile, n, d)
     if math.isinf(d) and math.isinf(limit):
-        return z * sigma.reshape(-1, 1)
-    norm = z.double().norm(dim=1).clamp(min=np.finfo(np.float64).tiny)
-    if math.isinf(d):
-        logs = 2 * norm.log()
-        while bool((logs > limit).any()):
-            redo = logs > limit
-            logs[redo] = math.log(2) + torch.distributions.Gamma(torch.full((int(redo.sum()),), n / 2, dtype=torch.float64,
-                                                                             device=sigma.device), 1.0).sample().log()
-        radius = sigma.double() * torch.exp(0.5 * logs)
-    else:
-        radius = radii(rows, n, d, sigma, limit)
-    return z * (radius / norm).float().reshape(-1, 1)
+        return torch.randn(rows, n, device=sigma.device) * sigma.reshape(-1, 1)
+    full = lambda v: torch.full((rows,), v, dtype=torch.float64, device=sigma.device)
+    return perturbation_per_row(rows, n, full(d), sigma, full(limit))
 
 
 def perturbation_per_row(rows, n, d, sigma, limits):

@@ -276,8 +276,7 @@ class Batches:
             d = method.draw_dimensions(c["batch"], value, self.device, c.get("infinity_share", method.INFINITY_SHARE))
             limits = self.table(d) if self.table is not None else torch.full_like(d, math.inf)
             noise = method.perturbation_per_row(c["batch"], c["dim"], d, sigma, limits)
-            n = c["dim"]
-            c_aug = torch.where(torch.isinf(d), torch.zeros_like(d), 8 * n / (n + d)).float()[part]
+            c_aug = method.aug_features(c["dim"], d)[part]
         y = self.data[index[part]]
         return y, y + noise[part], sigma[part], c_aug
 
