@@ -15,6 +15,10 @@ struct Studio: ParsableCommand {
         again next time. --ckpt DIR of a run over a range of D (pfgm train --aug-dim 1..4096,inf) opens it as the
         one network: ← → resample it at every D of the slider while it trains.
         --sweep DIR opens a `pfgm sweep` folder: its models (one seed, every D) in the bank and its tables on `w`.
+        --follow DIR watches a run that trains elsewhere (pfgm train, pfgm sweep, torchrun): read-only, no lock taken,
+        nothing written under DIR. Its losses stream into the loss panel, each new checkpoint is read and resampled
+        with the D, NFE, α and bits shown; s copies the shown model into --runs. A sweep folder: every model as it
+        appears (per D its newest seed, or --sweep-seed's).
         """
     )
 
@@ -33,8 +37,11 @@ struct Studio: ParsableCommand {
     @Option(help: "Open a sweep folder (pfgm sweep --out DIR): its models and its tables.")
     var sweep: String?
 
-    @Option(name: .customLong("sweep-seed"), help: "Which seed's models of the sweep to open.")
-    var sweepSeed: Int = 0
+    @Option(help: "Follow a run or sweep folder trained elsewhere, read-only (see above).")
+    var follow: String?
+
+    @Option(name: .customLong("sweep-seed"), help: "Which seed's models of the sweep to open (default 0; with --follow, the newest).")
+    var sweepSeed: Int?
 
     @Option(help: "Folder for saved models.")
     var runs: String = "runs"
@@ -52,14 +59,16 @@ struct Studio: ParsableCommand {
 
     func validate() throws {
         guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number") }
-        if sweep != nil && ckpt != nil { throw ValidationError("--sweep and --ckpt cannot be combined") }
+        if [sweep, ckpt, follow].compactMap({ $0 }).count > 1 { throw ValidationError("--sweep, --ckpt and --follow cannot be combined") }
     }
 
     func run() throws {
         threading.apply()
         let chosenTheme = try attemptTheme { try Theme.named(theme) }
         let (dataset, opened, startD, sweepLines) = try attempt(prepare)
-        let studioLock = try attempt { () throws -> RunLock in
+        let target = try follow.map { path in try attempt { try followTarget(path) } }
+        // Following writes nothing of its own, so several studios may follow one run.
+        let studioLock = target != nil ? nil : try attempt { () throws -> RunLock in
             try FileManager.default.createDirectory(atPath: runs, withIntermediateDirectories: true)
             return try RunLock("\(runs)/.studio-\(dataset.shortName).lock")
         }
@@ -72,7 +81,7 @@ struct Studio: ParsableCommand {
         var settings = StudioSettings(augmentedDimension: startD)
         settings.seed = seed
         let engine = StudioEngine(dataset: dataset, settings: settings, runsFolder: runs, opened: opened, sweepLines: sweepLines,
-                                  learningRate: lr)
+                                  learningRate: lr, follow: target)
         engine.start()
         let app = StudioApp(engine: engine, backend: terminal, theme: chosenTheme, themes: Theme.available())
         app.run(stop: stopRequested)
@@ -85,6 +94,7 @@ struct Studio: ParsableCommand {
 
     private func prepare() throws -> (Dataset, [RunDirectory], AugmentedDimension, [String]) {
         if let sweep { return try prepareSweep(sweep) }
+        if let follow { return try prepareFollow(follow) }
         guard let ckpt else {
             return (try Dataset.load(data ?? "checkerboard", dim: dim), [], augDim ?? .finite(128), [])
         }
@@ -108,6 +118,7 @@ struct Studio: ParsableCommand {
     /// The sweep's data, its trained models of one seed, and its tables.
     private func prepareSweep(_ folder: String) throws -> (Dataset, [RunDirectory], AugmentedDimension, [String]) {
         let plan = try SweepRunner.readPlan(folder)
+        let sweepSeed = sweepSeed ?? 0
         guard (0..<plan.seeds).contains(sweepSeed) else { throw Failure("--sweep-seed \(sweepSeed): the sweep has seeds 0…\(plan.seeds - 1)") }
         let dataset = try Dataset.load(plan.data, dim: plan.dim)
         let folders = plan.oneNetwork == nil ? plan.augDims.map { plan.modelFolder($0, seed: sweepSeed) } : [plan.modelFolder("", seed: sweepSeed)]
@@ -118,6 +129,39 @@ struct Studio: ParsableCommand {
         for run in runs { _ = try RunLock(run: run) }
         let report = SweepReport(plan: plan, results: SweepRunner.results(plan: plan, directory: folder), metric: plan.metricName(for: dataset), floor: nil)
         return (dataset, runs, augDim ?? d, report.textLines())
+    }
+
+    /// The data and first D of a followed run or sweep; nothing is locked or written.
+    private func prepareFollow(_ path: String) throws -> (Dataset, [RunDirectory], AugmentedDimension, [String]) {
+        let (name, dim, first): (String, Int?, AugmentedDimension?)
+        switch try followTarget(path) {
+        case .run(let run):
+            let config = try run.readConfig()
+            (name, dim, first) = (config.data, config.dim, config.trainedDimensions?.defaultDimension)
+        case .sweep(_, let plan, _):
+            (name, dim, first) = (plan.data, plan.dim, plan.trainedDimensions(plan.augDims.first ?? "")?.defaultDimension)
+        }
+        let dataset: Dataset
+        do { dataset = try Dataset.load(data ?? name, dim: dim) } catch {
+            guard data == nil else { throw error }
+            throw Failure("\(error.description) (the data of \(path); when it is elsewhere here, give it with --data PATH)")
+        }
+        if let dim, dataset.dim != dim { throw Failure("--data \(data ?? name): \(dataset.dim) coordinates, the models in \(path) have \(dim)") }
+        return (dataset, [], augDim ?? first ?? .finite(128), [])
+    }
+
+    /// A run directory (config.json) or a sweep folder (sweep.json).
+    private func followTarget(_ path: String) throws -> FollowTarget {
+        let run = RunDirectory(path)
+        if run.exists { return .run(run) }
+        guard FileManager.default.fileExists(atPath: path + "/sweep.json") else {
+            throw Failure("--follow \(path): neither a run (config.json) nor a sweep folder (sweep.json)")
+        }
+        let plan = try SweepRunner.readPlan(path)
+        if let sweepSeed, !(0..<plan.seeds).contains(sweepSeed) {
+            throw Failure("--sweep-seed \(sweepSeed): the sweep has seeds 0…\(plan.seeds - 1)")
+        }
+        return .sweep(folder: path, plan: plan, seed: sweepSeed)
     }
 
     private func attemptTheme(_ body: () throws -> Theme) throws -> Theme {

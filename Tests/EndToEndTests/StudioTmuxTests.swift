@@ -138,4 +138,54 @@ import Testing
         let saved = try SafeTensors.read("\(dir)/runs/moons-D128/optimizer.safetensors")
         #expect(Int(saved.metadata["step"] ?? "0") ?? 0 >= 20)
     }
+
+    /// The step on the status line ("│ step 1234 │"), or nil.
+    func statusStep(_ screen: String) -> Int? {
+        screen.split(separator: "\n").first.flatMap { $0.split(separator: "│").first { $0.contains("step ") } }
+            .flatMap { Int($0.trimmingCharacters(in: .whitespaces).dropFirst(5)) }
+    }
+
+    /// `studio --follow` on a run `pfgm train` trains: the step and the loss move on screen, the trainer takes
+    /// its lock (it resumes while followed), and nothing new appears in the run's folder.
+    @Test func followsARunThatPfgmTrainTrains() throws {
+        let dir = scratchDirectory()
+        defer { tmux(["kill-server"]) }
+        let small = ["--width", "32", "--depth", "1", "--batch", "64", "--threads", "1", "--log-every", "20", "--save-every", "200"]
+        let first = Binary.run(["train", "--data", "moons", "--aug-dim", "8", "--steps", "200", "--out", "run"] + small, in: dir)
+        #expect(first.status == 0, "\(first.stderr)")
+        let before = Set((try? FileManager.default.contentsOfDirectory(atPath: dir + "/run")) ?? [])
+
+        let command = "cd \(dir) && \(Binary.path) studio --follow run --threads 1; echo \"exit=$?\" > \(dir)/exit; echo DONE; sleep 30"
+        tmux(["new-session", "-d", "-x", "120", "-y", "30", "-s", "studio", command])
+        var text = waitFor { $0.contains("◉ following") && $0.contains("followed D=8, step 200") }
+        #expect(text.contains("Loss · followed D=8") && text.contains("finished"), "\(text)")
+
+        // The trainer resumes while followed: it gets its lock, and the screen follows its steps.
+        let trainer = Process()
+        trainer.executableURL = URL(fileURLWithPath: Binary.path)
+        trainer.arguments = ["train", "--resume", "run", "--steps", "1000000"] + small.suffix(6)
+        trainer.currentDirectoryURL = URL(fileURLWithPath: dir)
+        let log = dir + "/train.err"
+        FileManager.default.createFile(atPath: log, contents: nil)
+        trainer.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        trainer.standardOutput = FileHandle.nullDevice
+        try trainer.run()
+        text = waitFor(30) { (statusStep($0) ?? 0) > 200 && $0.contains("trainer pid \(trainer.processIdentifier)") }
+        let seen = statusStep(text) ?? 0
+        #expect(seen > 200, "the step did not move:\n\(text)")
+        text = waitFor(30) { (statusStep($0) ?? 0) > seen && $0.contains("Samples · followed D=8, step") && !$0.contains("step 200 ·") }
+        #expect((statusStep(text) ?? 0) > seen && text.range(of: "loss [0-9]", options: .regularExpression) != nil, "\(text)")
+        kill(trainer.processIdentifier, SIGINT)
+        trainer.waitUntilExit()
+        let trained = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        #expect(trained.contains("stopped at step") && !trained.contains("in use"), "\(trained)")
+        text = waitFor { $0.contains("no trainer running") }
+        #expect(text.contains("no trainer running"), "\(text)")
+
+        tmux(["send-keys", "-t", "studio", "q"])
+        _ = waitFor { $0.contains("DONE") }
+        #expect((try? String(contentsOfFile: "\(dir)/exit", encoding: .utf8))?.contains("exit=0") == true)
+        let after = Set((try? FileManager.default.contentsOfDirectory(atPath: dir + "/run")) ?? [])
+        #expect(after == before, "the followed folder changed: \(after.symmetricDifference(before))")
+    }
 }

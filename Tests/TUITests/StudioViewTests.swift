@@ -20,7 +20,7 @@ import TUI
         s.lastLoss = 0.412
         s.trainingDimension = .finite(128)
         s.bank = [BankEntry(augmentedDimension: .finite(128), step: 400)]
-        s.metrics = [MetricRow(augmentedDimension: .finite(128), source: "model", step: 400, swd: 0.2, swdFloor: 0.15, mmd: 0.05, mmdFloor: 0.03)]
+        s.metrics = [MetricRow(augmentedDimension: .finite(128), source: "model", step: 400, swd: 0.2, swdFloor: 0.15, mmdSquared: 0.05, mmdSquaredFloor: 0.03)]
         s.message = "training D=128"
         s.state = .training
         return s
@@ -53,6 +53,37 @@ import TUI
         s.oneNetwork = OneNetworkEntry(range: try #require(AugmentedDimensionRange(parsing: "1..64")), step: 900)
         #expect(!render(s, width: 80, height: 24).text.contains("· one network"), "D=128 lies outside 1..64")
         #expect(StudioView.helpLines.contains { $0.0 == "n" } && StudioView.helpLines.contains { $0.0 == "m" })
+    }
+
+    /// Metrics near zero keep their significant digits (MMD² is signed: below 0 when closer than chance).
+    @Test(arguments: [(56, 18), (80, 24), (200, 60)])
+    func smallMetricsShowTheirDigits(width: Int, height: Int) {
+        var s = Self.snapshot()
+        s.metrics = [MetricRow(augmentedDimension: .finite(128), source: "model", step: 400, swd: 0.000734, swdFloor: 0.0421,
+                               mmdSquared: -2.34e-5, mmdSquaredFloor: 4.1e-6)]
+        let text = render(s, width: width, height: height).text
+        for value in ["7.34e-04", "-2.3e-05", "4.1e-06", "0.0421", "MMD²"] {
+            #expect(text.contains(value), "\(value) missing at \(width)×\(height):\n\(text)")
+        }
+    }
+
+    /// Following: the status line says what is followed, the step, the trainer and how long since a change;
+    /// a read problem takes the message line.
+    @Test func theStatusLineSaysWhatIsFollowed() {
+        var s = Self.snapshot()
+        s.state = .following
+        s.trainingDimension = nil
+        s.follow = FollowStatus(path: "runs/big", model: "D=128", step: 400, stepsPerSecond: 12.5, secondsSinceChange: 130,
+                                trainer: .running(pid: 4242), finished: false)
+        var text = render(s, width: 200, height: 60).text
+        for value in ["◉ following", "runs/big", "trainer pid 4242 · updated 2 min ago", "step 400", "Loss · followed D=128", "s copy"] {
+            #expect(text.contains(value), "\(value) missing:\n\(text)")
+        }
+        s.follow?.problem = "checkpoint unreadable (truncated); retrying"
+        s.follow?.trainer = .absent
+        text = render(s, width: 200, height: 60).text
+        #expect(text.contains("checkpoint unreadable") && text.contains("no trainer running"))
+        #expect(render(s, width: 56, height: 18).text.contains("following"), "the state survives a narrow status line")
     }
 
     @Test(arguments: [AugmentedDimension.finite(1), .finite(8), .finite(128), .finite(2048), .infinite])

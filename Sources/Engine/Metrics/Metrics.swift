@@ -49,6 +49,11 @@ public enum MMD {
 
     /// `progress` sees the fraction done, from one thread at a time.
     public static func distance(_ x: Matrix, _ y: Matrix, bandwidths: [Double], progress: (Double) -> Void = { _ in }) -> Double {
+        max(0, squaredDistance(x, y, bandwidths: bandwidths, progress: progress)).squareRoot()
+    }
+
+    /// The unbiased estimate of MMD², signed: below 0 when the sets are closer than chance (`distance` shows 0 there).
+    public static func squaredDistance(_ x: Matrix, _ y: Matrix, bandwidths: [Double], progress: (Double) -> Void = { _ in }) -> Double {
         precondition(x.cols == y.cols && x.rows > 1 && y.rows > 1, "MMD needs two sets of at least 2 points of equal width")
         let total = Double(x.rows * x.rows + y.rows * y.rows + x.rows * y.rows)
         var done = 0.0
@@ -58,7 +63,7 @@ public enum MMD {
             return kernelMean(a, b, bandwidths, excludeDiagonal: excludeDiagonal) { progress((done + $0 * pairs) / total) }
         }
         let xx = mean(x, x, excludeDiagonal: true), yy = mean(y, y, excludeDiagonal: true), xy = mean(x, y, excludeDiagonal: false)
-        return max(0, xx + yy - 2 * xy).squareRoot()
+        return xx + yy - 2 * xy
     }
 
     /// The mean kernel value over pairs, with the rows of `a` cut into one range per thread.

@@ -39,7 +39,7 @@ public enum StudioCommand: Sendable {
 }
 
 public enum EngineState: String, Sendable {
-    case starting, training, paused, sampling, saving, stopped
+    case starting, training, paused, sampling, saving, stopped, following
 }
 
 /// How preview points map to the screen.
@@ -83,14 +83,14 @@ public struct LossHistory: Sendable, Equatable {
 }
 
 public struct MetricRow: Sendable, Equatable {
-    public init(augmentedDimension: AugmentedDimension, source: String, step: Int, swd: Double, swdFloor: Double, mmd: Double, mmdFloor: Double) {
+    public init(augmentedDimension: AugmentedDimension, source: String, step: Int, swd: Double, swdFloor: Double, mmdSquared: Double, mmdSquaredFloor: Double) {
         self.augmentedDimension = augmentedDimension
         self.source = source
         self.step = step
         self.swd = swd
         self.swdFloor = swdFloor
-        self.mmd = mmd
-        self.mmdFloor = mmdFloor
+        self.mmdSquared = mmdSquared
+        self.mmdSquaredFloor = mmdSquaredFloor
     }
 
     public var augmentedDimension: AugmentedDimension
@@ -98,8 +98,8 @@ public struct MetricRow: Sendable, Equatable {
     public var step: Int
     public var swd: Double
     public var swdFloor: Double
-    public var mmd: Double
-    public var mmdFloor: Double
+    public var mmdSquared: Double
+    public var mmdSquaredFloor: Double
 }
 
 /// The one network of the studio: the range of D it answers over and its step.
@@ -169,6 +169,8 @@ public struct Snapshot: Sendable {
     public var preview: Preview?
     public var metrics: [MetricRow] = []
     public var message = ""
+    /// What a following studio (`--follow`) watches, and how it stands.
+    public var follow: FollowStatus?
     /// The opened sweep's tables and findings as text lines (empty without a sweep).
     public var sweep: [String] = []
     /// Serious messages (divergence) to repeat on stderr once the terminal is restored.

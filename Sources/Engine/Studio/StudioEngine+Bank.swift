@@ -8,6 +8,10 @@ final class ModelSlot {
     var history = LossHistory()
     var lastLoss: Float?
     var savedStep: Int
+    /// The steps since the last stats line: how many, their loss sum, and the seconds they took.
+    var window = (steps: 0, loss: 0.0, seconds: 0.0)
+    /// Seconds spent training this model in this studio, for `elapsed_s`.
+    var elapsed = 0.0
 
     init(trainer: Trainer, run: RunDirectory, lock: RunLock, savedStep: Int = -1) {
         self.trainer = trainer
@@ -17,6 +21,22 @@ final class ModelSlot {
     }
 
     var unsaved: Bool { trainer.step != savedStep && trainer.step > 0 }
+
+    static let logEvery = 50
+
+    /// Counts a step's loss, and every `logEvery` steps appends the line `pfgm train` writes to stats.jsonl
+    /// (resuming trims the lines past the saved step, as for `pfgm train`).
+    func log(_ loss: Float, seconds: Double) throws(StorageError) {
+        window.steps += 1
+        window.loss += Double(loss)
+        window.seconds += seconds
+        elapsed += seconds
+        guard trainer.step % Self.logEvery == 0 else { return }
+        let line = [("step", Double(trainer.step)), ("loss", window.loss / Double(window.steps)),
+                    ("steps_per_s", Double(window.steps) / max(window.seconds, 1e-9)), ("elapsed_s", elapsed)]
+        window = (0, 0, 0)
+        try run.appendStats(line)
+    }
 }
 
 /// The model bank: creating, training, saving and loading the models of each D.
@@ -39,6 +59,8 @@ extension StudioEngine {
         config.learningRate = learningRate
         do {
             try run.create()
+            // The config first, as `pfgm train` writes it: another studio can follow the losses from now on.
+            try run.writeConfig(config)
             return ModelSlot(trainer: try Trainer(config: config, data: dataset.train), run: run, lock: try RunLock(run: run))
         } catch let error as StorageError {
             snapshot.message = "cannot train \(name): \(error.description)"
@@ -61,6 +83,7 @@ extension StudioEngine {
 
     /// One step of the slot that trains; `name` says which in messages.
     func trainOneStep(_ slot: ModelSlot, _ name: String) {
+        let begin = Stopwatch.now()
         let loss = slot.trainer.trainStep()
         guard loss.isFinite else {
             training = nil
@@ -74,6 +97,9 @@ extension StudioEngine {
         slot.lastLoss = loss
         rateWindow.steps += 1
         let now = Stopwatch.now()
+        do { try slot.log(loss, seconds: now - begin) } catch {
+            if !snapshot.message.hasPrefix("cannot log") { snapshot.message = "cannot log the losses: \(error.description)" }
+        }
         if now - rateWindow.start >= 0.5 {
             snapshot.stepsPerSecond = Double(rateWindow.steps) / (now - rateWindow.start)
             rateWindow = (now, 0)

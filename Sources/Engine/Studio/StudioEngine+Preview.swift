@@ -33,6 +33,11 @@ extension StudioEngine {
     /// What samples the shown D: the one network (when in use and it answers there), the D's own model, or the
     /// oracle; with its label, step and the prior's cut (a model's prior is cut as its training kernel was).
     func previewDenoiser(_ d: AugmentedDimension) -> (Denoiser, String, Int, KernelTruncation?) {
+        followShown = followKey(at: d)
+        if let run = followedAnswering(at: d), let model = run.denoiser(at: d) {
+            let source = "followed \(Self.followedName(run))" + (run.config.conditionsOnAugmentedDimension ? " at D=\(d)" : "")
+            return (quantized(model), source + ", step \(run.checkpointStep)", run.checkpointStep, run.config.truncation(at: d))
+        }
         if let one = oneNetworkAnswering(at: d), case .range(let range) = one.trainer.dimensions {
             let model = quantized(one.trainer.emaDenoiser(at: d))
             return (model, "one network \(range) at D=\(d), step \(one.trainer.step)", one.trainer.step, one.trainer.config.truncation(at: d))
@@ -41,7 +46,8 @@ extension StudioEngine {
             let model = quantized(slot.trainer.emaDenoiser())
             return (model, "model D=\(d), step \(slot.trainer.step)", slot.trainer.step, slot.trainer.truncation)
         }
-        let label = bank[d] == nil ? "oracle (no model at D=\(d); t trains one, n one network for every D)" : "oracle"
+        let label = isFollowing && !settings.useOracle ? "oracle (nothing followed answers at D=\(d) yet)"
+            : bank[d] == nil ? "oracle (no model at D=\(d); t trains one, n one network for every D)" : "oracle"
         if let (cached, denoiser) = oracle, cached == d { return (denoiser, label, 0, nil) }
         let k = snapshot.kind.isImage ? 300 : 1000
         let denoiser = OracleDenoiser(points: dataset.train.rows(0..<min(k, dataset.train.rows)), augmentedDimension: d)
@@ -67,13 +73,13 @@ extension StudioEngine {
             let reference = dataset.heldOut.rows(0..<min(k, dataset.heldOut.rows))
             let a = dataset.draw(count: k, seed: 101), b = dataset.draw(count: k, seed: 102)
             let h = MMD.bandwidths(for: reference)
-            floors = (SlicedWasserstein.distance(a, b), MMD.distance(a, b, bandwidths: h), h, reference)
+            floors = (SlicedWasserstein.distance(a, b), MMD.squaredDistance(a, b, bandwidths: h), h, reference)
         }
         guard let floors else { return }
-        let kind = source.hasPrefix("oracle") ? "oracle" : source.hasPrefix("one network") ? "one" : "model"
+        let kind = source.hasPrefix("oracle") ? "oracle" : source.contains("one network") ? "one" : "model"
         let row = MetricRow(augmentedDimension: d, source: kind, step: step,
                             swd: SlicedWasserstein.distance(x, floors.reference), swdFloor: floors.swd,
-                            mmd: MMD.distance(x, floors.reference, bandwidths: floors.bandwidths), mmdFloor: floors.mmd)
+                            mmdSquared: MMD.squaredDistance(x, floors.reference, bandwidths: floors.bandwidths), mmdSquaredFloor: floors.mmdSquared)
         snapshot.metrics.removeAll { $0.augmentedDimension == d && $0.source == row.source }
         snapshot.metrics.append(row)
         snapshot.metrics.sort { $0.augmentedDimension < $1.augmentedDimension }

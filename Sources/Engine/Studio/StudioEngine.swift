@@ -21,6 +21,12 @@ public actor StudioEngine {
     /// Run directories to load into the bank at their D (one from `--ckpt`, or one per D of a sweep).
     let opened: [RunDirectory]
     let learningRate: Double
+    /// What a read-only studio follows (`--follow`), and the models found there so far.
+    let follow: FollowTarget?
+    var followed: [FollowedRun] = []
+    var nextFollowPoll = 0.0
+    /// The followed model and step the shown D answers with ("" for none), to resample when it changes.
+    var followShown = ""
     var snapshot: Snapshot
     var settings: StudioSettings
     var bank: [AugmentedDimension: ModelSlot] = [:]
@@ -33,14 +39,15 @@ public actor StudioEngine {
     var lastPublish = 0.0
     var rateWindow = (start: 0.0, steps: 0)
     var oracle: (AugmentedDimension, OracleDenoiser)?
-    var floors: (swd: Double, mmd: Double, bandwidths: [Double], reference: Matrix)?
+    var floors: (swd: Double, mmdSquared: Double, bandwidths: [Double], reference: Matrix)?
 
     /// `opened` are run directories to load into the bank at their D; `runsFolder` is where new models are saved;
     /// `sweepLines` is a sweep's tables, for the sweep view. New models train with `learningRate` (the other
-    /// settings are `pfgm train`'s defaults).
+    /// settings are `pfgm train`'s defaults). With `follow`, the studio trains nothing and only watches.
     public init(dataset: Dataset, settings: StudioSettings, runsFolder: String, opened: [RunDirectory] = [],
-                sweepLines: [String] = [], learningRate: Double = 1e-3) {
+                sweepLines: [String] = [], learningRate: Double = 1e-3, follow: FollowTarget? = nil) {
         self.dataset = dataset
+        self.follow = follow
         self.learningRate = learningRate
         self.settings = settings
         self.runsFolder = runsFolder
@@ -59,10 +66,12 @@ public actor StudioEngine {
         let view = Self.screenPoints(dataset.train.rows(0..<min(dataset.train.rows, 2000)), projection)
         var snapshot = Snapshot(dataName: dataset.shortName, dim: dataset.dim, sigmaData: dataset.sigmaData, kind: kind,
                                 bounds: Self.bounds(view), overlay: view,
-                                ladder: Self.ladder(dim: dataset.dim, including: opened.compactMap { try? $0.readConfig().augmentedDimension }),
+                                ladder: Self.ladder(dim: dataset.dim, including: opened.compactMap { try? $0.readConfig().augmentedDimension }
+                                                        + (follow?.dimensions ?? [])),
                                 settings: settings)
         snapshot.sweep = sweepLines
-        snapshot.message = "press space to train, ? for help"
+        snapshot.message = follow.map { "following \($0.path) (read-only; s copies the shown model into \(runsFolder)/)" }
+            ?? "press space to train, ? for help"
         self.snapshot = snapshot
         published = Mutex(snapshot)
     }
@@ -97,7 +106,7 @@ public actor StudioEngine {
     // MARK: The loop, on the engine's thread
 
     public func run() {
-        loadSavedModels()
+        if isFollowing { pollFollowed() } else { loadSavedModels() }
         publish()
         while true {
             let commands = inbox.withLock { pending in
@@ -112,6 +121,7 @@ public actor StudioEngine {
                 apply(command)
             }
             if !commands.isEmpty { publish() }
+            if isFollowing && Stopwatch.now() >= nextFollowPoll { pollFollowed() }
             if needsPreview || (isTraining && Stopwatch.now() >= nextAutoPreview) {
                 makePreview()
                 publish()
@@ -122,7 +132,7 @@ public actor StudioEngine {
             } else if let d = training, let slot = bank[d] {
                 trainOneStep(slot, "D=\(d)")
             } else {
-                _ = wake.wait(timeout: .now() + .milliseconds(500))
+                _ = wake.wait(timeout: .now() + .milliseconds(isFollowing ? 250 : 500))
             }
         }
     }
@@ -148,6 +158,7 @@ public actor StudioEngine {
     }
 
     private func apply(_ command: StudioCommand) {
+        if isFollowing { return applyFollowing(command) }
         switch command {
         case .toggleTraining:
             if isTraining {
@@ -173,6 +184,21 @@ public actor StudioEngine {
         }
     }
 
+    /// Following, the studio writes nothing but copies: training keys say so, `s` copies the shown model.
+    private func applyFollowing(_ command: StudioCommand) {
+        switch command {
+        case .toggleTraining, .trainShown, .trainOneNetwork:
+            snapshot.message = "following \(follow?.path ?? "") is read-only: s copies the shown model into \(runsFolder)/ to train it there"
+        case .apply(let s), .resample(let s):
+            settings = s
+            needsPreview = true
+        case .save:
+            copyFollowed()
+        case .quit:
+            break
+        }
+    }
+
     // MARK: Publishing
 
     func publish() {
@@ -180,8 +206,9 @@ public actor StudioEngine {
         snapshot.version += 1
         snapshot.settings = settings
         if snapshot.state != .saving && snapshot.state != .stopped {
-            snapshot.state = isTraining ? .training : .paused
+            snapshot.state = isTraining ? .training : isFollowing ? .following : .paused
         }
+        if isFollowing { return publishFollowing() }
         let shown = oneNetworkAnswering(at: settings.augmentedDimension) ?? bank[settings.augmentedDimension]
         let trained = snapshot.trainingOneNetwork ? oneNetwork : snapshot.trainingDimension.flatMap { bank[$0] }
         let focus = trained ?? shown
@@ -195,6 +222,24 @@ public actor StudioEngine {
             return OneNetworkEntry(range: range, step: slot.trainer.step)
         }
         if !isTraining { snapshot.stepsPerSecond = 0 }
+        let copy = snapshot
+        published.withLock { $0 = copy }
+    }
+
+    private func publishFollowing() {
+        let focus = followFocus
+        snapshot.follow = followStatus()
+        snapshot.step = focus?.step ?? 0
+        snapshot.lastLoss = focus?.lastLoss
+        snapshot.loss = focus?.history ?? LossHistory()
+        snapshot.stepsPerSecond = focus?.stepsPerSecond ?? 0
+        snapshot.bank = followed.filter { !$0.config.conditionsOnAugmentedDimension }.compactMap { run in
+            run.config.augmentedDimension.map { BankEntry(augmentedDimension: $0, step: run.step) }
+        }.sorted { $0.augmentedDimension < $1.augmentedDimension }
+        snapshot.oneNetwork = followed.lazy.compactMap { run -> OneNetworkEntry? in
+            guard case .range(let range)? = run.dimensions else { return nil }
+            return OneNetworkEntry(range: range, step: run.step)
+        }.first
         let copy = snapshot
         published.withLock { $0 = copy }
     }

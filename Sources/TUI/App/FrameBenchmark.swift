@@ -19,7 +19,7 @@ public enum FrameBenchmark {
         for i in 0..<100_000 { snapshot.loss.append(Float(0.8 + 0.3 / (1 + Double(i) / 500) + 0.05 * rng.normal())) }
         snapshot.step = 100_000
         snapshot.bank = [BankEntry(augmentedDimension: .finite(128), step: 100_000)]
-        snapshot.metrics = [MetricRow(augmentedDimension: .finite(128), source: "model", step: 100_000, swd: 0.17, swdFloor: 0.16, mmd: 0.04, mmdFloor: 0.03)]
+        snapshot.metrics = [MetricRow(augmentedDimension: .finite(128), source: "model", step: 100_000, swd: 0.17, swdFloor: 0.16, mmdSquared: 0.04, mmdSquaredFloor: 0.03)]
         let terminal = MemoryTerminal(width: width, height: height)
         var ui = UIState(settings: settings)
         let style = Style(theme: .dark, glyphs: .unicodeSet)

@@ -30,7 +30,7 @@ public struct Layout: Sendable, Equatable {
         status = Rect(x: 0, y: 0, width: width, height: 1)
         message = Rect(x: 0, y: height - 1, width: width, height: 1)
         slider = Rect(x: 0, y: bodyTop, width: left, height: 5)
-        let controlsHeight = min(Control.allCases.count + 2, bodyHeight - 5 - 3)
+        let controlsHeight = min(Control.allCases.count + 2, bodyHeight - 5 - 4)
         controls = Rect(x: 0, y: bodyTop + 5, width: left, height: controlsHeight)
         metrics = Rect(x: 0, y: bodyTop + 5 + controlsHeight, width: left, height: bodyHeight - 5 - controlsHeight)
         let lossHeight = max(6, bodyHeight / 3)
@@ -77,6 +77,7 @@ public struct StudioView {
 
     /// Whose losses the chart shows: the model in training, else the shown model's logged run, else none.
     func lossTitle(_ snapshot: Snapshot) -> String {
+        if let follow = snapshot.follow { return "followed \(follow.model)" }
         if let d = snapshot.trainingDimension { return "D=\(d)" }
         return snapshot.loss.buckets.isEmpty ? "no model" : "D=\(snapshot.settings.augmentedDimension) (logged)"
     }
@@ -102,6 +103,7 @@ public struct StudioView {
         case .saving: ("saving…", theme.warn)
         case .stopped: ("stopped", theme.dim)
         case .starting: ("starting", theme.dim)
+        case .following: ("◉ following", theme.accent)
         }
         // (text, priority): the highest numbers go first when the line does not fit.
         var segments: [(String, Int)] = [
@@ -109,6 +111,10 @@ public struct StudioView {
             ("D=\(ui.settings.augmentedDimension)", 0), ("step \(s.step)", 2),
             (String(format: "%.1f steps/s", s.stepsPerSecond), 4), ("loss \(s.lastLoss.map { Format.number(Double($0)) } ?? "–")", 3),
         ]
+        if let follow = s.follow {
+            segments.insert((Self.followLine(follow), 1), at: 2)
+            segments.insert(("\(follow.path)", 3), at: 2)
+        }
         func length() -> Int { segments.reduce(0) { $0 + $1.0.count + 3 } + state.0.count + 1 }
         while length() > rect.width, let drop = segments.map(\.1).max(), drop > 0 {
             segments.removeAll { $0.1 == drop }
@@ -116,6 +122,17 @@ public struct StudioView {
         let text = " " + segments.map(\.0).joined(separator: " │ ") + " │ "
         canvas.text(text, in: rect, row: 0, foreground: theme.text, bold: true, reverse: theme.isMonochrome)
         canvas.text(state.0, in: rect, row: 0, column: text.count, foreground: state.1, bold: true, reverse: theme.isMonochrome)
+    }
+
+    /// How the followed trainer stands: finished, who trains it, and how long since anything changed.
+    static func followLine(_ follow: FollowStatus) -> String {
+        let age = "updated " + Format.age(follow.secondsSinceChange) + " ago"
+        switch follow.trainer {
+        case .running(let pid): return "trainer pid \(pid) · " + age
+        case _ where follow.finished: return "finished · " + age
+        case .absent: return "no trainer running · " + age
+        case .unknown: return age
+        }
     }
 
     /// The column of ladder entry `index` inside a track of `width` cells.
@@ -161,25 +178,39 @@ public struct StudioView {
     }
 
     func drawMetrics(_ canvas: inout Canvas, _ rect: Rect) {
-        let inner = canvas.panel(rect, title: "Metrics (floor)", style: style)
+        let inner = canvas.panel(rect, title: "Metrics · SWD  MMD²", style: style)
         guard !snapshot.kind.isImage else {
             canvas.text("image metrics: pfgm eval", in: inner, row: 0, foreground: theme.dim)
             return
         }
-        canvas.text("D      SWD         MMD", in: inner, row: 0, foreground: theme.dim)
         guard let first = snapshot.metrics.first else {
-            canvas.text("after the first preview", in: inner, row: 1, foreground: theme.dim)
+            canvas.text("after the first preview", in: inner, row: 0, foreground: theme.dim)
             return
         }
-        for (i, m) in snapshot.metrics.enumerated() where i + 1 < inner.height - 1 {
+        // The rows, then the floor; the column header only where there is room for all three.
+        let rows = metricRows(fitting: max(1, inner.height - 1))
+        let header = inner.height >= rows.count + 2
+        if header { canvas.text("D      SWD       MMD²", in: inner, row: 0, foreground: theme.dim) }
+        for (i, m) in rows.enumerated() {
             let ratio = m.swd / max(m.swdFloor, 1e-12)
             let color = ratio < 1.5 ? theme.good : ratio < 3 ? theme.warn : theme.bad
             let tag = m.source == "oracle" ? "o" : " "
-            let line = Format.pad("\(m.augmentedDimension)", 6) + tag + Format.pad(Format.number(m.swd), 11) + " " + Format.number(m.mmd)
-            canvas.text(line, in: inner, row: i + 1, foreground: color)
+            let line = Format.pad("\(m.augmentedDimension)", 6) + tag + Format.pad(Format.number(m.swd), 9) + " "
+                + Format.number(m.mmdSquared, digits: 2)
+            canvas.text(line, in: inner, row: i + (header ? 1 : 0), foreground: color)
         }
-        canvas.text("floor  " + Format.pad(Format.number(first.swdFloor), 11) + " " + Format.number(first.mmdFloor), in: inner,
-                    row: min(inner.height - 1, snapshot.metrics.count + 1), foreground: theme.dim)
+        guard inner.height >= 2 else { return }
+        let floor = "floor  " + Format.pad(Format.number(first.swdFloor), 9) + " " + Format.number(first.mmdSquaredFloor, digits: 2)
+        canvas.text(floor, in: inner, row: min(inner.height - 1, rows.count + (header ? 1 : 0)), foreground: theme.dim)
+    }
+
+    /// At most `count` metric rows, those of the shown D first when not all fit, in order of D.
+    func metricRows(fitting count: Int) -> [MetricRow] {
+        let all = snapshot.metrics
+        guard all.count > count else { return all }
+        let shown = all.filter { $0.augmentedDimension == ui.settings.augmentedDimension }
+        let rest = all.filter { $0.augmentedDimension != ui.settings.augmentedDimension }
+        return Array((shown + rest).prefix(count)).sorted { $0.augmentedDimension < $1.augmentedDimension }
     }
 
     func drawPreview(_ canvas: inout Canvas, _ rect: Rect) {
@@ -209,9 +240,12 @@ public struct StudioView {
     }
 
     func drawMessage(_ canvas: inout Canvas, _ rect: Rect) {
-        let hints = "space train · ←→ D · r resample · p play · ? help · q quit"
-        let message = snapshot.message
-        canvas.text(" " + message, in: rect, row: 0, foreground: message.contains("diverged") || message.contains("failed") ? theme.bad : theme.text)
+        let hints = snapshot.follow == nil ? "space train · ←→ D · r resample · p play · ? help · q quit"
+            : "s copy · ←→ D · r resample · p play · ? help · q quit"
+        let problem = snapshot.follow?.problem
+        let message = problem ?? snapshot.message
+        let bad = problem != nil || message.contains("diverged") || message.contains("failed")
+        canvas.text(" " + message, in: rect, row: 0, foreground: bad ? theme.bad : theme.text)
         if rect.width - message.count - 3 >= hints.count {
             canvas.text(hints, in: rect, row: 0, column: rect.width - hints.count - 1, foreground: theme.dim)
         }
@@ -223,7 +257,8 @@ public struct StudioView {
         ("← →", "move D along the slider"),
         ("↑ ↓", "choose a control"), ("+ -", "change the chosen control"), ("r", "resample with a new seed"),
         ("R", "resample with the same seed"), ("o", "oracle denoiser on / off"), ("p", "play the sampling trajectory"),
-        ("d", "data overlay on / off"), ("w", "sweep tables (studio --sweep DIR)"), ("s", "save the shown D's model"),
+        ("d", "data overlay on / off"), ("w", "sweep tables (studio --sweep DIR)"),
+        ("s", "save the shown model (following: copy)"),
         ("T", "next colour theme"),
         ("?", "this help (Esc closes)"), ("q", "save and quit"),
     ]
@@ -260,7 +295,7 @@ public struct StudioView {
     }
 
     func drawHelp(_ canvas: inout Canvas) {
-        let width = min(canvas.width - 2, 48), height = min(canvas.height - 2, Self.helpLines.count + 4)
+        let width = min(canvas.width - 2, 52), height = min(canvas.height - 2, Self.helpLines.count + 4)
         let rect = Rect(x: (canvas.width - width) / 2, y: (canvas.height - height) / 2, width: width, height: height)
         canvas.fill(rect)
         let inner = canvas.panel(rect, title: "Help · keys", style: style, highlighted: true)

@@ -55,6 +55,12 @@ public enum Format {
         s.count >= width ? s : s + String(repeating: " ", count: width - s.count)
     }
 
+    /// A duration for "… ago": seconds, minutes or hours, whole.
+    public static func age(_ seconds: Double) -> String {
+        let s = max(0, seconds)
+        return s < 90 ? "\(Int(s)) s" : s < 5400 ? "\(Int(s / 60)) min" : "\(Int(s / 3600)) h"
+    }
+
     public static func steps(_ n: Int) -> String {
         n >= 1_000_000 ? String(format: "%.1fM", Double(n) / 1e6) : n >= 10_000 ? String(format: "%.1fk", Double(n) / 1e3) : String(n)
     }

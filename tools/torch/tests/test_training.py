@@ -1,6 +1,7 @@
 """Training in PyTorch (one process and under torchrun) into pfgm run directories, and back."""
 
 import json
+import re
 import os
 import shlex
 import signal
@@ -118,17 +119,25 @@ class TrainingTests(TempDirTestCase):
 
     def studio_screen(self, folder, *extra):
         """The studio opened on the run in tmux; returns the screen once the model is loaded (or after 60 s)."""
+        return self.studio_screens(folder, "--ckpt", "loaded D=", 1, *extra)[0]
+
+    def studio_screens(self, folder, how, ready, count, *extra):
+        """The studio opened (`how`: --ckpt or --follow) on the run in tmux: `count` screens showing `ready`, each
+        at a different step (or what was there after 60 s)."""
         socket = f"pfgm-torch-{os.getpid()}"
         tmux = lambda *a: subprocess.run(["tmux", "-L", socket, *a], capture_output=True, text=True, env=ENV).stdout
-        command = " ".join(map(shlex.quote, [PFGM, "studio", "--ckpt", folder, "--runs", self.path("runs"), "--threads", "1", *extra]))
+        command = " ".join(map(shlex.quote, [PFGM, "studio", how, folder, "--runs", self.path("runs"), "--threads", "1", *extra]))
         tmux("new-session", "-d", "-x", "120", "-y", "40", "-s", "studio", command)
         try:
-            screen, deadline = "", time.time() + 60
-            while time.time() < deadline and "loaded D=" not in screen:
+            screens, screen, deadline = [], "", time.time() + 60
+            while time.time() < deadline and len(screens) < count:
                 time.sleep(0.5)
                 screen = tmux("capture-pane", "-p", "-t", "studio")
+                step = lambda text: (re.search(r"│ step (\d+) │", text) or re.search("", "")).group(0)
+                if ready in screen and all(step(screen) != step(s) for s in screens):
+                    screens.append(screen)
             tmux("send-keys", "-t", "studio", "q")
-            return screen
+            return screens + [screen] * (count - len(screens))
         finally:
             time.sleep(1)
             tmux("kill-server")
@@ -136,12 +145,19 @@ class TrainingTests(TempDirTestCase):
     def test_ctrl_c_under_torchrun_saves_at_a_logged_step_and_the_run_continues(self):
         folder = self.path("run")
         command = torchrun_command("--standalone", "--nproc_per_node=2") + [
-            "--data", self.data, "--steps", "100000", "--out", folder, *map(str, TOY)]
+            "--data", self.data, "--steps", "100000", "--out", folder, "--save-every", "50", *map(str, TOY)]
         agent = subprocess.Popen(command, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                  stdin=subprocess.DEVNULL)
         stats, deadline = os.path.join(folder, "stats.jsonl"), time.time() + 120
         while time.time() < deadline and not (os.path.exists(stats) and os.path.getsize(stats) > 0):
             time.sleep(0.2)
+        # A studio follows the job as from a login node: its checkpoints and steps, read-only.
+        screens = self.studio_screens(folder, "--follow", "Samples · followed D=8, step", 2)
+        self.assertIn("◉ following", screens[0])
+        steps = [int(re.search(r"│ step (\d+) │", s).group(1)) for s in screens]
+        self.assertGreater(steps[1], steps[0], "the followed step moves while torchrun trains")
+        run_files = {"config.json", "checkpoint.safetensors", "optimizer.safetensors", "stats.jsonl", ".lock"}
+        self.assertLessEqual({f for f in os.listdir(folder) if ".tmp" not in f}, run_files, "only the trainer's files")
         agent.send_signal(signal.SIGINT)  # what Ctrl-C sends to torchrun; it passes it to its workers
         output = agent.communicate(timeout=120)[0]
         self.assertIn("saved. Continue with: torchrun --nproc_per_node=2 -m pfgm_torch.train --resume", output)

@@ -1,0 +1,163 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A run trained by another program (`pfgm train`, a sweep, `pfgm_torch.train`), read without its lock
+/// and without writing a byte under it: the losses tail `stats.jsonl`, and the EMA weights are reread
+/// whenever a new checkpoint lands. A checkpoint that fails to read is retried at the next poll.
+final class FollowedRun {
+    let run: RunDirectory
+    private(set) var config: TrainingConfig
+    /// The EMA weights of the last checkpoint read; nil until one reads.
+    private(set) var weights: ParameterStore?
+    private(set) var checkpointStep = 0
+    private(set) var loggedStep = 0
+    private(set) var stepsPerSecond = 0.0
+    private(set) var history = LossHistory()
+    private(set) var lastLoss: Float?
+    /// When the checkpoint or the stats last changed (Stopwatch time).
+    private(set) var lastChange: Double
+    /// What is wrong now (a torn checkpoint, the folder gone), shown on screen; nil when all reads.
+    private(set) var problem: String?
+    private var checkpointStamp: FileStamp?
+    private var configStamp: FileStamp?
+    private var statsStamp: FileStamp?
+    private var statsOffset = 0
+
+    init(run: RunDirectory, config: TrainingConfig) {
+        self.run = run
+        self.config = config
+        lastChange = Stopwatch.now()
+    }
+
+    var dimensions: TrainedDimensions? { config.trainedDimensions }
+    /// The step shown: the checkpoint's, or the logged one when the stats run ahead of it.
+    var step: Int { max(checkpointStep, loggedStep) }
+
+    /// Rereads what changed; returns true when new weights were read.
+    @discardableResult
+    func poll() -> Bool {
+        guard FileManager.default.fileExists(atPath: run.configPath) else {
+            problem = "\(run.path) is gone; showing the last weights read"
+            return false
+        }
+        rereadConfig()
+        tailStats()
+        return reloadCheckpoint()
+    }
+
+    /// A denoiser over the last weights read (a network of its own: quantizing it leaves them alone).
+    func denoiser(at d: AugmentedDimension) -> NetworkDenoiser? {
+        guard let weights else { return nil }
+        let net = config.makeNetwork(seed: 0)
+        net.parameters = weights
+        let model = NetworkDenoiser(network: net, sigmaData: config.sigmaData)
+        if net.conditionsOnAugmentedDimension { model.augmentedDimension = d }
+        return model
+    }
+
+    /// A resumed run may have a new target step; a config that fails to read keeps the last one.
+    private func rereadConfig() {
+        guard let stamp = FileStamp(run.configPath), stamp != configStamp else { return }
+        guard let fresh = try? run.readConfig(), fresh.trainedDimensions == config.trainedDimensions else { return }
+        config = fresh
+        configStamp = stamp
+    }
+
+    private func reloadCheckpoint() -> Bool {
+        guard let stamp = FileStamp(run.checkpointPath) else {
+            // None yet is the normal start of a run, not a problem.
+            problem = weights == nil ? nil : "checkpoint missing; showing the last weights read"
+            return false
+        }
+        guard stamp != checkpointStamp else { return false }
+        do {
+            let file = try SafeTensors.read(run.checkpointPath)
+            // Replaced while being read: read it again at the next poll.
+            guard FileStamp(run.checkpointPath) == stamp else { return false }
+            let fresh = config.makeNetwork(seed: 0).parameters.copy()
+            do { try fresh.load(file.tensors) } catch { throw StorageError(run.checkpointPath, error.description) }
+            guard fresh.isFinite else { throw StorageError(run.checkpointPath, "weights contain NaN or infinite values") }
+            weights = fresh
+            checkpointStep = file.metadata["step"].flatMap(Int.init) ?? checkpointStep
+            checkpointStamp = stamp
+            lastChange = Stopwatch.now()
+            problem = nil
+            return true
+        } catch {
+            problem = "checkpoint unreadable (\((error as? StorageError)?.description ?? "\(error)")); retrying"
+            return false
+        }
+    }
+
+    /// Appends the complete lines written since the last poll; a file replaced or shortened (a resumed run
+    /// trims it) is read again from its start.
+    private func tailStats() {
+        guard let stamp = FileStamp(run.statsPath) else { return }
+        guard stamp != statsStamp else { return }
+        if let old = statsStamp, old.inode != stamp.inode || stamp.size < statsOffset || stamp.size < old.size {
+            history = LossHistory()
+            statsOffset = 0
+            loggedStep = 0
+        }
+        guard let bytes = try? AtomicFile.read(run.statsPath) else { return }
+        statsStamp = stamp
+        guard let end = bytes.lastIndex(of: 10), end >= statsOffset else { return }
+        let text = String(decoding: bytes[statsOffset...end], as: UTF8.self)
+        statsOffset = end + 1
+        for line in text.split(separator: "\n") { append(line) }
+        lastChange = Stopwatch.now()
+    }
+
+    private func append(_ line: Substring) {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+              let step = object["step"] as? Int, step > loggedStep,
+              let loss = (object["loss"] as? NSNumber)?.doubleValue, loss.isFinite else { return }
+        for _ in loggedStep..<step { history.append(Float(loss)) }
+        loggedStep = step
+        lastLoss = Float(loss)
+        if let rate = (object["steps_per_s"] as? NSNumber)?.doubleValue, rate.isFinite { stepsPerSecond = rate }
+    }
+}
+
+/// Identity and version of a file, from stat: a replaced (renamed-over) file has a new inode.
+struct FileStamp: Equatable {
+    let inode: UInt64
+    let size: Int
+    let modified: Int64
+
+    init?(_ path: String) {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        inode = UInt64(info.st_ino)
+        size = Int(info.st_size)
+        modified = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
+    }
+}
+
+/// Who trains a followed run, as far as this machine can tell.
+public enum TrainerPresence: Sendable, Equatable {
+    /// A process here holds the run's lock (DIR/.lock).
+    case running(pid: Int32)
+    /// The lock file is there and nobody here holds it.
+    case absent
+    /// No lock file or no /proc/locks: the trainer may be on another machine.
+    case unknown
+
+    /// Read from /proc/locks, without taking the lock.
+    static func of(_ run: RunDirectory) -> TrainerPresence {
+        var info = stat()
+        guard stat(run.path + "/.lock", &info) == 0,
+              let table = try? String(contentsOfFile: "/proc/locks", encoding: .utf8) else { return .unknown }
+        let inode = String(info.st_ino)
+        for line in table.split(separator: "\n") {
+            // "1: FLOCK  ADVISORY  WRITE 4242 08:01:123456 0 EOF"
+            let fields = line.split(separator: " ")
+            guard fields.count >= 6, fields[1] == "FLOCK", fields[5].split(separator: ":").last.map(String.init) == inode,
+                  let pid = Int32(fields[4]) else { continue }
+            return .running(pid: pid)
+        }
+        return .absent
+    }
+}

@@ -1,0 +1,169 @@
+import Foundation
+
+/// What `pfgm studio --follow` watches: one run directory, or a sweep folder whose models appear as it runs.
+public enum FollowTarget: Sendable {
+    case run(RunDirectory)
+    /// The sweep's folder and plan; `seed` pins one seed's models, else each D shows its newest seed.
+    case sweep(folder: String, plan: SweepPlan, seed: Int?)
+
+    public var path: String {
+        switch self {
+        case .run(let run): run.path
+        case .sweep(let folder, _, _): folder
+        }
+    }
+
+    /// The D the target's models train at, known before any model exists.
+    var dimensions: [AugmentedDimension] {
+        switch self {
+        case .run(let run): (try? run.readConfig().augmentedDimension).flatMap { $0.map { [$0] } } ?? []
+        case .sweep(_, let plan, _): plan.oneNetwork == nil ? plan.augmentedDimensions : []
+        }
+    }
+}
+
+/// What the status line says about a followed run.
+public struct FollowStatus: Sendable, Equatable {
+    public var path: String
+    /// The model the loss panel shows (the one that changed last), e.g. "D=128" or "D=8 seed 1".
+    public var model: String
+    public var step: Int
+    public var stepsPerSecond: Double
+    public var secondsSinceChange: Double
+    public var trainer: TrainerPresence
+    public var finished: Bool
+    /// A read that failed (and is retried), or the folder gone.
+    public var problem: String?
+
+    public init(path: String, model: String, step: Int, stepsPerSecond: Double, secondsSinceChange: Double,
+                trainer: TrainerPresence, finished: Bool, problem: String? = nil) {
+        (self.path, self.model, self.step, self.stepsPerSecond) = (path, model, step, stepsPerSecond)
+        (self.secondsSinceChange, self.trainer, self.finished, self.problem) = (secondsSinceChange, trainer, finished, problem)
+    }
+}
+
+/// Follow mode: the studio as a read-only monitor of runs written elsewhere.
+extension StudioEngine {
+    var isFollowing: Bool { follow != nil }
+
+    /// Finds new models, rereads what changed, and resamples when the shown model got new weights.
+    func pollFollowed() {
+        nextFollowPoll = Stopwatch.now() + 1
+        discoverFollowed()
+        for run in followed { run.poll() }
+        // A new model or new weights at the shown D: resample.
+        if followKey(at: settings.augmentedDimension) != followShown { needsPreview = true }
+        publish()
+    }
+
+    /// Which followed model and step answer at D ("" for none): the preview is redrawn when it changes.
+    func followKey(at d: AugmentedDimension) -> String {
+        followedAnswering(at: d).map { "\($0.run.path)@\($0.checkpointStep)" } ?? ""
+    }
+
+    /// The followed model answering at D: the one network when it covers D and is in use, else the D's own.
+    func followedAnswering(at d: AugmentedDimension) -> FollowedRun? {
+        guard !settings.useOracle else { return nil }
+        let candidates = followed.filter { $0.dimensions?.contains(d) == true && $0.weights != nil }
+        let one = candidates.first { $0.config.conditionsOnAugmentedDimension }
+        if settings.useOneNetwork, let one { return one }
+        return candidates.first { !$0.config.conditionsOnAugmentedDimension } ?? one
+    }
+
+    private func discoverFollowed() {
+        switch follow {
+        case .run(let run)?:
+            guard followed.isEmpty, let config = try? run.readConfig() else { return }
+            followed = [FollowedRun(run: run, config: config)]
+        case .sweep(let folder, let plan, let seed)?:
+            for (key, path) in Self.sweepModels(folder, plan: plan, seed: seed) where !followed.contains(where: { $0.run.path == path }) {
+                let run = RunDirectory(path)
+                guard let config = try? run.readConfig() else { continue }
+                followed.removeAll { Self.modelKey($0.run.path) == key }
+                followed.append(FollowedRun(run: run, config: config))
+            }
+        case nil:
+            return
+        }
+    }
+
+    /// The sweep's model folders that exist: per D (or the one network), the pinned seed or the newest one.
+    static func sweepModels(_ folder: String, plan: SweepPlan, seed: Int?) -> [(key: String, path: String)] {
+        let seeds = seed.map { [$0] } ?? Array((0..<plan.seeds).reversed())
+        let keys = plan.oneNetwork == nil ? plan.augDims : [""]
+        return keys.compactMap { d in
+            for s in seeds {
+                let path = "\(folder)/models/" + plan.modelFolder(d, seed: s)
+                if FileManager.default.fileExists(atPath: path + "/config.json") { return (modelKey(path), path) }
+            }
+            return nil
+        }
+    }
+
+    /// A sweep model's folder name without its seed ("D128-s2" → "D128").
+    static func modelKey(_ path: String) -> String {
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        return name.range(of: "-s", options: .backwards).map { String(name[..<$0.lowerBound]) } ?? name
+    }
+
+    /// The followed model that changed last: what the loss panel and the status line show.
+    var followFocus: FollowedRun? { followed.max { $0.lastChange < $1.lastChange } }
+
+    func followStatus() -> FollowStatus? {
+        guard let follow else { return nil }
+        let focus = followFocus, now = Stopwatch.now()
+        let model = focus.map { Self.followedName($0) + ($0.weights == nil ? " (no checkpoint yet)" : "") } ?? "no model yet"
+        let trainer = focus.map { TrainerPresence.of($0.run) } ?? .unknown
+        return FollowStatus(path: follow.path, model: model, step: focus?.step ?? 0, stepsPerSecond: focus?.stepsPerSecond ?? 0,
+                            secondsSinceChange: focus.map { now - $0.lastChange } ?? 0, trainer: trainer,
+                            finished: focus.map { $0.checkpointStep >= $0.config.steps } ?? false,
+                            problem: followed.compactMap(\.problem).first)
+    }
+
+    static func followedName(_ run: FollowedRun) -> String {
+        let what = run.config.augmentedDimension.map { "D=\($0)" } ?? "one network \(run.config.augDim)"
+        let name = run.run.path.split(separator: "/").last.map(String.init) ?? ""
+        guard let seed = name.range(of: "-s", options: .backwards).map({ name[$0.upperBound...] }), Int(seed) != nil else { return what }
+        return what + " seed \(seed)"
+    }
+
+    /// `s` while following: copies the shown model into the runs folder (never into the followed one), whole
+    /// or not at all, so the bank of a later `pfgm studio` has it.
+    func copyFollowed() {
+        let d = settings.augmentedDimension
+        guard let source = followedAnswering(at: d) else {
+            snapshot.message = "nothing followed answers at D=\(d) yet"
+            return
+        }
+        let name = source.config.conditionsOnAugmentedDimension ? "\(dataset.shortName)-one" : "\(dataset.shortName)-D\(source.config.augDim)"
+        let target = "\(runsFolder)/\(name)"
+        guard !FileManager.default.fileExists(atPath: target) else {
+            snapshot.message = "\(target) exists; not replaced (move it away to copy again)"
+            return
+        }
+        do {
+            try Self.copyRun(source.run, to: target, scratch: "\(runsFolder)/.\(name).tmp-\(getpid())")
+            snapshot.message = "copied \(Self.followedName(source)) (step \(source.checkpointStep)) → \(target); pfgm studio --ckpt \(target) trains it on"
+        } catch {
+            snapshot.message = "copy failed: \(error.description)"
+        }
+    }
+
+    /// Copies a run's files into `scratch`, then renames it to `target`; a failure leaves nothing behind.
+    static func copyRun(_ run: RunDirectory, to target: String, scratch: String) throws(StorageError) {
+        let copy = RunDirectory(scratch)
+        try copy.create()
+        do {
+            for (from, to) in [(run.configPath, copy.configPath), (run.checkpointPath, copy.checkpointPath),
+                               (run.optimizerPath, copy.optimizerPath), (run.statsPath, copy.statsPath)] {
+                let optional = from == run.optimizerPath || from == run.statsPath
+                if optional && !FileManager.default.fileExists(atPath: from) { continue }
+                try AtomicFile.write(try AtomicFile.read(from), to: to)
+            }
+            guard rename(scratch, target) == 0 else { throw StorageError(target, String(cString: strerror(errno))) }
+        } catch {
+            try? FileManager.default.removeItem(atPath: scratch)
+            throw (error as? StorageError) ?? StorageError(target, "\(error)")
+        }
+    }
+}
