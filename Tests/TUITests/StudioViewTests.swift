@@ -117,12 +117,60 @@ import TUI
         }
     }
 
+    @Test func imagesAreEnlargedWhenAllStillFit() {
+        // Rows: (−1, 1) and (0, 1); in a 4×2 rect each pixel becomes 2×2 screen pixels.
+        let style = Style(theme: .dark, glyphs: .unicodeSet)
+        var canvas = Canvas(width: 4, height: 2)
+        let drawn = ImageGrid.draw(Matrix(rows: 1, cols: 4, storage: [-1, 1, 0, 1]), side: 2, into: &canvas,
+                                   rect: Rect(x: 0, y: 0, width: 4, height: 2), style: style, colors: 256)
+        #expect(drawn == 1)
+        for x in 0..<4 {
+            let right = x >= 2
+            #expect(canvas[x, 0] == Cell("▀", foreground: right ? 231 : 16, background: right ? 231 : 16))
+            #expect(canvas[x, 1] == Cell("▀", foreground: right ? 231 : Palette.gray(0), background: right ? 231 : Palette.gray(0)))
+        }
+        // 36 images of 7×7 at 200×60 are drawn at twice the size: 14×7 cells each.
+        let images = Matrix(rows: 36, cols: 49, repeating: 0.5)
+        let text = render(Self.snapshot(kind: .image(side: 7), dim: 49, points: images), width: 200, height: 60).text
+        #expect(text.filter { $0 == "▀" }.count >= 36 * 14 * 7)
+    }
+
     @Test func imagesFillThePreviewAsAGrid() {
         let images = Matrix(rows: 36, cols: 64, repeating: 0.5)
         let s = Self.snapshot(kind: .image(side: 8), dim: 64, points: images)
         let canvas = render(s, width: 120, height: 40)
         #expect(canvas.text.filter { $0 == "▀" }.count >= 8 * 4 * 6)
-        #expect(canvas.text.contains("image metrics"))
+        #expect(canvas.text.contains("Metrics"))
+    }
+
+    /// fd-fmnist per D with its floor and ceiling; the pixels' SWD for unlabelled images; progress while preparing.
+    @Test func imageMetricsShowFrechetWithFloorAndCeiling() {
+        let images = Matrix(rows: 36, cols: 196, repeating: 0.5)
+        var s = Self.snapshot(kind: .image(side: 14), dim: 196, points: images)
+        s.metrics = []
+        var metrics = ImageMetrics(name: "fd-fmnist", count: 250)
+        metrics.status = "classifier epoch 3/10"
+        s.imageMetrics = metrics
+        #expect(render(s, width: 80, height: 24).text.contains("epoch 3/10"))
+        metrics.floor = 3.12
+        metrics.ceiling = 412
+        metrics.rows = [FrechetRow(augmentedDimension: .finite(128), source: "model", step: 4200, value: 9.87),
+                        FrechetRow(augmentedDimension: .infinite, source: "oracle", step: 0, value: 3.5)]
+        metrics.status = "sampling 75/250 at D=128"
+        s.imageMetrics = metrics
+        for (w, h) in [(80, 24), (200, 60)] {
+            let text = render(s, width: w, height: h).text
+            for value in ["fd-fmnist n=250", "128    9.87 (step 4200)", "floor 3.12 · ceiling 412"] {
+                #expect(text.contains(value), "\(value) missing at \(w)×\(h):\n\(text)")
+            }
+            #expect(!text.contains("image metrics: pfgm eval"))
+        }
+        #expect(render(s, width: 200, height: 60).text.contains("sampling 75/250"))
+        s.imageMetrics = ImageMetrics(name: "pixels", count: 250)
+        s.metrics = [MetricRow(augmentedDimension: .finite(128), source: "model", step: 400, swd: 0.31, swdFloor: 0.05,
+                               mmdSquared: 0.002, mmdSquaredFloor: 1e-5)]
+        let text = render(s, width: 80, height: 24).text
+        #expect(text.contains("pixels SWD") && text.contains("0.31"), "\(text)")
     }
 
     @Test func tooSmallShowsANotice() {

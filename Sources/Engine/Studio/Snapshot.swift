@@ -168,6 +168,8 @@ public struct Snapshot: Sendable {
     public var trainingOneNetwork = false
     public var preview: Preview?
     public var metrics: [MetricRow] = []
+    /// For image data: fd-fmnist (or the pixels' SWD) of background batches, with floor and ceiling.
+    public var imageMetrics: ImageMetrics?
     public var message = ""
     /// What a following studio (`--follow`) watches, and how it stands.
     public var follow: FollowStatus?

@@ -25,7 +25,11 @@ extension StudioEngine {
         let seconds = Stopwatch.now() - start
         snapshot.preview = Preview(points: Self.screenPoints(x, projection), trajectory: trajectory, trajectorySigmas: sigmas,
                                    source: source, settings: settings, seconds: seconds)
-        if !snapshot.kind.isImage { measure(x, d: d, source: source, step: step) }
+        if snapshot.kind.isImage {
+            startImageBatch(denoiser, source: source, step: step, truncation: truncation)
+        } else {
+            measure(x, d: d, source: source, step: step)
+        }
         let total = Stopwatch.now() - start
         nextAutoPreview = Stopwatch.now() + max(3, 19 * total)
     }
@@ -76,8 +80,7 @@ extension StudioEngine {
             floors = (SlicedWasserstein.distance(a, b), MMD.squaredDistance(a, b, bandwidths: h), h, reference)
         }
         guard let floors else { return }
-        let kind = source.hasPrefix("oracle") ? "oracle" : source.contains("one network") ? "one" : "model"
-        let row = MetricRow(augmentedDimension: d, source: kind, step: step,
+        let row = MetricRow(augmentedDimension: d, source: Self.sourceKind(source), step: step,
                             swd: SlicedWasserstein.distance(x, floors.reference), swdFloor: floors.swd,
                             mmdSquared: MMD.squaredDistance(x, floors.reference, bandwidths: floors.bandwidths), mmdSquaredFloor: floors.mmdSquared)
         snapshot.metrics.removeAll { $0.augmentedDimension == d && $0.source == row.source }

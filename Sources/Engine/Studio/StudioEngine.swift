@@ -39,6 +39,12 @@ public actor StudioEngine {
     var lastPublish = 0.0
     var rateWindow = (start: 0.0, steps: 0)
     var oracle: (AugmentedDimension, OracleDenoiser)?
+    /// Image metrics: the fd-fmnist classifier (arriving from its own thread), and the batch being sampled.
+    nonisolated let frechetInbox = Mutex<FrechetPreparation?>(nil)
+    nonisolated let frechetStatus = Mutex("")
+    var frechet: ImageFrechet?
+    var imageBatch: ImageBatch?
+    var nextImageChunk = 0.0
     var floors: (swd: Double, mmdSquared: Double, bandwidths: [Double], reference: Matrix)?
 
     /// `opened` are run directories to load into the bank at their D; `runsFolder` is where new models are saved;
@@ -106,6 +112,7 @@ public actor StudioEngine {
     // MARK: The loop, on the engine's thread
 
     public func run() {
+        startImageMetrics()
         if isFollowing { pollFollowed() } else { loadSavedModels() }
         publish()
         while true {
@@ -127,12 +134,20 @@ public actor StudioEngine {
                 publish()
                 continue
             }
+            if imageBatchDue {
+                sampleImageChunk()
+                continue
+            }
             if trainingOneNetwork, let one = oneNetwork {
                 trainOneStep(one, "the one network")
             } else if let d = training, let slot = bank[d] {
                 trainOneStep(slot, "D=\(d)")
             } else {
                 _ = wake.wait(timeout: .now() + .milliseconds(isFollowing ? 250 : 500))
+                if frechet == nil && snapshot.imageMetrics?.name == "fd-fmnist" {
+                    _ = frechetReady()
+                    publish()
+                }
             }
         }
     }

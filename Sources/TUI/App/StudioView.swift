@@ -178,13 +178,12 @@ public struct StudioView {
     }
 
     func drawMetrics(_ canvas: inout Canvas, _ rect: Rect) {
-        let inner = canvas.panel(rect, title: "Metrics · SWD  MMD²", style: style)
-        guard !snapshot.kind.isImage else {
-            canvas.text("image metrics: pfgm eval", in: inner, row: 0, foreground: theme.dim)
-            return
-        }
+        let image = snapshot.imageMetrics
+        if let image, image.name == "fd-fmnist" { return drawFrechet(&canvas, rect, image) }
+        let inner = canvas.panel(rect, title: image == nil ? "Metrics · SWD  MMD²" : "Metrics · pixels SWD  MMD²", style: style)
         guard let first = snapshot.metrics.first else {
-            canvas.text("after the first preview", in: inner, row: 0, foreground: theme.dim)
+            canvas.text(image.map { $0.status.isEmpty ? "after the first batch" : $0.status } ?? "after the first preview",
+                        in: inner, row: 0, foreground: theme.dim)
             return
         }
         // The rows, then the floor; the column header only where there is room for all three.
@@ -202,6 +201,31 @@ public struct StudioView {
         guard inner.height >= 2 else { return }
         let floor = "floor  " + Format.pad(Format.number(first.swdFloor), 9) + " " + Format.number(first.mmdSquaredFloor, digits: 2)
         canvas.text(floor, in: inner, row: min(inner.height - 1, rows.count + (header ? 1 : 0)), foreground: theme.dim)
+    }
+
+    /// fd-fmnist per D of background batches, with the floor and ceiling at the same size and what is under way.
+    func drawFrechet(_ canvas: inout Canvas, _ rect: Rect, _ metrics: ImageMetrics) {
+        let inner = canvas.panel(rect, title: "Metrics · fd-fmnist n=\(metrics.count)", style: style)
+        let status = metrics.status.isEmpty ? [] : [metrics.status]
+        guard let floor = metrics.floor, let ceiling = metrics.ceiling else {
+            canvas.text(status.first ?? "preparing", in: inner, row: 0, foreground: theme.dim)
+            return
+        }
+        let shown = metrics.rows.filter { $0.augmentedDimension == ui.settings.augmentedDimension }
+        let rows = Array((shown + metrics.rows.filter { $0.augmentedDimension != ui.settings.augmentedDimension })
+            .prefix(max(1, inner.height - 1 - status.count))).sorted { $0.augmentedDimension < $1.augmentedDimension }
+        if rows.isEmpty { canvas.text("after the first batch", in: inner, row: 0, foreground: theme.dim) }
+        for (i, row) in rows.enumerated() {
+            let ratio = row.value / max(floor, 1e-12)
+            let color = ratio < 1.5 ? theme.good : ratio < 3 ? theme.warn : theme.bad
+            let line = Format.pad("\(row.augmentedDimension)", 6) + (row.source == "oracle" ? "o" : " ") + Format.number(row.value)
+                + " (step \(Format.steps(row.step)))"
+            canvas.text(line, in: inner, row: i, foreground: color)
+        }
+        let below = max(rows.count, 1)
+        guard inner.height > below else { return }
+        canvas.text("floor \(Format.number(floor)) · ceiling \(Format.number(ceiling))", in: inner, row: below, foreground: theme.dim)
+        if let line = status.first, inner.height > below + 1 { canvas.text(line, in: inner, row: below + 1, foreground: theme.dim) }
     }
 
     /// At most `count` metric rows, those of the shown D first when not all fit, in order of D.

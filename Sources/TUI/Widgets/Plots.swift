@@ -66,29 +66,38 @@ public enum ImageGrid {
         return Cell(ramp[min(ramp.count - 1, max(0, Int(level * Double(ramp.count - 1) + 0.5)))])
     }
 
-    /// Draws as many images as fit, each side×⌈side/2⌉ cells (reduced when the rect is smaller), a
-    /// column apart. Returns how many were drawn.
+    /// Draws as many images as fit, a column apart: each side×⌈side/2⌉ cells, reduced when the rect is smaller,
+    /// and enlarged (each pixel 2×2 or more) when all of them still fit. Returns how many were drawn.
     @discardableResult
     public static func draw(_ images: Matrix, side: Int, into canvas: inout Canvas, rect: Rect, style: Style, colors: Int) -> Int {
         guard side > 0, rect.width > 0, rect.height > 0 else { return 0 }
         let reduce = max(1, Int(ceil(max(Double(side) / Double(rect.width), Double(side) / Double(2 * rect.height)))))
-        let pixels = side / reduce, cellsHigh = (pixels + 1) / 2
+        let enlarge = reduce > 1 ? 1 : (1...4).last { slots(side * $0, rect) >= images.rows } ?? 1
+        let pixels = side * enlarge / reduce, cellsHigh = (pixels + 1) / 2
         let across = max(1, (rect.width + 1) / (pixels + 1)), down = max(1, rect.height / cellsHigh)
+        // Screen pixel p shows image pixel p · reduce / enlarge.
+        func source(_ p: Int) -> Int { p * reduce / enlarge }
         var drawn = 0
         for i in 0..<min(images.rows, across * down) {
             let ox = rect.x + (i % across) * (pixels + 1), oy = rect.y + (i / across) * cellsHigh
             guard ox + pixels <= rect.x + rect.width, oy + cellsHigh <= rect.y + rect.height else { continue }
             for cy in 0..<cellsHigh {
                 for cx in 0..<pixels {
-                    let top = images[i, (2 * cy * reduce) * side + cx * reduce]
-                    let bottomRow = (2 * cy + 1) * reduce
-                    let bottom = bottomRow < side ? images[i, bottomRow * side + cx * reduce] : -1
+                    let top = images[i, source(2 * cy) * side + source(cx)]
+                    let bottom = 2 * cy + 1 < pixels ? images[i, source(2 * cy + 1) * side + source(cx)] : -1
                     canvas[ox + cx, oy + cy] = cell(top: top, bottom: bottom, style: style, colors: colors)
                 }
             }
             drawn += 1
         }
         return drawn
+    }
+
+    /// How many images `pixels` wide fit in `rect`.
+    static func slots(_ pixels: Int, _ rect: Rect) -> Int {
+        let cellsHigh = (pixels + 1) / 2
+        guard pixels <= rect.width, cellsHigh <= rect.height else { return 0 }
+        return ((rect.width + 1) / (pixels + 1)) * (rect.height / cellsHigh)
     }
 }
 
