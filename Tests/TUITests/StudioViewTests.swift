@@ -135,6 +135,30 @@ import TUI
         #expect(text.filter { $0 == "▀" }.count >= 36 * 14 * 7)
     }
 
+    /// The probes view: three charts whose axes say α, bits and NFE, the floor marked, a legend per model.
+    @Test(arguments: [(200, 60), (80, 24), (120, 40)])
+    func probesViewDrawsTheThreeCurves(width: Int, height: Int) {
+        var s = Self.snapshot()
+        var probes = Probes(metric: "swd", count: 800)
+        probes.floor = 0.04
+        var curve = ProbeCurve(label: "D=128", augmentedDimension: .finite(128), step: 4200)
+        curve.alpha = [0.1, 0.12, 0.2, 0.5]
+        curve.bits = [0.1, 0.1, 0.11, 0.2, 0.9]
+        curve.nfe = [0.8, 0.3, 0.15, 0.11, 0.1]
+        var other = ProbeCurve(label: "D=inf", augmentedDimension: .infinite, step: 4200)
+        other.alpha = [0.09, 0.2, nil, nil]
+        probes.curves = [curve, other]
+        probes.status = "D=inf, step 4200: point 3 of 12"
+        s.probes = probes
+        var ui = UIState(settings: s.settings)
+        ui.showProbes = true
+        let text = render(s, ui, width: width, height: height).text
+        for value in ["Probes · swd", "noise α", "weight bits", "NFE", "floor", "D=128, step 4200", "point 3 of 12", "0.05", "35"] {
+            #expect(text.contains(value), "\(value) missing at \(width)×\(height):\n\(text)")
+        }
+        #expect(text.unicodeScalars.contains { (0x2801...0x28FF).contains($0.value) }, "no braille curves")
+    }
+
     @Test func imagesFillThePreviewAsAGrid() {
         let images = Matrix(rows: 36, cols: 64, repeating: 0.5)
         let s = Self.snapshot(kind: .image(side: 8), dim: 64, points: images)
@@ -270,6 +294,16 @@ import TUI
         #expect(!app.ui.showHelp)
         #expect(app.handle(.character("q"), snapshot: snapshot).quit)
         if case .toggleTraining? = app.handle(.character(" "), snapshot: snapshot).commands.first {} else { Issue.record("space sent nothing") }
+    }
+
+    @Test func gOpensTheProbesAndEscapeClosesThem() {
+        let (app, snapshot) = app()
+        if case .probes(true)? = app.handle(.character("g"), snapshot: snapshot).commands.first {} else { Issue.record("g sent nothing") }
+        #expect(app.ui.showProbes)
+        // D still moves while the probes are open (the engine refreshes them for the new D).
+        if case .apply? = app.handle(.right, snapshot: snapshot).commands.first {} else { Issue.record("→ sent nothing") }
+        if case .probes(false)? = app.handle(.escape, snapshot: snapshot).commands.first {} else { Issue.record("Esc sent nothing") }
+        #expect(!app.ui.showProbes)
     }
 
     @Test func controlsClampAtTheEndsOfTheirRanges() {

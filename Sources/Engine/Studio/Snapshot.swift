@@ -32,6 +32,8 @@ public enum StudioCommand: Sendable {
     case resample(StudioSettings)
     /// `n`: train the one network for every D of the slider, creating it when there is none.
     case trainOneNetwork
+    /// `g` opens the probes view (true), Esc closes it (false).
+    case probes(Bool)
     /// `s`: save the shown D's model.
     case save
     /// Save what changed and stop.
@@ -170,6 +172,8 @@ public struct Snapshot: Sendable {
     public var metrics: [MetricRow] = []
     /// For image data: fd-fmnist (or the pixels' SWD) of background batches, with floor and ceiling.
     public var imageMetrics: ImageMetrics?
+    /// The probes view's curves while it is open (`g`).
+    public var probes: Probes?
     public var message = ""
     /// What a following studio (`--follow`) watches, and how it stands.
     public var follow: FollowStatus?

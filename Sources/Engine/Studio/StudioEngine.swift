@@ -45,6 +45,11 @@ public actor StudioEngine {
     var frechet: ImageFrechet?
     var imageBatch: ImageBatch?
     var nextImageChunk = 0.0
+    /// The probes view: open or not, the models still to measure, and every finished curve by model and step.
+    var probesOpen = false
+    var probeJobs: [ProbeJob] = []
+    var probeCache: [String: ProbeCurve] = [:]
+    var nextProbe = 0.0
     var floors: (swd: Double, mmdSquared: Double, bandwidths: [Double], reference: Matrix)?
 
     /// `opened` are run directories to load into the bank at their D; `runsFolder` is where new models are saved;
@@ -134,6 +139,10 @@ public actor StudioEngine {
                 publish()
                 continue
             }
+            if probeDue {
+                measureProbePoint()
+                continue
+            }
             if imageBatchDue {
                 sampleImageChunk()
                 continue
@@ -190,8 +199,12 @@ public actor StudioEngine {
         case .trainOneNetwork:
             startOneNetwork()
         case .apply(let s), .resample(let s):
+            let movedD = s.augmentedDimension != settings.augmentedDimension || s.seed != settings.seed
             settings = s
             needsPreview = true
+            if probesOpen && movedD { setProbes(open: true) }
+        case .probes(let open):
+            setProbes(open: open)
         case .save:
             if oneNetworkAnswering(at: settings.augmentedDimension) != nil { saveOneNetwork() } else { save(settings.augmentedDimension) }
         case .quit:
@@ -205,8 +218,12 @@ public actor StudioEngine {
         case .toggleTraining, .trainShown, .trainOneNetwork:
             snapshot.message = "following \(follow?.path ?? "") is read-only: s copies the shown model into \(runsFolder)/ to train it there"
         case .apply(let s), .resample(let s):
+            let movedD = s.augmentedDimension != settings.augmentedDimension || s.seed != settings.seed
             settings = s
             needsPreview = true
+            if probesOpen && movedD { setProbes(open: true) }
+        case .probes(let open):
+            setProbes(open: open)
         case .save:
             copyFollowed()
         case .quit:

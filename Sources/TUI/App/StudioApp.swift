@@ -42,6 +42,11 @@ public final class StudioApp {
             ui.showSweep = false
             return effect
         }
+        if ui.showProbes, key == .escape || key == .character("g") {
+            ui.showProbes = false
+            effect.commands.append(.probes(false))
+            return effect
+        }
         let before = ui.settings
         switch key {
         case .character(" "): effect.commands.append(.toggleTraining)
@@ -64,6 +69,9 @@ public final class StudioApp {
             playStarted = Stopwatch.now()
         case .character("d"): ui.showOverlay.toggle()
         case .character("w"): ui.showSweep = true
+        case .character("g"):
+            ui.showProbes = true
+            effect.commands.append(.probes(true))
         case .character("s"): effect.commands.append(.save)
         case .character("T"): effect.nextTheme = true
         case .character("?"): ui.showHelp = true

@@ -8,6 +8,8 @@ public struct UIState: Sendable {
     public var showHelp = false
     /// The opened sweep's tables (`w`).
     public var showSweep = false
+    /// The probes view (`g`).
+    public var showProbes = false
     public var showOverlay = true
     /// The trajectory frame being played, when `p` was pressed.
     public var playFrame: Int?
@@ -68,6 +70,7 @@ public struct StudioView {
         LossChart.draw(snapshot.loss, into: &canvas, rect: inner, style: style, totalSteps: snapshot.step)
         drawMessage(&canvas, layout.message)
         if ui.showSweep { drawSweep(&canvas) }
+        if ui.showProbes { drawProbes(&canvas) }
         if ui.showHelp { drawHelp(&canvas) }
         if !style.glyphs.unicode { canvas.transliterate() }
         return canvas
@@ -282,6 +285,7 @@ public struct StudioView {
         ("↑ ↓", "choose a control"), ("+ -", "change the chosen control"), ("r", "resample with a new seed"),
         ("R", "resample with the same seed"), ("o", "oracle denoiser on / off"), ("p", "play the sampling trajectory"),
         ("d", "data overlay on / off"), ("w", "sweep tables (studio --sweep DIR)"),
+        ("g", "probes: metric vs α, bits, NFE"),
         ("s", "save the shown model (following: copy)"),
         ("T", "next colour theme"),
         ("?", "this help (Esc closes)"), ("q", "save and quit"),

@@ -1,0 +1,204 @@
+import Foundation
+
+/// The probes view (`g`): the paper's robustness curves, the metric against noise injection α, weight bits and
+/// NFE, for the shown D's model and beside it the other models of the bank.
+public struct Probes: Sendable, Equatable {
+    public static let alphas: [Double] = [0, 0.05, 0.1, 0.2]
+    public static let bits = [32, 8, 6, 5, 4]
+    public static let nfe = [5, 9, 13, 21, 35]
+
+    /// "swd" (points) or "fd-fmnist" (images), what `pfgm eval` reports under that name.
+    public var metric: String
+    public var floor: Double?
+    public var count: Int
+    public var curves: [ProbeCurve] = []
+    /// What is under way ("D=128 step 4200: point 5 of 12"); empty when every curve is whole.
+    public var status = ""
+
+    public init(metric: String, count: Int) {
+        self.metric = metric
+        self.count = count
+    }
+}
+
+/// One model's three curves, each value at the grid's entry of the same index (nil: not yet, or no meaning).
+public struct ProbeCurve: Sendable, Equatable {
+    public var label: String
+    public var augmentedDimension: AugmentedDimension
+    public var step: Int
+    public var alpha: [Double?] = Array(repeating: nil, count: Probes.alphas.count)
+    public var bits: [Double?] = Array(repeating: nil, count: Probes.bits.count)
+    public var nfe: [Double?] = Array(repeating: nil, count: Probes.nfe.count)
+
+    public init(label: String, augmentedDimension: AugmentedDimension, step: Int) {
+        (self.label, self.augmentedDimension, self.step) = (label, augmentedDimension, step)
+    }
+
+    public var isComplete: Bool { (alpha + bits + nfe).allSatisfy { $0 != nil } }
+}
+
+/// A point of the grid: every curve varies one setting from the base (α 0, full weights, NFE 35).
+struct ProbePoint: Hashable {
+    var alpha = 0.0, bits = 32, nfe = 35
+
+    /// Each distinct point once: the base is shared by the three curves.
+    static let grid: [ProbePoint] = {
+        var points: [ProbePoint] = []
+        for p in Probes.alphas.map({ ProbePoint(alpha: $0) }) + Probes.bits.map({ ProbePoint(bits: $0) })
+            + Probes.nfe.map({ ProbePoint(nfe: $0) }) where !points.contains(p) { points.append(p) }
+        return points
+    }()
+
+    /// Heun's steps for this NFE (NFE = 2·steps − 1).
+    var steps: Int { (nfe + 1) / 2 }
+}
+
+/// A model being probed: its weights frozen when the probe began, and the points measured so far.
+struct ProbeJob {
+    let key: String
+    let denoiser: Denoiser
+    let truncation: KernelTruncation?
+    var curve: ProbeCurve
+    var next = 0
+}
+
+extension StudioEngine {
+    static let probePace = 4.0
+
+    /// Opens (or refreshes, when D or the bank changed) or closes the probes view.
+    func setProbes(open: Bool) {
+        probesOpen = open
+        guard open else {
+            probeJobs = []
+            snapshot.probes = nil
+            return
+        }
+        let points = !snapshot.kind.isImage
+        let metric = points ? "swd" : frechet != nil || scoresFrechet ? "fd-fmnist" : "swd"
+        var probes = Probes(metric: metric, count: points ? Self.previewPoints : Self.imageBatchCount)
+        probes.floor = snapshot.probes?.floor
+        probeJobs = []
+        for (model, label, d, step, denoiser, truncation) in probeModels() {
+            let key = "\(model) seed \(settings.seed)"
+            if let cached = probeCache[key] {
+                probes.curves.append(cached)
+                continue
+            }
+            let curve = ProbeCurve(label: label, augmentedDimension: d, step: step)
+            probes.curves.append(curve)
+            probeJobs.append(ProbeJob(key: key, denoiser: denoiser, truncation: truncation, curve: curve))
+        }
+        snapshot.probes = probes
+        nextProbe = Stopwatch.now()
+        updateProbeStatus()
+    }
+
+    /// The shown D's model (or the oracle), then the bank's other models, each at its own D.
+    func probeModels() -> [(String, String, AugmentedDimension, Int, Denoiser, KernelTruncation?)] {
+        let shown = settings.augmentedDimension
+        var out: [(String, String, AugmentedDimension, Int, Denoiser, KernelTruncation?)] = []
+        if isFollowing {
+            for run in followed {
+                for d in run.config.conditionsOnAugmentedDimension ? [shown] : run.config.augmentedDimension.map({ [$0] }) ?? [] {
+                    guard run.dimensions?.contains(d) == true, let model = run.denoiser(at: d) else { continue }
+                    out.append(("\(run.run.path)#\(d)@\(run.checkpointStep)", "\(Self.followedName(run)) at D=\(d)", d,
+                                run.checkpointStep, model, run.config.truncation(at: d)))
+                }
+            }
+        } else {
+            if let one = oneNetwork, one.trainer.dimensions.contains(shown) {
+                out.append(("\(one.run.path)#\(shown)@\(one.trainer.step)", "one network at D=\(shown)", shown, one.trainer.step,
+                            Self.frozen(one.trainer.emaDenoiser(at: shown)), one.trainer.config.truncation(at: shown)))
+            }
+            for (d, slot) in bank.sorted(by: { $0.key < $1.key }) {
+                out.append(("\(slot.run.path)@\(slot.trainer.step)", "D=\(d)", d, slot.trainer.step,
+                            Self.frozen(slot.trainer.emaDenoiser()), slot.trainer.truncation))
+            }
+        }
+        if !out.contains(where: { $0.2 == shown }) {
+            let k = snapshot.kind.isImage ? 300 : 1000
+            out.append(("oracle#\(shown)", "oracle D=\(shown)", shown, 0,
+                        OracleDenoiser(points: dataset.train.rows(0..<min(k, dataset.train.rows)), augmentedDimension: shown), nil))
+        }
+        // The shown D first.
+        return out.filter { $0.2 == shown } + out.filter { $0.2 != shown }
+    }
+
+    /// A denoiser over a copy of the weights, so training on does not move what is being probed.
+    static func frozen(_ model: NetworkDenoiser) -> NetworkDenoiser {
+        let copy = NetworkDenoiser(network: model.network.replica(parameters: model.network.parameters.copy()),
+                                   sigmaData: model.preconditioning.sigmaData)
+        copy.augmentedDimension = model.augmentedDimension
+        return copy
+    }
+
+    var probeDue: Bool {
+        guard probesOpen, !probeJobs.isEmpty, Stopwatch.now() >= nextProbe else { return false }
+        return snapshot.probes?.metric != "fd-fmnist" || frechetReady()
+    }
+
+    /// Measures the next point of the first unfinished model; a point cut short by a command is measured again.
+    func measureProbePoint() {
+        guard var job = probeJobs.first, var probes = snapshot.probes else { return }
+        let start = Stopwatch.now(), point = ProbePoint.grid[job.next]
+        guard let value = probeValue(job, point) else { return }
+        if probes.floor == nil { probes.floor = probeFloor(count: probes.count) }
+        for (i, a) in Probes.alphas.enumerated() where point == ProbePoint(alpha: a) { job.curve.alpha[i] = value }
+        for (i, b) in Probes.bits.enumerated() where point == ProbePoint(bits: b) {
+            // The oracle has no weights to quantize.
+            job.curve.bits[i] = job.denoiser is NetworkDenoiser || b == 32 ? value : nil
+        }
+        for (i, n) in Probes.nfe.enumerated() where point == ProbePoint(nfe: n) { job.curve.nfe[i] = value }
+        job.next += 1
+        if let i = probes.curves.firstIndex(where: { $0.label == job.curve.label }) { probes.curves[i] = job.curve }
+        if job.next == ProbePoint.grid.count {
+            probeCache[job.key] = job.curve
+            probeJobs.removeFirst()
+        } else {
+            probeJobs[0] = job
+        }
+        snapshot.probes = probes
+        nextProbe = Stopwatch.now() + (isTraining ? Self.probePace * (Stopwatch.now() - start) : 0)
+        updateProbeStatus()
+        publish()
+    }
+
+    /// The metric of one grid point, sampled as `pfgm sample --seed` (the preview's seed) and scored as
+    /// `pfgm eval` would; nil when a command cut it short or the samples are not finite.
+    func probeValue(_ job: ProbeJob, _ point: ProbePoint) -> Double? {
+        guard let probes = snapshot.probes else { return nil }
+        var denoiser = job.denoiser
+        if point.bits < 32, let model = job.denoiser as? NetworkDenoiser {
+            let copy = NetworkDenoiser(network: model.network.replica(parameters: Quantization.quantized(model.network.parameters, bits: point.bits)),
+                                       sigmaData: model.preconditioning.sigmaData)
+            copy.augmentedDimension = model.augmentedDimension
+            denoiser = copy
+        }
+        let schedule = NoiseSchedule(steps: point.steps, sigmaMin: settings.sigmaMin, sigmaMax: settings.sigmaMax)
+        var rng = RandomSource(seed: settings.seed)
+        var x = Perturbation.prior(count: probes.count, dim: dataset.dim, augmentedDimension: job.curve.augmentedDimension,
+                                   sigma: settings.sigmaMax, truncation: job.truncation, rng: &rng)
+        let interrupted = Sampler(schedule: schedule, solver: .heun, alpha: point.alpha)
+            .run(&x, denoiser: denoiser, rng: &rng, shouldStop: { self.hasPendingCommands })
+        guard !interrupted, x.storage.allSatisfy({ $0.isFinite }) else { return nil }
+        if probes.metric == "fd-fmnist" { return frechet?.distance(x) }
+        return (try? Evaluation.evaluate(x, against: dataset, metrics: ["swd"]))?.first { $0.0 == "swd" }?.1
+    }
+
+    func probeFloor(count: Int) -> Double? {
+        if snapshot.probes?.metric == "fd-fmnist" { return frechet?.floor(count: count) }
+        let a = dataset.draw(count: count, seed: 101), b = dataset.draw(count: count, seed: 102)
+        return SlicedWasserstein.distance(a, b)
+    }
+
+    func updateProbeStatus() {
+        guard let job = probeJobs.first else {
+            snapshot.probes?.status = ""
+            return
+        }
+        let waiting = snapshot.probes?.metric == "fd-fmnist" && frechet == nil
+        snapshot.probes?.status = waiting ? "loading the fd-fmnist classifier"
+            : "\(job.curve.label), step \(job.curve.step): point \(job.next + 1) of \(ProbePoint.grid.count)"
+            + (probeJobs.count > 1 ? " · \(probeJobs.count - 1) more model\(probeJobs.count > 2 ? "s" : "")" : "")
+    }
+}
