@@ -55,6 +55,15 @@ import TUI
         #expect(StudioView.helpLines.contains { $0.0 == "n" } && StudioView.helpLines.contains { $0.0 == "m" })
     }
 
+    /// The loss axis is labelled at round values (1-2-5 of each decade) inside its range.
+    @Test func lossAxisHasRoundLabels() {
+        let text = render(Self.snapshot(), width: 100, height: 30).text
+        let loss = text.split(separator: "\n").drop { !$0.contains("Loss ·") }.joined(separator: "\n")
+        for label in ["│0.5 ", "│0.2 ", "│log    step 0"] {
+            #expect(loss.contains(label), "\(label) missing:\n\(loss)")
+        }
+    }
+
     /// Metrics near zero keep their significant digits (MMD² is signed: below 0 when closer than chance).
     @Test(arguments: [(56, 18), (80, 24), (200, 60)])
     func smallMetricsShowTheirDigits(width: Int, height: Int) {

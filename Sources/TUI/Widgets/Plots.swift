@@ -149,9 +149,17 @@ public enum LossChart {
                 }
             }
         }
-        canvas.text(Format.number(pow(10, hi)), in: rect, row: 0, foreground: style.theme.dim)
-        canvas.text(Format.number(pow(10, lo)), in: rect, row: plot.height - 1, foreground: style.theme.dim)
-        canvas.text("log", in: rect, row: plot.height / 2, foreground: style.theme.dim)
+        // Round values (1-2-5 of each decade) where they fall inside, else the ends.
+        let inside = CurveChart.logTicks((pow(10, lo), pow(10, hi))).filter { log10($0) >= lo - 1e-9 && log10($0) <= hi + 1e-9 }
+        let labels = inside.count >= 2 ? inside : [pow(10, hi), pow(10, lo)]
+        var used = Set<Int>()
+        for v in labels {
+            let r = row(log10(v)) / 4
+            guard used.isDisjoint(with: [r - 1, r, r + 1]) || labels.count <= 2 else { continue }
+            used.insert(r)
+            canvas.text(Format.number(v, digits: 2), in: rect, row: r, foreground: style.theme.dim)
+        }
+        canvas.text("log", in: rect, row: rect.height - 1, foreground: style.theme.dim)
         let axis = "step 0", end = "\(Format.steps(totalSteps))"
         canvas.text(axis, in: rect, row: rect.height - 1, column: labelWidth, foreground: style.theme.dim)
         canvas.text(end, in: rect, row: rect.height - 1, column: max(labelWidth + axis.count + 1, rect.width - end.count), foreground: style.theme.dim)
