@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # pfgm bench beside the PyTorch reference (bench/torch_bench.py) in one run, rounds interleaved so that a
 # neighbour's load falls on both. Prints each round and a table of medians and ratios.
-# Usage: bench/compare.sh [rounds=5] [windows=8] [configs="toy image-mlp"]
+# Usage: bench/compare.sh [rounds=5] [windows=8] [configs="toy image-mlp unet14 unet28"]
 #   PYTHON=/path/to/python-with-torch bench/compare.sh      (default: python3, else Debian's /usr/bin/python3)
 set -euo pipefail
 source "$(dirname "$0")/../scripts/setup.sh"
 build_pfgm
 rounds=${1:-5}
 windows=${2:-8}
-configs=${3:-toy image-mlp}
+configs=${3:-toy image-mlp unet14 unet28}
 python=${PYTHON:-python3}
 if [ -z "${PYTHON:-}" ] && ! "$python" -c "import torch" 2>/dev/null; then
     python=/usr/bin/python3   # Debian's python3-torch, which ./scripts/test installs

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """The reference work of `pfgm bench` in PyTorch on the CPU, for anyone who has torch.
 
-The MLP-EDM and training step of tools/torch (DESIGN §6; σ draw, kernel at D = 128, preconditioned loss,
-backward, Adam, EMA), float32, eager mode, and denoiser evaluations at one σ. Prints one JSON object per
-config with the fields of `pfgm bench --json`.
+The MLP-EDM or U-Net and the training step of tools/torch (DESIGN §6; σ draw, kernel at D = 128,
+preconditioned loss, backward, Adam, EMA), float32, eager mode, and denoiser evaluations at one σ. Prints one
+JSON object per config with the fields of `pfgm bench --json`; GFLOP/s counts the products and convolutions
+(3× the forward's multiply-adds ×2).
 
     python3 bench/torch_bench.py --config toy --threads 2 --rounds 5 --windows 8
 """
@@ -24,6 +25,8 @@ from pfgm_torch import method, networks  # noqa: E402
 CONFIGS = {
     "toy": dict(dim=2, width=256, depth=4, train_batch=512, sample_batch=1000),
     "image-mlp": dict(dim=784, width=1024, depth=4, train_batch=128, sample_batch=256),
+    "unet14": dict(dim=196, width=32, depth=2, train_batch=64, sample_batch=256, unet=True),
+    "unet28": dict(dim=784, width=32, depth=2, train_batch=32, sample_batch=64, unet=True),
 }
 SIGMA_DATA, D = 0.5, 128.0
 PRECONDITIONING = method.Preconditioning(SIGMA_DATA)
@@ -58,6 +61,25 @@ def median_of_rounds(body, rounds, windows, seconds):
     return statistics.median(statistics.median(rate(body, seconds) for _ in range(windows)) for _ in range(rounds))
 
 
+def forward_flops(net, dim):
+    """Multiply-adds ×2 of the linear layers and convolutions in one example's forward pass."""
+    total = [0]
+
+    def count(module, _, out):
+        if isinstance(module, nn.Linear):
+            total[0] += 2 * module.in_features * module.out_features
+        elif isinstance(module, nn.Conv2d):
+            k = module.kernel_size[0] * module.kernel_size[1]
+            total[0] += 2 * k * module.in_channels // module.groups * module.out_channels * out.shape[-1] * out.shape[-2]
+
+    hooks = [m.register_forward_hook(count) for m in net.modules() if isinstance(m, (nn.Linear, nn.Conv2d))]
+    with torch.no_grad():
+        PRECONDITIONING.denoise(net, torch.zeros(1, dim), torch.ones(1))
+    for h in hooks:
+        h.remove()
+    return total[0]
+
+
 def sgemm_gflops(seconds):
     a = torch.rand(1024, 1024)
     return rate(lambda: a @ a, seconds) * 2 * 1024 ** 3 / 1e9
@@ -74,7 +96,10 @@ def main():
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     c = CONFIGS[a.config]
-    net = networks.MLPEDM(c["dim"], c["width"], c["depth"])
+    if c.get("unet"):
+        net = networks.UNet(int(round(c["dim"] ** 0.5)), 1, c["width"], c["depth"])
+    else:
+        net = networks.MLPEDM(c["dim"], c["width"], c["depth"])
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
     ema = [q.detach().clone() for q in net.parameters()]
     data = torch.rand(c["train_batch"], c["dim"]) * 2 - 1
@@ -87,7 +112,7 @@ def main():
         return PRECONDITIONING.denoise(net, xs, sigma)
 
     evals = median_of_rounds(sample, a.rounds, a.windows, a.seconds) * c["sample_batch"]
-    flops = 2 * 3 * c["train_batch"] * sum(m.in_features * m.out_features for m in net.modules() if isinstance(m, nn.Linear))
+    flops = 3 * c["train_batch"] * forward_flops(net, c["dim"])
     print(json.dumps({
         "config": a.config, "engine": f"torch {torch.__version__}", "threads": a.threads,
         "train_steps_per_s": train, "sample_evals_per_s": evals, "gflops": train * flops / 1e9,

@@ -5,7 +5,7 @@ import TUI
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure sgemm and the MLP-EDM denoiser on this machine.",
+        abstract: "Measure sgemm and the denoiser networks (MLP-EDM, U-Net) on this machine.",
         discussion: """
             Train and sample figures are the median over --rounds of the median of --windows windows of --seconds each;
             the sgemm ceiling is the best of three. The machine is shared: compare ratios within one run
@@ -14,10 +14,22 @@ struct Bench: ParsableCommand {
     )
 
     enum Config: String, ExpressibleByArgument, CaseIterable {
-        case toy, imageMLP = "image-mlp"
+        case toy, imageMLP = "image-mlp", unet14, unet28
+
+        var reference: NetworkBenchmark.Reference {
+            switch self {
+            case .toy: .toy
+            case .imageMLP: .imageMLP
+            case .unet14: .unet14
+            case .unet28: .unet28
+            }
+        }
     }
 
-    @Option(help: "Reference configuration: toy (N=2, W=256, L=4) or image-mlp (N=784, W=1024, L=4).")
+    @Option(help: """
+        Reference configuration: toy (MLP N=2, W=256, L=4, batch 512), image-mlp (MLP N=784, W=1024, L=4, batch 128), \
+        unet14 (U-Net 14×14, W=32, L=2, batch 64) or unet28 (U-Net 28×28, W=32, L=2, batch 32).
+        """)
     var config: Config = .toy
 
     @Option(help: "Seconds per measurement window.")
@@ -57,11 +69,11 @@ struct Bench: ParsableCommand {
 
     func run() throws {
         if frames { return benchFrames() }
-        var reference: NetworkBenchmark.Reference = config == .toy ? .toy : .imageMLP
+        var reference = config.reference
         if let batch { reference.trainBatch = batch }
-        if let width { reference.network.width = width }
-        let result = NetworkBenchmark.run(reference, threads: threading.threads, splitBatches: split == .batch,
-                                            rounds: rounds, windows: windows, seconds: seconds)
+        if let width { reference.width = width }
+        let result = try attempt { try NetworkBenchmark.run(reference, threads: threading.threads, splitBatches: split == .batch,
+                                            rounds: rounds, windows: windows, seconds: seconds) }
         if json {
             let data = try JSONSerialization.data(withJSONObject: result.dictionary, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))

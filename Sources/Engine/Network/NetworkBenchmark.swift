@@ -4,12 +4,24 @@ import Foundation
 public enum NetworkBenchmark {
     public struct Reference: Sendable {
         public var name: String
-        public var network: MLPEDMConfig
+        public var dim: Int
+        /// "mlp-edm", or "unet" (tools/torch's U-Net, square one-channel images of side √dim).
+        public var architecture: String
+        public var width: Int
+        public var depth: Int
         public var trainBatch: Int
         public var sampleBatch: Int
 
-        public static let toy = Reference(name: "toy", network: .toy, trainBatch: 512, sampleBatch: 1000)
-        public static let imageMLP = Reference(name: "image-mlp", network: .imageMLP, trainBatch: 128, sampleBatch: 256)
+        public static let toy = Reference(name: "toy", dim: 2, architecture: "mlp-edm", width: 256, depth: 4,
+                                          trainBatch: 512, sampleBatch: 1000)
+        public static let imageMLP = Reference(name: "image-mlp", dim: 784, architecture: "mlp-edm", width: 1024, depth: 4,
+                                               trainBatch: 128, sampleBatch: 256)
+        /// The U-Net of the fmnist14 results (W = 32, L = 2) and the same at 28×28, at the batches of the speed issue.
+        public static let unet14 = Reference(name: "unet14", dim: 196, architecture: "unet", width: 32, depth: 2,
+                                             trainBatch: 64, sampleBatch: 256)
+        public static let unet28 = Reference(name: "unet28", dim: 784, architecture: "unet", width: 32, depth: 2,
+                                             trainBatch: 32, sampleBatch: 64)
+        public static let all = [toy, imageMLP, unet14, unet28]
     }
 
     public struct Result: Sendable {
@@ -42,13 +54,13 @@ public enum NetworkBenchmark {
     /// Adam and EMA) through `Trainer`, and denoiser evaluations at one σ through `NetworkDenoiser`, the
     /// same code `pfgm train`, `pfgm sample` and the studio run.
     public static func run(_ reference: Reference, threads: Int, splitBatches: Bool = true,
-                           rounds: Int = 1, windows: Int = 5, seconds: Double) -> Result {
+                           rounds: Int = 1, windows: Int = 5, seconds: Double) throws(DataError) -> Result {
         Compute.setThreads(threads, splitBatches: splitBatches)
-        let trainer = makeTrainer(reference)
+        let trainer = try makeTrainer(reference)
         trainer.trainStep()
         let trainRate = Stopwatch.medianRate(rounds: rounds, windows: windows, seconds: seconds) { trainer.trainStep() }
 
-        let b = reference.sampleBatch, n = reference.network.dim
+        let b = reference.sampleBatch, n = reference.dim
         let denoiser = trainer.emaDenoiser()
         var rng = RandomSource(seed: 3)
         let x = FloatBuffer(count: b * n), out = FloatBuffer(count: b * n)
@@ -67,16 +79,17 @@ public enum NetworkBenchmark {
 
     /// A trainer at D = 128 on data of the reference's dimension (checkerboard for N = 2, uniform otherwise:
     /// the cost of a step does not depend on the values).
-    static func makeTrainer(_ reference: Reference) -> Trainer {
-        let net = reference.network
+    static func makeTrainer(_ reference: Reference) throws(DataError) -> Trainer {
+        let n = reference.dim
         var rng = RandomSource(seed: 2)
-        let data = ToyData.draw("checkerboard", count: 4096, rng: &rng).flatMap { net.dim == 2 ? $0 : nil }
-            ?? Matrix(rows: 1024, cols: net.dim, storage: (0..<(1024 * net.dim)).map { _ in Float(2 * rng.uniform() - 1) })
-        var config = TrainingConfig(data: "bench", dim: net.dim, augmentedDimension: .finite(128), sigmaData: 0.5, steps: Int.max)
-        config.width = net.width
-        config.depth = net.depth
-        config.embeddingChannels = net.embeddingChannels
+        let data = ToyData.draw("checkerboard", count: 4096, rng: &rng).flatMap { n == 2 ? $0 : nil }
+            ?? Matrix(rows: 1024, cols: n, storage: (0..<(1024 * n)).map { _ in Float(2 * rng.uniform() - 1) })
+        var config = TrainingConfig(data: "bench", dim: n, augmentedDimension: .finite(128), sigmaData: 0.5, steps: Int.max)
+        config.architecture = reference.architecture
+        config.width = reference.width
+        config.depth = reference.depth
         config.batch = reference.trainBatch
-        do { return try Trainer(config: config, data: data) } catch { preconditionFailure("benchmark configuration rejected: \(error)") }
+        if let problem = config.problem { throw DataError("\(reference.name): \(problem)") }
+        return try Trainer(config: config, data: data)
     }
 }
