@@ -75,11 +75,13 @@ public struct Convolution3x3: Sendable {
         unpack(packedGrad, into: p.grad(weight))
         Kernels.columnSums(gradY, rows: g.pixels, cols: outChannels, into: p.grad(bias))
         guard let gradX else { return }
-        pack(p.value(weight), into: packed)
-        BLAS.gemm(m: g.pixels, n: k, k: outChannels, a: gradY, lda: outChannels, transposeA: false,
-                  b: packed, ldb: k, transposeB: false, c: columns, ldc: k)
-        if !accumulateGradX { gradX.update(repeating: 0, count: g.pixels * inChannels) }
-        Self.col2imAdd(columns, g, channels: inChannels, into: gradX)
+        // dL/dx is itself a 3×3 convolution: of gradY at the mirrored offsets, with W transposed per tap.
+        let kY = Self.taps * outChannels
+        let columnsY = ws.columns.pointer(g.pixels * kY), transposed = ws.packed.pointer(inChannels * kY)
+        Self.im2col(gradY, g, channels: outChannels, into: columnsY, mirrored: true)
+        packTransposed(p.value(weight), into: transposed)
+        BLAS.gemm(m: g.pixels, n: inChannels, k: kY, a: columnsY, lda: kY, transposeA: false,
+                  b: transposed, ldb: kY, transposeB: true, c: gradX, ldc: inChannels, beta: accumulateGradX ? 1 : 0)
     }
 
     /// packed[o, t·C + c] = W[o, c, t].
@@ -87,6 +89,14 @@ public struct Convolution3x3: Sendable {
         let c = inChannels, t = Self.taps
         for o in 0..<outChannels {
             for ci in 0..<c { for tap in 0..<t { packed[(o * t + tap) * c + ci] = w[(o * c + ci) * t + tap] } }
+        }
+    }
+
+    /// transposed[c, t·O + o] = W[o, c, t]: with gradY's columns taken at the mirrored offsets, dL/dx.
+    private func packTransposed(_ w: UnsafePointer<Float>, into transposed: UnsafeMutablePointer<Float>) {
+        let c = inChannels, o = outChannels, t = Self.taps
+        for ci in 0..<c {
+            for tap in 0..<t { for oi in 0..<o { transposed[(ci * t + tap) * o + oi] = w[(oi * c + ci) * t + tap] } }
         }
     }
 
@@ -99,13 +109,14 @@ public struct Convolution3x3: Sendable {
 
     /// Calls body(pixel, tap, neighbour pixel or nil outside the image) for every pixel and tap.
     @inline(__always)
-    static func forEachTap(_ g: ImageGeometry, _ body: (Int, Int, Int?) -> Void) {
+    static func forEachTap(_ g: ImageGeometry, mirrored: Bool = false, _ body: (Int, Int, Int?) -> Void) {
+        let sign = mirrored ? -1 : 1
         for image in 0..<g.images {
             for y in 0..<g.height {
                 for x in 0..<g.width {
                     let p = (image * g.height + y) * g.width + x
                     for tap in 0..<taps {
-                        let sy = y + tap / 3 - 1, sx = x + tap % 3 - 1
+                        let sy = y + sign * (tap / 3 - 1), sx = x + sign * (tap % 3 - 1)
                         let inside = sy >= 0 && sy < g.height && sx >= 0 && sx < g.width
                         body(p, tap, inside ? (image * g.height + sy) * g.width + sx : nil)
                     }
@@ -114,19 +125,13 @@ public struct Convolution3x3: Sendable {
         }
     }
 
-    /// columns[p, t·C + c] = x[neighbour_t(p), c], zero outside the image.
-    static func im2col(_ x: UnsafePointer<Float>, _ g: ImageGeometry, channels c: Int, into columns: UnsafeMutablePointer<Float>) {
-        forEachTap(g) { p, tap, source in
+    /// columns[p, t·C + c] = x[neighbour_t(p), c], zero outside the image; `mirrored` takes the neighbour
+    /// at the opposite offset (tap 8 − t).
+    static func im2col(_ x: UnsafePointer<Float>, _ g: ImageGeometry, channels c: Int, into columns: UnsafeMutablePointer<Float>,
+                       mirrored: Bool = false) {
+        forEachTap(g, mirrored: mirrored) { p, tap, source in
             let dst = columns + (p * taps + tap) * c
             if let source { dst.update(from: x + source * c, count: c) } else { dst.update(repeating: 0, count: c) }
-        }
-    }
-
-    /// gradX[neighbour_t(p), c] += columns[p, t·C + c]: the adjoint of im2col.
-    static func col2imAdd(_ columns: UnsafePointer<Float>, _ g: ImageGeometry, channels c: Int, into gradX: UnsafeMutablePointer<Float>) {
-        forEachTap(g) { p, tap, source in
-            guard let source else { return }
-            Kernels.add(columns + (p * taps + tap) * c, into: gradX + source * c, count: c)
         }
     }
 }
