@@ -101,6 +101,9 @@ import Testing
         #expect(waitUntil { Set(engine.latest.bank.map(\.augmentedDimension)) == [.finite(3), .infinite] })
         #expect(waitUntil { engine.latest.follow?.model.hasSuffix("seed 1") == true })
         #expect(waitUntil { engine.latest.preview?.source.hasPrefix("followed D=3 seed 1") == true })
+        // The sweep's lock (on its folder) names this process; its stats lines carry the rate.
+        #expect(engine.latest.follow?.trainer == .running(pid: getpid()) && engine.latest.stepsPerSecond > 0)
+        withExtendedLifetime(runner) {}
         engine.send(.quit)
         #expect(waitUntil { engine.hasStopped })
     }

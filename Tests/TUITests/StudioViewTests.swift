@@ -85,7 +85,7 @@ import TUI
         s.follow = FollowStatus(path: "runs/big", model: "D=128", step: 400, stepsPerSecond: 12.5, secondsSinceChange: 130,
                                 trainer: .running(pid: 4242), finished: false)
         var text = render(s, width: 200, height: 60).text
-        for value in ["◉ following", "runs/big", "trainer pid 4242 · updated 2 min ago", "step 400", "Loss · followed D=128", "s copy"] {
+        for value in ["◉ following", "runs/big", "D=128 · trainer pid 4242 · updated 2 min ago", "step 400", "Loss · followed D=128", "s copy"] {
             #expect(text.contains(value), "\(value) missing:\n\(text)")
         }
         s.follow?.problem = "checkpoint unreadable (truncated); retrying"

@@ -145,10 +145,10 @@ public enum TrainerPresence: Sendable, Equatable {
     /// No lock file or no /proc/locks: the trainer may be on another machine.
     case unknown
 
-    /// Read from /proc/locks, without taking the lock.
-    static func of(_ run: RunDirectory) -> TrainerPresence {
+    /// Read from /proc/locks, without taking the lock file at `lockPath`.
+    static func of(lockPath: String) -> TrainerPresence {
         var info = stat()
-        guard stat(run.path + "/.lock", &info) == 0,
+        guard stat(lockPath, &info) == 0,
               let table = try? String(contentsOfFile: "/proc/locks", encoding: .utf8) else { return .unknown }
         let inode = String(info.st_ino)
         for line in table.split(separator: "\n") {

@@ -113,7 +113,9 @@ extension StudioEngine {
         guard let follow else { return nil }
         let focus = followFocus, now = Stopwatch.now()
         let model = focus.map { Self.followedName($0) + ($0.weights == nil ? " (no checkpoint yet)" : "") } ?? "no model yet"
-        let trainer = focus.map { TrainerPresence.of($0.run) } ?? .unknown
+        // A sweep trains its models in one process, which locks the sweep's folder.
+        let lockPath = if case .sweep(let folder, _, _) = follow { folder + "/.lock" } else { (focus?.run.path ?? "") + "/.lock" }
+        let trainer = focus == nil ? TrainerPresence.unknown : TrainerPresence.of(lockPath: lockPath)
         return FollowStatus(path: follow.path, model: model, step: focus?.step ?? 0, stepsPerSecond: focus?.stepsPerSecond ?? 0,
                             secondsSinceChange: focus.map { now - $0.lastChange } ?? 0, trainer: trainer,
                             finished: focus.map { $0.checkpointStep >= $0.config.steps } ?? false,

@@ -105,7 +105,8 @@ public final class SweepRunner {
         let name = plan.oneNetwork.map { "the one network over \($0)" } ?? "D=\(d)"
         log("training \(name), seed \(seed) from step \(trainer.step) to \(plan.steps)")
         doneUnits += Double(trainer.step) * stepUnits
-        var windowLoss = 0.0, windowSteps = 0
+        var windowLoss = 0.0, windowSteps = 0, windowStart = Stopwatch.now()
+        let start = windowStart
         while trainer.step < plan.steps {
             let loss = trainer.trainStep()
             guard loss.isFinite else {
@@ -116,9 +117,13 @@ public final class SweepRunner {
             windowSteps += 1
             doneUnits += stepUnits
             if trainer.step % 50 == 0 || trainer.step == plan.steps {
-                try run.appendStats([("step", Double(trainer.step)), ("loss", windowLoss / Double(windowSteps))])
+                // The lines `pfgm train` writes, so a following studio shows the rate too.
+                let now = Stopwatch.now()
+                try run.appendStats([("step", Double(trainer.step)), ("loss", windowLoss / Double(windowSteps)),
+                                     ("steps_per_s", Double(windowSteps) / max(now - windowStart, 1e-9)), ("elapsed_s", now - start)])
                 windowLoss = 0
                 windowSteps = 0
+                windowStart = now
             }
             if trainer.step % 1000 == 0 || trainer.step == plan.steps { try run.save(trainer) }
             progress(doneUnits, totalUnits, "train \(plan.oneNetwork == nil ? "D=\(d)" : "one network") s\(seed) step \(trainer.step)/\(plan.steps) loss \(String(format: "%.4f", loss))")

@@ -130,12 +130,13 @@ public struct StudioView {
     /// How the followed trainer stands: finished, who trains it, and how long since anything changed.
     static func followLine(_ follow: FollowStatus) -> String {
         let age = "updated " + Format.age(follow.secondsSinceChange) + " ago"
-        switch follow.trainer {
-        case .running(let pid): return "trainer pid \(pid) · " + age
-        case _ where follow.finished: return "finished · " + age
-        case .absent: return "no trainer running · " + age
-        case .unknown: return age
+        let trainer: String? = switch follow.trainer {
+        case .running(let pid): "trainer pid \(pid)"
+        case _ where follow.finished: "finished"
+        case .absent: "no trainer running"
+        case .unknown: nil
         }
+        return ([follow.model] + (trainer.map { [$0] } ?? []) + [age]).joined(separator: " · ")
     }
 
     /// The column of ladder entry `index` inside a track of `width` cells.
