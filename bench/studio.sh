@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
 # Headless vs in-studio training speed and key-to-screen latency while training, in one run.
-# Usage: bench/studio.sh [seconds-of-training]   (needs tmux; builds in release first)
+# Usage: bench/studio.sh [seconds-of-training] [data]   (needs tmux; builds in release first)
+# With image data (fmnist14) the studio also scores fd-fmnist batches in the background, which this counts in.
 set -euo pipefail
 source "$(dirname "$0")/../scripts/setup.sh"
 build_pfgm
 seconds=${1:-30}
+data=${2:-checkerboard}
 work=$(mktemp -d)
 trap 'tmux -L pfgm-bench kill-server 2>/dev/null || true; rm -rf "$work"' EXIT
 
-echo "== headless: pfgm train (checkerboard, D=128, ${seconds} s)"
-steps=$(( seconds * 45 ))
-"$pfgm" train --data checkerboard --aug-dim 128 --steps "$steps" --log-every 100 --out "$work/headless" 2>/dev/null
+echo "== headless: pfgm train ($data, D=128, about ${seconds} s)"
+# Steps for about that long at the studio's settings, from a short probe run.
+"$pfgm" train --data "$data" --aug-dim 128 --steps 40 --log-every 20 --out "$work/probe" 2>/dev/null
+rate=$(python3 -c "import json; print(max(1.0, [json.loads(l) for l in open('$work/probe/stats.jsonl')][-1]['steps_per_s']))")
+steps=$(python3 -c "print(max(200, int($rate * $seconds)))")
+"$pfgm" train --data "$data" --aug-dim 128 --steps "$steps" --log-every 100 --out "$work/headless" 2>/dev/null
 headless=$(python3 -c "
 import json,sys
 rows=[json.loads(l) for l in open('$work/headless/stats.jsonl')][1:]
@@ -18,7 +23,7 @@ rates=sorted(r['steps_per_s'] for r in rows); print(rates[len(rates)//2])")
 echo "headless median steps/s: $headless"
 
 echo "== studio: same data and D, training for ${seconds} s"
-tmux -L pfgm-bench new-session -d -x 120 -y 36 -s b "cd $work && $pfgm studio --data checkerboard --runs $work/runs"
+tmux -L pfgm-bench new-session -d -x 120 -y 36 -s b "cd $work && $pfgm studio --data $data --runs $work/runs"
 sleep 3
 tmux -L pfgm-bench send-keys -t b ' '
 rates=()
@@ -37,10 +42,11 @@ def screen():
     return subprocess.run(["tmux", "-L", "pfgm-bench", "capture-pane", "-p", "-t", "b"], capture_output=True, text=True).stdout.split("\n")[0]
 lat = []
 for i in range(20):
-    key, want = ("Right", "D=256") if i % 2 == 0 else ("Left", "D=128")
+    # → leaves D=128 (for the next D of the ladder), ← comes back to it.
+    key, away = ("Right", True) if i % 2 == 0 else ("Left", False)
     t0 = time.perf_counter()
     subprocess.run(["tmux", "-L", "pfgm-bench", "send-keys", "-t", "b", key])
-    while f"│ {want} │" not in screen():
+    while ("│ D=128 │" in screen()) == away:
         if time.perf_counter() - t0 > 5: break
         time.sleep(0.002)
     lat.append((time.perf_counter() - t0) * 1000)
