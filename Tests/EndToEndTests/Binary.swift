@@ -59,3 +59,13 @@ func scratchDirectory() -> String {
 }
 
 func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
+
+/// Polls `condition` (every 20 ms) until it holds or `seconds` pass; true when it held.
+func waitUntil(_ seconds: Double = 30, _ condition: () -> Bool) -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while !condition() {
+        if Date() > deadline { return false }
+        Thread.sleep(forTimeInterval: 0.02)
+    }
+    return true
+}

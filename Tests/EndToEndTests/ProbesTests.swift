@@ -4,15 +4,6 @@ import Testing
 
 /// The studio's probes (`g`) measure what `pfgm sample` + `pfgm eval` measure: same draws, same metric.
 @Suite struct ProbesTests {
-    func waitUntil(_ seconds: Double, _ condition: () -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while !condition() {
-            if Date() > deadline { return false }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-        return true
-    }
-
     /// SWD of `pfgm sample --ckpt run ARGS --count 800 --seed 0` scored by `pfgm eval`.
     func commandLineSWD(_ dir: String, _ args: [String]) throws -> Double {
         let sample = Binary.run(["sample", "--ckpt", "run", "--count", "800", "--seed", "0", "--threads", "1", "--out", "s.npy"] + args, in: dir)

@@ -4,15 +4,6 @@ import Testing
 
 /// The studio's engine on its own thread: commands between steps, snapshots without waiting, saving on quit.
 @Suite struct StudioEngineTests {
-    func waitUntil(_ seconds: Double = 30, _ condition: () -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while !condition() {
-            if Date() > deadline { return false }
-            Thread.sleep(forTimeInterval: 0.01)
-        }
-        return true
-    }
-
     @Test func trainsOnItsOwnThreadAppliesCommandsAndSavesOnQuit() throws {
         let runs = temporaryDirectory()
         let data = try Dataset.load("moons", trainCount: 2000, heldOutCount: 500)

@@ -4,15 +4,6 @@ import Testing
 
 /// `pfgm studio --follow`: a read-only engine over a run another process trains.
 @Suite struct StudioFollowTests {
-    func waitUntil(_ seconds: Double = 30, _ condition: () -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while !condition() {
-            if Date() > deadline { return false }
-            Thread.sleep(forTimeInterval: 0.02)
-        }
-        return true
-    }
-
     /// Trains `steps` more steps, then saves and logs as `pfgm train` does.
     func advance(_ trainer: Trainer, _ run: RunDirectory, steps: Int) throws {
         var sum = 0.0

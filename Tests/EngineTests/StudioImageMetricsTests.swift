@@ -4,15 +4,6 @@ import Testing
 
 /// Image metrics in the studio: fd-fmnist of background batches, with the floor and ceiling of `pfgm eval`.
 @Suite struct StudioImageMetricsTests {
-    func waitUntil(_ seconds: Double, _ condition: () -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while !condition() {
-            if Date() > deadline { return false }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-        return true
-    }
-
     @Test func fdFmnistIsShownForFmnist14() throws {
         let data = try Dataset.load("fmnist14")
         var settings = StudioSettings(augmentedDimension: .finite(128))

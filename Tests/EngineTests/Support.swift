@@ -84,3 +84,13 @@ func regularizedBeta(_ x: Double, _ a: Double, _ b: Double) -> Double {
     if x >= 1 { return 1 }
     return SpecialFunctions.betaCDF(logOdds: log(x) - log1p(-x), a: a, b: b)
 }
+
+/// Polls `condition` (every 20 ms) until it holds or `seconds` pass; true when it held.
+func waitUntil(_ seconds: Double = 30, _ condition: () -> Bool) -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while !condition() {
+        if Date() > deadline { return false }
+        Thread.sleep(forTimeInterval: 0.02)
+    }
+    return true
+}

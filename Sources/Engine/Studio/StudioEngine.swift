@@ -199,10 +199,7 @@ public actor StudioEngine {
         case .trainOneNetwork:
             startOneNetwork()
         case .apply(let s), .resample(let s):
-            let movedD = s.augmentedDimension != settings.augmentedDimension || s.seed != settings.seed
-            settings = s
-            needsPreview = true
-            if probesOpen && movedD { setProbes(open: true) }
+            applySettings(s)
         case .probes(let open):
             setProbes(open: open)
         case .save:
@@ -218,10 +215,7 @@ public actor StudioEngine {
         case .toggleTraining, .trainShown, .trainOneNetwork:
             snapshot.message = "following \(follow?.path ?? "") is read-only: s copies the shown model into \(runsFolder)/ to train it there"
         case .apply(let s), .resample(let s):
-            let movedD = s.augmentedDimension != settings.augmentedDimension || s.seed != settings.seed
-            settings = s
-            needsPreview = true
-            if probesOpen && movedD { setProbes(open: true) }
+            applySettings(s)
         case .probes(let open):
             setProbes(open: open)
         case .save:
@@ -229,6 +223,14 @@ public actor StudioEngine {
         case .quit:
             break
         }
+    }
+
+    /// New settings: resample, and refresh open probes when the shown D or the seed moved.
+    private func applySettings(_ s: StudioSettings) {
+        let moved = s.augmentedDimension != settings.augmentedDimension || s.seed != settings.seed
+        settings = s
+        needsPreview = true
+        if probesOpen && moved { setProbes(open: true) }
     }
 
     // MARK: Publishing
