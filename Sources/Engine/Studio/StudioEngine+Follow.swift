@@ -46,6 +46,14 @@ public struct FollowStatus: Sendable, Equatable {
 extension StudioEngine {
     var isFollowing: Bool { follow != nil }
 
+    /// Whether background sampling (image metrics, probes) yields to training: the studio's own, or a followed
+    /// trainer on this machine.
+    var pacesBackgroundWork: Bool {
+        if isTraining { return true }
+        if case .running? = snapshot.follow?.trainer { return true }
+        return false
+    }
+
     /// Finds new models, rereads what changed, and resamples when the shown model got new weights.
     func pollFollowed() {
         nextFollowPoll = Stopwatch.now() + 1

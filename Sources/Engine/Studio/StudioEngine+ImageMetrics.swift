@@ -137,7 +137,7 @@ extension StudioEngine {
         batch.samples += x.storage
         batch.rows += x.rows
         imageBatch = batch
-        nextImageChunk = Stopwatch.now() + (isTraining ? Self.imageBatchPace * (Stopwatch.now() - start) : 0)
+        nextImageChunk = Stopwatch.now() + (pacesBackgroundWork ? Self.imageBatchPace * (Stopwatch.now() - start) : 0)
         snapshot.imageMetrics?.status = "sampling \(batch.rows)/\(Self.imageBatchCount) at D=\(s.augmentedDimension)"
         if batch.rows >= Self.imageBatchCount { score(batch) }
         publish()

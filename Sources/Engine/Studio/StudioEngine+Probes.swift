@@ -158,7 +158,7 @@ extension StudioEngine {
             probeJobs[0] = job
         }
         snapshot.probes = probes
-        nextProbe = Stopwatch.now() + (isTraining ? Self.probePace * (Stopwatch.now() - start) : 0)
+        nextProbe = Stopwatch.now() + (pacesBackgroundWork ? Self.probePace * (Stopwatch.now() - start) : 0)
         updateProbeStatus()
         publish()
     }
