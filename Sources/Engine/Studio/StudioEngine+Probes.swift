@@ -53,6 +53,11 @@ struct ProbePoint: Hashable {
     var steps: Int { (nfe + 1) / 2 }
 }
 
+enum ProbeOutcome {
+    case interrupted
+    case done(Double?)
+}
+
 /// A model being probed: its weights frozen when the probe began, and the points measured so far.
 struct ProbeJob {
     let key: String
@@ -141,7 +146,8 @@ extension StudioEngine {
     func measureProbePoint() {
         guard var job = probeJobs.first, var probes = snapshot.probes else { return }
         let start = Stopwatch.now(), point = ProbePoint.grid[job.next]
-        guard let value = probeValue(job, point) else { return }
+        // A point cut short by a command is measured again; one whose samples are not finite stays empty.
+        guard case .done(let value) = probeValue(job, point) else { return }
         if probes.floor == nil { probes.floor = probeFloor(count: probes.count) }
         for (i, a) in Probes.alphas.enumerated() where point == ProbePoint(alpha: a) { job.curve.alpha[i] = value }
         for (i, b) in Probes.bits.enumerated() where point == ProbePoint(bits: b) {
@@ -164,9 +170,9 @@ extension StudioEngine {
     }
 
     /// The metric of one grid point, sampled as `pfgm sample --seed` (the preview's seed) and scored as
-    /// `pfgm eval` would; nil when a command cut it short or the samples are not finite.
-    func probeValue(_ job: ProbeJob, _ point: ProbePoint) -> Double? {
-        guard let probes = snapshot.probes else { return nil }
+    /// `pfgm eval` would (nil when the samples are not finite).
+    func probeValue(_ job: ProbeJob, _ point: ProbePoint) -> ProbeOutcome {
+        guard let probes = snapshot.probes else { return .interrupted }
         var denoiser = job.denoiser
         if point.bits < 32, let model = job.denoiser as? NetworkDenoiser {
             let copy = NetworkDenoiser(network: model.network.replica(parameters: Quantization.quantized(model.network.parameters, bits: point.bits)),
@@ -180,9 +186,10 @@ extension StudioEngine {
                                    sigma: settings.sigmaMax, truncation: job.truncation, rng: &rng)
         let interrupted = Sampler(schedule: schedule, solver: .heun, alpha: point.alpha)
             .run(&x, denoiser: denoiser, rng: &rng, shouldStop: { self.hasPendingCommands })
-        guard !interrupted, x.storage.allSatisfy({ $0.isFinite }) else { return nil }
-        if probes.metric == "fd-fmnist" { return frechet?.distance(x) }
-        return (try? Evaluation.evaluate(x, against: dataset, metrics: ["swd"]))?.first { $0.0 == "swd" }?.1
+        if interrupted { return .interrupted }
+        guard x.storage.allSatisfy({ $0.isFinite }) else { return .done(nil) }
+        if probes.metric == "fd-fmnist" { return .done(frechet?.distance(x)) }
+        return .done((try? Evaluation.evaluate(x, against: dataset, metrics: ["swd"]))?.first { $0.0 == "swd" }?.1)
     }
 
     func probeFloor(count: Int) -> Double? {
