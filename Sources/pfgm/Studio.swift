@@ -154,6 +154,10 @@ struct Studio: ParsableCommand {
     private func followTarget(_ path: String) throws -> FollowTarget {
         let run = RunDirectory(path)
         if run.exists { return .run(run) }
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue else {
+            throw Failure("--follow \(path): no such folder")
+        }
         guard FileManager.default.fileExists(atPath: path + "/sweep.json") else {
             throw Failure("--follow \(path): neither a run (config.json) nor a sweep folder (sweep.json)")
         }
