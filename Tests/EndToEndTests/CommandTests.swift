@@ -195,6 +195,9 @@ import Testing
         expectRejection(["train", "--data", "moons", "--arch", "cnn", "--aug-dim", "4", "--steps", "5", "--out", "r7"], in: dir, output: "r7", mentions: "arch")
         expectRejection(["eval", "--samples", "wide.npy", "--data", "manifold", "--metric", "fd"], in: dir, mentions: "labelled images")
         expectRejection(["sample", "--ckpt", "run", "--count", "5", "--out", "s7.npy", "--png", "no/such/s7.png"], in: dir, output: "s7.npy", mentions: "no/such")
+        expectRejection(["studio", "--follow", "gone"], in: dir, mentions: "gone: no such folder")
+        expectRejection(["studio", "--follow", "run4", "--ckpt", "run"], in: dir, mentions: "cannot be combined")
+        expectRejection(["bench", "--config", "unet14", "--width", "2000"], in: dir, mentions: "width above 1024")
 
         // A checkpoint of another N in a run directory: the shapes are named.
         try FileManager.default.removeItem(atPath: "\(dir)/run/checkpoint.safetensors")
