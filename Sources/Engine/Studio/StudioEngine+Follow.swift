@@ -38,7 +38,8 @@ public struct FollowStatus: Sendable, Equatable {
     public init(path: String, model: String, step: Int, stepsPerSecond: Double, secondsSinceChange: Double,
                 trainer: TrainerPresence, finished: Bool, problem: String? = nil) {
         (self.path, self.model, self.step, self.stepsPerSecond) = (path, model, step, stepsPerSecond)
-        (self.secondsSinceChange, self.trainer, self.finished, self.problem) = (secondsSinceChange, trainer, finished, problem)
+        (self.secondsSinceChange, self.trainer) = (secondsSinceChange, trainer)
+        (self.finished, self.problem) = (finished, problem)
     }
 }
 
@@ -84,7 +85,8 @@ extension StudioEngine {
             guard followed.isEmpty, let config = try? run.readConfig() else { return }
             followed = [FollowedRun(run: run, config: config)]
         case .sweep(let folder, let plan, let seed)?:
-            for (key, path) in Self.sweepModels(folder, plan: plan, seed: seed) where !followed.contains(where: { $0.run.path == path }) {
+            let known = Set(followed.map(\.run.path))
+            for (key, path) in Self.sweepModels(folder, plan: plan, seed: seed) where !known.contains(path) {
                 let run = RunDirectory(path)
                 guard let config = try? run.readConfig() else { continue }
                 followed.removeAll { Self.modelKey($0.run.path) == key }
@@ -122,9 +124,11 @@ extension StudioEngine {
         let focus = followFocus, now = Stopwatch.now()
         let model = focus.map { Self.followedName($0) + ($0.weights == nil ? " (no checkpoint yet)" : "") } ?? "no model yet"
         // A sweep trains its models in one process, which locks the sweep's folder.
-        let lockPath = if case .sweep(let folder, _, _) = follow { folder + "/.lock" } else { (focus?.run.path ?? "") + "/.lock" }
+        let lockPath = if case .sweep(let folder, _, _) = follow { folder + "/.lock" }
+            else { (focus?.run.path ?? "") + "/.lock" }
         let trainer = focus == nil ? TrainerPresence.unknown : TrainerPresence.of(lockPath: lockPath)
-        return FollowStatus(path: follow.path, model: model, step: focus?.step ?? 0, stepsPerSecond: focus?.stepsPerSecond ?? 0,
+        return FollowStatus(path: follow.path, model: model, step: focus?.step ?? 0,
+                            stepsPerSecond: focus?.stepsPerSecond ?? 0,
                             secondsSinceChange: focus.map { now - $0.lastChange } ?? 0, trainer: trainer,
                             finished: focus.map { $0.checkpointStep >= $0.config.steps } ?? false,
                             problem: followed.compactMap(\.problem).first)
@@ -133,7 +137,8 @@ extension StudioEngine {
     static func followedName(_ run: FollowedRun) -> String {
         let what = run.config.augmentedDimension.map { "D=\($0)" } ?? "one network \(run.config.augDim)"
         let name = run.run.path.split(separator: "/").last.map(String.init) ?? ""
-        guard let seed = name.range(of: "-s", options: .backwards).map({ name[$0.upperBound...] }), Int(seed) != nil else { return what }
+        guard let seed = name.range(of: "-s", options: .backwards).map({ name[$0.upperBound...] }),
+              Int(seed) != nil else { return what }
         return what + " seed \(seed)"
     }
 
@@ -145,7 +150,7 @@ extension StudioEngine {
             snapshot.message = "nothing followed answers at D=\(d) yet"
             return
         }
-        let name = source.config.conditionsOnAugmentedDimension ? "\(dataset.shortName)-one" : "\(dataset.shortName)-D\(source.config.augDim)"
+        let name = dataset.shortName + (source.config.conditionsOnAugmentedDimension ? "-one" : "-D\(source.config.augDim)")
         let target = "\(runsFolder)/\(name)"
         guard !FileManager.default.fileExists(atPath: target) else {
             snapshot.message = "\(target) exists; not replaced (move it away to copy again)"
@@ -153,7 +158,8 @@ extension StudioEngine {
         }
         do {
             try Self.copyRun(source.run, to: target, scratch: "\(runsFolder)/.\(name).tmp-\(getpid())")
-            snapshot.message = "copied \(Self.followedName(source)) (step \(source.checkpointStep)) → \(target); pfgm studio --ckpt \(target) trains it on"
+            snapshot.message = "copied \(Self.followedName(source)) (step \(source.checkpointStep)) → \(target); "
+                + "pfgm studio --ckpt \(target) trains it on"
         } catch {
             snapshot.message = "copy failed: \(error.description)"
         }

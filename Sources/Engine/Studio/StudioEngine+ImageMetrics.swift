@@ -71,7 +71,8 @@ extension StudioEngine {
                 prepared = .ready(try ImageFrechet.prepare(for: data, cacheDirectory: CacheDirectory.path) { line in
                     let text = line.trimmingCharacters(in: .whitespaces)
                     let epoch = text.split(separator: " ").prefix(2).joined(separator: " ")
-                    self.frechetStatus.withLock { $0 = text.hasPrefix("epoch") ? "classifier \(epoch)" : "training the classifier (once)" }
+                    let status = text.hasPrefix("epoch") ? "classifier \(epoch)" : "training the classifier (once)"
+                    self.frechetStatus.withLock { $0 = status }
                 })
             } catch { prepared = .failed((error as? DataError)?.description ?? "\(error)") }
             self.frechetInbox.withLock { $0 = prepared }

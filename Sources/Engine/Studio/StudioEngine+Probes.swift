@@ -104,7 +104,8 @@ extension StudioEngine {
         var out: [(String, String, AugmentedDimension, Int, Denoiser, KernelTruncation?)] = []
         if isFollowing {
             for run in followed {
-                for d in run.config.conditionsOnAugmentedDimension ? [shown] : run.config.augmentedDimension.map({ [$0] }) ?? [] {
+                let dimensions = run.config.conditionsOnAugmentedDimension ? [shown] : [run.config.augmentedDimension].compactMap { $0 }
+                for d in dimensions {
                     guard run.dimensions?.contains(d) == true, let model = run.denoiser(at: d) else { continue }
                     out.append(("\(run.run.path)#\(d)@\(run.checkpointStep)", "\(Self.followedName(run)) at D=\(d)", d,
                                 run.checkpointStep, model, run.config.truncation(at: d)))
@@ -112,7 +113,8 @@ extension StudioEngine {
             }
         } else {
             if let one = oneNetwork, one.trainer.dimensions.contains(shown) {
-                out.append(("\(one.run.path)#\(shown)@\(one.trainer.step)", "one network at D=\(shown)", shown, one.trainer.step,
+                out.append(("\(one.run.path)#\(shown)@\(one.trainer.step)", "one network at D=\(shown)", shown,
+                            one.trainer.step,
                             Self.frozen(one.trainer.emaDenoiser(at: shown)), one.trainer.config.truncation(at: shown)))
             }
             for (d, slot) in bank.sorted(by: { $0.key < $1.key }) {
@@ -122,8 +124,8 @@ extension StudioEngine {
         }
         if !out.contains(where: { $0.2 == shown }) {
             let k = snapshot.kind.isImage ? 300 : 1000
-            out.append(("oracle#\(shown)", "oracle D=\(shown)", shown, 0,
-                        OracleDenoiser(points: dataset.train.rows(0..<min(k, dataset.train.rows)), augmentedDimension: shown), nil))
+            let oracle = OracleDenoiser(points: dataset.train.rows(0..<min(k, dataset.train.rows)), augmentedDimension: shown)
+            out.append(("oracle#\(shown)", "oracle D=\(shown)", shown, 0, oracle, nil))
         }
         // The shown D first.
         return out.filter { $0.2 == shown } + out.filter { $0.2 != shown }
@@ -175,7 +177,8 @@ extension StudioEngine {
         guard let probes = snapshot.probes else { return .interrupted }
         var denoiser = job.denoiser
         if point.bits < 32, let model = job.denoiser as? NetworkDenoiser {
-            let copy = NetworkDenoiser(network: model.network.replica(parameters: Quantization.quantized(model.network.parameters, bits: point.bits)),
+            let weights = Quantization.quantized(model.network.parameters, bits: point.bits)
+            let copy = NetworkDenoiser(network: model.network.replica(parameters: weights),
                                        sigmaData: model.preconditioning.sigmaData)
             copy.augmentedDimension = model.augmentedDimension
             denoiser = copy

@@ -38,19 +38,23 @@ extension StudioView {
             let curves = shownCurves.enumerated().reversed().map { index, curve in
                 CurveChart.Curve(values: curve[keyPath: path], color: palette[index % palette.count])
             }
-            CurveChart.draw(curves, xLabels: labels, axis: axis, floor: probes.floor, range: range, into: &canvas, rect: chart, style: style)
+            CurveChart.draw(curves, xLabels: labels, axis: axis, floor: probes.floor, range: range,
+                            into: &canvas, rect: chart, style: style)
         }
         drawProbeLegend(&canvas, inner, probes, shownCurves, palette, top: inner.height - legendHeight)
     }
 
     /// One line per model in its colour, with its value at the base point, then the floor and what is under way.
-    func drawProbeLegend(_ canvas: inout Canvas, _ inner: Rect, _ probes: Probes, _ curves: [ProbeCurve], _ palette: [Int], top: Int) {
+    func drawProbeLegend(_ canvas: inout Canvas, _ inner: Rect, _ probes: Probes, _ curves: [ProbeCurve],
+                         _ palette: [Int], top: Int) {
         for (i, curve) in curves.enumerated() where top + i < inner.height {
-            let base = curve.nfe.last.flatMap { $0 }.map { " · \(probes.metric) \(Format.number($0)) at α 0, 32 bits, NFE 35" } ?? ""
+            let base = curve.nfe.last.flatMap { $0 }
+                .map { " · \(probes.metric) \(Format.number($0)) at α 0, 32 bits, NFE 35" } ?? ""
             canvas.text("━━ \(curve.label), step \(Format.steps(curve.step))" + base, in: inner, row: top + i, column: 1,
                         foreground: palette[i % palette.count], bold: i == 0)
         }
-        let floor = probes.floor.map { "floor \(Format.number($0)) (true data, \(probes.count) samples)" } ?? "floor: after the first point"
+        let floor = probes.floor.map { "floor \(Format.number($0)) (true data, \(probes.count) samples)" }
+            ?? "floor: after the first point"
         let line = floor + (probes.status.isEmpty ? " · done" : " · " + probes.status)
         canvas.text(line, in: inner, row: min(inner.height - 1, top + curves.count), column: 1, foreground: theme.dim)
     }
