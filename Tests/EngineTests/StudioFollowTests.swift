@@ -112,7 +112,7 @@ import Testing
         let follower = StudioEngine(dataset: data, settings: StudioSettings(augmentedDimension: .finite(8)), runsFolder: runs + "/other",
                                     follow: .run(run))
         follower.start()
-        #expect(waitUntil { follower.latest.step >= 100 && follower.latest.loss.buckets.count >= 100 })
+        #expect(waitUntil(120) { follower.latest.step >= 50 && follower.latest.loss.buckets.count >= 50 })
         #expect(follower.latest.follow?.problem == nil, "no checkpoint yet is not a problem: \(follower.latest.follow?.problem ?? "")")
         trainer.send(.save)
         #expect(waitUntil { follower.latest.preview?.source.hasPrefix("followed D=8, step") == true })
