@@ -61,7 +61,11 @@ extension StudioEngine {
         discoverFollowed()
         for run in followed { run.poll() }
         // A new model or new weights at the shown D: resample.
-        if followKey(at: settings.augmentedDimension) != followShown { needsPreview = true }
+        // New weights at the shown D: resample, but with a trainer on this machine no more often than the
+        // studio's own training previews (19× the last preview's time apart).
+        if followKey(at: settings.augmentedDimension) != followShown, !pacesBackgroundWork || Stopwatch.now() >= nextAutoPreview {
+            needsPreview = true
+        }
         publish()
     }
 
