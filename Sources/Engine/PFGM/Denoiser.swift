@@ -39,6 +39,13 @@ public final class NetworkDenoiser: Denoiser {
 
     public var dim: Int { network.dim }
 
+    /// The same network and D over other weights (a copy to freeze them, quantized ones to probe them).
+    public func over(_ parameters: ParameterStore) -> NetworkDenoiser {
+        let copy = NetworkDenoiser(network: network.replica(parameters: parameters), sigmaData: preconditioning.sigmaData)
+        copy.augmentedDimension = augmentedDimension
+        return copy
+    }
+
     /// Runs `Compute.parts` ranges of the rows at once, each through its own replica of the network.
     public func denoise(_ x: UnsafePointer<Float>, rows: Int, sigma: Float, into out: UnsafeMutablePointer<Float>) {
         let n = dim, s = Double(sigma)

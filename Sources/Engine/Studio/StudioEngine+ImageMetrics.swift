@@ -109,13 +109,7 @@ extension StudioEngine {
     func startImageBatch(_ denoiser: Denoiser, source: String, step: Int, truncation: KernelTruncation?) {
         guard snapshot.imageMetrics != nil else { return }
         if let batch = imageBatch, batch.settings == settings, batch.source == source { return }
-        var frozen = denoiser
-        if let model = denoiser as? NetworkDenoiser {
-            let copy = NetworkDenoiser(network: model.network.replica(parameters: model.network.parameters.copy()),
-                                       sigmaData: model.preconditioning.sigmaData)
-            copy.augmentedDimension = model.augmentedDimension
-            frozen = copy
-        }
+        let frozen: Denoiser = (denoiser as? NetworkDenoiser).map(Self.frozen) ?? denoiser
         imageBatch = ImageBatch(settings: settings, denoiser: frozen, source: source, step: step, truncation: truncation,
                                 rng: RandomSource(seed: settings.seed, stream: 0x1FD))
         nextImageChunk = Stopwatch.now()

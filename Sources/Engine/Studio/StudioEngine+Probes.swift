@@ -132,12 +132,7 @@ extension StudioEngine {
     }
 
     /// A denoiser over a copy of the weights, so training on does not move what is being probed.
-    static func frozen(_ model: NetworkDenoiser) -> NetworkDenoiser {
-        let copy = NetworkDenoiser(network: model.network.replica(parameters: model.network.parameters.copy()),
-                                   sigmaData: model.preconditioning.sigmaData)
-        copy.augmentedDimension = model.augmentedDimension
-        return copy
-    }
+    static func frozen(_ model: NetworkDenoiser) -> NetworkDenoiser { model.over(model.network.parameters.copy()) }
 
     var probeDue: Bool {
         guard probesOpen, !probeJobs.isEmpty, Stopwatch.now() >= nextProbe else { return false }
@@ -177,11 +172,7 @@ extension StudioEngine {
         guard let probes = snapshot.probes else { return .interrupted }
         var denoiser = job.denoiser
         if point.bits < 32, let model = job.denoiser as? NetworkDenoiser {
-            let weights = Quantization.quantized(model.network.parameters, bits: point.bits)
-            let copy = NetworkDenoiser(network: model.network.replica(parameters: weights),
-                                       sigmaData: model.preconditioning.sigmaData)
-            copy.augmentedDimension = model.augmentedDimension
-            denoiser = copy
+            denoiser = model.over(Quantization.quantized(model.network.parameters, bits: point.bits))
         }
         let schedule = NoiseSchedule(steps: point.steps, sigmaMin: settings.sigmaMin, sigmaMax: settings.sigmaMax)
         var rng = RandomSource(seed: settings.seed)
