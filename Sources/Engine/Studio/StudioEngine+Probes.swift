@@ -84,7 +84,7 @@ extension StudioEngine {
         probes.floor = snapshot.probes?.floor
         probeJobs = []
         for (model, label, d, step, denoiser, truncation) in probeModels() {
-            let key = "\(model) seed \(settings.seed)"
+            let key = "\(model) seed \(settings.seed) σ \(settings.sigmaMin)…\(settings.sigmaMax)"
             if let cached = probeCache[key] {
                 probes.curves.append(cached)
                 continue

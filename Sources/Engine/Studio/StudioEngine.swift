@@ -225,9 +225,10 @@ public actor StudioEngine {
         }
     }
 
-    /// New settings: resample, and refresh open probes when the shown D or the seed moved.
+    /// New settings: resample, and refresh open probes when what they depend on moved (D, seed, σ range).
     private func applySettings(_ s: StudioSettings) {
         let moved = s.augmentedDimension != settings.augmentedDimension || s.seed != settings.seed
+            || s.sigmaMin != settings.sigmaMin || s.sigmaMax != settings.sigmaMax
         settings = s
         needsPreview = true
         if probesOpen && moved { setProbes(open: true) }
