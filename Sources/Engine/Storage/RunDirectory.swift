@@ -153,11 +153,15 @@ public struct RunDirectory: Sendable {
     /// The EMA denoiser and config of a finished or running run, for sampling.
     public func loadDenoiser() throws(StorageError) -> (NetworkDenoiser, TrainingConfig) {
         let config = try readConfig()
-        let checkpoint = try SafeTensors.read(checkpointPath)
+        return (try denoiser(config: config, checkpoint: try SafeTensors.read(checkpointPath)), config)
+    }
+
+    /// The denoiser of `config` over the weights of a checkpoint file read from this run.
+    public func denoiser(config: TrainingConfig, checkpoint: SafeTensors.File) throws(StorageError) -> NetworkDenoiser {
         let net = config.makeNetwork(seed: 0)
         do { try net.parameters.load(checkpoint.tensors) } catch { throw StorageError(checkpointPath, error.description) }
         guard net.parameters.isFinite else { throw StorageError(checkpointPath, "weights contain NaN or infinite values") }
-        return (NetworkDenoiser(network: net, sigmaData: config.sigmaData), config)
+        return NetworkDenoiser(network: net, sigmaData: config.sigmaData)
     }
 
     /// Appends one line to stats.jsonl in a single write.

@@ -9,8 +9,8 @@ import Glibc
 final class FollowedRun {
     let run: RunDirectory
     private(set) var config: TrainingConfig
-    /// The EMA weights of the last checkpoint read; nil until one reads.
-    private(set) var weights: ParameterStore?
+    /// The denoiser over the EMA weights of the last checkpoint read; nil until one reads.
+    private(set) var model: NetworkDenoiser?
     private(set) var checkpointStep = 0
     private(set) var loggedStep = 0
     private(set) var stepsPerSecond = 0.0
@@ -35,26 +35,23 @@ final class FollowedRun {
     /// The step shown: the checkpoint's, or the logged one when the stats run ahead of it.
     var step: Int { max(checkpointStep, loggedStep) }
 
-    /// Rereads what changed; returns true when new weights were read.
-    @discardableResult
-    func poll() -> Bool {
+    /// Rereads what changed.
+    func poll() {
         guard FileManager.default.fileExists(atPath: run.configPath) else {
             problem = "\(run.path) is gone; showing the last weights read"
-            return false
+            return
         }
         rereadConfig()
         tailStats()
-        return reloadCheckpoint()
+        reloadCheckpoint()
     }
 
-    /// A denoiser over the last weights read (a network of its own: quantizing it leaves them alone).
+    /// A denoiser at D over the last weights read (a network of its own: quantizing it leaves them alone).
     func denoiser(at d: AugmentedDimension) -> NetworkDenoiser? {
-        guard let weights else { return nil }
-        let net = config.makeNetwork(seed: 0)
-        net.parameters = weights
-        let model = NetworkDenoiser(network: net, sigmaData: config.sigmaData)
-        if net.conditionsOnAugmentedDimension { model.augmentedDimension = d }
-        return model
+        guard let model else { return nil }
+        let copy = model.over(model.network.parameters)
+        if copy.network.conditionsOnAugmentedDimension { copy.augmentedDimension = d }
+        return copy
     }
 
     /// A resumed run may have a new target step; a config that fails to read keeps the last one.
@@ -65,29 +62,24 @@ final class FollowedRun {
         configStamp = stamp
     }
 
-    private func reloadCheckpoint() -> Bool {
+    private func reloadCheckpoint() {
         guard let stamp = FileStamp(run.checkpointPath) else {
             // None yet is the normal start of a run, not a problem.
-            problem = weights == nil ? nil : "checkpoint missing; showing the last weights read"
-            return false
+            problem = model == nil ? nil : "checkpoint missing; showing the last weights read"
+            return
         }
-        guard stamp != checkpointStamp else { return false }
-        do {
+        guard stamp != checkpointStamp else { return }
+        do throws(StorageError) {
             let file = try SafeTensors.read(run.checkpointPath)
             // Replaced while being read: read it again at the next poll.
-            guard FileStamp(run.checkpointPath) == stamp else { return false }
-            let fresh = config.makeNetwork(seed: 0).parameters.copy()
-            do { try fresh.load(file.tensors) } catch { throw StorageError(run.checkpointPath, error.description) }
-            guard fresh.isFinite else { throw StorageError(run.checkpointPath, "weights contain NaN or infinite values") }
-            weights = fresh
+            guard FileStamp(run.checkpointPath) == stamp else { return }
+            model = try run.denoiser(config: config, checkpoint: file)
             checkpointStep = file.metadata["step"].flatMap(Int.init) ?? checkpointStep
             checkpointStamp = stamp
             lastChange = Stopwatch.now()
             problem = nil
-            return true
         } catch {
-            problem = "checkpoint unreadable (\((error as? StorageError)?.description ?? "\(error)")); retrying"
-            return false
+            problem = "checkpoint unreadable (\(error.description)); retrying"
         }
     }
 
@@ -96,7 +88,7 @@ final class FollowedRun {
     private func tailStats() {
         guard let stamp = FileStamp(run.statsPath) else { return }
         guard stamp != statsStamp else { return }
-        if let old = statsStamp, old.inode != stamp.inode || stamp.size < statsOffset || stamp.size < old.size {
+        if let old = statsStamp, old.inode != stamp.inode || stamp.size < old.size {
             history = LossHistory()
             statsOffset = 0
             loggedStep = 0

@@ -77,7 +77,7 @@ extension StudioEngine {
     /// The followed model answering at D: the one network when it covers D and is in use, else the D's own.
     func followedAnswering(at d: AugmentedDimension) -> FollowedRun? {
         guard !settings.useOracle else { return nil }
-        let candidates = followed.filter { $0.dimensions?.contains(d) == true && $0.weights != nil }
+        let candidates = followed.filter { $0.dimensions?.contains(d) == true && $0.model != nil }
         let one = candidates.first { $0.config.conditionsOnAugmentedDimension }
         if settings.useOneNetwork, let one { return one }
         return candidates.first { !$0.config.conditionsOnAugmentedDimension } ?? one
@@ -126,7 +126,7 @@ extension StudioEngine {
     func followStatus() -> FollowStatus? {
         guard let follow else { return nil }
         let focus = followFocus, now = Stopwatch.now()
-        let model = focus.map { Self.followedName($0) + ($0.weights == nil ? " (no checkpoint yet)" : "") } ?? "no model yet"
+        let model = focus.map { Self.followedName($0) + ($0.model == nil ? " (no checkpoint yet)" : "") } ?? "no model yet"
         // A sweep trains its models in one process, which locks the sweep's folder.
         let lockPath = if case .sweep(let folder, _, _) = follow { folder + "/.lock" }
             else { (focus?.run.path ?? "") + "/.lock" }
