@@ -51,7 +51,7 @@ extension StudioEngine {
     /// trainer on this machine.
     var pacesBackgroundWork: Bool {
         if isTraining { return true }
-        if case .running? = snapshot.follow?.trainer { return true }
+        if case .running = followTrainer { return true }
         return false
     }
 
@@ -60,7 +60,7 @@ extension StudioEngine {
         nextFollowPoll = Stopwatch.now() + 1
         discoverFollowed()
         for run in followed { run.poll() }
-        // A new model or new weights at the shown D: resample.
+        followTrainer = followTrainerPresence()
         // New weights at the shown D: resample, but with a trainer on this machine no more often than the
         // studio's own training previews (19× the last preview's time apart).
         if followKey(at: settings.augmentedDimension) != followShown, !pacesBackgroundWork || Stopwatch.now() >= nextAutoPreview {
@@ -93,7 +93,7 @@ extension StudioEngine {
             for (key, path) in Self.sweepModels(folder, plan: plan, seed: seed) where !known.contains(path) {
                 let run = RunDirectory(path)
                 guard let config = try? run.readConfig() else { continue }
-                followed.removeAll { Self.modelKey($0.run.path) == key }
+                followed.removeAll { Self.sweepSeed($0.run.path).name == key }
                 followed.append(FollowedRun(run: run, config: config))
             }
         case nil:
@@ -108,17 +108,12 @@ extension StudioEngine {
         return keys.compactMap { d in
             for s in seeds {
                 let path = "\(folder)/models/" + plan.modelFolder(d, seed: s)
-                if FileManager.default.fileExists(atPath: path + "/config.json") { return (modelKey(path), path) }
+                if FileManager.default.fileExists(atPath: path + "/config.json") { return (sweepSeed(path).name, path) }
             }
             return nil
         }
     }
 
-    /// A sweep model's folder name without its seed ("D128-s2" → "D128").
-    static func modelKey(_ path: String) -> String {
-        let name = path.split(separator: "/").last.map(String.init) ?? path
-        return name.range(of: "-s", options: .backwards).map { String(name[..<$0.lowerBound]) } ?? name
-    }
 
     /// The followed model that changed last: what the loss panel and the status line show.
     var followFocus: FollowedRun? { followed.max { $0.lastChange < $1.lastChange } }
@@ -127,23 +122,33 @@ extension StudioEngine {
         guard let follow else { return nil }
         let focus = followFocus, now = Stopwatch.now()
         let model = focus.map { Self.followedName($0) + ($0.model == nil ? " (no checkpoint yet)" : "") } ?? "no model yet"
-        // A sweep trains its models in one process, which locks the sweep's folder.
-        let lockPath = if case .sweep(let folder, _, _) = follow { folder + "/.lock" }
-            else { (focus?.run.path ?? "") + "/.lock" }
-        let trainer = focus == nil ? TrainerPresence.unknown : TrainerPresence.of(lockPath: lockPath)
         return FollowStatus(path: follow.path, model: model, step: focus?.step ?? 0,
                             stepsPerSecond: focus?.stepsPerSecond ?? 0,
-                            secondsSinceChange: focus.map { now - $0.lastChange } ?? 0, trainer: trainer,
+                            secondsSinceChange: focus.map { now - $0.lastChange } ?? 0, trainer: followTrainer,
                             finished: focus.map { $0.checkpointStep >= $0.config.steps } ?? false,
                             problem: followed.compactMap(\.problem).first)
     }
 
+    /// Who trains the focus, read at each poll: a sweep trains its models in one process, which locks the
+    /// sweep's folder; a run is locked in its own.
+    private func followTrainerPresence() -> TrainerPresence {
+        guard let focus = followFocus else { return .unknown }
+        if case .sweep(let folder, _, _) = follow { return .of(lockPath: folder + "/.lock") }
+        return .of(lockPath: focus.run.path + "/.lock")
+    }
+
     static func followedName(_ run: FollowedRun) -> String {
         let what = run.config.augmentedDimension.map { "D=\($0)" } ?? "one network \(run.config.augDim)"
-        let name = run.run.path.split(separator: "/").last.map(String.init) ?? ""
-        guard let seed = name.range(of: "-s", options: .backwards).map({ name[$0.upperBound...] }),
-              Int(seed) != nil else { return what }
-        return what + " seed \(seed)"
+        return what + (sweepSeed(run.run.path).seed.map { " seed \($0)" } ?? "")
+    }
+
+    /// A sweep model's folder name split at its seed ("…/D128-s2" → ("D128", 2)); other names whole, no seed.
+    static func sweepSeed(_ path: String) -> (name: String, seed: Int?) {
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        guard let cut = name.range(of: "-s", options: .backwards), let seed = Int(name[cut.upperBound...]) else {
+            return (name, nil)
+        }
+        return (String(name[..<cut.lowerBound]), seed)
     }
 
     /// `s` while following: copies the shown model into the runs folder (never into the followed one), whole
@@ -174,10 +179,9 @@ extension StudioEngine {
         let copy = RunDirectory(scratch)
         try copy.create()
         do {
-            for (from, to) in [(run.configPath, copy.configPath), (run.checkpointPath, copy.checkpointPath),
-                               (run.optimizerPath, copy.optimizerPath), (run.statsPath, copy.statsPath)] {
-                let optional = from == run.optimizerPath || from == run.statsPath
-                if optional && !FileManager.default.fileExists(atPath: from) { continue }
+            for (from, to, required) in [(run.configPath, copy.configPath, true), (run.checkpointPath, copy.checkpointPath, true),
+                                         (run.optimizerPath, copy.optimizerPath, false), (run.statsPath, copy.statsPath, false)] {
+                if !required && !FileManager.default.fileExists(atPath: from) { continue }
                 try AtomicFile.write(try AtomicFile.read(from), to: to)
             }
             guard rename(scratch, target) == 0 else { throw StorageError(target, String(cString: strerror(errno))) }

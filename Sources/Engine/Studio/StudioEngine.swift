@@ -27,6 +27,8 @@ public actor StudioEngine {
     var nextFollowPoll = 0.0
     /// The followed model and step the shown D answers with ("" for none), to resample when it changes.
     var followShown = ""
+    /// Who trains the followed run, as of the last poll.
+    var followTrainer = TrainerPresence.unknown
     var snapshot: Snapshot
     var settings: StudioSettings
     var bank: [AugmentedDimension: ModelSlot] = [:]
