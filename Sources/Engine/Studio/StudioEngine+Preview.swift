@@ -52,11 +52,16 @@ extension StudioEngine {
         }
         let label = isFollowing && !settings.useOracle ? "oracle (nothing followed answers at D=\(d) yet)"
             : bank[d] == nil ? "oracle (no model at D=\(d); t trains one, n one network for every D)" : "oracle"
-        if let (cached, denoiser) = oracle, cached == d { return (denoiser, label, 0, nil) }
+        return (oracleDenoiser(at: d), label, 0, nil)
+    }
+
+    /// The exact denoiser of (up to 1,000 points, 300 images of) the training set at D, kept for the last D asked.
+    func oracleDenoiser(at d: AugmentedDimension) -> OracleDenoiser {
+        if let (cached, denoiser) = oracle, cached == d { return denoiser }
         let k = snapshot.kind.isImage ? 300 : 1000
         let denoiser = OracleDenoiser(points: dataset.train.rows(0..<min(k, dataset.train.rows)), augmentedDimension: d)
         oracle = (d, denoiser)
-        return (denoiser, label, 0, nil)
+        return denoiser
     }
 
     /// The one network, when the preview uses it at D.

@@ -55,7 +55,19 @@ struct ProbePoint: Hashable {
 
 enum ProbeOutcome {
     case interrupted
-    case done(Double?)
+    /// The metric (nil when the samples are not finite) and its floor at the same size.
+    case done(Double?, floor: Double?)
+}
+
+/// A model the probes view shows: its cache key (identity, step, seed, σ range), where its denoiser comes
+/// from (built only when it is not cached), and its prior's cut.
+struct ProbeModel {
+    let key: String
+    let label: String
+    let augmentedDimension: AugmentedDimension
+    let step: Int
+    let truncation: KernelTruncation?
+    let denoiser: () -> Denoiser?
 }
 
 /// A model being probed: its weights frozen when the probe began, and the points measured so far.
@@ -83,15 +95,15 @@ extension StudioEngine {
         var probes = Probes(metric: metric, count: points ? Self.previewPoints : Self.imageBatchCount)
         probes.floor = snapshot.probes?.floor
         probeJobs = []
-        for (model, label, d, step, denoiser, truncation) in probeModels() {
-            let key = "\(model) seed \(settings.seed) σ \(settings.sigmaMin)…\(settings.sigmaMax)"
-            if let cached = probeCache[key] {
+        for model in probeModels() {
+            if let cached = probeCache[model.key] {
                 probes.curves.append(cached)
                 continue
             }
-            let curve = ProbeCurve(label: label, augmentedDimension: d, step: step)
+            guard let denoiser = model.denoiser() else { continue }
+            let curve = ProbeCurve(label: model.label, augmentedDimension: model.augmentedDimension, step: model.step)
             probes.curves.append(curve)
-            probeJobs.append(ProbeJob(key: key, denoiser: denoiser, truncation: truncation, curve: curve))
+            probeJobs.append(ProbeJob(key: model.key, denoiser: denoiser, truncation: model.truncation, curve: curve))
         }
         snapshot.probes = probes
         nextProbe = Stopwatch.now()
@@ -99,36 +111,38 @@ extension StudioEngine {
     }
 
     /// The shown D's model (or the oracle), then the bank's other models, each at its own D.
-    func probeModels() -> [(String, String, AugmentedDimension, Int, Denoiser, KernelTruncation?)] {
-        let shown = settings.augmentedDimension
-        var out: [(String, String, AugmentedDimension, Int, Denoiser, KernelTruncation?)] = []
+    func probeModels() -> [ProbeModel] {
+        let shown = settings.augmentedDimension, settingsKey = " seed \(settings.seed) σ \(settings.sigmaMin)…\(settings.sigmaMax)"
+        func model(_ identity: String, _ label: String, _ d: AugmentedDimension, _ step: Int, _ truncation: KernelTruncation?,
+                   _ denoiser: @escaping () -> Denoiser?) -> ProbeModel {
+            ProbeModel(key: "\(identity)#\(d)@\(step)" + settingsKey, label: label, augmentedDimension: d, step: step,
+                       truncation: truncation, denoiser: denoiser)
+        }
+        var out: [ProbeModel] = []
         if isFollowing {
-            for run in followed {
-                let dimensions = run.config.conditionsOnAugmentedDimension ? [shown] : [run.config.augmentedDimension].compactMap { $0 }
-                for d in dimensions {
-                    guard run.dimensions?.contains(d) == true, let model = run.denoiser(at: d) else { continue }
-                    out.append(("\(run.run.path)#\(d)@\(run.checkpointStep)", "\(Self.followedName(run)) at D=\(d)", d,
-                                run.checkpointStep, model, run.config.truncation(at: d)))
-                }
+            for run in followed where run.model != nil {
+                let d = run.config.augmentedDimension ?? shown
+                guard run.dimensions?.contains(d) == true else { continue }
+                out.append(model(run.run.path, "\(Self.followedName(run)) at D=\(d)", d, run.checkpointStep,
+                                 run.config.truncation(at: d)) { run.denoiser(at: d) })
             }
         } else {
             if let one = oneNetwork, one.trainer.dimensions.contains(shown) {
-                out.append(("\(one.run.path)#\(shown)@\(one.trainer.step)", "one network at D=\(shown)", shown,
-                            one.trainer.step,
-                            Self.frozen(one.trainer.emaDenoiser(at: shown)), one.trainer.config.truncation(at: shown)))
+                out.append(model(one.run.path, "one network at D=\(shown)", shown, one.trainer.step,
+                                 one.trainer.config.truncation(at: shown)) { Self.frozen(one.trainer.emaDenoiser(at: shown)) })
             }
             for (d, slot) in bank.sorted(by: { $0.key < $1.key }) {
-                out.append(("\(slot.run.path)@\(slot.trainer.step)", "D=\(d)", d, slot.trainer.step,
-                            Self.frozen(slot.trainer.emaDenoiser()), slot.trainer.truncation))
+                out.append(model(slot.run.path, "D=\(d)", d, slot.trainer.step, slot.trainer.truncation) {
+                    Self.frozen(slot.trainer.emaDenoiser())
+                })
             }
         }
-        if !out.contains(where: { $0.2 == shown }) {
-            let k = snapshot.kind.isImage ? 300 : 1000
-            let oracle = OracleDenoiser(points: dataset.train.rows(0..<min(k, dataset.train.rows)), augmentedDimension: shown)
-            out.append(("oracle#\(shown)", "oracle D=\(shown)", shown, 0, oracle, nil))
+        if !out.contains(where: { $0.augmentedDimension == shown }) {
+            let oracle = oracleDenoiser(at: shown)
+            out.append(model("oracle", "oracle D=\(shown)", shown, 0, nil) { oracle })
         }
         // The shown D first.
-        return out.filter { $0.2 == shown } + out.filter { $0.2 != shown }
+        return out.filter { $0.augmentedDimension == shown } + out.filter { $0.augmentedDimension != shown }
     }
 
     /// A denoiser over a copy of the weights, so training on does not move what is being probed.
@@ -144,8 +158,8 @@ extension StudioEngine {
         guard var job = probeJobs.first, var probes = snapshot.probes else { return }
         let start = Stopwatch.now(), point = ProbePoint.grid[job.next]
         // A point cut short by a command is measured again; one whose samples are not finite stays empty.
-        guard case .done(let value) = probeValue(job, point) else { return }
-        if probes.floor == nil { probes.floor = probeFloor(count: probes.count) }
+        guard case .done(let value, let floor) = probeValue(job, point) else { return }
+        probes.floor = probes.floor ?? floor
         for (i, a) in Probes.alphas.enumerated() where point == ProbePoint(alpha: a) { job.curve.alpha[i] = value }
         for (i, b) in Probes.bits.enumerated() where point == ProbePoint(bits: b) {
             // The oracle has no weights to quantize.
@@ -167,7 +181,7 @@ extension StudioEngine {
     }
 
     /// The metric of one grid point, sampled as `pfgm sample --seed` (the preview's seed) and scored as
-    /// `pfgm eval` would (nil when the samples are not finite).
+    /// `pfgm eval` would, with the floor `pfgm eval` reports beside it.
     func probeValue(_ job: ProbeJob, _ point: ProbePoint) -> ProbeOutcome {
         guard let probes = snapshot.probes else { return .interrupted }
         var denoiser = job.denoiser
@@ -181,15 +195,11 @@ extension StudioEngine {
         let interrupted = Sampler(schedule: schedule, solver: .heun, alpha: point.alpha)
             .run(&x, denoiser: denoiser, rng: &rng, shouldStop: { self.hasPendingCommands })
         if interrupted { return .interrupted }
-        guard x.storage.allSatisfy({ $0.isFinite }) else { return .done(nil) }
-        if probes.metric == "fd-fmnist" { return .done(frechet?.distance(x)) }
-        return .done((try? Evaluation.evaluate(x, against: dataset, metrics: ["swd"]))?.first { $0.0 == "swd" }?.1)
-    }
-
-    func probeFloor(count: Int) -> Double? {
-        if snapshot.probes?.metric == "fd-fmnist" { return frechet?.floor(count: count) }
-        let a = dataset.draw(count: count, seed: 101), b = dataset.draw(count: count, seed: 102)
-        return SlicedWasserstein.distance(a, b)
+        guard x.storage.allSatisfy({ $0.isFinite }) else { return .done(nil, floor: nil) }
+        // Images: the panel's fd-fmnist floor, taken at the same 250 samples.
+        if probes.metric == "fd-fmnist" { return .done(frechet?.distance(x), floor: snapshot.imageMetrics?.floor) }
+        let scores = (try? Evaluation.evaluate(x, against: dataset, metrics: ["swd"])) ?? []
+        return .done(scores.first { $0.0 == "swd" }?.1, floor: scores.first { $0.0 == "swd_floor" }?.1)
     }
 
     func updateProbeStatus() {
