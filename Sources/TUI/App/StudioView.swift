@@ -191,12 +191,11 @@ public struct StudioView {
             return
         }
         // The rows, then the floor; the column header only where there is room for all three.
-        let rows = metricRows(fitting: max(1, inner.height - 1))
+        let rows = shownFirst(snapshot.metrics, fitting: max(1, inner.height - 1), \.augmentedDimension)
         let header = inner.height >= rows.count + 2
         if header { canvas.text("D      SWD       MMD²", in: inner, row: 0, foreground: theme.dim) }
         for (i, m) in rows.enumerated() {
-            let ratio = m.swd / max(m.swdFloor, 1e-12)
-            let color = ratio < 1.5 ? theme.good : ratio < 3 ? theme.warn : theme.bad
+            let color = floorColor(m.swd, m.swdFloor)
             let tag = m.source == "oracle" ? "o" : " "
             let line = Format.pad("\(m.augmentedDimension)", 6) + tag + Format.pad(Format.number(m.swd), 9) + " "
                 + Format.number(m.mmdSquared, digits: 2)
@@ -215,13 +214,10 @@ public struct StudioView {
             canvas.text(status.first ?? "preparing", in: inner, row: 0, foreground: theme.dim)
             return
         }
-        let shown = metrics.rows.filter { $0.augmentedDimension == ui.settings.augmentedDimension }
-        let rows = Array((shown + metrics.rows.filter { $0.augmentedDimension != ui.settings.augmentedDimension })
-            .prefix(max(1, inner.height - 1 - status.count))).sorted { $0.augmentedDimension < $1.augmentedDimension }
+        let rows = shownFirst(metrics.rows, fitting: max(1, inner.height - 1 - status.count), \.augmentedDimension)
         if rows.isEmpty { canvas.text("after the first batch", in: inner, row: 0, foreground: theme.dim) }
         for (i, row) in rows.enumerated() {
-            let ratio = row.value / max(floor, 1e-12)
-            let color = ratio < 1.5 ? theme.good : ratio < 3 ? theme.warn : theme.bad
+            let color = floorColor(row.value, floor)
             let line = Format.pad("\(row.augmentedDimension)", 6) + (row.source == "oracle" ? "o" : " ") + Format.number(row.value)
                 + " (step \(Format.steps(row.step)))"
             canvas.text(line, in: inner, row: i, foreground: color)
@@ -232,13 +228,18 @@ public struct StudioView {
         if let line = status.first, inner.height > below + 1 { canvas.text(line, in: inner, row: below + 1, foreground: theme.dim) }
     }
 
-    /// At most `count` metric rows, those of the shown D first when not all fit, in order of D.
-    func metricRows(fitting count: Int) -> [MetricRow] {
-        let all = snapshot.metrics
+    /// At most `count` rows, those of the shown D first when not all fit, in order of D.
+    func shownFirst<Row>(_ all: [Row], fitting count: Int, _ d: KeyPath<Row, AugmentedDimension>) -> [Row] {
         guard all.count > count else { return all }
-        let shown = all.filter { $0.augmentedDimension == ui.settings.augmentedDimension }
-        let rest = all.filter { $0.augmentedDimension != ui.settings.augmentedDimension }
-        return Array((shown + rest).prefix(count)).sorted { $0.augmentedDimension < $1.augmentedDimension }
+        let shown = all.filter { $0[keyPath: d] == ui.settings.augmentedDimension }
+        let rest = all.filter { $0[keyPath: d] != ui.settings.augmentedDimension }
+        return Array((shown + rest).prefix(count)).sorted { $0[keyPath: d] < $1[keyPath: d] }
+    }
+
+    /// Good within 1.5× the floor, a warning within 3×, bad beyond.
+    func floorColor(_ value: Double, _ floor: Double) -> Int {
+        let ratio = value / max(floor, 1e-12)
+        return ratio < 1.5 ? theme.good : ratio < 3 ? theme.warn : theme.bad
     }
 
     func drawPreview(_ canvas: inout Canvas, _ rect: Rect) {
