@@ -104,15 +104,7 @@ struct Studio: ParsableCommand {
         _ = try run.loadDenoiser()
         _ = try RunLock(run: run)
         guard let d = config.trainedDimensions?.defaultDimension else { throw Failure("\(ckpt): invalid aug_dim") }
-        let dataset: Dataset
-        do { dataset = try Dataset.load(data ?? config.data, dim: config.dim) } catch {
-            guard data == nil else { throw error }
-            throw Failure("\(error.description) (the data of \(ckpt); when it is elsewhere here, give it with --data PATH)")
-        }
-        guard dataset.dim == config.dim else {
-            throw Failure("--data \(data ?? config.data): \(dataset.dim) coordinates, the model in \(ckpt) has \(config.dim)")
-        }
-        return (dataset, [run], augDim ?? d, [])
+        return (try runData(config.data, dim: config.dim, of: ckpt), [run], augDim ?? d, [])
     }
 
     /// The sweep's data, its trained models of one seed, and its tables.
@@ -141,13 +133,20 @@ struct Studio: ParsableCommand {
         case .sweep(_, let plan, _):
             (name, dim, first) = (plan.data, plan.dim, plan.trainedDimensions(plan.augDims.first ?? "")?.defaultDimension)
         }
+        return (try runData(name, dim: dim, of: path), [], augDim ?? first ?? .finite(128), [])
+    }
+
+    /// The data a run or sweep at `path` names (or --data), with N checked against the models'.
+    private func runData(_ name: String, dim: Int?, of path: String) throws -> Dataset {
         let dataset: Dataset
         do { dataset = try Dataset.load(data ?? name, dim: dim) } catch {
             guard data == nil else { throw error }
             throw Failure("\(error.description) (the data of \(path); when it is elsewhere here, give it with --data PATH)")
         }
-        if let dim, dataset.dim != dim { throw Failure("--data \(data ?? name): \(dataset.dim) coordinates, the models in \(path) have \(dim)") }
-        return (dataset, [], augDim ?? first ?? .finite(128), [])
+        if let dim, dataset.dim != dim {
+            throw Failure("--data \(data ?? name): \(dataset.dim) coordinates, the model in \(path) has \(dim)")
+        }
+        return dataset
     }
 
     /// A run directory (config.json) or a sweep folder (sweep.json).
