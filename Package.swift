@@ -2,12 +2,16 @@
 import Foundation
 import PackageDescription
 
-/// The element-wise kernels use AVX2 and FMA when the machine that builds has them (the build is for this machine).
+/// The element-wise kernels use AVX2 and FMA, and the convolutions AVX-512, when the machine that builds has
+/// them (the build is for this machine).
 let vectorFlags: [SwiftSetting] = {
     guard let cpu = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
           let flags = cpu.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return [] }
     let names = Set(flags.split(separator: " ").map(String.init))
-    return names.contains("avx2") && names.contains("fma") ? [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma"]), .define("FMA")] : []
+    guard names.contains("avx2") && names.contains("fma") else { return [] }
+    let avx2: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma"]), .define("FMA")]
+    guard names.contains("avx512f") && names.contains("avx512vl") else { return avx2 }
+    return avx2 + [.unsafeFlags(["-Xcc", "-mavx512f", "-Xcc", "-mavx512vl"]), .define("AVX512")]
 }()
 
 let package = Package(

@@ -54,6 +54,35 @@ import Testing
         #expect(abs(y[1] - expected) < 1e-5)
     }
 
+    /// The direct kernels against im2col + sgemm, both accumulating and not: 32-channel blocks with one and
+    /// two blocks, rows that split into unequal pixel blocks (9, 17), a single input channel (the U-Net's
+    /// input), and one output channel (the output convolution: im2col forward, direct dL/dx).
+    @Test(arguments: [(32, 32, 5, 9), (1, 32, 4, 4), (32, 1, 3, 7), (64, 32, 3, 17), (32, 64, 2, 3), (40, 32, 6, 14)])
+    func directPathMatchesIm2col(inChannels: Int, outChannels: Int, height: Int, width: Int) {
+        var rng = RandomSource(seed: 38)
+        var layout = ParameterLayout()
+        let conv = Convolution3x3("conv", in: inChannels, out: outChannels, layout: &layout, rng: &rng)
+        let p = layout.makeStore()
+        let g = ImageGeometry(images: 3, height: height, width: width)
+        let x = randomMatrix(g.pixels, inChannels, &rng).storage, gy = randomMatrix(g.pixels, outChannels, &rng).storage
+        let start = randomMatrix(g.pixels, outChannels, &rng).storage, startX = randomMatrix(g.pixels, inChannels, &rng).storage
+        func run(_ path: ConvolutionPath, accumulate: Bool) -> [Float] {
+            var ws = ConvolutionWorkspace()
+            var y = accumulate ? start : [Float](repeating: 9, count: start.count)
+            var gradX = accumulate ? startX : [Float](repeating: 9, count: startX.count)
+            conv.forward(x, g, into: &y, parameters: p, workspace: &ws, accumulate: accumulate, path: path)
+            conv.backward(x, gradY: gy, g, gradX: &gradX, accumulateGradX: accumulate, parameters: p, workspace: &ws, path: path)
+            return y + gradX + p.grads.array
+        }
+        for accumulate in [false, true] {
+            let direct = run(.direct, accumulate: accumulate), reference = run(.im2col, accumulate: accumulate)
+            let scale = reference.map { abs($0) }.max() ?? 1
+            let worst = zip(direct, reference).map { abs($0 - $1) }.max() ?? 1
+            // Sums of up to 9·64 (and, for dW, 3·6·17) products in another order: float32 round-off only.
+            #expect(worst < 1e-5 * max(1, scale), "accumulate \(accumulate): worst \(worst) of \(scale)")
+        }
+    }
+
     /// 4 channels run the scalar loops; 16 channels (groups of 8) the eight-lane ones.
     @Test(arguments: [(4, 2), (16, 2)])
     func groupNormWithSiLU(channels: Int, groups: Int) {
@@ -113,15 +142,16 @@ import Testing
     }
 
     /// Also the one-network form, with D as a second condition (c_aug per row through map_aug).
-    @Test(arguments: [false, true])
-    func wholeUNetIncludingEmbeddingPathAndInputs(conditionedOnD: Bool) {
+    /// Width 8 runs every convolution through im2col, width 32 the direct kernels.
+    @Test(arguments: [(false, 8), (true, 8), (false, 32)])
+    func wholeUNetIncludingEmbeddingPathAndInputs(conditionedOnD: Bool, width: Int) {
         // 8×8 images with 2 channels: two resolutions (8, 4), transposes from channels-first exercised.
-        let config = UNetConfig(side: 8, channels: 2, width: 8, depth: 1, embeddingChannels: 8,
+        let config = UNetConfig(side: 8, channels: 2, width: width, depth: 1, embeddingChannels: 8,
                                 conditionsOnAugmentedDimension: conditionedOnD)
         #expect(config.levels == 2)
         let net = UNet(config: config, seed: 34)
         var rng = RandomSource(seed: 35)
-        jitter(net.parameters, &rng, scale: 0.2)
+        jitter(net.parameters, &rng, scale: 0.2 * (8 / Double(width)).squareRoot())
         let rows = 3, n = config.dim
         let x = FloatBuffer(randomMatrix(rows, n, &rng).storage)
         let c = FloatBuffer((0..<rows).map { _ in Float(rng.normal() * 0.6) })
@@ -149,8 +179,8 @@ import Testing
         for i in 0..<rows { cmp.compare("c_noise[\(i)]", analytic: gradC[i], numeric: centralDifference(c.pointer + i, h: 1e-3, loss)) }
         #expect(cmp.worst < 5e-2, "\(cmp.worstName)")
         #expect(cmp.checked > 300)
-        #expect(p.slots.contains { $0.name == "dec.0.0.conv1.weight" && $0.shape == [8, 8, 3, 3] })
-        #expect(p.slots.contains { $0.name == "enc.1.0.affine.weight" && $0.shape == [8, 32] })
+        #expect(p.slots.contains { $0.name == "dec.0.0.conv1.weight" && $0.shape == [width, width, 3, 3] })
+        #expect(p.slots.contains { $0.name == "enc.1.0.affine.weight" && $0.shape == [width, 4 * width] })
         #expect(p.slots.contains { $0.name == "map_aug.weight" && $0.shape == [8, 8] } == conditionedOnD)
     }
 

@@ -20,15 +20,28 @@ public struct ImageGeometry: Sendable, Equatable {
     public var halved: ImageGeometry { ImageGeometry(images: images, height: height / 2, width: width / 2) }
 }
 
-/// Buffers a convolution reuses between calls: the im2col matrix and the weights in its column order.
+/// Buffers a convolution reuses between calls: the zero-bordered input (or the im2col matrix) and the
+/// weights in the kernel's order.
 public struct ConvolutionWorkspace {
     var columns = Scratch(), packed = Scratch(), packedGrad = Scratch()
     public init() {}
 }
 
-/// A 3×3 convolution, stride 1, zero padding 1, through im2col and one sgemm.
-/// W is stored [out, in, 3, 3]; the im2col columns are ordered (tap, in channel), so each tap copies a
-/// contiguous run of C values, and W is repacked to that order for each call (9·in·out values, cheap).
+/// How a convolution is computed: `direct` reads the images in place (output channels in multiples of 32),
+/// `im2col` builds the patch matrix and calls sgemm (any shape; the reference the direct one is tested against).
+/// Each pass (forward, dL/dW, dL/dx) takes the direct kernel where its output channels allow.
+public enum ConvolutionPath: Sendable {
+    case direct, im2col
+
+    /// `direct` where it applies to a pass writing `outChannels` channels; im2col otherwise.
+    func applied(outChannels: Int) -> ConvolutionPath {
+        DirectConvolution.supports(outChannels: outChannels) ? self : .im2col
+    }
+}
+
+/// A 3×3 convolution, stride 1, zero padding 1: direct where the output channels allow, else im2col and sgemm.
+/// W is stored [out, in, 3, 3] and repacked to the kernel's order for each call (9·in·out values, cheap);
+/// the im2col columns are ordered (tap, in channel), so each tap copies a contiguous run of C values.
 public struct Convolution3x3: Sendable {
     public let inChannels: Int
     public let outChannels: Int
@@ -52,7 +65,21 @@ public struct Convolution3x3: Sendable {
 
     /// y ← conv(x) + b, or y ← y + conv(x) + b when `accumulate`.
     public func forward(_ x: UnsafePointer<Float>, _ g: ImageGeometry, into y: UnsafeMutablePointer<Float>,
-                        parameters p: ParameterStore, workspace ws: inout ConvolutionWorkspace, accumulate: Bool = false) {
+                        parameters p: ParameterStore, workspace ws: inout ConvolutionWorkspace, accumulate: Bool = false,
+                        path: ConvolutionPath = .direct) {
+        guard path.applied(outChannels: outChannels) == .direct else {
+            return forwardIm2col(x, g, into: y, parameters: p, workspace: &ws, accumulate: accumulate)
+        }
+        let framed = ws.columns.pointer(DirectConvolution.framed(g).count * inChannels)
+        let packed = ws.packed.pointer(outChannels * columnsPerPixel)
+        DirectConvolution.frame(x, g, channels: inChannels, into: framed)
+        DirectConvolution.pack(p.value(weight), inChannels: inChannels, outChannels: outChannels, into: packed)
+        DirectConvolution.forward(framed: framed, g, inChannels: inChannels, outChannels: outChannels, packed: packed,
+                                  bias: p.value(bias), into: y, accumulate: accumulate)
+    }
+
+    private func forwardIm2col(_ x: UnsafePointer<Float>, _ g: ImageGeometry, into y: UnsafeMutablePointer<Float>,
+                               parameters p: ParameterStore, workspace ws: inout ConvolutionWorkspace, accumulate: Bool) {
         let k = columnsPerPixel
         let columns = ws.columns.pointer(g.pixels * k), packed = ws.packed.pointer(outChannels * k)
         Self.im2col(x, g, channels: inChannels, into: columns)
@@ -62,26 +89,51 @@ public struct Convolution3x3: Sendable {
                   b: packed, ldb: k, transposeB: true, c: y, ldc: outChannels, beta: 1)
     }
 
-    /// Sets dW and db; gradX ← dL/dx (added when `accumulateGradX`). Rebuilds the im2col matrix of x.
+    /// Sets dW and db; gradX ← dL/dx (added when `accumulateGradX`).
     public func backward(_ x: UnsafePointer<Float>, gradY: UnsafePointer<Float>, _ g: ImageGeometry,
                          gradX: UnsafeMutablePointer<Float>?, accumulateGradX: Bool = false,
-                         parameters p: ParameterStore, workspace ws: inout ConvolutionWorkspace) {
-        let k = columnsPerPixel
-        let columns = ws.columns.pointer(g.pixels * k), packed = ws.packed.pointer(outChannels * k)
-        let packedGrad = ws.packedGrad.pointer(outChannels * k)
+                         parameters p: ParameterStore, workspace ws: inout ConvolutionWorkspace,
+                         path: ConvolutionPath = .direct) {
+        Kernels.columnSums(gradY, rows: g.pixels, cols: outChannels, into: p.grad(bias))
+        weightGradient(x, gradY: gradY, g, parameters: p, workspace: &ws, path: path.applied(outChannels: outChannels))
+        guard let gradX else { return }
+        // dL/dx is itself a 3×3 convolution: of gradY at the mirrored offsets, with W transposed per tap.
+        guard path.applied(outChannels: inChannels) == .direct else {
+            return inputGradientIm2col(gradY, g, gradX: gradX, accumulate: accumulateGradX, parameters: p, workspace: &ws)
+        }
+        let framed = ws.columns.pointer(DirectConvolution.framed(g).count * outChannels)
+        let packed = ws.packed.pointer(outChannels * columnsPerPixel)
+        DirectConvolution.frame(gradY, g, channels: outChannels, into: framed)
+        DirectConvolution.packMirrored(p.value(weight), inChannels: inChannels, outChannels: outChannels, into: packed)
+        DirectConvolution.forward(framed: framed, g, inChannels: outChannels, outChannels: inChannels, packed: packed,
+                                  bias: nil, into: gradX, accumulate: accumulateGradX)
+    }
+
+    private func weightGradient(_ x: UnsafePointer<Float>, gradY: UnsafePointer<Float>, _ g: ImageGeometry,
+                                parameters p: ParameterStore, workspace ws: inout ConvolutionWorkspace, path: ConvolutionPath) {
+        let k = columnsPerPixel, packedGrad = ws.packedGrad.pointer(outChannels * k)
+        if path == .direct {
+            let framed = ws.columns.pointer(DirectConvolution.framed(g).count * inChannels)
+            DirectConvolution.frame(x, g, channels: inChannels, into: framed)
+            DirectConvolution.weightGradient(framed: framed, gradY: gradY, g, inChannels: inChannels,
+                                             outChannels: outChannels, into: packedGrad)
+            return DirectConvolution.unpack(packedGrad, inChannels: inChannels, outChannels: outChannels, into: p.grad(weight))
+        }
+        let columns = ws.columns.pointer(g.pixels * k)
         Self.im2col(x, g, channels: inChannels, into: columns)
         BLAS.gemm(m: outChannels, n: k, k: g.pixels, a: gradY, lda: outChannels, transposeA: true,
                   b: columns, ldb: k, transposeB: false, c: packedGrad, ldc: k)
         unpack(packedGrad, into: p.grad(weight))
-        Kernels.columnSums(gradY, rows: g.pixels, cols: outChannels, into: p.grad(bias))
-        guard let gradX else { return }
-        // dL/dx is itself a 3×3 convolution: of gradY at the mirrored offsets, with W transposed per tap.
+    }
+
+    private func inputGradientIm2col(_ gradY: UnsafePointer<Float>, _ g: ImageGeometry, gradX: UnsafeMutablePointer<Float>,
+                                     accumulate: Bool, parameters p: ParameterStore, workspace ws: inout ConvolutionWorkspace) {
         let kY = Self.taps * outChannels
         let columnsY = ws.columns.pointer(g.pixels * kY), transposed = ws.packed.pointer(inChannels * kY)
         Self.im2col(gradY, g, channels: outChannels, into: columnsY, mirrored: true)
         packTransposed(p.value(weight), into: transposed)
         BLAS.gemm(m: g.pixels, n: inChannels, k: kY, a: columnsY, lda: kY, transposeA: false,
-                  b: transposed, ldb: kY, transposeB: true, c: gradX, ldc: inChannels, beta: accumulateGradX ? 1 : 0)
+                  b: transposed, ldb: kY, transposeB: true, c: gradX, ldc: inChannels, beta: accumulate ? 1 : 0)
     }
 
     /// packed[o, t·C + c] = W[o, c, t].

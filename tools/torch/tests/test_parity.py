@@ -69,7 +69,7 @@ class ParityTests(TempDirTestCase):
         rng = np.random.RandomState(4)
         np.save(self.path("images.npy"), rng.uniform(-1, 1, (64, 3, 16, 16)).astype(np.float32))
         run = self.path("unet")
-        pfgm("train", "--data", self.path("images.npy"), "--arch", "unet", "--width", 8, "--depth", 1, "--aug-dim", "inf",
+        pfgm("train", "--data", self.path("images.npy"), "--arch", "unet", "--width", 32, "--depth", 1, "--aug-dim", "inf",
              "--steps", 40, "--batch", 8, "--lr", 1e-2, "--out", run, "--threads", 1)
         config = rundir.RunDirectory(run).read_config()
         self.assertEqual((config["channels"], networks.unet_levels(16)), (3, 3))
@@ -115,7 +115,7 @@ class ParityTests(TempDirTestCase):
     def test_unet_written_by_torch_loads_in_pfgm(self):
         images = self.path("images.npy")
         np.save(images, np.random.RandomState(8).uniform(-1, 1, (40, 2, 8, 8)).astype(np.float32))
-        config = rundir.new_config(images, 2 * 8 * 8, "inf", 0.5, 10, architecture="unet", width=8, depth=2, channels=2)
+        config = rundir.new_config(images, 2 * 8 * 8, "inf", 0.5, 10, architecture="unet", width=32, depth=2, channels=2)
         run = self.write_torch_run(config)
         self.compare_denoisers(run, np.random.RandomState(6).randn(4, 2, 8, 8))
         # The Adam moments follow the U-Net's storage order (decoder levels downward): pfgm checks the recorded

@@ -1,0 +1,237 @@
+/// Sixteen floats: the output channels a 3×3 kernel keeps in one register.
+typealias Vec16 = SIMD16<Float>
+
+extension UnsafePointer where Pointee == Float {
+    @inline(__always)
+    func vec16(_ i: Int) -> Vec16 { UnsafeRawPointer(self + i).loadUnaligned(as: Vec16.self) }
+}
+
+extension UnsafeMutablePointer where Pointee == Float {
+    @inline(__always)
+    func vec16(_ i: Int) -> Vec16 { UnsafeRawPointer(self + i).loadUnaligned(as: Vec16.self) }
+
+    @inline(__always)
+    func store16(_ v: Vec16, at i: Int) { UnsafeMutableRawPointer(self + i).storeBytes(of: v, as: Vec16.self) }
+}
+
+/// A count known when the code is compiled: how many accumulators a kernel keeps in registers.
+struct Block<let count: Int> {}
+
+/// 3×3 convolutions (stride 1, zero padding 1) of channels-last images read in place: the input is copied
+/// once into a zero-bordered frame, and each kernel keeps a block of outputs in registers while it streams
+/// the taps. Output channels go 32 at a time (two 16-lane registers per pixel); weights are packed
+/// [output block][tap][input channel][32].
+enum DirectConvolution {
+    static let lanes = 32
+    /// Pixels of one image row kept in registers at once (two registers each); fewer where the registers
+    /// are only eight lanes wide, so the accumulators are not spilled.
+    #if AVX512
+    static let widestBlock = 8
+    #else
+    static let widestBlock = 3
+    #endif
+
+    static func supports(outChannels: Int) -> Bool { outChannels > 0 && outChannels % lanes == 0 }
+
+    /// The padded frame of g: one zero pixel around each image.
+    static func framed(_ g: ImageGeometry) -> (height: Int, width: Int, count: Int) {
+        (g.height + 2, g.width + 2, g.images * (g.height + 2) * (g.width + 2))
+    }
+
+    /// framed[image, y + 1, x + 1, c] = x[image, y, x, c], zero on the border.
+    static func frame(_ x: UnsafePointer<Float>, _ g: ImageGeometry, channels c: Int, into framed: UnsafeMutablePointer<Float>) {
+        let (fh, fw, _) = Self.framed(g)
+        let rowValues = fw * c
+        for image in 0..<g.images {
+            let dst = framed + image * fh * rowValues, src = x + image * g.pixelsPerImage * c
+            dst.update(repeating: 0, count: rowValues)
+            for y in 0..<g.height {
+                let row = dst + (y + 1) * rowValues
+                row.update(repeating: 0, count: c)
+                (row + c).update(from: src + y * g.width * c, count: g.width * c)
+                (row + (fw - 1) * c).update(repeating: 0, count: c)
+            }
+            (dst + (fh - 1) * rowValues).update(repeating: 0, count: rowValues)
+        }
+    }
+
+    /// Widths of the pixel blocks that cover a row of `width` pixels: as few blocks as the widest allows,
+    /// their widths differing by at most one.
+    static func blocks(width: Int) -> [Int] {
+        let count = (width + widestBlock - 1) / widestBlock, base = width / count, wider = width % count
+        return (0..<count).map { $0 < wider ? base + 1 : base }
+    }
+
+    // MARK: - y = conv(x) + b
+
+    /// y[p, o] = b[o] + Σ_tap Σ_c framed[p + offset(tap), c] · W[o, c, tap] (added to y when `accumulate`).
+    static func forward(framed: UnsafePointer<Float>, _ g: ImageGeometry, inChannels c: Int, outChannels: Int,
+                        packed w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                        into y: UnsafeMutablePointer<Float>, accumulate: Bool) {
+        let (fh, fw, _) = Self.framed(g), rowBlocks = blocks(width: g.width)
+        for image in 0..<g.images {
+            for row in 0..<g.height {
+                var x0 = 0
+                for width in rowBlocks {
+                    let src = framed + ((image * fh + row) * fw + x0) * c
+                    let out = y + ((image * g.height + row) * g.width + x0) * outChannels
+                    for block in 0..<(outChannels / lanes) {
+                        let site = Site(src: src, rowStride: fw * c, channels: c, weights: w + block * 9 * c * lanes,
+                                        bias: bias.map { $0 + block * lanes }, out: out + block * lanes,
+                                        outStride: outChannels, accumulate: accumulate)
+                        forwardBlock(width, site)
+                    }
+                    x0 += width
+                }
+            }
+        }
+    }
+
+    /// Where one block of output pixels reads and writes.
+    struct Site {
+        let src: UnsafePointer<Float>, rowStride: Int, channels: Int, weights: UnsafePointer<Float>
+        let bias: UnsafePointer<Float>?, out: UnsafeMutablePointer<Float>, outStride: Int, accumulate: Bool
+    }
+
+    static func forwardBlock(_ width: Int, _ s: Site) {
+        switch width {
+        case 1: forwardBlock(Block<1>(), s)
+        case 2: forwardBlock(Block<2>(), s)
+        case 3: forwardBlock(Block<3>(), s)
+        case 4: forwardBlock(Block<4>(), s)
+        case 5: forwardBlock(Block<5>(), s)
+        case 6: forwardBlock(Block<6>(), s)
+        case 7: forwardBlock(Block<7>(), s)
+        default: forwardBlock(Block<8>(), s)
+        }
+    }
+
+    @inline(__always)
+    static func forwardBlock<let P: Int>(_: Block<P>, _ s: Site) {
+        let c = s.channels
+        var lo = InlineArray<P, Vec16>(repeating: s.bias.map { $0.vec16(0) } ?? .zero)
+        var hi = InlineArray<P, Vec16>(repeating: s.bias.map { $0.vec16(16) } ?? .zero)
+        for dy in 0..<3 {
+            for dx in 0..<3 {
+                let src = s.src + dy * s.rowStride + dx * c, w = s.weights + (dy * 3 + dx) * c * lanes
+                for ci in 0..<c {
+                    let w0 = w.vec16(ci * lanes), w1 = w.vec16(ci * lanes + 16)
+                    for p in 0..<P {
+                        let v = Vec16(repeating: src[p * c + ci])
+                        lo[p] = lo[p].addingProduct(w0, v)
+                        hi[p] = hi[p].addingProduct(w1, v)
+                    }
+                }
+            }
+        }
+        for p in 0..<P {
+            let o = s.out + p * s.outStride
+            if s.accumulate {
+                o.store16(o.vec16(0) + lo[p], at: 0)
+                o.store16(o.vec16(16) + hi[p], at: 16)
+            } else {
+                o.store16(lo[p], at: 0)
+                o.store16(hi[p], at: 16)
+            }
+        }
+    }
+
+    // MARK: - dL/dW
+
+    /// dW[o, c, tap] = Σ_p framed[p + offset(tap), c] · gradY[p, o], into the packed layout (overwritten).
+    static func weightGradient(framed: UnsafePointer<Float>, gradY: UnsafePointer<Float>, _ g: ImageGeometry,
+                               inChannels c: Int, outChannels: Int, into packed: UnsafeMutablePointer<Float>) {
+        packed.update(repeating: 0, count: outChannels * 9 * c)
+        let (fh, fw, _) = Self.framed(g)
+        for image in 0..<g.images {
+            for block in 0..<(outChannels / lanes) {
+                for tap in 0..<9 {
+                    var c0 = 0
+                    while c0 < c {
+                        let count = min(8, c - c0)
+                        let src = framed + ((image * fh + tap / 3) * fw + tap % 3) * c + c0
+                        let span = Span(src: src, rowStride: fw * c, channels: c,
+                                        gradY: gradY + image * g.pixelsPerImage * outChannels + block * lanes,
+                                        gradStride: outChannels, height: g.height, width: g.width,
+                                        out: packed + ((block * 9 + tap) * c + c0) * lanes)
+                        weightBlock(count, span)
+                        c0 += count
+                    }
+                }
+            }
+        }
+    }
+
+    /// One image's pixels for one tap and a few input channels.
+    struct Span {
+        let src: UnsafePointer<Float>, rowStride: Int, channels: Int, gradY: UnsafePointer<Float>, gradStride: Int
+        let height: Int, width: Int, out: UnsafeMutablePointer<Float>
+    }
+
+    static func weightBlock(_ count: Int, _ s: Span) {
+        switch count {
+        case 1: weightBlock(Block<1>(), s)
+        case 2: weightBlock(Block<2>(), s)
+        case 3: weightBlock(Block<3>(), s)
+        case 4: weightBlock(Block<4>(), s)
+        case 5: weightBlock(Block<5>(), s)
+        case 6: weightBlock(Block<6>(), s)
+        case 7: weightBlock(Block<7>(), s)
+        default: weightBlock(Block<8>(), s)
+        }
+    }
+
+    @inline(__always)
+    static func weightBlock<let K: Int>(_: Block<K>, _ s: Span) {
+        var lo = InlineArray<K, Vec16>(repeating: .zero), hi = InlineArray<K, Vec16>(repeating: .zero)
+        for k in 0..<K { lo[k] = s.out.vec16(k * lanes); hi[k] = s.out.vec16(k * lanes + 16) }
+        for y in 0..<s.height {
+            let src = s.src + y * s.rowStride, gy = s.gradY + y * s.width * s.gradStride
+            for x in 0..<s.width {
+                let g0 = gy.vec16(x * s.gradStride), g1 = gy.vec16(x * s.gradStride + 16), v = src + x * s.channels
+                for k in 0..<K {
+                    let a = Vec16(repeating: v[k])
+                    lo[k] = lo[k].addingProduct(g0, a)
+                    hi[k] = hi[k].addingProduct(g1, a)
+                }
+            }
+        }
+        for k in 0..<K { s.out.store16(lo[k], at: k * lanes); s.out.store16(hi[k], at: k * lanes + 16) }
+    }
+
+    // MARK: - Weight layouts
+
+    /// packed[block][tap][c][o mod 32] = W[o, c, tap], o = 32·block + (o mod 32).
+    static func pack(_ w: UnsafePointer<Float>, inChannels c: Int, outChannels: Int, into packed: UnsafeMutablePointer<Float>) {
+        for o in 0..<outChannels {
+            let block = o / lanes, lane = o % lanes
+            for ci in 0..<c {
+                for tap in 0..<9 { packed[((block * 9 + tap) * c + ci) * lanes + lane] = w[(o * c + ci) * 9 + tap] }
+            }
+        }
+    }
+
+    /// The weights of dL/dx = conv(dL/dy): input and output swapped and the taps mirrored,
+    /// packed[block][tap][o][c mod 32] = W[o, c, 8 − tap].
+    static func packMirrored(_ w: UnsafePointer<Float>, inChannels c: Int, outChannels: Int,
+                             into packed: UnsafeMutablePointer<Float>) {
+        for o in 0..<outChannels {
+            for ci in 0..<c {
+                let block = ci / lanes, lane = ci % lanes
+                for tap in 0..<9 {
+                    packed[((block * 9 + tap) * outChannels + o) * lanes + lane] = w[(o * c + ci) * 9 + 8 - tap]
+                }
+            }
+        }
+    }
+
+    /// W[o, c, tap] = packed[block][tap][c][o mod 32].
+    static func unpack(_ packed: UnsafePointer<Float>, inChannels c: Int, outChannels: Int, into w: UnsafeMutablePointer<Float>) {
+        for o in 0..<outChannels {
+            let block = o / lanes, lane = o % lanes
+            for ci in 0..<c {
+                for tap in 0..<9 { w[(o * c + ci) * 9 + tap] = packed[((block * 9 + tap) * c + ci) * lanes + lane] }
+            }
+        }
+    }
+}
