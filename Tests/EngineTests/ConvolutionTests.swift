@@ -56,8 +56,10 @@ import Testing
 
     /// The direct kernels against im2col + sgemm, both accumulating and not: 32-channel blocks with one and
     /// two blocks, rows that split into unequal pixel blocks (9, 17), a single input channel (the U-Net's
-    /// input), and one output channel (the output convolution: im2col forward, direct dL/dx).
-    @Test(arguments: [(32, 32, 5, 9), (1, 32, 4, 4), (32, 1, 3, 7), (64, 32, 3, 17), (32, 64, 2, 3), (40, 32, 6, 14)])
+    /// input), one and three output channels (the output convolution: sums along the input channels), and
+    /// input channels neither kernel takes (40 → 3: im2col throughout).
+    @Test(arguments: [(32, 32, 5, 9), (1, 32, 4, 4), (32, 1, 3, 7), (64, 3, 5, 6), (40, 3, 2, 5), (64, 32, 3, 17),
+                      (32, 64, 2, 3), (40, 32, 6, 14)])
     func directPathMatchesIm2col(inChannels: Int, outChannels: Int, height: Int, width: Int) {
         var rng = RandomSource(seed: 38)
         var layout = ParameterLayout()
@@ -83,8 +85,9 @@ import Testing
         }
     }
 
-    /// 4 channels run the scalar loops; 16 channels (groups of 8) the eight-lane ones.
-    @Test(arguments: [(4, 2), (16, 2)])
+    /// 4 channels run the scalar loops, 8 the eight-lane ones, 16 the sixteen-lane ones where the build has
+    /// AVX-512 (eight-lane elsewhere), 28 all three in one row.
+    @Test(arguments: [(4, 2), (8, 2), (16, 2), (28, 7)])
     func groupNormWithSiLU(channels: Int, groups: Int) {
         var rng = RandomSource(seed: 32)
         var layout = ParameterLayout()

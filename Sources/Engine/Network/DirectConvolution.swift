@@ -33,6 +33,12 @@ enum DirectConvolution {
 
     static func supports(outChannels: Int) -> Bool { outChannels > 0 && outChannels % lanes == 0 }
 
+    /// Few output channels (the U-Net's last convolution) over input channels in 16s: the sums run along the
+    /// input channels instead.
+    static func supportsNarrow(inChannels: Int, outChannels: Int) -> Bool {
+        outChannels > 0 && outChannels < lanes && inChannels > 0 && inChannels % 16 == 0
+    }
+
     /// The padded frame of g: one zero pixel around each image.
     static func framed(_ g: ImageGeometry) -> (height: Int, width: Int, count: Int) {
         (g.height + 2, g.width + 2, g.images * (g.height + 2) * (g.width + 2))
@@ -197,6 +203,97 @@ enum DirectConvolution {
             }
         }
         for k in 0..<K { s.out.store16(lo[k], at: k * lanes); s.out.store16(hi[k], at: k * lanes + 16) }
+    }
+
+    // MARK: - Few output channels
+
+    /// y[p, o] = b[o] + Σ_tap Σ_c framed[p + offset(tap), c] · W[o, c, tap], W in its stored order [o][c][tap]
+    /// (added to y when `accumulate`).
+    static func forwardNarrow(framed: UnsafePointer<Float>, _ g: ImageGeometry, inChannels c: Int, outChannels: Int,
+                              weights w: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+                              into y: UnsafeMutablePointer<Float>, accumulate: Bool,
+                              scratch: UnsafeMutablePointer<Float>) {
+        let (fh, fw, _) = Self.framed(g), rowBlocks = blocks(width: g.width)
+        // scratch[o][tap][c] = W[o, c, tap]: each tap's channels contiguous.
+        for o in 0..<outChannels {
+            for ci in 0..<c { for tap in 0..<9 { scratch[(o * 9 + tap) * c + ci] = w[(o * c + ci) * 9 + tap] } }
+        }
+        for image in 0..<g.images {
+            for row in 0..<g.height {
+                var x0 = 0
+                for width in rowBlocks {
+                    let src = framed + ((image * fh + row) * fw + x0) * c
+                    let out = y + ((image * g.height + row) * g.width + x0) * outChannels
+                    for o in 0..<outChannels {
+                        let site = Site(src: src, rowStride: fw * c, channels: c, weights: scratch + o * 9 * c,
+                                        bias: bias + o, out: out + o, outStride: outChannels, accumulate: accumulate)
+                        narrowBlock(width, site)
+                    }
+                    x0 += width
+                }
+            }
+        }
+    }
+
+    static func narrowBlock(_ width: Int, _ s: Site) {
+        switch width {
+        case 1: narrowBlock(Block<1>(), s)
+        case 2: narrowBlock(Block<2>(), s)
+        case 3: narrowBlock(Block<3>(), s)
+        case 4: narrowBlock(Block<4>(), s)
+        case 5: narrowBlock(Block<5>(), s)
+        case 6: narrowBlock(Block<6>(), s)
+        case 7: narrowBlock(Block<7>(), s)
+        default: narrowBlock(Block<8>(), s)
+        }
+    }
+
+    /// One output channel of P pixels: sixteen input channels per register, summed across lanes at the end.
+    @inline(__always)
+    static func narrowBlock<let P: Int>(_: Block<P>, _ s: Site) {
+        let c = s.channels
+        var sums = InlineArray<P, Vec16>(repeating: .zero)
+        for dy in 0..<3 {
+            for dx in 0..<3 {
+                let src = s.src + dy * s.rowStride + dx * c, w = s.weights + (dy * 3 + dx) * c
+                for c0 in stride(from: 0, to: c, by: 16) {
+                    let wv = w.vec16(c0)
+                    for p in 0..<P { sums[p] = sums[p].addingProduct(src.vec16(p * c + c0), wv) }
+                }
+            }
+        }
+        let b = s.bias?.pointee ?? 0
+        for p in 0..<P {
+            let o = s.out + p * s.outStride
+            o.pointee = (s.accumulate ? o.pointee : 0) + b + sums[p].sum()
+        }
+    }
+
+    /// dW[o, c, tap] = Σ_p framed[p + offset(tap), c] · gradY[p, o] for few output channels, into W's stored
+    /// order (overwritten).
+    static func weightGradientNarrow(framed: UnsafePointer<Float>, gradY: UnsafePointer<Float>, _ g: ImageGeometry,
+                                     inChannels c: Int, outChannels: Int, into dW: UnsafeMutablePointer<Float>) {
+        let (fh, fw, _) = Self.framed(g)
+        for o in 0..<outChannels {
+            for c0 in stride(from: 0, to: c, by: 16) {
+                var taps = InlineArray<9, Vec16>(repeating: .zero)
+                for image in 0..<g.images {
+                    for y in 0..<g.height {
+                        let src = framed + ((image * fh + y) * fw) * c + c0
+                        let gy = gradY + (image * g.height + y) * g.width * outChannels + o
+                        for x in 0..<g.width {
+                            let a = Vec16(repeating: gy[x * outChannels]), v = src + x * c
+                            for tap in 0..<9 {
+                                taps[tap] = taps[tap].addingProduct(v.vec16((tap / 3) * fw * c + (tap % 3) * c), a)
+                            }
+                        }
+                    }
+                }
+                for tap in 0..<9 {
+                    for lane in 0..<16 { dW[(o * c + c0 + lane) * 9 + tap] = taps[tap][lane] }
+                }
+            }
+        }
     }
 
     // MARK: - Weight layouts

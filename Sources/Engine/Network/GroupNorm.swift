@@ -1,0 +1,228 @@
+import Foundation
+
+/// Group normalisation over channels-last images: each image's channels are cut into `groups` groups and
+/// normalised over all of that group's values in the image, then scaled and shifted per channel.
+/// The forward pass writes silu(γ⊙x̂ + β) (every use in the U-Net is followed by SiLU).
+public struct GroupNorm: Sendable {
+    public let channels: Int
+    public let groups: Int
+    public let epsilon: Float
+    public let scale: ParameterSlot
+    public let shift: ParameterSlot
+
+    public init(_ name: String, channels: Int, groups: Int, epsilon: Float = 1e-5, layout: inout ParameterLayout) {
+        precondition(groups >= 1 && channels % groups == 0, "channels must divide into groups")
+        self.channels = channels
+        self.groups = groups
+        self.epsilon = epsilon
+        scale = layout.add("\(name).weight", shape: [channels], role: .normScale, initial: .init(repeating: 1, count: channels))
+        shift = layout.add("\(name).bias", shape: [channels], role: .normShift, initial: .init(repeating: 0, count: channels))
+    }
+
+    /// DDPM++'s choice: up to 32 groups of at least 4 channels.
+    public static func groups(for channels: Int) -> Int {
+        var g = max(1, min(32, channels / 4))
+        while channels % g != 0 { g -= 1 }
+        return g
+    }
+
+    /// siluOut ← silu(γ⊙x̂ + β); keeps x̂ (when given) and 1/σ per (image, group) for backward.
+    public func forward(_ x: UnsafePointer<Float>, _ g: ImageGeometry, siluOut: UnsafeMutablePointer<Float>,
+                        normalized xhat: UnsafeMutablePointer<Float>?, inverseStd: UnsafeMutablePointer<Float>,
+                        parameters p: ParameterStore) {
+        let c = channels, hw = g.pixelsPerImage, gamma = p.value(scale), beta = p.value(shift)
+        withChannelBuffers { mean, rstd, _ in
+            for image in 0..<g.images {
+                let base = image * hw * c
+                moments(x + base, pixels: hw, mean: mean, inverseStd: rstd)
+                for group in 0..<groups { inverseStd[image * groups + group] = rstd[group * (c / groups)] }
+                for q in 0..<hw {
+                    let o = base + q * c
+                    let row = NormalizedRow(x: x + o, xhat: xhat.map { $0 + o }, out: siluOut + o, mean: mean, rstd: rstd,
+                                            gamma: gamma, beta: beta)
+                    var ch = 0
+                    #if AVX512
+                    ch = row.normalize(Vec16.self, from: ch, to: c)
+                    #endif
+                    ch = row.normalize(Vec8.self, from: ch, to: c)
+                    while ch < c {
+                        let h = (x[o + ch] - mean[ch]) * rstd[ch]
+                        xhat?[o + ch] = h
+                        siluOut[o + ch] = Kernels.silu(h * gamma[ch] + beta[ch])
+                        ch += 1
+                    }
+                }
+            }
+        }
+    }
+
+    /// Per-channel copies of each group's mean and 1/√(var + ε) for one image (two passes).
+    private func moments(_ x: UnsafePointer<Float>, pixels hw: Int, mean: UnsafeMutablePointer<Float>,
+                         inverseStd: UnsafeMutablePointer<Float>) {
+        let c = channels, per = c / groups, count = Float(hw * per)
+        Kernels.columnSums(x, rows: hw, cols: c, into: mean)
+        spreadGroupSums(mean, scale: 1 / count)
+        inverseStd.update(repeating: 0, count: c)
+        var ch = 0
+        #if AVX512
+        ch = Self.squaredDeviations(Vec16.self, x, pixels: hw, channels: c, from: ch, mean: mean, into: inverseStd)
+        #endif
+        ch = Self.squaredDeviations(Vec8.self, x, pixels: hw, channels: c, from: ch, mean: mean, into: inverseStd)
+        for q in 0..<hw {
+            for k in ch..<c { let d = x[q * c + k] - mean[k]; inverseStd[k] += d * d }
+        }
+        spreadGroupSums(inverseStd, scale: 1 / count)
+        for ch in 0..<c { inverseStd[ch] = 1 / (inverseStd[ch] + epsilon).squareRoot() }
+    }
+
+    /// Replaces each channel's value by scale × the sum over its group.
+    private func spreadGroupSums(_ v: UnsafeMutablePointer<Float>, scale: Float) {
+        let per = channels / groups
+        for group in 0..<groups {
+            var s: Float = 0
+            for ch in (group * per)..<((group + 1) * per) { s += v[ch] }
+            for ch in (group * per)..<((group + 1) * per) { v[ch] = s * scale }
+        }
+    }
+
+    /// Sets dγ and dβ; gradX ← dL/dx (added when `accumulateGradX`), given dL/d silu(y) with y = γ⊙x̂ + β.
+    /// Per (image, group): dx = rstd·(dx̂ − mean(dx̂) − x̂·mean(dx̂⊙x̂)), dx̂ = dy⊙γ, dy = gradOut⊙silu'(y).
+    public func backward(gradOut: UnsafePointer<Float>, normalized xhat: UnsafePointer<Float>,
+                         inverseStd: UnsafePointer<Float>, _ g: ImageGeometry,
+                         gradX: UnsafeMutablePointer<Float>, accumulateGradX: Bool = false,
+                         parameters p: ParameterStore, scratch dy: UnsafeMutablePointer<Float>) {
+        let c = channels, hw = g.pixelsPerImage, per = c / groups
+        let gamma = p.value(scale), beta = p.value(shift), dGamma = p.grad(scale), dBeta = p.grad(shift)
+        dGamma.update(repeating: 0, count: c)
+        dBeta.update(repeating: 0, count: c)
+        withChannelBuffers { sumD, sumDH, rstd in
+            for image in 0..<g.images {
+                let base = image * hw * c
+                sumD.update(repeating: 0, count: c)
+                sumDH.update(repeating: 0, count: c)
+                // dy = gradOut ⊙ silu'(γx̂ + β), with per-channel sums of dy and dy⊙x̂ (dβ and dγ before γ).
+                for q in 0..<hw {
+                    let o = base + q * c
+                    let row = GradientRow(xhat: xhat + o, dy: dy + o, gamma: gamma, beta: beta, sumD: sumD, sumDH: sumDH)
+                    var ch = 0
+                    #if AVX512
+                    ch = row.throughSilu(Vec16.self, gradOut + o, from: ch, to: c)
+                    #endif
+                    ch = row.throughSilu(Vec8.self, gradOut + o, from: ch, to: c)
+                    while ch < c {
+                        let h = xhat[o + ch], d = gradOut[o + ch] * Kernels.siluDerivative(h * gamma[ch] + beta[ch])
+                        dy[o + ch] = d
+                        sumD[ch] += d
+                        sumDH[ch] += d * h
+                        ch += 1
+                    }
+                }
+                Kernels.add(sumD, into: dBeta, count: c)
+                Kernels.add(sumDH, into: dGamma, count: c)
+                // mean(dx̂) and mean(dx̂⊙x̂) over each group, dx̂ = dy⊙γ, spread back to the group's channels.
+                for ch in 0..<c { sumD[ch] *= gamma[ch]; sumDH[ch] *= gamma[ch] }
+                spreadGroupSums(sumD, scale: 1 / Float(hw * per))
+                spreadGroupSums(sumDH, scale: 1 / Float(hw * per))
+                for ch in 0..<c { rstd[ch] = inverseStd[image * groups + ch / per] }
+                for q in 0..<hw {
+                    let o = base + q * c
+                    let row = GradientRow(xhat: xhat + o, dy: dy + o, gamma: gamma, beta: beta, sumD: sumD, sumDH: sumDH)
+                    var ch = 0
+                    #if AVX512
+                    ch = row.inputGradient(Vec16.self, into: gradX + o, rstd: rstd, from: ch, to: c, accumulate: accumulateGradX)
+                    #endif
+                    ch = row.inputGradient(Vec8.self, into: gradX + o, rstd: rstd, from: ch, to: c, accumulate: accumulateGradX)
+                    while ch < c {
+                        let d = rstd[ch] * (dy[o + ch] * gamma[ch] - sumD[ch] - xhat[o + ch] * sumDH[ch])
+                        gradX[o + ch] = accumulateGradX ? gradX[o + ch] + d : d
+                        ch += 1
+                    }
+                }
+            }
+        }
+    }
+
+    /// One pixel's channels through x̂ = (x − μ)·rstd and silu(γ⊙x̂ + β).
+    struct NormalizedRow {
+        let x: UnsafePointer<Float>, xhat: UnsafeMutablePointer<Float>?, out: UnsafeMutablePointer<Float>
+        let mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>
+        let gamma: UnsafeMutablePointer<Float>, beta: UnsafeMutablePointer<Float>
+
+        /// Channels from `ch` in whole vectors of V; returns the first channel left.
+        @inline(__always)
+        func normalize<V: FloatVector>(_: V.Type, from ch: Int, to c: Int) -> Int {
+            var ch = ch
+            while ch + V.scalarCount <= c {
+                let h = (x.load(V.self, at: ch) - mean.load(V.self, at: ch)) * rstd.load(V.self, at: ch)
+                xhat?.store(h, at: ch)
+                out.store(VectorMath.silu(VectorMath.multiplyAdd(h, gamma.load(V.self, at: ch), beta.load(V.self, at: ch))), at: ch)
+                ch += V.scalarCount
+            }
+            return ch
+        }
+    }
+
+    /// out[k] += Σ_q (x[q, k] − mean[k])² for channels from `ch` in whole vectors of V; returns the first left.
+    @inline(__always)
+    static func squaredDeviations<V: FloatVector>(_: V.Type, _ x: UnsafePointer<Float>, pixels hw: Int, channels c: Int,
+                                           from ch: Int, mean: UnsafeMutablePointer<Float>,
+                                           into out: UnsafeMutablePointer<Float>) -> Int {
+        var end = ch
+        while end + V.scalarCount <= c { end += V.scalarCount }
+        for k in stride(from: ch, to: end, by: V.scalarCount) {
+            let m = mean.load(V.self, at: k)
+            var sum = V()
+            for q in 0..<hw { let d = x.load(V.self, at: q * c + k) - m; sum = VectorMath.multiplyAdd(d, d, sum) }
+            out.store(out.load(V.self, at: k) + sum, at: k)
+        }
+        return end
+    }
+
+    /// One pixel's channels in the backward pass.
+    struct GradientRow {
+        let xhat: UnsafePointer<Float>, dy: UnsafeMutablePointer<Float>
+        let gamma: UnsafeMutablePointer<Float>, beta: UnsafeMutablePointer<Float>
+        let sumD: UnsafeMutablePointer<Float>, sumDH: UnsafeMutablePointer<Float>
+
+        /// dy = gradOut ⊙ silu'(γx̂ + β), adding dy and dy⊙x̂ to the sums; returns the first channel left.
+        @inline(__always)
+        func throughSilu<V: FloatVector>(_: V.Type, _ gradOut: UnsafePointer<Float>, from ch: Int, to c: Int) -> Int
+            {
+            var ch = ch
+            while ch + V.scalarCount <= c {
+                let h = xhat.load(V.self, at: ch)
+                let z = VectorMath.multiplyAdd(h, gamma.load(V.self, at: ch), beta.load(V.self, at: ch))
+                let d = gradOut.load(V.self, at: ch) * VectorMath.siluDerivative(z)
+                dy.store(d, at: ch)
+                sumD.store(sumD.load(V.self, at: ch) + d, at: ch)
+                sumDH.store(VectorMath.multiplyAdd(d, h, sumDH.load(V.self, at: ch)), at: ch)
+                ch += V.scalarCount
+            }
+            return ch
+        }
+
+        /// dx = rstd·(dy⊙γ − mean(dx̂) − x̂·mean(dx̂⊙x̂)), added to gradX when `accumulate`; returns the first
+        /// channel left.
+        @inline(__always)
+        func inputGradient<V: FloatVector>(_: V.Type, into gradX: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>,
+                                    from ch: Int, to c: Int, accumulate: Bool) -> Int {
+            var ch = ch
+            while ch + V.scalarCount <= c {
+                let centred = dy.load(V.self, at: ch) * gamma.load(V.self, at: ch) - sumD.load(V.self, at: ch)
+                    - xhat.load(V.self, at: ch) * sumDH.load(V.self, at: ch)
+                var d = rstd.load(V.self, at: ch) * centred
+                if accumulate { d += gradX.load(V.self, at: ch) }
+                gradX.store(d, at: ch)
+                ch += V.scalarCount
+            }
+            return ch
+        }
+    }
+
+    private func withChannelBuffers(_ body: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) -> Void) {
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 3 * channels) { buffer in
+            guard let base = buffer.baseAddress else { return }
+            body(base, base + channels, base + 2 * channels)
+        }
+    }
+}
