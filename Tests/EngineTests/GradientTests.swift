@@ -32,7 +32,7 @@ import Testing
                 cmp.compare("\(slot.name)[\(i)]", analytic: p.grad(slot)[i], numeric: centralDifference(p.value(slot) + i, loss))
             }
         }
-        for i in 0..<x.count {
+        for i in sampleIndices(x.count, max: 48, rng: &rng) {
             cmp.compare("x[\(i)]", analytic: gradX[i], numeric: centralDifference(x.pointer + i, loss))
         }
         #expect(cmp.worst < 1e-2, "\(cmp.worstName)")
@@ -63,7 +63,7 @@ import Testing
                 cmp.compare("\(slot.name)[\(i)]", analytic: p.grad(slot)[i], numeric: centralDifference(p.value(slot) + i, loss))
             }
         }
-        for i in 0..<x.count {
+        for i in sampleIndices(x.count, max: 48, rng: &rng) {
             cmp.compare("x[\(i)]", analytic: gradX[i], numeric: centralDifference(x.pointer + i, loss))
         }
         #expect(cmp.worst < 1e-2, "\(cmp.worstName)")
@@ -112,25 +112,27 @@ import Testing
         #expect(abs(out[0] - cos(-1.2)) < 1e-6 && abs(out[4] - sin(-1.2)) < 1e-6)
     }
 
-    /// Also the one-network form, with D as a second condition (c_aug per row through map_aug).
-    @Test(arguments: [false, true])
-    func wholeMLPEDMIncludingEmbeddingPathAndInputs(conditionedOnD: Bool) {
-        let config = MLPEDMConfig(dim: 3, width: 8, depth: 2, embeddingChannels: 8, conditionsOnAugmentedDimension: conditionedOnD)
+    /// Also the one-network form, with D as a second condition (c_aug per row through map_aug). Width 8 runs
+    /// every product through sgemm; width 32 with N = 32 runs them all through the vector kernel.
+    @Test(arguments: [(false, 8, 3), (true, 8, 3), (true, 32, 32)])
+    func wholeMLPEDMIncludingEmbeddingPathAndInputs(conditionedOnD: Bool, width: Int, dim n: Int) {
+        let config = MLPEDMConfig(dim: n, width: width, depth: 2, embeddingChannels: 8,
+                                  conditionsOnAugmentedDimension: conditionedOnD)
         let net = MLPEDM(config: config, seed: 21)
         var rng = RandomSource(seed: 22)
         let rows = 5
-        let x = FloatBuffer(randomMatrix(rows, 3, &rng).storage)
+        let x = FloatBuffer(randomMatrix(rows, n, &rng).storage)
         let c = FloatBuffer((0..<rows).map { _ in Float(rng.normal() * 0.6) })
         let aug = FloatBuffer((0..<rows).map { _ in Float(8 * rng.uniform()) })
-        let g = randomMatrix(rows, 3, &rng).storage
-        var out = [Float](repeating: 0, count: rows * 3)
+        let g = randomMatrix(rows, n, &rng).storage
+        var out = [Float](repeating: 0, count: rows * n)
         let loss = { () -> Double in
             net.forward(x.pointer, cNoise: c.pointer, cAug: conditionedOnD ? aug.pointer : nil, rows: rows, into: &out,
                         keepForBackward: true)
             return Self.projection(out, g)
         }
         _ = loss()
-        var gradX = [Float](repeating: 0, count: rows * 3), gradC = [Float](repeating: 0, count: rows)
+        var gradX = [Float](repeating: 0, count: rows * n), gradC = [Float](repeating: 0, count: rows)
         net.backward(gradOut: g, gradX: &gradX, gradCNoise: &gradC)
         let p = net.parameters
         let analytic = p.grads.array
@@ -141,11 +143,13 @@ import Testing
                             numeric: centralDifference(p.value(slot) + i, loss))
             }
         }
-        for i in 0..<x.count {
+        for i in sampleIndices(x.count, max: 48, rng: &rng) {
             cmp.compare("x[\(i)]", analytic: gradX[i], numeric: centralDifference(x.pointer + i, loss))
         }
+        // c_noise goes through sinusoids: a smaller step than the weights' keeps the truncation error low, and
+        // 4e-3 rather than 1e-3 keeps float32 round-off (seen at width 32) below the bar.
         for i in 0..<rows {
-            cmp.compare("c_noise[\(i)]", analytic: gradC[i], numeric: centralDifference(c.pointer + i, h: 1e-3, loss))
+            cmp.compare("c_noise[\(i)]", analytic: gradC[i], numeric: centralDifference(c.pointer + i, h: 4e-3, loss))
         }
         #expect(cmp.worst < 1e-2, "\(cmp.worstName)")
         #expect(p.slots.map(\.name).contains("map_layer0.weight"))

@@ -3,6 +3,36 @@ import Foundation
 import Testing
 
 @Suite struct MatrixAndBLASTests {
+    /// The vector kernel against sgemm for the layers' three products (x·Wᵀ from packed Wᵀ, dyᵀ·x, dy·W),
+    /// with and without C added and a bias: row counts that end in every block size, one and two 32-column
+    /// panels.
+    @Test(arguments: [(1, 32, 5), (13, 64, 7), (29, 32, 40), (8, 96, 1)])
+    func vectorGemmMatchesSgemm(m: Int, n: Int, k: Int) {
+        var rng = RandomSource(seed: 61)
+        let a = randomMatrix(m, k, &rng), at = a.transposed(), b = randomMatrix(k, n, &rng)
+        let start = randomMatrix(m, n, &rng), bias = randomMatrix(1, n, &rng).storage
+        for accumulate in [false, true] {
+            var expected = accumulate ? start : Matrix(rows: m, cols: n)
+            BLAS.gemm(a, b, into: &expected, beta: accumulate ? 1 : 0)
+            let withBias = (0..<(m * n)).map { expected.storage[$0] + bias[$0 % n] }
+            for (source, rowStride, columnStride) in [(a, k, 1), (at, 1, m)] {
+                var plain = accumulate ? start.storage : [Float](repeating: 7, count: m * n), biased = plain
+                source.storage.withUnsafeBufferPointer { pa in
+                    b.storage.withUnsafeBufferPointer { pb in
+                        guard let pa = pa.baseAddress, let pb = pb.baseAddress else { return }
+                        let operand = VectorGemm.Strided(pa, rowStride: rowStride, columnStride: columnStride)
+                        VectorGemm.multiply(m: m, n: n, k: k, a: operand, b: pb, ldb: n, c: &plain, ldc: n, accumulate: accumulate)
+                        VectorGemm.multiply(m: m, n: n, k: k, a: operand, b: pb, ldb: n, c: &biased, ldc: n,
+                                            accumulate: accumulate, bias: bias)
+                    }
+                }
+                // Sums of up to 40 products in another order: float32 round-off only.
+                #expect(zip(plain, expected.storage).allSatisfy { abs($0 - $1) < 1e-4 })
+                #expect(zip(biased, withBias).allSatisfy { abs($0 - $1) < 1e-4 })
+            }
+        }
+    }
+
     func naiveProduct(_ a: Matrix, _ b: Matrix) -> Matrix {
         var c = Matrix(rows: a.rows, cols: b.cols)
         for i in 0..<a.rows {

@@ -1,36 +1,9 @@
-/// Sixteen floats: the output channels a 3×3 kernel keeps in one register.
-typealias Vec16 = SIMD16<Float>
-
-extension UnsafePointer where Pointee == Float {
-    @inline(__always)
-    func vec16(_ i: Int) -> Vec16 { UnsafeRawPointer(self + i).loadUnaligned(as: Vec16.self) }
-}
-
-extension UnsafeMutablePointer where Pointee == Float {
-    @inline(__always)
-    func vec16(_ i: Int) -> Vec16 { UnsafeRawPointer(self + i).loadUnaligned(as: Vec16.self) }
-
-    @inline(__always)
-    func store16(_ v: Vec16, at i: Int) { UnsafeMutableRawPointer(self + i).storeBytes(of: v, as: Vec16.self) }
-}
-
-/// A count known when the code is compiled: how many accumulators a kernel keeps in registers.
-struct Block<let count: Int> {}
-
 /// 3×3 convolutions (stride 1, zero padding 1) of channels-last images read in place: the input is copied
 /// once into a zero-bordered frame, and each kernel keeps a block of outputs in registers while it streams
 /// the taps. Output channels go 32 at a time (two 16-lane registers per pixel); weights are packed
 /// [output block][tap][input channel][32].
 enum DirectConvolution {
     static let lanes = 32
-    /// Pixels of one image row kept in registers at once (two registers each); fewer where the registers
-    /// are only eight lanes wide, so the accumulators are not spilled.
-    #if AVX512
-    static let widestBlock = 8
-    #else
-    static let widestBlock = 3
-    #endif
-
     static func supports(outChannels: Int) -> Bool { outChannels > 0 && outChannels % lanes == 0 }
 
     /// Few output channels (the U-Net's last convolution) over input channels in 16s: the sums run along the
@@ -61,12 +34,8 @@ enum DirectConvolution {
         }
     }
 
-    /// Widths of the pixel blocks that cover a row of `width` pixels: as few blocks as the widest allows,
-    /// their widths differing by at most one.
-    static func blocks(width: Int) -> [Int] {
-        let count = (width + widestBlock - 1) / widestBlock, base = width / count, wider = width % count
-        return (0..<count).map { $0 < wider ? base + 1 : base }
-    }
+    /// Widths of the pixel blocks that cover a row of `width` pixels.
+    static func blocks(width: Int) -> [Int] { RegisterBlocks.cover(width) }
 
     // MARK: - y = conv(x) + b
 

@@ -21,9 +21,17 @@ public struct Linear: Sendable {
         bias = layout.add("\(name).bias", shape: [outFeatures], role: .bias, initial: b)
     }
 
-    /// y ← x·Wᵀ + b, or y ← y + x·Wᵀ + b when `accumulate`.
+    /// y ← x·Wᵀ + b, or y ← y + x·Wᵀ + b when `accumulate`. With `packing` room for in·out floats, the
+    /// product runs on this thread's vector kernel where the shape allows (Wᵀ packed there first).
     public func forward(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>,
-                        parameters p: ParameterStore, accumulate: Bool = false) {
+                        parameters p: ParameterStore, accumulate: Bool = false,
+                        packing: UnsafeMutablePointer<Float>? = nil) {
+        if let packing, Self.vectorKernel(n: outFeatures) {
+            Kernels.transpose(p.value(weight), rows: outFeatures, cols: inFeatures, into: packing)
+            return VectorGemm.multiply(m: rows, n: outFeatures, k: inFeatures,
+                                       a: .init(x, rowStride: inFeatures, columnStride: 1), b: packing, ldb: outFeatures,
+                                       c: y, ldc: outFeatures, accumulate: accumulate, bias: p.value(bias))
+        }
         Kernels.broadcastRows(p.value(bias), y, rows: rows, cols: outFeatures, accumulate: accumulate)
         BLAS.gemm(m: rows, n: outFeatures, k: inFeatures,
                   a: x, lda: inFeatures, transposeA: false,
@@ -35,18 +43,31 @@ public struct Linear: Sendable {
     public func backward(_ x: UnsafePointer<Float>, gradY: UnsafePointer<Float>, rows: Int,
                          gradX: UnsafeMutablePointer<Float>?, accumulateGradX: Bool = false,
                          parameters p: ParameterStore) {
-        BLAS.gemm(m: outFeatures, n: inFeatures, k: rows,
-                  a: gradY, lda: outFeatures, transposeA: true,
-                  b: x, ldb: inFeatures, transposeB: false,
-                  c: p.grad(weight), ldc: inFeatures)
-        Kernels.columnSums(gradY, rows: rows, cols: outFeatures, into: p.grad(bias))
-        if let gradX {
-            BLAS.gemm(m: rows, n: inFeatures, k: outFeatures,
-                      a: gradY, lda: outFeatures, transposeA: false,
-                      b: p.value(weight), ldb: inFeatures, transposeB: false,
-                      c: gradX, ldc: inFeatures, beta: accumulateGradX ? 1 : 0)
+        if Self.vectorKernel(n: inFeatures) {
+            VectorGemm.multiply(m: outFeatures, n: inFeatures, k: rows,
+                                a: .init(gradY, rowStride: 1, columnStride: outFeatures), b: x, ldb: inFeatures,
+                                c: p.grad(weight), ldc: inFeatures, accumulate: false)
+        } else {
+            BLAS.gemm(m: outFeatures, n: inFeatures, k: rows,
+                      a: gradY, lda: outFeatures, transposeA: true,
+                      b: x, ldb: inFeatures, transposeB: false,
+                      c: p.grad(weight), ldc: inFeatures)
         }
+        Kernels.columnSums(gradY, rows: rows, cols: outFeatures, into: p.grad(bias))
+        guard let gradX else { return }
+        if Self.vectorKernel(n: inFeatures) {
+            return VectorGemm.multiply(m: rows, n: inFeatures, k: outFeatures,
+                                       a: .init(gradY, rowStride: outFeatures, columnStride: 1), b: p.value(weight),
+                                       ldb: inFeatures, c: gradX, ldc: inFeatures, accumulate: accumulateGradX)
+        }
+        BLAS.gemm(m: rows, n: inFeatures, k: outFeatures,
+                  a: gradY, lda: outFeatures, transposeA: false,
+                  b: p.value(weight), ldb: inFeatures, transposeB: false,
+                  c: gradX, ldc: inFeatures, beta: accumulateGradX ? 1 : 0)
     }
+
+    /// Products with n output columns run on the vector kernel when n allows and each thread does its own.
+    static func vectorKernel(n: Int) -> Bool { VectorGemm.supports(n: n) && Compute.productsOnCallingThread }
 }
 
 /// Per-row layer normalisation with a learned scale γ and shift β.
@@ -74,16 +95,13 @@ public struct LayerNorm: Sendable {
             let xr = x + r * n, o = r * n
             let (mean, rstd) = moments(xr)
             inverseStd[r] = rstd
-            let m8 = Vec8(repeating: mean), s8 = Vec8(repeating: rstd)
+            let row = NormalizedRow(x: xr, xhat: xhat.map { $0 + o }, y: y.map { $0 + o }, siluOut: siluOut.map { $0 + o },
+                                    gamma: gamma, beta: beta, mean: mean, rstd: rstd)
             var c = 0
-            while c + 8 <= n {
-                let h = (xr.vec(c) - m8) * s8
-                let out = VectorMath.multiplyAdd(h, gamma.vec(c), beta.vec(c))
-                xhat?.store(h, at: o + c)
-                y?.store(out, at: o + c)
-                siluOut?.store(VectorMath.silu(out), at: o + c)
-                c += 8
-            }
+            #if AVX512
+            c = row.normalize(SIMD16<Float>.self, from: c, to: n)
+            #endif
+            c = row.normalize(Vec8.self, from: c, to: n)
             while c < n {
                 let h = (xr[c] - mean) * rstd, out = h * gamma[c] + beta[c]
                 xhat?[o + c] = h
@@ -99,14 +117,11 @@ public struct LayerNorm: Sendable {
     private func moments(_ xr: UnsafePointer<Float>) -> (mean: Float, inverseStd: Float) {
         let n = features
         let mean = Kernels.sum(xr, count: n) / Float(n)
-        let m8 = Vec8(repeating: mean)
-        var acc = Vec8(), c = 0
-        while c + 8 <= n {
-            let d = xr.vec(c) - m8
-            acc += d * d
-            c += 8
-        }
-        var variance = acc.sum()
+        var variance: Float = 0, c = 0
+        #if AVX512
+        c = Self.squaredDeviations(SIMD16<Float>.self, xr, mean: mean, from: c, to: n, &variance)
+        #endif
+        c = Self.squaredDeviations(Vec8.self, xr, mean: mean, from: c, to: n, &variance)
         while c < n { let d = xr[c] - mean; variance += d * d; c += 1 }
         variance /= Float(n)
         return (mean, 1 / (variance + epsilon).squareRoot())
@@ -129,14 +144,13 @@ public struct LayerNorm: Sendable {
                 let o = r * n
                 let (meanG, meanGH) = rowGradients(gradY + o, throughSilu: throughSilu, xhat + o, into: dy, parameters: p)
                 let gx = gradX + o, hr = xhat + o, gamma = p.value(scale), rstd = inverseStd[r]
-                let mg = Vec8(repeating: meanG), mgh = Vec8(repeating: meanGH), s8 = Vec8(repeating: rstd)
+                let row = InputGradientRow(dy: dy, xhat: hr, gamma: gamma, meanG: meanG, meanGH: meanGH, rstd: rstd,
+                                           gradX: gx, accumulate: accumulateGradX)
                 var c = 0
-                while c + 8 <= n {
-                    var d = s8 * (dy.vec(c) * gamma.vec(c) - mg - hr.vec(c) * mgh)
-                    if accumulateGradX { d += gx.vec(c) }
-                    gx.store(d, at: c)
-                    c += 8
-                }
+                #if AVX512
+                c = row.apply(SIMD16<Float>.self, from: c, to: n)
+                #endif
+                c = row.apply(Vec8.self, from: c, to: n)
                 while c < n {
                     let d = rstd * (dy[c] * gamma[c] - meanG - hr[c] * meanGH)
                     gx[c] = accumulateGradX ? gx[c] + d : d
@@ -151,20 +165,13 @@ public struct LayerNorm: Sendable {
     private func rowGradients(_ gy: UnsafePointer<Float>, throughSilu: Bool, _ hr: UnsafePointer<Float>,
                               into dy: UnsafeMutablePointer<Float>, parameters p: ParameterStore) -> (Float, Float) {
         let n = features, gamma = p.value(scale), beta = p.value(shift), dGamma = p.grad(scale), dBeta = p.grad(shift)
-        var sumG = Vec8(), sumGH = Vec8(), c = 0
-        while c + 8 <= n {
-            let h = hr.vec(c)
-            var g0 = gy.vec(c)
-            if throughSilu { g0 *= VectorMath.siluDerivative(VectorMath.multiplyAdd(h, gamma.vec(c), beta.vec(c))) }
-            dy.store(g0, at: c)
-            let g = g0 * gamma.vec(c)
-            sumG += g
-            sumGH += g * h
-            dGamma.store(dGamma.vec(c) + g0 * h, at: c)
-            dBeta.store(dBeta.vec(c) + g0, at: c)
-            c += 8
-        }
-        var sG = sumG.sum(), sGH = sumGH.sum()
+        let row = GradientRow(gradY: gy, xhat: hr, dy: dy, gamma: gamma, beta: beta, dGamma: dGamma, dBeta: dBeta,
+                              throughSilu: throughSilu)
+        var sG: Float = 0, sGH: Float = 0, c = 0
+        #if AVX512
+        c = row.accumulate(SIMD16<Float>.self, from: c, to: n, &sG, &sGH)
+        #endif
+        c = row.accumulate(Vec8.self, from: c, to: n, &sG, &sGH)
         while c < n {
             var g0 = gy[c]
             if throughSilu { g0 *= Kernels.siluDerivative(hr[c] * gamma[c] + beta[c]) }
@@ -178,6 +185,88 @@ public struct LayerNorm: Sendable {
         }
         let invN = 1 / Float(n)
         return (sG * invN, sGH * invN)
+    }
+
+    /// Adds Σ (x − mean)² over whole vectors of V from channel c; returns the first channel left.
+    @inline(__always)
+    static func squaredDeviations<V: FloatVector>(_: V.Type, _ x: UnsafePointer<Float>, mean: Float, from c: Int, to n: Int,
+                                                  _ total: inout Float) -> Int {
+        var acc = V(), c = c
+        while c + V.scalarCount <= n {
+            let d = x.load(V.self, at: c) - V(repeating: mean)
+            acc = VectorMath.multiplyAdd(d, d, acc)
+            c += V.scalarCount
+        }
+        total += acc.sum()
+        return c
+    }
+
+    /// One row through x̂ = (x − mean)·rstd, y = γ⊙x̂ + β and silu(y).
+    struct NormalizedRow {
+        let x: UnsafePointer<Float>, xhat: UnsafeMutablePointer<Float>?, y: UnsafeMutablePointer<Float>?
+        let siluOut: UnsafeMutablePointer<Float>?, gamma: UnsafeMutablePointer<Float>, beta: UnsafeMutablePointer<Float>
+        let mean: Float, rstd: Float
+
+        @inline(__always)
+        func normalize<V: FloatVector>(_: V.Type, from c: Int, to n: Int) -> Int {
+            var c = c
+            while c + V.scalarCount <= n {
+                let h = (x.load(V.self, at: c) - V(repeating: mean)) * V(repeating: rstd)
+                let out = VectorMath.multiplyAdd(h, gamma.load(V.self, at: c), beta.load(V.self, at: c))
+                xhat?.store(h, at: c)
+                y?.store(out, at: c)
+                siluOut?.store(VectorMath.silu(out), at: c)
+                c += V.scalarCount
+            }
+            return c
+        }
+    }
+
+    /// One row's dy, its dγ and dβ, and the sums of dx̂ and dx̂⊙x̂.
+    struct GradientRow {
+        let gradY: UnsafePointer<Float>, xhat: UnsafePointer<Float>, dy: UnsafeMutablePointer<Float>
+        let gamma: UnsafeMutablePointer<Float>, beta: UnsafeMutablePointer<Float>
+        let dGamma: UnsafeMutablePointer<Float>, dBeta: UnsafeMutablePointer<Float>, throughSilu: Bool
+
+        @inline(__always)
+        func accumulate<V: FloatVector>(_: V.Type, from c: Int, to n: Int, _ sumG: inout Float, _ sumGH: inout Float) -> Int {
+            var g1 = V(), gh = V(), c = c
+            while c + V.scalarCount <= n {
+                let h = xhat.load(V.self, at: c), gm = gamma.load(V.self, at: c)
+                var g0 = gradY.load(V.self, at: c)
+                if throughSilu { g0 *= VectorMath.siluDerivative(VectorMath.multiplyAdd(h, gm, beta.load(V.self, at: c))) }
+                dy.store(g0, at: c)
+                let g = g0 * gm
+                g1 += g
+                gh = VectorMath.multiplyAdd(g, h, gh)
+                dGamma.store(VectorMath.multiplyAdd(g0, h, dGamma.load(V.self, at: c)), at: c)
+                dBeta.store(dBeta.load(V.self, at: c) + g0, at: c)
+                c += V.scalarCount
+            }
+            sumG += g1.sum()
+            sumGH += gh.sum()
+            return c
+        }
+    }
+
+    /// dx = rstd·(dy⊙γ − mean(dx̂) − x̂·mean(dx̂⊙x̂)) for one row, added to gradX when `accumulate`.
+    struct InputGradientRow {
+        let dy: UnsafeMutablePointer<Float>, xhat: UnsafePointer<Float>, gamma: UnsafeMutablePointer<Float>
+        let meanG: Float, meanGH: Float, rstd: Float, gradX: UnsafeMutablePointer<Float>, accumulate: Bool
+
+        @inline(__always)
+        func apply<V: FloatVector>(_: V.Type, from c: Int, to n: Int) -> Int {
+            var c = c
+            while c + V.scalarCount <= n {
+                let centred = dy.load(V.self, at: c) * gamma.load(V.self, at: c) - V(repeating: meanG)
+                    - xhat.load(V.self, at: c) * V(repeating: meanGH)
+                var d = V(repeating: rstd) * centred
+                if accumulate { d += gradX.load(V.self, at: c) }
+                gradX.store(d, at: c)
+                c += V.scalarCount
+            }
+            return c
+        }
     }
 }
 

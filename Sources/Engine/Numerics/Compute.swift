@@ -12,6 +12,9 @@ public enum Compute {
     private static let state = Mutex(State())
 
     public static var threads: Int { state.withLock { $0.threads } }
+    /// Whether a product called now should run on the calling thread: not while OpenBLAS is set to spread
+    /// each call over several threads.
+    public static var productsOnCallingThread: Bool { state.withLock { $0.blasThreads <= 1 } }
     public static var splitsBatches: Bool { state.withLock { $0.splitBatches && $0.threads > 1 } }
 
     public static func setThreads(_ count: Int, splitBatches: Bool = true) {

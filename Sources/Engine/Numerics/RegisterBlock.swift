@@ -1,0 +1,35 @@
+/// Sixteen floats: the output channels a register-blocked kernel keeps in one register.
+typealias Vec16 = SIMD16<Float>
+
+extension UnsafePointer where Pointee == Float {
+    @inline(__always)
+    func vec16(_ i: Int) -> Vec16 { UnsafeRawPointer(self + i).loadUnaligned(as: Vec16.self) }
+}
+
+extension UnsafeMutablePointer where Pointee == Float {
+    @inline(__always)
+    func vec16(_ i: Int) -> Vec16 { UnsafeRawPointer(self + i).loadUnaligned(as: Vec16.self) }
+
+    @inline(__always)
+    func store16(_ v: Vec16, at i: Int) { UnsafeMutableRawPointer(self + i).storeBytes(of: v, as: Vec16.self) }
+}
+
+/// A count known when the code is compiled: how many accumulators a kernel keeps in registers.
+struct Block<let count: Int> {}
+
+enum RegisterBlocks {
+    /// Rows (or pixels) a kernel keeps in registers at once, two 16-lane registers each; fewer where
+    /// registers are eight lanes wide, so the accumulators are not spilled.
+    #if AVX512
+    static let widest = 8
+    #else
+    static let widest = 3
+    #endif
+
+    /// Block sizes that cover n items: as few blocks as `widest` allows, their sizes differing by at most one.
+    static func cover(_ n: Int) -> [Int] {
+        guard n > 0 else { return [] }
+        let count = (n + widest - 1) / widest, base = n / count, larger = n % count
+        return (0..<count).map { $0 < larger ? base + 1 : base }
+    }
+}

@@ -1,0 +1,77 @@
+/// C[m×n] ← A·B (+ C) on this thread for n in multiples of 32: a block of up to eight rows of C, 32 columns
+/// wide, stays in registers while k streams past — B's rows read in place, A's values broadcast. It serves
+/// the layers' products when each thread multiplies its own rows (OpenBLAS single-threaded): on these shapes
+/// (k and n of a few hundred) it skips the packing OpenBLAS does on every call.
+public enum VectorGemm {
+    static let lanes = 32
+
+    public static func supports(n: Int) -> Bool { n > 0 && n % lanes == 0 }
+
+    /// A matrix read element by element: A(i, k) = base[i·rowStride + k·columnStride].
+    public struct Strided {
+        let base: UnsafePointer<Float>, rowStride: Int, columnStride: Int
+
+        public init(_ base: UnsafePointer<Float>, rowStride: Int, columnStride: Int) {
+            self.base = base
+            self.rowStride = rowStride
+            self.columnStride = columnStride
+        }
+    }
+
+    /// C[i, j] = Σ_k A(i, k)·B[k·ldb + j] + bias[j] (+ C[i, j] when `accumulate`), C with row stride ldc.
+    public static func multiply(m: Int, n: Int, k: Int, a: Strided, b: UnsafePointer<Float>, ldb: Int,
+                                c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool,
+                                bias: UnsafePointer<Float>? = nil) {
+        precondition(supports(n: n), "VectorGemm needs n in multiples of 32")
+        guard m > 0 else { return }
+        let rowBlocks = RegisterBlocks.cover(m)
+        for j in stride(from: 0, to: n, by: lanes) {
+            var i = 0
+            for rows in rowBlocks {
+                let tile = Tile(a: a.base + i * a.rowStride, rowStride: a.rowStride, columnStride: a.columnStride,
+                                b: b + j, ldb: ldb, k: k, c: c + i * ldc + j, ldc: ldc, accumulate: accumulate,
+                                bias: bias.map { $0 + j })
+                block(rows, tile)
+                i += rows
+            }
+        }
+    }
+
+    /// Up to eight rows of C and 32 columns.
+    struct Tile {
+        let a: UnsafePointer<Float>, rowStride: Int, columnStride: Int
+        let b: UnsafePointer<Float>, ldb: Int, k: Int
+        let c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, bias: UnsafePointer<Float>?
+    }
+
+    static func block(_ rows: Int, _ t: Tile) {
+        switch rows {
+        case 1: block(Block<1>(), t)
+        case 2: block(Block<2>(), t)
+        case 3: block(Block<3>(), t)
+        case 4: block(Block<4>(), t)
+        case 5: block(Block<5>(), t)
+        case 6: block(Block<6>(), t)
+        case 7: block(Block<7>(), t)
+        default: block(Block<8>(), t)
+        }
+    }
+
+    @inline(__always)
+    static func block<let P: Int>(_: Block<P>, _ t: Tile) {
+        var lo = InlineArray<P, Vec16>(repeating: t.bias.map { $0.vec16(0) } ?? .zero)
+        var hi = InlineArray<P, Vec16>(repeating: t.bias.map { $0.vec16(16) } ?? .zero)
+        if t.accumulate {
+            for p in 0..<P { lo[p] += t.c.vec16(p * t.ldc); hi[p] += t.c.vec16(p * t.ldc + 16) }
+        }
+        for kk in 0..<t.k {
+            let row = t.b + kk * t.ldb, b0 = row.vec16(0), b1 = row.vec16(16), a = t.a + kk * t.columnStride
+            for p in 0..<P {
+                let v = Vec16(repeating: a[p * t.rowStride])
+                lo[p] = lo[p].addingProduct(b0, v)
+                hi[p] = hi[p].addingProduct(b1, v)
+            }
+        }
+        for p in 0..<P { t.c.store16(lo[p], at: p * t.ldc); t.c.store16(hi[p], at: p * t.ldc + 16) }
+    }
+}
