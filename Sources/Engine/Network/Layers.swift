@@ -26,7 +26,7 @@ public struct Linear: Sendable {
     public func forward(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>,
                         parameters p: ParameterStore, accumulate: Bool = false,
                         packing: UnsafeMutablePointer<Float>? = nil) {
-        if let packing, Self.vectorKernel(n: outFeatures) {
+        if let packing, rows >= Self.rowsToRepayPacking, Self.vectorKernel(n: outFeatures) {
             Kernels.transpose(p.value(weight), rows: outFeatures, cols: inFeatures, into: packing)
             return VectorGemm.multiply(m: rows, n: outFeatures, k: inFeatures,
                                        a: .init(x, rowStride: inFeatures, columnStride: 1), b: packing, ldb: outFeatures,
@@ -65,6 +65,10 @@ public struct Linear: Sendable {
                   b: p.value(weight), ldb: inFeatures, transposeB: false,
                   c: gradX, ldc: inFeatures, beta: accumulateGradX ? 1 : 0)
     }
+
+    /// Packing Wᵀ costs about as much as a product over this many rows (its strided reads and writes are
+    /// slow beside the kernel's multiply-adds); below it, sgemm's own packing is cheaper.
+    static let rowsToRepayPacking = 128
 
     /// Products with n output columns run on the vector kernel when n allows and each thread does its own.
     static func vectorKernel(n: Int) -> Bool { VectorGemm.supports(n: n) && Compute.productsOnCallingThread }
