@@ -74,8 +74,18 @@ import Testing
             var gradX = accumulate ? startX : [Float](repeating: 9, count: startX.count)
             conv.forward(x, g, into: &y, parameters: p, workspace: &ws, accumulate: accumulate, path: path)
             conv.backward(x, gradY: gy, g, gradX: &gradX, accumulateGradX: accumulate, parameters: p, workspace: &ws, path: path)
-            return y + gradX + p.grads.array
+            // A bias per image (and one shared by all) with a scale, as the U-Net's blocks use them.
+            var biased = accumulate ? start : [Float](repeating: 9, count: start.count), shared = biased
+            imageBias.withUnsafeBufferPointer { b in
+                guard let b = b.baseAddress else { return }
+                conv.forward(x, g, into: &biased, parameters: p, workspace: &ws, accumulate: accumulate,
+                             imageBias: ImageBias(b, stride: outChannels), scale: 0.7, path: path)
+                conv.forward(x, g, into: &shared, parameters: p, workspace: &ws, accumulate: accumulate,
+                             imageBias: ImageBias(b, stride: 0), scale: 0.7, path: path)
+            }
+            return y + gradX + p.grads.array + biased + shared
         }
+        let imageBias = randomMatrix(g.images, outChannels, &rng).storage
         for accumulate in [false, true] {
             let direct = run(.direct, accumulate: accumulate), reference = run(.im2col, accumulate: accumulate)
             let scale = reference.map { abs($0) }.max() ?? 1

@@ -23,8 +23,20 @@ public struct ImageGeometry: Sendable, Equatable {
 /// Buffers a convolution reuses between calls: the zero-bordered input (or the im2col matrix) and the
 /// weights in the kernel's order.
 public struct ConvolutionWorkspace {
-    var columns = Scratch(), packed = Scratch(), packedGrad = Scratch()
+    var columns = Scratch(), packed = Scratch(), packedGrad = Scratch(), bias = Scratch()
     public init() {}
+}
+
+/// A bias added to every pixel of each image on top of the convolution's own: image i adds
+/// values[i·stride ..< i·stride + out channels] (stride 0: the same for every image).
+public struct ImageBias {
+    public let values: UnsafePointer<Float>
+    public let stride: Int
+
+    public init(_ values: UnsafePointer<Float>, stride: Int) {
+        self.values = values
+        self.stride = stride
+    }
 }
 
 /// How a convolution is computed: `direct` reads the images in place where the channels allow (each pass —
@@ -67,23 +79,52 @@ public struct Convolution3x3: Sendable {
         return narrow ? .narrow : .im2col
     }
 
-    /// y ← conv(x) + b, or y ← y + conv(x) + b when `accumulate`.
+    /// y ← s·(conv(x) + b + imageBias), or y ← s·(y + conv(x) + b + imageBias) when `accumulate`.
     public func forward(_ x: UnsafePointer<Float>, _ g: ImageGeometry, into y: UnsafeMutablePointer<Float>,
                         parameters p: ParameterStore, workspace ws: inout ConvolutionWorkspace, accumulate: Bool = false,
-                        path: ConvolutionPath = .direct) {
+                        imageBias: ImageBias? = nil, scale s: Float = 1, path: ConvolutionPath = .direct) {
         let kernel = Self.kernel(path, inputs: inChannels, outputs: outChannels)
-        if kernel == .im2col { return forwardIm2col(x, g, into: y, parameters: p, workspace: &ws, accumulate: accumulate) }
+        guard kernel == .wide else {
+            if kernel == .im2col {
+                forwardIm2col(x, g, into: y, parameters: p, workspace: &ws, accumulate: accumulate)
+            } else {
+                let framed = ws.columns.pointer(DirectConvolution.framed(g).count * inChannels)
+                DirectConvolution.frame(x, g, channels: inChannels, into: framed)
+                DirectConvolution.forwardNarrow(framed: framed, g, inChannels: inChannels, outChannels: outChannels,
+                                                weights: p.value(weight), bias: p.value(bias), into: y, accumulate: accumulate,
+                                                scratch: ws.packed.pointer(outChannels * columnsPerPixel))
+            }
+            return finish(y, g, imageBias: imageBias, scale: s)
+        }
         let framed = ws.columns.pointer(DirectConvolution.framed(g).count * inChannels)
         let packed = ws.packed.pointer(outChannels * columnsPerPixel)
         DirectConvolution.frame(x, g, channels: inChannels, into: framed)
-        if kernel == .narrow {
-            return DirectConvolution.forwardNarrow(framed: framed, g, inChannels: inChannels, outChannels: outChannels,
-                                                   weights: p.value(weight), bias: p.value(bias), into: y,
-                                                   accumulate: accumulate, scratch: packed)
-        }
         DirectConvolution.pack(p.value(weight), inChannels: inChannels, outChannels: outChannels, into: packed)
+        var bias = UnsafePointer(p.value(bias)), stride = 0
+        if let imageBias {
+            let combined = ws.bias.pointer(g.images * outChannels)
+            for image in 0..<g.images {
+                let row = combined + image * outChannels
+                row.update(from: bias, count: outChannels)
+                Kernels.add(imageBias.values + image * imageBias.stride, into: row, count: outChannels)
+            }
+            (bias, stride) = (UnsafePointer(combined), outChannels)
+        }
         DirectConvolution.forward(framed: framed, g, inChannels: inChannels, outChannels: outChannels, packed: packed,
-                                  bias: p.value(bias), into: y, accumulate: accumulate)
+                                  bias: bias, biasStride: stride, into: y, accumulate: accumulate, scale: s)
+    }
+
+    /// The per-image bias and the scale, for the kernels that do not fold them in.
+    private func finish(_ y: UnsafeMutablePointer<Float>, _ g: ImageGeometry, imageBias: ImageBias?, scale s: Float) {
+        if let imageBias {
+            for image in 0..<g.images {
+                let values = imageBias.values + image * imageBias.stride
+                for q in 0..<g.pixelsPerImage {
+                    Kernels.add(values, into: y + (image * g.pixelsPerImage + q) * outChannels, count: outChannels)
+                }
+            }
+        }
+        if s != 1 { for i in 0..<(g.pixels * outChannels) { y[i] *= s } }
     }
 
     private func forwardIm2col(_ x: UnsafePointer<Float>, _ g: ImageGeometry, into y: UnsafeMutablePointer<Float>,

@@ -39,10 +39,11 @@ enum DirectConvolution {
 
     // MARK: - y = conv(x) + b
 
-    /// y[p, o] = b[o] + Σ_tap Σ_c framed[p + offset(tap), c] · W[o, c, tap] (added to y when `accumulate`).
+    /// y[p, o] = scale·(b[o] + Σ_tap Σ_c framed[p + offset(tap), c] · W[o, c, tap]) (+ y inside the bracket
+    /// when `accumulate`); image i reads its bias at bias + i·biasStride.
     static func forward(framed: UnsafePointer<Float>, _ g: ImageGeometry, inChannels c: Int, outChannels: Int,
-                        packed w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-                        into y: UnsafeMutablePointer<Float>, accumulate: Bool) {
+                        packed w: UnsafePointer<Float>, bias: UnsafePointer<Float>?, biasStride: Int = 0,
+                        into y: UnsafeMutablePointer<Float>, accumulate: Bool, scale: Float = 1) {
         let (fh, fw, _) = Self.framed(g), rowBlocks = blocks(width: g.width)
         for image in 0..<g.images {
             for row in 0..<g.height {
@@ -52,8 +53,9 @@ enum DirectConvolution {
                     let out = y + ((image * g.height + row) * g.width + x0) * outChannels
                     for block in 0..<(outChannels / lanes) {
                         let site = Site(src: src, rowStride: fw * c, channels: c, weights: w + block * 9 * c * lanes,
-                                        bias: bias.map { $0 + block * lanes }, out: out + block * lanes,
-                                        outStride: outChannels, accumulate: accumulate)
+                                        bias: bias.map { $0 + image * biasStride + block * lanes },
+                                        out: out + block * lanes, outStride: outChannels, accumulate: accumulate,
+                                        scale: scale)
                         forwardBlock(width, site)
                     }
                     x0 += width
@@ -66,6 +68,7 @@ enum DirectConvolution {
     struct Site {
         let src: UnsafePointer<Float>, rowStride: Int, channels: Int, weights: UnsafePointer<Float>
         let bias: UnsafePointer<Float>?, out: UnsafeMutablePointer<Float>, outStride: Int, accumulate: Bool
+        var scale: Float = 1
     }
 
     static func forwardBlock(_ width: Int, _ s: Site) {
@@ -102,12 +105,15 @@ enum DirectConvolution {
         for p in 0..<P {
             let o = s.out + p * s.outStride
             if s.accumulate {
-                o.store16(o.vec16(0) + lo[p], at: 0)
-                o.store16(o.vec16(16) + hi[p], at: 16)
-            } else {
-                o.store16(lo[p], at: 0)
-                o.store16(hi[p], at: 16)
+                lo[p] += o.vec16(0)
+                hi[p] += o.vec16(16)
             }
+            if s.scale != 1 {
+                lo[p] *= s.scale
+                hi[p] *= s.scale
+            }
+            o.store16(lo[p], at: 0)
+            o.store16(hi[p], at: 16)
         }
     }
 

@@ -242,17 +242,14 @@ public final class UNet: DenoiserNetwork {
         let std0 = saved == nil ? ws.gnScratch.pointer(g.images * block.norm0.groups) : stds
         let std1 = saved == nil ? std0 : stds + g.images * block.norm0.groups
         block.norm0.forward(h, g, siluOut: a0, normalized: saved, inverseStd: std0, parameters: p)
-        block.conv0.forward(a0, g, into: t, parameters: p, workspace: &ws.conv)
         let embRows = sharedEmbedding ? 1 : g.images
         let affine = ws.affine.pointer(embRows * w)
         block.affine.forward(emb, rows: embRows, into: affine, parameters: p)
-        for image in 0..<g.images {
-            let a = affine + (sharedEmbedding ? 0 : image) * w
-            for q in 0..<g.pixelsPerImage { Kernels.add(a, into: t + (image * g.pixelsPerImage + q) * w, count: w) }
-        }
+        block.conv0.forward(a0, g, into: t, parameters: p, workspace: &ws.conv,
+                            imageBias: ImageBias(affine, stride: sharedEmbedding ? 0 : w))
         block.norm1.forward(t, g, siluOut: a1, normalized: saved.map { $0 + 2 * n }, inverseStd: std1, parameters: p)
-        block.conv1.forward(a1, g, into: h, parameters: p, workspace: &ws.conv, accumulate: true)
-        Self.scale(h, count: n, by: Float(0.5).squareRoot())
+        block.conv1.forward(a1, g, into: h, parameters: p, workspace: &ws.conv, accumulate: true,
+                            scale: Float(0.5).squareRoot())
     }
 
     public func backward(gradOut: UnsafePointer<Float>, gradX: UnsafeMutablePointer<Float>?,
