@@ -197,8 +197,10 @@ import Testing
         #expect(p.slots.contains { $0.name == "map_aug.weight" && $0.shape == [8, 8] } == conditionedOnD)
     }
 
-    @Test func inferencePathMatchesTrainingPath() {
-        let config = UNetConfig(side: 8, width: 8, depth: 2, embeddingChannels: 8)
+    /// Width 32 reads framed activations in place (and shares one embedding across rows when inferring).
+    @Test(arguments: [8, 32])
+    func inferencePathMatchesTrainingPath(width: Int) {
+        let config = UNetConfig(side: 8, width: width, depth: 2, embeddingChannels: 8)
         let net = UNet(config: config, seed: 36)
         var rng = RandomSource(seed: 37)
         jitter(net.parameters, &rng, scale: 0.1)

@@ -79,26 +79,40 @@ public struct Convolution3x3: Sendable {
         return narrow ? .narrow : .im2col
     }
 
+    /// Whether this convolution can take its input already framed (`inputFramed`): a zero pixel around each
+    /// image, as `DirectConvolution.framed` lays it out. The direct kernels read that; im2col does not.
+    public var readsFramed: Bool { Self.kernel(.direct, inputs: inChannels, outputs: outChannels) != .im2col }
+
+    /// x framed for the direct kernels: x itself when the caller framed it, else a framed copy.
+    private func framedInput(_ x: UnsafePointer<Float>, _ g: ImageGeometry, inputFramed: Bool,
+                             workspace ws: inout ConvolutionWorkspace) -> UnsafePointer<Float> {
+        if inputFramed { return x }
+        let framed = ws.columns.pointer(DirectConvolution.framed(g).count * inChannels)
+        DirectConvolution.frame(x, g, channels: inChannels, into: framed)
+        return UnsafePointer(framed)
+    }
+
     /// y ← s·(conv(x) + b + imageBias), or y ← s·(y + conv(x) + b + imageBias) when `accumulate`.
+    /// With `inputFramed` (only where `readsFramed`), x is laid out framed.
     public func forward(_ x: UnsafePointer<Float>, _ g: ImageGeometry, into y: UnsafeMutablePointer<Float>,
                         parameters p: ParameterStore, workspace ws: inout ConvolutionWorkspace, accumulate: Bool = false,
-                        imageBias: ImageBias? = nil, scale s: Float = 1, path: ConvolutionPath = .direct) {
+                        imageBias: ImageBias? = nil, scale s: Float = 1, inputFramed: Bool = false,
+                        path: ConvolutionPath = .direct) {
         let kernel = Self.kernel(path, inputs: inChannels, outputs: outChannels)
+        precondition(!inputFramed || kernel != .im2col, "im2col reads unframed images")
         guard kernel == .wide else {
             if kernel == .im2col {
                 forwardIm2col(x, g, into: y, parameters: p, workspace: &ws, accumulate: accumulate)
             } else {
-                let framed = ws.columns.pointer(DirectConvolution.framed(g).count * inChannels)
-                DirectConvolution.frame(x, g, channels: inChannels, into: framed)
+                let framed = framedInput(x, g, inputFramed: inputFramed, workspace: &ws)
                 DirectConvolution.forwardNarrow(framed: framed, g, inChannels: inChannels, outChannels: outChannels,
                                                 weights: p.value(weight), bias: p.value(bias), into: y, accumulate: accumulate,
                                                 scratch: ws.packed.pointer(outChannels * columnsPerPixel))
             }
             return finish(y, g, imageBias: imageBias, scale: s)
         }
-        let framed = ws.columns.pointer(DirectConvolution.framed(g).count * inChannels)
+        let framed = framedInput(x, g, inputFramed: inputFramed, workspace: &ws)
         let packed = ws.packed.pointer(outChannels * columnsPerPixel)
-        DirectConvolution.frame(x, g, channels: inChannels, into: framed)
         DirectConvolution.pack(p.value(weight), inChannels: inChannels, outChannels: outChannels, into: packed)
         var bias = UnsafePointer(p.value(bias)), stride = 0
         if let imageBias {
@@ -138,13 +152,13 @@ public struct Convolution3x3: Sendable {
                   b: packed, ldb: k, transposeB: true, c: y, ldc: outChannels, beta: 1)
     }
 
-    /// Sets dW and db; gradX ← dL/dx (added when `accumulateGradX`).
+    /// Sets dW and db; gradX ← dL/dx (added when `accumulateGradX`). x framed as in `forward`.
     public func backward(_ x: UnsafePointer<Float>, gradY: UnsafePointer<Float>, _ g: ImageGeometry,
                          gradX: UnsafeMutablePointer<Float>?, accumulateGradX: Bool = false,
                          parameters p: ParameterStore, workspace ws: inout ConvolutionWorkspace,
-                         path: ConvolutionPath = .direct) {
+                         inputFramed: Bool = false, path: ConvolutionPath = .direct) {
         Kernels.columnSums(gradY, rows: g.pixels, cols: outChannels, into: p.grad(bias))
-        weightGradient(x, gradY: gradY, g, parameters: p, workspace: &ws, path: path)
+        weightGradient(x, gradY: gradY, g, parameters: p, workspace: &ws, inputFramed: inputFramed, path: path)
         guard let gradX else { return }
         // dL/dx is itself a 3×3 convolution: of gradY at the mirrored offsets, with W transposed per tap.
         guard Self.kernel(path, inputs: outChannels, outputs: inChannels, narrowAllowed: false) == .wide else {
@@ -159,9 +173,11 @@ public struct Convolution3x3: Sendable {
     }
 
     private func weightGradient(_ x: UnsafePointer<Float>, gradY: UnsafePointer<Float>, _ g: ImageGeometry,
-                                parameters p: ParameterStore, workspace ws: inout ConvolutionWorkspace, path: ConvolutionPath) {
+                                parameters p: ParameterStore, workspace ws: inout ConvolutionWorkspace, inputFramed: Bool,
+                                path: ConvolutionPath) {
         let k = columnsPerPixel, packedGrad = ws.packedGrad.pointer(outChannels * k)
         let kernel = Self.kernel(path, inputs: inChannels, outputs: outChannels)
+        precondition(!inputFramed || kernel != .im2col, "im2col reads unframed images")
         guard kernel != .im2col else {
             let columns = ws.columns.pointer(g.pixels * k)
             Self.im2col(x, g, channels: inChannels, into: columns)
@@ -169,8 +185,7 @@ public struct Convolution3x3: Sendable {
                       b: columns, ldb: k, transposeB: false, c: packedGrad, ldc: k)
             return unpack(packedGrad, into: p.grad(weight))
         }
-        let framed = ws.columns.pointer(DirectConvolution.framed(g).count * inChannels)
-        DirectConvolution.frame(x, g, channels: inChannels, into: framed)
+        let framed = framedInput(x, g, inputFramed: inputFramed, workspace: &ws)
         if kernel == .narrow {
             return DirectConvolution.weightGradientNarrow(framed: framed, gradY: gradY, g, inChannels: inChannels,
                                                           outChannels: outChannels, into: p.grad(weight))

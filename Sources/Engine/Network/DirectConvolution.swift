@@ -17,6 +17,27 @@ enum DirectConvolution {
         (g.height + 2, g.width + 2, g.images * (g.height + 2) * (g.width + 2))
     }
 
+    /// Where pixel q of an image sits in its framed copy, counted in pixels.
+    @inline(__always)
+    static func framedPixel(_ g: ImageGeometry, image: Int, pixel q: Int) -> Int {
+        ((image * (g.height + 2) + q / g.width + 1) * (g.width + 2) + q % g.width + 1)
+    }
+
+    /// Zeroes the one-pixel border of every framed image (the inside is left as it is).
+    static func clearBorder(_ framed: UnsafeMutablePointer<Float>, _ g: ImageGeometry, channels c: Int) {
+        let (fh, fw, _) = Self.framed(g)
+        let rowValues = fw * c
+        for image in 0..<g.images {
+            let dst = framed + image * fh * rowValues
+            dst.update(repeating: 0, count: rowValues)
+            for y in 1...g.height {
+                (dst + y * rowValues).update(repeating: 0, count: c)
+                (dst + y * rowValues + (fw - 1) * c).update(repeating: 0, count: c)
+            }
+            (dst + (fh - 1) * rowValues).update(repeating: 0, count: rowValues)
+        }
+    }
+
     /// framed[image, y + 1, x + 1, c] = x[image, y, x, c], zero on the border.
     static func frame(_ x: UnsafePointer<Float>, _ g: ImageGeometry, channels c: Int, into framed: UnsafeMutablePointer<Float>) {
         let (fh, fw, _) = Self.framed(g)

@@ -26,32 +26,27 @@ public struct GroupNorm: Sendable {
         return g
     }
 
-    /// siluOut ← silu(γ⊙x̂ + β); keeps x̂ (when given) and 1/σ per (image, group) for backward.
+    /// siluOut ← silu(γ⊙x̂ + β); keeps x̂ (when given) and 1/σ per (image, group) for backward. With
+    /// `framedOutput`, siluOut is written framed for a convolution to read in place (border zeroed).
     public func forward(_ x: UnsafePointer<Float>, _ g: ImageGeometry, siluOut: UnsafeMutablePointer<Float>,
                         normalized xhat: UnsafeMutablePointer<Float>?, inverseStd: UnsafeMutablePointer<Float>,
-                        parameters p: ParameterStore) {
+                        parameters p: ParameterStore, framedOutput: Bool = false) {
         let c = channels, hw = g.pixelsPerImage, gamma = p.value(scale), beta = p.value(shift)
+        if framedOutput { DirectConvolution.clearBorder(siluOut, g, channels: c) }
         withChannelBuffers { mean, rstd, _ in
             for image in 0..<g.images {
                 let base = image * hw * c
                 moments(x + base, pixels: hw, mean: mean, inverseStd: rstd)
                 for group in 0..<groups { inverseStd[image * groups + group] = rstd[group * (c / groups)] }
-                for q in 0..<hw {
-                    let o = base + q * c
-                    let row = NormalizedRow(x: x + o, xhat: xhat.map { $0 + o }, out: siluOut + o, mean: mean, rstd: rstd,
-                                            gamma: gamma, beta: beta)
-                    var ch = 0
-                    #if AVX512
-                    ch = row.normalize(Vec16.self, from: ch, to: c)
-                    #endif
-                    ch = row.normalize(Vec8.self, from: ch, to: c)
-                    while ch < c {
-                        let h = (x[o + ch] - mean[ch]) * rstd[ch]
-                        xhat?[o + ch] = h
-                        siluOut[o + ch] = Kernels.silu(h * gamma[ch] + beta[ch])
-                        ch += 1
-                    }
-                }
+                let plane = NormalizedImage(x: x + base, xhat: xhat.map { $0 + base }, out: siluOut, g: g, image: image,
+                                            framed: framedOutput, channels: c, mean: mean, rstd: rstd, gamma: gamma,
+                                            beta: beta)
+                var ch = 0
+                #if AVX512
+                ch = plane.normalize(Vec16.self, from: ch)
+                #endif
+                ch = plane.normalize(Vec8.self, from: ch)
+                plane.normalizeScalars(from: ch)
             }
         }
     }
@@ -143,22 +138,43 @@ public struct GroupNorm: Sendable {
     }
 
     /// One pixel's channels through x̂ = (x − μ)·rstd and silu(γ⊙x̂ + β).
-    struct NormalizedRow {
+    /// One image's pixels through x̂ = (x − μ)·rstd and silu(γ⊙x̂ + β), its output framed or not.
+    struct NormalizedImage {
         let x: UnsafePointer<Float>, xhat: UnsafeMutablePointer<Float>?, out: UnsafeMutablePointer<Float>
+        let g: ImageGeometry, image: Int, framed: Bool, channels: Int
         let mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>
         let gamma: UnsafeMutablePointer<Float>, beta: UnsafeMutablePointer<Float>
 
-        /// Channels from `ch` in whole vectors of V; returns the first channel left.
         @inline(__always)
-        func normalize<V: FloatVector>(_: V.Type, from ch: Int, to c: Int) -> Int {
-            var ch = ch
-            while ch + V.scalarCount <= c {
-                let h = (x.load(V.self, at: ch) - mean.load(V.self, at: ch)) * rstd.load(V.self, at: ch)
-                xhat?.store(h, at: ch)
-                out.store(VectorMath.silu(VectorMath.multiplyAdd(h, gamma.load(V.self, at: ch), beta.load(V.self, at: ch))), at: ch)
-                ch += V.scalarCount
+        func output(_ q: Int) -> UnsafeMutablePointer<Float> {
+            out + (framed ? DirectConvolution.framedPixel(g, image: image, pixel: q) : image * g.pixelsPerImage + q) * channels
+        }
+
+        /// Every pixel's channels from `ch` in whole vectors of V; returns the first channel left.
+        func normalize<V: FloatVector>(_: V.Type, from ch: Int) -> Int {
+            let end = ch + (channels - ch) / V.scalarCount * V.scalarCount
+            for q in 0..<g.pixelsPerImage {
+                let o = q * channels, dst = output(q)
+                for k in stride(from: ch, to: end, by: V.scalarCount) {
+                    let h = (x.load(V.self, at: o + k) - mean.load(V.self, at: k)) * rstd.load(V.self, at: k)
+                    xhat?.store(h, at: o + k)
+                    let z = VectorMath.multiplyAdd(h, gamma.load(V.self, at: k), beta.load(V.self, at: k))
+                    dst.store(VectorMath.silu(z), at: k)
+                }
             }
-            return ch
+            return end
+        }
+
+        func normalizeScalars(from ch: Int) {
+            guard ch < channels else { return }
+            for q in 0..<g.pixelsPerImage {
+                let o = q * channels, dst = output(q)
+                for k in ch..<channels {
+                    let h = (x[o + k] - mean[k]) * rstd[k]
+                    xhat?[o + k] = h
+                    dst[k] = Kernels.silu(h * gamma[k] + beta[k])
+                }
+            }
         }
     }
 

@@ -149,6 +149,11 @@ public final class UNet: DenoiserNetwork {
         var conv = ConvolutionWorkspace()
     }
 
+    /// Floats of an activation that `conv` reads: framed where it reads framed input in place.
+    func activationCount(_ g: ImageGeometry, for conv: Convolution3x3) -> Int {
+        (conv.readsFramed ? DirectConvolution.framed(g).count : g.pixels) * conv.inChannels
+    }
+
     /// Offsets of each block's saved values in `saved` and `inverseStd`, for `images` images.
     private func savedLayout(images: Int) -> (values: [Int], stds: [Int], totalValues: Int, totalStds: Int) {
         var values: [Int] = [], stds: [Int] = [], v = 0, s = 0
@@ -156,12 +161,14 @@ public final class UNet: DenoiserNetwork {
         for i in blocks.indices {
             values.append(v)
             stds.append(s)
-            v += 4 * geometry(level: level(ofBlock: i), images: images).pixels * w
+            let g = geometry(level: level(ofBlock: i), images: images)
+            v += 2 * g.pixels * w + activationCount(g, for: blocks[i].conv0) + activationCount(g, for: blocks[i].conv1)
             s += 2 * images * groups
         }
         values.append(v)
         stds.append(s)
-        return (values, stds, v + 2 * geometry(level: 0, images: images).pixels * w, s + images * groups)
+        let top = geometry(level: 0, images: images)
+        return (values, stds, v + top.pixels * w + activationCount(top, for: output), s + images * groups)
     }
 
     public func forward(_ x: UnsafePointer<Float>, cNoise: UnsafePointer<Float>, cAug: UnsafePointer<Float>?, rows: Int,
@@ -208,11 +215,13 @@ public final class UNet: DenoiserNetwork {
             }
         }
         let xhat = keepForBackward ? saved + layout.values[blocks.count] : nil
-        let act = keepForBackward ? saved + layout.values[blocks.count] + top.pixels * w : ws.t.pointer(top.pixels * w)
+        let act = keepForBackward ? saved + layout.values[blocks.count] + top.pixels * w
+            : ws.t.pointer(activationCount(top, for: output))
         let outStd = keepForBackward ? stds + layout.stds[blocks.count] : ws.gnScratch.pointer(rows * outputNorm.groups)
-        outputNorm.forward(streams[0], top, siluOut: act, normalized: xhat, inverseStd: outStd, parameters: p)
+        outputNorm.forward(streams[0], top, siluOut: act, normalized: xhat, inverseStd: outStd, parameters: p,
+                           framedOutput: output.readsFramed)
         let result = ws.gradT.pointer(top.pixels * config.channels)
-        output.forward(act, top, into: result, parameters: p, workspace: &ws.conv)
+        output.forward(act, top, into: result, parameters: p, workspace: &ws.conv, inputFramed: output.readsFramed)
         Self.toChannelsFirst(result, images: rows, pixels: top.pixelsPerImage, channels: config.channels, into: out)
     }
 
@@ -237,19 +246,37 @@ public final class UNet: DenoiserNetwork {
     private func runBlock(_ i: Int, _ h: UnsafeMutablePointer<Float>, _ g: ImageGeometry, emb: UnsafePointer<Float>,
                           sharedEmbedding: Bool, saved: UnsafeMutablePointer<Float>?, stds: UnsafeMutablePointer<Float>) {
         let block = blocks[i], w = config.width, n = g.pixels * w, p = parameters
-        let a0 = saved.map { $0 + n } ?? ws.gradA.pointer(n), a1 = saved.map { $0 + 3 * n } ?? ws.gradA.pointer(n)
+        let slots = BlockSlots(self, block, g)
+        let a0 = saved.map { $0 + slots.a0 } ?? ws.gradA.pointer(slots.total)
+        let a1 = saved.map { $0 + slots.a1 } ?? ws.gradA.pointer(slots.total)
         let t = ws.t.pointer(n)
         let std0 = saved == nil ? ws.gnScratch.pointer(g.images * block.norm0.groups) : stds
         let std1 = saved == nil ? std0 : stds + g.images * block.norm0.groups
-        block.norm0.forward(h, g, siluOut: a0, normalized: saved, inverseStd: std0, parameters: p)
+        let framed0 = block.conv0.readsFramed, framed1 = block.conv1.readsFramed
+        block.norm0.forward(h, g, siluOut: a0, normalized: saved, inverseStd: std0, parameters: p, framedOutput: framed0)
         let embRows = sharedEmbedding ? 1 : g.images
         let affine = ws.affine.pointer(embRows * w)
         block.affine.forward(emb, rows: embRows, into: affine, parameters: p)
         block.conv0.forward(a0, g, into: t, parameters: p, workspace: &ws.conv,
-                            imageBias: ImageBias(affine, stride: sharedEmbedding ? 0 : w))
-        block.norm1.forward(t, g, siluOut: a1, normalized: saved.map { $0 + 2 * n }, inverseStd: std1, parameters: p)
+                            imageBias: ImageBias(affine, stride: sharedEmbedding ? 0 : w), inputFramed: framed0)
+        block.norm1.forward(t, g, siluOut: a1, normalized: saved.map { $0 + slots.xhat1 }, inverseStd: std1, parameters: p,
+                            framedOutput: framed1)
         block.conv1.forward(a1, g, into: h, parameters: p, workspace: &ws.conv, accumulate: true,
-                            scale: Float(0.5).squareRoot())
+                            scale: Float(0.5).squareRoot(), inputFramed: framed1)
+    }
+
+    /// Where a block keeps x̂₀, a₀, x̂₁, a₁ in its saved values (the activations framed where the
+    /// convolutions read them so).
+    struct BlockSlots {
+        let a0: Int, xhat1: Int, a1: Int, total: Int
+
+        init(_ net: UNet, _ block: ResidualBlock, _ g: ImageGeometry) {
+            let n = g.pixels * net.config.width
+            a0 = n
+            xhat1 = a0 + net.activationCount(g, for: block.conv0)
+            a1 = xhat1 + n
+            total = max(xhat1 - a0, net.activationCount(g, for: block.conv1))
+        }
     }
 
     public func backward(gradOut: UnsafePointer<Float>, gradX: UnsafeMutablePointer<Float>?,
@@ -268,7 +295,8 @@ public final class UNet: DenoiserNetwork {
         Self.toChannelsLast(gradOut, images: rows, pixels: top.pixelsPerImage, channels: config.channels, into: gradResult)
         let xhat = saved + layout.values[blocks.count], act = xhat + top.pixels * w
         let gradAct = ws.gradA.pointer(top.pixels * w)
-        output.backward(act, gradY: gradResult, top, gradX: gradAct, parameters: p, workspace: &ws.conv)
+        output.backward(act, gradY: gradResult, top, gradX: gradAct, parameters: p, workspace: &ws.conv,
+                        inputFramed: output.readsFramed)
         outputNorm.backward(gradOut: gradAct, normalized: xhat, inverseStd: stds + layout.stds[blocks.count], top,
                             gradX: grads[0], parameters: p, scratch: ws.gnScratch.pointer(top.pixels * w))
         var b = blocks.count - 1
@@ -307,11 +335,13 @@ public final class UNet: DenoiserNetwork {
     private func backBlock(_ i: Int, _ dh: UnsafeMutablePointer<Float>, _ g: ImageGeometry, saved: UnsafeMutablePointer<Float>,
                            stds: UnsafeMutablePointer<Float>, gradEmb: UnsafeMutablePointer<Float>) {
         let block = blocks[i], w = config.width, n = g.pixels * w, p = parameters
-        let xhat0 = saved, a0 = saved + n, xhat1 = saved + 2 * n, a1 = saved + 3 * n
+        let slots = BlockSlots(self, block, g)
+        let xhat0 = saved, a0 = saved + slots.a0, xhat1 = saved + slots.xhat1, a1 = saved + slots.a1
         let std0 = stds, std1 = stds + g.images * block.norm0.groups
         let gradA = ws.gradA.pointer(n), gradT = ws.gradT.pointer(n), scratch = ws.gnScratch.pointer(n)
         Self.scale(dh, count: n, by: Float(0.5).squareRoot())
-        block.conv1.backward(a1, gradY: dh, g, gradX: gradA, parameters: p, workspace: &ws.conv)
+        block.conv1.backward(a1, gradY: dh, g, gradX: gradA, parameters: p, workspace: &ws.conv,
+                             inputFramed: block.conv1.readsFramed)
         block.norm1.backward(gradOut: gradA, normalized: xhat1, inverseStd: std1, g, gradX: gradT, parameters: p, scratch: scratch)
         let gradAffine = ws.affine.pointer(g.images * w)
         for image in 0..<g.images {
@@ -319,7 +349,8 @@ public final class UNet: DenoiserNetwork {
         }
         block.affine.backward(ws.emb.pointer(g.images * config.embeddingWidth), gradY: gradAffine, rows: g.images,
                               gradX: gradEmb, accumulateGradX: true, parameters: p)
-        block.conv0.backward(a0, gradY: gradT, g, gradX: gradA, parameters: p, workspace: &ws.conv)
+        block.conv0.backward(a0, gradY: gradT, g, gradX: gradA, parameters: p, workspace: &ws.conv,
+                             inputFramed: block.conv0.readsFramed)
         block.norm0.backward(gradOut: gradA, normalized: xhat0, inverseStd: std0, g, gradX: dh, accumulateGradX: true,
                              parameters: p, scratch: scratch)
     }
