@@ -93,25 +93,16 @@ public struct GroupNorm: Sendable {
         withChannelBuffers { sumD, sumDH, rstd in
             for image in 0..<g.images {
                 let base = image * hw * c
-                sumD.update(repeating: 0, count: c)
-                sumDH.update(repeating: 0, count: c)
                 // dy = gradOut ⊙ silu'(γx̂ + β), with per-channel sums of dy and dy⊙x̂ (dβ and dγ before γ).
-                for q in 0..<hw {
-                    let o = base + q * c
-                    let row = GradientRow(xhat: xhat + o, dy: dy + o, gamma: gamma, beta: beta, sumD: sumD, sumDH: sumDH)
-                    var ch = 0
-                    #if AVX512
-                    ch = row.throughSilu(Vec16.self, gradOut + o, from: ch, to: c)
-                    #endif
-                    ch = row.throughSilu(Vec8.self, gradOut + o, from: ch, to: c)
-                    while ch < c {
-                        let h = xhat[o + ch], d = gradOut[o + ch] * Kernels.siluDerivative(h * gamma[ch] + beta[ch])
-                        dy[o + ch] = d
-                        sumD[ch] += d
-                        sumDH[ch] += d * h
-                        ch += 1
-                    }
-                }
+                let plane = GradientImage(gradOut: gradOut + base, xhat: xhat + base, dy: dy + base, gradX: gradX + base,
+                                          pixels: hw, channels: c, gamma: gamma, beta: beta, sumD: sumD, sumDH: sumDH,
+                                          rstd: rstd, accumulate: accumulateGradX)
+                var ch = 0
+                #if AVX512
+                ch = plane.throughSilu(Vec16.self, from: ch)
+                #endif
+                ch = plane.throughSilu(Vec8.self, from: ch)
+                plane.throughSiluScalars(from: ch)
                 Kernels.add(sumD, into: dBeta, count: c)
                 Kernels.add(sumDH, into: dGamma, count: c)
                 // mean(dx̂) and mean(dx̂⊙x̂) over each group, dx̂ = dy⊙γ, spread back to the group's channels.
@@ -119,25 +110,16 @@ public struct GroupNorm: Sendable {
                 spreadGroupSums(sumD, scale: 1 / Float(hw * per))
                 spreadGroupSums(sumDH, scale: 1 / Float(hw * per))
                 for ch in 0..<c { rstd[ch] = inverseStd[image * groups + ch / per] }
-                for q in 0..<hw {
-                    let o = base + q * c
-                    let row = GradientRow(xhat: xhat + o, dy: dy + o, gamma: gamma, beta: beta, sumD: sumD, sumDH: sumDH)
-                    var ch = 0
-                    #if AVX512
-                    ch = row.inputGradient(Vec16.self, into: gradX + o, rstd: rstd, from: ch, to: c, accumulate: accumulateGradX)
-                    #endif
-                    ch = row.inputGradient(Vec8.self, into: gradX + o, rstd: rstd, from: ch, to: c, accumulate: accumulateGradX)
-                    while ch < c {
-                        let d = rstd[ch] * (dy[o + ch] * gamma[ch] - sumD[ch] - xhat[o + ch] * sumDH[ch])
-                        gradX[o + ch] = accumulateGradX ? gradX[o + ch] + d : d
-                        ch += 1
-                    }
-                }
+                ch = 0
+                #if AVX512
+                ch = plane.inputGradient(Vec16.self, from: ch)
+                #endif
+                ch = plane.inputGradient(Vec8.self, from: ch)
+                plane.inputGradientScalars(from: ch)
             }
         }
     }
 
-    /// One pixel's channels through x̂ = (x − μ)·rstd and silu(γ⊙x̂ + β).
     /// One image's pixels through x̂ = (x − μ)·rstd and silu(γ⊙x̂ + β), its output framed or not.
     struct NormalizedImage {
         let x: UnsafePointer<Float>, xhat: UnsafeMutablePointer<Float>?, out: UnsafeMutablePointer<Float>
@@ -153,6 +135,7 @@ public struct GroupNorm: Sendable {
         /// Every pixel's channels from `ch` in whole vectors of V; returns the first channel left.
         func normalize<V: FloatVector>(_: V.Type, from ch: Int) -> Int {
             let end = ch + (channels - ch) / V.scalarCount * V.scalarCount
+            guard end > ch else { return ch }
             for q in 0..<g.pixelsPerImage {
                 let o = q * channels, dst = output(q)
                 for k in stride(from: ch, to: end, by: V.scalarCount) {
@@ -194,44 +177,74 @@ public struct GroupNorm: Sendable {
         return end
     }
 
-    /// One pixel's channels in the backward pass.
-    struct GradientRow {
-        let xhat: UnsafePointer<Float>, dy: UnsafeMutablePointer<Float>
+    /// One image in the backward pass: each channel's sums held in registers over the image's pixels.
+    struct GradientImage {
+        let gradOut: UnsafePointer<Float>, xhat: UnsafePointer<Float>, dy: UnsafeMutablePointer<Float>
+        let gradX: UnsafeMutablePointer<Float>, pixels: Int, channels: Int
         let gamma: UnsafeMutablePointer<Float>, beta: UnsafeMutablePointer<Float>
-        let sumD: UnsafeMutablePointer<Float>, sumDH: UnsafeMutablePointer<Float>
+        let sumD: UnsafeMutablePointer<Float>, sumDH: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>
+        let accumulate: Bool
 
-        /// dy = gradOut ⊙ silu'(γx̂ + β), adding dy and dy⊙x̂ to the sums; returns the first channel left.
-        @inline(__always)
-        func throughSilu<V: FloatVector>(_: V.Type, _ gradOut: UnsafePointer<Float>, from ch: Int, to c: Int) -> Int
-            {
-            var ch = ch
-            while ch + V.scalarCount <= c {
-                let h = xhat.load(V.self, at: ch)
-                let z = VectorMath.multiplyAdd(h, gamma.load(V.self, at: ch), beta.load(V.self, at: ch))
-                let d = gradOut.load(V.self, at: ch) * VectorMath.siluDerivative(z)
-                dy.store(d, at: ch)
-                sumD.store(sumD.load(V.self, at: ch) + d, at: ch)
-                sumDH.store(VectorMath.multiplyAdd(d, h, sumDH.load(V.self, at: ch)), at: ch)
-                ch += V.scalarCount
+        /// dy = gradOut ⊙ silu'(γx̂ + β), with Σ dy and Σ dy⊙x̂ per channel, for the channels from `ch` in whole
+        /// vectors of V; returns the first channel left.
+        func throughSilu<V: FloatVector>(_: V.Type, from ch: Int) -> Int {
+            let end = ch + (channels - ch) / V.scalarCount * V.scalarCount
+            for k in stride(from: ch, to: end, by: V.scalarCount) {
+                let gm = gamma.load(V.self, at: k), bt = beta.load(V.self, at: k)
+                var d1 = V(), dh = V()
+                for q in 0..<pixels {
+                    let o = q * channels + k, h = xhat.load(V.self, at: o)
+                    let d = gradOut.load(V.self, at: o) * VectorMath.siluDerivative(VectorMath.multiplyAdd(h, gm, bt))
+                    dy.store(d, at: o)
+                    d1 += d
+                    dh = VectorMath.multiplyAdd(d, h, dh)
+                }
+                sumD.store(d1, at: k)
+                sumDH.store(dh, at: k)
             }
-            return ch
+            return end
         }
 
-        /// dx = rstd·(dy⊙γ − mean(dx̂) − x̂·mean(dx̂⊙x̂)), added to gradX when `accumulate`; returns the first
-        /// channel left.
-        @inline(__always)
-        func inputGradient<V: FloatVector>(_: V.Type, into gradX: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>,
-                                    from ch: Int, to c: Int, accumulate: Bool) -> Int {
-            var ch = ch
-            while ch + V.scalarCount <= c {
-                let centred = dy.load(V.self, at: ch) * gamma.load(V.self, at: ch) - sumD.load(V.self, at: ch)
-                    - xhat.load(V.self, at: ch) * sumDH.load(V.self, at: ch)
-                var d = rstd.load(V.self, at: ch) * centred
-                if accumulate { d += gradX.load(V.self, at: ch) }
-                gradX.store(d, at: ch)
-                ch += V.scalarCount
+        func throughSiluScalars(from ch: Int) {
+            for k in ch..<channels {
+                var d1: Float = 0, dh: Float = 0
+                for q in 0..<pixels {
+                    let o = q * channels + k, h = xhat[o]
+                    let d = gradOut[o] * Kernels.siluDerivative(h * gamma[k] + beta[k])
+                    dy[o] = d
+                    d1 += d
+                    dh += d * h
+                }
+                sumD[k] = d1
+                sumDH[k] = dh
             }
-            return ch
+        }
+
+        /// dx = rstd·(dy⊙γ − mean(dx̂) − x̂·mean(dx̂⊙x̂)) (sumD and sumDH holding the means by then), added to
+        /// gradX when `accumulate`; returns the first channel left.
+        func inputGradient<V: FloatVector>(_: V.Type, from ch: Int) -> Int {
+            let end = ch + (channels - ch) / V.scalarCount * V.scalarCount
+            for k in stride(from: ch, to: end, by: V.scalarCount) {
+                let gm = gamma.load(V.self, at: k), md = sumD.load(V.self, at: k), mdh = sumDH.load(V.self, at: k)
+                let s = rstd.load(V.self, at: k)
+                for q in 0..<pixels {
+                    let o = q * channels + k
+                    var d = s * (dy.load(V.self, at: o) * gm - md - xhat.load(V.self, at: o) * mdh)
+                    if accumulate { d += gradX.load(V.self, at: o) }
+                    gradX.store(d, at: o)
+                }
+            }
+            return end
+        }
+
+        func inputGradientScalars(from ch: Int) {
+            for k in ch..<channels {
+                for q in 0..<pixels {
+                    let o = q * channels + k
+                    let d = rstd[k] * (dy[o] * gamma[k] - sumD[k] - xhat[o] * sumDH[k])
+                    gradX[o] = accumulate ? gradX[o] + d : d
+                }
+            }
         }
     }
 
