@@ -77,7 +77,7 @@ enum DirectConvolution {
                                         bias: bias.map { $0 + image * biasStride + block * lanes },
                                         out: out + block * lanes, outStride: outChannels, accumulate: accumulate,
                                         scale: scale)
-                        forwardBlock(width, site)
+                        RegisterBlocks.run(ForwardKernel(site: site), size: width)
                     }
                     x0 += width
                 }
@@ -90,19 +90,6 @@ enum DirectConvolution {
         let src: UnsafePointer<Float>, rowStride: Int, channels: Int, weights: UnsafePointer<Float>
         let bias: UnsafePointer<Float>?, out: UnsafeMutablePointer<Float>, outStride: Int, accumulate: Bool
         var scale: Float = 1
-    }
-
-    static func forwardBlock(_ width: Int, _ s: Site) {
-        switch width {
-        case 1: forwardBlock(Block<1>(), s)
-        case 2: forwardBlock(Block<2>(), s)
-        case 3: forwardBlock(Block<3>(), s)
-        case 4: forwardBlock(Block<4>(), s)
-        case 5: forwardBlock(Block<5>(), s)
-        case 6: forwardBlock(Block<6>(), s)
-        case 7: forwardBlock(Block<7>(), s)
-        default: forwardBlock(Block<8>(), s)
-        }
     }
 
     @inline(__always)
@@ -156,7 +143,7 @@ enum DirectConvolution {
                                         gradY: gradY + image * g.pixelsPerImage * outChannels + block * lanes,
                                         gradStride: outChannels, height: g.height, width: g.width,
                                         out: packed + ((block * 9 + tap) * c + c0) * lanes)
-                        weightBlock(count, span)
+                        RegisterBlocks.run(WeightKernel(span: span), size: count)
                         c0 += count
                     }
                 }
@@ -168,19 +155,6 @@ enum DirectConvolution {
     struct Span {
         let src: UnsafePointer<Float>, rowStride: Int, channels: Int, gradY: UnsafePointer<Float>, gradStride: Int
         let height: Int, width: Int, out: UnsafeMutablePointer<Float>
-    }
-
-    static func weightBlock(_ count: Int, _ s: Span) {
-        switch count {
-        case 1: weightBlock(Block<1>(), s)
-        case 2: weightBlock(Block<2>(), s)
-        case 3: weightBlock(Block<3>(), s)
-        case 4: weightBlock(Block<4>(), s)
-        case 5: weightBlock(Block<5>(), s)
-        case 6: weightBlock(Block<6>(), s)
-        case 7: weightBlock(Block<7>(), s)
-        default: weightBlock(Block<8>(), s)
-        }
     }
 
     @inline(__always)
@@ -223,24 +197,11 @@ enum DirectConvolution {
                     for o in 0..<outChannels {
                         let site = Site(src: src, rowStride: fw * c, channels: c, weights: scratch + o * 9 * c,
                                         bias: bias + o, out: out + o, outStride: outChannels, accumulate: accumulate)
-                        narrowBlock(width, site)
+                        RegisterBlocks.run(NarrowKernel(site: site), size: width)
                     }
                     x0 += width
                 }
             }
-        }
-    }
-
-    static func narrowBlock(_ width: Int, _ s: Site) {
-        switch width {
-        case 1: narrowBlock(Block<1>(), s)
-        case 2: narrowBlock(Block<2>(), s)
-        case 3: narrowBlock(Block<3>(), s)
-        case 4: narrowBlock(Block<4>(), s)
-        case 5: narrowBlock(Block<5>(), s)
-        case 6: narrowBlock(Block<6>(), s)
-        case 7: narrowBlock(Block<7>(), s)
-        default: narrowBlock(Block<8>(), s)
         }
     }
 
@@ -326,5 +287,20 @@ enum DirectConvolution {
                 for tap in 0..<9 { w[(o * c + ci) * 9 + tap] = packed[((block * 9 + tap) * c + ci) * lanes + lane] }
             }
         }
+    }
+
+    struct ForwardKernel: BlockKernel {
+        let site: Site
+        func callAsFunction<let P: Int>(_ block: Block<P>) { DirectConvolution.forwardBlock(block, site) }
+    }
+
+    struct NarrowKernel: BlockKernel {
+        let site: Site
+        func callAsFunction<let P: Int>(_ block: Block<P>) { DirectConvolution.narrowBlock(block, site) }
+    }
+
+    struct WeightKernel: BlockKernel {
+        let span: Span
+        func callAsFunction<let P: Int>(_ block: Block<P>) { DirectConvolution.weightBlock(block, span) }
     }
 }

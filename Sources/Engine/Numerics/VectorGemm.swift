@@ -31,7 +31,7 @@ public enum VectorGemm {
                 let tile = Tile(a: a.base + i * a.rowStride, rowStride: a.rowStride, columnStride: a.columnStride,
                                 b: b + j, ldb: ldb, k: k, c: c + i * ldc + j, ldc: ldc, accumulate: accumulate,
                                 bias: bias.map { $0 + j })
-                block(rows, tile)
+                RegisterBlocks.run(TileKernel(tile: tile), size: rows)
                 i += rows
             }
         }
@@ -42,19 +42,6 @@ public enum VectorGemm {
         let a: UnsafePointer<Float>, rowStride: Int, columnStride: Int
         let b: UnsafePointer<Float>, ldb: Int, k: Int
         let c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, bias: UnsafePointer<Float>?
-    }
-
-    static func block(_ rows: Int, _ t: Tile) {
-        switch rows {
-        case 1: block(Block<1>(), t)
-        case 2: block(Block<2>(), t)
-        case 3: block(Block<3>(), t)
-        case 4: block(Block<4>(), t)
-        case 5: block(Block<5>(), t)
-        case 6: block(Block<6>(), t)
-        case 7: block(Block<7>(), t)
-        default: block(Block<8>(), t)
-        }
     }
 
     @inline(__always)
@@ -73,5 +60,10 @@ public enum VectorGemm {
             }
         }
         for p in 0..<P { t.c.store16(lo[p], at: p * t.ldc); t.c.store16(hi[p], at: p * t.ldc + 16) }
+    }
+
+    struct TileKernel: BlockKernel {
+        let tile: Tile
+        func callAsFunction<let P: Int>(_ b: Block<P>) { VectorGemm.block(b, tile) }
     }
 }
