@@ -1,6 +1,6 @@
-/// 3×3 convolutions (stride 1, zero padding 1) of channels-last images read in place: the input is copied
-/// once into a zero-bordered frame, and each kernel keeps a block of outputs in registers while it streams
-/// the taps. Output channels go 32 at a time (two 16-lane registers per pixel); weights are packed
+/// 3×3 convolutions (stride 1, zero padding 1) of channels-last images read in place: the input lies in a
+/// zero-bordered frame (copied there, or written there by the layer before), and each kernel keeps a block
+/// of outputs in registers while it streams the taps. Output channels go 32 at a time (two 16-lane registers per pixel); weights are packed
 /// [output block][tap][input channel][32].
 enum DirectConvolution {
     static let lanes = 32
@@ -30,28 +30,24 @@ enum DirectConvolution {
         for image in 0..<g.images {
             let dst = framed + image * fh * rowValues
             dst.update(repeating: 0, count: rowValues)
-            for y in 1...g.height {
-                (dst + y * rowValues).update(repeating: 0, count: c)
-                (dst + y * rowValues + (fw - 1) * c).update(repeating: 0, count: c)
+            for y in 0..<g.height {
+                let row = dst + (y + 1) * rowValues
+                row.update(repeating: 0, count: c)
+                (row + (fw - 1) * c).update(repeating: 0, count: c)
             }
             (dst + (fh - 1) * rowValues).update(repeating: 0, count: rowValues)
         }
     }
 
     /// framed[image, y + 1, x + 1, c] = x[image, y, x, c], zero on the border.
-    static func frame(_ x: UnsafePointer<Float>, _ g: ImageGeometry, channels c: Int, into framed: UnsafeMutablePointer<Float>) {
-        let (fh, fw, _) = Self.framed(g)
-        let rowValues = fw * c
+    static func frame(_ x: UnsafePointer<Float>, _ g: ImageGeometry, channels c: Int,
+                      into framed: UnsafeMutablePointer<Float>) {
+        clearBorder(framed, g, channels: c)
         for image in 0..<g.images {
-            let dst = framed + image * fh * rowValues, src = x + image * g.pixelsPerImage * c
-            dst.update(repeating: 0, count: rowValues)
-            for y in 0..<g.height {
-                let row = dst + (y + 1) * rowValues
-                row.update(repeating: 0, count: c)
-                (row + c).update(from: src + y * g.width * c, count: g.width * c)
-                (row + (fw - 1) * c).update(repeating: 0, count: c)
+            for q in stride(from: 0, to: g.pixelsPerImage, by: g.width) {
+                let src = x + (image * g.pixelsPerImage + q) * c
+                (framed + framedPixel(g, image: image, pixel: q) * c).update(from: src, count: g.width * c)
             }
-            (dst + (fh - 1) * rowValues).update(repeating: 0, count: rowValues)
         }
     }
 
