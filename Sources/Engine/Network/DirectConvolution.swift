@@ -61,20 +61,30 @@ enum DirectConvolution {
     static func forward(framed: UnsafePointer<Float>, _ g: ImageGeometry, inChannels c: Int, outChannels: Int,
                         packed w: UnsafePointer<Float>, bias: UnsafePointer<Float>?, biasStride: Int = 0,
                         into y: UnsafeMutablePointer<Float>, accumulate: Bool, scale: Float = 1) {
+        let rowStride = (g.width + 2) * c
+        eachPixelBlock(framed: framed, g, inChannels: c, into: y, outChannels: outChannels) { image, src, out, width in
+            for block in 0..<(outChannels / lanes) {
+                let site = Site(src: src, rowStride: rowStride, channels: c, weights: w + block * 9 * c * lanes,
+                                bias: bias.map { $0 + image * biasStride + block * lanes },
+                                out: out + block * lanes, outStride: outChannels, accumulate: accumulate, scale: scale)
+                RegisterBlocks.run(ForwardKernel(site: site), size: width)
+            }
+        }
+    }
+
+    /// body(image, first input pixel in the frame, first output pixel, pixels) for each block of pixels of
+    /// every image row.
+    @inline(__always)
+    static func eachPixelBlock(framed: UnsafePointer<Float>, _ g: ImageGeometry, inChannels c: Int,
+                               into y: UnsafeMutablePointer<Float>, outChannels: Int,
+                               _ body: (Int, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void) {
         let (fh, fw, _) = Self.framed(g), rowBlocks = blocks(width: g.width)
         for image in 0..<g.images {
             for row in 0..<g.height {
                 var x0 = 0
                 for width in rowBlocks {
-                    let src = framed + ((image * fh + row) * fw + x0) * c
-                    let out = y + ((image * g.height + row) * g.width + x0) * outChannels
-                    for block in 0..<(outChannels / lanes) {
-                        let site = Site(src: src, rowStride: fw * c, channels: c, weights: w + block * 9 * c * lanes,
-                                        bias: bias.map { $0 + image * biasStride + block * lanes },
-                                        out: out + block * lanes, outStride: outChannels, accumulate: accumulate,
-                                        scale: scale)
-                        RegisterBlocks.run(ForwardKernel(site: site), size: width)
-                    }
+                    body(image, framed + ((image * fh + row) * fw + x0) * c,
+                         y + ((image * g.height + row) * g.width + x0) * outChannels, width)
                     x0 += width
                 }
             }
@@ -179,24 +189,16 @@ enum DirectConvolution {
                               weights w: UnsafePointer<Float>, bias: UnsafePointer<Float>,
                               into y: UnsafeMutablePointer<Float>, accumulate: Bool,
                               scratch: UnsafeMutablePointer<Float>) {
-        let (fh, fw, _) = Self.framed(g), rowBlocks = blocks(width: g.width)
         // scratch[o][tap][c] = W[o, c, tap]: each tap's channels contiguous.
         for o in 0..<outChannels {
             for ci in 0..<c { for tap in 0..<9 { scratch[(o * 9 + tap) * c + ci] = w[(o * c + ci) * 9 + tap] } }
         }
-        for image in 0..<g.images {
-            for row in 0..<g.height {
-                var x0 = 0
-                for width in rowBlocks {
-                    let src = framed + ((image * fh + row) * fw + x0) * c
-                    let out = y + ((image * g.height + row) * g.width + x0) * outChannels
-                    for o in 0..<outChannels {
-                        let site = Site(src: src, rowStride: fw * c, channels: c, weights: scratch + o * 9 * c,
-                                        bias: bias + o, out: out + o, outStride: outChannels, accumulate: accumulate)
-                        RegisterBlocks.run(NarrowKernel(site: site), size: width)
-                    }
-                    x0 += width
-                }
+        let rowStride = (g.width + 2) * c
+        eachPixelBlock(framed: framed, g, inChannels: c, into: y, outChannels: outChannels) { _, src, out, width in
+            for o in 0..<outChannels {
+                let site = Site(src: src, rowStride: rowStride, channels: c, weights: scratch + o * 9 * c,
+                                bias: bias + o, out: out + o, outStride: outChannels, accumulate: accumulate)
+                RegisterBlocks.run(NarrowKernel(site: site), size: width)
             }
         }
     }
