@@ -155,8 +155,9 @@ import Testing
     }
 
     /// Also the one-network form, with D as a second condition (c_aug per row through map_aug).
-    /// Width 8 runs every convolution through im2col, width 32 the direct kernels.
-    @Test(arguments: [(false, 8), (true, 8), (false, 32)])
+    /// Width 8 runs every convolution through im2col, width 32 the direct kernels, width 48 the blocks
+    /// through im2col and the output convolution (48 inputs) through the direct kernel, reading framed input.
+    @Test(arguments: [(false, 8), (true, 8), (false, 32), (false, 48)])
     func wholeUNetIncludingEmbeddingPathAndInputs(conditionedOnD: Bool, width: Int) {
         // 8×8 images with 2 channels: two resolutions (8, 4), transposes from channels-first exercised.
         let config = UNetConfig(side: 8, channels: 2, width: width, depth: 1, embeddingChannels: 8,
@@ -197,8 +198,9 @@ import Testing
         #expect(p.slots.contains { $0.name == "map_aug.weight" && $0.shape == [8, 8] } == conditionedOnD)
     }
 
-    /// Width 32 reads framed activations in place (and shares one embedding across rows when inferring).
-    @Test(arguments: [8, 32])
+    /// Width 32 reads framed activations in place (and shares one embedding across rows when inferring),
+    /// width 48 only in the output convolution.
+    @Test(arguments: [8, 32, 48])
     func inferencePathMatchesTrainingPath(width: Int) {
         let config = UNetConfig(side: 8, width: width, depth: 2, embeddingChannels: 8)
         let net = UNet(config: config, seed: 36)
