@@ -161,8 +161,7 @@ public final class UNet: DenoiserNetwork {
         for i in blocks.indices {
             values.append(v)
             stds.append(s)
-            let g = geometry(level: level(ofBlock: i), images: images)
-            v += 2 * g.pixels * w + activationCount(g, for: blocks[i].conv0) + activationCount(g, for: blocks[i].conv1)
+            v += BlockSlots(self, blocks[i], geometry(level: level(ofBlock: i), images: images)).size
             s += 2 * images * groups
         }
         values.append(v)
@@ -247,8 +246,8 @@ public final class UNet: DenoiserNetwork {
                           sharedEmbedding: Bool, saved: UnsafeMutablePointer<Float>?, stds: UnsafeMutablePointer<Float>) {
         let block = blocks[i], w = config.width, n = g.pixels * w, p = parameters
         let slots = BlockSlots(self, block, g)
-        let a0 = saved.map { $0 + slots.a0 } ?? ws.gradA.pointer(slots.total)
-        let a1 = saved.map { $0 + slots.a1 } ?? ws.gradA.pointer(slots.total)
+        let a0 = saved.map { $0 + slots.a0 } ?? ws.gradA.pointer(slots.activation)
+        let a1 = saved.map { $0 + slots.a1 } ?? ws.gradA.pointer(slots.activation)
         let t = ws.t.pointer(n)
         let std0 = saved == nil ? ws.gnScratch.pointer(g.images * block.norm0.groups) : stds
         let std1 = saved == nil ? std0 : stds + g.images * block.norm0.groups
@@ -265,17 +264,16 @@ public final class UNet: DenoiserNetwork {
                             scale: Float(0.5).squareRoot(), inputFramed: framed1)
     }
 
-    /// Where a block keeps x̂₀, a₀, x̂₁, a₁ in its saved values (the activations framed where the
-    /// convolutions read them so).
+    /// Where a block keeps x̂₀ (at 0), a₀, x̂₁, a₁ in its saved values (the activations framed where the
+    /// convolutions read them so): `size` floats in all; `activation` floats hold either activation.
     struct BlockSlots {
-        let a0: Int, xhat1: Int, a1: Int, total: Int
+        let a0: Int, xhat1: Int, a1: Int, size: Int, activation: Int
 
         init(_ net: UNet, _ block: ResidualBlock, _ g: ImageGeometry) {
             let n = g.pixels * net.config.width
-            a0 = n
-            xhat1 = a0 + net.activationCount(g, for: block.conv0)
-            a1 = xhat1 + n
-            total = max(xhat1 - a0, net.activationCount(g, for: block.conv1))
+            let first = net.activationCount(g, for: block.conv0), second = net.activationCount(g, for: block.conv1)
+            (a0, xhat1, a1, size) = (n, n + first, 2 * n + first, 2 * n + first + second)
+            activation = max(first, second)
         }
     }
 
