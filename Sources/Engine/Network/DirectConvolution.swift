@@ -1,7 +1,7 @@
 /// 3×3 convolutions (stride 1, zero padding 1) of channels-last images read in place: the input lies in a
 /// zero-bordered frame (copied there, or written there by the layer before), and each kernel keeps a block
-/// of outputs in registers while it streams the taps. Output channels go 32 at a time (two 16-lane registers per pixel); weights are packed
-/// [output block][tap][input channel][32].
+/// of outputs in registers while it streams the taps. Output channels go 32 at a time (two 16-lane
+/// registers per pixel); weights are packed [output block][tap][input channel][32].
 enum DirectConvolution {
     static let lanes = 32
     static func supports(outChannels: Int) -> Bool { outChannels > 0 && outChannels % lanes == 0 }
@@ -51,9 +51,6 @@ enum DirectConvolution {
         }
     }
 
-    /// Widths of the pixel blocks that cover a row of `width` pixels.
-    static func blocks(width: Int) -> [Int] { RegisterBlocks.cover(width) }
-
     // MARK: - y = conv(x) + b
 
     /// y[p, o] = scale·(b[o] + Σ_tap Σ_c framed[p + offset(tap), c] · W[o, c, tap]) (+ y inside the bracket
@@ -78,7 +75,7 @@ enum DirectConvolution {
     static func eachPixelBlock(framed: UnsafePointer<Float>, _ g: ImageGeometry, inChannels c: Int,
                                into y: UnsafeMutablePointer<Float>, outChannels: Int,
                                _ body: (Int, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void) {
-        let (fh, fw, _) = Self.framed(g), rowBlocks = blocks(width: g.width)
+        let (fh, fw, _) = Self.framed(g), rowBlocks = RegisterBlocks.cover(g.width)
         for image in 0..<g.images {
             for row in 0..<g.height {
                 var x0 = 0
@@ -101,13 +98,13 @@ enum DirectConvolution {
     @inline(__always)
     static func forwardBlock<let P: Int>(_: Block<P>, _ s: Site) {
         let c = s.channels
-        var lo = InlineArray<P, Vec16>(repeating: s.bias.map { $0.vec16(0) } ?? .zero)
-        var hi = InlineArray<P, Vec16>(repeating: s.bias.map { $0.vec16(16) } ?? .zero)
+        var lo = InlineArray<P, Vec16>(repeating: s.bias.map { $0.load(Vec16.self, at: 0) } ?? .zero)
+        var hi = InlineArray<P, Vec16>(repeating: s.bias.map { $0.load(Vec16.self, at: 16) } ?? .zero)
         for dy in 0..<3 {
             for dx in 0..<3 {
                 let src = s.src + dy * s.rowStride + dx * c, w = s.weights + (dy * 3 + dx) * c * lanes
                 for ci in 0..<c {
-                    let w0 = w.vec16(ci * lanes), w1 = w.vec16(ci * lanes + 16)
+                    let w0 = w.load(Vec16.self, at: ci * lanes), w1 = w.load(Vec16.self, at: ci * lanes + 16)
                     for p in 0..<P {
                         let v = Vec16(repeating: src[p * c + ci])
                         lo[p] = lo[p].addingProduct(w0, v)
@@ -119,15 +116,15 @@ enum DirectConvolution {
         for p in 0..<P {
             let o = s.out + p * s.outStride
             if s.accumulate {
-                lo[p] += o.vec16(0)
-                hi[p] += o.vec16(16)
+                lo[p] += o.load(Vec16.self, at: 0)
+                hi[p] += o.load(Vec16.self, at: 16)
             }
             if s.scale != 1 {
                 lo[p] *= s.scale
                 hi[p] *= s.scale
             }
-            o.store16(lo[p], at: 0)
-            o.store16(hi[p], at: 16)
+            o.store(lo[p], at: 0)
+            o.store(hi[p], at: 16)
         }
     }
 
@@ -166,11 +163,11 @@ enum DirectConvolution {
     @inline(__always)
     static func weightBlock<let K: Int>(_: Block<K>, _ s: Span) {
         var lo = InlineArray<K, Vec16>(repeating: .zero), hi = InlineArray<K, Vec16>(repeating: .zero)
-        for k in 0..<K { lo[k] = s.out.vec16(k * lanes); hi[k] = s.out.vec16(k * lanes + 16) }
+        for k in 0..<K { lo[k] = s.out.load(Vec16.self, at: k * lanes); hi[k] = s.out.load(Vec16.self, at: k * lanes + 16) }
         for y in 0..<s.height {
             let src = s.src + y * s.rowStride, gy = s.gradY + y * s.width * s.gradStride
             for x in 0..<s.width {
-                let g0 = gy.vec16(x * s.gradStride), g1 = gy.vec16(x * s.gradStride + 16), v = src + x * s.channels
+                let g0 = gy.load(Vec16.self, at: x * s.gradStride), g1 = gy.load(Vec16.self, at: x * s.gradStride + 16), v = src + x * s.channels
                 for k in 0..<K {
                     let a = Vec16(repeating: v[k])
                     lo[k] = lo[k].addingProduct(g0, a)
@@ -178,7 +175,7 @@ enum DirectConvolution {
                 }
             }
         }
-        for k in 0..<K { s.out.store16(lo[k], at: k * lanes); s.out.store16(hi[k], at: k * lanes + 16) }
+        for k in 0..<K { s.out.store(lo[k], at: k * lanes); s.out.store(hi[k], at: k * lanes + 16) }
     }
 
     // MARK: - Few output channels
@@ -212,8 +209,8 @@ enum DirectConvolution {
             for dx in 0..<3 {
                 let src = s.src + dy * s.rowStride + dx * c, w = s.weights + (dy * 3 + dx) * c
                 for c0 in stride(from: 0, to: c, by: 16) {
-                    let wv = w.vec16(c0)
-                    for p in 0..<P { sums[p] = sums[p].addingProduct(src.vec16(p * c + c0), wv) }
+                    let wv = w.load(Vec16.self, at: c0)
+                    for p in 0..<P { sums[p] = sums[p].addingProduct(src.load(Vec16.self, at: p * c + c0), wv) }
                 }
             }
         }
@@ -239,7 +236,7 @@ enum DirectConvolution {
                         for x in 0..<g.width {
                             let a = Vec16(repeating: gy[x * outChannels]), v = src + x * c
                             for tap in 0..<9 {
-                                taps[tap] = taps[tap].addingProduct(v.vec16((tap / 3) * fw * c + (tap % 3) * c), a)
+                                taps[tap] = taps[tap].addingProduct(v.load(Vec16.self, at: (tap / 3) * fw * c + (tap % 3) * c), a)
                             }
                         }
                     }

@@ -103,7 +103,7 @@ public struct LayerNorm: Sendable {
                                     gamma: gamma, beta: beta, mean: mean, rstd: rstd)
             var c = 0
             #if AVX512
-            c = row.normalize(SIMD16<Float>.self, from: c, to: n)
+            c = row.normalize(Vec16.self, from: c, to: n)
             #endif
             c = row.normalize(Vec8.self, from: c, to: n)
             while c < n {
@@ -123,7 +123,7 @@ public struct LayerNorm: Sendable {
         let mean = Kernels.sum(xr, count: n) / Float(n)
         var variance: Float = 0, c = 0
         #if AVX512
-        c = Self.squaredDeviations(SIMD16<Float>.self, xr, mean: mean, from: c, to: n, &variance)
+        c = Self.squaredDeviations(Vec16.self, xr, mean: mean, from: c, to: n, &variance)
         #endif
         c = Self.squaredDeviations(Vec8.self, xr, mean: mean, from: c, to: n, &variance)
         while c < n { let d = xr[c] - mean; variance += d * d; c += 1 }
@@ -152,7 +152,7 @@ public struct LayerNorm: Sendable {
                                            gradX: gx, accumulate: accumulateGradX)
                 var c = 0
                 #if AVX512
-                c = row.apply(SIMD16<Float>.self, from: c, to: n)
+                c = row.apply(Vec16.self, from: c, to: n)
                 #endif
                 c = row.apply(Vec8.self, from: c, to: n)
                 while c < n {
@@ -173,7 +173,7 @@ public struct LayerNorm: Sendable {
                               throughSilu: throughSilu)
         var sG: Float = 0, sGH: Float = 0, c = 0
         #if AVX512
-        c = row.accumulate(SIMD16<Float>.self, from: c, to: n, &sG, &sGH)
+        c = row.accumulate(Vec16.self, from: c, to: n, &sG, &sGH)
         #endif
         c = row.accumulate(Vec8.self, from: c, to: n, &sG, &sGH)
         while c < n {

@@ -72,7 +72,7 @@ public enum Kernels {
     ) {
         var c = 0
         #if AVX512
-        c = columnSums(SIMD16<Float>.self, x, rows: rows, cols: cols, from: c, into: out)
+        c = columnSums(Vec16.self, x, rows: rows, cols: cols, from: c, into: out)
         #endif
         c = columnSums(Vec8.self, x, rows: rows, cols: cols, from: c, into: out)
         for k in c..<cols {

@@ -1,19 +1,3 @@
-/// Sixteen floats: the output channels a register-blocked kernel keeps in one register.
-typealias Vec16 = SIMD16<Float>
-
-extension UnsafePointer where Pointee == Float {
-    @inline(__always)
-    func vec16(_ i: Int) -> Vec16 { UnsafeRawPointer(self + i).loadUnaligned(as: Vec16.self) }
-}
-
-extension UnsafeMutablePointer where Pointee == Float {
-    @inline(__always)
-    func vec16(_ i: Int) -> Vec16 { UnsafeRawPointer(self + i).loadUnaligned(as: Vec16.self) }
-
-    @inline(__always)
-    func store16(_ v: Vec16, at i: Int) { UnsafeMutableRawPointer(self + i).storeBytes(of: v, as: Vec16.self) }
-}
-
 /// A count known when the code is compiled: how many accumulators a kernel keeps in registers.
 struct Block<let count: Int> {}
 

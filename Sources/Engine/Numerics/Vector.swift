@@ -1,5 +1,7 @@
 /// Eight floats at a time for the element-wise kernels; the scalar tails use the same formulas.
 public typealias Vec8 = SIMD8<Float>
+/// Sixteen: one AVX-512 register, and the register-blocked kernels' unit (two per 32 output channels).
+typealias Vec16 = SIMD16<Float>
 
 extension UnsafePointer where Pointee == Float {
     @inline(__always)

@@ -46,20 +46,20 @@ public enum VectorGemm {
 
     @inline(__always)
     static func block<let P: Int>(_: Block<P>, _ t: Tile) {
-        var lo = InlineArray<P, Vec16>(repeating: t.bias.map { $0.vec16(0) } ?? .zero)
-        var hi = InlineArray<P, Vec16>(repeating: t.bias.map { $0.vec16(16) } ?? .zero)
+        var lo = InlineArray<P, Vec16>(repeating: t.bias.map { $0.load(Vec16.self, at: 0) } ?? .zero)
+        var hi = InlineArray<P, Vec16>(repeating: t.bias.map { $0.load(Vec16.self, at: 16) } ?? .zero)
         if t.accumulate {
-            for p in 0..<P { lo[p] += t.c.vec16(p * t.ldc); hi[p] += t.c.vec16(p * t.ldc + 16) }
+            for p in 0..<P { lo[p] += t.c.load(Vec16.self, at: p * t.ldc); hi[p] += t.c.load(Vec16.self, at: p * t.ldc + 16) }
         }
         for kk in 0..<t.k {
-            let row = t.b + kk * t.ldb, b0 = row.vec16(0), b1 = row.vec16(16), a = t.a + kk * t.columnStride
+            let row = t.b + kk * t.ldb, b0 = row.load(Vec16.self, at: 0), b1 = row.load(Vec16.self, at: 16), a = t.a + kk * t.columnStride
             for p in 0..<P {
                 let v = Vec16(repeating: a[p * t.rowStride])
                 lo[p] = lo[p].addingProduct(b0, v)
                 hi[p] = hi[p].addingProduct(b1, v)
             }
         }
-        for p in 0..<P { t.c.store16(lo[p], at: p * t.ldc); t.c.store16(hi[p], at: p * t.ldc + 16) }
+        for p in 0..<P { t.c.store(lo[p], at: p * t.ldc); t.c.store(hi[p], at: p * t.ldc + 16) }
     }
 
     struct TileKernel: BlockKernel {
