@@ -41,12 +41,7 @@ public struct GroupNorm: Sendable {
                 let plane = NormalizedImage(x: x + base, xhat: xhat.map { $0 + base }, out: siluOut, g: g, image: image,
                                             framed: framedOutput, channels: c, mean: mean, rstd: rstd, gamma: gamma,
                                             beta: beta)
-                var ch = 0
-                #if AVX512
-                ch = plane.normalize(Vec16.self, from: ch)
-                #endif
-                ch = plane.normalize(Vec8.self, from: ch)
-                plane.normalizeScalars(from: ch)
+                plane.run()
             }
         }
     }
@@ -58,14 +53,7 @@ public struct GroupNorm: Sendable {
         Kernels.columnSums(x, rows: hw, cols: c, into: mean)
         spreadGroupSums(mean, scale: 1 / count)
         inverseStd.update(repeating: 0, count: c)
-        var ch = 0
-        #if AVX512
-        ch = Self.squaredDeviations(Vec16.self, x, pixels: hw, channels: c, from: ch, mean: mean, into: inverseStd)
-        #endif
-        ch = Self.squaredDeviations(Vec8.self, x, pixels: hw, channels: c, from: ch, mean: mean, into: inverseStd)
-        for q in 0..<hw {
-            for k in ch..<c { let d = x[q * c + k] - mean[k]; inverseStd[k] += d * d }
-        }
+        SquaredDeviations(x: x, pixels: hw, channels: c, mean: mean, out: inverseStd).run()
         spreadGroupSums(inverseStd, scale: 1 / count)
         for ch in 0..<c { inverseStd[ch] = 1 / (inverseStd[ch] + epsilon).squareRoot() }
     }
@@ -97,12 +85,7 @@ public struct GroupNorm: Sendable {
                 let plane = GradientImage(gradOut: gradOut + base, xhat: xhat + base, dy: dy + base, gradX: gradX + base,
                                           pixels: hw, channels: c, gamma: gamma, beta: beta, sumD: sumD, sumDH: sumDH,
                                           rstd: rstd, accumulate: accumulateGradX)
-                var ch = 0
-                #if AVX512
-                ch = plane.throughSilu(Vec16.self, from: ch)
-                #endif
-                ch = plane.throughSilu(Vec8.self, from: ch)
-                plane.throughSiluScalars(from: ch)
+                GradientImage.SiluPass(image: plane).run()
                 Kernels.add(sumD, into: dBeta, count: c)
                 Kernels.add(sumDH, into: dGamma, count: c)
                 // mean(dx̂) and mean(dx̂⊙x̂) over each group, dx̂ = dy⊙γ, spread back to the group's channels.
@@ -110,18 +93,13 @@ public struct GroupNorm: Sendable {
                 spreadGroupSums(sumD, scale: 1 / Float(hw * per))
                 spreadGroupSums(sumDH, scale: 1 / Float(hw * per))
                 for ch in 0..<c { rstd[ch] = inverseStd[image * groups + ch / per] }
-                ch = 0
-                #if AVX512
-                ch = plane.inputGradient(Vec16.self, from: ch)
-                #endif
-                ch = plane.inputGradient(Vec8.self, from: ch)
-                plane.inputGradientScalars(from: ch)
+                GradientImage.InputPass(image: plane).run()
             }
         }
     }
 
     /// One image's pixels through x̂ = (x − μ)·rstd and silu(γ⊙x̂ + β), its output framed or not.
-    struct NormalizedImage {
+    struct NormalizedImage: LaneKernel {
         let x: UnsafePointer<Float>, xhat: UnsafeMutablePointer<Float>?, out: UnsafeMutablePointer<Float>
         let g: ImageGeometry, image: Int, framed: Bool, channels: Int
         let mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>
@@ -133,7 +111,7 @@ public struct GroupNorm: Sendable {
         }
 
         /// Every pixel's channels from `ch` in whole vectors of V; returns the first channel left.
-        func normalize<V: FloatVector>(_: V.Type, from ch: Int) -> Int {
+        func vectors<V: FloatVector>(_: V.Type, from ch: Int) -> Int {
             let end = ch + (channels - ch) / V.scalarCount * V.scalarCount
             guard end > ch else { return ch }
             for q in 0..<g.pixelsPerImage {
@@ -148,7 +126,7 @@ public struct GroupNorm: Sendable {
             return end
         }
 
-        func normalizeScalars(from ch: Int) {
+        func scalars(from ch: Int) {
             guard ch < channels else { return }
             for q in 0..<g.pixelsPerImage {
                 let o = q * channels, dst = output(q)
@@ -161,20 +139,30 @@ public struct GroupNorm: Sendable {
         }
     }
 
-    /// out[k] += Σ_q (x[q, k] − mean[k])² for channels from `ch` in whole vectors of V; returns the first left.
-    @inline(__always)
-    static func squaredDeviations<V: FloatVector>(_: V.Type, _ x: UnsafePointer<Float>, pixels hw: Int, channels c: Int,
-                                           from ch: Int, mean: UnsafeMutablePointer<Float>,
-                                           into out: UnsafeMutablePointer<Float>) -> Int {
-        var end = ch
-        while end + V.scalarCount <= c { end += V.scalarCount }
-        for k in stride(from: ch, to: end, by: V.scalarCount) {
-            let m = mean.load(V.self, at: k)
-            var sum = V()
-            for q in 0..<hw { let d = x.load(V.self, at: q * c + k) - m; sum = VectorMath.multiplyAdd(d, d, sum) }
-            out.store(out.load(V.self, at: k) + sum, at: k)
+    /// out[k] += Σ_q (x[q, k] − mean[k])² over an image's pixels.
+    struct SquaredDeviations: LaneKernel {
+        let x: UnsafePointer<Float>, pixels: Int, channels: Int
+        let mean: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>
+
+        func vectors<V: FloatVector>(_: V.Type, from ch: Int) -> Int {
+            let end = ch + (channels - ch) / V.scalarCount * V.scalarCount
+            for k in stride(from: ch, to: end, by: V.scalarCount) {
+                let m = mean.load(V.self, at: k)
+                var sum = V()
+                for q in 0..<pixels {
+                    let d = x.load(V.self, at: q * channels + k) - m
+                    sum = VectorMath.multiplyAdd(d, d, sum)
+                }
+                out.store(out.load(V.self, at: k) + sum, at: k)
+            }
+            return end
         }
-        return end
+
+        func scalars(from ch: Int) {
+            for q in 0..<pixels {
+                for k in ch..<channels { let d = x[q * channels + k] - mean[k]; out[k] += d * d }
+            }
+        }
     }
 
     /// One image in the backward pass: each channel's sums held in registers over the image's pixels.
@@ -184,6 +172,19 @@ public struct GroupNorm: Sendable {
         let gamma: UnsafeMutablePointer<Float>, beta: UnsafeMutablePointer<Float>
         let sumD: UnsafeMutablePointer<Float>, sumDH: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>
         let accumulate: Bool
+
+        /// The two passes as kernels over the channels: dy and its sums, then dx.
+        struct SiluPass: LaneKernel {
+            let image: GradientImage
+            func vectors<V: FloatVector>(_: V.Type, from ch: Int) -> Int { image.throughSilu(V.self, from: ch) }
+            func scalars(from ch: Int) { image.throughSiluScalars(from: ch) }
+        }
+
+        struct InputPass: LaneKernel {
+            let image: GradientImage
+            func vectors<V: FloatVector>(_: V.Type, from ch: Int) -> Int { image.inputGradient(V.self, from: ch) }
+            func scalars(from ch: Int) { image.inputGradientScalars(from: ch) }
+        }
 
         /// dy = gradOut ⊙ silu'(γx̂ + β), with Σ dy and Σ dy⊙x̂ per channel, for the channels from `ch` in whole
         /// vectors of V; returns the first channel left.

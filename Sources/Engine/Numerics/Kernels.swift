@@ -70,39 +70,39 @@ public enum Kernels {
     public static func columnSums(
         _ x: UnsafePointer<Float>, rows: Int, cols: Int, into out: UnsafeMutablePointer<Float>
     ) {
-        var c = 0
-        #if AVX512
-        c = columnSums(Vec16.self, x, rows: rows, cols: cols, from: c, into: out)
-        #endif
-        c = columnSums(Vec8.self, x, rows: rows, cols: cols, from: c, into: out)
-        for k in c..<cols {
-            var s: Float = 0
-            for r in 0..<rows { s += x[r * cols + k] }
-            out[k] = s
-        }
+        ColumnSums(x: x, rows: rows, cols: cols, out: out).run()
     }
 
-    /// The sums of the columns from `c` in whole vectors of V, four rows at a time in registers; returns the
-    /// first column left.
-    @inline(__always)
-    static func columnSums<V: FloatVector>(_: V.Type, _ x: UnsafePointer<Float>, rows: Int, cols: Int, from c: Int,
-                                    into out: UnsafeMutablePointer<Float>) -> Int {
-        var c = c
-        while c + V.scalarCount <= cols {
-            var s0 = V(), s1 = V(), s2 = V(), s3 = V(), r = 0
-            while r + 4 <= rows {
-                let row = x + r * cols + c
-                s0 += row.load(V.self, at: 0)
-                s1 += row.load(V.self, at: cols)
-                s2 += row.load(V.self, at: 2 * cols)
-                s3 += row.load(V.self, at: 3 * cols)
-                r += 4
+    /// Column sums with four rows at a time in registers.
+    struct ColumnSums: LaneKernel {
+        let x: UnsafePointer<Float>, rows: Int, cols: Int, out: UnsafeMutablePointer<Float>
+
+        func vectors<V: FloatVector>(_: V.Type, from c: Int) -> Int {
+            var c = c
+            while c + V.scalarCount <= cols {
+                var s0 = V(), s1 = V(), s2 = V(), s3 = V(), r = 0
+                while r + 4 <= rows {
+                    let row = x + r * cols + c
+                    s0 += row.load(V.self, at: 0)
+                    s1 += row.load(V.self, at: cols)
+                    s2 += row.load(V.self, at: 2 * cols)
+                    s3 += row.load(V.self, at: 3 * cols)
+                    r += 4
+                }
+                while r < rows { s0 += x.load(V.self, at: r * cols + c); r += 1 }
+                out.store((s0 + s1) + (s2 + s3), at: c)
+                c += V.scalarCount
             }
-            while r < rows { s0 += x.load(V.self, at: r * cols + c); r += 1 }
-            out.store((s0 + s1) + (s2 + s3), at: c)
-            c += V.scalarCount
+            return c
         }
-        return c
+
+        func scalars(from c: Int) {
+            for k in c..<cols {
+                var s: Float = 0
+                for r in 0..<rows { s += x[r * cols + k] }
+                out[k] = s
+            }
+        }
     }
 
     /// y ← y + x over `count` values.

@@ -63,6 +63,26 @@ extension SIMD16: FloatVector where Scalar == Float {
     }
 }
 
+/// A pass over a run of channels: `vectors` takes them from `ch` in whole vectors of V and returns the first
+/// channel left, `scalars` the rest one by one.
+protocol LaneKernel {
+    func vectors<V: FloatVector>(_: V.Type, from ch: Int) -> Int
+    func scalars(from ch: Int)
+}
+
+extension LaneKernel {
+    /// Sixteen lanes at a time where the build targets AVX-512, then eight, then one.
+    @inline(__always)
+    func run() {
+        var ch = 0
+        #if AVX512
+        ch = vectors(Vec16.self, from: ch)
+        #endif
+        ch = vectors(Vec8.self, from: ch)
+        scalars(from: ch)
+    }
+}
+
 /// The vector functions for any lane count: `Vec8`, and `SIMD16<Float>` where the build targets AVX-512.
 public enum VectorMath {
     /// a·b + c, fused into one rounding where the build targets FMA (Package.swift defines FMA then);
