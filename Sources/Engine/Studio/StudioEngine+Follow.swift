@@ -61,9 +61,11 @@ extension StudioEngine {
         discoverFollowed()
         for run in followed { run.poll() }
         followTrainer = followTrainerPresence()
-        // New weights at the shown D: resample, but with a trainer on this machine no more often than the
-        // studio's own training previews (19× the last preview's time apart).
-        if followKey(at: settings.augmentedDimension) != followShown, !pacesBackgroundWork || Stopwatch.now() >= nextAutoPreview {
+        // New weights at the shown D: resample — at once when the preview shows no followed weights yet,
+        // else with a trainer on this machine no more often than the studio's own training previews (19× the
+        // last preview's time apart, which after a slow oracle preview and its metrics can be a minute).
+        let key = followKey(at: settings.augmentedDimension)
+        if key != followShown, followShown.isEmpty || !pacesBackgroundWork || Stopwatch.now() >= nextAutoPreview {
             needsPreview = true
         }
         publish()
