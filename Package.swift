@@ -1,18 +1,30 @@
-// swift-tools-version:6.0
-import Foundation
+// swift-tools-version:6.2
+// 6.2: the sources use InlineArray and value generics.
 import PackageDescription
 
-/// The element-wise kernels use AVX2 and FMA, and the convolutions AVX-512, when the machine that builds has
-/// them (the build is for this machine).
-let vectorFlags: [SwiftSetting] = {
-    guard let cpu = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-          let flags = cpu.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return [] }
-    let names = Set(flags.split(separator: " ").map(String.init))
-    guard names.contains("avx2") && names.contains("fma") else { return [] }
-    let avx2: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma"]), .define("FMA")]
-    guard names.contains("avx512f") && names.contains("avx512vl") else { return avx2 }
-    return avx2 + [.unsafeFlags(["-Xcc", "-mavx512f", "-Xcc", "-mavx512vl"]), .define("AVX512")]
+/// The hot kernels, compiled once per instruction set from the same sources (Sources/Kernels; the variant
+/// folders link to it). The engine picks one at run time (`CPU` in Engine), so the binary runs on any CPU of
+/// its architecture and never depends on the machine that built it.
+let kernelVariants: [(name: String, flags: [String], defines: [String])] = {
+    #if arch(x86_64)
+    return [
+        ("AVX512", ["-mavx2", "-mfma", "-mavx512f", "-mavx512vl"], ["AVX512", "FMA"]),
+        ("AVX2", ["-mavx2", "-mfma"], ["FMA"]),
+        ("Generic", [], []),
+    ]
+    #else
+    // Elsewhere (arm64: NEON) every variant is the baseline; `CPU` runs the generic one.
+    return [("AVX512", [], []), ("AVX2", [], []), ("Generic", [], [])]
+    #endif
 }()
+
+let kernelTargets: [Target] = kernelVariants.map { v in
+    .target(
+        name: "Kernels\(v.name)", dependencies: ["KernelInterface"],
+        swiftSettings: v.defines.map { .define($0) }
+            + (v.flags.isEmpty ? [] : [.unsafeFlags(v.flags.flatMap { ["-Xcc", $0] })])
+    )
+}
 
 let package = Package(
     name: "pfgm",
@@ -22,11 +34,16 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
-    targets: [
+    targets: kernelTargets + [
         .systemLibrary(name: "CNcurses", path: "Sources/CNcurses"),
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
-        .target(name: "Engine", dependencies: ["CBLAS", "CZlib"], swiftSettings: vectorFlags),
+        .target(name: "CCPU"),
+        .target(name: "KernelInterface"),
+        .target(
+            name: "Engine",
+            dependencies: ["CBLAS", "CZlib", "CCPU", "KernelInterface"] + kernelVariants.map { .target(name: "Kernels\($0.name)") }
+        ),
         .target(name: "TUI", dependencies: ["CNcurses", "Engine"]),
         .executableTarget(
             name: "pfgm",

@@ -72,7 +72,7 @@ struct Bench: ParsableCommand {
         var reference = config.reference
         if let batch { reference.trainBatch = batch }
         if let width { reference.width = width }
-        let result = try attempt { try NetworkBenchmark.run(reference, threads: threading.threads, splitBatches: split == .batch,
+        let result = try attempt { try NetworkBenchmark.run(reference, threads: threading.count, splitBatches: split == .batch,
                                             rounds: rounds, windows: windows, seconds: seconds) }
         if json {
             let data = try JSONSerialization.data(withJSONObject: result.dictionary, options: [.sortedKeys])

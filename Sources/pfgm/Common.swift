@@ -36,14 +36,22 @@ func attempt<T>(_ body: () throws -> T) throws -> T {
 
 /// `--threads`, shared by the commands that train or sample.
 struct ThreadOptions: ParsableArguments {
-    @Option(help: "Threads for training and sampling: each batch is cut into this many ranges of rows.")
-    var threads: Int = 2
+    @Option(help: ArgumentHelp(
+        "Threads for training and sampling: each batch is cut into this many ranges of rows. Default: the cores "
+            + "this process may use (affinity mask and cgroup CPU quota; \(Cores.available) here).",
+        valueName: "n"))
+    var threads: Int?
+
+    /// The count in force: --threads, else every core this process may use.
+    var count: Int { threads ?? min(Cores.available, 256) }
 
     func validate() throws {
-        guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256") }
+        if let threads, !(1...256).contains(threads) {
+            throw ValidationError("--threads must be between 1 and 256")
+        }
     }
 
-    func apply() { Compute.setThreads(threads) }
+    func apply() { Compute.setThreads(count) }
 }
 
 /// `--bits`, shared by the commands that evaluate a trained model.

@@ -7,7 +7,7 @@ struct PFGM: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pfgm",
         abstract: "PFGM++ Studio: train, sample and explore PFGM++ generative models on a CPU.",
-        version: "pfgm \(Machine.version) (\(Machine.blasConfig); \(TerminalInfo.libraryVersion))",
+        version: "pfgm \(Machine.version) (\(Machine.summary); \(Machine.blasConfig); \(TerminalInfo.libraryVersion))",
         subcommands: [Studio.self, Train.self, Sample.self, Prior.self, Eval.self, Sweep.self, Bench.self, Denoise.self, DataCommand.self, Fit.self],
         defaultSubcommand: Studio.self
     )
@@ -15,6 +15,10 @@ struct PFGM: ParsableCommand {
 
 /// Parses and runs; every failure is one line on stderr and a non-zero exit.
 func main() -> Never {
+    if let problem = CPU.selectionProblem {
+        FileHandle.standardError.write(Data("pfgm: \(problem)\n".utf8))
+        exit(2)
+    }
     do {
         var command = try PFGM.parseAsRoot()
         try command.run()

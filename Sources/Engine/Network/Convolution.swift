@@ -1,24 +1,7 @@
 import Foundation
+import KernelInterface
 
-// Image layers over channels-last batches: one row per pixel, pixel p = (image·H + y)·W + x, C values per row.
-
-/// The geometry of a channels-last batch of images.
-public struct ImageGeometry: Sendable, Equatable {
-    public let images: Int
-    public let height: Int
-    public let width: Int
-
-    public init(images: Int, height: Int, width: Int) {
-        self.images = images
-        self.height = height
-        self.width = width
-    }
-
-    public var pixelsPerImage: Int { height * width }
-    public var pixels: Int { images * height * width }
-    /// Half the height and width (average pooling 2×2).
-    public var halved: ImageGeometry { ImageGeometry(images: images, height: height / 2, width: width / 2) }
-}
+// Image layers over channels-last batches (`ImageGeometry`).
 
 /// Buffers a convolution reuses between calls: the zero-bordered input (or the im2col matrix) and the
 /// weights in the kernel's order.
@@ -87,7 +70,7 @@ public struct Convolution3x3: Sendable {
     private func framedInput(_ x: UnsafePointer<Float>, _ g: ImageGeometry, inputFramed: Bool,
                              workspace ws: inout ConvolutionWorkspace) -> UnsafePointer<Float> {
         if inputFramed { return x }
-        let framed = ws.columns.pointer(DirectConvolution.framed(g).count * inChannels)
+        let framed = ws.columns.pointer(g.framed.count * inChannels)
         DirectConvolution.frame(x, g, channels: inChannels, into: framed)
         return UnsafePointer(framed)
     }
@@ -164,7 +147,7 @@ public struct Convolution3x3: Sendable {
         guard Self.kernel(path, inputs: outChannels, outputs: inChannels, narrowAllowed: false) == .wide else {
             return inputGradientIm2col(gradY, g, gradX: gradX, accumulate: accumulateGradX, parameters: p, workspace: &ws)
         }
-        let framed = ws.columns.pointer(DirectConvolution.framed(g).count * outChannels)
+        let framed = ws.columns.pointer(g.framed.count * outChannels)
         let packed = ws.packed.pointer(outChannels * columnsPerPixel)
         DirectConvolution.frame(gradY, g, channels: outChannels, into: framed)
         DirectConvolution.packMirrored(p.value(weight), inChannels: inChannels, outChannels: outChannels, into: packed)

@@ -1,7 +1,10 @@
+import KernelInterface
+
 /// 3×3 convolutions (stride 1, zero padding 1) of channels-last images read in place: the input lies in a
-/// zero-bordered frame (copied there, or written there by the layer before), and each kernel keeps a block
-/// of outputs in registers while it streams the taps. Output channels go 32 at a time (two 16-lane
-/// registers per pixel); weights are packed [output block][tap][input channel][32].
+/// zero-bordered frame (copied there, or written there by the layer before), and the kernels (`CPUKernels`,
+/// the variant `CPU.kernels`) keep a block of outputs in registers while they stream the taps. Output
+/// channels go 32 at a time; weights are packed [output block][tap][input channel][32]. This is where the
+/// frame and the packed weights are laid out.
 enum DirectConvolution {
     static let lanes = 32
     static func supports(outChannels: Int) -> Bool { outChannels > 0 && outChannels % lanes == 0 }
@@ -12,20 +15,43 @@ enum DirectConvolution {
         outChannels > 0 && outChannels < lanes && inChannels > 0 && inChannels % 16 == 0
     }
 
-    /// The padded frame of g: one zero pixel around each image.
-    static func framed(_ g: ImageGeometry) -> (height: Int, width: Int, count: Int) {
-        (g.height + 2, g.width + 2, g.images * (g.height + 2) * (g.width + 2))
+    /// y[p, o] = scale·(b[o] + Σ_tap Σ_c framed[p + offset(tap), c] · W[o, c, tap]) (+ y inside the bracket
+    /// when `accumulate`); image i reads its bias at bias + i·biasStride.
+    static func forward(framed: UnsafePointer<Float>, _ g: ImageGeometry, inChannels: Int, outChannels: Int,
+                        packed: UnsafePointer<Float>, bias: UnsafePointer<Float>?, biasStride: Int = 0,
+                        into y: UnsafeMutablePointer<Float>, accumulate: Bool, scale: Float = 1) {
+        CPU.kernels.convolutionForward(framed: framed, g, inChannels: inChannels, outChannels: outChannels,
+                                       packed: packed, bias: bias, biasStride: biasStride, into: y,
+                                       accumulate: accumulate, scale: scale)
     }
 
-    /// Where pixel q of an image sits in its framed copy, counted in pixels.
-    @inline(__always)
-    static func framedPixel(_ g: ImageGeometry, image: Int, pixel q: Int) -> Int {
-        ((image * (g.height + 2) + q / g.width + 1) * (g.width + 2) + q % g.width + 1)
+    /// dW[o, c, tap] = Σ_p framed[p + offset(tap), c] · gradY[p, o], into the packed layout (overwritten).
+    static func weightGradient(framed: UnsafePointer<Float>, gradY: UnsafePointer<Float>, _ g: ImageGeometry,
+                               inChannels: Int, outChannels: Int, into packed: UnsafeMutablePointer<Float>) {
+        CPU.kernels.convolutionWeightGradient(framed: framed, gradY: gradY, g, inChannels: inChannels,
+                                              outChannels: outChannels, into: packed)
+    }
+
+    /// The forward for few output channels, W in its stored order [o][c][tap] (added to y when `accumulate`).
+    static func forwardNarrow(framed: UnsafePointer<Float>, _ g: ImageGeometry, inChannels: Int, outChannels: Int,
+                              weights: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+                              into y: UnsafeMutablePointer<Float>, accumulate: Bool,
+                              scratch: UnsafeMutablePointer<Float>) {
+        CPU.kernels.convolutionForwardNarrow(framed: framed, g, inChannels: inChannels, outChannels: outChannels,
+                                             weights: weights, bias: bias, into: y, accumulate: accumulate,
+                                             scratch: scratch)
+    }
+
+    /// dW for few output channels, into W's stored order (overwritten).
+    static func weightGradientNarrow(framed: UnsafePointer<Float>, gradY: UnsafePointer<Float>, _ g: ImageGeometry,
+                                     inChannels: Int, outChannels: Int, into dW: UnsafeMutablePointer<Float>) {
+        CPU.kernels.convolutionWeightGradientNarrow(framed: framed, gradY: gradY, g, inChannels: inChannels,
+                                                    outChannels: outChannels, into: dW)
     }
 
     /// Zeroes the one-pixel border of every framed image (the inside is left as it is).
     static func clearBorder(_ framed: UnsafeMutablePointer<Float>, _ g: ImageGeometry, channels c: Int) {
-        let (fh, fw, _) = Self.framed(g)
+        let (fh, fw, _) = g.framed
         let rowValues = fw * c
         for image in 0..<g.images {
             let dst = framed + image * fh * rowValues
@@ -46,204 +72,7 @@ enum DirectConvolution {
         for image in 0..<g.images {
             for q in stride(from: 0, to: g.pixelsPerImage, by: g.width) {
                 let src = x + (image * g.pixelsPerImage + q) * c
-                (framed + framedPixel(g, image: image, pixel: q) * c).update(from: src, count: g.width * c)
-            }
-        }
-    }
-
-    // MARK: - y = conv(x) + b
-
-    /// y[p, o] = scale·(b[o] + Σ_tap Σ_c framed[p + offset(tap), c] · W[o, c, tap]) (+ y inside the bracket
-    /// when `accumulate`); image i reads its bias at bias + i·biasStride.
-    static func forward(framed: UnsafePointer<Float>, _ g: ImageGeometry, inChannels c: Int, outChannels: Int,
-                        packed w: UnsafePointer<Float>, bias: UnsafePointer<Float>?, biasStride: Int = 0,
-                        into y: UnsafeMutablePointer<Float>, accumulate: Bool, scale: Float = 1) {
-        let rowStride = (g.width + 2) * c
-        eachPixelBlock(framed: framed, g, inChannels: c, into: y, outChannels: outChannels) { image, src, out, width in
-            for block in 0..<(outChannels / lanes) {
-                let site = Site(src: src, rowStride: rowStride, channels: c, weights: w + block * 9 * c * lanes,
-                                bias: bias.map { $0 + image * biasStride + block * lanes },
-                                out: out + block * lanes, outStride: outChannels, accumulate: accumulate, scale: scale)
-                RegisterBlocks.run(ForwardKernel(site: site), size: width)
-            }
-        }
-    }
-
-    /// body(image, first input pixel in the frame, first output pixel, pixels) for each block of pixels of
-    /// every image row.
-    @inline(__always)
-    static func eachPixelBlock(framed: UnsafePointer<Float>, _ g: ImageGeometry, inChannels c: Int,
-                               into y: UnsafeMutablePointer<Float>, outChannels: Int,
-                               _ body: (Int, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void) {
-        let (fh, fw, _) = Self.framed(g), rowBlocks = RegisterBlocks.cover(g.width)
-        for image in 0..<g.images {
-            for row in 0..<g.height {
-                var x0 = 0
-                for width in rowBlocks {
-                    body(image, framed + ((image * fh + row) * fw + x0) * c,
-                         y + ((image * g.height + row) * g.width + x0) * outChannels, width)
-                    x0 += width
-                }
-            }
-        }
-    }
-
-    /// Where one block of output pixels reads and writes.
-    struct Site {
-        let src: UnsafePointer<Float>, rowStride: Int, channels: Int, weights: UnsafePointer<Float>
-        let bias: UnsafePointer<Float>?, out: UnsafeMutablePointer<Float>, outStride: Int, accumulate: Bool
-        var scale: Float = 1
-    }
-
-    @inline(__always)
-    static func forwardBlock<let P: Int>(_: Block<P>, _ s: Site) {
-        let c = s.channels
-        var lo = InlineArray<P, Vec16>(repeating: s.bias.map { $0.load(Vec16.self, at: 0) } ?? .zero)
-        var hi = InlineArray<P, Vec16>(repeating: s.bias.map { $0.load(Vec16.self, at: 16) } ?? .zero)
-        for dy in 0..<3 {
-            for dx in 0..<3 {
-                let src = s.src + dy * s.rowStride + dx * c, w = s.weights + (dy * 3 + dx) * c * lanes
-                for ci in 0..<c {
-                    let w0 = w.load(Vec16.self, at: ci * lanes), w1 = w.load(Vec16.self, at: ci * lanes + 16)
-                    for p in 0..<P {
-                        let v = Vec16(repeating: src[p * c + ci])
-                        lo[p] = lo[p].addingProduct(w0, v)
-                        hi[p] = hi[p].addingProduct(w1, v)
-                    }
-                }
-            }
-        }
-        for p in 0..<P {
-            let o = s.out + p * s.outStride
-            if s.accumulate {
-                lo[p] += o.load(Vec16.self, at: 0)
-                hi[p] += o.load(Vec16.self, at: 16)
-            }
-            if s.scale != 1 {
-                lo[p] *= s.scale
-                hi[p] *= s.scale
-            }
-            o.store(lo[p], at: 0)
-            o.store(hi[p], at: 16)
-        }
-    }
-
-    // MARK: - dL/dW
-
-    /// dW[o, c, tap] = Σ_p framed[p + offset(tap), c] · gradY[p, o], into the packed layout (overwritten).
-    static func weightGradient(framed: UnsafePointer<Float>, gradY: UnsafePointer<Float>, _ g: ImageGeometry,
-                               inChannels c: Int, outChannels: Int, into packed: UnsafeMutablePointer<Float>) {
-        packed.update(repeating: 0, count: outChannels * 9 * c)
-        let (fh, fw, _) = Self.framed(g)
-        for image in 0..<g.images {
-            for block in 0..<(outChannels / lanes) {
-                for tap in 0..<9 {
-                    var c0 = 0
-                    while c0 < c {
-                        let count = min(8, c - c0)
-                        let src = framed + ((image * fh + tap / 3) * fw + tap % 3) * c + c0
-                        let span = Span(src: src, rowStride: fw * c, channels: c,
-                                        gradY: gradY + image * g.pixelsPerImage * outChannels + block * lanes,
-                                        gradStride: outChannels, height: g.height, width: g.width,
-                                        out: packed + ((block * 9 + tap) * c + c0) * lanes)
-                        RegisterBlocks.run(WeightKernel(span: span), size: count)
-                        c0 += count
-                    }
-                }
-            }
-        }
-    }
-
-    /// One image's pixels for one tap and a few input channels.
-    struct Span {
-        let src: UnsafePointer<Float>, rowStride: Int, channels: Int, gradY: UnsafePointer<Float>, gradStride: Int
-        let height: Int, width: Int, out: UnsafeMutablePointer<Float>
-    }
-
-    @inline(__always)
-    static func weightBlock<let K: Int>(_: Block<K>, _ s: Span) {
-        var lo = InlineArray<K, Vec16>(repeating: .zero), hi = InlineArray<K, Vec16>(repeating: .zero)
-        for k in 0..<K { lo[k] = s.out.load(Vec16.self, at: k * lanes); hi[k] = s.out.load(Vec16.self, at: k * lanes + 16) }
-        for y in 0..<s.height {
-            let src = s.src + y * s.rowStride, gy = s.gradY + y * s.width * s.gradStride
-            for x in 0..<s.width {
-                let g0 = gy.load(Vec16.self, at: x * s.gradStride), g1 = gy.load(Vec16.self, at: x * s.gradStride + 16), v = src + x * s.channels
-                for k in 0..<K {
-                    let a = Vec16(repeating: v[k])
-                    lo[k] = lo[k].addingProduct(g0, a)
-                    hi[k] = hi[k].addingProduct(g1, a)
-                }
-            }
-        }
-        for k in 0..<K { s.out.store(lo[k], at: k * lanes); s.out.store(hi[k], at: k * lanes + 16) }
-    }
-
-    // MARK: - Few output channels
-
-    /// y[p, o] = b[o] + Σ_tap Σ_c framed[p + offset(tap), c] · W[o, c, tap], W in its stored order [o][c][tap]
-    /// (added to y when `accumulate`).
-    static func forwardNarrow(framed: UnsafePointer<Float>, _ g: ImageGeometry, inChannels c: Int, outChannels: Int,
-                              weights w: UnsafePointer<Float>, bias: UnsafePointer<Float>,
-                              into y: UnsafeMutablePointer<Float>, accumulate: Bool,
-                              scratch: UnsafeMutablePointer<Float>) {
-        // scratch[o][tap][c] = W[o, c, tap]: each tap's channels contiguous.
-        for o in 0..<outChannels {
-            for ci in 0..<c { for tap in 0..<9 { scratch[(o * 9 + tap) * c + ci] = w[(o * c + ci) * 9 + tap] } }
-        }
-        let rowStride = (g.width + 2) * c
-        eachPixelBlock(framed: framed, g, inChannels: c, into: y, outChannels: outChannels) { _, src, out, width in
-            for o in 0..<outChannels {
-                let site = Site(src: src, rowStride: rowStride, channels: c, weights: scratch + o * 9 * c,
-                                bias: bias + o, out: out + o, outStride: outChannels, accumulate: accumulate)
-                RegisterBlocks.run(NarrowKernel(site: site), size: width)
-            }
-        }
-    }
-
-    /// One output channel of P pixels: sixteen input channels per register, summed across lanes at the end.
-    @inline(__always)
-    static func narrowBlock<let P: Int>(_: Block<P>, _ s: Site) {
-        let c = s.channels
-        var sums = InlineArray<P, Vec16>(repeating: .zero)
-        for dy in 0..<3 {
-            for dx in 0..<3 {
-                let src = s.src + dy * s.rowStride + dx * c, w = s.weights + (dy * 3 + dx) * c
-                for c0 in stride(from: 0, to: c, by: 16) {
-                    let wv = w.load(Vec16.self, at: c0)
-                    for p in 0..<P { sums[p] = sums[p].addingProduct(src.load(Vec16.self, at: p * c + c0), wv) }
-                }
-            }
-        }
-        let b = s.bias?.pointee ?? 0
-        for p in 0..<P {
-            let o = s.out + p * s.outStride
-            o.pointee = (s.accumulate ? o.pointee : 0) + b + sums[p].sum()
-        }
-    }
-
-    /// dW[o, c, tap] = Σ_p framed[p + offset(tap), c] · gradY[p, o] for few output channels, into W's stored
-    /// order (overwritten).
-    static func weightGradientNarrow(framed: UnsafePointer<Float>, gradY: UnsafePointer<Float>, _ g: ImageGeometry,
-                                     inChannels c: Int, outChannels: Int, into dW: UnsafeMutablePointer<Float>) {
-        let (fh, fw, _) = Self.framed(g)
-        for o in 0..<outChannels {
-            for c0 in stride(from: 0, to: c, by: 16) {
-                var taps = InlineArray<9, Vec16>(repeating: .zero)
-                for image in 0..<g.images {
-                    for y in 0..<g.height {
-                        let src = framed + ((image * fh + y) * fw) * c + c0
-                        let gy = gradY + (image * g.height + y) * g.width * outChannels + o
-                        for x in 0..<g.width {
-                            let a = Vec16(repeating: gy[x * outChannels]), v = src + x * c
-                            for tap in 0..<9 {
-                                taps[tap] = taps[tap].addingProduct(v.load(Vec16.self, at: (tap / 3) * fw * c + (tap % 3) * c), a)
-                            }
-                        }
-                    }
-                }
-                for tap in 0..<9 {
-                    for lane in 0..<16 { dW[(o * c + c0 + lane) * 9 + tap] = taps[tap][lane] }
-                }
+                (framed + g.framedPixel(image: image, pixel: q) * c).update(from: src, count: g.width * c)
             }
         }
     }
@@ -282,20 +111,5 @@ enum DirectConvolution {
                 for tap in 0..<9 { w[(o * c + ci) * 9 + tap] = packed[((block * 9 + tap) * c + ci) * lanes + lane] }
             }
         }
-    }
-
-    struct ForwardKernel: BlockKernel {
-        let site: Site
-        func callAsFunction<let P: Int>(_ block: Block<P>) { DirectConvolution.forwardBlock(block, site) }
-    }
-
-    struct NarrowKernel: BlockKernel {
-        let site: Site
-        func callAsFunction<let P: Int>(_ block: Block<P>) { DirectConvolution.narrowBlock(block, site) }
-    }
-
-    struct WeightKernel: BlockKernel {
-        let span: Span
-        func callAsFunction<let P: Int>(_ block: Block<P>) { DirectConvolution.weightBlock(block, span) }
     }
 }

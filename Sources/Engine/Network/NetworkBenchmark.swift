@@ -34,14 +34,15 @@ public enum NetworkBenchmark {
         public var peakRSSMegabytes: Double
 
         public var dictionary: [String: Any] {
-            ["config": reference, "threads": threads,
+            ["config": reference, "threads": threads, "kernels": CPU.name, "cpu": Machine.cpuModel,
+             "blas_core": Machine.blasCore,
              "train_steps_per_s": trainStepsPerSecond, "sample_evals_per_s": sampleEvalsPerSecond,
              "gflops": trainGFLOPS, "sgemm_gflops": sgemmGFLOPS, "peak_rss_mb": peakRSSMegabytes]
         }
 
         public var text: String {
             """
-            config            \(reference) (\(threads) threads)
+            config            \(reference) (\(threads) threads; kernels \(CPU.name), \(Machine.cpuModel))
             train (PFGM++)    \(String(format: "%.1f", trainStepsPerSecond)) steps/s (\(String(format: "%.2f", 1000 / trainStepsPerSecond)) ms/step, \(String(format: "%.1f", trainGFLOPS)) GFLOP/s)
             sample            \(String(format: "%.0f", sampleEvalsPerSecond)) denoiser evaluations/s
             sgemm 1024³       \(String(format: "%.1f", sgemmGFLOPS)) GFLOP/s (ceiling measured now)

@@ -1,4 +1,5 @@
 import Foundation
+import KernelInterface
 
 /// Adam (Kingma & Ba) with bias correction, over a whole `ParameterStore` in one pass.
 public final class Adam {
@@ -37,9 +38,7 @@ public final class Adam {
     }
 
     /// What one step needs besides the tensors, fixed once per step so ranges of it can run on several threads.
-    public struct Step: Sendable {
-        let stepSize: Float, rootCorrection2: Float, beta1: Float, beta2: Float, epsilon: Float
-    }
+    public typealias Step = AdamStep
 
     /// Counts a step and returns its bias-corrected coefficients.
     public func beginStep() -> Step {
@@ -57,32 +56,10 @@ public final class Adam {
                       range: Range<Int>, average: (values: UnsafeMutablePointer<Float>, decay: Float)? = nil) {
         guard let g = gradients.first else { return }
         for extra in gradients.dropFirst(2) { Kernels.add(extra + range.lowerBound, into: g + range.lowerBound, count: range.count) }
-        let g2 = gradients.count > 1 ? gradients[1] : nil
-        let m = firstMoment.pointer, v = secondMoment.pointer
-        let a = average?.values, d = average?.decay ?? 0
-        let b1 = Vec8(repeating: s.beta1), b2 = Vec8(repeating: s.beta2)
-        let size = Vec8(repeating: s.stepSize), root = Vec8(repeating: 1 / s.rootCorrection2), eps = Vec8(repeating: s.epsilon)
-        var i = range.lowerBound
-        while i + 8 <= range.upperBound {
-            var gi = g.vec(i)
-            if let g2 { gi += g2.vec(i) }
-            let mi = b1 * m.vec(i) + (1 - b1) * gi
-            let vi = b2 * v.vec(i) + (1 - b2) * gi * gi
-            m.store(mi, at: i)
-            v.store(vi, at: i)
-            let wi = w.vec(i) - size * mi / (vi.squareRoot() * root + eps)
-            w.store(wi, at: i)
-            if let a { a.store(d * a.vec(i) + (1 - d) * wi, at: i) }
-            i += 8
-        }
-        while i < range.upperBound {
-            let gi = g[i] + (g2?[i] ?? 0)
-            m[i] = s.beta1 * m[i] + (1 - s.beta1) * gi
-            v[i] = s.beta2 * v[i] + (1 - s.beta2) * gi * gi
-            w[i] -= s.stepSize * m[i] / (v[i].squareRoot() / s.rootCorrection2 + s.epsilon)
-            if let a { a[i] = d * a[i] + (1 - d) * w[i] }
-            i += 1
-        }
+        let buffers = AdamBuffers(weights: w, first: firstMoment.pointer, second: secondMoment.pointer, gradient: g,
+                                  otherGradient: gradients.count > 1 ? gradients[1] : nil,
+                                  average: average?.values, decay: average?.decay ?? 0)
+        CPU.kernels.adam(s, buffers, range: range)
     }
 }
 

@@ -151,7 +151,7 @@ public final class UNet: DenoiserNetwork {
 
     /// Floats of an activation that `conv` reads: framed where it reads framed input in place.
     func activationCount(_ g: ImageGeometry, for conv: Convolution3x3) -> Int {
-        (conv.readsFramed ? DirectConvolution.framed(g).count : g.pixels) * conv.inChannels
+        (conv.readsFramed ? g.framed.count : g.pixels) * conv.inChannels
     }
 
     /// Offsets of each block's saved values in `saved` and `inverseStd`, for `images` images.

@@ -1,6 +1,8 @@
 import Foundation
+import KernelInterface
 
-/// Fused element-wise passes and row reductions over row-major B×C blocks.
+/// Fused element-wise passes and row reductions over row-major B×C blocks, run by the CPU's kernel variant
+/// (`CPU.kernels`); the scalar functions are for the loops' tails and for reference.
 public enum Kernels {
     @inline(__always)
     public static func sigmoid(_ z: Float) -> Float { 1 / (1 + expf(-z)) }
@@ -17,124 +19,68 @@ public enum Kernels {
 
     /// out ← silu(z), element-wise over `count` values.
     public static func silu(_ z: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, count: Int) {
-        var i = 0
-        while i + 8 <= count {
-            out.store(VectorMath.silu(z.vec(i)), at: i)
-            i += 8
-        }
-        while i < count { out[i] = silu(z[i]); i += 1 }
+        CPU.kernels.silu(z, out, count: count)
     }
 
     /// gradZ ← gradOut ⊙ silu'(z).
-    public static func siluBackward(
-        _ z: UnsafePointer<Float>, _ gradOut: UnsafePointer<Float>,
-        _ gradZ: UnsafeMutablePointer<Float>, count: Int
-    ) {
-        var i = 0
-        while i + 8 <= count {
-            gradZ.store(gradOut.vec(i) * VectorMath.siluDerivative(z.vec(i)), at: i)
-            i += 8
-        }
-        while i < count { gradZ[i] = gradOut[i] * siluDerivative(z[i]); i += 1 }
+    public static func siluBackward(_ z: UnsafePointer<Float>, _ gradOut: UnsafePointer<Float>,
+                                    _ gradZ: UnsafeMutablePointer<Float>, count: Int) {
+        CPU.kernels.siluBackward(z, gradOut, gradZ, count: count)
     }
 
-    /// out[cols×rows] ← xᵀ for x[rows×cols], in 16×16 tiles (both held in L1) written a row at a time.
-    public static func transpose(_ x: UnsafePointer<Float>, rows: Int, cols: Int, into out: UnsafeMutablePointer<Float>) {
-        for r0 in stride(from: 0, to: rows, by: 16) {
-            let r1 = min(r0 + 16, rows)
-            for c0 in stride(from: 0, to: cols, by: 16) {
-                for c in c0..<min(c0 + 16, cols) {
-                    let dst = out + c * rows, src = x + c
-                    for r in r0..<r1 { dst[r] = src[r * cols] }
-                }
-            }
-        }
+    /// out ← eˣ by the vector polynomial of the SiLU passes (relative error below 2e-7; x clamped to
+    /// [−87.3, 88.3]).
+    public static func exp(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, count: Int) {
+        CPU.kernels.exp(x, out, count: count)
+    }
+
+    /// out[cols×rows] ← xᵀ for x[rows×cols].
+    public static func transpose(_ x: UnsafePointer<Float>, rows: Int, cols: Int,
+                                 into out: UnsafeMutablePointer<Float>) {
+        CPU.kernels.transpose(x, rows: rows, cols: cols, into: out)
     }
 
     /// Every row of y[rows×cols] ← bias (+ y when `accumulate`).
-    public static func broadcastRows(
-        _ bias: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
-        rows: Int, cols: Int, accumulate: Bool
-    ) {
-        for r in 0..<rows {
-            let row = y + r * cols
-            if accumulate {
-                add(bias, into: row, count: cols)
-            } else {
-                row.update(from: bias, count: cols)
-            }
-        }
+    public static func broadcastRows(_ bias: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+                                     rows: Int, cols: Int, accumulate: Bool) {
+        CPU.kernels.broadcastRows(bias, y, rows: rows, cols: cols, accumulate: accumulate)
     }
 
     /// out[c] ← Σ_r x[r, c] (the bias gradient of a batch).
-    public static func columnSums(
-        _ x: UnsafePointer<Float>, rows: Int, cols: Int, into out: UnsafeMutablePointer<Float>
-    ) {
-        ColumnSums(x: x, rows: rows, cols: cols, out: out).run()
-    }
-
-    /// Column sums with four rows at a time in registers.
-    struct ColumnSums: LaneKernel {
-        let x: UnsafePointer<Float>, rows: Int, cols: Int, out: UnsafeMutablePointer<Float>
-
-        func vectors<V: FloatVector>(_: V.Type, from c: Int) -> Int {
-            var c = c
-            while c + V.scalarCount <= cols {
-                var s0 = V(), s1 = V(), s2 = V(), s3 = V(), r = 0
-                while r + 4 <= rows {
-                    let row = x + r * cols + c
-                    s0 += row.load(V.self, at: 0)
-                    s1 += row.load(V.self, at: cols)
-                    s2 += row.load(V.self, at: 2 * cols)
-                    s3 += row.load(V.self, at: 3 * cols)
-                    r += 4
-                }
-                while r < rows { s0 += x.load(V.self, at: r * cols + c); r += 1 }
-                out.store((s0 + s1) + (s2 + s3), at: c)
-                c += V.scalarCount
-            }
-            return c
-        }
-
-        func scalars(from c: Int) {
-            for k in c..<cols {
-                var s: Float = 0
-                for r in 0..<rows { s += x[r * cols + k] }
-                out[k] = s
-            }
-        }
+    public static func columnSums(_ x: UnsafePointer<Float>, rows: Int, cols: Int,
+                                  into out: UnsafeMutablePointer<Float>) {
+        CPU.kernels.columnSums(x, rows: rows, cols: cols, into: out)
     }
 
     /// y ← y + x over `count` values.
-    @inline(__always)
     public static func add(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
-        var i = 0
-        while i + 8 <= count {
-            y.store(y.vec(i) + x.vec(i), at: i)
-            i += 8
-        }
-        while i < count { y[i] += x[i]; i += 1 }
+        CPU.kernels.add(x, into: y, count: count)
     }
 
-    /// Σ x over `count` values, eight partial sums at a time.
-    @inline(__always)
-    public static func sum(_ x: UnsafePointer<Float>, count: Int) -> Float {
-        var acc = Vec8(), i = 0
-        while i + 8 <= count { acc += x.vec(i); i += 8 }
-        var s = acc.sum()
-        while i < count { s += x[i]; i += 1 }
-        return s
-    }
+    /// Σ x over `count` values.
+    public static func sum(_ x: UnsafePointer<Float>, count: Int) -> Float { CPU.kernels.sum(x, count: count) }
 
     /// Squared Euclidean norm of each row.
-    public static func rowSquaredNorms(
-        _ x: UnsafePointer<Float>, rows: Int, cols: Int, into out: UnsafeMutablePointer<Float>
-    ) {
-        for r in 0..<rows {
-            let row = x + r * cols
-            var s: Float = 0
-            for c in 0..<cols { s += row[c] * row[c] }
-            out[r] = s
-        }
+    public static func rowSquaredNorms(_ x: UnsafePointer<Float>, rows: Int, cols: Int,
+                                       into out: UnsafeMutablePointer<Float>) {
+        CPU.kernels.rowSquaredNorms(x, rows: rows, cols: cols, into: out)
+    }
+}
+
+/// C[m×n] ← A·B (+ C) on this thread for n in multiples of 32, by the CPU's kernel variant: a block of rows
+/// of C, 32 columns wide, stays in registers while k streams past. It serves the layers' products when each
+/// thread multiplies its own rows (OpenBLAS single-threaded): on these shapes it skips OpenBLAS's packing.
+public enum VectorGemm {
+    public typealias Strided = StridedMatrix
+
+    public static func supports(n: Int) -> Bool { n > 0 && n % 32 == 0 }
+
+    /// C[i, j] = Σ_k A(i, k)·B[k·ldb + j] + bias[j] (+ C[i, j] when `accumulate`), C with row stride ldc.
+    public static func multiply(m: Int, n: Int, k: Int, a: Strided, b: UnsafePointer<Float>, ldb: Int,
+                                c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool,
+                                bias: UnsafePointer<Float>? = nil) {
+        precondition(supports(n: n), "VectorGemm needs n in multiples of 32")
+        CPU.kernels.vectorGemm(m: m, n: n, k: k, a: a, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate,
+                               bias: bias)
     }
 }

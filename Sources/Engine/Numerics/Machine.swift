@@ -6,6 +6,29 @@ public enum Machine {
     /// The project's version, as `pfgm --version` and reports print it.
     public static let version = "0.1.0"
 
+    /// The kernel variant, the CPU and OpenBLAS's own kernel, as version lines and benchmarks name them.
+    public static var summary: String {
+        "kernels \(CPU.name), \(cpuModel), \(Cores.available) cores; OpenBLAS core \(blasCore)"
+    }
+
+    /// The CPU's model name (from /proc/cpuinfo), or the architecture when it has none.
+    public static let cpuModel: String = {
+        let text = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        let line = text.split(separator: "\n").first { $0.hasPrefix("model name") }
+        let name = line?.split(separator: ":", maxSplits: 1).last?.trimmingCharacters(in: .whitespaces)
+        #if arch(x86_64)
+        return name ?? "x86-64"
+        #else
+        return name ?? "arm64"
+        #endif
+    }()
+
+    /// The kernel OpenBLAS chose (or was told by OPENBLAS_CORETYPE).
+    public static var blasCore: String {
+        guard let c = openblas_get_corename() else { return "unknown" }
+        return String(cString: c).trimmingCharacters(in: .whitespaces)
+    }
+
     public static var blasConfig: String {
         guard let c = openblas_get_config() else { return "OpenBLAS" }
         return String(cString: c).trimmingCharacters(in: .whitespaces)

@@ -1,28 +1,16 @@
+import KernelInterface
+
 /// C[m×n] ← A·B (+ C) on this thread for n in multiples of 32: a block of up to eight rows of C, 32 columns
 /// wide, stays in registers while k streams past — B's rows read in place, A's values broadcast. It serves
 /// the layers' products when each thread multiplies its own rows (OpenBLAS single-threaded): on these shapes
 /// (k and n of a few hundred) it skips the packing OpenBLAS does on every call.
-public enum VectorGemm {
+enum VectorGemm {
     static let lanes = 32
 
-    public static func supports(n: Int) -> Bool { n > 0 && n % lanes == 0 }
-
-    /// A matrix read element by element: A(i, k) = base[i·rowStride + k·columnStride].
-    public struct Strided {
-        let base: UnsafePointer<Float>, rowStride: Int, columnStride: Int
-
-        public init(_ base: UnsafePointer<Float>, rowStride: Int, columnStride: Int) {
-            self.base = base
-            self.rowStride = rowStride
-            self.columnStride = columnStride
-        }
-    }
-
     /// C[i, j] = Σ_k A(i, k)·B[k·ldb + j] + bias[j] (+ C[i, j] when `accumulate`), C with row stride ldc.
-    public static func multiply(m: Int, n: Int, k: Int, a: Strided, b: UnsafePointer<Float>, ldb: Int,
-                                c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool,
-                                bias: UnsafePointer<Float>? = nil) {
-        precondition(supports(n: n), "VectorGemm needs n in multiples of 32")
+    static func multiply(m: Int, n: Int, k: Int, a: StridedMatrix, b: UnsafePointer<Float>, ldb: Int,
+                         c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, bias: UnsafePointer<Float>?) {
+        precondition(n % lanes == 0, "VectorGemm needs n in multiples of 32")
         guard m > 0 else { return }
         let rowBlocks = RegisterBlocks.cover(m)
         for j in stride(from: 0, to: n, by: lanes) {
@@ -55,8 +43,8 @@ public enum VectorGemm {
             let row = t.b + kk * t.ldb, b0 = row.load(Vec16.self, at: 0), b1 = row.load(Vec16.self, at: 16), a = t.a + kk * t.columnStride
             for p in 0..<P {
                 let v = Vec16(repeating: a[p * t.rowStride])
-                lo[p] = lo[p].addingProduct(b0, v)
-                hi[p] = hi[p].addingProduct(b1, v)
+                lo[p] = VectorMath.multiplyAdd(b0, v, lo[p])
+                hi[p] = VectorMath.multiplyAdd(b1, v, hi[p])
             }
         }
         for p in 0..<P { t.c.store(lo[p], at: p * t.ldc); t.c.store(hi[p], at: p * t.ldc + 16) }

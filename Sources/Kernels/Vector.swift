@@ -1,5 +1,5 @@
 /// Eight floats at a time for the element-wise kernels; the scalar tails use the same formulas.
-public typealias Vec8 = SIMD8<Float>
+typealias Vec8 = SIMD8<Float>
 /// Sixteen: one AVX-512 register, and the register-blocked kernels' unit (two per 32 output channels).
 typealias Vec16 = SIMD16<Float>
 
@@ -38,14 +38,14 @@ extension UnsafeMutablePointer where Pointee == Float {
 
 /// A float vector of 8 or 16 lanes. Comparisons go through the concrete types: generic code would get the
 /// lane-by-lane fallbacks of `SIMD`'s masks.
-public protocol FloatVector: SIMD where Scalar == Float {
+protocol FloatVector: SIMD where Scalar == Float {
     /// Each lane clamped to [low, high].
     func clamped(_ low: Float, _ high: Float) -> Self
 }
 
 extension SIMD8: FloatVector where Scalar == Float {
     @inline(__always)
-    public func clamped(_ low: Float, _ high: Float) -> Self {
+    func clamped(_ low: Float, _ high: Float) -> Self {
         var x = self
         x.replace(with: Self(repeating: low), where: x .< low)
         x.replace(with: Self(repeating: high), where: x .> high)
@@ -55,7 +55,7 @@ extension SIMD8: FloatVector where Scalar == Float {
 
 extension SIMD16: FloatVector where Scalar == Float {
     @inline(__always)
-    public func clamped(_ low: Float, _ high: Float) -> Self {
+    func clamped(_ low: Float, _ high: Float) -> Self {
         var x = self
         x.replace(with: Self(repeating: low), where: x .< low)
         x.replace(with: Self(repeating: high), where: x .> high)
@@ -71,7 +71,7 @@ protocol LaneKernel {
 }
 
 extension LaneKernel {
-    /// Sixteen lanes at a time where the build targets AVX-512, then eight, then one.
+    /// Sixteen lanes at a time in the AVX-512 variant, then eight, then one.
     @inline(__always)
     func run() {
         var ch = 0
@@ -83,13 +83,13 @@ extension LaneKernel {
     }
 }
 
-/// The vector functions for any lane count: `Vec8`, and `SIMD16<Float>` where the build targets AVX-512.
-public enum VectorMath {
-    /// a·b + c, fused into one rounding where the build targets FMA (Package.swift defines FMA then);
-    /// elsewhere a multiply and an add, since a fused one would be emulated lane by lane.
+/// The vector functions for any lane count (8 or 16).
+enum VectorMath {
+    /// a·b + c, fused into one rounding where the variant has FMA (Package.swift defines FMA for it, and
+    /// arm64 always has it); elsewhere a multiply and an add, since a fused one would be emulated lane by lane.
     @inline(__always)
-    public static func multiplyAdd<V: FloatVector>(_ a: V, _ b: V, _ c: V) -> V {
-        #if FMA
+    static func multiplyAdd<V: FloatVector>(_ a: V, _ b: V, _ c: V) -> V {
+        #if FMA || arch(arm64)
         c.addingProduct(a, b)
         #else
         a * b + c
@@ -99,7 +99,7 @@ public enum VectorMath {
     /// eˣ per lane: 2ⁿ·p(r) with x = n·ln2 + r, |r| ≤ ln2/2, p a degree-7 polynomial
     /// (relative error below 2e-7); x is clamped to [−87.3, 88.3] so 2ⁿ stays a normal float.
     @inline(__always)
-    public static func exp<V: FloatVector>(_ x: V) -> V {
+    static func exp<V: FloatVector>(_ x: V) -> V {
         let x = x.clamped(-87.3, 88.3)
         // Adding 1.5·2²³ rounds to an integer n held in the low bits: bits(n + 1.5·2²³) = 0x4B40_0000 + n.
         let shifted = x * 1.442_695_04 + 12_582_912
@@ -118,11 +118,11 @@ public enum VectorMath {
 
     /// silu(z) = z·σ(z).
     @inline(__always)
-    public static func silu<V: FloatVector>(_ z: V) -> V { z / (1 + exp(-z)) }
+    static func silu<V: FloatVector>(_ z: V) -> V { z / (1 + exp(-z)) }
 
     /// silu'(z) = σ(z)·(1 + z·(1 − σ(z))).
     @inline(__always)
-    public static func siluDerivative<V: FloatVector>(_ z: V) -> V {
+    static func siluDerivative<V: FloatVector>(_ z: V) -> V {
         let s = 1 / (1 + exp(-z))
         return s * (1 + z * (1 - s))
     }

@@ -7,12 +7,15 @@ protocol BlockKernel {
 }
 
 enum RegisterBlocks {
-    /// Rows (or pixels) a kernel keeps in registers at once, two 16-lane registers each; fewer where
-    /// registers are eight lanes wide, so the accumulators are not spilled.
+    /// Rows (or pixels) a kernel keeps in registers at once, 32 floats each: eight in AVX-512's 32
+    /// registers of 16 lanes, three in 16 registers of 8 lanes (AVX2) or in NEON's 32 of 4, and one in
+    /// SSE2's 16 of 4, so the accumulators are not spilled.
     #if AVX512
     static let widest = 8
-    #else
+    #elseif FMA || arch(arm64)
     static let widest = 3
+    #else
+    static let widest = 1
     #endif
 
     /// Block sizes that cover n items: as few blocks as `widest` allows, their sizes differing by at most one.

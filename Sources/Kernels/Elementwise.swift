@@ -1,0 +1,132 @@
+import Foundation
+
+/// Fused element-wise passes and row reductions over row-major B×C blocks.
+enum Elementwise {
+    @inline(__always)
+    static func silu(_ z: Float) -> Float { z / (1 + expf(-z)) }
+
+    /// d silu(z) / dz.
+    @inline(__always)
+    static func siluDerivative(_ z: Float) -> Float {
+        let s = 1 / (1 + expf(-z))
+        return s * (1 + z * (1 - s))
+    }
+
+    static func silu(_ z: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, count: Int) {
+        var i = 0
+        while i + 8 <= count {
+            out.store(VectorMath.silu(z.vec(i)), at: i)
+            i += 8
+        }
+        while i < count { out[i] = silu(z[i]); i += 1 }
+    }
+
+    static func siluBackward(_ z: UnsafePointer<Float>, _ gradOut: UnsafePointer<Float>,
+                             _ gradZ: UnsafeMutablePointer<Float>, count: Int) {
+        var i = 0
+        while i + 8 <= count {
+            gradZ.store(gradOut.vec(i) * VectorMath.siluDerivative(z.vec(i)), at: i)
+            i += 8
+        }
+        while i < count { gradZ[i] = gradOut[i] * siluDerivative(z[i]); i += 1 }
+    }
+
+    static func exp(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, count: Int) {
+        var i = 0
+        while i + 8 <= count {
+            out.store(VectorMath.exp(x.vec(i)), at: i)
+            i += 8
+        }
+        while i < count { out[i] = expf(x[i]); i += 1 }
+    }
+
+    /// out[cols×rows] ← xᵀ for x[rows×cols], in 16×16 tiles (both held in L1) written a row at a time.
+    static func transpose(_ x: UnsafePointer<Float>, rows: Int, cols: Int, into out: UnsafeMutablePointer<Float>) {
+        for r0 in stride(from: 0, to: rows, by: 16) {
+            let r1 = min(r0 + 16, rows)
+            for c0 in stride(from: 0, to: cols, by: 16) {
+                for c in c0..<min(c0 + 16, cols) {
+                    let dst = out + c * rows, src = x + c
+                    for r in r0..<r1 { dst[r] = src[r * cols] }
+                }
+            }
+        }
+    }
+
+    static func broadcastRows(_ bias: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int, cols: Int,
+                              accumulate: Bool) {
+        for r in 0..<rows {
+            let row = y + r * cols
+            if accumulate {
+                add(bias, into: row, count: cols)
+            } else {
+                row.update(from: bias, count: cols)
+            }
+        }
+    }
+
+    static func columnSums(_ x: UnsafePointer<Float>, rows: Int, cols: Int, into out: UnsafeMutablePointer<Float>) {
+        ColumnSums(x: x, rows: rows, cols: cols, out: out).run()
+    }
+
+    /// Column sums with four rows at a time in registers.
+    struct ColumnSums: LaneKernel {
+        let x: UnsafePointer<Float>, rows: Int, cols: Int, out: UnsafeMutablePointer<Float>
+
+        func vectors<V: FloatVector>(_: V.Type, from c: Int) -> Int {
+            var c = c
+            while c + V.scalarCount <= cols {
+                var s0 = V(), s1 = V(), s2 = V(), s3 = V(), r = 0
+                while r + 4 <= rows {
+                    let row = x + r * cols + c
+                    s0 += row.load(V.self, at: 0)
+                    s1 += row.load(V.self, at: cols)
+                    s2 += row.load(V.self, at: 2 * cols)
+                    s3 += row.load(V.self, at: 3 * cols)
+                    r += 4
+                }
+                while r < rows { s0 += x.load(V.self, at: r * cols + c); r += 1 }
+                out.store((s0 + s1) + (s2 + s3), at: c)
+                c += V.scalarCount
+            }
+            return c
+        }
+
+        func scalars(from c: Int) {
+            for k in c..<cols {
+                var s: Float = 0
+                for r in 0..<rows { s += x[r * cols + k] }
+                out[k] = s
+            }
+        }
+    }
+
+    @inline(__always)
+    static func add(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
+        var i = 0
+        while i + 8 <= count {
+            y.store(y.vec(i) + x.vec(i), at: i)
+            i += 8
+        }
+        while i < count { y[i] += x[i]; i += 1 }
+    }
+
+    @inline(__always)
+    static func sum(_ x: UnsafePointer<Float>, count: Int) -> Float {
+        var acc = Vec8(), i = 0
+        while i + 8 <= count { acc += x.vec(i); i += 8 }
+        var s = acc.sum()
+        while i < count { s += x[i]; i += 1 }
+        return s
+    }
+
+    static func rowSquaredNorms(_ x: UnsafePointer<Float>, rows: Int, cols: Int,
+                                into out: UnsafeMutablePointer<Float>) {
+        for r in 0..<rows {
+            let row = x + r * cols
+            var s: Float = 0
+            for c in 0..<cols { s += row[c] * row[c] }
+            out[r] = s
+        }
+    }
+}
