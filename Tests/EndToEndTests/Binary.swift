@@ -33,10 +33,12 @@ struct Binary {
         return process
     }
 
-    static func run(_ arguments: [String], in directory: String, environment: [String: String] = [:]) -> Result {
+    /// Runs pfgm (or `executable`, e.g. a wrapper such as taskset) and waits for it.
+    static func run(_ arguments: [String], in directory: String, environment: [String: String] = [:],
+                    executable: String = path) -> Result {
         let process = Process()
         if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
-        process.executableURL = URL(fileURLWithPath: path)
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
         let out = Pipe(), err = Pipe()

@@ -268,3 +268,21 @@ import Testing
         #expect(leftovers.isEmpty, "stale temporary files: \(leftovers)")
     }
 }
+
+/// Threads follow the cores this process may use unless --threads says otherwise.
+@Suite struct ThreadDefaultTests {
+    func benchThreads(_ arguments: [String], in dir: String, executable: String = Binary.path) throws -> Int {
+        let result = Binary.run(arguments, in: dir, executable: executable)
+        #expect(result.status == 0, "\(result.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(json["kernels"] as? String == CPU.name)
+        return try #require(json["threads"] as? Int)
+    }
+
+    @Test func benchUsesEveryAllowedCoreOneUnderTasksetAndTheFlagWins() throws {
+        let dir = scratchDirectory(), bench = ["bench", "--config", "toy", "--seconds", "0.05", "--windows", "1", "--json"]
+        #expect(try benchThreads(bench, in: dir) == Cores.available)
+        #expect(try benchThreads(["-c", "0", Binary.path] + bench, in: dir, executable: "/usr/bin/taskset") == 1)
+        #expect(try benchThreads(bench + ["--threads", "3"], in: dir) == 3)
+    }
+}

@@ -94,3 +94,49 @@ func waitUntil(_ seconds: Double = 30, _ condition: () -> Bool) -> Bool {
     }
     return true
 }
+
+/// Checks a whole network's gradient one tensor at a time along directions, where per-coordinate checks
+/// drown in float32 round-off: each tensor's change along its own analytic gradient a/‖a‖ (the largest
+/// change a step of length h can make, ‖a‖·h) and along a seeded random unit direction r (⟨a, r⟩), both
+/// against a five-point difference (truncation O(h⁴), so h can be large and round-off is divided by a
+/// large step). The error is |numeric − analytic| / max(‖a‖, floor): a wrong or missing term in a tensor's
+/// gradient moves it by its share of ‖a‖; below the floor the comparison is absolute.
+struct DirectionalGradientCheck {
+    var worst = 0.0
+    var worstName = ""
+    var checked = 0
+    var rng = RandomSource(seed: 99)
+
+    mutating func check(_ name: String, values: UnsafeMutablePointer<Float>, analytic: [Float], h: Double = 0.05,
+                        floor: Double = 0.1, _ loss: () -> Double) {
+        let norm = analytic.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
+        guard norm > 0 else { return }
+        let own = analytic.map { Double($0) / norm }
+        var random = analytic.map { _ in rng.normal() }
+        let rNorm = random.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        random = random.map { $0 / rNorm }
+        for (label, d) in [("own", own), ("random", random)] {
+            let predicted = zip(analytic, d).reduce(0.0) { $0 + Double($1.0) * $1.1 }
+            let numeric = Self.fivePoint(values, direction: d, h: h, loss)
+            let error = abs(numeric - predicted) / max(norm, floor)
+            checked += 1
+            if error > worst {
+                worst = error
+                worstName = "\(name) (\(label)): analytic \(predicted), numeric \(numeric), ‖a‖ \(norm)"
+            }
+        }
+    }
+
+    /// d/dt loss(θ + t·d) at t = 0 by [f(−2h) − 8f(−h) + 8f(h) − f(2h)] / 12h.
+    static func fivePoint(_ values: UnsafeMutablePointer<Float>, direction d: [Double], h: Double,
+                          _ loss: () -> Double) -> Double {
+        let saved = (0..<d.count).map { values[$0] }
+        func at(_ t: Double) -> Double {
+            for i in 0..<d.count { values[i] = Float(Double(saved[i]) + t * d[i]) }
+            return loss()
+        }
+        let result = (at(-2 * h) - 8 * at(-h) + 8 * at(h) - at(2 * h)) / (12 * h)
+        for i in 0..<d.count { values[i] = saved[i] }
+        return result
+    }
+}

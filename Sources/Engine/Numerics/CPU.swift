@@ -56,7 +56,7 @@ public enum CPU {
     static func variant(named name: String) -> (any CPUKernels.Type)? { variants.first { $0.name == name } }
 
     /// The variant for a PFGM_CPU value (nil or empty: the widest supported).
-    static func select(requested: String?, supported: [String]) -> Result<any CPUKernels.Type, SelectionError> {
+    public static func select(requested: String?, supported: [String]) -> Result<any CPUKernels.Type, SelectionError> {
         let names = variants.map { $0.name }.joined(separator: ", ")
         guard let requested, !requested.isEmpty else {
             return .success(variant(named: supported[0]) ?? KernelsGeneric.Variant.self)

@@ -14,7 +14,7 @@ public enum Cores {
     }()
 
     /// CPUs in this process's affinity mask (what `taskset` and `nproc` honour).
-    static func affinityCount() -> Int? {
+    public static func affinityCount() -> Int? {
         let n = Int(pfgm_affinity_count())
         return n > 0 ? n : nil
     }
@@ -22,7 +22,7 @@ public enum Cores {
     /// The CPU quota, in CPUs, of the cgroup named in /proc/self/cgroup's `cgroup` text and of its ancestors
     /// (the smallest one); nil when none is set. cgroup v2 reads cpu.max ("max 100000" or "200000 100000"),
     /// v1 cpu.cfs_quota_us over cpu.cfs_period_us (−1: none).
-    static func cgroupQuota(cgroup: String, root: String = "/sys/fs/cgroup",
+    public static func cgroupQuota(cgroup: String, root: String = "/sys/fs/cgroup",
                             read: (String) -> String?) -> Double? {
         var quotas: [Double] = []
         for line in cgroup.split(separator: "\n") {
