@@ -39,13 +39,15 @@ import Testing
         }
     }
 
-    func trainer(threads: Int, data: String = "checkerboard", dim: Int = 2) throws -> Trainer {
+    func trainer(threads: Int, data: String = "checkerboard", dim: Int = 2, batch: Int = 77,
+                 architecture: String = "mlp-edm") throws -> Trainer {
         var rng = RandomSource(seed: 9)
         let points = data == "manifold" ? ToyData.manifold(dim: dim, count: 512, rng: &rng) : try #require(ToyData.draw(data, count: 2048, rng: &rng))
         var config = TrainingConfig(data: data, dim: dim, augmentedDimension: .finite(128), sigmaData: 0.5, steps: 10)
-        config.width = 40
-        config.depth = 2
-        config.batch = 77
+        config.architecture = architecture
+        config.width = architecture == "unet" ? 32 : 40
+        config.depth = architecture == "unet" ? 1 : 2
+        config.batch = batch
         config.seed = 5
         let t = try Trainer(config: config, data: points)
         t.threads = threads
@@ -66,6 +68,26 @@ import Testing
             #expect(scale > 0)
             #expect(diff <= 1e-4 * scale, "max gradient difference \(diff) of \(scale)")
         }
+    }
+
+    /// More threads than this machine has cores: the split, the replicas' gradient sums and the optimizer's
+    /// ranges stay exact up to the order of float32 sums (MLP on 2-D data, U-Net on 8×8 images).
+    @Test(arguments: [(2, "mlp-edm"), (4, "mlp-edm"), (8, "mlp-edm"), (16, "mlp-edm"), (16, "unet"), (5, "unet")])
+    func manyThreadsGiveTheOneThreadGradient(threads: Int, architecture: String) throws {
+        let unet = architecture == "unet"
+        let (data, dim, batch) = unet ? ("manifold", 64, 48) : ("checkerboard", 2, 300)
+        let one = try trainer(threads: 1, data: data, dim: dim, batch: batch, architecture: architecture)
+        let many = try trainer(threads: threads, data: data, dim: dim, batch: batch, architecture: architecture)
+        let l1 = one.computeGradients(), ln = many.computeGradients()
+        let parts = Compute.parts(rows: batch, minRows: min(16, many.network.minRowsPerPart), threads: threads)
+        #expect(parts == min(threads, batch / min(16, many.network.minRowsPerPart)), "parts \(parts)")
+        let g1 = one.summedGradient(), gn = many.summedGradient()
+        let scale = g1.map { abs($0) }.max() ?? 0, diff = zip(g1, gn).map { abs($0 - $1) }.max() ?? 0
+        // Float32 sums of up to 300 rows in another order: ~1e-6 of the scale; a lost part is O(scale).
+        #expect(abs(l1 - ln) <= 1e-5 * abs(l1) && scale > 0 && diff <= 1e-4 * scale, "\(diff) of \(scale)")
+        for _ in 0..<3 { one.trainStep(); many.trainStep() }
+        let w1 = one.network.parameters.values.array, wn = many.network.parameters.values.array
+        #expect(zip(w1, wn).allSatisfy { abs($0 - $1) <= 1e-4 }, "weights drift apart at \(threads) threads")
     }
 
     @Test func splitTrainingFollowsTheSameTrajectory() throws {
