@@ -2,7 +2,7 @@ import KernelInterface
 
 /// The direct 3×3 convolutions (stride 1, zero padding 1) of channels-last images read in place from their
 /// zero-bordered frame: each kernel keeps a block of outputs in registers while it streams the taps. Output
-/// channels go 32 at a time (two 16-lane vectors per pixel); weights are packed
+/// channels go 32 at a time (in passes of two `Half` vectors per pixel); weights are packed
 /// [output block][tap][input channel][32] (Engine's `DirectConvolution` lays the frame and the weights out).
 enum DirectConvolution {
     static let lanes = 32
@@ -16,10 +16,11 @@ enum DirectConvolution {
                         into y: UnsafeMutablePointer<Float>, accumulate: Bool, scale: Float = 1) {
         let rowStride = (g.width + 2) * c
         eachPixelBlock(framed: framed, g, inChannels: c, into: y, outChannels: outChannels) { image, src, out, width in
-            for block in 0..<(outChannels / lanes) {
-                let site = Site(src: src, rowStride: rowStride, channels: c, weights: w + block * 9 * c * lanes,
-                                bias: bias.map { $0 + image * biasStride + block * lanes },
-                                out: out + block * lanes, outStride: outChannels, accumulate: accumulate, scale: scale)
+            for first in stride(from: 0, to: outChannels, by: RegisterBlocks.passLanes) {
+                let block = first / lanes, lane = first % lanes
+                let site = Site(src: src, rowStride: rowStride, channels: c, weights: w + block * 9 * c * lanes + lane,
+                                bias: bias.map { $0 + image * biasStride + first },
+                                out: out + first, outStride: outChannels, accumulate: accumulate, scale: scale)
                 RegisterBlocks.run(ForwardKernel(site: site), size: width)
             }
         }
@@ -51,18 +52,19 @@ enum DirectConvolution {
         var scale: Float = 1
     }
 
+    /// P pixels of one pass of output lanes (the weights' rows 32 lanes apart).
     @inline(__always)
     static func forwardBlock<let P: Int>(_: Block<P>, _ s: Site) {
-        let c = s.channels
-        var lo = InlineArray<P, Vec16>(repeating: s.bias.map { $0.load(Vec16.self, at: 0) } ?? .zero)
-        var hi = InlineArray<P, Vec16>(repeating: s.bias.map { $0.load(Vec16.self, at: 16) } ?? .zero)
+        let c = s.channels, h = Half.scalarCount
+        var lo = InlineArray<P, Half>(repeating: s.bias.map { $0.load(Half.self, at: 0) } ?? .zero)
+        var hi = InlineArray<P, Half>(repeating: s.bias.map { $0.load(Half.self, at: h) } ?? .zero)
         for dy in 0..<3 {
             for dx in 0..<3 {
                 let src = s.src + dy * s.rowStride + dx * c, w = s.weights + (dy * 3 + dx) * c * lanes
                 for ci in 0..<c {
-                    let w0 = w.load(Vec16.self, at: ci * lanes), w1 = w.load(Vec16.self, at: ci * lanes + 16)
+                    let w0 = w.load(Half.self, at: ci * lanes), w1 = w.load(Half.self, at: ci * lanes + h)
                     for p in 0..<P {
-                        let v = Vec16(repeating: src[p * c + ci])
+                        let v = Half(repeating: src[p * c + ci])
                         lo[p] = VectorMath.multiplyAdd(w0, v, lo[p])
                         hi[p] = VectorMath.multiplyAdd(w1, v, hi[p])
                     }
@@ -72,15 +74,15 @@ enum DirectConvolution {
         for p in 0..<P {
             let o = s.out + p * s.outStride
             if s.accumulate {
-                lo[p] += o.load(Vec16.self, at: 0)
-                hi[p] += o.load(Vec16.self, at: 16)
+                lo[p] += o.load(Half.self, at: 0)
+                hi[p] += o.load(Half.self, at: h)
             }
             if s.scale != 1 {
                 lo[p] *= s.scale
                 hi[p] *= s.scale
             }
             o.store(lo[p], at: 0)
-            o.store(hi[p], at: 16)
+            o.store(hi[p], at: h)
         }
     }
 
@@ -92,16 +94,17 @@ enum DirectConvolution {
         packed.update(repeating: 0, count: outChannels * 9 * c)
         let (fh, fw, _) = g.framed
         for image in 0..<g.images {
-            for block in 0..<(outChannels / lanes) {
+            for first in stride(from: 0, to: outChannels, by: RegisterBlocks.passLanes) {
+                let block = first / lanes, lane = first % lanes
                 for tap in 0..<9 {
                     var c0 = 0
                     while c0 < c {
-                        let count = min(8, c - c0)
+                        let count = min(RegisterBlocks.widest, c - c0)
                         let src = framed + ((image * fh + tap / 3) * fw + tap % 3) * c + c0
                         let span = Span(src: src, rowStride: fw * c, channels: c,
-                                        gradY: gradY + image * g.pixelsPerImage * outChannels + block * lanes,
+                                        gradY: gradY + image * g.pixelsPerImage * outChannels + first,
                                         gradStride: outChannels, height: g.height, width: g.width,
-                                        out: packed + ((block * 9 + tap) * c + c0) * lanes)
+                                        out: packed + ((block * 9 + tap) * c + c0) * lanes + lane)
                         RegisterBlocks.run(WeightKernel(span: span), size: count)
                         c0 += count
                     }
@@ -116,22 +119,31 @@ enum DirectConvolution {
         let height: Int, width: Int, out: UnsafeMutablePointer<Float>
     }
 
+    /// K input channels of one pass of output lanes (the packed rows 32 lanes apart).
     @inline(__always)
     static func weightBlock<let K: Int>(_: Block<K>, _ s: Span) {
-        var lo = InlineArray<K, Vec16>(repeating: .zero), hi = InlineArray<K, Vec16>(repeating: .zero)
-        for k in 0..<K { lo[k] = s.out.load(Vec16.self, at: k * lanes); hi[k] = s.out.load(Vec16.self, at: k * lanes + 16) }
+        let h = Half.scalarCount
+        var lo = InlineArray<K, Half>(repeating: .zero), hi = InlineArray<K, Half>(repeating: .zero)
+        for k in 0..<K {
+            lo[k] = s.out.load(Half.self, at: k * lanes)
+            hi[k] = s.out.load(Half.self, at: k * lanes + h)
+        }
         for y in 0..<s.height {
             let src = s.src + y * s.rowStride, gy = s.gradY + y * s.width * s.gradStride
             for x in 0..<s.width {
-                let g0 = gy.load(Vec16.self, at: x * s.gradStride), g1 = gy.load(Vec16.self, at: x * s.gradStride + 16), v = src + x * s.channels
+                let g0 = gy.load(Half.self, at: x * s.gradStride), g1 = gy.load(Half.self, at: x * s.gradStride + h)
+                let v = src + x * s.channels
                 for k in 0..<K {
-                    let a = Vec16(repeating: v[k])
+                    let a = Half(repeating: v[k])
                     lo[k] = VectorMath.multiplyAdd(g0, a, lo[k])
                     hi[k] = VectorMath.multiplyAdd(g1, a, hi[k])
                 }
             }
         }
-        for k in 0..<K { s.out.store(lo[k], at: k * lanes); s.out.store(hi[k], at: k * lanes + 16) }
+        for k in 0..<K {
+            s.out.store(lo[k], at: k * lanes)
+            s.out.store(hi[k], at: k * lanes + h)
+        }
     }
 
     // MARK: - Few output channels
@@ -156,17 +168,17 @@ enum DirectConvolution {
         }
     }
 
-    /// One output channel of P pixels: sixteen input channels per register, summed across lanes at the end.
+    /// One output channel of P pixels: a `Narrow` of input channels per register, summed across lanes at the end.
     @inline(__always)
     static func narrowBlock<let P: Int>(_: Block<P>, _ s: Site) {
         let c = s.channels
-        var sums = InlineArray<P, Vec16>(repeating: .zero)
+        var sums = InlineArray<P, Narrow>(repeating: .zero)
         for dy in 0..<3 {
             for dx in 0..<3 {
                 let src = s.src + dy * s.rowStride + dx * c, w = s.weights + (dy * 3 + dx) * c
-                for c0 in stride(from: 0, to: c, by: 16) {
-                    let wv = w.load(Vec16.self, at: c0)
-                    for p in 0..<P { sums[p] = VectorMath.multiplyAdd(src.load(Vec16.self, at: p * c + c0), wv, sums[p]) }
+                for c0 in stride(from: 0, to: c, by: Narrow.scalarCount) {
+                    let wv = w.load(Narrow.self, at: c0)
+                    for p in 0..<P { sums[p] = VectorMath.multiplyAdd(src.load(Narrow.self, at: p * c + c0), wv, sums[p]) }
                 }
             }
         }
@@ -183,23 +195,23 @@ enum DirectConvolution {
                                      inChannels c: Int, outChannels: Int, into dW: UnsafeMutablePointer<Float>) {
         let (fh, fw, _) = g.framed
         for o in 0..<outChannels {
-            for c0 in stride(from: 0, to: c, by: 16) {
-                var taps = InlineArray<9, Vec16>(repeating: .zero)
+            for c0 in stride(from: 0, to: c, by: Narrow.scalarCount) {
+                var taps = InlineArray<9, Narrow>(repeating: .zero)
                 for image in 0..<g.images {
                     for y in 0..<g.height {
                         let src = framed + ((image * fh + y) * fw) * c + c0
                         let gy = gradY + (image * g.height + y) * g.width * outChannels + o
                         for x in 0..<g.width {
-                            let a = Vec16(repeating: gy[x * outChannels]), v = src + x * c
+                            let a = Narrow(repeating: gy[x * outChannels]), v = src + x * c
                             for tap in 0..<9 {
-                                let tapped = v.load(Vec16.self, at: (tap / 3) * fw * c + (tap % 3) * c)
+                                let tapped = v.load(Narrow.self, at: (tap / 3) * fw * c + (tap % 3) * c)
                                 taps[tap] = VectorMath.multiplyAdd(tapped, a, taps[tap])
                             }
                         }
                     }
                 }
                 for tap in 0..<9 {
-                    for lane in 0..<16 { dW[(o * c + c0 + lane) * 9 + tap] = taps[tap][lane] }
+                    for lane in 0..<Narrow.scalarCount { dW[(o * c + c0 + lane) * 9 + tap] = taps[tap][lane] }
                 }
             }
         }

@@ -53,6 +53,16 @@ extension SIMD8: FloatVector where Scalar == Float {
     }
 }
 
+extension SIMD4: FloatVector where Scalar == Float {
+    @inline(__always)
+    func clamped(_ low: Float, _ high: Float) -> Self {
+        var x = self
+        x.replace(with: Self(repeating: low), where: x .< low)
+        x.replace(with: Self(repeating: high), where: x .> high)
+        return x
+    }
+}
+
 extension SIMD16: FloatVector where Scalar == Float {
     @inline(__always)
     func clamped(_ low: Float, _ high: Float) -> Self {

@@ -1,7 +1,7 @@
 import KernelInterface
 
-/// C[m×n] ← A·B (+ C) on this thread for n in multiples of 32: a block of up to eight rows of C, 32 columns
-/// wide, stays in registers while k streams past — B's rows read in place, A's values broadcast. It serves
+/// C[m×n] ← A·B (+ C) on this thread for n in multiples of 32: a block of up to `RegisterBlocks.widest` rows of
+/// C, one pass of columns wide, stays in registers while k streams past — B's rows read in place, A's values broadcast. It serves
 /// the layers' products when each thread multiplies its own rows (OpenBLAS single-threaded): on these shapes
 /// (k and n of a few hundred) it skips the packing OpenBLAS does on every call.
 enum VectorGemm {
@@ -13,7 +13,7 @@ enum VectorGemm {
         precondition(n % lanes == 0, "VectorGemm needs n in multiples of 32")
         guard m > 0 else { return }
         let rowBlocks = RegisterBlocks.cover(m)
-        for j in stride(from: 0, to: n, by: lanes) {
+        for j in stride(from: 0, to: n, by: RegisterBlocks.passLanes) {
             var i = 0
             for rows in rowBlocks {
                 let tile = Tile(a: a.base + i * a.rowStride, rowStride: a.rowStride, columnStride: a.columnStride,
@@ -25,7 +25,7 @@ enum VectorGemm {
         }
     }
 
-    /// Up to eight rows of C and 32 columns.
+    /// Up to `RegisterBlocks.widest` rows of C and 32 columns.
     struct Tile {
         let a: UnsafePointer<Float>, rowStride: Int, columnStride: Int
         let b: UnsafePointer<Float>, ldb: Int, k: Int
@@ -34,20 +34,28 @@ enum VectorGemm {
 
     @inline(__always)
     static func block<let P: Int>(_: Block<P>, _ t: Tile) {
-        var lo = InlineArray<P, Vec16>(repeating: t.bias.map { $0.load(Vec16.self, at: 0) } ?? .zero)
-        var hi = InlineArray<P, Vec16>(repeating: t.bias.map { $0.load(Vec16.self, at: 16) } ?? .zero)
+        let h = Half.scalarCount
+        var lo = InlineArray<P, Half>(repeating: t.bias.map { $0.load(Half.self, at: 0) } ?? .zero)
+        var hi = InlineArray<P, Half>(repeating: t.bias.map { $0.load(Half.self, at: h) } ?? .zero)
         if t.accumulate {
-            for p in 0..<P { lo[p] += t.c.load(Vec16.self, at: p * t.ldc); hi[p] += t.c.load(Vec16.self, at: p * t.ldc + 16) }
+            for p in 0..<P {
+                lo[p] += t.c.load(Half.self, at: p * t.ldc)
+                hi[p] += t.c.load(Half.self, at: p * t.ldc + h)
+            }
         }
         for kk in 0..<t.k {
-            let row = t.b + kk * t.ldb, b0 = row.load(Vec16.self, at: 0), b1 = row.load(Vec16.self, at: 16), a = t.a + kk * t.columnStride
+            let row = t.b + kk * t.ldb, b0 = row.load(Half.self, at: 0), b1 = row.load(Half.self, at: h)
+            let a = t.a + kk * t.columnStride
             for p in 0..<P {
-                let v = Vec16(repeating: a[p * t.rowStride])
+                let v = Half(repeating: a[p * t.rowStride])
                 lo[p] = VectorMath.multiplyAdd(b0, v, lo[p])
                 hi[p] = VectorMath.multiplyAdd(b1, v, hi[p])
             }
         }
-        for p in 0..<P { t.c.store(lo[p], at: p * t.ldc); t.c.store(hi[p], at: p * t.ldc + 16) }
+        for p in 0..<P {
+            t.c.store(lo[p], at: p * t.ldc)
+            t.c.store(hi[p], at: p * t.ldc + h)
+        }
     }
 
     struct TileKernel: BlockKernel {

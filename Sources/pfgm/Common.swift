@@ -6,7 +6,7 @@ import Synchronization
 /// Parses --aug-dim, explaining what is accepted.
 func parseAugmentedDimension(_ text: String) throws -> AugmentedDimension {
     guard let d = AugmentedDimension(parsing: text) else {
-        throw ValidationError("D must be a positive number or inf")
+        throw ValidationError("D must be \(AugmentedDimension.accepted)")
     }
     return d
 }
@@ -14,7 +14,8 @@ func parseAugmentedDimension(_ text: String) throws -> AugmentedDimension {
 /// Parses train's --aug-dim: one D, or a range LO..HI[,inf] for one network over it.
 func parseTrainedDimensions(_ text: String) throws -> TrainedDimensions {
     guard let d = TrainedDimensions(parsing: text) else {
-        throw ValidationError("D must be a positive number, inf, or a range LO..HI[,inf] with 0 < LO < HI (e.g. 1..4096,inf)")
+        throw ValidationError(
+            "D must be \(AugmentedDimension.accepted), or a range LO..HI[,inf] with 0.1 ≤ LO < HI (e.g. 1..4096,inf)")
     }
     return d
 }

@@ -194,7 +194,7 @@ struct Prior: ParsableCommand {
     @Option(help: "Data dimension N.")
     var dim: Int
 
-    @Option(name: .customLong("aug-dim"), help: "Augmented dimension D: a positive number or inf.", transform: parseAugmentedDimension)
+    @Option(name: .customLong("aug-dim"), help: "Augmented dimension D: a number ≥ 0.1 or inf.", transform: parseAugmentedDimension)
     var augDim: AugmentedDimension
 
     @Option(help: "Noise level σ (r = σ√D).")

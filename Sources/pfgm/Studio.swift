@@ -25,7 +25,7 @@ struct Studio: ParsableCommand {
     @Option(help: "Data set: \(Dataset.builtInNames.joined(separator: ", ")), or a .npy file (K, N) (default checkerboard; with --ckpt, the run's own, or this file when the run's is elsewhere).")
     var data: String?
 
-    @Option(name: .customLong("aug-dim"), help: "The D shown first: a positive number or inf.", transform: parseAugmentedDimension)
+    @Option(name: .customLong("aug-dim"), help: "The D shown first: a number ≥ 0.1 or inf.", transform: parseAugmentedDimension)
     var augDim: AugmentedDimension?
 
     @Option(help: "Colour theme: dark, light, mono, or a theme file (themes/*.json).")

@@ -14,7 +14,7 @@ struct Train: ParsableCommand {
     @Option(help: "Data set: \(Dataset.builtInNames.joined(separator: ", ")), or a .npy file (K, N). With --resume: where the run's data is now, when it moved.")
     var data: String?
 
-    @Option(name: .customLong("aug-dim"), help: "Augmented dimension D: a positive number or inf; or a range LO..HI[,inf] to train one network that answers at every D in it (log-uniform draws, ∞ for a quarter).", transform: parseTrainedDimensions)
+    @Option(name: .customLong("aug-dim"), help: "Augmented dimension D: a number ≥ 0.1 or inf; or a range LO..HI[,inf] to train one network that answers at every D in it (log-uniform draws, ∞ for a quarter).", transform: parseTrainedDimensions)
     var augDim: TrainedDimensions?
 
     @Option(help: "Train until this step.")
@@ -65,7 +65,7 @@ struct Train: ParsableCommand {
         guard logEvery >= 1, saveEvery >= 1 else { throw ValidationError("--log-every and --save-every must be at least 1") }
         if resume == nil {
             guard data != nil else { throw ValidationError("--data is required (or --resume DIR)") }
-            guard augDim != nil else { throw ValidationError("--aug-dim is required: a positive number or inf") }
+            guard augDim != nil else { throw ValidationError("--aug-dim is required: \(AugmentedDimension.accepted)") }
             guard out != nil else { throw ValidationError("--out is required (or --resume DIR)") }
         } else if out != nil && out != resume {
             throw ValidationError("--resume continues in its own directory; drop --out")

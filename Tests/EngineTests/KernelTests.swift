@@ -21,6 +21,29 @@ import Testing
         #expect(ks < ksCritical(count), "KS \(ks) for N=\(n), D=\(d)")
     }
 
+    /// A cut that keeps almost none of the kernel (D = 0.1: ~5e-5 of it; D = ∞: ~1e-4) used to loop forever
+    /// redrawing; the draw now ends after a few tries by inverting the cut kernel's CDF, and keeps its law.
+    @Test(arguments: [(2, 0.1, 1e-3), (3, AugmentedDimension.minimum, 1e-2), (2, Double.infinity, 1e-2)])
+    func aCutThatKeepsAlmostNothingStillDrawsTheCutLaw(n: Int, d: Double, keptRatio: Double) throws {
+        let aug: AugmentedDimension = d.isFinite ? .finite(d) : .infinite, count = 3000
+        // log(R²/σ²) ≤ log(keptRatio·D) for finite D (B/(1 − B) ≤ keptRatio); R²/σ² ≤ keptRatio·N for D = ∞.
+        let limit = d.isFinite ? log(keptRatio * d) : log(keptRatio * Double(n))
+        var rng = RandomSource(seed: 36)
+        let sigmas = [Float](repeating: 1, count: count)
+        var x = [Float](repeating: 0, count: count * n)
+        Perturbation.sample(into: &x, rows: count, dim: n, sigmas: sigmas, rng: &rng) { _ in (aug, limit) }
+        let r2 = (0..<count).map { r in (0..<n).reduce(0.0) { $0 + Double(x[r * n + $1]) * Double(x[r * n + $1]) } }
+        #expect(r2.allSatisfy { log($0) <= limit + 1e-6 }, "a radius beyond the cut")
+        // Against the kernel's CDF renormalised to the cut.
+        let cdf: (Double) -> Double = d.isFinite
+            ? { regularizedBeta(($0 / d) / (1 + $0 / d), Double(n) / 2, d / 2) }
+            : { regularizedGammaP(Double(n) / 2, $0 / 2) }
+        let kept = cdf(exp(limit))
+        #expect(kept > 0 && kept < 0.02)
+        let ks = ksStatistic(r2) { cdf($0) / kept }
+        #expect(ks < ksCritical(count), "KS \(ks) for N=\(n), D=\(d)")
+    }
+
     @Test(arguments: [2, 64, 784])
     func infiniteDIsGaussian(n: Int) {
         let sigma = 1.3, count = 4000

@@ -5,16 +5,24 @@ public enum AugmentedDimension: Sendable, Hashable, CustomStringConvertible, Com
     case finite(Double)
     case infinite
 
-    /// Parses "inf" (also "infinity", "∞") or a positive finite number; nil otherwise.
+    /// The smallest D the method supports: below it the prior's power-law tail (R²/r² ~ Beta-prime(N/2, D/2))
+    /// puts 1% of the draws at σ_max = 80 beyond 10²¹ (at D = 0.1, N = 2), and by D = 0.05 beyond float32's
+    /// range, where no solver can bring them back.
+    public static let minimum = 0.1
+
+    /// Parses "inf" (also "infinity", "∞") or a finite number of at least `minimum`; nil otherwise.
     public init?(parsing text: String) {
         let t = text.trimmingCharacters(in: .whitespaces).lowercased()
         if ["inf", "infinity", "∞", "+inf"].contains(t) {
             self = .infinite
             return
         }
-        guard let v = Double(t), v.isFinite, v > 0 else { return nil }
+        guard let v = Double(t), v.isFinite, v >= Self.minimum else { return nil }
         self = .finite(v)
     }
+
+    /// What D may be, for messages.
+    public static let accepted = "a number ≥ \(minimum) or inf (smaller D puts the prior beyond float32's range)"
 
     public var isInfinite: Bool { self == .infinite }
 
@@ -51,7 +59,7 @@ public struct AugmentedDimensionRange: Sendable, Hashable, CustomStringConvertib
     public static let defaultInfinityShare = 0.25
 
     public init?(lower: Double, upper: Double, includesInfinity: Bool) {
-        guard lower > 0, lower.isFinite, upper.isFinite, upper > lower else { return nil }
+        guard lower >= AugmentedDimension.minimum, lower.isFinite, upper.isFinite, upper > lower else { return nil }
         self.lower = lower
         self.upper = upper
         self.includesInfinity = includesInfinity

@@ -39,22 +39,48 @@ public enum Perturbation {
         }
     }
 
+    /// Rejected draws after which a cut radius is drawn by inverting the cut kernel's CDF instead: every D
+    /// allowed keeps at least ~16% of the kernel (D = 0.1, N = 2, cut at 0.97), so this is rare, but it bounds
+    /// the loop whatever the cut.
+    static let rejectionTries = 64
+
     /// The radius of one draw: r·√(g₁/g₂) for finite D, σ·‖z‖ for D = ∞ (z the row's normal draw),
     /// drawn again while log(R²/σ²) lies beyond `limit`.
     static func radius(dim n: Int, augmentedDimension d: AugmentedDimension, sigma: Double, gaussianNorm2: Double,
                        limit: Double, rng: inout RandomSource) -> Double {
+        let a = Double(n) / 2
         switch d {
         case .finite(let dv):
-            var logRatio: Double
-            repeat {
-                logRatio = rng.logGamma(shape: Double(n) / 2) - rng.logGamma(shape: dv / 2)
-            } while log(dv) + logRatio > limit
+            // log(R²/r²) = log(g₁/g₂), the log-odds of B ~ Beta(N/2, D/2); the cut bounds it by limit − log D.
+            let bound = limit - log(dv)
+            var logRatio = rng.logGamma(shape: a) - rng.logGamma(shape: dv / 2), tries = 1
+            while logRatio > bound && tries < rejectionTries {
+                logRatio = rng.logGamma(shape: a) - rng.logGamma(shape: dv / 2)
+                tries += 1
+            }
+            if logRatio > bound {
+                logRatio = inverseCut(bound, rng: &rng) { SpecialFunctions.betaCDF(logOdds: $0, a: a, b: dv / 2) }
+            }
             return min(sigma * dv.squareRoot() * exp(0.5 * logRatio), maximumRadius)
         case .infinite:
-            var logSquared = log(gaussianNorm2)
-            while logSquared > limit { logSquared = log(2) + rng.logGamma(shape: Double(n) / 2) }
+            // log(R²/σ²) = log(2g), g ~ Gamma(N/2).
+            var logSquared = log(gaussianNorm2), tries = 0
+            while logSquared > limit && tries < rejectionTries {
+                logSquared = log(2) + rng.logGamma(shape: a)
+                tries += 1
+            }
+            if logSquared > limit {
+                logSquared = inverseCut(limit, rng: &rng) { SpecialFunctions.gammaCDF(exp($0) / 2, shape: a) }
+            }
             return sigma * exp(0.5 * logSquared)
         }
+    }
+
+    /// A draw of t ≤ bound from the distribution with CDF `cdf`, by inverting it at a uniform share of what
+    /// the cut keeps.
+    private static func inverseCut(_ bound: Double, rng: inout RandomSource, _ cdf: (Double) -> Double) -> Double {
+        let u = rng.uniform() * cdf(bound)
+        return min(SpecialFunctions.invert(u, start: bound, cdf), bound)
     }
 
     /// K draws of the kernel at σ around the origin: the prior when σ = σ_max.

@@ -90,7 +90,7 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         }
         if architecture == "unet" && unet == nil { return "the U-Net needs square images: \(dim) values are not side² × \(channels ?? 1) channels" }
         if architecture == "unet" && width > 1024 { return "U-Net width above 1024 is too large" }
-        if trainedDimensions == nil { return "aug_dim '\(augDim)' is not a positive number, inf, or a range LO..HI[,inf]" }
+        if trainedDimensions == nil { return "aug_dim '\(augDim)' is not a number ≥ \(AugmentedDimension.minimum), inf, or a range LO..HI[,inf]" }
         if dim < 1 || width < 1 || depth < 0 || embeddingChannels < 4 || embeddingChannels % 2 != 0 { return "network shape is invalid" }
         if dim > 1_000_000 || width > 65_536 || depth > 1000 { return "network shape is too large" }
         if !(sigmaData > 0 && sigmaData.isFinite) { return "sigma_data must be a positive number" }
