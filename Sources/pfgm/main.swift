@@ -29,7 +29,8 @@ func main() -> Never {
         let message = PFGM.message(for: error).split(separator: "\n").first.map(String.init) ?? "failed"
         let trimmed = message.hasPrefix("Error: ") ? String(message.dropFirst(7)) : message
         FileHandle.standardError.write(Data("pfgm: \(trimmed)\n".utf8))
-        exit(code.rawValue)
+        // Usage errors exit 2, as shells and most tools do; other failures 1.
+        exit(code == .validationFailure ? 2 : code.rawValue)
     }
 }
 

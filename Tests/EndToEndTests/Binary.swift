@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 /// Runs the built `pfgm` binary, which sits beside the test bundle in the build folder.
 struct Binary {
@@ -35,7 +36,7 @@ struct Binary {
 
     /// Runs pfgm (or `executable`, e.g. a wrapper such as taskset) and waits for it.
     static func run(_ arguments: [String], in directory: String, environment: [String: String] = [:],
-                    executable: String = path) -> Result {
+                    executable: String = path, input: Data? = nil) -> Result {
         let process = Process()
         if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         process.executableURL = URL(fileURLWithPath: executable)
@@ -44,8 +45,13 @@ struct Binary {
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
-        process.standardInput = FileHandle.nullDevice
+        let stdin = Pipe()
+        process.standardInput = input == nil ? FileHandle.nullDevice : stdin
         do { try process.run() } catch { return Result(status: -1, stdout: "", stderr: "cannot start \(path): \(error)") }
+        if let input {
+            stdin.fileHandleForWriting.write(input)
+            try? stdin.fileHandleForWriting.close()
+        }
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
@@ -70,4 +76,16 @@ func waitUntil(_ seconds: Double = 30, _ condition: () -> Bool) -> Bool {
         Thread.sleep(forTimeInterval: 0.02)
     }
     return true
+}
+
+/// Runs a command that must fail: one line on stderr, non-zero status, and `output` not created.
+func expectRejection(_ arguments: [String], in dir: String, output: String? = nil, mentions: String,
+                     sourceLocation: SourceLocation = #_sourceLocation) {
+    let r = Binary.run(arguments, in: dir)
+    #expect(r.status != 0, "accepted: \(arguments)", sourceLocation: sourceLocation)
+    #expect(r.errorLines.count == 1, "stderr: \(r.stderr)", sourceLocation: sourceLocation)
+    #expect(r.stderr.contains(mentions), "stderr: \(r.stderr)", sourceLocation: sourceLocation)
+    if let output { #expect(!exists("\(dir)/\(output)"), "\(output) was left behind", sourceLocation: sourceLocation) }
+    let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: dir))?.filter { $0.contains(".tmp-") } ?? []
+    #expect(leftovers.isEmpty, "temporary files left: \(leftovers)", sourceLocation: sourceLocation)
 }

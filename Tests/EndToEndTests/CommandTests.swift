@@ -160,18 +160,6 @@ import Testing
         #expect(again.status != 0 && again.stderr.contains("already at step 40"))
     }
 
-    /// Runs a command that must fail: one line on stderr, non-zero status, and `output` not created.
-    func expectRejection(_ arguments: [String], in dir: String, output: String? = nil, mentions: String,
-                         sourceLocation: SourceLocation = #_sourceLocation) {
-        let r = Binary.run(arguments, in: dir)
-        #expect(r.status != 0, "accepted: \(arguments)", sourceLocation: sourceLocation)
-        #expect(r.errorLines.count == 1, "stderr: \(r.stderr)", sourceLocation: sourceLocation)
-        #expect(r.stderr.contains(mentions), "stderr: \(r.stderr)", sourceLocation: sourceLocation)
-        if let output { #expect(!exists("\(dir)/\(output)"), "\(output) was left behind", sourceLocation: sourceLocation) }
-        let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: dir))?.filter { $0.contains(".tmp-") } ?? []
-        #expect(leftovers.isEmpty, "temporary files left: \(leftovers)", sourceLocation: sourceLocation)
-    }
-
     @Test func badInputGetsAOneLineErrorAndNoOutput() throws {
         let dir = scratchDirectory()
         #expect(Binary.run(["train", "--data", "moons", "--aug-dim", "4", "--steps", "5", "--out", "run"] + Self.tiny, in: dir).status == 0)

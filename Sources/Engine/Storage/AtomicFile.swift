@@ -7,26 +7,9 @@ import Glibc
 /// are flushed to disk, and the file is renamed over the target, so readers see the old file or
 /// the new one, never a torn one.
 public enum AtomicFile {
-    public static func read(_ path: String) throws(StorageError) -> [UInt8] {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw StorageError(path, "cannot open (\(String(cString: strerror(errno))))") }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw StorageError(path, "cannot stat (\(String(cString: strerror(errno))))") }
-        guard (info.st_mode & S_IFMT) == S_IFREG else { throw StorageError(path, "not a regular file") }
-        let size = Int(info.st_size)
-        var bytes = [UInt8](repeating: 0, count: size)
-        var done = 0
-        while done < size {
-            let n = bytes.withUnsafeMutableBytes { raw -> Int in
-                guard let base = raw.baseAddress else { return -1 }
-                return Glibc.read(fd, base + done, size - done)
-            }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw StorageError(path, "read failed after \(done) of \(size) bytes") }
-            done += n
-        }
-        return bytes
+    /// A whole input file (a regular file of at most `maxBytes`; see `InputFile`).
+    public static func read(_ path: String, maxBytes: Int = Limits.fileBytes) throws(StorageError) -> [UInt8] {
+        try InputFile(path, maxBytes: maxBytes).readAll()
     }
 
     public static func write(_ bytes: [UInt8], to path: String) throws(StorageError) {

@@ -22,8 +22,16 @@ public enum NPY {
     static let magic: [UInt8] = [0x93] + Swift.Array("NUMPY".utf8)
     static let maximumHeaderBytes = 1 << 20
 
+    /// Reads the header first and checks the shape against the file's size and `Limits.values` before the
+    /// data is read.
     public static func read(_ path: String) throws(StorageError) -> Array {
-        try decode(try AtomicFile.read(path), path: path)
+        let file = try InputFile(path)
+        let prefix = try file.read(from: 0, count: 12)
+        let headerEnd = try headerEnd(prefix, fileSize: file.size, path: path)
+        let head = try file.read(from: 0, count: headerEnd)
+        let (header, width) = try layout(head, dataBytes: file.size - headerEnd, path: path)
+        let data = try file.read(from: headerEnd, count: file.size - headerEnd)
+        return Array(shape: header.shape, values: Bytes.floats(data, offset: 0, count: data.count / width, width: width))
     }
 
     /// Reads a 2-D array (K×N) as a matrix, refusing other ranks.
@@ -58,21 +66,36 @@ public enum NPY {
     }
 
     public static func decode(_ bytes: [UInt8], path: String) throws(StorageError) -> Array {
-        guard bytes.count >= 10, Swift.Array(bytes[0..<6]) == magic else { throw StorageError(path, "not a .npy file (bad magic)") }
-        let major = bytes[6]
+        let headerEnd = try headerEnd(bytes, fileSize: bytes.count, path: path)
+        let (header, width) = try layout(Swift.Array(bytes[0..<headerEnd]), dataBytes: bytes.count - headerEnd, path: path)
+        let count = (bytes.count - headerEnd) / width
+        return Array(shape: header.shape, values: Bytes.floats(bytes, offset: headerEnd, count: count, width: width))
+    }
+
+    /// Where the data starts, from the magic, version and header length at the start of the file.
+    static func headerEnd(_ prefix: [UInt8], fileSize: Int, path: String) throws(StorageError) -> Int {
+        guard prefix.count >= 10, Swift.Array(prefix[0..<6]) == magic else { throw StorageError(path, "not a .npy file (bad magic)") }
+        let major = prefix[6]
         let lengthBytes: Int
         switch major {
         case 1: lengthBytes = 2
         case 2, 3: lengthBytes = 4
-        default: throw StorageError(path, "unsupported .npy version \(major).\(bytes[7])")
+        default: throw StorageError(path, "unsupported .npy version \(major).\(prefix[7])")
         }
-        guard bytes.count >= 8 + lengthBytes else { throw StorageError(path, "truncated header") }
-        let headerLength = Int(Bytes.uint64(bytes[8..<(8 + lengthBytes)]))
+        guard prefix.count >= 8 + lengthBytes else { throw StorageError(path, "truncated header") }
+        let headerLength = Int(Bytes.uint64(prefix[8..<(8 + lengthBytes)]))
         let dataStart = 8 + lengthBytes + headerLength
-        guard headerLength <= maximumHeaderBytes, dataStart <= bytes.count else {
-            throw StorageError(path, "header length \(headerLength) runs past the end of the file (\(bytes.count) bytes)")
+        guard headerLength <= maximumHeaderBytes, dataStart <= fileSize else {
+            throw StorageError(path, "header length \(headerLength) runs past the end of the file (\(fileSize) bytes)")
         }
-        guard let text = String(bytes: bytes[(8 + lengthBytes)..<dataStart], encoding: .utf8) else {
+        return dataStart
+    }
+
+    /// The header of `head` (the bytes up to the data), checked against the data's size and `Limits.values`,
+    /// and the width of one element.
+    static func layout(_ head: [UInt8], dataBytes: Int, path: String) throws(StorageError) -> (Header, Int) {
+        let lengthBytes = head[6] == 1 ? 2 : 4
+        guard let text = String(bytes: head[(8 + lengthBytes)...], encoding: .utf8) else {
             throw StorageError(path, "header is not text")
         }
         let header = try parseHeader(text, path: path)
@@ -80,16 +103,18 @@ public enum NPY {
         var count = 1
         for d in header.shape {
             let (p, overflow) = count.multipliedReportingOverflow(by: d)
-            guard d >= 0, !overflow, p <= bytes.count else { throw StorageError(path, "shape \(header.shape) is larger than the file") }
+            guard d >= 0, !overflow, p <= Limits.values else {
+                throw StorageError(path, "shape \(header.shape) holds more than \(Limits.values) values")
+            }
             count = p
         }
-        guard bytes.count - dataStart == count * width else {
-            throw StorageError(path, "shape \(header.shape) of \(header.descr) needs \(count * width) data bytes, the file has \(bytes.count - dataStart)")
+        guard dataBytes == count * width else {
+            throw StorageError(path, "shape \(header.shape) of \(header.descr) needs \(count * width) data bytes, the file has \(dataBytes)")
         }
         if header.fortranOrder && header.shape.filter({ $0 > 1 }).count > 1 {
             throw StorageError(path, "Fortran-order arrays are not supported; save with C order")
         }
-        return Array(shape: header.shape, values: Bytes.floats(bytes, offset: dataStart, count: count, width: width))
+        return (header, width)
     }
 
     private static func elementWidth(_ descr: String, path: String) throws(StorageError) -> Int {
