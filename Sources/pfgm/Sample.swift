@@ -126,7 +126,9 @@ struct Sample: ParsableCommand {
         if options.priorQuantile != nil && latents != nil { throw ValidationError("--prior-quantile does not apply to --latents") }
         if latents == nil {
             guard let count else { throw ValidationError("--count is required (or --latents FILE)") }
-            guard (1...10_000_000).contains(count) else { throw ValidationError("--count must be between 1 and 10000000") }
+            guard (1...Limits.samples).contains(count) else {
+                throw ValidationError("--count must be between 1 and \(Limits.samples)")
+            }
         }
         // Both outputs are checked before any sampling, so a bad second path cannot leave the first one written.
         for path in [out] + (png.map { [$0] } ?? []) { try requireFolder(of: path) }
@@ -137,19 +139,41 @@ struct Sample: ParsableCommand {
         try attempt(sample)
     }
 
+    /// Draws and solves `Limits.sampleChunk` rows at a time, streaming them into the .npy's temporary file,
+    /// so any count runs in bounded memory; the .npy and the PNG (of the first chunk) appear together, or
+    /// neither does. Non-finite samples are a failure.
     private func sample() throws {
         let (denoiser, d, data, trainedQuantile) = try loadDenoiser()
         var rng = RandomSource(seed: options.seed)
-        var x = try startingPoints(dim: denoiser.dim, augmentedDimension: d, trainedQuantile: trainedQuantile, rng: &rng)
-        note(options.describe(count: x.rows, augmentedDimension: d))
-        options.sampler.run(&x, denoiser: denoiser, rng: &rng)
-        if !x.storage.allSatisfy({ $0.isFinite }) { note("warning: some samples are NaN or infinite") }
-        try NPY.write(x, to: out)
-        if let png {
-            guard let picture = PNG.picture(of: x, data: data) else { throw Failure("--png: one-dimensional samples have no picture") }
-            try PNG.write(picture, to: png)
+        let latentRows = try latentPoints(dim: denoiser.dim)
+        let total = latentRows?.rows ?? count ?? 1, dim = denoiser.dim
+        note(options.describe(count: total, augmentedDimension: d))
+        let outputs = OutputSet()
+        var first: Matrix?
+        try outputs.add(out) { fd throws(StorageError) in
+            try AtomicFile.write(NPY.header(shape: [total, dim]), to: fd, path: out)
+            for start in stride(from: 0, to: total, by: Limits.sampleChunk) {
+                let rows = min(Limits.sampleChunk, total - start)
+                var x = latentRows.map { $0.rows(start..<(start + rows)) }
+                    ?? options.prior(count: rows, dim: dim, augmentedDimension: d, trainedQuantile: trainedQuantile,
+                                     rng: &rng)
+                options.sampler.run(&x, denoiser: denoiser, rng: &rng)
+                if let bad = x.firstNonFinite {
+                    throw StorageError(out, "the samples' \(bad) (chunk from \(start)); nothing was written "
+                        + "(σ_max, σ_d or the weights are out of float32's range)")
+                }
+                try NPY.appendValues(x.storage, to: fd, path: out)
+                if first == nil { first = x }
+            }
+        }
+        if let png, let first {
+            guard let picture = PNG.picture(of: first, data: data) else {
+                throw Failure("--png: one-dimensional samples have no picture")
+            }
+            try outputs.add(png, bytes: try PNG.encode(picture, path: png))
             note("wrote \(png) (\(picture.width)×\(picture.height))")
         }
+        try outputs.commit()
     }
 
     /// The denoiser, its D, its data's name and the kernel quantile it was trained with.
@@ -166,26 +190,21 @@ struct Sample: ParsableCommand {
         return (model, trained, config.data, config.kernelQuantile)
     }
 
-    private func startingPoints(dim: Int, augmentedDimension d: AugmentedDimension, trainedQuantile: Double?,
-                                rng: inout RandomSource) throws -> Matrix {
-        if let latents {
-            let x = try NPY.readMatrix(latents)
-            guard x.cols == dim else { throw Failure("\(latents): latents have \(x.cols) coordinates, the model has \(dim)") }
-            guard x.rows >= 1, x.storage.allSatisfy({ $0.isFinite }) else { throw Failure("\(latents): needs at least one row of finite values") }
-            if let count, count != x.rows { throw Failure("--count \(count) disagrees with the \(x.rows) rows of \(latents)") }
-            return x
-        }
-        return options.prior(count: count ?? 1, dim: dim, augmentedDimension: d, trainedQuantile: trainedQuantile, rng: &rng)
+    /// The --latents rows, checked against the model's dimension and --count, or nil without --latents.
+    private func latentPoints(dim: Int) throws -> Matrix? {
+        guard let latents else { return nil }
+        let x = try NPY.readMatrix(latents)
+        guard x.cols == dim else { throw Failure("\(latents): latents have \(x.cols) coordinates, the model has \(dim)") }
+        guard x.rows >= 1 else { throw Failure("\(latents): has no rows") }
+        if let bad = x.firstNonFinite { throw Failure("\(latents): \(bad); latents must be finite") }
+        if let count, count != x.rows { throw Failure("--count \(count) disagrees with the \(x.rows) rows of \(latents)") }
+        return x
     }
 }
 
-/// Refuses an output path whose folder does not exist (checked before any work).
+/// Refuses an output path before any work: its folder must exist and the path may only be a regular file.
 func requireFolder(of path: String) throws {
-    let folder = (path as NSString).deletingLastPathComponent
-    var isFolder: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: folder.isEmpty ? "." : folder, isDirectory: &isFolder), isFolder.boolValue else {
-        throw ValidationError("\(path): the folder \(folder) does not exist")
-    }
+    do { try OutputSet.check(path) } catch { throw ValidationError(error.description) }
 }
 
 struct Prior: ParsableCommand {
@@ -217,7 +236,9 @@ struct Prior: ParsableCommand {
 
     func validate() throws {
         guard (1...1_000_000).contains(dim) else { throw ValidationError("--dim must be between 1 and 1000000") }
-        guard sigma > 0, sigma.isFinite else { throw ValidationError("--sigma must be a positive number") }
+        guard sigma > 0, sigma <= NoiseSchedule.largestSigma else {
+            throw ValidationError("--sigma must be a positive number up to \(NoiseSchedule.largestSigma)")
+        }
         guard (1...10_000_000).contains(count) else { throw ValidationError("--count must be between 1 and 10000000") }
         guard dim * count <= 500_000_000 else { throw ValidationError("--dim × --count is too large") }
         guard kernelQuantile >= 0.5 && kernelQuantile <= 1 else { throw ValidationError("--kernel-quantile must be in [0.5, 1]") }
@@ -227,6 +248,7 @@ struct Prior: ParsableCommand {
         var rng = RandomSource(seed: seed)
         let truncation = KernelTruncation.make(quantile: kernelQuantile, dim: dim, augmentedDimension: augDim)
         let x = Perturbation.prior(count: count, dim: dim, augmentedDimension: augDim, sigma: sigma, truncation: truncation, rng: &rng)
+        if let bad = x.firstNonFinite { throw Failure("\(out): the draws' \(bad); nothing was written") }
         try attempt { try NPY.write(x, to: out) }
     }
 }

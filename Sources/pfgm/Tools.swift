@@ -44,8 +44,10 @@ struct Denoise: ParsableCommand {
                 throw Failure("\(input): shape \(array.shape) is not K rows of the model's \(model.dim) coordinates")
             }
             let x = Matrix(rows: rows, cols: model.dim, storage: array.values)
-            guard x.rows >= 1, x.storage.allSatisfy({ $0.isFinite }) else { throw Failure("\(input): needs at least one row of finite values") }
+            guard x.rows >= 1 else { throw Failure("\(input): has no rows") }
+            if let bad = x.firstNonFinite { throw Failure("\(input): \(bad); the input must be finite") }
             let denoised = model.denoised(x, sigma: sigma)
+            if let bad = denoised.firstNonFinite { throw Failure("\(out): the output's \(bad); nothing was written") }
             try NPY.write(denoised, to: out)
         }
     }

@@ -95,7 +95,11 @@ struct Train: ParsableCommand {
         }
         guard let data, let augDim, let out else { throw Failure("--data, --aug-dim and --out are required") }
         let run = RunDirectory(out)
-        if run.exists { throw Failure("\(out) already holds a run; continue it with --resume \(out) or choose another --out") }
+        if run.exists {
+            let saved = FileManager.default.fileExists(atPath: run.checkpointPath)
+            throw Failure("\(out) already holds a run\(saved ? "" : " stopped before its first save")"
+                + "; continue it with --resume \(out)\(saved ? "" : " (from step 0)") or choose another --out")
+        }
         let dataset = try Dataset.load(data, dim: dim)
         var config = TrainingConfig(data: data, dim: dataset.dim, dimensions: augDim, sigmaData: dataset.sigmaData, steps: steps)
         config.batch = batch

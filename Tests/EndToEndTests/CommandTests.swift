@@ -190,7 +190,7 @@ import Testing
         // A checkpoint of another N in a run directory: the shapes are named.
         try FileManager.default.removeItem(atPath: "\(dir)/run/checkpoint.safetensors")
         try FileManager.default.copyItem(atPath: "\(dir)/run4/checkpoint.safetensors", toPath: "\(dir)/run/checkpoint.safetensors")
-        expectRejection(["sample", "--ckpt", "run", "--count", "5", "--out", "s6.npy"], in: dir, output: "s6.npy", mentions: "shape")
+        expectRejection(["sample", "--ckpt", "run", "--count", "5", "--out", "s6.npy"], in: dir, output: "s6.npy", mentions: "6660 weights")
     }
 }
 

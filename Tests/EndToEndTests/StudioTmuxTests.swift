@@ -139,6 +139,27 @@ import Testing
         #expect(Int(saved.metadata["step"] ?? "0") ?? 0 >= 20)
     }
 
+    /// A fatal signal (a crash) still gives the terminal back: the alternate screen is left and the cursor
+    /// shown, and the signal ends the process as it would have.
+    @Test(arguments: [SIGSEGV, SIGABRT, SIGILL, SIGBUS])
+    func fatalSignalsLeaveTheAlternateScreenAndShowTheCursor(signal: Int32) throws {
+        let dir = scratchDirectory()
+        defer { tmux(["kill-server"]) }
+        let command = "cd \(dir) && \(Binary.path) studio --data moons --threads 1; echo \"exit=$?\" > \(dir)/exit; sleep 30"
+        tmux(["new-session", "-d", "-x", "100", "-y", "30", "-s", "studio", command])
+        _ = waitFor { $0.contains("Samples ·") }
+        let state = { self.tmux(["display-message", "-p", "-t", "studio", "#{alternate_on} #{cursor_flag}"]) }
+        #expect(state().hasPrefix("1 0"), "the studio did not take the alternate screen: \(state())")
+        let pid = tmux(["display-message", "-p", "-t", "studio", "#{pane_pid}"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let children = (try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8)) ?? ""
+        let studio = try #require(children.split(separator: " ").first.flatMap { Int32($0) })
+        kill(studio, signal)
+        #expect(waitUntil(20) { exists("\(dir)/exit") })
+        let exit = (try? String(contentsOfFile: "\(dir)/exit", encoding: .utf8)) ?? ""
+        #expect(exit.contains("exit=\(128 + signal)"), "\(exit)")
+        #expect(state().hasPrefix("0 1"), "terminal left in the alternate screen or without a cursor: \(state())")
+    }
+
     /// The step on the status line ("│ step 1234 │"), or nil.
     func statusStep(_ screen: String) -> Int? {
         screen.split(separator: "\n").first.flatMap { $0.split(separator: "│").first { $0.contains("step ") } }

@@ -158,7 +158,7 @@ import Testing
         #expect(rejection(file(header: "{'descr': '<i8', 'fortran_order': False, 'shape': (1,), }", dataBytes: 8))?.contains("'<i8' is not supported") == true)
         #expect(rejection(file(header: "{'descr': '<f4', 'fortran_order': False, 'shape': (3, 2), }", dataBytes: 20))?.contains("needs 24 data bytes") == true)
         #expect(rejection(file(header: "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }", dataBytes: 16))?.contains("Fortran") == true)
-        #expect(rejection(file(header: "{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999, 99999999999), }", dataBytes: 4))?.contains("larger than the file") == true)
+        #expect(rejection(file(header: "{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999, 99999999999), }", dataBytes: 4))?.contains("holds more than") == true)
         #expect(rejection(file(header: "{'descr': '<f4', 'shape': (1,), }", dataBytes: 4))?.contains("fortran_order") == true)
         #expect(rejection(file(header: "{'descr': '<f4', 'fortran_order': False, 'shape': (1,", dataBytes: 4)) != nil)
     }

@@ -74,6 +74,73 @@ import Testing
         #expect(waitUntil { engine.hasStopped })
     }
 
+    /// A followed folder that becomes another run (other data and N, or another D) is said on screen and the
+    /// last weights stay: its checkpoint used to reach the sampler with the wrong dimension (a crash).
+    @Test(arguments: [("manifold", AugmentedDimension.finite(8)), ("moons", AugmentedDimension.finite(32))])
+    func aRunThatBecomesAnotherIsSaidAndTheLastWeightsStay(data otherData: String, d: AugmentedDimension) throws {
+        let dir = temporaryDirectory()
+        let run = RunDirectory(dir + "/run"), other = RunDirectory(dir + "/other")
+        var config = TrainingConfig(data: "moons", dim: 2, augmentedDimension: .finite(8), sigmaData: 0.5, steps: 30)
+        (config.width, config.depth, config.batch) = (16, 1, 16)
+        let data = try Dataset.load("moons", trainCount: 2000, heldOutCount: 500)
+        try run.create()
+        try run.writeConfig(config)
+        try advance(try Trainer(config: config, data: data.train), run, steps: 5)
+        let otherSet = try Dataset.load(otherData, trainCount: 500, heldOutCount: 100)
+        var otherConfig = TrainingConfig(data: otherData, dim: otherSet.dim, augmentedDimension: d, sigmaData: 0.5, steps: 30)
+        (otherConfig.width, otherConfig.depth, otherConfig.batch) = (16, 1, 16)
+        try other.create()
+        try other.writeConfig(otherConfig)
+        try advance(try Trainer(config: otherConfig, data: otherSet.train), other, steps: 7)
+
+        var settings = StudioSettings(augmentedDimension: .finite(8))
+        settings.steps = 4
+        let engine = StudioEngine(dataset: data, settings: settings, runsFolder: dir + "/runs", follow: .run(run))
+        engine.start()
+        #expect(waitUntil { engine.latest.preview?.source == "followed D=8, step 5" })
+        for file in ["config.json", "checkpoint.safetensors"] {
+            try AtomicFile.write(try AtomicFile.read(other.path + "/" + file), to: run.path + "/" + file)
+        }
+        #expect(waitUntil { engine.latest.follow?.problem?.contains("became another") == true },
+                "\(engine.latest.follow?.problem ?? "no problem shown")")
+        var reseeded = settings
+        reseeded.seed += 1
+        engine.send(.resample(reseeded))
+        Thread.sleep(forTimeInterval: 1.5)
+        #expect(!engine.hasStopped && engine.latest.preview?.source.hasPrefix("followed D=8, step 5") == true)
+        engine.send(.quit)
+        #expect(waitUntil { engine.hasStopped })
+    }
+
+    /// stats.jsonl as a link to a FIFO froze the engine (and `q` took 60 s); as /dev/zero it was never said.
+    @Test(arguments: ["fifo", "/dev/zero"])
+    func statsThatAreNotAFileAreSaidAndDoNotBlock(kind: String) throws {
+        let dir = temporaryDirectory()
+        let run = RunDirectory(dir + "/run")
+        var config = TrainingConfig(data: "moons", dim: 2, augmentedDimension: .finite(8), sigmaData: 0.5, steps: 30)
+        (config.width, config.depth, config.batch) = (16, 1, 16)
+        let data = try Dataset.load("moons", trainCount: 2000, heldOutCount: 500)
+        try run.create()
+        try run.writeConfig(config)
+        try advance(try Trainer(config: config, data: data.train), run, steps: 5)
+        try FileManager.default.removeItem(atPath: run.statsPath)
+        if kind == "fifo" {
+            #expect(mkfifo(dir + "/fifo", 0o644) == 0)
+            #expect(symlink(dir + "/fifo", run.statsPath) == 0)
+        } else {
+            #expect(symlink(kind, run.statsPath) == 0)
+        }
+        let engine = StudioEngine(dataset: data, settings: StudioSettings(augmentedDimension: .finite(8)),
+                                  runsFolder: dir + "/runs", follow: .run(run))
+        engine.start()
+        #expect(waitUntil(20) { engine.latest.follow?.problem?.contains("not a regular file") == true },
+                "\(engine.latest.follow?.problem ?? "no problem shown")")
+        let asked = Date()
+        engine.send(.quit)
+        #expect(waitUntil(10) { engine.hasStopped })
+        #expect(Date().timeIntervalSince(asked) < 5)
+    }
+
     @Test func followsASweepsModelsAsTheyAppear() throws {
         let dir = temporaryDirectory()
         var plan = SweepPlan(data: "moons", augDims: ["3", "inf"], seeds: 2, steps: 5, alphas: [], bits: [], nfe: [3], count: 50)

@@ -80,7 +80,8 @@ public struct Dataset: Sendable {
 
     static func fromFile(_ path: String) throws(DataError) -> Dataset {
         let (m, side, channels) = try readPoints(path)
-        guard m.rows >= 2, m.cols >= 1 else { throw DataError("\(path): needs at least 2 points, found \(m.rows)") }
+        guard m.cols >= 1 else { throw DataError("\(path): its points have no coordinates (shape (\(m.rows), 0))") }
+        guard m.rows >= 2 else { throw DataError("\(path): needs at least 2 points, found \(m.rows)") }
         guard m.storage.allSatisfy({ $0.isFinite }) else { throw DataError("\(path): contains NaN or infinite values") }
         var rng = RandomSource(seed: 0xDA7A)
         let order = shuffled(m.rows, &rng)

@@ -18,6 +18,13 @@ public struct MLPEDMConfig: Sendable, Codable, Equatable {
     /// The benchmark configurations of the design: `toy` and `image-mlp`.
     public static let toy = MLPEDMConfig(dim: 2, width: 256, depth: 4)
     public static let imageMLP = MLPEDMConfig(dim: 784, width: 1024, depth: 4)
+
+    /// The network's parameter count, known before anything is allocated (checked against the built network).
+    public var parameterCount: Int {
+        let w = width, c = embeddingChannels, linear = { (i: Int, o: Int) in i * o + o }
+        return linear(c, w) + linear(w, w) + linear(dim, w) + depth * (2 * w + linear(w, w)) + 2 * w
+            + linear(w, dim) + (conditionsOnAugmentedDimension ? linear(c, c) : 0)
+    }
 }
 
 /// The MLP-EDM network F_θ(x_in, c_noise[, c_aug]):

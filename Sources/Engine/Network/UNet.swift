@@ -24,6 +24,15 @@ public struct UNetConfig: Sendable, Codable, Equatable {
     public var dim: Int { side * side * channels }
     /// Width of the noise embedding the blocks read.
     public var embeddingWidth: Int { 4 * width }
+    /// The network's parameter count, known before anything is allocated (checked against the built network).
+    public var parameterCount: Int {
+        let w = width, e = embeddingWidth, c = embeddingChannels
+        let linear = { (i: Int, o: Int) in i * o + o }, conv = { (i: Int, o: Int) in 9 * i * o + o }
+        let block = 2 * w + conv(w, w) + linear(e, w) + 2 * w + conv(w, w)
+        return linear(c, e) + linear(e, e) + conv(channels, w) + 2 * levels * depth * block + 2 * w
+            + conv(w, channels) + (conditionsOnAugmentedDimension ? linear(c, c) : 0)
+    }
+
     /// Resolutions: halve while the side is even and stays at least 4, at most three times.
     public var levels: Int {
         var n = 1, s = side

@@ -35,10 +35,15 @@ public struct NoiseSchedule: Sendable, Equatable, Codable {
     public func functionEvaluations(_ solver: Solver) -> Int { solver == .heun ? 2 * steps - 1 : steps }
 
     /// Nil when the settings are usable, else what is wrong.
+    /// σ_max may be at most this: prior draws far beyond it leave float32's range at small D.
+    public static let largestSigma = 1e6
+
     public var problem: String? {
-        if steps < 1 { return "steps must be at least 1" }
+        if steps < 1 || steps > Limits.solverSteps { return "steps must be between 1 and \(Limits.solverSteps)" }
         if !(sigmaMin > 0 && sigmaMin.isFinite) { return "sigma-min must be a positive number" }
-        if !(sigmaMax > sigmaMin && sigmaMax.isFinite) { return "sigma-max must be a finite number above sigma-min" }
+        if !(sigmaMax > sigmaMin && sigmaMax <= Self.largestSigma) {
+            return "sigma-max must be above sigma-min and at most \(Self.largestSigma)"
+        }
         if !(rho > 0 && rho.isFinite) { return "rho must be a positive number" }
         return nil
     }

@@ -83,6 +83,16 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         return MLPEDM(config: network, seed: seed)
     }
 
+    /// The data's standard deviation may be at most this: the preconditioning squares it, and the prior's
+    /// draws at σ_max scale with it.
+    public static let largestSigmaData = 1e6
+
+    /// The parameter count of this config's network (its shape already checked to be in range).
+    public var parameterCount: Int {
+        if architecture == "unet", let unet { return unet.parameterCount }
+        return network.parameterCount
+    }
+
     /// Nil when the settings are usable, else what is wrong.
     public var problem: String? {
         if !Self.architectures.contains(architecture) {
@@ -92,8 +102,15 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         if architecture == "unet" && width > 1024 { return "U-Net width above 1024 is too large" }
         if trainedDimensions == nil { return "aug_dim '\(augDim)' is not a number ≥ \(AugmentedDimension.minimum), inf, or a range LO..HI[,inf]" }
         if dim < 1 || width < 1 || depth < 0 || embeddingChannels < 4 || embeddingChannels % 2 != 0 { return "network shape is invalid" }
-        if dim > 1_000_000 || width > 65_536 || depth > 1000 { return "network shape is too large" }
-        if !(sigmaData > 0 && sigmaData.isFinite) { return "sigma_data must be a positive number" }
+        if dim > 1_000_000 || width > 65_536 || depth > 1000 || embeddingChannels > 65_536 {
+            return "network shape is too large (dim ≤ 1000000, width and embedding channels ≤ 65536, depth ≤ 1000)"
+        }
+        if parameterCount > Limits.parameters {
+            return "the network would have \(parameterCount) parameters, more than \(Limits.parameters)"
+        }
+        if !(sigmaData > 0 && sigmaData <= Self.largestSigmaData) {
+            return "sigma_data must be a positive number up to \(Self.largestSigmaData)"
+        }
         if batch < 1 || batch > 1_000_000 { return "batch must be between 1 and 1000000" }
         if !(learningRate > 0 && learningRate.isFinite) { return "learning rate must be a positive number" }
         if !(emaDecay >= 0 && emaDecay < 1) { return "ema decay must be in [0, 1)" }

@@ -53,16 +53,30 @@ public enum NPY {
         guard array.shape.reduce(1, *) == array.values.count else {
             throw StorageError(path, "\(array.values.count) values do not fill shape \(array.shape)")
         }
-        let dims = array.shape.map(String.init).joined(separator: ", ")
-        let shape = array.shape.count == 1 ? "(\(dims),)" : "(\(dims))"
-        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': \(shape), }"
+        var out = header(shape: array.shape)
+        Bytes.appendFloats(array.values, to: &out)
+        return out
+    }
+
+    /// The bytes before the data of a float32 array of `shape` (version 1.0, padded to 64 bytes), for writers
+    /// that stream the data after it.
+    public static func header(shape: [Int]) -> [UInt8] {
+        let dims = shape.map(String.init).joined(separator: ", ")
+        let tuple = shape.count == 1 ? "(\(dims),)" : "(\(dims))"
+        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': \(tuple), }"
         let unpadded = magic.count + 2 + 2 + header.utf8.count + 1
         header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
         var out = magic + [1, 0]
         Bytes.append(UInt64(header.utf8.count), to: &out, bytes: 2)
         out += header.utf8
-        Bytes.appendFloats(array.values, to: &out)
         return out
+    }
+
+    /// Appends `values` (little-endian float32) to an open file.
+    public static func appendValues(_ values: [Float], to fd: Int32, path: String) throws(StorageError) {
+        var bytes: [UInt8] = []
+        Bytes.appendFloats(values, to: &bytes)
+        try AtomicFile.write(bytes, to: fd, path: path)
     }
 
     public static func decode(_ bytes: [UInt8], path: String) throws(StorageError) -> Array {

@@ -46,7 +46,7 @@ public struct RunDirectory: Sendable {
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         let config: TrainingConfig
         do { config = try decoder.decode(TrainingConfig.self, from: Data(bytes)) } catch {
-            throw StorageError(configPath, "not a valid run config (\(Self.reason(error)))")
+            throw StorageError(configPath, "not a valid run config (\(Self.fieldProblem(bytes) ?? Self.reason(error)))")
         }
         if let problem = config.problem { throw StorageError(configPath, problem) }
         return config
@@ -80,12 +80,18 @@ public struct RunDirectory: Sendable {
     ///
     /// Runs written by other programs (the PyTorch trainer) may leave out parts: without the generator
     /// states, fresh streams are derived from the seed and the step; without an optimizer file, training
-    /// continues from the EMA weights of the checkpoint with fresh Adam moments.
+    /// continues from the EMA weights of the checkpoint with fresh Adam moments. A run stopped before its
+    /// first save (config.json alone) starts again at step 0, exactly as it first started.
     public func resume(data: Matrix) throws(StorageError) -> Trainer {
         let config = try readConfig()
         let trainer: Trainer
         do { trainer = try Trainer(config: config, data: data) } catch { throw StorageError(path, error.description) }
-        guard FileManager.default.fileExists(atPath: optimizerPath) else { return try resumeFromCheckpoint(trainer) }
+        let files = FileManager.default
+        if !files.fileExists(atPath: optimizerPath) && !files.fileExists(atPath: checkpointPath) {
+            try trimStats(after: 0)
+            return trainer
+        }
+        guard files.fileExists(atPath: optimizerPath) else { return try resumeFromCheckpoint(trainer) }
         let optimizer = try SafeTensors.read(optimizerPath)
         guard let step = optimizer.metadata["step"].flatMap(Int.init), step >= 0,
               let adamStep = optimizer.metadata["adam_step"].flatMap(Int.init), adamStep >= 0,
@@ -153,7 +159,25 @@ public struct RunDirectory: Sendable {
     /// The EMA denoiser and config of a finished or running run, for sampling.
     public func loadDenoiser() throws(StorageError) -> (NetworkDenoiser, TrainingConfig) {
         let config = try readConfig()
+        try checkCheckpoint(against: config)
         return (try denoiser(config: config, checkpoint: try SafeTensors.read(checkpointPath)), config)
+    }
+
+    /// Compares the checkpoint's header with what config.json describes before any weights are read or any
+    /// network is built: the D it was trained at, then its size.
+    public func checkCheckpoint(against config: TrainingConfig) throws(StorageError) {
+        let header = try SafeTensors.header(checkpointPath)
+        if let saved = header.metadata["aug_dim"], let dims = TrainedDimensions(parsing: saved),
+           dims != config.trainedDimensions {
+            throw StorageError(checkpointPath, "was trained at D=\(saved), but config.json says D=\(config.augDim)")
+        }
+        if let saved = header.metadata["architecture"], saved != config.architecture {
+            throw StorageError(checkpointPath, "holds a \(saved) network, but config.json describes a \(config.architecture)")
+        }
+        guard header.valueCount == config.parameterCount else {
+            throw StorageError(checkpointPath, "holds \(header.valueCount) weights, but the network config.json describes "
+                + "(N=\(config.dim), width \(config.width), depth \(config.depth)) has \(config.parameterCount)")
+        }
     }
 
     /// The denoiser of `config` over the weights of a checkpoint file read from this run.
@@ -206,10 +230,28 @@ public struct RunDirectory: Sendable {
         return RandomSource(state: parts.compactMap { $0 })
     }
 
+    /// The first field of a config that does not hold its kind of value, found by reading the JSON untyped
+    /// (the decoder reports a number that does not fit its field only as "not valid JSON").
+    static func fieldProblem(_ bytes: [UInt8]) -> String? {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else { return nil }
+        let integers = ["dim", "width", "depth", "embedding_channels", "channels", "batch", "warmup_steps", "steps", "seed"]
+        for key in integers.sorted() {
+            guard let value = object[key], !(value is NSNull) else { continue }
+            guard let n = value as? NSNumber,
+                  n.doubleValue.rounded() == n.doubleValue, abs(n.doubleValue) < 9e15 else {
+                return "'\(key)' must be a whole number, found \(value)"
+            }
+            if n.doubleValue < 0 { return "'\(key)' must not be negative, found \(n)" }
+        }
+        return nil
+    }
+
     static func reason(_ error: Error) -> String {
         switch error {
         case DecodingError.keyNotFound(let key, _): "missing '\(key.stringValue)'"
         case DecodingError.typeMismatch(_, let c), DecodingError.valueNotFound(_, let c): "bad value at '\(c.codingPath.map(\.stringValue).joined(separator: "."))'"
+        case DecodingError.dataCorrupted(let c) where !c.codingPath.isEmpty:
+            "bad value for '\(c.codingPath.map(\.stringValue).joined(separator: "."))' (\(c.debugDescription))"
         case DecodingError.dataCorrupted: "not valid JSON"
         default: "\(error)"
         }

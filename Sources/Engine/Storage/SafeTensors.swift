@@ -26,6 +26,37 @@ public enum SafeTensors {
         try decode(try AtomicFile.read(path), path: path)
     }
 
+    /// A file's tensor shapes and metadata, read from its header alone (the data is not read).
+    public struct Header: Sendable {
+        public var shapes: [String: [Int]]
+        public var metadata: [String: String]
+
+        /// Values of all tensors together.
+        public var valueCount: Int { shapes.values.reduce(0) { $0 + $1.reduce(1, *) } }
+    }
+
+    public static func header(_ path: String) throws(StorageError) -> Header {
+        let file = try InputFile(path)
+        let prefix = try file.read(from: 0, count: 8)
+        guard prefix.count == 8 else { throw StorageError(path, "truncated: a safetensors file starts with an 8-byte header length") }
+        let length = Bytes.uint64(prefix[0..<8])
+        guard length <= UInt64(min(maximumHeaderBytes, file.size - 8)) else {
+            throw StorageError(path, "header length \(length) runs past the end of the file (\(file.size) bytes)")
+        }
+        let (entries, metadata) = try parseHeader(Data(try file.read(from: 8, count: Int(length))), path: path)
+        var shapes: [String: [Int]] = [:]
+        for e in entries {
+            var count = 1
+            for d in e.shape {
+                let (p, overflow) = count.multipliedReportingOverflow(by: d)
+                guard !overflow, p <= file.size else { throw StorageError(path, "tensor '\(e.name)' shape \(e.shape) is larger than the file") }
+                count = p
+            }
+            shapes[e.name] = e.shape
+        }
+        return Header(shapes: shapes, metadata: metadata)
+    }
+
     public static func write(_ file: File, to path: String) throws(StorageError) {
         try AtomicFile.write(try encode(file, path: path), to: path)
     }
@@ -62,12 +93,18 @@ public enum SafeTensors {
         }
         guard headerLength <= UInt64(maximumHeaderBytes) else { throw StorageError(path, "header length \(headerLength) is unreasonably large") }
         let dataStart = 8 + Int(headerLength)
-        let headerBytes = Data(bytes[8..<dataStart])
+        let (entries, metadata) = try parseHeader(Data(bytes[8..<dataStart]), path: path)
+        return File(tensors: try readTensors(entries, bytes: bytes, dataStart: dataStart, path: path), metadata: metadata)
+    }
+
+    typealias Entry = (name: String, dtype: String, shape: [Int], begin: Int, end: Int)
+
+    private static func parseHeader(_ headerBytes: Data, path: String) throws(StorageError) -> ([Entry], [String: String]) {
         guard let object = try? JSONSerialization.jsonObject(with: headerBytes), let header = object as? [String: Any] else {
             throw StorageError(path, "header is not a JSON object")
         }
         var metadata: [String: String] = [:]
-        var entries: [(name: String, dtype: String, shape: [Int], begin: Int, end: Int)] = []
+        var entries: [Entry] = []
         for (name, value) in header {
             if name == "__metadata__" {
                 guard let m = value as? [String: String] else { throw StorageError(path, "__metadata__ must map strings to strings") }
@@ -76,7 +113,7 @@ public enum SafeTensors {
             }
             entries.append(try parseEntry(name, value, path: path))
         }
-        return File(tensors: try readTensors(entries, bytes: bytes, dataStart: dataStart, path: path), metadata: metadata)
+        return (entries, metadata)
     }
 
     private static func parseEntry(_ name: String, _ value: Any, path: String) throws(StorageError) -> (name: String, dtype: String, shape: [Int], begin: Int, end: Int) {

@@ -18,8 +18,10 @@ final class FollowedRun {
     private(set) var lastLoss: Float?
     /// When the checkpoint or the stats last changed (Stopwatch time).
     private(set) var lastChange: Double
-    /// What is wrong now (a torn checkpoint, the folder gone), shown on screen; nil when all reads.
-    private(set) var problem: String?
+    /// What is wrong now, shown on screen; nil when all reads: the run changed into another one (kept until
+    /// the studio restarts), the folder is gone, a checkpoint does not read, or the stats cannot be read.
+    var problem: String? { changed ?? folderProblem ?? checkpointProblem ?? statsProblem }
+    private var changed: String?, folderProblem: String?, checkpointProblem: String?, statsProblem: String?
     private var checkpointStamp: FileStamp?
     private var configStamp: FileStamp?
     private var statsStamp: FileStamp?
@@ -38,12 +40,13 @@ final class FollowedRun {
     /// Rereads what changed.
     func poll() {
         guard FileManager.default.fileExists(atPath: run.configPath) else {
-            problem = "\(run.path) is gone; showing the last weights read"
+            folderProblem = "\(run.path) is gone; showing the last weights read"
             return
         }
+        folderProblem = nil
         rereadConfig()
         tailStats()
-        reloadCheckpoint()
+        if changed == nil { reloadCheckpoint() }
     }
 
     /// A denoiser at D over the last weights read (a network of its own: quantizing it leaves them alone).
@@ -54,22 +57,42 @@ final class FollowedRun {
         return copy
     }
 
-    /// A resumed run may have a new target step; a config that fails to read keeps the last one.
+    /// A resumed run may have a new target step; a config that fails to read keeps the last one. A config of
+    /// another run (other data, N, D or network) is said on screen and not followed: the last weights stay.
     private func rereadConfig() {
         guard let stamp = FileStamp(run.configPath), stamp != configStamp else { return }
-        guard let fresh = try? run.readConfig(), fresh.trainedDimensions == config.trainedDimensions else { return }
-        config = fresh
+        guard let fresh = try? run.readConfig() else { return }
         configStamp = stamp
+        if let change = Self.change(from: config, to: fresh) {
+            changed = "the run became another (\(change)); showing the last weights read, restart to follow it"
+            return
+        }
+        config = fresh
+    }
+
+    /// What makes `fresh` another run than `old`, in words; nil when only its progress changed.
+    static func change(from old: TrainingConfig, to fresh: TrainingConfig) -> String? {
+        var changes: [String] = []
+        if old.data != fresh.data { changes.append("data \(old.data) → \(fresh.data)") }
+        if old.dim != fresh.dim { changes.append("N \(old.dim) → \(fresh.dim)") }
+        if old.trainedDimensions != fresh.trainedDimensions { changes.append("D \(old.augDim) → \(fresh.augDim)") }
+        if old.architecture != fresh.architecture || old.width != fresh.width || old.depth != fresh.depth
+            || old.embeddingChannels != fresh.embeddingChannels || old.channels != fresh.channels {
+            changes.append("network \(old.architecture) W=\(old.width) L=\(old.depth) → "
+                + "\(fresh.architecture) W=\(fresh.width) L=\(fresh.depth)")
+        }
+        return changes.isEmpty ? nil : changes.joined(separator: ", ")
     }
 
     private func reloadCheckpoint() {
         guard let stamp = FileStamp(run.checkpointPath) else {
             // None yet is the normal start of a run, not a problem.
-            problem = model == nil ? nil : "checkpoint missing; showing the last weights read"
+            checkpointProblem = model == nil ? nil : "checkpoint missing; showing the last weights read"
             return
         }
         guard stamp != checkpointStamp else { return }
         do throws(StorageError) {
+            try run.checkCheckpoint(against: config)
             let file = try SafeTensors.read(run.checkpointPath)
             // Replaced while being read: read it again at the next poll.
             guard FileStamp(run.checkpointPath) == stamp else { return }
@@ -77,11 +100,14 @@ final class FollowedRun {
             checkpointStep = file.metadata["step"].flatMap(Int.init) ?? checkpointStep
             checkpointStamp = stamp
             lastChange = Stopwatch.now()
-            problem = nil
+            checkpointProblem = nil
         } catch {
-            problem = "checkpoint unreadable (\(error.description)); retrying"
+            checkpointProblem = "checkpoint unreadable (\(error.description)); retrying"
         }
     }
+
+    /// stats.jsonl gains ~100 bytes per 50 steps; 64 MiB is tens of millions of steps.
+    static let largestStats = 64 << 20
 
     /// Appends the complete lines written since the last poll; a file replaced or shortened (a resumed run
     /// trims it) is read again from its start.
@@ -93,7 +119,12 @@ final class FollowedRun {
             statsOffset = 0
             loggedStep = 0
         }
-        guard let bytes = try? AtomicFile.read(run.statsPath) else { return }
+        let bytes: [UInt8]
+        do throws(StorageError) { bytes = try AtomicFile.read(run.statsPath, maxBytes: Self.largestStats) } catch {
+            statsProblem = "losses not followed: \(error.description)"
+            return
+        }
+        statsProblem = nil
         statsStamp = stamp
         guard let end = bytes.lastIndex(of: 10), end >= statsOffset else { return }
         let text = String(decoding: bytes[statsOffset...end], as: UTF8.self)

@@ -25,6 +25,7 @@ public final class NcursesTerminal: TerminalBackend {
             throw TerminalError("terminal type '\(term)' cannot move the cursor, so a full-screen studio cannot run; use a terminal such as xterm-256color")
         }
         Self.receiveResizeSignals()
+        pfgm_install_fatal_signal_restore()
         guard let screen = newterm(term, stdout, stdin) else { throw TerminalError("cannot start the terminal '\(term)'") }
         screenPointer = screen
         set_term(screen)
