@@ -50,7 +50,9 @@ struct Fit: ParsableCommand {
     @OptionGroup var threading: ThreadOptions
 
     func validate() throws {
-        guard (1...1_000_000).contains(count) else { throw ValidationError("--count must be between 1 and 1000000") }
+        guard (1...Eval.largestCount).contains(count) else {
+            throw ValidationError("--count must be between 1 and \(Eval.largestCount)")
+        }
         if let q = kernelQuantile, !(q >= 0.5 && q <= 1) { throw ValidationError("--kernel-quantile must be in [0.5, 1]") }
         guard !levels.isEmpty, levels.allSatisfy({ ($0 ?? 0) > 0 && ($0 ?? 0).isFinite }) else {
             throw ValidationError("--sigmas must be comma-separated positive numbers")

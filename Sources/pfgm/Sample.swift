@@ -139,9 +139,8 @@ struct Sample: ParsableCommand {
         try attempt(sample)
     }
 
-    /// Draws and solves `Limits.sampleChunk` rows at a time, streaming them into the .npy's temporary file,
-    /// so any count runs in bounded memory; the .npy and the PNG (of the first chunk) appear together, or
-    /// neither does. Non-finite samples are a failure.
+    /// Draws and solves `Limits.sampleChunk` rows at a time (see `streamRows`), so any count runs in bounded
+    /// memory; the .npy and the PNG (of the first chunk) appear together, or neither does.
     private func sample() throws {
         let (denoiser, d, data, trainedQuantile) = try loadDenoiser()
         var rng = RandomSource(seed: options.seed)
@@ -149,22 +148,11 @@ struct Sample: ParsableCommand {
         let total = latentRows?.rows ?? count ?? 1, dim = denoiser.dim
         note(options.describe(count: total, augmentedDimension: d))
         let outputs = OutputSet()
-        var first: Matrix?
-        try outputs.add(out) { fd throws(StorageError) in
-            try AtomicFile.write(NPY.header(shape: [total, dim]), to: fd, path: out)
-            for start in stride(from: 0, to: total, by: Limits.sampleChunk) {
-                let rows = min(Limits.sampleChunk, total - start)
-                var x = latentRows.map { $0.rows(start..<(start + rows)) }
-                    ?? options.prior(count: rows, dim: dim, augmentedDimension: d, trainedQuantile: trainedQuantile,
-                                     rng: &rng)
-                options.sampler.run(&x, denoiser: denoiser, rng: &rng)
-                if let bad = x.firstNonFinite {
-                    throw StorageError(out, "the samples' \(bad) (chunk from \(start)); nothing was written "
-                        + "(σ_max, σ_d or the weights are out of float32's range)")
-                }
-                try NPY.appendValues(x.storage, to: fd, path: out)
-                if first == nil { first = x }
-            }
+        let first = try streamRows(outputs, to: out, total: total, dim: dim) { start, rows in
+            var x = latentRows.map { $0.rows(start..<(start + rows)) }
+                ?? options.prior(count: rows, dim: dim, augmentedDimension: d, trainedQuantile: trainedQuantile, rng: &rng)
+            options.sampler.run(&x, denoiser: denoiser, rng: &rng)
+            return x
         }
         if let png, let first {
             guard let picture = PNG.picture(of: first, data: data) else {
@@ -200,6 +188,33 @@ struct Sample: ParsableCommand {
         if let count, count != x.rows { throw Failure("--count \(count) disagrees with the \(x.rows) rows of \(latents)") }
         return x
     }
+}
+
+/// Writes a (total, dim) float32 .npy into `outputs`, its rows made `Limits.sampleChunk` at a time by
+/// `chunk(first row, rows)` and streamed into the temporary file, so memory stays bounded whatever the count.
+/// Non-finite values fail the command (nothing is written). Returns the first chunk, for a picture.
+func streamRows(_ outputs: OutputSet, to out: String, total: Int, dim: Int,
+                _ chunk: (Int, Int) throws -> Matrix) throws -> Matrix? {
+    var first: Matrix?
+    var failure: Error?
+    try outputs.add(out) { fd throws(StorageError) in
+        try AtomicFile.write(NPY.header(shape: [total, dim]), to: fd, path: out)
+        for start in stride(from: 0, to: total, by: Limits.sampleChunk) {
+            let x: Matrix
+            do { x = try chunk(start, min(Limits.sampleChunk, total - start)) } catch {
+                failure = error
+                throw StorageError(out, "not written")
+            }
+            if let bad = x.firstNonFinite {
+                throw StorageError(out, "the values' \(bad) (rows from \(start)); nothing was written "
+                    + "(σ, σ_d or the weights are out of float32's range)")
+            }
+            try NPY.appendValues(x.storage, to: fd, path: out)
+            if first == nil { first = x }
+        }
+    }
+    if let failure { throw failure }
+    return first
 }
 
 /// Refuses an output path before any work: its folder must exist and the path may only be a regular file.
@@ -239,16 +254,24 @@ struct Prior: ParsableCommand {
         guard sigma > 0, sigma <= NoiseSchedule.largestSigma else {
             throw ValidationError("--sigma must be a positive number up to \(NoiseSchedule.largestSigma)")
         }
-        guard (1...10_000_000).contains(count) else { throw ValidationError("--count must be between 1 and 10000000") }
-        guard dim * count <= 500_000_000 else { throw ValidationError("--dim × --count is too large") }
+        guard (1...Limits.samples).contains(count) else {
+            throw ValidationError("--count must be between 1 and \(Limits.samples)")
+        }
         guard kernelQuantile >= 0.5 && kernelQuantile <= 1 else { throw ValidationError("--kernel-quantile must be in [0.5, 1]") }
     }
 
     func run() throws {
         var rng = RandomSource(seed: seed)
         let truncation = KernelTruncation.make(quantile: kernelQuantile, dim: dim, augmentedDimension: augDim)
-        let x = Perturbation.prior(count: count, dim: dim, augmentedDimension: augDim, sigma: sigma, truncation: truncation, rng: &rng)
-        if let bad = x.firstNonFinite { throw Failure("\(out): the draws' \(bad); nothing was written") }
-        try attempt { try NPY.write(x, to: out) }
+        let outputs = OutputSet()
+        let first = try streamRows(outputs, to: out, total: count, dim: dim) { _, rows in
+            Perturbation.prior(count: rows, dim: dim, augmentedDimension: augDim, sigma: sigma, truncation: truncation,
+                               rng: &rng)
+        }
+        if let png, let first, let picture = PNG.picture(of: first, data: "prior") {
+            try outputs.add(png, bytes: try PNG.encode(picture, path: png))
+        }
+        try attempt { try outputs.commit() }
     }
+
 }

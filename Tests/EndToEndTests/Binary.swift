@@ -55,7 +55,10 @@ struct Binary {
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+        // A signal reads as 128 + its number, as shells report it (Process gives the bare number).
+        let signalled = process.terminationReason == .uncaughtSignal
+        let status = signalled ? 128 + process.terminationStatus : process.terminationStatus
+        return Result(status: status, stdout: String(decoding: stdout, as: UTF8.self),
                       stderr: String(decoding: stderr, as: UTF8.self))
     }
 }

@@ -9,6 +9,8 @@ public enum Limits {
     public static let parameters = 1 << 27
     /// Solver steps n of one sampling run.
     public static let solverSteps = 10_000
+    /// Training steps of one run.
+    public static let trainingSteps = 1_000_000_000
     /// Samples one command draws (`sample`, `eval`, `prior`).
     public static let samples = 10_000_000
     /// Rows sampled at once: larger counts are drawn and written in chunks of this many.

@@ -51,17 +51,17 @@ public struct SweepPlan: Codable, Sendable, Equatable {
 
     public var problem: String? {
         if augDims.isEmpty || augDims.contains(where: { AugmentedDimension(parsing: $0) == nil }) {
-            return "--aug-dims must list positive numbers or inf"
+            return "--aug-dims must list numbers ≥ \(AugmentedDimension.minimum) or inf"
         }
         if Set(augDims).count != augDims.count { return "--aug-dims lists a value twice" }
         if !(1...100).contains(seeds) { return "--seeds must be between 1 and 100" }
-        if steps < 1 { return "--steps must be at least 1" }
+        if !(1...Limits.trainingSteps).contains(steps) { return "--steps must be between 1 and \(Limits.trainingSteps)" }
         if alphas.contains(where: { !($0 >= 0 && $0 <= 10) }) { return "--alphas must be between 0 and 10" }
         if bits.contains(where: { !(2...32).contains($0) }) { return "--bits must be between 2 and 32" }
         if nfe.isEmpty || nfe.contains(where: { $0 < 1 || $0 % 2 == 0 || $0 > 999 }) {
             return "--nfe must be odd numbers between 1 and 999 (Heun with n steps makes 2n − 1 evaluations)"
         }
-        if !(2...1_000_000).contains(count) { return "--count must be between 2 and 1000000" }
+        if !(2...100_000).contains(count) { return "--count must be between 2 and 100000" }
         if let q = kernelQuantile, !(q >= 0.5 && q <= 1) { return "--kernel-quantile must be in [0.5, 1]" }
         if let oneNetwork {
             guard let range = AugmentedDimensionRange(parsing: oneNetwork) else { return "--one-network must be a range LO..HI[,inf]" }
