@@ -7,7 +7,7 @@ if ! command -v swift >/dev/null 2>&1 && [ -x /opt/swift/usr/bin/swift ]; then
     export PATH="/opt/swift/usr/bin:$PATH"
 fi
 if ! command -v swift >/dev/null 2>&1; then
-    echo "error: the Swift toolchain (6.0 or newer) is not on PATH; install it and run again" >&2
+    echo "error: the Swift toolchain (6.2 or newer) is not on PATH; install it and run again" >&2
     exit 1
 fi
 
