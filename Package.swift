@@ -2,9 +2,9 @@
 // 6.2: the sources use InlineArray and value generics.
 import PackageDescription
 
-/// The hot kernels, compiled once per instruction set from the same sources (Sources/Kernels; the variant
-/// folders link to it). The engine picks one at run time (`CPU` in Engine), so the binary runs on any CPU of
-/// its architecture and never depends on the machine that built it.
+/// The hot kernels, compiled once per instruction set from the same sources (Sources/Kernels; the
+/// variant folders link to it). The engine picks one at run time (`CPU` in Engine), so the binary
+/// runs on any CPU of its architecture and never depends on the machine that built it.
 let kernelVariants: [(name: String, flags: [String], defines: [String])] = {
     #if arch(x86_64)
     return [

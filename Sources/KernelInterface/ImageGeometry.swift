@@ -18,7 +18,9 @@ public struct ImageGeometry: Sendable, Equatable {
     @inlinable public var pixels: Int { images * height * width }
     /// Half the height and width (average pooling 2×2).
     @inlinable
-    public var halved: ImageGeometry { ImageGeometry(images: images, height: height / 2, width: width / 2) }
+    public var halved: ImageGeometry {
+        ImageGeometry(images: images, height: height / 2, width: width / 2)
+    }
 
     /// The zero-bordered frame the direct convolutions read: one zero pixel around each image.
     @inlinable

@@ -1,8 +1,8 @@
 import KernelInterface
 
 enum Adam {
-    /// m ← β₁m + (1 − β₁)g, v ← β₂v + (1 − β₂)g², θ ← θ − step·m/(√v/√(1 − β₂ᵗ) + ε), and a ← d·a + (1 − d)·θ,
-    /// in one pass over memory.
+    /// m ← β₁m + (1 − β₁)g, v ← β₂v + (1 − β₂)g², θ ← θ − step·m/(√v/√(1 − β₂ᵗ) + ε), and a ← d·a +
+    /// (1 − d)·θ, in one pass over memory.
     static func update(_ s: AdamStep, _ b: AdamBuffers, range: Range<Int>) {
         let g = b.gradient, g2 = b.otherGradient, m = b.first, v = b.second, w = b.weights
         let a = b.average, d = b.decay

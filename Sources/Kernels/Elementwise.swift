@@ -21,8 +21,10 @@ enum Elementwise {
         while i < count { out[i] = silu(z[i]); i += 1 }
     }
 
-    static func siluBackward(_ z: UnsafePointer<Float>, _ gradOut: UnsafePointer<Float>,
-                             _ gradZ: UnsafeMutablePointer<Float>, count: Int) {
+    static func siluBackward(
+        _ z: UnsafePointer<Float>, _ gradOut: UnsafePointer<Float>,
+        _ gradZ: UnsafeMutablePointer<Float>, count: Int
+    ) {
         var i = 0
         while i + 8 <= count {
             gradZ.store(gradOut.vec(i) * VectorMath.siluDerivative(z.vec(i)), at: i)
@@ -40,8 +42,11 @@ enum Elementwise {
         while i < count { out[i] = expf(x[i]); i += 1 }
     }
 
-    /// out[cols×rows] ← xᵀ for x[rows×cols], in 16×16 tiles (both held in L1) written a row at a time.
-    static func transpose(_ x: UnsafePointer<Float>, rows: Int, cols: Int, into out: UnsafeMutablePointer<Float>) {
+    /// out[cols×rows] ← xᵀ for x[rows×cols], in 16×16 tiles (both held in L1) written a row at a
+    /// time.
+    static func transpose(
+        _ x: UnsafePointer<Float>, rows: Int, cols: Int, into out: UnsafeMutablePointer<Float>
+    ) {
         for r0 in stride(from: 0, to: rows, by: 16) {
             let r1 = min(r0 + 16, rows)
             for c0 in stride(from: 0, to: cols, by: 16) {
@@ -53,8 +58,10 @@ enum Elementwise {
         }
     }
 
-    static func broadcastRows(_ bias: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int, cols: Int,
-                              accumulate: Bool) {
+    static func broadcastRows(
+        _ bias: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int, cols: Int,
+        accumulate: Bool
+    ) {
         for r in 0..<rows {
             let row = y + r * cols
             if accumulate {
@@ -65,7 +72,9 @@ enum Elementwise {
         }
     }
 
-    static func columnSums(_ x: UnsafePointer<Float>, rows: Int, cols: Int, into out: UnsafeMutablePointer<Float>) {
+    static func columnSums(
+        _ x: UnsafePointer<Float>, rows: Int, cols: Int, into out: UnsafeMutablePointer<Float>
+    ) {
         ColumnSums(x: x, rows: rows, cols: cols, out: out).run()
     }
 
@@ -120,8 +129,10 @@ enum Elementwise {
         return s
     }
 
-    static func rowSquaredNorms(_ x: UnsafePointer<Float>, rows: Int, cols: Int,
-                                into out: UnsafeMutablePointer<Float>) {
+    static func rowSquaredNorms(
+        _ x: UnsafePointer<Float>, rows: Int, cols: Int,
+        into out: UnsafeMutablePointer<Float>
+    ) {
         for r in 0..<rows {
             let row = x + r * cols
             var s: Float = 0

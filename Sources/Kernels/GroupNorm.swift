@@ -1,30 +1,38 @@
 import KernelInterface
 
-/// Group normalisation over channels-last images, followed by SiLU: each image's channels are cut into
-/// groups and normalised over all of that group's values in the image, then scaled and shifted per channel.
+/// Group normalisation over channels-last images, followed by SiLU: each image's channels are cut
+/// into groups and normalised over all of that group's values in the image, then scaled and shifted
+/// per channel.
 enum GroupNorm {
-    /// siluOut ← silu(γ⊙x̂ + β) per image; keeps x̂ (when given) and 1/σ per (image, group). Framed output
-    /// writes the frame's inside only.
-    static func forward(_ x: UnsafePointer<Float>, _ g: ImageGeometry, _ shape: NormShape, _ p: NormAffine,
-                        siluOut: UnsafeMutablePointer<Float>, normalized xhat: UnsafeMutablePointer<Float>?,
-                        inverseStd: UnsafeMutablePointer<Float>, framedOutput: Bool) {
+    /// siluOut ← silu(γ⊙x̂ + β) per image; keeps x̂ (when given) and 1/σ per (image, group). Framed
+    /// output writes the frame's inside only.
+    static func forward(
+        _ x: UnsafePointer<Float>, _ g: ImageGeometry, _ shape: NormShape, _ p: NormAffine,
+        siluOut: UnsafeMutablePointer<Float>, normalized xhat: UnsafeMutablePointer<Float>?,
+        inverseStd: UnsafeMutablePointer<Float>, framedOutput: Bool
+    ) {
         let c = shape.channels, groups = shape.groups, hw = g.pixelsPerImage
         withChannelBuffers(c) { mean, rstd, _ in
             for image in 0..<g.images {
                 let base = image * hw * c
                 moments(x + base, pixels: hw, shape, mean: mean, inverseStd: rstd)
-                for group in 0..<groups { inverseStd[image * groups + group] = rstd[group * (c / groups)] }
-                let plane = NormalizedImage(x: x + base, xhat: xhat.map { $0 + base }, out: siluOut, g: g,
-                                            image: image, framed: framedOutput, channels: c, mean: mean,
-                                            rstd: rstd, gamma: p.gamma, beta: p.beta)
+                for group in 0..<groups {
+                    inverseStd[image * groups + group] = rstd[group * (c / groups)]
+                }
+                let plane = NormalizedImage(
+                    x: x + base, xhat: xhat.map { $0 + base }, out: siluOut, g: g,
+                    image: image, framed: framedOutput, channels: c, mean: mean,
+                    rstd: rstd, gamma: p.gamma, beta: p.beta)
                 plane.run()
             }
         }
     }
 
     /// Per-channel copies of each group's mean and 1/√(var + ε) for one image (two passes).
-    private static func moments(_ x: UnsafePointer<Float>, pixels hw: Int, _ shape: NormShape,
-                                mean: UnsafeMutablePointer<Float>, inverseStd: UnsafeMutablePointer<Float>) {
+    private static func moments(
+        _ x: UnsafePointer<Float>, pixels hw: Int, _ shape: NormShape,
+        mean: UnsafeMutablePointer<Float>, inverseStd: UnsafeMutablePointer<Float>
+    ) {
         let c = shape.channels, count = Float(hw * (c / shape.groups))
         Elementwise.columnSums(x, rows: hw, cols: c, into: mean)
         spreadGroupSums(mean, shape, scale: 1 / count)
@@ -35,7 +43,9 @@ enum GroupNorm {
     }
 
     /// Replaces each channel's value by scale × the sum over its group.
-    private static func spreadGroupSums(_ v: UnsafeMutablePointer<Float>, _ shape: NormShape, scale: Float) {
+    private static func spreadGroupSums(
+        _ v: UnsafeMutablePointer<Float>, _ shape: NormShape, scale: Float
+    ) {
         let per = shape.channels / shape.groups
         for group in 0..<shape.groups {
             var s: Float = 0
@@ -44,12 +54,15 @@ enum GroupNorm {
         }
     }
 
-    /// Sets dγ and dβ; gradX ← dL/dx (added when `accumulate`), given dL/d silu(y) with y = γ⊙x̂ + β.
-    /// Per (image, group): dx = rstd·(dx̂ − mean(dx̂) − x̂·mean(dx̂⊙x̂)), dx̂ = dy⊙γ, dy = gradOut⊙silu'(y).
-    static func backward(gradOut: UnsafePointer<Float>, normalized xhat: UnsafePointer<Float>,
-                         inverseStd: UnsafePointer<Float>, _ g: ImageGeometry, _ shape: NormShape,
-                         _ p: NormAffine, gradX: UnsafeMutablePointer<Float>, accumulate: Bool,
-                         scratch dy: UnsafeMutablePointer<Float>) {
+    /// Sets dγ and dβ; gradX ← dL/dx (added when `accumulate`), given dL/d silu(y) with y = γ⊙x̂ +
+    /// β. Per (image, group): dx = rstd·(dx̂ − mean(dx̂) − x̂·mean(dx̂⊙x̂)), dx̂ = dy⊙γ, dy =
+    /// gradOut⊙silu'(y).
+    static func backward(
+        gradOut: UnsafePointer<Float>, normalized xhat: UnsafePointer<Float>,
+        inverseStd: UnsafePointer<Float>, _ g: ImageGeometry, _ shape: NormShape,
+        _ p: NormAffine, gradX: UnsafeMutablePointer<Float>, accumulate: Bool,
+        scratch dy: UnsafeMutablePointer<Float>
+    ) {
         let c = shape.channels, groups = shape.groups, hw = g.pixelsPerImage, per = c / groups
         let gamma = p.gamma, dGamma = p.gradGamma, dBeta = p.gradBeta
         dGamma.update(repeating: 0, count: c)
@@ -57,14 +70,17 @@ enum GroupNorm {
         withChannelBuffers(c) { sumD, sumDH, rstd in
             for image in 0..<g.images {
                 let base = image * hw * c
-                // dy = gradOut ⊙ silu'(γx̂ + β), with per-channel sums of dy and dy⊙x̂ (dβ and dγ before γ).
-                let plane = GradientImage(gradOut: gradOut + base, xhat: xhat + base, dy: dy + base,
-                                          gradX: gradX + base, pixels: hw, channels: c, gamma: gamma, beta: p.beta,
-                                          sumD: sumD, sumDH: sumDH, rstd: rstd, accumulate: accumulate)
+                // dy = gradOut ⊙ silu'(γx̂ + β), with per-channel sums of dy and dy⊙x̂ (dβ and dγ
+                // before γ).
+                let plane = GradientImage(
+                    gradOut: gradOut + base, xhat: xhat + base, dy: dy + base,
+                    gradX: gradX + base, pixels: hw, channels: c, gamma: gamma, beta: p.beta,
+                    sumD: sumD, sumDH: sumDH, rstd: rstd, accumulate: accumulate)
                 GradientImage.SiluPass(image: plane).run()
                 Elementwise.add(sumD, into: dBeta, count: c)
                 Elementwise.add(sumDH, into: dGamma, count: c)
-                // mean(dx̂) and mean(dx̂⊙x̂) over each group, dx̂ = dy⊙γ, spread back to the group's channels.
+                // mean(dx̂) and mean(dx̂⊙x̂) over each group, dx̂ = dy⊙γ, spread back to the
+                // group's channels.
                 for ch in 0..<c { sumD[ch] *= gamma[ch]; sumDH[ch] *= gamma[ch] }
                 spreadGroupSums(sumD, shape, scale: 1 / Float(hw * per))
                 spreadGroupSums(sumDH, shape, scale: 1 / Float(hw * per))
@@ -76,14 +92,16 @@ enum GroupNorm {
 
     /// One image's pixels through x̂ = (x − μ)·rstd and silu(γ⊙x̂ + β), its output framed or not.
     struct NormalizedImage: LaneKernel {
-        let x: UnsafePointer<Float>, xhat: UnsafeMutablePointer<Float>?, out: UnsafeMutablePointer<Float>
+        let x: UnsafePointer<Float>, xhat: UnsafeMutablePointer<Float>?,
+            out: UnsafeMutablePointer<Float>
         let g: ImageGeometry, image: Int, framed: Bool, channels: Int
         let mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>
         let gamma: UnsafeMutablePointer<Float>, beta: UnsafeMutablePointer<Float>
 
         @inline(__always)
         func output(_ q: Int) -> UnsafeMutablePointer<Float> {
-            let pixel = framed ? g.framedPixel(image: image, pixel: q) : image * g.pixelsPerImage + q
+            let pixel =
+                framed ? g.framedPixel(image: image, pixel: q) : image * g.pixelsPerImage + q
             return out + pixel * channels
         }
 
@@ -94,9 +112,12 @@ enum GroupNorm {
             for q in 0..<g.pixelsPerImage {
                 let o = q * channels, dst = output(q)
                 for k in stride(from: ch, to: end, by: V.scalarCount) {
-                    let h = (x.load(V.self, at: o + k) - mean.load(V.self, at: k)) * rstd.load(V.self, at: k)
+                    let h =
+                        (x.load(V.self, at: o + k) - mean.load(V.self, at: k))
+                        * rstd.load(V.self, at: k)
                     xhat?.store(h, at: o + k)
-                    let z = VectorMath.multiplyAdd(h, gamma.load(V.self, at: k), beta.load(V.self, at: k))
+                    let z = VectorMath.multiplyAdd(
+                        h, gamma.load(V.self, at: k), beta.load(V.self, at: k))
                     dst.store(VectorMath.silu(z), at: k)
                 }
             }
@@ -142,29 +163,36 @@ enum GroupNorm {
         }
     }
 
-    /// One image in the backward pass: each channel's sums held in registers over the image's pixels.
+    /// One image in the backward pass: each channel's sums held in registers over the image's
+    /// pixels.
     struct GradientImage {
-        let gradOut: UnsafePointer<Float>, xhat: UnsafePointer<Float>, dy: UnsafeMutablePointer<Float>
+        let gradOut: UnsafePointer<Float>, xhat: UnsafePointer<Float>,
+            dy: UnsafeMutablePointer<Float>
         let gradX: UnsafeMutablePointer<Float>, pixels: Int, channels: Int
         let gamma: UnsafeMutablePointer<Float>, beta: UnsafeMutablePointer<Float>
-        let sumD: UnsafeMutablePointer<Float>, sumDH: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>
+        let sumD: UnsafeMutablePointer<Float>, sumDH: UnsafeMutablePointer<Float>,
+            rstd: UnsafeMutablePointer<Float>
         let accumulate: Bool
 
         /// The two passes as kernels over the channels: dy and its sums, then dx.
         struct SiluPass: LaneKernel {
             let image: GradientImage
-            func vectors<V: FloatVector>(_: V.Type, from ch: Int) -> Int { image.throughSilu(V.self, from: ch) }
+            func vectors<V: FloatVector>(_: V.Type, from ch: Int) -> Int {
+                image.throughSilu(V.self, from: ch)
+            }
             func scalars(from ch: Int) { image.throughSiluScalars(from: ch) }
         }
 
         struct InputPass: LaneKernel {
             let image: GradientImage
-            func vectors<V: FloatVector>(_: V.Type, from ch: Int) -> Int { image.inputGradient(V.self, from: ch) }
+            func vectors<V: FloatVector>(_: V.Type, from ch: Int) -> Int {
+                image.inputGradient(V.self, from: ch)
+            }
             func scalars(from ch: Int) { image.inputGradientScalars(from: ch) }
         }
 
-        /// dy = gradOut ⊙ silu'(γx̂ + β), with Σ dy and Σ dy⊙x̂ per channel, for the channels from `ch` in whole
-        /// vectors of V; returns the first channel left.
+        /// dy = gradOut ⊙ silu'(γx̂ + β), with Σ dy and Σ dy⊙x̂ per channel, for the channels from
+        /// `ch` in whole vectors of V; returns the first channel left.
         func throughSilu<V: FloatVector>(_: V.Type, from ch: Int) -> Int {
             let end = ch + (channels - ch) / V.scalarCount * V.scalarCount
             for k in stride(from: ch, to: end, by: V.scalarCount) {
@@ -172,7 +200,9 @@ enum GroupNorm {
                 var d1 = V(), dh = V()
                 for q in 0..<pixels {
                     let o = q * channels + k, h = xhat.load(V.self, at: o)
-                    let d = gradOut.load(V.self, at: o) * VectorMath.siluDerivative(VectorMath.multiplyAdd(h, gm, bt))
+                    let d =
+                        gradOut.load(V.self, at: o)
+                        * VectorMath.siluDerivative(VectorMath.multiplyAdd(h, gm, bt))
                     dy.store(d, at: o)
                     d1 += d
                     dh = VectorMath.multiplyAdd(d, h, dh)
@@ -198,12 +228,13 @@ enum GroupNorm {
             }
         }
 
-        /// dx = rstd·(dy⊙γ − mean(dx̂) − x̂·mean(dx̂⊙x̂)) (sumD and sumDH holding the means by then), added to
-        /// gradX when `accumulate`; returns the first channel left.
+        /// dx = rstd·(dy⊙γ − mean(dx̂) − x̂·mean(dx̂⊙x̂)) (sumD and sumDH holding the means by
+        /// then), added to gradX when `accumulate`; returns the first channel left.
         func inputGradient<V: FloatVector>(_: V.Type, from ch: Int) -> Int {
             let end = ch + (channels - ch) / V.scalarCount * V.scalarCount
             for k in stride(from: ch, to: end, by: V.scalarCount) {
-                let gm = gamma.load(V.self, at: k), md = sumD.load(V.self, at: k), mdh = sumDH.load(V.self, at: k)
+                let gm = gamma.load(V.self, at: k), md = sumD.load(V.self, at: k),
+                    mdh = sumDH.load(V.self, at: k)
                 let s = rstd.load(V.self, at: k)
                 for q in 0..<pixels {
                     let o = q * channels + k
@@ -226,8 +257,13 @@ enum GroupNorm {
         }
     }
 
-    private static func withChannelBuffers(_ channels: Int, _ body: (UnsafeMutablePointer<Float>,
-                                            UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) -> Void) {
+    private static func withChannelBuffers(
+        _ channels: Int,
+        _ body: (
+            UnsafeMutablePointer<Float>,
+            UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>
+        ) -> Void
+    ) {
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 3 * channels) { buffer in
             guard let base = buffer.baseAddress else { return }
             body(base, base + channels, base + 2 * channels)

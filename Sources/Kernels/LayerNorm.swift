@@ -2,19 +2,23 @@ import KernelInterface
 
 /// Per-row layer normalisation with a learned scale γ and shift β.
 enum LayerNorm {
-    /// y ← γ⊙x̂ + β with x̂ = (x − mean)/√(var + ε); keeps x̂ and 1/√(var + ε) per row for backward.
-    /// When `siluOut` is given, also writes silu(y) there in the same pass; y and x̂ may then be skipped (nil)
-    /// when no backward pass follows.
-    static func forward(_ x: UnsafePointer<Float>, rows: Int, _ shape: NormShape, _ p: NormAffine,
-                        into y: UnsafeMutablePointer<Float>?, normalized xhat: UnsafeMutablePointer<Float>?,
-                        inverseStd: UnsafeMutablePointer<Float>, siluOut: UnsafeMutablePointer<Float>?) {
+    /// y ← γ⊙x̂ + β with x̂ = (x − mean)/√(var + ε); keeps x̂ and 1/√(var + ε) per row for
+    /// backward. When `siluOut` is given, also writes silu(y) there in the same pass; y and x̂ may
+    /// then be skipped (nil) when no backward pass follows.
+    static func forward(
+        _ x: UnsafePointer<Float>, rows: Int, _ shape: NormShape, _ p: NormAffine,
+        into y: UnsafeMutablePointer<Float>?, normalized xhat: UnsafeMutablePointer<Float>?,
+        inverseStd: UnsafeMutablePointer<Float>, siluOut: UnsafeMutablePointer<Float>?
+    ) {
         let n = shape.channels, gamma = p.gamma, beta = p.beta
         for r in 0..<rows {
             let xr = x + r * n, o = r * n
             let (mean, rstd) = moments(xr, shape)
             inverseStd[r] = rstd
-            let row = NormalizedRow(x: xr, xhat: xhat.map { $0 + o }, y: y.map { $0 + o }, siluOut: siluOut.map { $0 + o },
-                                    gamma: gamma, beta: beta, mean: mean, rstd: rstd)
+            let row = NormalizedRow(
+                x: xr, xhat: xhat.map { $0 + o }, y: y.map { $0 + o },
+                siluOut: siluOut.map { $0 + o },
+                gamma: gamma, beta: beta, mean: mean, rstd: rstd)
             var c = 0
             #if AVX512
             c = row.normalize(Vec16.self, from: c, to: n)
@@ -32,7 +36,9 @@ enum LayerNorm {
 
     /// Mean and 1/√(var + ε) of one row (two passes: the variance never cancels).
     @inline(__always)
-    private static func moments(_ xr: UnsafePointer<Float>, _ shape: NormShape) -> (mean: Float, inverseStd: Float) {
+    private static func moments(
+        _ xr: UnsafePointer<Float>, _ shape: NormShape
+    ) -> (mean: Float, inverseStd: Float) {
         let n = shape.channels
         let mean = Elementwise.sum(xr, count: n) / Float(n)
         var variance: Float = 0, c = 0
@@ -47,10 +53,13 @@ enum LayerNorm {
 
     /// Sets dγ, dβ; gradX ← dx (added when `accumulateGradX`).
     /// dx = rstd·(dx̂ − mean(dx̂) − x̂·mean(dx̂⊙x̂)) with dx̂ = dy⊙γ.
-    /// With `throughSilu`, `gradY` is the gradient of silu(y) and dy = gradY⊙silu'(y), y = γ⊙x̂ + β recomputed.
-    static func backward(gradY: UnsafePointer<Float>, throughSilu: Bool, normalized xhat: UnsafePointer<Float>,
-                         inverseStd: UnsafePointer<Float>, rows: Int, _ shape: NormShape, _ p: NormAffine,
-                         gradX: UnsafeMutablePointer<Float>, accumulateGradX: Bool) {
+    /// With `throughSilu`, `gradY` is the gradient of silu(y) and dy = gradY⊙silu'(y), y = γ⊙x̂ + β
+    /// recomputed.
+    static func backward(
+        gradY: UnsafePointer<Float>, throughSilu: Bool, normalized xhat: UnsafePointer<Float>,
+        inverseStd: UnsafePointer<Float>, rows: Int, _ shape: NormShape, _ p: NormAffine,
+        gradX: UnsafeMutablePointer<Float>, accumulateGradX: Bool
+    ) {
         let n = shape.channels
         p.gradGamma.update(repeating: 0, count: n)
         p.gradBeta.update(repeating: 0, count: n)
@@ -58,10 +67,12 @@ enum LayerNorm {
             guard let dy = buffer.baseAddress else { return }
             for r in 0..<rows {
                 let o = r * n
-                let (meanG, meanGH) = rowGradients(gradY + o, throughSilu: throughSilu, xhat + o, into: dy, shape, p)
+                let (meanG, meanGH) = rowGradients(
+                    gradY + o, throughSilu: throughSilu, xhat + o, into: dy, shape, p)
                 let gx = gradX + o, hr = xhat + o, gamma = p.gamma, rstd = inverseStd[r]
-                let row = InputGradientRow(dy: dy, xhat: hr, gamma: gamma, meanG: meanG, meanGH: meanGH, rstd: rstd,
-                                           gradX: gx, accumulate: accumulateGradX)
+                let row = InputGradientRow(
+                    dy: dy, xhat: hr, gamma: gamma, meanG: meanG, meanGH: meanGH, rstd: rstd,
+                    gradX: gx, accumulate: accumulateGradX)
                 var c = 0
                 #if AVX512
                 c = row.apply(Vec16.self, from: c, to: n)
@@ -78,12 +89,16 @@ enum LayerNorm {
 
     /// One row's dy (into `dy`), its contribution to dγ and dβ, and mean(dx̂), mean(dx̂⊙x̂).
     @inline(__always)
-    private static func rowGradients(_ gy: UnsafePointer<Float>, throughSilu: Bool, _ hr: UnsafePointer<Float>,
-                                     into dy: UnsafeMutablePointer<Float>, _ shape: NormShape,
-                                     _ p: NormAffine) -> (Float, Float) {
-        let n = shape.channels, gamma = p.gamma, beta = p.beta, dGamma = p.gradGamma, dBeta = p.gradBeta
-        let row = GradientRow(gradY: gy, xhat: hr, dy: dy, gamma: gamma, beta: beta, dGamma: dGamma, dBeta: dBeta,
-                              throughSilu: throughSilu)
+    private static func rowGradients(
+        _ gy: UnsafePointer<Float>, throughSilu: Bool, _ hr: UnsafePointer<Float>,
+        into dy: UnsafeMutablePointer<Float>, _ shape: NormShape,
+        _ p: NormAffine
+    ) -> (Float, Float) {
+        let n = shape.channels, gamma = p.gamma, beta = p.beta, dGamma = p.gradGamma,
+            dBeta = p.gradBeta
+        let row = GradientRow(
+            gradY: gy, xhat: hr, dy: dy, gamma: gamma, beta: beta, dGamma: dGamma, dBeta: dBeta,
+            throughSilu: throughSilu)
         var sG: Float = 0, sGH: Float = 0, c = 0
         #if AVX512
         c = row.accumulate(Vec16.self, from: c, to: n, &sG, &sGH)
@@ -106,8 +121,10 @@ enum LayerNorm {
 
     /// Adds Σ (x − mean)² over whole vectors of V from channel c; returns the first channel left.
     @inline(__always)
-    static func squaredDeviations<V: FloatVector>(_: V.Type, _ x: UnsafePointer<Float>, mean: Float, from c: Int, to n: Int,
-                                                  _ total: inout Float) -> Int {
+    static func squaredDeviations<V: FloatVector>(
+        _: V.Type, _ x: UnsafePointer<Float>, mean: Float, from c: Int, to n: Int,
+        _ total: inout Float
+    ) -> Int {
         var acc = V(), c = c
         while c + V.scalarCount <= n {
             let d = x.load(V.self, at: c) - V(repeating: mean)
@@ -120,8 +137,10 @@ enum LayerNorm {
 
     /// One row through x̂ = (x − mean)·rstd, y = γ⊙x̂ + β and silu(y).
     struct NormalizedRow {
-        let x: UnsafePointer<Float>, xhat: UnsafeMutablePointer<Float>?, y: UnsafeMutablePointer<Float>?
-        let siluOut: UnsafeMutablePointer<Float>?, gamma: UnsafeMutablePointer<Float>, beta: UnsafeMutablePointer<Float>
+        let x: UnsafePointer<Float>, xhat: UnsafeMutablePointer<Float>?,
+            y: UnsafeMutablePointer<Float>?
+        let siluOut: UnsafeMutablePointer<Float>?, gamma: UnsafeMutablePointer<Float>,
+            beta: UnsafeMutablePointer<Float>
         let mean: Float, rstd: Float
 
         @inline(__always)
@@ -129,7 +148,8 @@ enum LayerNorm {
             var c = c
             while c + V.scalarCount <= n {
                 let h = (x.load(V.self, at: c) - V(repeating: mean)) * V(repeating: rstd)
-                let out = VectorMath.multiplyAdd(h, gamma.load(V.self, at: c), beta.load(V.self, at: c))
+                let out = VectorMath.multiplyAdd(
+                    h, gamma.load(V.self, at: c), beta.load(V.self, at: c))
                 xhat?.store(h, at: c)
                 y?.store(out, at: c)
                 siluOut?.store(VectorMath.silu(out), at: c)
@@ -143,15 +163,21 @@ enum LayerNorm {
     struct GradientRow {
         let gradY: UnsafePointer<Float>, xhat: UnsafePointer<Float>, dy: UnsafeMutablePointer<Float>
         let gamma: UnsafeMutablePointer<Float>, beta: UnsafeMutablePointer<Float>
-        let dGamma: UnsafeMutablePointer<Float>, dBeta: UnsafeMutablePointer<Float>, throughSilu: Bool
+        let dGamma: UnsafeMutablePointer<Float>, dBeta: UnsafeMutablePointer<Float>,
+            throughSilu: Bool
 
         @inline(__always)
-        func accumulate<V: FloatVector>(_: V.Type, from c: Int, to n: Int, _ sumG: inout Float, _ sumGH: inout Float) -> Int {
+        func accumulate<V: FloatVector>(
+            _: V.Type, from c: Int, to n: Int, _ sumG: inout Float, _ sumGH: inout Float
+        ) -> Int {
             var g1 = V(), gh = V(), c = c
             while c + V.scalarCount <= n {
                 let h = xhat.load(V.self, at: c), gm = gamma.load(V.self, at: c)
                 var g0 = gradY.load(V.self, at: c)
-                if throughSilu { g0 *= VectorMath.siluDerivative(VectorMath.multiplyAdd(h, gm, beta.load(V.self, at: c))) }
+                if throughSilu {
+                    g0 *= VectorMath.siluDerivative(
+                        VectorMath.multiplyAdd(h, gm, beta.load(V.self, at: c)))
+                }
                 dy.store(g0, at: c)
                 let g = g0 * gm
                 g1 += g
@@ -166,16 +192,20 @@ enum LayerNorm {
         }
     }
 
-    /// dx = rstd·(dy⊙γ − mean(dx̂) − x̂·mean(dx̂⊙x̂)) for one row, added to gradX when `accumulate`.
+    /// dx = rstd·(dy⊙γ − mean(dx̂) − x̂·mean(dx̂⊙x̂)) for one row, added to gradX when
+    /// `accumulate`.
     struct InputGradientRow {
-        let dy: UnsafeMutablePointer<Float>, xhat: UnsafePointer<Float>, gamma: UnsafeMutablePointer<Float>
-        let meanG: Float, meanGH: Float, rstd: Float, gradX: UnsafeMutablePointer<Float>, accumulate: Bool
+        let dy: UnsafeMutablePointer<Float>, xhat: UnsafePointer<Float>,
+            gamma: UnsafeMutablePointer<Float>
+        let meanG: Float, meanGH: Float, rstd: Float, gradX: UnsafeMutablePointer<Float>,
+            accumulate: Bool
 
         @inline(__always)
         func apply<V: FloatVector>(_: V.Type, from c: Int, to n: Int) -> Int {
             var c = c
             while c + V.scalarCount <= n {
-                let centred = dy.load(V.self, at: c) * gamma.load(V.self, at: c) - V(repeating: meanG)
+                let centred =
+                    dy.load(V.self, at: c) * gamma.load(V.self, at: c) - V(repeating: meanG)
                     - xhat.load(V.self, at: c) * V(repeating: meanGH)
                 var d = V(repeating: rstd) * centred
                 if accumulate { d += gradX.load(V.self, at: c) }

@@ -1,16 +1,17 @@
 /// A count known when the code is compiled: how many accumulators a kernel keeps in registers.
 struct Block<let count: Int> {}
 
-/// A kernel over a block whose size is a compile-time count, so its accumulators can live in registers.
+/// A kernel over a block whose size is a compile-time count, so its accumulators can live in
+/// registers.
 protocol BlockKernel {
     func callAsFunction<let P: Int>(_ block: Block<P>)
 }
 
-/// A kernel pass keeps two `Half` vectors per row (or pixel) of its output lanes, which share each broadcast
-/// operand; `Narrow` is what narrow kernels sum along the input channels with. Both are as wide as keeps
-/// `RegisterBlocks.widest` rows of accumulators and the operands in registers without spilling (AVX-512: 32
-/// registers of 16 lanes; AVX2: 16 of 8; NEON: 32 of 4; SSE2: 16 of 4). A 32-lane output block takes
-/// 32 / `RegisterBlocks.passLanes` passes.
+/// A kernel pass keeps two `Half` vectors per row (or pixel) of its output lanes, which share each
+/// broadcast operand; `Narrow` is what narrow kernels sum along the input channels with. Both are
+/// as wide as keeps `RegisterBlocks.widest` rows of accumulators and the operands in registers
+/// without spilling (AVX-512: 32 registers of 16 lanes; AVX2: 16 of 8; NEON: 32 of 4; SSE2: 16 of
+/// 4). A 32-lane output block takes 32 / `RegisterBlocks.passLanes` passes.
 #if AVX512
 typealias Half = SIMD16<Float>
 typealias Narrow = SIMD16<Float>
@@ -26,15 +27,17 @@ enum RegisterBlocks {
     /// Output lanes one pass of a kernel covers: two `Half` vectors.
     static let passLanes = 2 * Half.scalarCount
 
-    /// Rows (or pixels) a kernel keeps in registers at once, two `Half` vectors each: 8 × 2 of AVX-512's 32
-    /// registers, 6 × 2 of AVX2's or SSE2's 16 (and 6 × 4 of NEON's 32), beside the operands.
+    /// Rows (or pixels) a kernel keeps in registers at once, two `Half` vectors each: 8 × 2 of
+    /// AVX-512's 32 registers, 6 × 2 of AVX2's or SSE2's 16 (and 6 × 4 of NEON's 32), beside the
+    /// operands.
     #if AVX512
     static let widest = 8
     #else
     static let widest = 6
     #endif
 
-    /// Block sizes that cover n items: as few blocks as `widest` allows, their sizes differing by at most one.
+    /// Block sizes that cover n items: as few blocks as `widest` allows, their sizes differing by
+    /// at most one.
     static func cover(_ n: Int) -> [Int] {
         guard n > 0 else { return [] }
         let count = (n + widest - 1) / widest, base = n / count, larger = n % count

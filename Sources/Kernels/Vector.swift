@@ -1,6 +1,7 @@
 /// Eight floats at a time for the element-wise kernels; the scalar tails use the same formulas.
 typealias Vec8 = SIMD8<Float>
-/// Sixteen: one AVX-512 register, and the register-blocked kernels' unit (two per 32 output channels).
+/// Sixteen: one AVX-512 register, and the register-blocked kernels' unit (two per 32 output
+/// channels).
 typealias Vec16 = SIMD16<Float>
 
 extension UnsafePointer where Pointee == Float {
@@ -13,7 +14,9 @@ extension UnsafeMutablePointer where Pointee == Float {
     func vec(_ i: Int) -> Vec8 { UnsafeRawPointer(self + i).loadUnaligned(as: Vec8.self) }
 
     @inline(__always)
-    func store(_ v: Vec8, at i: Int) { UnsafeMutableRawPointer(self + i).storeBytes(of: v, as: Vec8.self) }
+    func store(_ v: Vec8, at i: Int) {
+        UnsafeMutableRawPointer(self + i).storeBytes(of: v, as: Vec8.self)
+    }
 }
 
 /// Loads and stores of any float vector (8 or 16 lanes) at an offset.
@@ -36,8 +39,8 @@ extension UnsafeMutablePointer where Pointee == Float {
     }
 }
 
-/// A float vector of 8 or 16 lanes. Comparisons go through the concrete types: generic code would get the
-/// lane-by-lane fallbacks of `SIMD`'s masks.
+/// A float vector of 8 or 16 lanes. Comparisons go through the concrete types: generic code would
+/// get the lane-by-lane fallbacks of `SIMD`'s masks.
 protocol FloatVector: SIMD where Scalar == Float {
     /// Each lane clamped to [low, high].
     func clamped(_ low: Float, _ high: Float) -> Self
@@ -73,8 +76,8 @@ extension SIMD16: FloatVector where Scalar == Float {
     }
 }
 
-/// A pass over a run of channels: `vectors` takes them from `ch` in whole vectors of V and returns the first
-/// channel left, `scalars` the rest one by one.
+/// A pass over a run of channels: `vectors` takes them from `ch` in whole vectors of V and returns
+/// the first channel left, `scalars` the rest one by one.
 protocol LaneKernel {
     func vectors<V: FloatVector>(_: V.Type, from ch: Int) -> Int
     func scalars(from ch: Int)
@@ -95,8 +98,9 @@ extension LaneKernel {
 
 /// The vector functions for any lane count (8 or 16).
 enum VectorMath {
-    /// a·b + c, fused into one rounding where the variant has FMA (Package.swift defines FMA for it, and
-    /// arm64 always has it); elsewhere a multiply and an add, since a fused one would be emulated lane by lane.
+    /// a·b + c, fused into one rounding where the variant has FMA (Package.swift defines FMA for
+    /// it, and arm64 always has it); elsewhere a multiply and an add, since a fused one would be
+    /// emulated lane by lane.
     @inline(__always)
     static func multiplyAdd<V: FloatVector>(_ a: V, _ b: V, _ c: V) -> V {
         #if FMA || arch(arm64)
@@ -111,7 +115,8 @@ enum VectorMath {
     @inline(__always)
     static func exp<V: FloatVector>(_ x: V) -> V {
         let x = x.clamped(-87.3, 88.3)
-        // Adding 1.5·2²³ rounds to an integer n held in the low bits: bits(n + 1.5·2²³) = 0x4B40_0000 + n.
+        // Adding 1.5·2²³ rounds to an integer n held in the low bits: bits(n + 1.5·2²³) =
+        // 0x4B40_0000 + n.
         let shifted = x * 1.442_695_04 + 12_582_912
         let n = shifted - 12_582_912
         let r = (x - n * 0.693_359_375) - n * -2.121_944_4e-4

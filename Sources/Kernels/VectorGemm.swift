@@ -1,24 +1,30 @@
 import KernelInterface
 
-/// C[m×n] ← A·B (+ C) on this thread for n in multiples of 32: a block of up to `RegisterBlocks.widest` rows of
-/// C, one pass of columns wide, stays in registers while k streams past — B's rows read in place, A's values broadcast. It serves
-/// the layers' products when each thread multiplies its own rows (OpenBLAS single-threaded): on these shapes
-/// (k and n of a few hundred) it skips the packing OpenBLAS does on every call.
+/// C[m×n] ← A·B (+ C) on this thread for n in multiples of 32: a block of up to
+/// `RegisterBlocks.widest` rows of C, one pass of columns wide, stays in registers while k streams
+/// past — B's rows read in place, A's values broadcast. It serves the layers' products when each
+/// thread multiplies its own rows (OpenBLAS single-threaded): on these shapes (k and n of a few
+/// hundred) it skips the packing OpenBLAS does on every call.
 enum VectorGemm {
     static let lanes = 32
 
-    /// C[i, j] = Σ_k A(i, k)·B[k·ldb + j] + bias[j] (+ C[i, j] when `accumulate`), C with row stride ldc.
-    static func multiply(m: Int, n: Int, k: Int, a: StridedMatrix, b: UnsafePointer<Float>, ldb: Int,
-                         c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, bias: UnsafePointer<Float>?) {
+    /// C[i, j] = Σ_k A(i, k)·B[k·ldb + j] + bias[j] (+ C[i, j] when `accumulate`), C with row
+    /// stride ldc.
+    static func multiply(
+        m: Int, n: Int, k: Int, a: StridedMatrix, b: UnsafePointer<Float>, ldb: Int,
+        c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, bias: UnsafePointer<Float>?
+    ) {
         precondition(n % lanes == 0, "VectorGemm needs n in multiples of 32")
         guard m > 0 else { return }
         let rowBlocks = RegisterBlocks.cover(m)
         for j in stride(from: 0, to: n, by: RegisterBlocks.passLanes) {
             var i = 0
             for rows in rowBlocks {
-                let tile = Tile(a: a.base + i * a.rowStride, rowStride: a.rowStride, columnStride: a.columnStride,
-                                b: b + j, ldb: ldb, k: k, c: c + i * ldc + j, ldc: ldc, accumulate: accumulate,
-                                bias: bias.map { $0 + j })
+                let tile = Tile(
+                    a: a.base + i * a.rowStride, rowStride: a.rowStride,
+                    columnStride: a.columnStride,
+                    b: b + j, ldb: ldb, k: k, c: c + i * ldc + j, ldc: ldc, accumulate: accumulate,
+                    bias: bias.map { $0 + j })
                 RegisterBlocks.run(TileKernel(tile: tile), size: rows)
                 i += rows
             }
@@ -44,7 +50,8 @@ enum VectorGemm {
             }
         }
         for kk in 0..<t.k {
-            let row = t.b + kk * t.ldb, b0 = row.load(Half.self, at: 0), b1 = row.load(Half.self, at: h)
+            let row = t.b + kk * t.ldb, b0 = row.load(Half.self, at: 0),
+                b1 = row.load(Half.self, at: h)
             let a = t.a + kk * t.columnStride
             for p in 0..<P {
                 let v = Half(repeating: a[p * t.rowStride])

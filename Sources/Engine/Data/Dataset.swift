@@ -4,7 +4,8 @@ import Foundation
 /// draw fresh samples of the data for metric floors.
 public struct Dataset: Sendable {
     public enum Source: Sendable {
-        /// A built-in generator (2-D toys, or `manifold` in N dimensions): unlimited independent draws.
+        /// A built-in generator (2-D toys, or `manifold` in N dimensions): unlimited independent
+        /// draws.
         case generator(name: String, dim: Int)
         /// A finite array of points (a file): draws are random subsets.
         case points(Matrix)
@@ -30,7 +31,8 @@ public struct Dataset: Sendable {
     public static let defaultManifoldDim = 64
 
     /// Loads a built-in data set by name, or a `.npy` array of points (K, N) by path.
-    /// Built-ins draw `trainCount` training and `heldOutCount` held-out points; a file holds out 10% (at least one point).
+    /// Built-ins draw `trainCount` training and `heldOutCount` held-out points; a file holds out
+    /// 10% (at least one point).
     public static func load(_ spec: String, dim: Int? = nil, trainCount: Int = 50_000, heldOutCount: Int = 10_000) throws(DataError) -> Dataset {
         if let factor = FashionMNIST.names[spec] {
             let n = (FashionMNIST.side / factor) * (FashionMNIST.side / factor)
@@ -56,8 +58,8 @@ public struct Dataset: Sendable {
         path.hasSuffix(".gz") || path.hasSuffix("-ubyte") || path.hasSuffix(".idx")
     }
 
-    /// A `.npy` array (K, N), (K, H, W) or (K, C, H, W), or an IDX file (K, …) flattened per row (bytes scaled
-    /// to [−1, 1]); square images also give their side and channels.
+    /// A `.npy` array (K, N), (K, H, W) or (K, C, H, W), or an IDX file (K, …) flattened per row
+    /// (bytes scaled to [−1, 1]); square images also give their side and channels.
     static func readPoints(_ path: String) throws(DataError) -> (Matrix, side: Int?, channels: Int?) {
         do throws(StorageError) {
             if !path.hasSuffix(".npy") && isIDXName(path) {
@@ -109,7 +111,8 @@ public struct Dataset: Sendable {
         }
     }
 
-    /// The data's standard deviation σ_d: the root mean of the per-coordinate variances of the training split.
+    /// The data's standard deviation σ_d: the root mean of the per-coordinate variances of the
+    /// training split.
     public var sigmaData: Double {
         if let declaredSigmaData { return declaredSigmaData }
         let n = train.cols, k = train.rows

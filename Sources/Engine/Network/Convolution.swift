@@ -3,8 +3,8 @@ import KernelInterface
 
 // Image layers over channels-last batches (`ImageGeometry`).
 
-/// Buffers a convolution reuses between calls: the zero-bordered input (or the im2col matrix) and the
-/// weights in the kernel's order.
+/// Buffers a convolution reuses between calls: the zero-bordered input (or the im2col matrix) and
+/// the weights in the kernel's order.
 public struct ConvolutionWorkspace {
     var columns = Scratch(), packed = Scratch(), packedGrad = Scratch(), bias = Scratch()
     public init() {}
@@ -22,14 +22,15 @@ public struct ImageBias {
     }
 }
 
-/// How a convolution is computed: `direct` reads the images in place where the channels allow (each pass —
-/// forward, dL/dW, dL/dx — on its own), `im2col` builds the patch matrix and calls sgemm (any shape; the
-/// reference the direct kernels are tested against).
+/// How a convolution is computed: `direct` reads the images in place where the channels allow (each
+/// pass — forward, dL/dW, dL/dx — on its own), `im2col` builds the patch matrix and calls sgemm
+/// (any shape; the reference the direct kernels are tested against).
 public enum ConvolutionPath: Sendable { case direct, im2col }
 
-/// A 3×3 convolution, stride 1, zero padding 1: direct where the output channels allow, else im2col and sgemm.
-/// W is stored [out, in, 3, 3] and repacked to the kernel's order for each call (9·in·out values, cheap);
-/// the im2col columns are ordered (tap, in channel), so each tap copies a contiguous run of C values.
+/// A 3×3 convolution, stride 1, zero padding 1: direct where the output channels allow, else im2col
+/// and sgemm. W is stored [out, in, 3, 3] and repacked to the kernel's order for each call
+/// (9·in·out values, cheap); the im2col columns are ordered (tap, in channel), so each tap copies a
+/// contiguous run of C values.
 public struct Convolution3x3: Sendable {
     public let inChannels: Int
     public let outChannels: Int
@@ -51,8 +52,8 @@ public struct Convolution3x3: Sendable {
 
     var columnsPerPixel: Int { Self.taps * inChannels }
 
-    /// The kernel of a pass from `inputs` to `outputs` channels: 32 outputs at a time in registers, sums along
-    /// the inputs for a few outputs (the forward and dL/dW only), or im2col.
+    /// The kernel of a pass from `inputs` to `outputs` channels: 32 outputs at a time in registers,
+    /// sums along the inputs for a few outputs (the forward and dL/dW only), or im2col.
     enum Kernel { case wide, narrow, im2col }
 
     static func kernel(_ path: ConvolutionPath, inputs: Int, outputs: Int, narrowAllowed: Bool = true) -> Kernel {
@@ -62,8 +63,9 @@ public struct Convolution3x3: Sendable {
         return narrow ? .narrow : .im2col
     }
 
-    /// Whether this convolution can take its input already framed (`inputFramed`): a zero pixel around each
-    /// image, as `DirectConvolution.framed` lays it out. The direct kernels read that; im2col does not.
+    /// Whether this convolution can take its input already framed (`inputFramed`): a zero pixel
+    /// around each image, as `DirectConvolution.framed` lays it out. The direct kernels read that;
+    /// im2col does not.
     public var readsFramed: Bool { Self.kernel(.direct, inputs: inChannels, outputs: outChannels) != .im2col }
 
     /// x framed for the direct kernels: x itself when the caller framed it, else a framed copy.
@@ -143,7 +145,8 @@ public struct Convolution3x3: Sendable {
         Kernels.columnSums(gradY, rows: g.pixels, cols: outChannels, into: p.grad(bias))
         weightGradient(x, gradY: gradY, g, parameters: p, workspace: &ws, inputFramed: inputFramed, path: path)
         guard let gradX else { return }
-        // dL/dx is itself a 3×3 convolution: of gradY at the mirrored offsets, with W transposed per tap.
+        // dL/dx is itself a 3×3 convolution: of gradY at the mirrored offsets, with W transposed
+        // per tap.
         guard Self.kernel(path, inputs: outChannels, outputs: inChannels, narrowAllowed: false) == .wide else {
             return inputGradientIm2col(gradY, g, gradX: gradX, accumulate: accumulateGradX, parameters: p, workspace: &ws)
         }
@@ -196,7 +199,8 @@ public struct Convolution3x3: Sendable {
         }
     }
 
-    /// transposed[c, t·O + o] = W[o, c, t]: with gradY's columns taken at the mirrored offsets, dL/dx.
+    /// transposed[c, t·O + o] = W[o, c, t]: with gradY's columns taken at the mirrored offsets,
+    /// dL/dx.
     private func packTransposed(_ w: UnsafePointer<Float>, into transposed: UnsafeMutablePointer<Float>) {
         let c = inChannels, o = outChannels, t = Self.taps
         for ci in 0..<c {
@@ -229,8 +233,8 @@ public struct Convolution3x3: Sendable {
         }
     }
 
-    /// columns[p, t·C + c] = x[neighbour_t(p), c], zero outside the image; `mirrored` takes the neighbour
-    /// at the opposite offset (tap 8 − t).
+    /// columns[p, t·C + c] = x[neighbour_t(p), c], zero outside the image; `mirrored` takes the
+    /// neighbour at the opposite offset (tap 8 − t).
     static func im2col(_ x: UnsafePointer<Float>, _ g: ImageGeometry, channels c: Int, into columns: UnsafeMutablePointer<Float>,
                        mirrored: Bool = false) {
         forEachTap(g, mirrored: mirrored) { p, tap, source in
@@ -240,7 +244,8 @@ public struct Convolution3x3: Sendable {
     }
 }
 
-/// 2×2 average pooling and nearest-neighbour 2× upsampling of channels-last images, with their adjoints.
+/// 2×2 average pooling and nearest-neighbour 2× upsampling of channels-last images, with their
+/// adjoints.
 public enum Resampling {
     /// out (g.halved) ← mean of each 2×2 block of x (g).
     public static func averagePool(_ x: UnsafePointer<Float>, _ g: ImageGeometry, channels c: Int,

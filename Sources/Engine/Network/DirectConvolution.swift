@@ -1,22 +1,22 @@
 import KernelInterface
 
-/// 3×3 convolutions (stride 1, zero padding 1) of channels-last images read in place: the input lies in a
-/// zero-bordered frame (copied there, or written there by the layer before), and the kernels (`CPUKernels`,
-/// the variant `CPU.kernels`) keep a block of outputs in registers while they stream the taps. Output
-/// channels go 32 at a time; weights are packed [output block][tap][input channel][32]. This is where the
-/// frame and the packed weights are laid out.
+/// 3×3 convolutions (stride 1, zero padding 1) of channels-last images read in place: the input
+/// lies in a zero-bordered frame (copied there, or written there by the layer before), and the
+/// kernels (`CPUKernels`, the variant `CPU.kernels`) keep a block of outputs in registers while
+/// they stream the taps. Output channels go 32 at a time; weights are packed [output
+/// block][tap][input channel][32]. This is where the frame and the packed weights are laid out.
 enum DirectConvolution {
     static let lanes = 32
     static func supports(outChannels: Int) -> Bool { outChannels > 0 && outChannels % lanes == 0 }
 
-    /// Few output channels (the U-Net's last convolution) over input channels in 16s: the sums run along the
-    /// input channels instead.
+    /// Few output channels (the U-Net's last convolution) over input channels in 16s: the sums run
+    /// along the input channels instead.
     static func supportsNarrow(inChannels: Int, outChannels: Int) -> Bool {
         outChannels > 0 && outChannels < lanes && inChannels > 0 && inChannels % 16 == 0
     }
 
-    /// y[p, o] = scale·(b[o] + Σ_tap Σ_c framed[p + offset(tap), c] · W[o, c, tap]) (+ y inside the bracket
-    /// when `accumulate`); image i reads its bias at bias + i·biasStride.
+    /// y[p, o] = scale·(b[o] + Σ_tap Σ_c framed[p + offset(tap), c] · W[o, c, tap]) (+ y inside the
+    /// bracket when `accumulate`); image i reads its bias at bias + i·biasStride.
     static func forward(framed: UnsafePointer<Float>, _ g: ImageGeometry, inChannels: Int, outChannels: Int,
                         packed: UnsafePointer<Float>, bias: UnsafePointer<Float>?, biasStride: Int = 0,
                         into y: UnsafeMutablePointer<Float>, accumulate: Bool, scale: Float = 1) {
@@ -25,14 +25,16 @@ enum DirectConvolution {
                                        accumulate: accumulate, scale: scale)
     }
 
-    /// dW[o, c, tap] = Σ_p framed[p + offset(tap), c] · gradY[p, o], into the packed layout (overwritten).
+    /// dW[o, c, tap] = Σ_p framed[p + offset(tap), c] · gradY[p, o], into the packed layout
+    /// (overwritten).
     static func weightGradient(framed: UnsafePointer<Float>, gradY: UnsafePointer<Float>, _ g: ImageGeometry,
                                inChannels: Int, outChannels: Int, into packed: UnsafeMutablePointer<Float>) {
         CPU.kernels.convolutionWeightGradient(framed: framed, gradY: gradY, g, inChannels: inChannels,
                                               outChannels: outChannels, into: packed)
     }
 
-    /// The forward for few output channels, W in its stored order [o][c][tap] (added to y when `accumulate`).
+    /// The forward for few output channels, W in its stored order [o][c][tap] (added to y when
+    /// `accumulate`).
     static func forwardNarrow(framed: UnsafePointer<Float>, _ g: ImageGeometry, inChannels: Int, outChannels: Int,
                               weights: UnsafePointer<Float>, bias: UnsafePointer<Float>,
                               into y: UnsafeMutablePointer<Float>, accumulate: Bool,

@@ -1,9 +1,9 @@
 import Foundation
 import KernelInterface
 
-/// Group normalisation over channels-last images: each image's channels are cut into `groups` groups and
-/// normalised over all of that group's values in the image, then scaled and shifted per channel.
-/// The forward pass writes silu(γ⊙x̂ + β) (every use in the U-Net is followed by SiLU).
+/// Group normalisation over channels-last images: each image's channels are cut into `groups`
+/// groups and normalised over all of that group's values in the image, then scaled and shifted per
+/// channel. The forward pass writes silu(γ⊙x̂ + β) (every use in the U-Net is followed by SiLU).
 public struct GroupNorm: Sendable {
     public let channels: Int
     public let groups: Int
@@ -33,8 +33,9 @@ public struct GroupNorm: Sendable {
         NormAffine(gamma: p.value(scale), beta: p.value(shift), gradGamma: p.grad(scale), gradBeta: p.grad(shift))
     }
 
-    /// siluOut ← silu(γ⊙x̂ + β); keeps x̂ (when given) and 1/σ per (image, group) for backward. With
-    /// `framedOutput`, siluOut is written framed for a convolution to read in place (border zeroed).
+    /// siluOut ← silu(γ⊙x̂ + β); keeps x̂ (when given) and 1/σ per (image, group) for backward.
+    /// With `framedOutput`, siluOut is written framed for a convolution to read in place (border
+    /// zeroed).
     public func forward(_ x: UnsafePointer<Float>, _ g: ImageGeometry, siluOut: UnsafeMutablePointer<Float>,
                         normalized xhat: UnsafeMutablePointer<Float>?, inverseStd: UnsafeMutablePointer<Float>,
                         parameters p: ParameterStore, framedOutput: Bool = false) {
@@ -43,7 +44,8 @@ public struct GroupNorm: Sendable {
                                      inverseStd: inverseStd, framedOutput: framedOutput)
     }
 
-    /// Sets dγ and dβ; gradX ← dL/dx (added when `accumulateGradX`), given dL/d silu(y) with y = γ⊙x̂ + β.
+    /// Sets dγ and dβ; gradX ← dL/dx (added when `accumulateGradX`), given dL/d silu(y) with y =
+    /// γ⊙x̂ + β.
     public func backward(gradOut: UnsafePointer<Float>, normalized xhat: UnsafePointer<Float>,
                          inverseStd: UnsafePointer<Float>, _ g: ImageGeometry,
                          gradX: UnsafeMutablePointer<Float>, accumulateGradX: Bool = false,

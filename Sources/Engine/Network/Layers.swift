@@ -22,8 +22,9 @@ public struct Linear: Sendable {
         bias = layout.add("\(name).bias", shape: [outFeatures], role: .bias, initial: b)
     }
 
-    /// y ← x·Wᵀ + b, or y ← y + x·Wᵀ + b when `accumulate`. With `packing` room for in·out floats, the
-    /// product runs on this thread's vector kernel where the shape allows (Wᵀ packed there first).
+    /// y ← x·Wᵀ + b, or y ← y + x·Wᵀ + b when `accumulate`. With `packing` room for in·out floats,
+    /// the product runs on this thread's vector kernel where the shape allows (Wᵀ packed there
+    /// first).
     public func forward(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>,
                         parameters p: ParameterStore, accumulate: Bool = false,
                         packing: UnsafeMutablePointer<Float>? = nil) {
@@ -67,11 +68,13 @@ public struct Linear: Sendable {
                   c: gradX, ldc: inFeatures, beta: accumulateGradX ? 1 : 0)
     }
 
-    /// Packing Wᵀ costs about as much as a product over this many rows (its strided reads and writes are
-    /// slow beside the kernel's multiply-adds); below it, sgemm's own packing is cheaper.
+    /// Packing Wᵀ costs about as much as a product over this many rows (its strided reads and
+    /// writes are slow beside the kernel's multiply-adds); below it, sgemm's own packing is
+    /// cheaper.
     static let rowsToRepayPacking = 128
 
-    /// Products with n output columns run on the vector kernel when n allows and each thread does its own.
+    /// Products with n output columns run on the vector kernel when n allows and each thread does
+    /// its own.
     static func vectorKernel(n: Int) -> Bool { VectorGemm.supports(n: n) && Compute.productsOnCallingThread }
 }
 
@@ -95,9 +98,9 @@ public struct LayerNorm: Sendable {
         NormAffine(gamma: p.value(scale), beta: p.value(shift), gradGamma: p.grad(scale), gradBeta: p.grad(shift))
     }
 
-    /// y ← γ⊙x̂ + β with x̂ = (x − mean)/√(var + ε); keeps x̂ and 1/√(var + ε) per row for backward.
-    /// When `siluOut` is given, also writes silu(y) there in the same pass; y and x̂ may then be skipped (nil)
-    /// when no backward pass follows.
+    /// y ← γ⊙x̂ + β with x̂ = (x − mean)/√(var + ε); keeps x̂ and 1/√(var + ε) per row for
+    /// backward. When `siluOut` is given, also writes silu(y) there in the same pass; y and x̂ may
+    /// then be skipped (nil) when no backward pass follows.
     public func forward(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>?,
                         normalized xhat: UnsafeMutablePointer<Float>?, inverseStd: UnsafeMutablePointer<Float>,
                         siluOut: UnsafeMutablePointer<Float>? = nil, parameters p: ParameterStore) {
@@ -107,7 +110,8 @@ public struct LayerNorm: Sendable {
 
     /// Sets dγ, dβ; gradX ← dx (added when `accumulateGradX`).
     /// dx = rstd·(dx̂ − mean(dx̂) − x̂·mean(dx̂⊙x̂)) with dx̂ = dy⊙γ.
-    /// With `throughSilu`, `gradY` is the gradient of silu(y) and dy = gradY⊙silu'(y), y = γ⊙x̂ + β recomputed.
+    /// With `throughSilu`, `gradY` is the gradient of silu(y) and dy = gradY⊙silu'(y), y = γ⊙x̂ + β
+    /// recomputed.
     public func backward(gradY: UnsafePointer<Float>, throughSilu: Bool = false,
                          normalized xhat: UnsafePointer<Float>,
                          inverseStd: UnsafePointer<Float>, rows: Int,
@@ -161,8 +165,8 @@ public struct SinusoidalEmbedding: Sendable {
 }
 
 /// D as a second condition of one network trained over a range of D: the sinusoidal embedding of
-/// c_aug = 8·N/(N + D) (finite at D = ∞, where it is 0) through a Linear (C→C), added to the noise's
-/// sinusoidal embedding before the mapping layers, as a class label enters EDM's networks.
+/// c_aug = 8·N/(N + D) (finite at D = ∞, where it is 0) through a Linear (C→C), added to the
+/// noise's sinusoidal embedding before the mapping layers, as a class label enters EDM's networks.
 public struct AugmentedDimensionEmbedding: Sendable {
     let embedding: SinusoidalEmbedding
     let linear: Linear
@@ -178,7 +182,8 @@ public struct AugmentedDimensionEmbedding: Sendable {
         return Float(8 * Double(n) / (Double(n) + v))
     }
 
-    /// sinusoid ← sinusoid + Linear(sin(c_aug)); `kept` receives sin(c_aug) (rows × C) for backward.
+    /// sinusoid ← sinusoid + Linear(sin(c_aug)); `kept` receives sin(c_aug) (rows × C) for
+    /// backward.
     func forward(_ cAug: UnsafePointer<Float>, rows: Int, kept: UnsafeMutablePointer<Float>,
                  into sinusoid: UnsafeMutablePointer<Float>, parameters p: ParameterStore) {
         embedding.forward(cAug, rows: rows, into: kept)

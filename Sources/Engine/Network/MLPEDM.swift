@@ -19,7 +19,8 @@ public struct MLPEDMConfig: Sendable, Codable, Equatable {
     public static let toy = MLPEDMConfig(dim: 2, width: 256, depth: 4)
     public static let imageMLP = MLPEDMConfig(dim: 784, width: 1024, depth: 4)
 
-    /// The network's parameter count, known before anything is allocated (checked against the built network).
+    /// The network's parameter count, known before anything is allocated (checked against the built
+    /// network).
     public var parameterCount: Int {
         let w = width, c = embeddingChannels, linear = { (i: Int, o: Int) in i * o + o }
         return linear(c, w) + linear(w, w) + linear(dim, w) + depth * (2 * w + linear(w, w)) + 2 * w
@@ -89,8 +90,8 @@ public final class MLPEDM: DenoiserNetwork {
         self.parameters = parameters
     }
 
-    /// The same network over `parameters` (same layout; may share this one's values) with a workspace of its own,
-    /// so several threads can run parts of one batch at once.
+    /// The same network over `parameters` (same layout; may share this one's values) with a
+    /// workspace of its own, so several threads can run parts of one batch at once.
     public func replica(parameters: ParameterStore) -> any DenoiserNetwork {
         precondition(parameters.slots == self.parameters.slots, "parameter layout differs from the network's")
         return MLPEDM(copying: self, parameters: parameters)
@@ -116,8 +117,9 @@ public final class MLPEDM: DenoiserNetwork {
         var packing = Scratch()
     }
 
-    /// out[rows×N] ← F_θ(x, c_noise[, c_aug]); x is rows×N, cNoise (and cAug) have one value per row.
-    /// Without `keepForBackward`, rows that share their conditions (as in sampling) share one embedding pass.
+    /// out[rows×N] ← F_θ(x, c_noise[, c_aug]); x is rows×N, cNoise (and cAug) have one value per
+    /// row. Without `keepForBackward`, rows that share their conditions (as in sampling) share one
+    /// embedding pass.
     public func forward(_ x: UnsafePointer<Float>, cNoise: UnsafePointer<Float>, cAug: UnsafePointer<Float>?, rows: Int,
                         into out: UnsafeMutablePointer<Float>, keepForBackward: Bool) {
         precondition(augmented == nil || cAug != nil, "this network conditions on D: c_aug is required")
@@ -147,7 +149,8 @@ public final class MLPEDM: DenoiserNetwork {
         embeddingOut.forward(embAct, rows: embRows, into: hidden, parameters: p, packing: packing)
         if shared { for r in 1..<max(rows, 1) { (hidden + r * w).update(from: hidden, count: w) } }
         input.forward(xs, rows: rows, into: hidden, parameters: p, accumulate: true, packing: packing)
-        // The residual stream h is updated in place: backward needs only x̂, 1/σ and the activations.
+        // The residual stream h is updated in place: backward needs only x̂, 1/σ and the
+        // activations.
         for i in 0..<blocks {
             let o = keepForBackward ? i * rows * w : 0
             let norm = i < config.depth ? blockNorms[i] : outputNorm

@@ -16,7 +16,8 @@ public enum NetworkBenchmark {
                                           trainBatch: 512, sampleBatch: 1000)
         public static let imageMLP = Reference(name: "image-mlp", dim: 784, architecture: "mlp-edm", width: 1024, depth: 4,
                                                trainBatch: 128, sampleBatch: 256)
-        /// The U-Net of the fmnist14 results (W = 32, L = 2) and the same at 28×28, at the batches of the speed issue.
+        /// The U-Net of the fmnist14 results (W = 32, L = 2) and the same at 28×28, at the batches
+        /// of the speed issue.
         public static let unet14 = Reference(name: "unet14", dim: 196, architecture: "unet", width: 32, depth: 2,
                                              trainBatch: 64, sampleBatch: 256)
         public static let unet28 = Reference(name: "unet28", dim: 784, architecture: "unet", width: 32, depth: 2,
@@ -51,9 +52,9 @@ public enum NetworkBenchmark {
         }
     }
 
-    /// The reference work: full PFGM++ training steps (σ draw, kernel at D = 128, forward, loss, backward,
-    /// Adam and EMA) through `Trainer`, and denoiser evaluations at one σ through `NetworkDenoiser`, the
-    /// same code `pfgm train`, `pfgm sample` and the studio run.
+    /// The reference work: full PFGM++ training steps (σ draw, kernel at D = 128, forward, loss,
+    /// backward, Adam and EMA) through `Trainer`, and denoiser evaluations at one σ through
+    /// `NetworkDenoiser`, the same code `pfgm train`, `pfgm sample` and the studio run.
     public static func run(_ reference: Reference, threads: Int, splitBatches: Bool = true,
                            rounds: Int = 1, windows: Int = 5, seconds: Double) throws(DataError) -> Result {
         Compute.setThreads(threads, splitBatches: splitBatches)
@@ -78,8 +79,8 @@ public enum NetworkBenchmark {
             peakRSSMegabytes: Machine.peakResidentMegabytes)
     }
 
-    /// A trainer at D = 128 on data of the reference's dimension (checkerboard for N = 2, uniform otherwise:
-    /// the cost of a step does not depend on the values).
+    /// A trainer at D = 128 on data of the reference's dimension (checkerboard for N = 2, uniform
+    /// otherwise: the cost of a step does not depend on the values).
     static func makeTrainer(_ reference: Reference) throws(DataError) -> Trainer {
         let n = reference.dim
         var rng = RandomSource(seed: 2)

@@ -37,7 +37,8 @@ public final class Adam {
         apply(step, values: parameters.values.pointer, gradients: [parameters.grads.pointer], range: 0..<parameters.count)
     }
 
-    /// What one step needs besides the tensors, fixed once per step so ranges of it can run on several threads.
+    /// What one step needs besides the tensors, fixed once per step so ranges of it can run on
+    /// several threads.
     public typealias Step = AdamStep
 
     /// Counts a step and returns its bias-corrected coefficients.
@@ -50,8 +51,9 @@ public final class Adam {
                     beta1: beta1, beta2: beta2, epsilon: epsilon)
     }
 
-    /// The update over `range` with g = Σ `gradients` (one buffer per replica), and then, when `average` is
-    /// given, the EMA a ← d·a + (1 − d)·θ of the new weights, all in one pass over memory.
+    /// The update over `range` with g = Σ `gradients` (one buffer per replica), and then, when
+    /// `average` is given, the EMA a ← d·a + (1 − d)·θ of the new weights, all in one pass over
+    /// memory.
     public func apply(_ s: Step, values w: UnsafeMutablePointer<Float>, gradients: [UnsafeMutablePointer<Float>],
                       range: Range<Int>, average: (values: UnsafeMutablePointer<Float>, decay: Float)? = nil) {
         guard let g = gradients.first else { return }
@@ -63,8 +65,8 @@ public final class Adam {
     }
 }
 
-/// An exponential moving average of the weights, used for sampling. With `warmup`, the decay ramps up as
-/// min(decay, (1 + t)/(10 + t)) so early averages are not dominated by the initialisation.
+/// An exponential moving average of the weights, used for sampling. With `warmup`, the decay ramps
+/// up as min(decay, (1 + t)/(10 + t)) so early averages are not dominated by the initialisation.
 public final class ExponentialMovingAverage {
     public let decay: Float
     public let warmup: Bool
@@ -86,7 +88,8 @@ public final class ExponentialMovingAverage {
         for i in 0..<parameters.count { a[i] = d * a[i] + (1 - d) * w[i] }
     }
 
-    /// Counts an update and returns its decay d (for `Adam.apply`, which folds the average into its pass).
+    /// Counts an update and returns its decay d (for `Adam.apply`, which folds the average into its
+    /// pass).
     public func beginUpdate() -> Float {
         updates += 1
         let t = Float(updates)

@@ -1,7 +1,7 @@
 import Foundation
 
-/// Shape of the U-Net denoiser: square images side×side with `channels` colour channels, `width` feature
-/// channels at every resolution, `depth` residual blocks per resolution on each side.
+/// Shape of the U-Net denoiser: square images side×side with `channels` colour channels, `width`
+/// feature channels at every resolution, `depth` residual blocks per resolution on each side.
 public struct UNetConfig: Sendable, Codable, Equatable {
     public var side: Int
     public var channels: Int
@@ -24,7 +24,8 @@ public struct UNetConfig: Sendable, Codable, Equatable {
     public var dim: Int { side * side * channels }
     /// Width of the noise embedding the blocks read.
     public var embeddingWidth: Int { 4 * width }
-    /// The network's parameter count, known before anything is allocated (checked against the built network).
+    /// The network's parameter count, known before anything is allocated (checked against the built
+    /// network).
     public var parameterCount: Int {
         let w = width, e = embeddingWidth, c = embeddingChannels
         let linear = { (i: Int, o: Int) in i * o + o }, conv = { (i: Int, o: Int) in 9 * i * o + o }
@@ -69,7 +70,8 @@ public final class UNet: DenoiserNetwork {
     }
     let embedding: SinusoidalEmbedding
     let mapIn: Linear, mapOut: Linear, input: Convolution3x3, outputNorm: GroupNorm, output: Convolution3x3
-    /// Encoder blocks level by level, then decoder blocks from the lowest level up: the order they run in.
+    /// Encoder blocks level by level, then decoder blocks from the lowest level up: the order they
+    /// run in.
     let blocks: [ResidualBlock]
     let augmented: AugmentedDimensionEmbedding?
     private var ws = Workspace()
@@ -153,7 +155,8 @@ public final class UNet: DenoiserNetwork {
         var embPre = Scratch(), emb = Scratch(), affine = Scratch(), gradEmb = Scratch(), gradMap = Scratch()
         var stream: [Scratch] = [], gradStream: [Scratch] = []
         var t = Scratch(), gradT = Scratch(), gradA = Scratch(), gnScratch = Scratch()
-        /// Per block: x̂₀, a₀ = SiLU(GN₀), x̂₁, a₁, and the 1/σ of both norms; then the output norm's.
+        /// Per block: x̂₀, a₀ = SiLU(GN₀), x̂₁, a₁, and the 1/σ of both norms; then the output
+        /// norm's.
         var saved = Scratch(), inverseStd = Scratch()
         var conv = ConvolutionWorkspace()
     }
@@ -250,7 +253,8 @@ public final class UNet: DenoiserNetwork {
         return emb
     }
 
-    /// One residual block on h in place. With `saved`, keeps x̂₀, a₀, x̂₁, a₁ there and both norms' 1/σ in `stds`.
+    /// One residual block on h in place. With `saved`, keeps x̂₀, a₀, x̂₁, a₁ there and both norms'
+    /// 1/σ in `stds`.
     private func runBlock(_ i: Int, _ h: UnsafeMutablePointer<Float>, _ g: ImageGeometry, emb: UnsafePointer<Float>,
                           sharedEmbedding: Bool, saved: UnsafeMutablePointer<Float>?, stds: UnsafeMutablePointer<Float>) {
         let block = blocks[i], w = config.width, n = g.pixels * w, p = parameters
@@ -273,8 +277,9 @@ public final class UNet: DenoiserNetwork {
                             scale: Float(0.5).squareRoot(), inputFramed: framed1)
     }
 
-    /// Where a block keeps x̂₀ (at 0), a₀, x̂₁, a₁ in its saved values (the activations framed where the
-    /// convolutions read them so): `size` floats in all; `activation` floats hold either activation.
+    /// Where a block keeps x̂₀ (at 0), a₀, x̂₁, a₁ in its saved values (the activations framed
+    /// where the convolutions read them so): `size` floats in all; `activation` floats hold either
+    /// activation.
     struct BlockSlots {
         let a0: Int, xhat1: Int, a1: Int, size: Int, activation: Int
 
@@ -314,7 +319,8 @@ public final class UNet: DenoiserNetwork {
                 b -= 1
             }
             if level < levels - 1 {
-                // h = (up(h_below) + skip)/√2: grads[level] keeps √½·dh for the skip; the level below gets its share.
+                // h = (up(h_below) + skip)/√2: grads[level] keeps √½·dh for the skip; the level
+                // below gets its share.
                 Self.scale(grads[level], count: g.pixels * w, by: Float(0.5).squareRoot())
                 Resampling.upsampleBackward(grads[level], g, channels: w, into: grads[level + 1])
             }
@@ -338,7 +344,8 @@ public final class UNet: DenoiserNetwork {
         embedBackward(gradEmb, rows: rows, gradCNoise: gradCNoise)
     }
 
-    /// Backward through one residual block: dh (in place) from dL/d(block output); adds to dL/d emb.
+    /// Backward through one residual block: dh (in place) from dL/d(block output); adds to dL/d
+    /// emb.
     private func backBlock(_ i: Int, _ dh: UnsafeMutablePointer<Float>, _ g: ImageGeometry, saved: UnsafeMutablePointer<Float>,
                            stds: UnsafeMutablePointer<Float>, gradEmb: UnsafeMutablePointer<Float>) {
         let block = blocks[i], w = config.width, n = g.pixels * w, p = parameters

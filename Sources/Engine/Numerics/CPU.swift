@@ -5,8 +5,8 @@ import KernelsAVX2
 import KernelsAVX512
 import KernelsGeneric
 
-/// Which compiled variant of the hot kernels this process runs: the widest the CPU (and the OS) supports,
-/// or the one `PFGM_CPU` names (avx512, avx2 or generic), for tests and benchmarks.
+/// Which compiled variant of the hot kernels this process runs: the widest the CPU (and the OS)
+/// supports, or the one `PFGM_CPU` names (avx512, avx2 or generic), for tests and benchmarks.
 public enum CPU {
     /// The variants this binary holds, widest first.
     public static let variants: [any CPUKernels.Type] = [
@@ -24,7 +24,9 @@ public enum CPU {
     }
 
     /// The variants this CPU can run, widest first (for tests that check each one).
-    public static var runnable: [any CPUKernels.Type] { supported.compactMap { variant(named: $0) } }
+    public static var runnable: [any CPUKernels.Type] {
+        supported.compactMap { variant(named: $0) }
+    }
 
     /// The environment variable that forces a variant.
     public static let override = "PFGM_CPU"
@@ -33,8 +35,9 @@ public enum CPU {
     public static let selection: Result<any CPUKernels.Type, SelectionError> = select(
         requested: ProcessInfo.processInfo.environment[override], supported: supported)
 
-    /// The kernels every layer calls: the selection, or the widest supported variant when `PFGM_CPU` asked
-    /// for one this CPU lacks (the command line refuses that case before any work; see `selectionProblem`).
+    /// The kernels every layer calls: the selection, or the widest supported variant when
+    /// `PFGM_CPU` asked for one this CPU lacks (the command line refuses that case before any work;
+    /// see `selectionProblem`).
     public static let kernels: any CPUKernels.Type = {
         if case .success(let k) = selection { return k }
         return variant(named: supported[0]) ?? KernelsGeneric.Variant.self
@@ -53,20 +56,26 @@ public enum CPU {
         public let description: String
     }
 
-    static func variant(named name: String) -> (any CPUKernels.Type)? { variants.first { $0.name == name } }
+    static func variant(named name: String) -> (any CPUKernels.Type)? {
+        variants.first { $0.name == name }
+    }
 
     /// The variant for a PFGM_CPU value (nil or empty: the widest supported).
-    public static func select(requested: String?, supported: [String]) -> Result<any CPUKernels.Type, SelectionError> {
+    public static func select(
+        requested: String?, supported: [String]
+    ) -> Result<any CPUKernels.Type, SelectionError> {
         let names = variants.map { $0.name }.joined(separator: ", ")
         guard let requested, !requested.isEmpty else {
             return .success(variant(named: supported[0]) ?? KernelsGeneric.Variant.self)
         }
         guard let wanted = variant(named: requested.lowercased()) else {
-            return .failure(SelectionError(description: "\(override)=\(requested) is not a variant (\(names))"))
+            return .failure(
+                SelectionError(description: "\(override)=\(requested) is not a variant (\(names))"))
         }
         guard supported.contains(wanted.name) else {
-            return .failure(SelectionError(description:
-                "\(override)=\(requested): this CPU cannot run it (it runs \(supported.joined(separator: ", ")))"))
+            let runs = supported.joined(separator: ", ")
+            return .failure(SelectionError(
+                description: "\(override)=\(requested): this CPU cannot run it (it runs \(runs))"))
         }
         return .success(wanted)
     }

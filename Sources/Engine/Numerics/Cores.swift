@@ -1,8 +1,9 @@
 import CCPU
 import Foundation
 
-/// How many cores this process may use: the CPUs of its affinity mask, capped by a cgroup CPU quota where
-/// one is set (a container given 2.5 CPUs gets 3 threads). The default for `--threads` everywhere.
+/// How many cores this process may use: the CPUs of its affinity mask, capped by a cgroup CPU quota
+/// where one is set (a container given 2.5 CPUs gets 3 threads). The default for `--threads`
+/// everywhere.
 public enum Cores {
     public static let available: Int = {
         let mask = affinityCount() ?? ProcessInfo.processInfo.activeProcessorCount
@@ -19,11 +20,13 @@ public enum Cores {
         return n > 0 ? n : nil
     }
 
-    /// The CPU quota, in CPUs, of the cgroup named in /proc/self/cgroup's `cgroup` text and of its ancestors
-    /// (the smallest one); nil when none is set. cgroup v2 reads cpu.max ("max 100000" or "200000 100000"),
-    /// v1 cpu.cfs_quota_us over cpu.cfs_period_us (−1: none).
-    public static func cgroupQuota(cgroup: String, root: String = "/sys/fs/cgroup",
-                            read: (String) -> String?) -> Double? {
+    /// The CPU quota, in CPUs, of the cgroup named in /proc/self/cgroup's `cgroup` text and of its
+    /// ancestors (the smallest one); nil when none is set. cgroup v2 reads cpu.max ("max 100000" or
+    /// "200000 100000"), v1 cpu.cfs_quota_us over cpu.cfs_period_us (−1: none).
+    public static func cgroupQuota(
+        cgroup: String, root: String = "/sys/fs/cgroup",
+        read: (String) -> String?
+    ) -> Double? {
         var quotas: [Double] = []
         for line in cgroup.split(separator: "\n") {
             let fields = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
@@ -54,14 +57,16 @@ public enum Cores {
 
     private static func v2Quota(_ text: String?) -> Double? {
         guard let fields = text?.split(whereSeparator: \.isWhitespace), fields.count == 2,
-              let quota = Double(fields[0]), let period = Double(fields[1]), quota > 0, period > 0 else { return nil }
+            let quota = Double(fields[0]), let period = Double(fields[1]), quota > 0, period > 0
+        else { return nil }
         return quota / period
     }
 
     private static func v1Quota(_ quota: String?, _ period: String?) -> Double? {
         guard let q = quota.flatMap({ Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }),
-              let p = period.flatMap({ Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }),
-              q > 0, p > 0 else { return nil }
+            let p = period.flatMap({ Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }),
+            q > 0, p > 0
+        else { return nil }
         return q / p
     }
 }

@@ -1,8 +1,8 @@
 import Foundation
 import KernelInterface
 
-/// Fused element-wise passes and row reductions over row-major B×C blocks, run by the CPU's kernel variant
-/// (`CPU.kernels`); the scalar functions are for the loops' tails and for reference.
+/// Fused element-wise passes and row reductions over row-major B×C blocks, run by the CPU's kernel
+/// variant (`CPU.kernels`); the scalar functions are for the loops' tails and for reference.
 public enum Kernels {
     @inline(__always)
     public static func sigmoid(_ z: Float) -> Float { 1 / (1 + expf(-z)) }
@@ -28,8 +28,8 @@ public enum Kernels {
         CPU.kernels.siluBackward(z, gradOut, gradZ, count: count)
     }
 
-    /// out ← eˣ by the vector polynomial of the SiLU passes (relative error below 2e-7; x clamped to
-    /// [−87.3, 88.3]).
+    /// out ← eˣ by the vector polynomial of the SiLU passes (relative error below 2e-7; x clamped
+    /// to [−87.3, 88.3]).
     public static func exp(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, count: Int) {
         CPU.kernels.exp(x, out, count: count)
     }
@@ -67,15 +67,17 @@ public enum Kernels {
     }
 }
 
-/// C[m×n] ← A·B (+ C) on this thread for n in multiples of 32, by the CPU's kernel variant: a block of rows
-/// of C, 32 columns wide, stays in registers while k streams past. It serves the layers' products when each
-/// thread multiplies its own rows (OpenBLAS single-threaded): on these shapes it skips OpenBLAS's packing.
+/// C[m×n] ← A·B (+ C) on this thread for n in multiples of 32, by the CPU's kernel variant: a block
+/// of rows of C, 32 columns wide, stays in registers while k streams past. It serves the layers'
+/// products when each thread multiplies its own rows (OpenBLAS single-threaded): on these shapes it
+/// skips OpenBLAS's packing.
 public enum VectorGemm {
     public typealias Strided = StridedMatrix
 
     public static func supports(n: Int) -> Bool { n > 0 && n % 32 == 0 }
 
-    /// C[i, j] = Σ_k A(i, k)·B[k·ldb + j] + bias[j] (+ C[i, j] when `accumulate`), C with row stride ldc.
+    /// C[i, j] = Σ_k A(i, k)·B[k·ldb + j] + bias[j] (+ C[i, j] when `accumulate`), C with row
+    /// stride ldc.
     public static func multiply(m: Int, n: Int, k: Int, a: Strided, b: UnsafePointer<Float>, ldb: Int,
                                 c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool,
                                 bias: UnsafePointer<Float>? = nil) {

@@ -6,7 +6,8 @@ public enum Machine {
     /// The project's version, as `pfgm --version` and reports print it.
     public static let version = "0.1.0"
 
-    /// The kernel variant, the CPU and OpenBLAS's own kernel, as version lines and benchmarks name them.
+    /// The kernel variant, the CPU and OpenBLAS's own kernel, as version lines and benchmarks name
+    /// them.
     public static var summary: String {
         "kernels \(CPU.name), \(cpuModel), \(Cores.available) cores; OpenBLAS core \(blasCore)"
     }

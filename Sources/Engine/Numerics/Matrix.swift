@@ -62,7 +62,8 @@ public struct Matrix: Sendable, Equatable {
 }
 
 extension Matrix {
-    /// Where the first non-finite value is, as "row R, column C is nan", or nil when all are finite.
+    /// Where the first non-finite value is, as "row R, column C is nan", or nil when all are
+    /// finite.
     public var firstNonFinite: String? {
         guard let i = storage.firstIndex(where: { !$0.isFinite }) else { return nil }
         return "row \(i / max(cols, 1)), column \(i % max(cols, 1)) is \(storage[i])"

@@ -3,9 +3,9 @@ import Foundation
 import Glibc
 #endif
 
-/// A file the user names as input, opened the one safe way: only a regular file is read (a FIFO, device,
-/// directory or socket is refused by name, without blocking on it), no larger than a bound, and read in
-/// pieces so a header can be checked before the data it announces is taken into memory.
+/// A file the user names as input, opened the one safe way: only a regular file is read (a FIFO,
+/// device, directory or socket is refused by name, without blocking on it), no larger than a bound,
+/// and read in pieces so a header can be checked before the data it announces is taken into memory.
 public final class InputFile {
     public let path: String
     public let size: Int
@@ -14,9 +14,14 @@ public final class InputFile {
     public init(_ path: String, maxBytes: Int = Limits.fileBytes) throws(StorageError) {
         self.path = path
         var info = stat()
-        guard stat(path, &info) == 0 else { throw StorageError(path, "cannot open (\(Self.reason()))") }
-        if let kind = Self.irregular(info.st_mode) { throw StorageError(path, "not a regular file (\(kind))") }
-        // Non-blocking, so a FIFO swapped in after the check does not hang the open; checked again below.
+        guard stat(path, &info) == 0 else {
+            throw StorageError(path, "cannot open (\(Self.reason()))")
+        }
+        if let kind = Self.irregular(info.st_mode) {
+            throw StorageError(path, "not a regular file (\(kind))")
+        }
+        // Non-blocking, so a FIFO swapped in after the check does not hang the open; checked again
+        // below.
         let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else { throw StorageError(path, "cannot open (\(Self.reason()))") }
         guard fstat(fd, &info) == 0, Self.irregular(info.st_mode) == nil else {
@@ -27,7 +32,9 @@ public final class InputFile {
         size = Int(info.st_size)
         guard size <= maxBytes else {
             close(fd)
-            throw StorageError(path, "is \(Self.bytes(size)), more than the \(Self.bytes(maxBytes)) an input may have")
+            throw StorageError(
+                path,
+                "is \(Self.bytes(size)), more than the \(Self.bytes(maxBytes)) an input may have")
         }
     }
 
@@ -44,7 +51,9 @@ public final class InputFile {
                 return pread(fd, base + done, wanted - done, off_t(offset + done))
             }
             if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw StorageError(path, "read failed after \(done) of \(wanted) bytes") }
+            guard n > 0 else {
+                throw StorageError(path, "read failed after \(done) of \(wanted) bytes")
+            }
             done += n
         }
         return bytes

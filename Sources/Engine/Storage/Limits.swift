@@ -1,5 +1,5 @@
-/// The bounds on what files, configs and flags may ask for, checked before any memory is taken: a value past
-/// one is refused in one line instead of ending in an allocation failure.
+/// The bounds on what files, configs and flags may ask for, checked before any memory is taken: a
+/// value past one is refused in one line instead of ending in an allocation failure.
 public enum Limits {
     /// Float values one array read from a file may hold: 2²⁹, 2 GiB as float32.
     public static let values = 1 << 29
