@@ -34,5 +34,14 @@ for config in dict.fromkeys(r["result"]["config"] for r in rows):
         med = {e: statistics.median(r["result"][key] for r in rows if r["engine"] == e and r["result"]["config"] == config)
                for e in ("pfgm", "torch")}
         print(f"| {config} | {unit} | {med['pfgm']:,.1f} | {med['torch']:,.1f} | {med['pfgm'] / med['torch']:.2f}× |")
+    peaks = [r["result"]["fma_peak_gflops"] for r in rows
+             if r["engine"] == "pfgm" and r["result"]["config"] == config and "fma_peak_gflops" in r["result"]]
+    if peaks:
+        peak = statistics.median(peaks)
+        share = {e: statistics.median(r["result"]["gflops"] for r in rows if r["engine"] == e
+                                      and r["result"]["config"] == config) / peak for e in ("pfgm", "torch")}
+        print(f"| {config} | training GFLOP/s as a share of the {peak:,.0f} GFLOP/s multiply-add peak "
+              f"({rows[0]['result'].get('kernels', '?')} kernels) | {100 * share['pfgm']:.0f}% | "
+              f"{100 * share['torch']:.0f}% | |")
 PY
 rm -f "$log"

@@ -140,4 +140,21 @@ enum Elementwise {
             out[r] = s
         }
     }
+
+    /// Twelve independent chains of a·m + c in the variant's widest registers, `iterations` times: the
+    /// multiply-add peak of one core (returns a sum so the work is kept).
+    static func fmaPeak(iterations: Int) -> Float {
+        var chains = InlineArray<12, Half>(repeating: Half(repeating: 0.5))
+        for k in 0..<12 { chains[k] += Half(repeating: Float(k) * 0.01) }
+        let m = Half(repeating: 0.999_999), c = Half(repeating: 1e-7)
+        for _ in 0..<iterations {
+            for k in 0..<12 { chains[k] = VectorMath.multiplyAdd(chains[k], m, c) }
+        }
+        var total = Half()
+        for k in 0..<12 { total += chains[k] }
+        return total.sum()
+    }
+
+    /// Floating-point operations of one `fmaPeak` iteration.
+    static var fmaPeakFlops: Int { 12 * 2 * Half.scalarCount }
 }

@@ -173,4 +173,8 @@ public enum Variant: CPUKernels {
             gradY: gradY, throughSilu: throughSilu, normalized: xhat, inverseStd: inverseStd,
             rows: rows, shape, affine, gradX: gradX, accumulateGradX: accumulate)
     }
+
+    public static func fmaPeak(iterations: Int) -> Float { Elementwise.fmaPeak(iterations: iterations) }
+
+    public static var fmaPeakFlops: Int { Elementwise.fmaPeakFlops }
 }

@@ -32,13 +32,16 @@ public enum NetworkBenchmark {
         public var sampleEvalsPerSecond: Double
         public var trainGFLOPS: Double
         public var sgemmGFLOPS: Double
+        /// The multiply-add peak of the same threads, measured in the same run.
+        public var peakGFLOPS: Double
         public var peakRSSMegabytes: Double
 
         public var dictionary: [String: Any] {
             ["config": reference, "threads": threads, "kernels": CPU.name, "cpu": Machine.cpuModel,
              "blas_core": Machine.blasCore,
              "train_steps_per_s": trainStepsPerSecond, "sample_evals_per_s": sampleEvalsPerSecond,
-             "gflops": trainGFLOPS, "sgemm_gflops": sgemmGFLOPS, "peak_rss_mb": peakRSSMegabytes]
+             "gflops": trainGFLOPS, "sgemm_gflops": sgemmGFLOPS, "fma_peak_gflops": peakGFLOPS,
+             "peak_rss_mb": peakRSSMegabytes]
         }
 
         public var text: String {
@@ -47,6 +50,7 @@ public enum NetworkBenchmark {
             train (PFGM++)    \(String(format: "%.1f", trainStepsPerSecond)) steps/s (\(String(format: "%.2f", 1000 / trainStepsPerSecond)) ms/step, \(String(format: "%.1f", trainGFLOPS)) GFLOP/s)
             sample            \(String(format: "%.0f", sampleEvalsPerSecond)) denoiser evaluations/s
             sgemm 1024³       \(String(format: "%.1f", sgemmGFLOPS)) GFLOP/s (ceiling measured now)
+            multiply-add peak \(String(format: "%.1f", peakGFLOPS)) GFLOP/s (training at \(String(format: "%.0f", 100 * trainGFLOPS / peakGFLOPS))%)
             peak RSS          \(String(format: "%.1f", peakRSSMegabytes)) MiB
             """
         }
@@ -76,6 +80,7 @@ public enum NetworkBenchmark {
             trainStepsPerSecond: trainRate, sampleEvalsPerSecond: sampleRate * Double(b),
             trainGFLOPS: trainRate * flopsPerStep / 1e9,
             sgemmGFLOPS: SgemmBenchmark.gflops(threads: threads, seconds: min(seconds, 1)),
+            peakGFLOPS: PeakBenchmark.gflops(threads: threads),
             peakRSSMegabytes: Machine.peakResidentMegabytes)
     }
 

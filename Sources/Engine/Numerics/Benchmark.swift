@@ -39,6 +39,20 @@ public enum Stopwatch {
     }
 }
 
+/// The multiply-add peak of `threads` cores with the running kernel variant's registers, in GFLOP/s: twelve
+/// independent chains per core, so latency hides and only throughput counts (the best of `windows`).
+public enum PeakBenchmark {
+    public static func gflops(threads: Int, seconds: Double = 0.3, windows: Int = 3) -> Double {
+        let iterations = 200_000, kernels = CPU.kernels
+        let sink = UnsafeMutablePointer<Float>.allocate(capacity: threads)
+        defer { sink.deallocate() }
+        let rate = Stopwatch.bestRate(windows: windows, seconds: seconds) {
+            Compute.run(parts: threads) { k in sink[k] = kernels.fmaPeak(iterations: iterations) }
+        }
+        return rate * Double(threads * iterations * kernels.fmaPeakFlops) / 1e9
+    }
+}
+
 public enum SgemmBenchmark {
     /// GFLOP/s of an n×n×n float32 sgemm with the given OpenBLAS thread count (restored afterwards).
     public static func gflops(size n: Int = 1024, threads: Int, seconds: Double = 1, windows: Int = 3) -> Double {
