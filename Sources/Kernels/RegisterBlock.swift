@@ -36,12 +36,25 @@ enum RegisterBlocks {
     static let widest = 6
     #endif
 
-    /// Block sizes that cover n items: as few blocks as `widest` allows, their sizes differing by
-    /// at most one.
-    static func cover(_ n: Int) -> [Int] {
-        guard n > 0 else { return [] }
-        let count = (n + widest - 1) / widest, base = n / count, larger = n % count
-        return (0..<count).map { $0 < larger ? base + 1 : base }
+    /// Block sizes that cover n items: as few blocks as `widest` allows, their sizes differing by at most
+    /// one (a value, so the kernels' loops allocate nothing).
+    static func cover(_ n: Int) -> Cover { Cover(n: n) }
+
+    struct Cover: Sequence, IteratorProtocol {
+        let count: Int, base: Int, larger: Int
+        var index = 0
+
+        init(n: Int) {
+            count = n > 0 ? (n + RegisterBlocks.widest - 1) / RegisterBlocks.widest : 0
+            base = count > 0 ? n / count : 0
+            larger = count > 0 ? n % count : 0
+        }
+
+        mutating func next() -> Int? {
+            guard index < count else { return nil }
+            defer { index += 1 }
+            return index < larger ? base + 1 : base
+        }
     }
 
     /// Runs `kernel` compiled for a block of `size` (1 through 8; larger sizes run as 8).
