@@ -213,7 +213,7 @@ enum DirectConvolution {
         let b = s.bias?.pointee ?? 0
         for p in 0..<P {
             let o = s.out + p * s.outStride
-            o.pointee = (s.accumulate ? o.pointee : 0) + b + sums[p].sum()
+            o.pointee = (s.accumulate ? o.pointee : 0) + b + sums[p].laneSum()
         }
     }
 

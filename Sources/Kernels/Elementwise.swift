@@ -124,7 +124,7 @@ enum Elementwise {
     static func sum(_ x: UnsafePointer<Float>, count: Int) -> Float {
         var acc = Vec8(), i = 0
         while i + 8 <= count { acc += x.vec(i); i += 8 }
-        var s = acc.sum()
+        var s = acc.laneSum()
         while i < count { s += x[i]; i += 1 }
         return s
     }
@@ -152,7 +152,7 @@ enum Elementwise {
         }
         var total = Half()
         for k in 0..<12 { total += chains[k] }
-        return total.sum()
+        return total.laneSum()
     }
 
     /// Floating-point operations of one `fmaPeak` iteration.

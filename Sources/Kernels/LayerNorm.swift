@@ -131,7 +131,7 @@ enum LayerNorm {
             acc = VectorMath.multiplyAdd(d, d, acc)
             c += V.scalarCount
         }
-        total += acc.sum()
+        total += acc.laneSum()
         return c
     }
 
@@ -186,8 +186,8 @@ enum LayerNorm {
                 dBeta.store(dBeta.load(V.self, at: c) + g0, at: c)
                 c += V.scalarCount
             }
-            sumG += g1.sum()
-            sumGH += gh.sum()
+            sumG += g1.laneSum()
+            sumGH += gh.laneSum()
             return c
         }
     }

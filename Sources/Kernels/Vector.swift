@@ -39,6 +39,19 @@ extension UnsafeMutablePointer where Pointee == Float {
     }
 }
 
+extension SIMD where Scalar == Float {
+    /// Σ of the lanes, always inlined into this variant's code. The standard library's `sum()` can stay
+    /// out of line as a specialization named without the module, which each variant would emit under the
+    /// same name for the linker to keep one of: AVX code reached from the baseline variant
+    /// (scripts/check-cpus finds such symbols).
+    @inline(__always)
+    func laneSum() -> Float {
+        var s: Float = 0
+        for i in 0..<scalarCount { s += self[i] }
+        return s
+    }
+}
+
 /// A float vector of 8 or 16 lanes. Comparisons go through the concrete types: generic code would
 /// get the lane-by-lane fallbacks of `SIMD`'s masks.
 protocol FloatVector: SIMD where Scalar == Float {

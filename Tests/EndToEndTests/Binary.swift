@@ -34,6 +34,13 @@ struct Binary {
         return process
     }
 
+    /// Runs pfgm through `sh` under `ulimit -v memoryKiB` and `timeout -s KILL seconds` (a kill reads 137).
+    static func runBounded(_ arguments: [String], in directory: String, seconds: Int, memoryKiB: Int) -> Result {
+        let quoted = arguments.map { "'\($0.replacingOccurrences(of: "'", with: "'\\''"))'" }.joined(separator: " ")
+        let script = "ulimit -v \(memoryKiB); exec timeout -s KILL \(seconds) '\(path)' \(quoted)"
+        return run(["-c", script], in: directory, executable: "/bin/sh")
+    }
+
     /// Runs pfgm (or `executable`, e.g. a wrapper such as taskset) and waits for it.
     static func run(_ arguments: [String], in directory: String, environment: [String: String] = [:],
                     executable: String = path, input: Data? = nil) -> Result {

@@ -39,11 +39,7 @@ import Testing
 
     /// One run under the bounds; its exit status (128 + signal when a signal ended it).
     func bounded(_ arguments: [String], in dir: String) -> Binary.Result {
-        let quoted = arguments.map { "'\($0.replacingOccurrences(of: "'", with: "'\\''"))'" }
-            .joined(separator: " ")
-        let script =
-            "ulimit -v \(Self.memoryKiB); exec timeout -s KILL \(Self.seconds) '\(Binary.path)' \(quoted)"
-        return Binary.run(["-c", script], in: dir, executable: "/bin/sh")
+        Binary.runBounded(arguments, in: dir, seconds: Self.seconds, memoryKiB: Self.memoryKiB)
     }
 
     /// The folder the runs share: a small trained run, a point set, and special files.

@@ -6,20 +6,11 @@ import Testing
 /// refusal (or a clean result), never a crash, a hang or a blown memory bound. Commands run under
 /// `timeout` where they used to hang, and under `ulimit -v` where they used to exhaust memory.
 @Suite(.serialized) struct HostileInputTests {
-    /// Runs pfgm through `sh` with a time limit (s) and an address-space limit (KiB).
-    func bounded(
-        _ arguments: [String], in dir: String, seconds: Int = 20, memoryKiB: Int = 4_000_000
-    )
+    /// pfgm with a time limit (s) and an address-space limit (KiB).
+    func bounded(_ arguments: [String], in dir: String, seconds: Int = 20, memoryKiB: Int = 4_000_000)
         -> Binary.Result
     {
-        let quoted = arguments.map { "'\($0.replacingOccurrences(of: "'", with: "'\\''"))'" }
-            .joined(separator: " ")
-        return Binary.run(
-            [
-                "-c",
-                "ulimit -v \(memoryKiB); exec timeout -s KILL \(seconds) '\(Binary.path)' \(quoted)",
-            ],
-            in: dir, executable: "/bin/sh")
+        Binary.runBounded(arguments, in: dir, seconds: seconds, memoryKiB: memoryKiB)
     }
 
     func expectClean(

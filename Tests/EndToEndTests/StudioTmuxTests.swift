@@ -127,10 +127,7 @@ import Testing
                 .flatMap { Int($0.trimmingCharacters(in: .whitespaces).dropFirst(5)) }.map { $0 >= 20 } ?? false
         }
         #expect(text.contains("training"), "\(text)")
-        let pid = tmux(["display-message", "-p", "-t", "studio", "#{pane_pid}"]).trimmingCharacters(in: .whitespacesAndNewlines)
-        // The pane runs a shell; the studio is its child.
-        let children = (try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8)) ?? ""
-        let studio = try #require(children.split(separator: " ").first.flatMap { Int32($0) })
+        let studio = try #require(studioProcess())
         kill(studio, signal)
         let after = waitFor { $0.contains("DONE") }
         #expect((try? String(contentsOfFile: "\(dir)/exit", encoding: .utf8))?.contains("exit=0") == true)
@@ -150,14 +147,19 @@ import Testing
         _ = waitFor { $0.contains("Samples ·") }
         let state = { self.tmux(["display-message", "-p", "-t", "studio", "#{alternate_on} #{cursor_flag}"]) }
         #expect(state().hasPrefix("1 0"), "the studio did not take the alternate screen: \(state())")
-        let pid = tmux(["display-message", "-p", "-t", "studio", "#{pane_pid}"]).trimmingCharacters(in: .whitespacesAndNewlines)
-        let children = (try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8)) ?? ""
-        let studio = try #require(children.split(separator: " ").first.flatMap { Int32($0) })
+        let studio = try #require(studioProcess())
         kill(studio, signal)
         #expect(waitUntil(20) { exists("\(dir)/exit") })
         let exit = (try? String(contentsOfFile: "\(dir)/exit", encoding: .utf8)) ?? ""
         #expect(exit.contains("exit=\(128 + signal)"), "\(exit)")
         #expect(state().hasPrefix("0 1"), "terminal left in the alternate screen or without a cursor: \(state())")
+    }
+
+    /// The studio's pid: the pane runs a shell, and the studio is its child.
+    func studioProcess() -> Int32? {
+        let pid = tmux(["display-message", "-p", "-t", "studio", "#{pane_pid}"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let children = (try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8)) ?? ""
+        return children.split(separator: " ").first.flatMap { Int32($0) }
     }
 
     /// The step on the status line ("│ step 1234 │"), or nil.

@@ -180,14 +180,9 @@ import Testing
         _ = loss()
         var gradX = [Float](repeating: 0, count: rows * n), gradC = [Float](repeating: 0, count: rows)
         net.backward(gradOut: gy, gradX: &gradX, gradCNoise: &gradC)
-        let p = net.parameters, analytic = p.grads.array
+        let p = net.parameters
         var check = DirectionalGradientCheck()
-        for slot in p.slots {
-            let a = Array(analytic[slot.offset..<(slot.offset + slot.count)])
-            check.check(slot.name, values: p.value(slot), analytic: a, loss)
-        }
-        check.check("x", values: x.pointer, analytic: gradX, loss)
-        check.check("c_noise", values: c.pointer, analytic: gradC, loss)
+        check.checkNetwork(p, inputs: [("x", x.pointer, gradX), ("c_noise", c.pointer, gradC)], loss)
         // Round-off: the five-point quotient carries ~1.5·δL/h of the loss's float32 error δL (~1e-5 for ~400
         // outputs through ~30 layers), 3e-4 at h = 0.05, a share ≤ 3e-3 of max(‖a‖, 0.1): 5e-5–2.4e-4 under
         // each kernel variant and OpenBLAS core. Truncation, O(h⁴): 2.2e-3 for map_layer1 (‖a‖ = 65) at width 8

@@ -134,14 +134,9 @@ import Testing
         _ = loss()
         var gradX = [Float](repeating: 0, count: rows * n), gradC = [Float](repeating: 0, count: rows)
         net.backward(gradOut: g, gradX: &gradX, gradCNoise: &gradC)
-        let p = net.parameters, analytic = p.grads.array
+        let p = net.parameters
         var check = DirectionalGradientCheck()
-        for slot in p.slots {
-            let a = Array(analytic[slot.offset..<(slot.offset + slot.count)])
-            check.check(slot.name, values: p.value(slot), analytic: a, loss)
-        }
-        check.check("x", values: x.pointer, analytic: gradX, loss)
-        check.check("c_noise", values: c.pointer, analytic: gradC, loss)
+        check.checkNetwork(p, inputs: [("x", x.pointer, gradX), ("c_noise", c.pointer, gradC)], loss)
         // The bar and its arithmetic as in ConvolutionTests' whole U-Net: per-coordinate differences of a whole
         // network carry the loss's round-off divided by a small step, which depends on the kernels that ran.
         #expect(check.worst < 1e-2, "\(check.worstName)")

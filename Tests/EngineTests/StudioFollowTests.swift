@@ -20,6 +20,19 @@ import Testing
         return out
     }
 
+    /// A small moons run at D = 8 trained and saved to `steps`, in a fresh folder.
+    func followedRun(steps: Int) throws -> (String, RunDirectory, Dataset) {
+        let dir = temporaryDirectory()
+        let run = RunDirectory(dir + "/run")
+        var config = TrainingConfig(data: "moons", dim: 2, augmentedDimension: .finite(8), sigmaData: 0.5, steps: 30)
+        (config.width, config.depth, config.batch) = (16, 1, 16)
+        let data = try Dataset.load("moons", trainCount: 2000, heldOutCount: 500)
+        try run.create()
+        try run.writeConfig(config)
+        try advance(try Trainer(config: config, data: data.train), run, steps: steps)
+        return (dir, run, data)
+    }
+
     @Test func followsCheckpointsAndStatsSurvivesTornFilesAndWritesNothing() throws {
         let dir = temporaryDirectory()
         let run = RunDirectory(dir + "/run")
@@ -78,14 +91,8 @@ import Testing
     /// last weights stay: its checkpoint used to reach the sampler with the wrong dimension (a crash).
     @Test(arguments: [("manifold", AugmentedDimension.finite(8)), ("moons", AugmentedDimension.finite(32))])
     func aRunThatBecomesAnotherIsSaidAndTheLastWeightsStay(data otherData: String, d: AugmentedDimension) throws {
-        let dir = temporaryDirectory()
-        let run = RunDirectory(dir + "/run"), other = RunDirectory(dir + "/other")
-        var config = TrainingConfig(data: "moons", dim: 2, augmentedDimension: .finite(8), sigmaData: 0.5, steps: 30)
-        (config.width, config.depth, config.batch) = (16, 1, 16)
-        let data = try Dataset.load("moons", trainCount: 2000, heldOutCount: 500)
-        try run.create()
-        try run.writeConfig(config)
-        try advance(try Trainer(config: config, data: data.train), run, steps: 5)
+        let (dir, run, data) = try followedRun(steps: 5)
+        let other = RunDirectory(dir + "/other")
         let otherSet = try Dataset.load(otherData, trainCount: 500, heldOutCount: 100)
         var otherConfig = TrainingConfig(data: otherData, dim: otherSet.dim, augmentedDimension: d, sigmaData: 0.5, steps: 30)
         (otherConfig.width, otherConfig.depth, otherConfig.batch) = (16, 1, 16)
@@ -115,14 +122,7 @@ import Testing
     /// stats.jsonl as a link to a FIFO froze the engine (and `q` took 60 s); as /dev/zero it was never said.
     @Test(arguments: ["fifo", "/dev/zero"])
     func statsThatAreNotAFileAreSaidAndDoNotBlock(kind: String) throws {
-        let dir = temporaryDirectory()
-        let run = RunDirectory(dir + "/run")
-        var config = TrainingConfig(data: "moons", dim: 2, augmentedDimension: .finite(8), sigmaData: 0.5, steps: 30)
-        (config.width, config.depth, config.batch) = (16, 1, 16)
-        let data = try Dataset.load("moons", trainCount: 2000, heldOutCount: 500)
-        try run.create()
-        try run.writeConfig(config)
-        try advance(try Trainer(config: config, data: data.train), run, steps: 5)
+        let (dir, run, data) = try followedRun(steps: 5)
         try FileManager.default.removeItem(atPath: run.statsPath)
         if kind == "fifo" {
             #expect(mkfifo(dir + "/fifo", 0o644) == 0)

@@ -127,6 +127,17 @@ struct DirectionalGradientCheck {
         }
     }
 
+    /// Every parameter tensor of a network (against its gradients in the store), then each named input.
+    mutating func checkNetwork(_ p: ParameterStore,
+                               inputs: [(String, UnsafeMutablePointer<Float>, [Float])], _ loss: () -> Double) {
+        let analytic = p.grads.array
+        for slot in p.slots {
+            check(slot.name, values: p.value(slot), analytic: Array(analytic[slot.offset..<(slot.offset + slot.count)]),
+                  loss)
+        }
+        for (name, values, gradient) in inputs { check(name, values: values, analytic: gradient, loss) }
+    }
+
     /// d/dt loss(θ + t·d) at t = 0 by [f(−2h) − 8f(−h) + 8f(h) − f(2h)] / 12h.
     static func fivePoint(_ values: UnsafeMutablePointer<Float>, direction d: [Double], h: Double,
                           _ loss: () -> Double) -> Double {

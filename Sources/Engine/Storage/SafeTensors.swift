@@ -22,8 +22,11 @@ public enum SafeTensors {
         public func tensor(named name: String) -> NamedTensor? { tensors.first { $0.name == name } }
     }
 
+    /// Checks the header against the file's size first, so a file that is not safetensors is refused
+    /// before its bulk is read.
     public static func read(_ path: String) throws(StorageError) -> File {
-        try decode(try AtomicFile.read(path), path: path)
+        _ = try header(path)
+        return try decode(try AtomicFile.read(path), path: path)
     }
 
     /// A file's tensor shapes and metadata, read from its header alone (the data is not read).
