@@ -18,51 +18,69 @@ public enum Kernels {
     }
 
     /// out ← silu(z), element-wise over `count` values.
-    public static func silu(_ z: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, count: Int) {
+    public static func silu(
+        _ z: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, count: Int
+    ) {
         CPU.kernels.silu(z, out, count: count)
     }
 
     /// gradZ ← gradOut ⊙ silu'(z).
-    public static func siluBackward(_ z: UnsafePointer<Float>, _ gradOut: UnsafePointer<Float>,
-                                    _ gradZ: UnsafeMutablePointer<Float>, count: Int) {
+    public static func siluBackward(
+        _ z: UnsafePointer<Float>, _ gradOut: UnsafePointer<Float>,
+        _ gradZ: UnsafeMutablePointer<Float>, count: Int
+    ) {
         CPU.kernels.siluBackward(z, gradOut, gradZ, count: count)
     }
 
     /// out ← eˣ by the vector polynomial of the SiLU passes (relative error below 2e-7; x clamped
     /// to [−87.3, 88.3]).
-    public static func exp(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, count: Int) {
+    public static func exp(
+        _ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, count: Int
+    ) {
         CPU.kernels.exp(x, out, count: count)
     }
 
     /// out[cols×rows] ← xᵀ for x[rows×cols].
-    public static func transpose(_ x: UnsafePointer<Float>, rows: Int, cols: Int,
-                                 into out: UnsafeMutablePointer<Float>) {
+    public static func transpose(
+        _ x: UnsafePointer<Float>, rows: Int, cols: Int,
+        into out: UnsafeMutablePointer<Float>
+    ) {
         CPU.kernels.transpose(x, rows: rows, cols: cols, into: out)
     }
 
     /// Every row of y[rows×cols] ← bias (+ y when `accumulate`).
-    public static func broadcastRows(_ bias: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
-                                     rows: Int, cols: Int, accumulate: Bool) {
+    public static func broadcastRows(
+        _ bias: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+        rows: Int, cols: Int, accumulate: Bool
+    ) {
         CPU.kernels.broadcastRows(bias, y, rows: rows, cols: cols, accumulate: accumulate)
     }
 
     /// out[c] ← Σ_r x[r, c] (the bias gradient of a batch).
-    public static func columnSums(_ x: UnsafePointer<Float>, rows: Int, cols: Int,
-                                  into out: UnsafeMutablePointer<Float>) {
+    public static func columnSums(
+        _ x: UnsafePointer<Float>, rows: Int, cols: Int,
+        into out: UnsafeMutablePointer<Float>
+    ) {
         CPU.kernels.columnSums(x, rows: rows, cols: cols, into: out)
     }
 
     /// y ← y + x over `count` values.
-    public static func add(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
+    public static func add(
+        _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int
+    ) {
         CPU.kernels.add(x, into: y, count: count)
     }
 
     /// Σ x over `count` values.
-    public static func sum(_ x: UnsafePointer<Float>, count: Int) -> Float { CPU.kernels.sum(x, count: count) }
+    public static func sum(_ x: UnsafePointer<Float>, count: Int) -> Float {
+        CPU.kernels.sum(x, count: count)
+    }
 
     /// Squared Euclidean norm of each row.
-    public static func rowSquaredNorms(_ x: UnsafePointer<Float>, rows: Int, cols: Int,
-                                       into out: UnsafeMutablePointer<Float>) {
+    public static func rowSquaredNorms(
+        _ x: UnsafePointer<Float>, rows: Int, cols: Int,
+        into out: UnsafeMutablePointer<Float>
+    ) {
         CPU.kernels.rowSquaredNorms(x, rows: rows, cols: cols, into: out)
     }
 }
@@ -78,11 +96,14 @@ public enum VectorGemm {
 
     /// C[i, j] = Σ_k A(i, k)·B[k·ldb + j] + bias[j] (+ C[i, j] when `accumulate`), C with row
     /// stride ldc.
-    public static func multiply(m: Int, n: Int, k: Int, a: Strided, b: UnsafePointer<Float>, ldb: Int,
-                                c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool,
-                                bias: UnsafePointer<Float>? = nil) {
+    public static func multiply(
+        m: Int, n: Int, k: Int, a: Strided, b: UnsafePointer<Float>, ldb: Int,
+        c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool,
+        bias: UnsafePointer<Float>? = nil
+    ) {
         precondition(supports(n: n), "VectorGemm needs n in multiples of 32")
-        CPU.kernels.vectorGemm(m: m, n: n, k: k, a: a, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate,
-                               bias: bias)
+        CPU.kernels.vectorGemm(
+            m: m, n: n, k: k, a: a, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate,
+            bias: bias)
     }
 }

@@ -8,7 +8,9 @@ import Glibc
 /// the new one, never a torn one.
 public enum AtomicFile {
     /// A whole input file (a regular file of at most `maxBytes`; see `InputFile`).
-    public static func read(_ path: String, maxBytes: Int = Limits.fileBytes) throws(StorageError) -> [UInt8] {
+    public static func read(
+        _ path: String, maxBytes: Int = Limits.fileBytes
+    ) throws(StorageError) -> [UInt8] {
         try InputFile(path, maxBytes: maxBytes).readAll()
     }
 
@@ -20,7 +22,9 @@ public enum AtomicFile {
 
     /// Writes through `body` into a temporary file, then renames it over `path`.
     /// On any failure the temporary file is removed and `path` is untouched.
-    public static func write(to path: String, _ body: (Int32) throws(StorageError) -> Void) throws(StorageError) {
+    public static func write(
+        to path: String, _ body: (Int32) throws(StorageError) -> Void
+    ) throws(StorageError) {
         let outputs = OutputSet()
         try outputs.add(path, body)
         try outputs.commit()
@@ -33,13 +37,17 @@ public enum AtomicFile {
         }.get()
     }
 
-    public static func writeAll(_ fd: Int32, _ raw: UnsafeRawBufferPointer, path: String) throws(StorageError) {
+    public static func writeAll(
+        _ fd: Int32, _ raw: UnsafeRawBufferPointer, path: String
+    ) throws(StorageError) {
         guard let base = raw.baseAddress else { return }
         var done = 0
         while done < raw.count {
             let n = Glibc.write(fd, base + done, raw.count - done)
             if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw StorageError(path, "write failed (\(String(cString: strerror(errno))))") }
+            guard n > 0 else {
+                throw StorageError(path, "write failed (\(String(cString: strerror(errno))))")
+            }
             done += n
         }
     }
@@ -55,11 +63,12 @@ public enum AtomicFile {
     }
 }
 
-/// The outputs of one command, written whole or not at all: each goes to a temporary file beside its target,
-/// flushed to disk; `commit` renames them over their targets once every one is complete, and a failure (or a
-/// set dropped uncommitted) removes the temporaries. Only regular files are ever replaced: a target that is
-/// a device, a FIFO, a folder or a socket is refused, and a symbolic link is written through. Temporaries
-/// that a killed process left for the same target (its pid is in their name) are removed on the way.
+/// The outputs of one command, written whole or not at all: each goes to a temporary file beside
+/// its target, flushed to disk; `commit` renames them over their targets once every one is
+/// complete, and a failure (or a set dropped uncommitted) removes the temporaries. Only regular
+/// files are ever replaced: a target that is a device, a FIFO, a folder or a socket is refused, and
+/// a symbolic link is written through. Temporaries that a killed process left for the same target
+/// (its pid is in their name) are removed on the way.
 public final class OutputSet {
     private var pending: [(temporary: String, target: String)] = []
 
@@ -67,8 +76,8 @@ public final class OutputSet {
 
     deinit { for p in pending { unlink(p.temporary) } }
 
-    /// The file that writing `path` replaces: `path`, or the file its symbolic link names (which writing
-    /// creates when it does not exist yet).
+    /// The file that writing `path` replaces: `path`, or the file its symbolic link names (which
+    /// writing creates when it does not exist yet).
     public static func target(of path: String, links: Int = 0) throws(StorageError) -> String {
         var info = stat()
         guard lstat(path, &info) == 0 else { return path }
@@ -76,24 +85,29 @@ public final class OutputSet {
             var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
             let n = readlink(path, &buffer, buffer.count - 1)
             guard n > 0, links < 16 else { throw StorageError(path, "cannot resolve the link") }
-            let destination = String(decoding: buffer.prefix(n).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            let destination = String(
+                decoding: buffer.prefix(n).map { UInt8(bitPattern: $0) }, as: UTF8.self)
             let folder = (path as NSString).deletingLastPathComponent
-            let next = destination.hasPrefix("/") || folder.isEmpty ? destination : folder + "/" + destination
+            let next =
+                destination.hasPrefix("/") || folder.isEmpty
+                ? destination : folder + "/" + destination
             return try target(of: next, links: links + 1)
         }
         if let kind = InputFile.irregular(info.st_mode) {
-            throw StorageError(path, "is \(kind), not a regular file; only regular files are written")
+            throw StorageError(
+                path, "is \(kind), not a regular file; only regular files are written")
         }
         return path
     }
 
-    /// Refuses an output `path` before any work: its folder must exist and the path must not be anything
-    /// but a regular file.
+    /// Refuses an output `path` before any work: its folder must exist and the path must not be
+    /// anything but a regular file.
     public static func check(_ path: String) throws(StorageError) {
         let target = try target(of: path)
         let folder = (target as NSString).deletingLastPathComponent
         var info = stat()
-        guard stat(folder.isEmpty ? "." : folder, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
+        guard stat(folder.isEmpty ? "." : folder, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR
+        else {
             throw StorageError(path, "the folder \(folder.isEmpty ? "." : folder) does not exist")
         }
     }
@@ -102,22 +116,32 @@ public final class OutputSet {
         try add(path) { fd throws(StorageError) in try AtomicFile.write(bytes, to: fd, path: path) }
     }
 
-    /// Writes `path`'s contents through `body` into its temporary file (not yet visible under `path`).
-    public func add(_ path: String, _ body: (Int32) throws(StorageError) -> Void) throws(StorageError) {
+    /// Writes `path`'s contents through `body` into its temporary file (not yet visible under
+    /// `path`).
+    public func add(
+        _ path: String, _ body: (Int32) throws(StorageError) -> Void
+    ) throws(StorageError) {
         let target = try Self.target(of: path)
         Self.removeStaleTemporaries(of: target)
         let temporary = "\(target).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw StorageError(path, "cannot create (\(String(cString: strerror(errno))))") }
+        guard fd >= 0 else {
+            throw StorageError(path, "cannot create (\(String(cString: strerror(errno))))")
+        }
         pending.append((temporary, target))
         do throws(StorageError) {
             try body(fd)
-            guard fsync(fd) == 0 else { throw StorageError(path, "cannot flush to disk (\(String(cString: strerror(errno))))") }
+            guard fsync(fd) == 0 else {
+                throw StorageError(
+                    path, "cannot flush to disk (\(String(cString: strerror(errno))))")
+            }
         } catch {
             close(fd)
             throw error
         }
-        guard close(fd) == 0 else { throw StorageError(path, "cannot close (\(String(cString: strerror(errno))))") }
+        guard close(fd) == 0 else {
+            throw StorageError(path, "cannot close (\(String(cString: strerror(errno))))")
+        }
     }
 
     /// Renames every output over its target.
@@ -134,13 +158,19 @@ public final class OutputSet {
 
     /// Removes `target.tmp-PID-*` files whose process no longer runs.
     static func removeStaleTemporaries(of target: String) {
-        let folder = (target as NSString).deletingLastPathComponent, name = (target as NSString).lastPathComponent
+        let folder = (target as NSString).deletingLastPathComponent,
+            name = (target as NSString).lastPathComponent
         let prefix = name + ".tmp-"
-        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: folder.isEmpty ? "." : folder) else { return }
+        guard
+            let entries = try? FileManager.default.contentsOfDirectory(
+                atPath: folder.isEmpty ? "." : folder)
+        else { return }
         for entry in entries where entry.hasPrefix(prefix) {
             let fields = entry.dropFirst(prefix.count).split(separator: "-")
-            guard fields.count == 2, let pid = Int32(fields[0]), UInt32(fields[1]) != nil, pid != getpid(),
-                  kill(pid, 0) != 0 && errno == ESRCH else { continue }
+            guard fields.count == 2, let pid = Int32(fields[0]), UInt32(fields[1]) != nil,
+                pid != getpid(),
+                kill(pid, 0) != 0 && errno == ESRCH
+            else { continue }
             unlink(folder.isEmpty ? entry : folder + "/" + entry)
         }
     }
@@ -171,9 +201,15 @@ enum Bytes {
             for i in 0..<count {
                 let o = offset + i * width
                 if width == 4 {
-                    out[i] = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: o, as: UInt32.self)))
+                    out[i] = Float(
+                        bitPattern: UInt32(
+                            littleEndian: raw.loadUnaligned(fromByteOffset: o, as: UInt32.self)))
                 } else {
-                    out[i] = Float(Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: o, as: UInt64.self))))
+                    out[i] = Float(
+                        Double(
+                            bitPattern: UInt64(
+                                littleEndian: raw.loadUnaligned(fromByteOffset: o, as: UInt64.self))
+                        ))
                 }
             }
         }

@@ -11,7 +11,8 @@ public enum NPY {
             self.values = values
         }
 
-        /// The array as a K×N matrix: 2-D as it is, 1-D as one column, higher ranks flattened after the first axis.
+        /// The array as a K×N matrix: 2-D as it is, 1-D as one column, higher ranks flattened after
+        /// the first axis.
         public func matrix() -> Matrix {
             let rows = shape.first ?? 1
             let cols = rows == 0 ? shape.dropFirst().reduce(1, *) : values.count / max(rows, 1)
@@ -22,8 +23,8 @@ public enum NPY {
     static let magic: [UInt8] = [0x93] + Swift.Array("NUMPY".utf8)
     static let maximumHeaderBytes = 1 << 20
 
-    /// Reads the header first and checks the shape against the file's size and `Limits.values` before the
-    /// data is read.
+    /// Reads the header first and checks the shape against the file's size and `Limits.values`
+    /// before the data is read.
     public static func read(_ path: String) throws(StorageError) -> Array {
         let file = try InputFile(path)
         let prefix = try file.read(from: 0, count: 12)
@@ -31,13 +32,17 @@ public enum NPY {
         let head = try file.read(from: 0, count: headerEnd)
         let (header, width) = try layout(head, dataBytes: file.size - headerEnd, path: path)
         let data = try file.read(from: headerEnd, count: file.size - headerEnd)
-        return Array(shape: header.shape, values: Bytes.floats(data, offset: 0, count: data.count / width, width: width))
+        return Array(
+            shape: header.shape,
+            values: Bytes.floats(data, offset: 0, count: data.count / width, width: width))
     }
 
     /// Reads a 2-D array (K×N) as a matrix, refusing other ranks.
     public static func readMatrix(_ path: String) throws(StorageError) -> Matrix {
         let array = try read(path)
-        guard array.shape.count == 2 else { throw StorageError(path, "expected a 2-D array (K, N), found shape \(array.shape)") }
+        guard array.shape.count == 2 else {
+            throw StorageError(path, "expected a 2-D array (K, N), found shape \(array.shape)")
+        }
         return array.matrix()
     }
 
@@ -49,17 +54,19 @@ public enum NPY {
         try write(Array(shape: [matrix.rows, matrix.cols], values: matrix.storage), to: path)
     }
 
-    public static func encode(_ array: Array, path: String = "npy") throws(StorageError) -> [UInt8] {
+    public static func encode(_ array: Array, path: String = "npy") throws(StorageError) -> [UInt8]
+    {
         guard array.shape.reduce(1, *) == array.values.count else {
-            throw StorageError(path, "\(array.values.count) values do not fill shape \(array.shape)")
+            throw StorageError(
+                path, "\(array.values.count) values do not fill shape \(array.shape)")
         }
         var out = header(shape: array.shape)
         Bytes.appendFloats(array.values, to: &out)
         return out
     }
 
-    /// The bytes before the data of a float32 array of `shape` (version 1.0, padded to 64 bytes), for writers
-    /// that stream the data after it.
+    /// The bytes before the data of a float32 array of `shape` (version 1.0, padded to 64 bytes),
+    /// for writers that stream the data after it.
     public static func header(shape: [Int]) -> [UInt8] {
         let dims = shape.map(String.init).joined(separator: ", ")
         let tuple = shape.count == 1 ? "(\(dims),)" : "(\(dims))"
@@ -73,7 +80,9 @@ public enum NPY {
     }
 
     /// Appends `values` (little-endian float32) to an open file.
-    public static func appendValues(_ values: [Float], to fd: Int32, path: String) throws(StorageError) {
+    public static func appendValues(
+        _ values: [Float], to fd: Int32, path: String
+    ) throws(StorageError) {
         var bytes: [UInt8] = []
         Bytes.appendFloats(values, to: &bytes)
         try AtomicFile.write(bytes, to: fd, path: path)
@@ -81,14 +90,21 @@ public enum NPY {
 
     public static func decode(_ bytes: [UInt8], path: String) throws(StorageError) -> Array {
         let headerEnd = try headerEnd(bytes, fileSize: bytes.count, path: path)
-        let (header, width) = try layout(Swift.Array(bytes[0..<headerEnd]), dataBytes: bytes.count - headerEnd, path: path)
+        let (header, width) = try layout(
+            Swift.Array(bytes[0..<headerEnd]), dataBytes: bytes.count - headerEnd, path: path)
         let count = (bytes.count - headerEnd) / width
-        return Array(shape: header.shape, values: Bytes.floats(bytes, offset: headerEnd, count: count, width: width))
+        return Array(
+            shape: header.shape,
+            values: Bytes.floats(bytes, offset: headerEnd, count: count, width: width))
     }
 
     /// Where the data starts, from the magic, version and header length at the start of the file.
-    static func headerEnd(_ prefix: [UInt8], fileSize: Int, path: String) throws(StorageError) -> Int {
-        guard prefix.count >= 10, Swift.Array(prefix[0..<6]) == magic else { throw StorageError(path, "not a .npy file (bad magic)") }
+    static func headerEnd(
+        _ prefix: [UInt8], fileSize: Int, path: String
+    ) throws(StorageError) -> Int {
+        guard prefix.count >= 10, Swift.Array(prefix[0..<6]) == magic else {
+            throw StorageError(path, "not a .npy file (bad magic)")
+        }
         let major = prefix[6]
         let lengthBytes: Int
         switch major {
@@ -100,14 +116,18 @@ public enum NPY {
         let headerLength = Int(Bytes.uint64(prefix[8..<(8 + lengthBytes)]))
         let dataStart = 8 + lengthBytes + headerLength
         guard headerLength <= maximumHeaderBytes, dataStart <= fileSize else {
-            throw StorageError(path, "header length \(headerLength) runs past the end of the file (\(fileSize) bytes)")
+            throw StorageError(
+                path,
+                "header length \(headerLength) runs past the end of the file (\(fileSize) bytes)")
         }
         return dataStart
     }
 
-    /// The header of `head` (the bytes up to the data), checked against the data's size and `Limits.values`,
-    /// and the width of one element.
-    static func layout(_ head: [UInt8], dataBytes: Int, path: String) throws(StorageError) -> (Header, Int) {
+    /// The header of `head` (the bytes up to the data), checked against the data's size and
+    /// `Limits.values`, and the width of one element.
+    static func layout(
+        _ head: [UInt8], dataBytes: Int, path: String
+    ) throws(StorageError) -> (Header, Int) {
         let lengthBytes = head[6] == 1 ? 2 : 4
         guard let text = String(bytes: head[(8 + lengthBytes)...], encoding: .utf8) else {
             throw StorageError(path, "header is not text")
@@ -118,12 +138,16 @@ public enum NPY {
         for d in header.shape {
             let (p, overflow) = count.multipliedReportingOverflow(by: d)
             guard d >= 0, !overflow, p <= Limits.values else {
-                throw StorageError(path, "shape \(header.shape) holds more than \(Limits.values) values")
+                throw StorageError(
+                    path, "shape \(header.shape) holds more than \(Limits.values) values")
             }
             count = p
         }
         guard dataBytes == count * width else {
-            throw StorageError(path, "shape \(header.shape) of \(header.descr) needs \(count * width) data bytes, the file has \(dataBytes)")
+            throw StorageError(
+                path,
+                "shape \(header.shape) of \(header.descr) needs \(count * width) data bytes, the file has \(dataBytes)"
+            )
         }
         if header.fortranOrder && header.shape.filter({ $0 > 1 }).count > 1 {
             throw StorageError(path, "Fortran-order arrays are not supported; save with C order")
@@ -135,8 +159,11 @@ public enum NPY {
         switch descr {
         case "<f4": return 4
         case "<f8": return 8
-        case ">f4", ">f8": throw StorageError(path, "big-endian data (\(descr)) is not supported; save little-endian")
-        default: throw StorageError(path, "dtype '\(descr)' is not supported; use float32 or float64")
+        case ">f4", ">f8":
+            throw StorageError(
+                path, "big-endian data (\(descr)) is not supported; save little-endian")
+        default:
+            throw StorageError(path, "dtype '\(descr)' is not supported; use float32 or float64")
         }
     }
 
@@ -146,13 +173,16 @@ public enum NPY {
         var shape: [Int]
     }
 
-    /// Parses the header dict literal, e.g. {'descr': '<f4', 'fortran_order': False, 'shape': (3, 2), }.
+    /// Parses the header dict literal, e.g. {'descr': '<f4', 'fortran_order': False, 'shape': (3,
+    /// 2), }.
     static func parseHeader(_ text: String, path: String) throws(StorageError) -> Header {
         var scanner = LiteralScanner(Swift.Array(text.unicodeScalars))
         var descr: String?, fortran: Bool?, shape: [Int]?
         guard scanner.take("{") else { throw StorageError(path, "header is not a dict") }
         while !scanner.take("}") {
-            guard let key = scanner.string(), scanner.take(":") else { throw StorageError(path, "malformed header") }
+            guard let key = scanner.string(), scanner.take(":") else {
+                throw StorageError(path, "malformed header")
+            }
             switch key {
             case "descr": descr = scanner.string()
             case "fortran_order": fortran = scanner.boolean()
