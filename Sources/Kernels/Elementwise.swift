@@ -12,34 +12,34 @@ enum Elementwise {
         return s * (1 + z * (1 - s))
     }
 
-    static func silu(_ z: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, count: Int) {
+    /// `vector(i)` for i = 0, 8, 16, … while eight values remain, then `scalar(i)` for the rest.
+    @inline(__always)
+    static func inEights(_ count: Int, _ vector: (Int) -> Void, _ scalar: (Int) -> Void) {
         var i = 0
         while i + 8 <= count {
-            out.store(VectorMath.silu(z.vec(i)), at: i)
+            vector(i)
             i += 8
         }
-        while i < count { out[i] = silu(z[i]); i += 1 }
+        while i < count {
+            scalar(i)
+            i += 1
+        }
+    }
+
+    static func silu(_ z: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, count: Int) {
+        inEights(count, { out.store(VectorMath.silu(z.vec($0)), at: $0) }, { out[$0] = silu(z[$0]) })
     }
 
     static func siluBackward(
         _ z: UnsafePointer<Float>, _ gradOut: UnsafePointer<Float>,
         _ gradZ: UnsafeMutablePointer<Float>, count: Int
     ) {
-        var i = 0
-        while i + 8 <= count {
-            gradZ.store(gradOut.vec(i) * VectorMath.siluDerivative(z.vec(i)), at: i)
-            i += 8
-        }
-        while i < count { gradZ[i] = gradOut[i] * siluDerivative(z[i]); i += 1 }
+        inEights(count, { gradZ.store(gradOut.vec($0) * VectorMath.siluDerivative(z.vec($0)), at: $0) },
+                 { gradZ[$0] = gradOut[$0] * siluDerivative(z[$0]) })
     }
 
     static func exp(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, count: Int) {
-        var i = 0
-        while i + 8 <= count {
-            out.store(VectorMath.exp(x.vec(i)), at: i)
-            i += 8
-        }
-        while i < count { out[i] = expf(x[i]); i += 1 }
+        inEights(count, { out.store(VectorMath.exp(x.vec($0)), at: $0) }, { out[$0] = expf(x[$0]) })
     }
 
     /// out[cols×rows] ← xᵀ for x[rows×cols], in 16×16 tiles (both held in L1) written a row at a
@@ -112,12 +112,7 @@ enum Elementwise {
 
     @inline(__always)
     static func add(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
-        var i = 0
-        while i + 8 <= count {
-            y.store(y.vec(i) + x.vec(i), at: i)
-            i += 8
-        }
-        while i < count { y[i] += x[i]; i += 1 }
+        inEights(count, { y.store(y.vec($0) + x.vec($0), at: $0) }, { y[$0] += x[$0] })
     }
 
     @inline(__always)

@@ -154,13 +154,7 @@ struct Sample: ParsableCommand {
             options.sampler.run(&x, denoiser: denoiser, rng: &rng)
             return x
         }
-        if let png, let first {
-            guard let picture = PNG.picture(of: first, data: data) else {
-                throw Failure("--png: one-dimensional samples have no picture")
-            }
-            try outputs.add(png, bytes: try PNG.encode(picture, path: png))
-            note("wrote \(png) (\(picture.width)×\(picture.height))")
-        }
+        if let png, let first { try addPicture(outputs, of: first, data: data, to: png) }
         try outputs.commit()
     }
 
@@ -194,17 +188,12 @@ struct Sample: ParsableCommand {
 /// `chunk(first row, rows)` and streamed into the temporary file, so memory stays bounded whatever the count.
 /// Non-finite values fail the command (nothing is written). Returns the first chunk, for a picture.
 func streamRows(_ outputs: OutputSet, to out: String, total: Int, dim: Int,
-                _ chunk: (Int, Int) throws -> Matrix) throws -> Matrix? {
+                _ chunk: (Int, Int) -> Matrix) throws -> Matrix? {
     var first: Matrix?
-    var failure: Error?
     try outputs.add(out) { fd throws(StorageError) in
         try AtomicFile.write(NPY.header(shape: [total, dim]), to: fd, path: out)
         for start in stride(from: 0, to: total, by: Limits.sampleChunk) {
-            let x: Matrix
-            do { x = try chunk(start, min(Limits.sampleChunk, total - start)) } catch {
-                failure = error
-                throw StorageError(out, "not written")
-            }
+            let x = chunk(start, min(Limits.sampleChunk, total - start))
             if let bad = x.firstNonFinite {
                 throw StorageError(out, "the values' \(bad) (rows from \(start)); nothing was written "
                     + "(σ, σ_d or the weights are out of float32's range)")
@@ -213,8 +202,17 @@ func streamRows(_ outputs: OutputSet, to out: String, total: Int, dim: Int,
             if first == nil { first = x }
         }
     }
-    if let failure { throw failure }
     return first
+}
+
+/// Adds the PNG of `samples` (a grid of images, else a density of the first two coordinates) to
+/// `outputs` under `path`.
+func addPicture(_ outputs: OutputSet, of samples: Matrix, data: String, to path: String) throws {
+    guard let picture = PNG.picture(of: samples, data: data) else {
+        throw Failure("--png: one-dimensional samples have no picture")
+    }
+    try outputs.add(path, bytes: try PNG.encode(picture, path: path))
+    note("wrote \(path) (\(picture.width)×\(picture.height))")
 }
 
 /// Refuses an output path before any work: its folder must exist and the path may only be a regular file.
@@ -258,6 +256,7 @@ struct Prior: ParsableCommand {
             throw ValidationError("--count must be between 1 and \(Limits.samples)")
         }
         guard kernelQuantile >= 0.5 && kernelQuantile <= 1 else { throw ValidationError("--kernel-quantile must be in [0.5, 1]") }
+        for path in [out] + (png.map { [$0] } ?? []) { try requireFolder(of: path) }
     }
 
     func run() throws {
@@ -268,10 +267,7 @@ struct Prior: ParsableCommand {
             Perturbation.prior(count: rows, dim: dim, augmentedDimension: augDim, sigma: sigma, truncation: truncation,
                                rng: &rng)
         }
-        if let png, let first, let picture = PNG.picture(of: first, data: "prior") {
-            try outputs.add(png, bytes: try PNG.encode(picture, path: png))
-        }
+        if let png, let first { try addPicture(outputs, of: first, data: "prior", to: png) }
         try attempt { try outputs.commit() }
     }
-
 }

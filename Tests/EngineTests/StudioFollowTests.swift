@@ -21,7 +21,7 @@ import Testing
     }
 
     /// A small moons run at D = 8 trained and saved to `steps`, in a fresh folder.
-    func followedRun(steps: Int) throws -> (String, RunDirectory, Dataset) {
+    func followedRun(steps: Int) throws -> (String, RunDirectory, Dataset, Trainer) {
         let dir = temporaryDirectory()
         let run = RunDirectory(dir + "/run")
         var config = TrainingConfig(data: "moons", dim: 2, augmentedDimension: .finite(8), sigmaData: 0.5, steps: 30)
@@ -29,21 +29,14 @@ import Testing
         let data = try Dataset.load("moons", trainCount: 2000, heldOutCount: 500)
         try run.create()
         try run.writeConfig(config)
-        try advance(try Trainer(config: config, data: data.train), run, steps: steps)
-        return (dir, run, data)
+        let trainer = try Trainer(config: config, data: data.train)
+        try advance(trainer, run, steps: steps)
+        return (dir, run, data, trainer)
     }
 
     @Test func followsCheckpointsAndStatsSurvivesTornFilesAndWritesNothing() throws {
-        let dir = temporaryDirectory()
-        let run = RunDirectory(dir + "/run")
-        var config = TrainingConfig(data: "moons", dim: 2, augmentedDimension: .finite(8), sigmaData: 0.5, steps: 30)
-        (config.width, config.depth, config.batch) = (16, 1, 16)
-        let data = try Dataset.load("moons", trainCount: 2000, heldOutCount: 500)
-        try run.create()
-        try run.writeConfig(config)
+        let (dir, run, data, trainer) = try followedRun(steps: 10)
         let lock = try RunLock(run: run)  // the trainer's lock: following must never need it
-        let trainer = try Trainer(config: config, data: data.train)
-        try advance(trainer, run, steps: 10)
 
         var settings = StudioSettings(augmentedDimension: .finite(8))
         settings.steps = 4
@@ -91,7 +84,7 @@ import Testing
     /// last weights stay: its checkpoint used to reach the sampler with the wrong dimension (a crash).
     @Test(arguments: [("manifold", AugmentedDimension.finite(8)), ("moons", AugmentedDimension.finite(32))])
     func aRunThatBecomesAnotherIsSaidAndTheLastWeightsStay(data otherData: String, d: AugmentedDimension) throws {
-        let (dir, run, data) = try followedRun(steps: 5)
+        let (dir, run, data, _) = try followedRun(steps: 5)
         let other = RunDirectory(dir + "/other")
         let otherSet = try Dataset.load(otherData, trainCount: 500, heldOutCount: 100)
         var otherConfig = TrainingConfig(data: otherData, dim: otherSet.dim, augmentedDimension: d, sigmaData: 0.5, steps: 30)
@@ -122,7 +115,7 @@ import Testing
     /// stats.jsonl as a link to a FIFO froze the engine (and `q` took 60 s); as /dev/zero it was never said.
     @Test(arguments: ["fifo", "/dev/zero"])
     func statsThatAreNotAFileAreSaidAndDoNotBlock(kind: String) throws {
-        let (dir, run, data) = try followedRun(steps: 5)
+        let (dir, run, data, _) = try followedRun(steps: 5)
         try FileManager.default.removeItem(atPath: run.statsPath)
         if kind == "fifo" {
             #expect(mkfifo(dir + "/fifo", 0o644) == 0)

@@ -29,10 +29,6 @@ public struct GroupNorm: Sendable {
 
     var shape: NormShape { NormShape(channels: channels, groups: groups, epsilon: epsilon) }
 
-    func affine(_ p: ParameterStore) -> NormAffine {
-        NormAffine(gamma: p.value(scale), beta: p.value(shift), gradGamma: p.grad(scale), gradBeta: p.grad(shift))
-    }
-
     /// siluOut ← silu(γ⊙x̂ + β); keeps x̂ (when given) and 1/σ per (image, group) for backward.
     /// With `framedOutput`, siluOut is written framed for a convolution to read in place (border
     /// zeroed).
@@ -40,7 +36,7 @@ public struct GroupNorm: Sendable {
                         normalized xhat: UnsafeMutablePointer<Float>?, inverseStd: UnsafeMutablePointer<Float>,
                         parameters p: ParameterStore, framedOutput: Bool = false) {
         if framedOutput { DirectConvolution.clearBorder(siluOut, g, channels: channels) }
-        CPU.kernels.groupNormForward(x, g, shape, affine(p), siluOut: siluOut, normalized: xhat,
+        CPU.kernels.groupNormForward(x, g, shape, p.affine(scale: scale, shift: shift), siluOut: siluOut, normalized: xhat,
                                      inverseStd: inverseStd, framedOutput: framedOutput)
     }
 
@@ -51,6 +47,6 @@ public struct GroupNorm: Sendable {
                          gradX: UnsafeMutablePointer<Float>, accumulateGradX: Bool = false,
                          parameters p: ParameterStore, scratch dy: UnsafeMutablePointer<Float>) {
         CPU.kernels.groupNormBackward(gradOut: gradOut, normalized: xhat, inverseStd: inverseStd, g, shape,
-                                      affine(p), gradX: gradX, accumulate: accumulateGradX, scratch: dy)
+                                      p.affine(scale: scale, shift: shift), gradX: gradX, accumulate: accumulateGradX, scratch: dy)
     }
 }

@@ -94,17 +94,13 @@ public struct LayerNorm: Sendable {
 
     var shape: NormShape { NormShape(channels: features, epsilon: epsilon) }
 
-    func affine(_ p: ParameterStore) -> NormAffine {
-        NormAffine(gamma: p.value(scale), beta: p.value(shift), gradGamma: p.grad(scale), gradBeta: p.grad(shift))
-    }
-
     /// y ← γ⊙x̂ + β with x̂ = (x − mean)/√(var + ε); keeps x̂ and 1/√(var + ε) per row for
     /// backward. When `siluOut` is given, also writes silu(y) there in the same pass; y and x̂ may
     /// then be skipped (nil) when no backward pass follows.
     public func forward(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>?,
                         normalized xhat: UnsafeMutablePointer<Float>?, inverseStd: UnsafeMutablePointer<Float>,
                         siluOut: UnsafeMutablePointer<Float>? = nil, parameters p: ParameterStore) {
-        CPU.kernels.layerNormForward(x, rows: rows, shape, affine(p), into: y, normalized: xhat,
+        CPU.kernels.layerNormForward(x, rows: rows, shape, p.affine(scale: scale, shift: shift), into: y, normalized: xhat,
                                      inverseStd: inverseStd, siluOut: siluOut)
     }
 
@@ -118,7 +114,7 @@ public struct LayerNorm: Sendable {
                          gradX: UnsafeMutablePointer<Float>, accumulateGradX: Bool = false,
                          parameters p: ParameterStore) {
         CPU.kernels.layerNormBackward(gradY: gradY, throughSilu: throughSilu, normalized: xhat,
-                                      inverseStd: inverseStd, rows: rows, shape, affine(p), gradX: gradX,
+                                      inverseStd: inverseStd, rows: rows, shape, p.affine(scale: scale, shift: shift), gradX: gradX,
                                       accumulate: accumulateGradX)
     }
 }

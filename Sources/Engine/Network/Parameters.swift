@@ -1,3 +1,4 @@
+import KernelInterface
 /// What a parameter tensor is for; quantization touches only `.weight`.
 public enum ParameterRole: String, Sendable {
     case weight, bias, normScale, normShift
@@ -49,6 +50,11 @@ public final class ParameterStore {
 
     @inline(__always)
     public func grad(_ slot: ParameterSlot) -> UnsafeMutablePointer<Float> { grads.pointer + slot.offset }
+
+    /// A normalisation's scale γ and shift β, with their gradients, as the kernels take them.
+    public func affine(scale: ParameterSlot, shift: ParameterSlot) -> NormAffine {
+        NormAffine(gamma: value(scale), beta: value(shift), gradGamma: grad(scale), gradBeta: grad(shift))
+    }
 
     public func zeroGrads() { grads.fill(0) }
 

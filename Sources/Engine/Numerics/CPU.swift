@@ -13,15 +13,15 @@ public enum CPU {
         KernelsAVX512.Variant.self, KernelsAVX2.Variant.self, KernelsGeneric.Variant.self,
     ]
 
-    /// The variants this CPU can run, widest first.
-    public static var supported: [String] {
+    /// The variants this CPU can run, widest first (asked once: the CPU does not change).
+    public static let supported: [String] = {
         var names = ["generic"]
         #if arch(x86_64)
         if pfgm_cpu_has_avx2_fma() != 0 { names.insert("avx2", at: 0) }
         if pfgm_cpu_has_avx512() != 0 { names.insert("avx512", at: 0) }
         #endif
         return names
-    }
+    }()
 
     /// The variants this CPU can run, widest first (for tests that check each one).
     public static var runnable: [any CPUKernels.Type] {
@@ -38,10 +38,7 @@ public enum CPU {
     /// The kernels every layer calls: the selection, or the widest supported variant when
     /// `PFGM_CPU` asked for one this CPU lacks (the command line refuses that case before any work;
     /// see `selectionProblem`).
-    public static let kernels: any CPUKernels.Type = {
-        if case .success(let k) = selection { return k }
-        return variant(named: supported[0]) ?? KernelsGeneric.Variant.self
-    }()
+    public static let kernels: any CPUKernels.Type = (try? selection.get()) ?? widest(of: supported)
 
     /// The running variant's name, as `pfgm --version` and the benchmarks report it.
     public static var name: String { kernels.name }
@@ -60,14 +57,17 @@ public enum CPU {
         variants.first { $0.name == name }
     }
 
+    /// The first of `supported` this binary holds (the baseline when none is).
+    static func widest(of supported: [String]) -> any CPUKernels.Type {
+        supported.lazy.compactMap(variant(named:)).first ?? KernelsGeneric.Variant.self
+    }
+
     /// The variant for a PFGM_CPU value (nil or empty: the widest supported).
     public static func select(
         requested: String?, supported: [String]
     ) -> Result<any CPUKernels.Type, SelectionError> {
         let names = variants.map { $0.name }.joined(separator: ", ")
-        guard let requested, !requested.isEmpty else {
-            return .success(variant(named: supported[0]) ?? KernelsGeneric.Variant.self)
-        }
+        guard let requested, !requested.isEmpty else { return .success(widest(of: supported)) }
         guard let wanted = variant(named: requested.lowercased()) else {
             return .failure(
                 SelectionError(description: "\(override)=\(requested) is not a variant (\(names))"))

@@ -1,22 +1,8 @@
-import Foundation
 import KernelInterface
 
 /// Fused element-wise passes and row reductions over row-major B×C blocks, run by the CPU's kernel
-/// variant (`CPU.kernels`); the scalar functions are for the loops' tails and for reference.
+/// variant (`CPU.kernels`).
 public enum Kernels {
-    @inline(__always)
-    public static func sigmoid(_ z: Float) -> Float { 1 / (1 + expf(-z)) }
-
-    @inline(__always)
-    public static func silu(_ z: Float) -> Float { z / (1 + expf(-z)) }
-
-    /// d silu(z) / dz.
-    @inline(__always)
-    public static func siluDerivative(_ z: Float) -> Float {
-        let s = sigmoid(z)
-        return s * (1 + z * (1 - s))
-    }
-
     /// out ← silu(z), element-wise over `count` values.
     public static func silu(
         _ z: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, count: Int
@@ -30,14 +16,6 @@ public enum Kernels {
         _ gradZ: UnsafeMutablePointer<Float>, count: Int
     ) {
         CPU.kernels.siluBackward(z, gradOut, gradZ, count: count)
-    }
-
-    /// out ← eˣ by the vector polynomial of the SiLU passes (relative error below 2e-7; x clamped
-    /// to [−87.3, 88.3]).
-    public static func exp(
-        _ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, count: Int
-    ) {
-        CPU.kernels.exp(x, out, count: count)
     }
 
     /// out[cols×rows] ← xᵀ for x[rows×cols].
@@ -69,11 +47,6 @@ public enum Kernels {
         _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int
     ) {
         CPU.kernels.add(x, into: y, count: count)
-    }
-
-    /// Σ x over `count` values.
-    public static func sum(_ x: UnsafePointer<Float>, count: Int) -> Float {
-        CPU.kernels.sum(x, count: count)
     }
 
     /// Squared Euclidean norm of each row.

@@ -52,33 +52,30 @@ public enum Perturbation {
         switch d {
         case .finite(let dv):
             // log(R²/r²) = log(g₁/g₂), the log-odds of B ~ Beta(N/2, D/2); the cut bounds it by limit − log D.
-            let bound = limit - log(dv)
-            var logRatio = rng.logGamma(shape: a) - rng.logGamma(shape: dv / 2), tries = 1
-            while logRatio > bound && tries < rejectionTries {
-                logRatio = rng.logGamma(shape: a) - rng.logGamma(shape: dv / 2)
-                tries += 1
-            }
-            if logRatio > bound {
-                logRatio = inverseCut(bound, rng: &rng) { SpecialFunctions.betaCDF(logOdds: $0, a: a, b: dv / 2) }
+            let draw = { (r: inout RandomSource) in r.logGamma(shape: a) - r.logGamma(shape: dv / 2) }
+            let logRatio = cut(draw(&rng), bound: limit - log(dv), rng: &rng, draw: draw) {
+                SpecialFunctions.betaCDF(logOdds: $0, a: a, b: dv / 2)
             }
             return min(sigma * dv.squareRoot() * exp(0.5 * logRatio), maximumRadius)
         case .infinite:
-            // log(R²/σ²) = log(2g), g ~ Gamma(N/2).
-            var logSquared = log(gaussianNorm2), tries = 0
-            while logSquared > limit && tries < rejectionTries {
-                logSquared = log(2) + rng.logGamma(shape: a)
-                tries += 1
-            }
-            if logSquared > limit {
-                logSquared = inverseCut(limit, rng: &rng) { SpecialFunctions.gammaCDF(exp($0) / 2, shape: a) }
+            // log(R²/σ²) = log(2g), g ~ Gamma(N/2); the first draw is the row's own normal vector.
+            let logSquared = cut(log(gaussianNorm2), bound: limit, rng: &rng, draw: { log(2) + $0.logGamma(shape: a) }) {
+                SpecialFunctions.gammaCDF(exp($0) / 2, shape: a)
             }
             return sigma * exp(0.5 * logSquared)
         }
     }
 
-    /// A draw of t ≤ bound from the distribution with CDF `cdf`, by inverting it at a uniform share of what
-    /// the cut keeps.
-    private static func inverseCut(_ bound: Double, rng: inout RandomSource, _ cdf: (Double) -> Double) -> Double {
+    /// `first`, redrawn by `draw` while it lies beyond `bound` (`rejectionTries` draws in all); past them, a
+    /// draw of t ≤ bound by inverting the distribution's CDF at a uniform share of what the cut keeps.
+    private static func cut(_ first: Double, bound: Double, rng: inout RandomSource,
+                            draw: (inout RandomSource) -> Double, cdf: (Double) -> Double) -> Double {
+        var t = first, tries = 1
+        while t > bound && tries < rejectionTries {
+            t = draw(&rng)
+            tries += 1
+        }
+        guard t > bound else { return t }
         let u = rng.uniform() * cdf(bound)
         return min(SpecialFunctions.invert(u, start: bound, cdf), bound)
     }

@@ -86,12 +86,12 @@ public struct RunDirectory: Sendable {
         let config = try readConfig()
         let trainer: Trainer
         do { trainer = try Trainer(config: config, data: data) } catch { throw StorageError(path, error.description) }
-        let files = FileManager.default
-        if !files.fileExists(atPath: optimizerPath) && !files.fileExists(atPath: checkpointPath) {
+        let hasOptimizer = FileManager.default.fileExists(atPath: optimizerPath)
+        if !hasOptimizer && !FileManager.default.fileExists(atPath: checkpointPath) {
             try trimStats(after: 0)
             return trainer
         }
-        guard files.fileExists(atPath: optimizerPath) else { return try resumeFromCheckpoint(trainer) }
+        guard hasOptimizer else { return try resumeFromCheckpoint(trainer) }
         let optimizer = try SafeTensors.read(optimizerPath)
         guard let step = optimizer.metadata["step"].flatMap(Int.init), step >= 0,
               let adamStep = optimizer.metadata["adam_step"].flatMap(Int.init), adamStep >= 0,
@@ -234,8 +234,8 @@ public struct RunDirectory: Sendable {
     /// (the decoder reports a number that does not fit its field only as "not valid JSON").
     static func fieldProblem(_ bytes: [UInt8]) -> String? {
         guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else { return nil }
-        let integers = ["dim", "width", "depth", "embedding_channels", "channels", "batch", "warmup_steps", "steps", "seed"]
-        for key in integers.sorted() {
+        let integers = ["batch", "channels", "depth", "dim", "embedding_channels", "seed", "steps", "warmup_steps", "width"]
+        for key in integers {
             guard let value = object[key], !(value is NSNull) else { continue }
             guard let n = value as? NSNumber,
                   n.doubleValue.rounded() == n.doubleValue, abs(n.doubleValue) < 9e15 else {

@@ -22,11 +22,25 @@ public enum SafeTensors {
         public func tensor(named name: String) -> NamedTensor? { tensors.first { $0.name == name } }
     }
 
-    /// Checks the header against the file's size first, so a file that is not safetensors is refused
-    /// before its bulk is read.
+    /// Checks the header length against the file's size first, so a file that is not safetensors is
+    /// refused before its bulk is read.
     public static func read(_ path: String) throws(StorageError) -> File {
-        _ = try header(path)
-        return try decode(try AtomicFile.read(path), path: path)
+        let file = try InputFile(path)
+        _ = try headerLength(file)
+        return try decode(try file.readAll(), path: path)
+    }
+
+    /// The header length in the first 8 bytes, checked against the file's size and the bound.
+    private static func headerLength(_ file: InputFile) throws(StorageError) -> Int {
+        let prefix = try file.read(from: 0, count: 8)
+        guard prefix.count == 8 else {
+            throw StorageError(file.path, "truncated: a safetensors file starts with an 8-byte header length")
+        }
+        let length = Bytes.uint64(prefix[0..<8])
+        guard length <= UInt64(min(maximumHeaderBytes, file.size - 8)) else {
+            throw StorageError(file.path, "header length \(length) runs past the end of the file (\(file.size) bytes)")
+        }
+        return Int(length)
     }
 
     /// A file's tensor shapes and metadata, read from its header alone (the data is not read).
@@ -40,13 +54,8 @@ public enum SafeTensors {
 
     public static func header(_ path: String) throws(StorageError) -> Header {
         let file = try InputFile(path)
-        let prefix = try file.read(from: 0, count: 8)
-        guard prefix.count == 8 else { throw StorageError(path, "truncated: a safetensors file starts with an 8-byte header length") }
-        let length = Bytes.uint64(prefix[0..<8])
-        guard length <= UInt64(min(maximumHeaderBytes, file.size - 8)) else {
-            throw StorageError(path, "header length \(length) runs past the end of the file (\(file.size) bytes)")
-        }
-        let (entries, metadata) = try parseHeader(Data(try file.read(from: 8, count: Int(length))), path: path)
+        let length = try headerLength(file)
+        let (entries, metadata) = try parseHeader(Data(try file.read(from: 8, count: length)), path: path)
         var shapes: [String: [Int]] = [:]
         for e in entries {
             var count = 1
