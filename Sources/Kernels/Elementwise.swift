@@ -34,8 +34,9 @@ enum Elementwise {
         _ z: UnsafePointer<Float>, _ gradOut: UnsafePointer<Float>,
         _ gradZ: UnsafeMutablePointer<Float>, count: Int
     ) {
-        inEights(count, { gradZ.store(gradOut.vec($0) * VectorMath.siluDerivative(z.vec($0)), at: $0) },
-                 { gradZ[$0] = gradOut[$0] * siluDerivative(z[$0]) })
+        inEights(
+            count, { gradZ.store(gradOut.vec($0) * VectorMath.siluDerivative(z.vec($0)), at: $0) },
+            { gradZ[$0] = gradOut[$0] * siluDerivative(z[$0]) })
     }
 
     static func exp(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, count: Int) {

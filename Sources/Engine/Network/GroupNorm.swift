@@ -36,7 +36,8 @@ public struct GroupNorm: Sendable {
                         normalized xhat: UnsafeMutablePointer<Float>?, inverseStd: UnsafeMutablePointer<Float>,
                         parameters p: ParameterStore, framedOutput: Bool = false) {
         if framedOutput { DirectConvolution.clearBorder(siluOut, g, channels: channels) }
-        CPU.kernels.groupNormForward(x, g, shape, p.affine(scale: scale, shift: shift), siluOut: siluOut, normalized: xhat,
+        let affine = p.affine(scale: scale, shift: shift)
+        CPU.kernels.groupNormForward(x, g, shape, affine, siluOut: siluOut, normalized: xhat,
                                      inverseStd: inverseStd, framedOutput: framedOutput)
     }
 
@@ -46,7 +47,8 @@ public struct GroupNorm: Sendable {
                          inverseStd: UnsafePointer<Float>, _ g: ImageGeometry,
                          gradX: UnsafeMutablePointer<Float>, accumulateGradX: Bool = false,
                          parameters p: ParameterStore, scratch dy: UnsafeMutablePointer<Float>) {
+        let affine = p.affine(scale: scale, shift: shift)
         CPU.kernels.groupNormBackward(gradOut: gradOut, normalized: xhat, inverseStd: inverseStd, g, shape,
-                                      p.affine(scale: scale, shift: shift), gradX: gradX, accumulate: accumulateGradX, scratch: dy)
+                                      affine, gradX: gradX, accumulate: accumulateGradX, scratch: dy)
     }
 }

@@ -100,7 +100,8 @@ public struct LayerNorm: Sendable {
     public func forward(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>?,
                         normalized xhat: UnsafeMutablePointer<Float>?, inverseStd: UnsafeMutablePointer<Float>,
                         siluOut: UnsafeMutablePointer<Float>? = nil, parameters p: ParameterStore) {
-        CPU.kernels.layerNormForward(x, rows: rows, shape, p.affine(scale: scale, shift: shift), into: y, normalized: xhat,
+        let affine = p.affine(scale: scale, shift: shift)
+        CPU.kernels.layerNormForward(x, rows: rows, shape, affine, into: y, normalized: xhat,
                                      inverseStd: inverseStd, siluOut: siluOut)
     }
 
@@ -113,8 +114,9 @@ public struct LayerNorm: Sendable {
                          inverseStd: UnsafePointer<Float>, rows: Int,
                          gradX: UnsafeMutablePointer<Float>, accumulateGradX: Bool = false,
                          parameters p: ParameterStore) {
+        let affine = p.affine(scale: scale, shift: shift)
         CPU.kernels.layerNormBackward(gradY: gradY, throughSilu: throughSilu, normalized: xhat,
-                                      inverseStd: inverseStd, rows: rows, shape, p.affine(scale: scale, shift: shift), gradX: gradX,
+                                      inverseStd: inverseStd, rows: rows, shape, affine, gradX: gradX,
                                       accumulate: accumulateGradX)
     }
 }

@@ -59,15 +59,16 @@ public enum Perturbation {
             return min(sigma * dv.squareRoot() * exp(0.5 * logRatio), maximumRadius)
         case .infinite:
             // log(R²/σ²) = log(2g), g ~ Gamma(N/2); the first draw is the row's own normal vector.
-            let logSquared = cut(log(gaussianNorm2), bound: limit, rng: &rng, draw: { log(2) + $0.logGamma(shape: a) }) {
+            let draw = { (r: inout RandomSource) in log(2) + r.logGamma(shape: a) }
+            let logSquared = cut(log(gaussianNorm2), bound: limit, rng: &rng, draw: draw) {
                 SpecialFunctions.gammaCDF(exp($0) / 2, shape: a)
             }
             return sigma * exp(0.5 * logSquared)
         }
     }
 
-    /// `first`, redrawn by `draw` while it lies beyond `bound` (`rejectionTries` draws in all); past them, a
-    /// draw of t ≤ bound by inverting the distribution's CDF at a uniform share of what the cut keeps.
+    /// `first`, redrawn by `draw` while it lies beyond `bound` (`rejectionTries` draws in all); past
+    /// them, a draw of t ≤ bound by inverting the CDF at a uniform share of what the cut keeps.
     private static func cut(_ first: Double, bound: Double, rng: inout RandomSource,
                             draw: (inout RandomSource) -> Double, cdf: (Double) -> Double) -> Double {
         var t = first, tries = 1

@@ -234,7 +234,8 @@ public struct RunDirectory: Sendable {
     /// (the decoder reports a number that does not fit its field only as "not valid JSON").
     static func fieldProblem(_ bytes: [UInt8]) -> String? {
         guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else { return nil }
-        let integers = ["batch", "channels", "depth", "dim", "embedding_channels", "seed", "steps", "warmup_steps", "width"]
+        let integers = ["batch", "channels", "depth", "dim", "embedding_channels", "seed", "steps",
+                        "warmup_steps", "width"]
         for key in integers {
             guard let value = object[key], !(value is NSNull) else { continue }
             guard let n = value as? NSNumber,

@@ -34,11 +34,12 @@ public enum SafeTensors {
     private static func headerLength(_ file: InputFile) throws(StorageError) -> Int {
         let prefix = try file.read(from: 0, count: 8)
         guard prefix.count == 8 else {
-            throw StorageError(file.path, "truncated: a safetensors file starts with an 8-byte header length")
+            throw StorageError(file.path, "truncated: safetensors starts with an 8-byte header length")
         }
         let length = Bytes.uint64(prefix[0..<8])
         guard length <= UInt64(min(maximumHeaderBytes, file.size - 8)) else {
-            throw StorageError(file.path, "header length \(length) runs past the end of the file (\(file.size) bytes)")
+            throw StorageError(
+                file.path, "header length \(length) runs past the end of the file (\(file.size) bytes)")
         }
         return Int(length)
     }
@@ -55,7 +56,8 @@ public enum SafeTensors {
     public static func header(_ path: String) throws(StorageError) -> Header {
         let file = try InputFile(path)
         let length = try headerLength(file)
-        let (entries, metadata) = try parseHeader(Data(try file.read(from: 8, count: length)), path: path)
+        let bytes = try file.read(from: 8, count: length)
+        let (entries, metadata) = try parseHeader(Data(bytes), path: path)
         var shapes: [String: [Int]] = [:]
         for e in entries {
             var count = 1
