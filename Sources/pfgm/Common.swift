@@ -109,17 +109,25 @@ func installStopHandlers() {
 /// Progress on stderr: a redrawn bar on a terminal, plain periodic lines otherwise.
 struct Progress {
     let total: Int
+    /// The step this process started from: speed and ETA count only the steps it ran (a resumed run's earlier
+    /// steps took no time here).
+    let firstStep: Int
     let isTerminal = isatty(STDERR_FILENO) == 1
     var lastLine = 0.0
     let start = Stopwatch.now()
 
-    init(total: Int) { self.total = total }
+    init(total: Int, from firstStep: Int = 0) {
+        self.total = total
+        self.firstStep = firstStep
+    }
 
-    mutating func update(step: Int, loss: Float, rate: Double, force: Bool = false) {
+    /// `rate`: the latest logged window's steps/s, or nil before the first, when the steps run so far give it.
+    mutating func update(step: Int, loss: Float, rate windowRate: Double?, force: Bool = false) {
         let now = Stopwatch.now()
         let interval = isTerminal ? 0.1 : 10.0
         guard force || now - lastLine >= interval else { return }
         lastLine = now
+        let rate = windowRate ?? Double(step - firstStep) / max(now - start, 1e-9)
         let remaining = rate > 0 ? Double(total - step) / rate : 0
         let fraction = Double(step) / Double(max(total, 1))
         let text = String(format: "step %d/%d  loss %.4f  %.1f steps/s  ETA %@", step, total, loss, rate, duration(remaining))

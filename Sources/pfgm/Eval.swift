@@ -10,7 +10,9 @@ struct Eval: ParsableCommand {
         fd is fd-fmnist, the Fréchet distance in the features of a classifier trained on the data set's training images \
         (Fashion-MNIST only; trained once, in about a minute, and cached in $PFGM_CACHE_DIR or ~/.cache/pfgm), against the \
         test images, with its floor (training images) and ceiling (noise images); use at least 2000 samples. \
-        MMD is quadratic in the number of samples: it is computed on the first \(Evaluation.mmdLimit) samples at most \
+        mmd2 is the unbiased estimate of the squared maximum mean discrepancy (RBF kernels at ¼–4× the data's median \
+        distance), signed: it falls below 0 when the samples are closer to the data than chance, as the studio shows it. \
+        It is quadratic in the number of samples: it is computed on the first \(Evaluation.mmdLimit) samples at most \
         (mmd_count says how many). With --ckpt the model is sampled first (the sampler's flags as for `pfgm sample`) \
         and the JSON also holds the settings used.
         """
@@ -68,7 +70,7 @@ struct Eval: ParsableCommand {
             let x: Matrix, dataName: String, defaultMetrics: String
             if let ckpt {
                 let (model, config, d) = try loadTrainedModel(ckpt, augmentedDimension: augDim, quantization: sampling.quantization)
-                dataName = data ?? config.data
+                dataName = try RunDirectory(ckpt).dataSpec(config, override: data)
                 defaultMetrics = FashionMNIST.names[config.data] != nil ? "fd" : "swd,mmd"
                 x = draw(model, config: config, augmentedDimension: d, progress: progress)
                 if let out { try NPY.write(x, to: out) }

@@ -65,7 +65,7 @@ struct Fit: ParsableCommand {
         threading.apply()
         try attempt {
             let (model, config, d) = try loadTrainedModel(ckpt, augmentedDimension: augDim, quantization: quantization)
-            let dataset = try Dataset.load(data ?? config.data, dim: config.dim)
+            let dataset = try RunDirectory(ckpt).loadData(config, override: data)
             guard dataset.dim == model.dim else { throw Failure("\(dataset.name): \(dataset.dim) coordinates, the model \(model.dim)") }
             let quantile = kernelQuantile ?? config.kernelQuantile ?? 1
             let truncation = KernelTruncation.make(quantile: quantile, dim: config.dim, augmentedDimension: d)

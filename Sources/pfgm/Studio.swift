@@ -104,7 +104,7 @@ struct Studio: ParsableCommand {
         _ = try run.loadDenoiser()
         _ = try RunLock(run: run)
         guard let d = config.trainedDimensions?.defaultDimension else { throw Failure("\(ckpt): invalid aug_dim") }
-        return (try runData(config.data, dim: config.dim, of: ckpt), [run], augDim ?? d, [])
+        return (try runData(try run.dataSpec(config, override: data), dim: config.dim, of: ckpt), [run], augDim ?? d, [])
     }
 
     /// The sweep's data, its trained models of one seed, and its tables.
@@ -129,7 +129,7 @@ struct Studio: ParsableCommand {
         switch try followTarget(path) {
         case .run(let run):
             let config = try run.readConfig()
-            (name, dim, first) = (config.data, config.dim, config.trainedDimensions?.defaultDimension)
+            (name, dim, first) = (try run.dataSpec(config, override: data), config.dim, config.trainedDimensions?.defaultDimension)
         case .sweep(_, let plan, _):
             (name, dim, first) = (plan.data, plan.dim, plan.trainedDimensions(plan.augDims.first ?? "")?.defaultDimension)
         }

@@ -88,7 +88,8 @@ struct Train: ParsableCommand {
             guard run.exists else { throw Failure("\(resume): no run here (config.json is missing)") }
             let lock = try RunLock(run: run)
             var config = try run.readConfig()
-            let dataset = try Dataset.load(data ?? config.data, dim: config.dim)
+            config.data = try run.dataSpec(config, override: data)
+            let dataset = try Dataset.load(config.data, dim: config.dim)
             let trainer = try run.resume(data: dataset.train)
             guard steps > trainer.step else { throw Failure("--steps \(steps): the run is already at step \(trainer.step)") }
             config.steps = steps
@@ -125,10 +126,10 @@ struct Train: ParsableCommand {
     }
 
     private func loop(_ trainer: Trainer, _ run: RunDirectory) throws {
-        var progress = Progress(total: steps)
+        var progress = Progress(total: steps, from: trainer.step)
         let start = Stopwatch.now()
         var windowStart = start, windowSteps = 0, windowLoss = 0.0
-        var rate = 0.0
+        var rate: Double?
         while trainer.step < steps {
             let loss = trainer.trainStep()
             guard loss.isFinite else {
@@ -140,14 +141,14 @@ struct Train: ParsableCommand {
             windowLoss += Double(loss)
             let now = Stopwatch.now()
             if windowSteps > 0 && (trainer.step % logEvery == 0 || trainer.step == steps) {
-                rate = Double(windowSteps) / max(now - windowStart, 1e-9)
+                let windowRate = Double(windowSteps) / max(now - windowStart, 1e-9)
+                rate = windowRate
                 try run.appendStats([("step", Double(trainer.step)), ("loss", windowLoss / Double(windowSteps)),
-                                     ("steps_per_s", rate), ("elapsed_s", now - start)])
+                                     ("steps_per_s", windowRate), ("elapsed_s", now - start)])
                 windowStart = now; windowSteps = 0; windowLoss = 0
             }
             if trainer.step % saveEvery == 0 && trainer.step < steps { try run.save(trainer) }
-            progress.update(step: trainer.step, loss: loss, rate: rate > 0 ? rate : Double(trainer.step) / max(now - start, 1e-9),
-                            force: trainer.step == steps)
+            progress.update(step: trainer.step, loss: loss, rate: rate, force: trainer.step == steps)
             if stopRequested.load(ordering: .relaxed) {
                 try run.save(trainer)
                 progress.finish()
@@ -156,7 +157,8 @@ struct Train: ParsableCommand {
         }
         try run.save(trainer)
         progress.finish()
-        note(String(format: "done: %d steps in %.1f s; checkpoint %@", trainer.step, Stopwatch.now() - start, run.checkpointPath))
+        note(String(format: "done: step %d, %d steps in %.1f s; checkpoint %@", trainer.step, trainer.step - progress.firstStep,
+                    Stopwatch.now() - start, run.checkpointPath))
     }
 }
 

@@ -39,7 +39,7 @@ extension StudioEngine {
         let run = oneNetworkDirectory
         let isOpened = opened.contains { $0.path == run.path }
         guard run.exists, let config = try? run.readConfig(), config.conditionsOnAugmentedDimension,
-              config.data == dataset.name || isOpened else { return false }
+              DataLocation.same(config.data, dataset.name) || isOpened else { return false }
         let lock: RunLock
         do { lock = try RunLock(run: run) } catch {
             snapshot.message = "not loaded: \(error.description)"

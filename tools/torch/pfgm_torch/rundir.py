@@ -12,7 +12,7 @@ import os
 import numpy as np
 import torch
 
-from . import networks, tensorfile
+from . import data, networks, tensorfile
 from .method import format_dimensions, parse_dimensions
 
 CONFIG_DEFAULTS = {
@@ -56,9 +56,31 @@ class RunDirectory:
         return {**CONFIG_DEFAULTS, **config}
 
     def write_config(self, config):
+        """Writes config.json with a data file recorded twice, as pfgm does: its absolute path, and its path from
+        the run folder (`data_from_run`), so that the run finds its data from any folder."""
         os.makedirs(self.path, exist_ok=True)
+        config = dict(config)
+        if is_data_file(config["data"]):
+            config["data"] = os.path.normpath(os.path.abspath(config["data"]))
+            config["data_from_run"] = os.path.relpath(config["data"], os.path.abspath(self.path))
         text = json.dumps(config, indent=2, sort_keys=True) + "\n"
         tensorfile.write_atomically(self.file("config.json"), text.encode())
+
+    def data_spec(self, config, override=None):
+        """The run's data: `override` (--data), a built-in name, or the first recorded place of its file that exists."""
+        if override:
+            return override
+        if not is_data_file(config["data"]):
+            return config["data"]
+        places = [config["data"]]
+        if config.get("data_from_run"):
+            places.append(os.path.join(os.path.abspath(self.path), config["data_from_run"]))
+        for place in places:
+            if os.path.exists(place):
+                return place
+        also = f" nor at {os.path.normpath(places[1])}" if len(places) > 1 else ""
+        raise RunError(f"{config['data']}: the data of the run in {self.path} is not there{also}; "
+                       "when it has moved, point at it with --data PATH")
 
     def load_model(self, device="cpu"):
         """The EMA network of the checkpoint, its config and the checkpoint's metadata."""
@@ -127,6 +149,10 @@ def load_tensors(net, tensors, path):
             p.copy_(torch.from_numpy(np.ascontiguousarray(tensors[name])))
     if not all(torch.isfinite(p).all() for p in params.values()):
         raise RunError(f"{path}: weights contain NaN or infinite values")
+
+
+def is_data_file(spec):
+    return spec not in data.FASHION_MNIST and spec not in data.GENERATED
 
 
 def new_config(data, dim, aug_dim, sigma_data, steps, **settings):

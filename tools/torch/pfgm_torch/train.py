@@ -213,7 +213,12 @@ def prepare(a, ctx):
     if not a.resume and run.exists:
         raise Failure(f"{a.out} already holds a run; continue it with --resume {a.out} or choose another --out")
     config = run.read_config() if a.resume else None
-    dataset = datasets.load(a.data or config["data"])  # with --resume, --data says where the run's data is now
+    if config is not None:
+        try:
+            config["data"] = run.data_spec(config, a.data)  # with --resume, --data says where the run's data is now
+        except rundir.RunError as e:
+            raise Failure(str(e)) from None
+    dataset = datasets.load(a.data or config["data"])
     if config is None:
         width = a.width or (256 if a.arch == "mlp" else 32)
         depth = a.depth if a.depth is not None else (4 if a.arch == "mlp" else 2)
