@@ -5,9 +5,10 @@
 #   PYTHON=/path/to/python-with-torch bench/compare.sh      (default: python3, else Debian's /usr/bin/python3)
 set -euo pipefail
 source "$(dirname "$0")/../scripts/setup.sh"
-build_pfgm
 rounds=${1:-5}
 windows=${2:-8}
+need_count rounds "$rounds"; need_count windows "$windows"
+build_pfgm
 configs=${3:-toy image-mlp unet14 unet28}
 python=${PYTHON:-python3}
 if [ -z "${PYTHON:-}" ] && ! "$python" -c "import torch" 2>/dev/null; then
@@ -21,7 +22,7 @@ log=$(mktemp)
 for config in $configs; do
     for round in $(seq "$rounds"); do
         echo "{\"engine\": \"pfgm\", \"round\": $round, \"result\": $("$pfgm" bench --config "$config" --windows "$windows" --json)}" | tee -a "$log"
-        echo "{\"engine\": \"torch\", \"round\": $round, \"result\": $("$python" bench/torch_bench.py --config "$config" --rounds 1 --windows "$windows")}" | tee -a "$log"
+        echo "{\"engine\": \"torch\", \"round\": $round, \"result\": $("$python" "$pfgm_root/bench/torch_bench.py" --config "$config" --rounds 1 --windows "$windows")}" | tee -a "$log"
     done
 done
 python3 - "$log" <<'PY'

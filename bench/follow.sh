@@ -5,9 +5,10 @@
 # once with a studio following it in tmux; prints the median steps/s of each after the first window.
 set -euo pipefail
 source "$(dirname "$0")/../scripts/setup.sh"
-build_pfgm
 rounds=${1:-3}
 steps=${2:-600}
+need_count rounds "$rounds"; need_count steps "$steps"
+build_pfgm
 work=$(mktemp -d)
 trap 'tmux -L pfgm-follow kill-server 2>/dev/null || true; rm -rf "$work"' EXIT
 train() {

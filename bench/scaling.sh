@@ -3,8 +3,9 @@
 # with the peak RSS of each run. Prints markdown tables. Usage: bench/scaling.sh [threads=2]
 set -euo pipefail
 source "$(dirname "$0")/../scripts/setup.sh"
-build_pfgm
 threads=${1:-2}
+need_count threads "$threads"
+build_pfgm
 run() { "$pfgm" bench --threads "$threads" --windows 3 --seconds 0.5 --json "$@"; }
 row() { python3 -c "
 import json,sys

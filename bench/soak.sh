@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Soak: the studio training in tmux for N minutes (default 30), RSS sampled every 10 s.
-# Prints the RSS curve's start (after a 60 s warm-up), peak and end, and writes soak.csv.
+# Prints the RSS curve's start (after a 60 s warm-up), peak and end, and writes ./soak.csv.
 # Usage: bench/soak.sh [minutes] [data]   (not a CI test)
 set -euo pipefail
 source "$(dirname "$0")/../scripts/setup.sh"
-build_pfgm
 minutes=${1:-30}
+need_count minutes "$minutes"
+build_pfgm
 data=${2:-checkerboard}
 work=$(mktemp -d)
 out="$PWD/soak.csv"

@@ -4,8 +4,9 @@
 # With image data (fmnist14) the studio also scores fd-fmnist batches in the background, which this counts in.
 set -euo pipefail
 source "$(dirname "$0")/../scripts/setup.sh"
-build_pfgm
 seconds=${1:-30}
+need_count seconds "$seconds"
+build_pfgm
 data=${2:-checkerboard}
 work=$(mktemp -d)
 trap 'tmux -L pfgm-bench kill-server 2>/dev/null || true; rm -rf "$work"' EXIT

@@ -6,11 +6,12 @@
 #   ATEN_CPU_CAPABILITY=avx2 … and PFGM_CPU=avx2 hold both sides to AVX2 (the environment passes through)
 set -euo pipefail
 source "$(dirname "$0")/../scripts/setup.sh"
-build_pfgm
 rounds=${1:-2}
 steps=${2:-600}
 cases=${3:-fmnist14:64 fmnist:32}
 threads=${4:-2}
+need_count rounds "$rounds"; need_count steps "$steps"; need_count threads "$threads"
+build_pfgm
 python=${PYTHON:-python3}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -27,7 +28,7 @@ for case in $cases; do
            --log-every 50 --save-every 100000 --threads "$threads")
     for round in $(seq "$rounds"); do
         "$pfgm" train "${flags[@]}" ${PFGM_FLAGS:-} --out "$work/p$round-$data" 2> /dev/null
-        PYTHONPATH=tools/torch "$python" -m pfgm_torch.train "${flags[@]}" --out "$work/t$round-$data" 2> /dev/null \
+        PYTHONPATH="$pfgm_root/tools/torch" "$python" -m pfgm_torch.train "${flags[@]}" --out "$work/t$round-$data" 2> /dev/null \
             > /dev/null
         p=$(median_rate "$work/p$round-$data") t=$(median_rate "$work/t$round-$data")
         python3 -c "import sys; p, t = map(float, sys.argv[1:]); print(f'| $data | $batch | $round | {p:.1f} | {t:.1f} | {p / t:.2f}× |')" "$p" "$t"
