@@ -6,19 +6,17 @@ import TUI
 struct Studio: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "The terminal studio: watch training live, move D, change NFE, α and weight bits, resample.",
-        discussion: """
-        Keys: space start/pause training · t train at the shown D · n train one network for every D ·
-        m one network / the D's own model · ←/→ move D · ↑/↓ choose a control ·
-        +/- change it · r resample (new seed) · R resample (same seed) · o oracle on/off · p play the
-        trajectory · d data overlay · w sweep tables · s save · T next theme · ? help · q save and quit.
-        Models are saved under --runs (one folder per data set and D, DATA-one for the one network) and loaded
-        again next time. --ckpt DIR of a run over a range of D (pfgm train --aug-dim 1..4096,inf) opens it as the
-        one network: ← → resample it at every D of the slider while it trains.
-        --sweep DIR opens a `pfgm sweep` folder: its models (one seed, every D) in the bank and its tables on `w`.
-        --follow DIR watches a run that trains elsewhere (pfgm train, pfgm sweep, torchrun): read-only, no lock taken,
-        nothing written under DIR. Its losses stream into the loss panel, each new checkpoint is read and resampled
-        with the D, NFE, α and bits shown; s copies the shown model into --runs. A sweep folder: every model as it
-        appears (per D its newest seed, or --sweep-seed's).
+        discussion: "Keys: " + StudioView.helpLines.map { "\($0.0) \($0.1)" }.joined(separator: " · ") + ".\n\n" + """
+        Models are saved under --runs (one folder per data set and D, DATA-one for the one network) and loaded \
+        again next time; s saves the model shown, the one network when it is shown. --ckpt DIR of a run over a \
+        range of D (pfgm train --aug-dim 1..4096,inf) opens it as the one network: ← → resample it at every D of \
+        the slider while it trains. --sweep DIR opens a `pfgm sweep` folder: its models (one seed, every D) in \
+        the bank and its tables on w.
+
+        --follow DIR watches a run that trains elsewhere (pfgm train, pfgm sweep, torchrun): read-only, no lock \
+        taken, nothing written under DIR. Its losses stream into the loss panel, each new checkpoint is read and \
+        resampled with the D, NFE, α and bits shown; s copies the shown model into --runs. A sweep folder: every \
+        model as it appears (per D its newest seed, or --sweep-seed's).
         """
     )
 

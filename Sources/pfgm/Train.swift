@@ -26,6 +26,9 @@ struct Train: ParsableCommand {
     @Option(help: "Adam learning rate.")
     var lr: Double = 1e-3
 
+    @Option(help: "Learning-rate warm-up: the rate ramps up linearly over this many steps.")
+    var warmup: Int = 200
+
     @Option(help: "Seed for the initial weights, data order and noise.")
     var seed: UInt64 = 0
 
@@ -63,6 +66,9 @@ struct Train: ParsableCommand {
         }
         guard (1...1_000_000).contains(batch) else { throw ValidationError("--batch must be between 1 and 1000000") }
         guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number") }
+        guard (0...Limits.trainingSteps).contains(warmup) else {
+            throw ValidationError("--warmup must be between 0 and \(Limits.trainingSteps)")
+        }
         guard kernelQuantile >= 0.5 && kernelQuantile <= 1 else { throw ValidationError("--kernel-quantile must be in [0.5, 1]") }
         guard logEvery >= 1, saveEvery >= 1 else { throw ValidationError("--log-every and --save-every must be at least 1") }
         if resume == nil {
@@ -107,6 +113,7 @@ struct Train: ParsableCommand {
         var config = TrainingConfig(data: data, dim: dataset.dim, dimensions: augDim, sigmaData: dataset.sigmaData, steps: steps)
         config.batch = batch
         config.learningRate = lr
+        config.warmupSteps = warmup
         config.seed = seed
         config.architecture = network.arch.configName
         config.channels = dataset.imageChannels

@@ -53,6 +53,14 @@ import Testing
         #expect(bench.status == 2 && bench.stderr.contains("rounds must be a whole number"), "\(bench.stderr)")
     }
 
+    /// docs/cli.md is the program's own help, word for word.
+    @Test func theCommandLineReferenceIsTheProgramsHelp() {
+        let check = Self.bash("scripts/cli-reference --check '\(Binary.path)'", in: Self.root)
+        #expect(check.status == 0, "\(check.stderr.suffix(3000))")
+        let studio = (try? String(contentsOfFile: "\(Self.root)/docs/cli.md", encoding: .utf8)) ?? ""
+        #expect(studio.contains("g probes"), "studio --help leaves out g")
+    }
+
     /// Sourced from a shell, setup.sh leaves the shell in its folder, and without Swift it returns an error
     /// instead of closing the shell.
     @Test func setupIsSafeToSourceFromAShell() {

@@ -55,6 +55,20 @@ import TUI
         #expect(StudioView.helpLines.contains { $0.0 == "n" } && StudioView.helpLines.contains { $0.0 == "m" })
     }
 
+    /// The status line gives the trainer's step, and the shown model's when another model is shown.
+    @Test func theStatusLineGivesTheShownModelsStep() throws {
+        var s = Self.snapshot()
+        s.bank.append(BankEntry(augmentedDimension: .finite(8), step: 120))
+        var ui = UIState(settings: s.settings)
+        #expect(render(s, ui, width: 120, height: 30).text.contains("step 400 │"))
+        ui.settings.augmentedDimension = .finite(8)
+        #expect(render(s, ui, width: 120, height: 30).text.contains("step 400 · shown 120"))
+        s.oneNetwork = OneNetworkEntry(range: try #require(AugmentedDimensionRange(parsing: "1..4096,inf")), step: 900)
+        #expect(render(s, ui, width: 120, height: 30).text.contains("step 400 · shown 900"))
+        ui.settings.useOracle = true
+        #expect(!render(s, ui, width: 120, height: 30).text.contains("shown"))
+    }
+
     /// The loss axis is labelled at round values (1-2-5 of each decade) inside its range.
     @Test func lossAxisHasRoundLabels() {
         let text = render(Self.snapshot(), width: 100, height: 30).text
@@ -208,8 +222,9 @@ import TUI
 
     @Test func tooSmallShowsANotice() {
         let text = render(Self.snapshot(), width: 40, height: 12).text
-        #expect(text.contains("Terminal too small: 40×12"))
-        #expect(text.contains("56×18"))
+        // "x", not "×": a terminal without Unicode (LC_ALL=C) dropped the sign and read "5016".
+        #expect(text.contains("Terminal too small: 40x12"))
+        #expect(text.contains("56x18"))
         #expect(!text.contains("Controls"))
     }
 
@@ -244,6 +259,10 @@ import TUI
 }
 
 @Suite struct StudioKeyTests {
+    func render(_ s: Snapshot, _ ui: UIState, width: Int, height: Int) -> Canvas {
+        StudioView(snapshot: s, ui: ui, style: Style(theme: .dark, glyphs: .unicodeSet), colors: 256).render(width: width, height: height)
+    }
+
     func app() -> (StudioApp, Snapshot) {
         let dataset = try? Dataset.load("moons", trainCount: 200, heldOutCount: 100)
         let engine = StudioEngine(dataset: dataset!, settings: StudioSettings(augmentedDimension: .finite(128)), runsFolder: NSTemporaryDirectory())
@@ -297,6 +316,9 @@ import TUI
         let before = app.theme.name
         _ = app.handle(.character("T"), snapshot: snapshot)
         #expect(app.theme.name != before)
+        #expect(render(snapshot, app.ui, width: 100, height: 30).text.contains("theme \(app.theme.name)"), "T does not name the theme")
+        _ = app.handle(.character("R"), snapshot: snapshot)
+        #expect(!render(snapshot, app.ui, width: 100, height: 30).text.contains("theme \(app.theme.name)"), "the note outlived a key")
         _ = app.handle(.character("?"), snapshot: snapshot)
         #expect(app.ui.showHelp)
         _ = app.handle(.escape, snapshot: snapshot)

@@ -34,6 +34,7 @@ public final class StudioApp {
     /// Applies one key; pure with respect to the terminal.
     public func handle(_ key: Key, snapshot: Snapshot) -> KeyEffect {
         var effect = KeyEffect(redraw: true)
+        ui.notice = nil
         if ui.showHelp, key == .escape || key == .character("?") {
             ui.showHelp = false
             return effect
@@ -89,6 +90,7 @@ public final class StudioApp {
         } else if effect.nextTheme, let first = themes.first {
             theme = first
         }
+        if effect.nextTheme { ui.notice = "theme \(theme.name)" }
         return effect
     }
 

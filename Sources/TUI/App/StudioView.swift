@@ -13,6 +13,8 @@ public struct UIState: Sendable {
     public var showOverlay = true
     /// The trajectory frame being played, when `p` was pressed.
     public var playFrame: Int?
+    /// A note from the UI itself (the theme switched to), shown on the message line until the next key.
+    public var notice: String?
 
     public init(settings: StudioSettings) { self.settings = settings }
 }
@@ -86,8 +88,8 @@ public struct StudioView {
     }
 
     func drawTooSmall(_ canvas: inout Canvas) {
-        let lines = ["Terminal too small: \(canvas.width)×\(canvas.height)",
-                     "The studio needs \(Layout.minimumWidth)×\(Layout.minimumHeight).", "Enlarge the window, or q to quit."]
+        let lines = ["Terminal too small: \(canvas.width)x\(canvas.height)",
+                     "The studio needs \(Layout.minimumWidth)x\(Layout.minimumHeight).", "Enlarge the window, or q to quit."]
         for (i, line) in lines.enumerated() {
             let y = canvas.height / 2 - 1 + i
             canvas.put(String(line.prefix(canvas.width)), x: max(0, (canvas.width - line.count) / 2), y: y,
@@ -111,7 +113,7 @@ public struct StudioView {
         // (text, priority): the highest numbers go first when the line does not fit.
         var segments: [(String, Int)] = [
             ("PFGM++ Studio", 5), ("\(s.dataName) N=\(s.dim)", 3),
-            ("D=\(ui.settings.augmentedDimension)", 0), ("step \(s.step)", 2),
+            ("D=\(ui.settings.augmentedDimension)", 0), (Self.stepText(s, ui.settings), 2),
             (String(format: "%.1f steps/s", s.stepsPerSecond), 4), ("loss \(s.lastLoss.map { Format.number(Double($0)) } ?? "–")", 3),
         ]
         if let follow = s.follow {
@@ -125,6 +127,20 @@ public struct StudioView {
         let text = " " + segments.map(\.0).joined(separator: " │ ") + " │ "
         canvas.text(text, in: rect, row: 0, foreground: theme.text, bold: true, reverse: theme.isMonochrome)
         canvas.text(state.0, in: rect, row: 0, column: text.count, foreground: state.1, bold: true, reverse: theme.isMonochrome)
+    }
+
+    /// The trainer's step, and the shown model's when that is another ("step 3000 · shown 500").
+    static func stepText(_ s: Snapshot, _ settings: StudioSettings) -> String {
+        guard let shown = shownStep(s, settings), shown != s.step else { return "step \(s.step)" }
+        return "step \(s.step) · shown \(shown)"
+    }
+
+    /// The step of the model the preview uses at the slider's D (nil: the oracle, or a followed run).
+    static func shownStep(_ s: Snapshot, _ settings: StudioSettings) -> Int? {
+        guard !settings.useOracle, s.follow == nil else { return nil }
+        let d = settings.augmentedDimension
+        if settings.useOneNetwork, let one = s.oneNetwork, one.range.contains(d) { return one.step }
+        return s.bank.first { $0.augmentedDimension == d }?.step
     }
 
     /// How the followed trainer stands: finished, who trains it, and how long since anything changed.
@@ -272,7 +288,7 @@ public struct StudioView {
         let hints = snapshot.follow == nil ? "space train · ←→ D · r resample · p play · ? help · q quit"
             : "s copy · ←→ D · r resample · p play · ? help · q quit"
         let problem = snapshot.follow?.problem
-        let message = problem ?? snapshot.message
+        let message = problem ?? ui.notice ?? snapshot.message
         let bad = problem != nil || message.contains("diverged") || message.contains("failed")
         canvas.text(" " + message, in: rect, row: 0, foreground: bad ? theme.bad : theme.text)
         if rect.width - message.count - 3 >= hints.count {
