@@ -142,7 +142,7 @@ struct Sample: ParsableCommand {
     /// Draws and solves `Limits.sampleChunk` rows at a time (see `streamRows`), so any count runs in bounded
     /// memory; the .npy and the PNG (of the first chunk) appear together, or neither does.
     private func sample() throws {
-        let (denoiser, d, data, trainedQuantile) = try loadDenoiser()
+        let (denoiser, d, image, trainedQuantile) = try loadDenoiser()
         var rng = RandomSource(seed: options.seed)
         let latentRows = try latentPoints(dim: denoiser.dim)
         let total = latentRows?.rows ?? count ?? 1, dim = denoiser.dim
@@ -154,22 +154,25 @@ struct Sample: ParsableCommand {
             options.sampler.run(&x, denoiser: denoiser, rng: &rng)
             return x
         }
-        if let png, let first { try addPicture(outputs, of: first, data: data, to: png) }
+        if let png, let first { try addPicture(outputs, of: first, image: image, to: png) }
         try outputs.commit()
     }
 
-    /// The denoiser, its D, its data's name and the kernel quantile it was trained with.
-    private func loadDenoiser() throws -> (Denoiser, AugmentedDimension, String, Double?) {
+    /// The denoiser, its D, the shape of its samples when they are images, and the kernel quantile it was
+    /// trained with.
+    private func loadDenoiser() throws -> (Denoiser, AugmentedDimension, ImageShape?, Double?) {
         if let oracle, let augDim {
-            let points = try NPY.readMatrix(oracle)
+            let (points, side, channels) = try Dataset.readPoints(oracle)
             guard points.rows >= 1, points.storage.allSatisfy({ $0.isFinite }) else {
                 throw Failure("\(oracle): needs at least one point and only finite values")
             }
-            return (OracleDenoiser(points: points, augmentedDimension: augDim), augDim, oracle, nil)
+            let image = side.map { ImageShape(channels: channels ?? 1, side: $0) }
+                ?? ImageShape.of(data: oracle, dim: points.cols, channels: nil)
+            return (OracleDenoiser(points: points, augmentedDimension: augDim), augDim, image, nil)
         }
         guard let ckpt else { throw Failure("--ckpt or --oracle is required") }
         let (model, config, trained) = try loadTrainedModel(ckpt, augmentedDimension: augDim, quantization: options.quantization)
-        return (model, trained, config.data, config.kernelQuantile)
+        return (model, trained, ImageShape.of(data: config.data, dim: config.dim, channels: config.channels), config.kernelQuantile)
     }
 
     /// The --latents rows, checked against the model's dimension and --count, or nil without --latents.
@@ -207,11 +210,11 @@ func streamRows(_ outputs: OutputSet, to out: String, total: Int, dim: Int,
 
 /// Adds the PNG of `samples` (a grid of images, else a density of the first two coordinates) to
 /// `outputs` under `path`.
-func addPicture(_ outputs: OutputSet, of samples: Matrix, data: String, to path: String) throws {
-    guard let picture = PNG.picture(of: samples, data: data) else {
+func addPicture(_ outputs: OutputSet, of samples: Matrix, image: ImageShape?, to path: String) throws {
+    guard let picture = PNG.picture(of: samples, image: image) else {
         throw Failure("--png: one-dimensional samples have no picture")
     }
-    try outputs.add(path, bytes: try PNG.encode(picture, path: path))
+    try outputs.add(path, bytes: try picture.encode(path: path))
     note("wrote \(path) (\(picture.width)×\(picture.height))")
 }
 
@@ -267,7 +270,7 @@ struct Prior: ParsableCommand {
             Perturbation.prior(count: rows, dim: dim, augmentedDimension: augDim, sigma: sigma, truncation: truncation,
                                rng: &rng)
         }
-        if let png, let first { try addPicture(outputs, of: first, data: "prior", to: png) }
+        if let png, let first { try addPicture(outputs, of: first, image: nil, to: png) }
         try attempt { try outputs.commit() }
     }
 }

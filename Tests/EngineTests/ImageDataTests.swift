@@ -126,14 +126,32 @@ import Testing
 
     @Test func pictureIsAGridForImagesAndADensityForPoints() {
         let images = Matrix(rows: 5, cols: 49, storage: (0..<245).map { Float($0 % 3) - 1 })
-        let grid = PNG.picture(of: images, data: "fmnist7")
+        let picture = PNG.picture(of: images, image: ImageShape.of(data: "fmnist7", dim: 49, channels: nil))
+        guard case .gray(let grid)? = picture else { Issue.record("no grey grid: \(String(describing: picture))"); return }
         // ⌈√5⌉ = 3 columns, 2 rows of 7·2 + 1 pixel cells, plus the outer gap.
-        #expect(grid?.width == 3 * 15 + 1 && grid?.height == 2 * 15 + 1)
-        #expect(grid?.pixels[1 * grid!.width + 1] == 0)  // first pixel of the first image is −1 → black
+        #expect(grid.width == 3 * 15 + 1 && grid.height == 2 * 15 + 1)
+        #expect(grid.pixels[1 * grid.width + 1] == 0)  // first pixel of the first image is −1 → black
         let points = Matrix(rows: 400, cols: 2, storage: (0..<800).map { Float($0 % 17) })
-        let density = PNG.picture(of: points, data: "checkerboard")
-        #expect(density?.width == 512 && density?.pixels.contains { $0 > 0 } == true)
-        #expect(PNG.picture(of: Matrix(rows: 3, cols: 1), data: "x.npy") == nil)
+        let density = PNG.picture(of: points, image: ImageShape.of(data: "checkerboard", dim: 2, channels: nil))
+        guard case .gray(let scatter)? = density else { Issue.record("no density"); return }
+        #expect(scatter.width == 512 && scatter.pixels.contains { $0 > 0 })
+        #expect(PNG.picture(of: Matrix(rows: 3, cols: 1), image: nil) == nil)
+    }
+
+    /// (K, 3, H, W) rows are red, green and blue planes: a colour grid puts each plane in its own byte.
+    @Test func colourImagesMakeAColourGrid() throws {
+        let shape = try #require(ImageShape.of(data: "rgb.npy", dim: 3 * 8 * 8, channels: 3))
+        #expect(shape == ImageShape(channels: 3, side: 8))
+        // One image: red plane +1 (255), green −1 (0), blue 0 (128, rounded from 127.5).
+        let planes = [Float](repeating: 1, count: 64) + [Float](repeating: -1, count: 64) + [Float](repeating: 0, count: 64)
+        guard case .rgb(let grid)? = PNG.picture(of: Matrix(rows: 1, cols: 192, storage: planes), image: shape) else {
+            Issue.record("no colour grid"); return
+        }
+        #expect(grid.width == 8 * 2 + 2 && grid.height == 8 * 2 + 2)
+        let first = 3 * (1 * grid.width + 1)
+        #expect(Array(grid.pixels[first..<(first + 3)]) == [255, 0, 128])
+        #expect(Array(grid.pixels[0..<3]) == [128, 128, 128], "the gap is mid-grey")
+        #expect(ImageShape.of(data: "rgb.npy", dim: 190, channels: 3) == nil)
     }
 
     @Test func npyImageArraysKeepTheirShapeAndTrainTheUNet() throws {
@@ -146,7 +164,11 @@ import Testing
         let colour = (0..<(20 * 3 * 8 * 8)).map { _ in Float(rng.uniform() * 2 - 1) }
         try NPY.write(NPY.Array(shape: [20, 3, 8, 8], values: colour), to: dir + "/colour.npy")
         let c = try Dataset.load(dir + "/colour.npy")
-        #expect(c.dim == 192 && c.imageChannels == 3 && c.imageSide == nil)
+        #expect(c.dim == 192 && c.imageShape == ImageShape(channels: 3, side: 8))
+        try NPY.write(NPY.Array(shape: [20, 4, 8, 8], values: colour + Array(colour.prefix(20 * 64))), to: dir + "/rgba.npy")
+        #expect { try Dataset.load(dir + "/rgba.npy") } throws: { "\($0)".contains("C = 1 (grey) or 3") }
+        try NPY.write(NPY.Array(shape: [20, 8, 8], values: gray.map { ($0 + 1) * 127.5 }), to: dir + "/bytes.npy")
+        #expect { try Dataset.load(dir + "/bytes.npy") } throws: { "\($0)".contains("image values run from") }
         try NPY.write(NPY.Array(shape: [20, 3, 8, 4], values: Array(colour.prefix(20 * 96))), to: dir + "/oblong.npy")
         #expect(throws: DataError.self) { try Dataset.load(dir + "/oblong.npy") }
 

@@ -55,6 +55,28 @@ import TUI
         #expect(StudioView.helpLines.contains { $0.0 == "n" } && StudioView.helpLines.contains { $0.0 == "m" })
     }
 
+    /// Colour images: the engine previews a (K, 3, H, W) set as colour images, and each half-block cell takes the
+    /// nearest colour of the 256-colour cube (grey images keep the grey ramp).
+    @Test func colourImagesDrawAsColourHalfBlocks() throws {
+        let dir = NSTemporaryDirectory() + "pfgm-rgb-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        // Red images: the red plane at +1, green and blue at −1.
+        let red = (0..<20).flatMap { _ in [Float](repeating: 1, count: 64) + [Float](repeating: -1, count: 128) }
+        try NPY.write(NPY.Array(shape: [20, 3, 8, 8], values: red), to: dir + "/red.npy")
+        let dataset = try Dataset.load(dir + "/red.npy")
+        let engine = StudioEngine(dataset: dataset, settings: StudioSettings(augmentedDimension: .finite(128)), runsFolder: dir)
+        #expect(engine.latest.kind == .image(side: 8, channels: 3))
+        let images = Matrix(rows: 4, cols: 192, storage: Array(red.prefix(4 * 192)))
+        let s = Self.snapshot(kind: .image(side: 8, channels: 3), dim: 192, points: images)
+        let cells = render(s, width: 100, height: 30).cells.filter { $0.character == "▀" }
+        let cube = Palette.cube(red: 1, green: -1, blue: -1)
+        #expect(cube == 16 + 36 * 5 && cells.count >= 4 * 8 * 4)
+        #expect(cells.allSatisfy { $0.foreground == cube && $0.background == cube })
+        let eight = StudioView(snapshot: s, ui: UIState(settings: s.settings), style: Style(theme: .dark, glyphs: .unicodeSet),
+                               colors: 8).render(width: 100, height: 30)
+        #expect(!eight.cells.contains { $0.character == "▀" }, "eight colours draw shades, not half blocks")
+    }
+
     /// The status line gives the trainer's step, and the shown model's when another model is shown.
     @Test func theStatusLineGivesTheShownModelsStep() throws {
         var s = Self.snapshot()

@@ -60,7 +60,7 @@ public struct Dataset: Sendable {
 
     /// A `.npy` array (K, N), (K, H, W) or (K, C, H, W), or an IDX file (K, …) flattened per row
     /// (bytes scaled to [−1, 1]); square images also give their side and channels.
-    static func readPoints(_ path: String) throws(DataError) -> (Matrix, side: Int?, channels: Int?) {
+    public static func readPoints(_ path: String) throws(DataError) -> (Matrix, side: Int?, channels: Int?) {
         do throws(StorageError) {
             if !path.hasSuffix(".npy") && isIDXName(path) {
                 let array = try IDX.read(path)
@@ -73,7 +73,9 @@ public struct Dataset: Sendable {
             switch s.count {
             case 2: return (array.matrix(), nil, nil)
             case 3 where s[1] == s[2]: return (array.matrix(), s[1], nil)
-            case 4 where s[2] == s[3] && (1...4).contains(s[1]): return (array.matrix(), s[2], s[1])
+            case 4 where s[2] == s[3] && ImageShape.channelCounts.contains(s[1]): return (array.matrix(), s[2], s[1])
+            case 4 where s[2] == s[3]:
+                throw StorageError(path, "(K, C, H, W) images need C = 1 (grey) or 3 (red, green, blue), found C = \(s[1])")
             default:
                 throw StorageError(path, "expected (K, N) points or (K, H, W) / (K, C, H, W) square images, found shape \(s)")
             }
@@ -85,14 +87,25 @@ public struct Dataset: Sendable {
         guard m.cols >= 1 else { throw DataError("\(path): its points have no coordinates (shape (\(m.rows), 0))") }
         guard m.rows >= 2 else { throw DataError("\(path): needs at least 2 points, found \(m.rows)") }
         guard m.storage.allSatisfy({ $0.isFinite }) else { throw DataError("\(path): contains NaN or infinite values") }
+        if side != nil, let (lo, hi) = Self.outsideImageRange(m) {
+            let range = String(format: "%g to %g", Double(lo), Double(hi))
+            throw DataError("\(path): image values run from \(range); images must lie in [−1, 1] "
+                + "(from bytes: x / 127.5 − 1)")
+        }
         var rng = RandomSource(seed: 0xDA7A)
         let order = shuffled(m.rows, &rng)
         let held = max(1, m.rows / 10)
         var data = Dataset(name: path, source: .points(m),
                            train: gather(m, Array(order[held...])), heldOut: gather(m, Array(order[..<held])))
-        data.declaredSide = (channels ?? 1) == 1 ? side : nil
+        data.declaredSide = side
         data.imageChannels = channels
         return data
+    }
+
+    /// The smallest and largest value when some lie outside [−1, 1] (by more than float rounding), else nil.
+    static func outsideImageRange(_ m: Matrix) -> (Float, Float)? {
+        guard let lo = m.storage.min(), let hi = m.storage.max(), lo < -1.001 || hi > 1.001 else { return nil }
+        return (lo, hi)
     }
 
     /// `count` fresh points for floors and references: independent draws for generators, random
@@ -151,8 +164,15 @@ public struct DataError: Error, CustomStringConvertible {
 extension Dataset {
     /// The side of a square image when the data are images: a file whose N is a square ≥ 64 with
     /// values in [−1, 1]. Built-in point sets are never images.
-    public var imageSide: Int? {
-        if let declaredSide { return declaredSide }
+    public var imageSide: Int? { imageShape?.side }
+
+    /// The layout of image rows (see `imageSide` for when data are images).
+    public var imageShape: ImageShape? {
+        if let declaredSide { return ImageShape(channels: imageChannels ?? 1, side: declaredSide) }
+        return grayImageSide.map { ImageShape(channels: 1, side: $0) }
+    }
+
+    private var grayImageSide: Int? {
         guard case .points = source else { return nil }
         let side = Int(Double(dim).squareRoot().rounded())
         guard side * side == dim, side >= 8 else { return nil }

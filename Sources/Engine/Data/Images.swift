@@ -72,3 +72,39 @@ public enum ImageOps {
         return pooled
     }
 }
+
+/// How image rows are laid out: `channels` planes (1 grey, 3 red-green-blue) of side×side pixels, plane after
+/// plane, as a (K, C, H, W) array flattens; values in [−1, 1].
+public struct ImageShape: Sendable, Equatable {
+    public let channels: Int
+    public let side: Int
+
+    /// The channel counts images may have.
+    public static let channelCounts = [1, 3]
+
+    public init(channels: Int, side: Int) {
+        self.channels = channels
+        self.side = side
+    }
+
+    public var isColour: Bool { channels == 3 }
+    /// Values in one image row.
+    public var values: Int { channels * side * side }
+
+    /// Value of channel `c` at pixel (x, y) of row `r`.
+    public func value(_ images: Matrix, _ r: Int, x: Int, y: Int, channel c: Int) -> Float {
+        images[r, (c * side + y) * side + x]
+    }
+
+    /// The shape of samples of `data` with `dim` values each, when they are images: Fashion-MNIST by name,
+    /// colour images by their channel count, and a file whose N is a square of at least 49 as grey images.
+    public static func of(data: String, dim: Int, channels: Int?) -> ImageShape? {
+        if let factor = FashionMNIST.names[data] { return ImageShape(channels: 1, side: FashionMNIST.side / factor) }
+        let c = channels ?? 1
+        guard c >= 1, dim % c == 0 else { return nil }
+        let side = Int(Double(dim / c).squareRoot().rounded())
+        guard side * side * c == dim else { return nil }
+        if c > 1 { return ImageShape(channels: c, side: side) }
+        return !Dataset.builtInNames.contains(data) && side >= 7 ? ImageShape(channels: 1, side: side) : nil
+    }
+}

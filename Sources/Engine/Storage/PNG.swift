@@ -1,8 +1,8 @@
 import CZlib
 import Foundation
 
-/// 8-bit grayscale PNG through zlib, and the two pictures samples make: a grid of images, or a
-/// density scatter of the first two coordinates.
+/// 8-bit grey and RGB PNG through zlib, and the two pictures samples make: a grid of images (grey or
+/// colour), or a density scatter of the first two coordinates.
 public enum PNG {
     public struct Gray: Sendable, Equatable {
         public var width: Int
@@ -83,25 +83,51 @@ public enum PNG {
 
     static func bigEndian(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)] }
 
-    /// Rows of `images` (side×side, values in [−1, 1], clamped) in a grid `columns` wide, each pixel
-    /// drawn `scale`×`scale`, with a one-pixel mid-gray gap.
-    public static func imageGrid(_ images: Matrix, side: Int, columns: Int? = nil, scale: Int = 2) -> Gray {
-        precondition(side * side == images.cols && images.rows > 0, "rows are not side×side images")
+    /// What `--png` writes: grey pixels, or colour ones.
+    public enum Picture: Sendable, Equatable {
+        case gray(Gray)
+        case rgb(RGB)
+
+        public var width: Int {
+            switch self { case .gray(let g): g.width; case .rgb(let c): c.width }
+        }
+        public var height: Int {
+            switch self { case .gray(let g): g.height; case .rgb(let c): c.height }
+        }
+
+        public func encode(path: String = "PNG") throws(StorageError) -> [UInt8] {
+            switch self {
+            case .gray(let g): try PNG.encode(g, path: path)
+            case .rgb(let c): try PNG.encode(c.pixels, width: c.width, height: c.height, colour: true, path: path)
+            }
+        }
+    }
+
+    /// Rows of `images` (values in [−1, 1], clamped) in a grid `columns` wide, each pixel drawn
+    /// `scale`×`scale`, with a one-pixel mid-grey gap: grey for one channel, colour for three.
+    public static func imageGrid(_ images: Matrix, shape: ImageShape, columns: Int? = nil, scale: Int = 2) -> Picture {
+        precondition(shape.values == images.cols && images.rows > 0, "rows are not images of this shape")
         let cols = columns ?? Int(Double(images.rows).squareRoot().rounded(.up))
         let gridRows = (images.rows + cols - 1) / cols
-        let cell = side * scale + 1
-        var out = Gray(width: cols * cell + 1, height: gridRows * cell + 1,
-                       pixels: [UInt8](repeating: 128, count: (cols * cell + 1) * (gridRows * cell + 1)))
+        let cell = shape.side * scale + 1, width = cols * cell + 1, height = gridRows * cell + 1
+        var planes = (0..<shape.channels).map { _ in [UInt8](repeating: 128, count: width * height) }
         for k in 0..<images.rows {
             let ox = (k % cols) * cell + 1, oy = (k / cols) * cell + 1
-            for y in 0..<(side * scale) {
-                for x in 0..<(side * scale) {
-                    let v = images[k, (y / scale) * side + x / scale]
-                    out.pixels[(oy + y) * out.width + ox + x] = byte(v.isFinite ? (v + 1) / 2 : 0)
+            for c in 0..<shape.channels {
+                for y in 0..<(shape.side * scale) {
+                    for x in 0..<(shape.side * scale) {
+                        let v = shape.value(images, k, x: x / scale, y: y / scale, channel: c)
+                        planes[c][(oy + y) * width + ox + x] = byte(v.isFinite ? (v + 1) / 2 : 0)
+                    }
                 }
             }
         }
-        return out
+        guard shape.isColour else { return .gray(Gray(width: width, height: height, pixels: planes[0])) }
+        var rgb = RGB(width: width, height: height)
+        for i in 0..<(width * height) {
+            rgb.pixels[3 * i] = planes[0][i]; rgb.pixels[3 * i + 1] = planes[1][i]; rgb.pixels[3 * i + 2] = planes[2][i]
+        }
+        return .rgb(rgb)
     }
 
     /// A size×size density of the first two coordinates over their 0.5–99.5% range: black where none
@@ -126,13 +152,11 @@ public enum PNG {
                     pixels: counts.map { $0 == 0 ? 0 : byte(0.35 + 0.65 * log(Float($0 + 1)) / max(top, 1e-6)) })
     }
 
-    /// The picture of a set of samples of data `data`: a grid when they are square images (Fashion-MNIST,
-    /// or a file whose N is a square of at least 49), else a density of the first two coordinates.
-    public static func picture(of samples: Matrix, data: String) -> Gray? {
-        let n = samples.cols, s = Int(Double(n).squareRoot().rounded())
-        if let factor = FashionMNIST.names[data] { return imageGrid(samples, side: FashionMNIST.side / factor) }
-        if !Dataset.builtInNames.contains(data), s * s == n, s >= 7 { return imageGrid(samples, side: s) }
-        return n >= 2 ? scatter(samples) : nil
+    /// The picture of a set of samples: a grid when they are images of `image`'s shape, else a density of the
+    /// first two coordinates (nil for one coordinate).
+    public static func picture(of samples: Matrix, image: ImageShape?) -> Picture? {
+        if let image, image.values == samples.cols { return imageGrid(samples, shape: image) }
+        return samples.cols >= 2 ? .gray(scatter(samples)) : nil
     }
 
     static func byte(_ unit: Float) -> UInt8 { UInt8(max(0, min(255, (unit * 255).rounded()))) }

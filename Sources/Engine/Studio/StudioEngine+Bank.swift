@@ -57,6 +57,7 @@ extension StudioEngine {
                                     sigmaData: dataset.sigmaData, steps: 1_000_000_000)
         config.seed = settings.seed
         config.learningRate = learningRate
+        config.channels = dataset.imageChannels
         do {
             try run.create()
             // The config first, as `pfgm train` writes it: another studio can follow the losses from now on.

@@ -66,8 +66,8 @@ public actor StudioEngine {
         self.runsFolder = runsFolder
         self.opened = opened
         let kind: PreviewKind
-        if let side = dataset.imageSide {
-            kind = .image(side: side)
+        if let image = dataset.imageShape {
+            kind = .image(side: image.side, channels: image.channels)
             projection = nil
         } else if dataset.dim == 2 {
             kind = .plane

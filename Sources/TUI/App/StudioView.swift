@@ -271,8 +271,9 @@ public struct StudioView {
         }
         let inner = canvas.panel(rect, title: title, style: style)
         switch snapshot.kind {
-        case .image(let side):
-            ImageGrid.draw(points, side: side, into: &canvas, rect: inner, style: style, colors: colors)
+        case .image(let side, let channels):
+            let shape = ImageShape(channels: channels, side: side)
+            ImageGrid.draw(points, shape: shape, into: &canvas, rect: inner, style: style, colors: colors)
         case .plane, .projection:
             let plot = DensityPlot(bounds: snapshot.bounds)
             let inside = plot.draw(points, overlay: ui.showOverlay ? snapshot.overlay : nil, into: &canvas, rect: inner, style: style)

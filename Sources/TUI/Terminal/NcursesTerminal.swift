@@ -8,6 +8,8 @@ public final class NcursesTerminal: TerminalBackend {
     private var previous: Canvas?
     private var pairs: [Int: Int16] = [:]
     private var pairLimit: Int
+    /// Set when a frame asked for more colour pairs than the terminal has (colour images can).
+    private var pairsRanOut = false
 
     /// Checks the terminal and starts curses; throws a one-line reason when it cannot.
     public init(noColor: Bool) throws {
@@ -83,6 +85,12 @@ public final class NcursesTerminal: TerminalBackend {
             _ = pfgm_put_wch(Int32(change.y), Int32(change.x), wchar_t(scalar), attributes, pair(c.foreground, c.background))
         }
         previous = canvas
+        if pairsRanOut {
+            // Pairs are defined anew from the next frame on, which then repaints every cell.
+            pairs.removeAll()
+            pairsRanOut = false
+            previous = nil
+        }
         refresh()
     }
 
@@ -106,14 +114,18 @@ public final class NcursesTerminal: TerminalBackend {
         }
     }
 
-    /// A colour pair for (foreground, background), made on first use; pair 0 when they run out.
+    /// A colour pair for (foreground, background), made on first use; pair 0 when they run out (then they are
+    /// all made anew for the next frame).
     private func pair(_ foreground: Int, _ background: Int) -> Int16 {
         guard capabilities.colors > 0 else { return 0 }
         let fg = Palette.fit(foreground, colors: capabilities.colors), bg = Palette.fit(background, colors: capabilities.colors)
         if fg < 0 && bg < 0 { return 0 }
         let key = (fg + 1) * 512 + (bg + 1)
         if let p = pairs[key] { return p }
-        guard pairs.count < pairLimit else { return 0 }
+        guard pairs.count < pairLimit else {
+            pairsRanOut = true
+            return 0
+        }
         let p = Int16(pairs.count + 1)
         init_pair(p, Int16(fg), Int16(bg))
         pairs[key] = p
@@ -148,6 +160,16 @@ public enum Palette {
 
     static func distance(_ a: (Int, Int, Int), _ b: (Int, Int, Int)) -> Int {
         (a.0 - b.0) * (a.0 - b.0) + (a.1 - b.1) * (a.1 - b.1) + (a.2 - b.2) * (a.2 - b.2)
+    }
+
+    /// The 256-colour index of the 6×6×6 cube nearest to a colour whose channels are in [−1, 1].
+    public static func cube(red: Float, green: Float, blue: Float) -> Int {
+        let steps: [Float] = [0, 95, 135, 175, 215, 255]
+        func level(_ v: Float) -> Int {
+            let byte = (min(max(v, -1), 1) + 1) / 2 * 255
+            return steps.indices.min { abs(steps[$0] - byte) < abs(steps[$1] - byte) } ?? 0
+        }
+        return 16 + 36 * level(red) + 6 * level(green) + level(blue)
     }
 
     /// The 256-colour grey for a value in [−1, 1]: black (16), the 24-step ramp, white (231).

@@ -53,38 +53,77 @@ public struct DensityPlot {
     }
 }
 
-/// Square grayscale images as upper-half-block cells: each cell shows two pixel rows, the top one
+/// Square images, grey or colour, as upper-half-block cells: each cell shows two pixel rows, the top one
 /// as the foreground colour of ▀ and the bottom one as the background.
 public enum ImageGrid {
+    /// One pixel: a grey value, or red, green and blue, each in [−1, 1].
+    public struct Pixel: Equatable, Sendable {
+        public var channels: (Float, Float, Float)
+
+        public init(gray v: Float) { channels = (v, v, v) }
+        public init(red: Float, green: Float, blue: Float) { channels = (red, green, blue) }
+
+        /// Black, for the row below an image of odd height.
+        public static let black = Pixel(gray: -1)
+        /// Luminance (Rec. 601) in [−1, 1].
+        var luminance: Float { 0.299 * channels.0 + 0.587 * channels.1 + 0.114 * channels.2 }
+        var isGray: Bool { channels.0 == channels.1 && channels.1 == channels.2 }
+
+        public static func == (a: Pixel, b: Pixel) -> Bool { a.channels == b.channels }
+
+        /// The 256-colour index: the grey ramp for grey pixels, the 6×6×6 cube for colour.
+        var paletteIndex: Int {
+            isGray ? Palette.gray(channels.0) : Palette.cube(red: channels.0, green: channels.1, blue: channels.2)
+        }
+    }
+
     /// The cell for pixel values `top` and `bottom` in [−1, 1].
     public static func cell(top: Float, bottom: Float, style: Style, colors: Int) -> Cell {
+        cell(top: Pixel(gray: top), bottom: Pixel(gray: bottom), style: style, colors: colors)
+    }
+
+    /// The cell for two pixels: their colours where the terminal has 256, else a shade of their brightness.
+    public static func cell(top: Pixel, bottom: Pixel, style: Style, colors: Int) -> Cell {
         if colors >= 256 {
-            return Cell(style.glyphs.upperHalf, foreground: Palette.gray(top), background: Palette.gray(bottom))
+            return Cell(style.glyphs.upperHalf, foreground: top.paletteIndex, background: bottom.paletteIndex)
         }
-        let level = Double((top + bottom) / 2 + 1) / 2
+        let level = Double((top.luminance + bottom.luminance) / 2 + 1) / 2
         let ramp = style.glyphs.ramp
         return Cell(ramp[min(ramp.count - 1, max(0, Int(level * Double(ramp.count - 1) + 0.5)))])
+    }
+
+    /// Draws as many grey images as fit (see the `shape` form).
+    @discardableResult
+    public static func draw(_ images: Matrix, side: Int, into canvas: inout Canvas, rect: Rect, style: Style, colors: Int) -> Int {
+        draw(images, shape: ImageShape(channels: 1, side: side), into: &canvas, rect: rect, style: style, colors: colors)
     }
 
     /// Draws as many images as fit, a column apart: each side×⌈side/2⌉ cells, reduced when the rect is smaller,
     /// and enlarged (each pixel 2×2 or more) when all of them still fit. Returns how many were drawn.
     @discardableResult
-    public static func draw(_ images: Matrix, side: Int, into canvas: inout Canvas, rect: Rect, style: Style, colors: Int) -> Int {
-        guard side > 0, rect.width > 0, rect.height > 0 else { return 0 }
+    public static func draw(_ images: Matrix, shape: ImageShape, into canvas: inout Canvas, rect: Rect, style: Style,
+                            colors: Int) -> Int {
+        let side = shape.side
+        guard side > 0, rect.width > 0, rect.height > 0, images.cols == shape.values else { return 0 }
         let reduce = max(1, Int(ceil(max(Double(side) / Double(rect.width), Double(side) / Double(2 * rect.height)))))
         let enlarge = reduce > 1 ? 1 : (1...4).last { slots(side * $0, rect) >= images.rows } ?? 1
         let pixels = side * enlarge / reduce, cellsHigh = (pixels + 1) / 2
         let across = max(1, (rect.width + 1) / (pixels + 1)), down = max(1, rect.height / cellsHigh)
         // Screen pixel p shows image pixel p · reduce / enlarge.
         func source(_ p: Int) -> Int { p * reduce / enlarge }
+        func pixel(_ i: Int, _ x: Int, _ y: Int) -> Pixel {
+            guard shape.isColour else { return Pixel(gray: shape.value(images, i, x: x, y: y, channel: 0)) }
+            return Pixel(red: shape.value(images, i, x: x, y: y, channel: 0), green: shape.value(images, i, x: x, y: y, channel: 1),
+                         blue: shape.value(images, i, x: x, y: y, channel: 2))
+        }
         var drawn = 0
         for i in 0..<min(images.rows, across * down) {
             let ox = rect.x + (i % across) * (pixels + 1), oy = rect.y + (i / across) * cellsHigh
             guard ox + pixels <= rect.x + rect.width, oy + cellsHigh <= rect.y + rect.height else { continue }
             for cy in 0..<cellsHigh {
                 for cx in 0..<pixels {
-                    let top = images[i, source(2 * cy) * side + source(cx)]
-                    let bottom = 2 * cy + 1 < pixels ? images[i, source(2 * cy + 1) * side + source(cx)] : -1
+                    let top = pixel(i, source(cx), source(2 * cy))
+                    let bottom = 2 * cy + 1 < pixels ? pixel(i, source(cx), source(2 * cy + 1)) : .black
                     canvas[ox + cx, oy + cy] = cell(top: top, bottom: bottom, style: style, colors: colors)
                 }
             }
