@@ -250,6 +250,18 @@ import TUI
         #expect(!text.contains("Controls"))
     }
 
+    /// The README's key table and the help screen list the same keys.
+    @Test func theReadmeKeyTableListsEveryKey() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
+        let rows = readme.split(separator: "\n").filter { $0.hasPrefix("| ") }.compactMap { line -> String? in
+            line.split(separator: "|").first.map { $0.trimmingCharacters(in: .whitespaces) }
+        }
+        for (key, _) in StudioView.helpLines {
+            #expect(rows.contains(key), "README's key table has no row for \(key)")
+        }
+    }
+
     @Test func helpOverlayListsEveryKey() {
         var ui = UIState(settings: Self.snapshot().settings)
         ui.showHelp = true
