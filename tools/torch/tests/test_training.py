@@ -191,7 +191,7 @@ class TrainingTests(TempDirTestCase):
         os.rename(self.data, moved)
         status, out = pfgm("studio", "--ckpt", folder, expect_ok=False)
         self.assertNotEqual(status, 0)
-        self.assertIn("give it with --data PATH", out)
+        self.assertIn("point at it with --data PATH", out)
         self.assertIn("Loss · D=8 (logged)", self.studio_screen(folder, "--data", moved))
         pfgm("train", "--resume", folder, "--data", moved, "--steps", 150, "--log-every", 25)
         steps = [s for s, _ in losses(folder)]
