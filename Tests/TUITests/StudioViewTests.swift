@@ -75,6 +75,24 @@ import TUI
         let eight = StudioView(snapshot: s, ui: UIState(settings: s.settings), style: Style(theme: .dark, glyphs: .unicodeSet),
                                colors: 8).render(width: 100, height: 30)
         #expect(!eight.cells.contains { $0.character == "▀" }, "eight colours draw shades, not half blocks")
+        // A direct-colour terminal gets each pixel's own 24-bit colour.
+        let direct = StudioView(snapshot: s, ui: UIState(settings: s.settings), style: Style(theme: .dark, glyphs: .unicodeSet),
+                                colors: Palette.directColours).render(width: 100, height: 30)
+        let pure = Palette.direct(red: 255, green: 0, blue: 0)
+        #expect(direct.cells.filter { $0.character == "▀" }.allSatisfy { $0.foreground == pure && $0.background == pure })
+    }
+
+    /// Colours reach each kind of terminal as it can show them: 24-bit values on a direct-colour one (palette
+    /// entries by their RGB, the 8 basic colours as they are), the nearest palette entry on a 256-colour one,
+    /// the nearest basic colour on an 8-colour one.
+    @Test func coloursFitEveryKindOfTerminal() {
+        let direct = Palette.directColours, red = Palette.direct(red: 255, green: 0, blue: 0)
+        #expect(Palette.fit(196, colors: direct) == 0xFF0000 && Palette.fit(3, colors: direct) == 3)
+        #expect(Palette.fit(red, colors: direct) == 0xFF0000 && Palette.fit(-1, colors: direct) == -1)
+        #expect(Palette.fit(Palette.direct(red: 0, green: 0, blue: 2), colors: direct) == 8, "0–7 are the basic colours")
+        #expect(Palette.fit(red, colors: 256) == 196 && Palette.fit(244, colors: 256) == 244)
+        #expect(Palette.fit(Palette.direct(red: 128, green: 128, blue: 128), colors: 256) == 244, "greys take the ramp")
+        #expect(Palette.fit(red, colors: 8) == 9 || Palette.fit(red, colors: 8) == 1)
     }
 
     /// The status line gives the trainer's step, and the shown model's when another model is shown.

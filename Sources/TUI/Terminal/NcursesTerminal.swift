@@ -41,7 +41,8 @@ public final class NcursesTerminal: TerminalBackend {
         if !noColor && has_colors() {
             start_color()
             use_default_colors()
-            colors = pfgm_colors() >= 256 ? 256 : pfgm_colors() >= 8 ? 8 : 0
+            let count = Int(pfgm_colors())
+            colors = count >= Palette.directColours ? Palette.directColours : count >= 256 ? 256 : count >= 8 ? 8 : 0
         }
         pairLimit = colors == 0 ? 0 : Int(min(pfgm_color_pairs(), 32_767)) - 1
         let codeset = String(cString: nl_langinfo(nl_item(CODESET)))
@@ -120,14 +121,14 @@ public final class NcursesTerminal: TerminalBackend {
         guard capabilities.colors > 0 else { return 0 }
         let fg = Palette.fit(foreground, colors: capabilities.colors), bg = Palette.fit(background, colors: capabilities.colors)
         if fg < 0 && bg < 0 { return 0 }
-        let key = (fg + 1) * 512 + (bg + 1)
+        let key = (fg + 1) << 26 | (bg + 1)
         if let p = pairs[key] { return p }
         guard pairs.count < pairLimit else {
             pairsRanOut = true
             return 0
         }
         let p = Int16(pairs.count + 1)
-        init_pair(p, Int16(fg), Int16(bg))
+        _ = pfgm_init_pair(Int32(p), Int32(fg), Int32(bg))
         pairs[key] = p
         return p
     }
@@ -138,10 +139,18 @@ public struct TerminalError: Error, CustomStringConvertible {
     public init(_ description: String) { self.description = description }
 }
 
-/// The xterm 256-colour palette and its reduction to the 8 basic colours.
+/// Colours of cells: −1 the terminal's default, 0–255 the xterm 256-colour palette, and from 256 on a 24-bit
+/// colour (`direct`). Each is reduced to what the terminal shows (`fit`).
 public enum Palette {
-    /// RGB of a 256-colour index.
+    /// `TerminalCapabilities.colors` of a terminal that takes 24-bit colour.
+    public static let directColours = 1 << 24
+
+    /// A 24-bit colour, from bytes.
+    public static func direct(red: Int, green: Int, blue: Int) -> Int { 256 + (red << 16 | green << 8 | blue) }
+
+    /// RGB of a palette index or a 24-bit colour.
     public static func rgb(_ index: Int) -> (Int, Int, Int) {
+        if index >= 256 { let v = index - 256; return (v >> 16 & 255, v >> 8 & 255, v & 255) }
         let basic = [(0, 0, 0), (205, 0, 0), (0, 205, 0), (205, 205, 0), (0, 0, 238), (205, 0, 205), (0, 205, 205), (229, 229, 229),
                      (127, 127, 127), (255, 0, 0), (0, 255, 0), (255, 255, 0), (92, 92, 255), (255, 0, 255), (0, 255, 255), (255, 255, 255)]
         if index < 16 { return basic[max(0, index)] }
@@ -150,12 +159,24 @@ public enum Palette {
         return (steps[i / 36], steps[(i / 6) % 6], steps[i % 6])
     }
 
-    /// The index to use on a terminal with `colors` colours (−1 stays the default colour).
+    /// The colour number to give a terminal with `colors` colours (−1 stays the default colour): on a direct-colour
+    /// terminal the 24-bit value (0–7 stay the basic colours, so a 24-bit colour is at least 8), on a 256-colour
+    /// one the nearest palette entry, on an 8-colour one the nearest basic colour.
     public static func fit(_ index: Int, colors: Int) -> Int {
-        guard index >= 0, colors < 256 else { return index }
-        if index < 8 { return index }
+        guard index >= 0 else { return index }
         let (r, g, b) = rgb(index)
+        if colors >= directColours { return index < 8 ? index : max(8, r << 16 | g << 8 | b) }
+        if colors >= 256 { return index < 256 ? index : nearest(r, g, b) }
+        if index < 8 { return index }
         return (0..<8).min { a, c in distance(rgb(a), (r, g, b)) < distance(rgb(c), (r, g, b)) } ?? 7
+    }
+
+    /// The palette entry nearest a colour: the grey ramp's or the cube's, whichever is closer.
+    static func nearest(_ r: Int, _ g: Int, _ b: Int) -> Int {
+        let unit = { (v: Int) in Float(v) / 127.5 - 1 }
+        let cube = cube(red: unit(r), green: unit(g), blue: unit(b))
+        let gray = gray(unit((r + g + b) / 3))
+        return distance(rgb(gray), (r, g, b)) < distance(rgb(cube), (r, g, b)) ? gray : cube
     }
 
     static func distance(_ a: (Int, Int, Int), _ b: (Int, Int, Int)) -> Int {

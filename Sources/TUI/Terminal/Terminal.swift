@@ -8,7 +8,8 @@ public enum Key: Sendable, Equatable {
 
 /// What the terminal can show.
 public struct TerminalCapabilities: Sendable, Equatable {
-    /// 0 (no colour), 8 or 256.
+    /// 0 (no colour), 8, 256, or `Palette.directColours` (a terminal that takes 24-bit colour, e.g.
+    /// TERM=xterm-direct).
     public var colors: Int
     public var unicode: Bool
 

@@ -71,9 +71,14 @@ public enum ImageGrid {
 
         public static func == (a: Pixel, b: Pixel) -> Bool { a.channels == b.channels }
 
-        /// The 256-colour index: the grey ramp for grey pixels, the 6×6×6 cube for colour.
-        var paletteIndex: Int {
-            isGray ? Palette.gray(channels.0) : Palette.cube(red: channels.0, green: channels.1, blue: channels.2)
+        /// The cell colour: 24-bit on a direct-colour terminal, else the grey ramp for grey pixels and the
+        /// 6×6×6 cube for colour.
+        func colour(_ colors: Int) -> Int {
+            if colors >= Palette.directColours {
+                let byte = { (v: Float) in Int(((min(max(v, -1), 1) + 1) * 127.5).rounded()) }
+                return Palette.direct(red: byte(channels.0), green: byte(channels.1), blue: byte(channels.2))
+            }
+            return isGray ? Palette.gray(channels.0) : Palette.cube(red: channels.0, green: channels.1, blue: channels.2)
         }
     }
 
@@ -82,10 +87,11 @@ public enum ImageGrid {
         cell(top: Pixel(gray: top), bottom: Pixel(gray: bottom), style: style, colors: colors)
     }
 
-    /// The cell for two pixels: their colours where the terminal has 256, else a shade of their brightness.
+    /// The cell for two pixels: their colours where the terminal has 256 or 24-bit colour, else a shade of their
+    /// brightness.
     public static func cell(top: Pixel, bottom: Pixel, style: Style, colors: Int) -> Cell {
         if colors >= 256 {
-            return Cell(style.glyphs.upperHalf, foreground: top.paletteIndex, background: bottom.paletteIndex)
+            return Cell(style.glyphs.upperHalf, foreground: top.colour(colors), background: bottom.colour(colors))
         }
         let level = Double((top.luminance + bottom.luminance) / 2 + 1) / 2
         let ramp = style.glyphs.ramp
