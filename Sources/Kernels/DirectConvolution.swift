@@ -66,35 +66,36 @@ enum DirectConvolution {
     @inline(__always)
     static func forwardBlock<let P: Int>(_: Block<P>, _ s: Site) {
         let c = s.channels, h = Half.scalarCount
-        var lo = InlineArray<P, Half>(repeating: s.bias.map { $0.load(Half.self, at: 0) } ?? .zero)
-        var hi = InlineArray<P, Half>(repeating: s.bias.map { $0.load(Half.self, at: h) } ?? .zero)
+        var sums = Accumulators<P>(
+            lo: s.bias.map { $0.load(Half.self, at: 0) } ?? .zero,
+            hi: s.bias.map { $0.load(Half.self, at: h) } ?? .zero)
         for dy in 0..<3 {
             for dx in 0..<3 {
                 let src = s.src + dy * s.rowStride + dx * c,
                     w = s.weights + (dy * 3 + dx) * c * lanes
                 for ci in 0..<c {
                     let w0 = w.load(Half.self, at: ci * lanes),
-                        w1 = w.load(Half.self, at: ci * lanes + h)
-                    for p in 0..<P {
-                        let v = Half(repeating: src[p * c + ci])
-                        lo[p] = VectorMath.multiplyAdd(w0, v, lo[p])
-                        hi[p] = VectorMath.multiplyAdd(w1, v, hi[p])
+                        w1 = w.load(Half.self, at: ci * lanes + h), x = src + ci
+                    sums.each { p, lo, hi in
+                        let v = Half(repeating: x[p &* c])
+                        lo = VectorMath.multiplyAdd(w0, v, lo)
+                        hi = VectorMath.multiplyAdd(w1, v, hi)
                     }
                 }
             }
         }
-        for p in 0..<P {
+        sums.each { p, lo, hi in
             let o = s.out + p * s.outStride
             if s.accumulate {
-                lo[p] += o.load(Half.self, at: 0)
-                hi[p] += o.load(Half.self, at: h)
+                lo += o.load(Half.self, at: 0)
+                hi += o.load(Half.self, at: h)
             }
             if s.scale != 1 {
-                lo[p] *= s.scale
-                hi[p] *= s.scale
+                lo *= s.scale
+                hi *= s.scale
             }
-            o.store(lo[p], at: 0)
-            o.store(hi[p], at: h)
+            o.store(lo, at: 0)
+            o.store(hi, at: h)
         }
     }
 

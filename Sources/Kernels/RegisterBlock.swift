@@ -72,3 +72,32 @@ enum RegisterBlocks {
         }
     }
 }
+
+/// The accumulators of a block of P rows (or pixels), two `Half` vectors each, as named fields: P is
+/// known when the code is compiled, so `each` touches only the first P pairs and the rest vanish.
+/// (Held in an InlineArray instead, blocks of 3, 5 and 6 rows kept some accumulators on the stack,
+/// stored whole and reloaded in pieces at every step; on a Zen 2 core that stalled store forwarding
+/// and took half a convolution's time.)
+struct Accumulators<let P: Int> {
+    var l0, l1, l2, l3, l4, l5, l6, l7: Half
+    var h0, h1, h2, h3, h4, h5, h6, h7: Half
+
+    @inline(__always)
+    init(lo: Half, hi: Half) {
+        (l0, l1, l2, l3, l4, l5, l6, l7) = (lo, lo, lo, lo, lo, lo, lo, lo)
+        (h0, h1, h2, h3, h4, h5, h6, h7) = (hi, hi, hi, hi, hi, hi, hi, hi)
+    }
+
+    /// body(row, its low vector, its high vector) for each of the P rows, in order.
+    @inline(__always)
+    mutating func each(_ body: (Int, inout Half, inout Half) -> Void) {
+        if P > 0 { body(0, &l0, &h0) }
+        if P > 1 { body(1, &l1, &h1) }
+        if P > 2 { body(2, &l2, &h2) }
+        if P > 3 { body(3, &l3, &h3) }
+        if P > 4 { body(4, &l4, &h4) }
+        if P > 5 { body(5, &l5, &h5) }
+        if P > 6 { body(6, &l6, &h6) }
+        if P > 7 { body(7, &l7, &h7) }
+    }
+}

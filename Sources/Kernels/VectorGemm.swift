@@ -41,27 +41,28 @@ enum VectorGemm {
     @inline(__always)
     static func block<let P: Int>(_: Block<P>, _ t: Tile) {
         let h = Half.scalarCount
-        var lo = InlineArray<P, Half>(repeating: t.bias.map { $0.load(Half.self, at: 0) } ?? .zero)
-        var hi = InlineArray<P, Half>(repeating: t.bias.map { $0.load(Half.self, at: h) } ?? .zero)
+        var sums = Accumulators<P>(
+            lo: t.bias.map { $0.load(Half.self, at: 0) } ?? .zero,
+            hi: t.bias.map { $0.load(Half.self, at: h) } ?? .zero)
         if t.accumulate {
-            for p in 0..<P {
-                lo[p] += t.c.load(Half.self, at: p * t.ldc)
-                hi[p] += t.c.load(Half.self, at: p * t.ldc + h)
+            sums.each { p, lo, hi in
+                lo += t.c.load(Half.self, at: p * t.ldc)
+                hi += t.c.load(Half.self, at: p * t.ldc + h)
             }
         }
         for kk in 0..<t.k {
             let row = t.b + kk * t.ldb, b0 = row.load(Half.self, at: 0),
                 b1 = row.load(Half.self, at: h)
             let a = t.a + kk * t.columnStride
-            for p in 0..<P {
-                let v = Half(repeating: a[p * t.rowStride])
-                lo[p] = VectorMath.multiplyAdd(b0, v, lo[p])
-                hi[p] = VectorMath.multiplyAdd(b1, v, hi[p])
+            sums.each { p, lo, hi in
+                let v = Half(repeating: a[p &* t.rowStride])
+                lo = VectorMath.multiplyAdd(b0, v, lo)
+                hi = VectorMath.multiplyAdd(b1, v, hi)
             }
         }
-        for p in 0..<P {
-            t.c.store(lo[p], at: p * t.ldc)
-            t.c.store(hi[p], at: p * t.ldc + h)
+        sums.each { p, lo, hi in
+            t.c.store(lo, at: p * t.ldc)
+            t.c.store(hi, at: p * t.ldc + h)
         }
     }
 
