@@ -170,7 +170,7 @@ import TUI
         let pixels: [Float] = [-1, -1, -1, -1, 1, 1, 1, 1, 0, 0, 0, 0, -1, 1, -1, 1]
         var canvas = Canvas(width: 4, height: 2)
         let style = Style(theme: .dark, glyphs: .unicodeSet)
-        let drawn = ImageGrid.draw(Matrix(rows: 1, cols: 16, storage: pixels), side: 4, into: &canvas,
+        let drawn = ImageGrid.draw(Matrix(rows: 1, cols: 16, storage: pixels), shape: ImageShape(channels: 1, side: 4), into: &canvas,
                                    rect: Rect(x: 0, y: 0, width: 4, height: 2), style: style, colors: 256)
         #expect(drawn == 1)
         for x in 0..<4 {
@@ -184,7 +184,7 @@ import TUI
         // Rows: (−1, 1) and (0, 1); in a 4×2 rect each pixel becomes 2×2 screen pixels.
         let style = Style(theme: .dark, glyphs: .unicodeSet)
         var canvas = Canvas(width: 4, height: 2)
-        let drawn = ImageGrid.draw(Matrix(rows: 1, cols: 4, storage: [-1, 1, 0, 1]), side: 2, into: &canvas,
+        let drawn = ImageGrid.draw(Matrix(rows: 1, cols: 4, storage: [-1, 1, 0, 1]), shape: ImageShape(channels: 1, side: 2), into: &canvas,
                                    rect: Rect(x: 0, y: 0, width: 4, height: 2), style: style, colors: 256)
         #expect(drawn == 1)
         for x in 0..<4 {

@@ -62,8 +62,9 @@ extension RunDirectory {
         guard DataLocation.isFile(config.data) else { return config.data }
         let places = DataLocation.candidates(config, runPath: path)
         if let found = places.first(where: { FileManager.default.fileExists(atPath: $0) }) { return found }
-        throw DataError("\(config.data): the data of the run in \(path) is not there\(places.count > 1 ? " nor at \(places[1])" : "")"
-            + "; when it has moved, point at it with --data PATH")
+        let also = places.count > 1 ? " nor at \(places[1])" : ""
+        throw DataError("\(config.data): the data of the run in \(path) is not there\(also); "
+            + "when it has moved, point at it with --data PATH")
     }
 
     /// The data this run was trained on, found as `dataSpec` says.

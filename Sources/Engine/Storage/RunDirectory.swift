@@ -37,7 +37,9 @@ public struct RunDirectory: Sendable {
 
     /// Writes config.json, with a data file recorded so that the run finds it from any folder (`DataLocation`).
     public func writeConfig(_ config: TrainingConfig) throws(StorageError) {
-        guard let data = try? Self.encoder.encode(config.locatingData(forRunAt: path)) else { throw StorageError(configPath, "cannot encode") }
+        guard let data = try? Self.encoder.encode(config.locatingData(forRunAt: path)) else {
+            throw StorageError(configPath, "cannot encode")
+        }
         try AtomicFile.write([UInt8](data) + [10], to: configPath)
     }
 

@@ -57,7 +57,7 @@ public struct DensityPlot {
 /// as the foreground colour of ▀ and the bottom one as the background.
 public enum ImageGrid {
     /// One pixel: a grey value, or red, green and blue, each in [−1, 1].
-    public struct Pixel: Equatable, Sendable {
+    public struct Pixel: Sendable {
         public var channels: (Float, Float, Float)
 
         public init(gray v: Float) { channels = (v, v, v) }
@@ -68,8 +68,6 @@ public enum ImageGrid {
         /// Luminance (Rec. 601) in [−1, 1].
         var luminance: Float { 0.299 * channels.0 + 0.587 * channels.1 + 0.114 * channels.2 }
         var isGray: Bool { channels.0 == channels.1 && channels.1 == channels.2 }
-
-        public static func == (a: Pixel, b: Pixel) -> Bool { a.channels == b.channels }
 
         /// The cell colour: 24-bit on a direct-colour terminal, else the grey ramp for grey pixels and the
         /// 6×6×6 cube for colour.
@@ -82,11 +80,6 @@ public enum ImageGrid {
         }
     }
 
-    /// The cell for pixel values `top` and `bottom` in [−1, 1].
-    public static func cell(top: Float, bottom: Float, style: Style, colors: Int) -> Cell {
-        cell(top: Pixel(gray: top), bottom: Pixel(gray: bottom), style: style, colors: colors)
-    }
-
     /// The cell for two pixels: their colours where the terminal has 256 or 24-bit colour, else a shade of their
     /// brightness.
     public static func cell(top: Pixel, bottom: Pixel, style: Style, colors: Int) -> Cell {
@@ -96,12 +89,6 @@ public enum ImageGrid {
         let level = Double((top.luminance + bottom.luminance) / 2 + 1) / 2
         let ramp = style.glyphs.ramp
         return Cell(ramp[min(ramp.count - 1, max(0, Int(level * Double(ramp.count - 1) + 0.5)))])
-    }
-
-    /// Draws as many grey images as fit (see the `shape` form).
-    @discardableResult
-    public static func draw(_ images: Matrix, side: Int, into canvas: inout Canvas, rect: Rect, style: Style, colors: Int) -> Int {
-        draw(images, shape: ImageShape(channels: 1, side: side), into: &canvas, rect: rect, style: style, colors: colors)
     }
 
     /// Draws as many images as fit, a column apart: each side×⌈side/2⌉ cells, reduced when the rect is smaller,
