@@ -141,10 +141,10 @@ enum DirectConvolution {
     @inline(__always)
     static func weightBlock<let K: Int>(_: Block<K>, _ s: Span) {
         let h = Half.scalarCount
-        var lo = InlineArray<K, Half>(repeating: .zero), hi = InlineArray<K, Half>(repeating: .zero)
-        for k in 0..<K {
-            lo[k] = s.out.load(Half.self, at: k * lanes)
-            hi[k] = s.out.load(Half.self, at: k * lanes + h)
+        var sums = Accumulators<K>(lo: .zero, hi: .zero)
+        sums.each { k, lo, hi in
+            lo = s.out.load(Half.self, at: k * lanes)
+            hi = s.out.load(Half.self, at: k * lanes + h)
         }
         for y in 0..<s.height {
             let src = s.src + y * s.rowStride, gy = s.gradY + y * s.width * s.gradStride
@@ -152,16 +152,16 @@ enum DirectConvolution {
                 let g0 = gy.load(Half.self, at: x * s.gradStride),
                     g1 = gy.load(Half.self, at: x * s.gradStride + h)
                 let v = src + x * s.channels
-                for k in 0..<K {
+                sums.each { k, lo, hi in
                     let a = Half(repeating: v[k])
-                    lo[k] = VectorMath.multiplyAdd(g0, a, lo[k])
-                    hi[k] = VectorMath.multiplyAdd(g1, a, hi[k])
+                    lo = VectorMath.multiplyAdd(g0, a, lo)
+                    hi = VectorMath.multiplyAdd(g1, a, hi)
                 }
             }
         }
-        for k in 0..<K {
-            s.out.store(lo[k], at: k * lanes)
-            s.out.store(hi[k], at: k * lanes + h)
+        sums.each { k, lo, hi in
+            s.out.store(lo, at: k * lanes)
+            s.out.store(hi, at: k * lanes + h)
         }
     }
 
