@@ -4,29 +4,39 @@ import Testing
 /// The repository's shell scripts stop at the first failure, resolve their paths before changing folder,
 /// check their arguments, and `scripts/setup.sh` is safe to source from a user's shell.
 @Suite struct ScriptTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent()
         .deletingLastPathComponent().path
 
-    static func bash(_ script: String, in directory: String, environment: [String: String] = [:]) -> Binary.Result {
-        Binary.run(["-c", script], in: directory, environment: environment, executable: "/bin/bash")
+    static func bash(_ script: String, in directory: String, environment: [String: String] = [:])
+        -> Binary.Result
+    {
+        Binary.run(
+            ["-c", script], in: directory, environment: environment, executable: "/bin/bash")
     }
 
     /// Every script run as a program: scripts/*, bench/*.sh and docs/results/*/run.sh (setup.sh is sourced).
     static var scripts: [String] {
         let fm = FileManager.default
         func files(_ folder: String, _ keep: (String) -> Bool) -> [String] {
-            ((try? fm.contentsOfDirectory(atPath: "\(root)/\(folder)")) ?? []).filter(keep).map { "\(folder)/\($0)" }
+            ((try? fm.contentsOfDirectory(atPath: "\(root)/\(folder)")) ?? []).filter(keep).map {
+                "\(folder)/\($0)"
+            }
         }
         let results = files("docs/results") { _ in true }.flatMap { files($0) { $0 == "run.sh" } }
-        return files("scripts") { $0 != "setup.sh" } + files("bench") { $0.hasSuffix(".sh") } + results
+        return files("scripts") { $0 != "setup.sh" } + files("bench") { $0.hasSuffix(".sh") }
+            + results
     }
 
     @Test func everyScriptStopsAtTheFirstFailure() {
         #expect(Self.scripts.count >= 10, "\(Self.scripts)")
         for script in Self.scripts {
-            let text = (try? String(contentsOfFile: "\(Self.root)/\(script)", encoding: .utf8)) ?? ""
+            let text =
+                (try? String(contentsOfFile: "\(Self.root)/\(script)", encoding: .utf8)) ?? ""
             #expect(text.contains("\nset -euo pipefail\n"), "\(script) does not set -euo pipefail")
-            #expect(Self.bash("bash -n '\(script)'", in: Self.root).status == 0, "\(script) does not parse")
+            #expect(
+                Self.bash("bash -n '\(script)'", in: Self.root).status == 0,
+                "\(script) does not parse")
         }
     }
 
@@ -34,7 +44,8 @@ import Testing
     /// script's: no table of empty results, a non-zero exit.
     @Test func aResultScriptExitsNonZeroWhenItsPfgmCallFails() throws {
         let dir = scratchDirectory()
-        try FileManager.default.createDirectory(atPath: "\(dir)/bin", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: "\(dir)/bin", withIntermediateDirectories: true)
         let fake = "\(dir)/bin/pfgm"
         try "#!/bin/sh\necho called >> '\(dir)/calls'\necho 'pfgm: simulated failure' >&2\nexit 3\n"
             .write(toFile: fake, atomically: true, encoding: .utf8)
@@ -42,7 +53,9 @@ import Testing
         let script = "\(Self.root)/docs/results/one-network/run.sh"
         let run = Self.bash("'\(script)' out", in: dir, environment: ["PFGM": "bin/pfgm"])
         #expect(run.status != 0, "exit 0 with a failing pfgm: \(run.stdout)")
-        #expect(exists("\(dir)/calls"), "the relative PFGM was not found after the script changed folder: \(run.stderr)")
+        #expect(
+            exists("\(dir)/calls"),
+            "the relative PFGM was not found after the script changed folder: \(run.stderr)")
         #expect(!run.stdout.contains("dedicated"), "\(run.stdout)")
 
         let usage = Self.bash("'\(script)'", in: dir)
@@ -50,14 +63,17 @@ import Testing
         let missing = Self.bash("'\(script)' out", in: dir, environment: ["PFGM": "bin/none"])
         #expect(missing.status == 2 && missing.stderr.contains("no pfgm"), "\(missing.stderr)")
         let bench = Self.bash("'\(Self.root)/bench/compare.sh' x", in: dir)
-        #expect(bench.status == 2 && bench.stderr.contains("rounds must be a whole number"), "\(bench.stderr)")
+        #expect(
+            bench.status == 2 && bench.stderr.contains("rounds must be a whole number"),
+            "\(bench.stderr)")
     }
 
     /// docs/cli.md is the program's own help, word for word.
     @Test func theCommandLineReferenceIsTheProgramsHelp() {
         let check = Self.bash("scripts/cli-reference --check '\(Binary.path)'", in: Self.root)
         #expect(check.status == 0, "\(check.stderr.suffix(3000))")
-        let studio = (try? String(contentsOfFile: "\(Self.root)/docs/cli.md", encoding: .utf8)) ?? ""
+        let studio =
+            (try? String(contentsOfFile: "\(Self.root)/docs/cli.md", encoding: .utf8)) ?? ""
         #expect(studio.contains("g probes"), "studio --help leaves out g")
     }
 
@@ -66,10 +82,14 @@ import Testing
     @Test func setupIsSafeToSourceFromAShell() {
         let dir = scratchDirectory()
         let setup = "\(Self.root)/scripts/setup.sh"
-        let sourced = Self.bash("source '\(setup)'; echo \"rc=$? pwd=$PWD root=$pfgm_root\"", in: dir)
-        #expect(sourced.stdout.contains("rc=0 pwd=\(dir) root=\(Self.root)"), "\(sourced.stdout) \(sourced.stderr)")
+        let sourced = Self.bash(
+            "source '\(setup)'; echo \"rc=$? pwd=$PWD root=$pfgm_root\"", in: dir)
+        #expect(
+            sourced.stdout.contains("rc=0 pwd=\(dir) root=\(Self.root)"),
+            "\(sourced.stdout) \(sourced.stderr)")
         // `command -v swift` answering "not found" stands for a machine without Swift.
-        let noSwift = Self.bash("command() { return 1; }; source '\(setup)'; echo \"still here rc=$?\"", in: dir)
+        let noSwift = Self.bash(
+            "command() { return 1; }; source '\(setup)'; echo \"still here rc=$?\"", in: dir)
         #expect(noSwift.stdout.contains("still here rc=1"), "\(noSwift.stdout) \(noSwift.stderr)")
         #expect(noSwift.stderr.contains("Swift toolchain"), "\(noSwift.stderr)")
     }

@@ -6,7 +6,8 @@ import Foundation
 public enum DataLocation {
     /// The absolute form of `path`, read against the current folder, with `.` and `..` resolved lexically.
     public static func absolute(_ path: String) -> String {
-        let full = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        let full =
+            path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
         var parts: [Substring] = []
         for part in full.split(separator: "/") where part != "." {
             if part == ".." { _ = parts.popLast() } else { parts.append(part) }
@@ -16,7 +17,8 @@ public enum DataLocation {
 
     /// The path of `target` seen from the folder `base` (both made absolute first).
     public static func relative(_ target: String, from base: String) -> String {
-        let t = absolute(target).split(separator: "/"), b = absolute(base).split(separator: "/")
+        let t = absolute(target).split(separator: "/")
+        let b = absolute(base).split(separator: "/")
         var shared = 0
         while shared < min(t.count, b.count) && t[shared] == b[shared] { shared += 1 }
         let up = Array(repeating: "..", count: b.count - shared)
@@ -57,18 +59,25 @@ extension TrainingConfig {
 extension RunDirectory {
     /// The data spec of this run: `override` (--data) when given, a built-in name, or the first recorded place
     /// of its file that exists.
-    public func dataSpec(_ config: TrainingConfig, override: String? = nil) throws(DataError) -> String {
+    public func dataSpec(_ config: TrainingConfig, override: String? = nil) throws(DataError)
+        -> String
+    {
         if let override { return override }
         guard DataLocation.isFile(config.data) else { return config.data }
         let places = DataLocation.candidates(config, runPath: path)
-        if let found = places.first(where: { FileManager.default.fileExists(atPath: $0) }) { return found }
+        if let found = places.first(where: { FileManager.default.fileExists(atPath: $0) }) {
+            return found
+        }
         let also = places.count > 1 ? " nor at \(places[1])" : ""
-        throw DataError("\(config.data): the data of the run in \(path) is not there\(also); "
-            + "when it has moved, point at it with --data PATH")
+        throw DataError(
+            "\(config.data): the data of the run in \(path) is not there\(also); "
+                + "when it has moved, point at it with --data PATH")
     }
 
     /// The data this run was trained on, found as `dataSpec` says.
-    public func loadData(_ config: TrainingConfig, override: String? = nil) throws(DataError) -> Dataset {
+    public func loadData(_ config: TrainingConfig, override: String? = nil) throws(DataError)
+        -> Dataset
+    {
         try Dataset.load(try dataSpec(config, override: override), dim: config.dim)
     }
 }

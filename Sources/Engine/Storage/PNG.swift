@@ -33,26 +33,38 @@ public enum PNG {
         public init(width: Int, height: Int, background: (UInt8, UInt8, UInt8) = (255, 255, 255)) {
             self.width = width
             self.height = height
-            pixels = (0..<(width * height)).flatMap { _ in [background.0, background.1, background.2] }
+            pixels = (0..<(width * height)).flatMap { _ in
+                [background.0, background.1, background.2]
+            }
         }
 
         public mutating func set(_ x: Int, _ y: Int, _ c: (UInt8, UInt8, UInt8)) {
             guard x >= 0, y >= 0, x < width, y < height else { return }
             let i = 3 * (y * width + x)
-            pixels[i] = c.0; pixels[i + 1] = c.1; pixels[i + 2] = c.2
+            pixels[i] = c.0
+            pixels[i + 1] = c.1
+            pixels[i + 2] = c.2
         }
     }
 
     public static func write(_ image: RGB, to path: String) throws(StorageError) {
-        try AtomicFile.write(try encode(image.pixels, width: image.width, height: image.height, colour: true, path: path), to: path)
+        try AtomicFile.write(
+            try encode(
+                image.pixels, width: image.width, height: image.height, colour: true, path: path),
+            to: path)
     }
 
     public static func encode(_ image: Gray, path: String = "PNG") throws(StorageError) -> [UInt8] {
-        try encode(image.pixels, width: image.width, height: image.height, colour: false, path: path)
+        try encode(
+            image.pixels, width: image.width, height: image.height, colour: false, path: path)
     }
 
-    static func encode(_ pixels: [UInt8], width: Int, height: Int, colour: Bool, path: String) throws(StorageError) -> [UInt8] {
-        guard width > 0, height > 0 else { throw StorageError(path, "an image needs at least one pixel") }
+    static func encode(_ pixels: [UInt8], width: Int, height: Int, colour: Bool, path: String)
+        throws(StorageError) -> [UInt8]
+    {
+        guard width > 0, height > 0 else {
+            throw StorageError(path, "an image needs at least one pixel")
+        }
         var header = bigEndian(UInt32(width)) + bigEndian(UInt32(height))
         header += [8, colour ? 2 : 0, 0, 0, 0]  // 8 bits, grayscale or RGB, deflate, no filter method, no interlace
         let stride = colour ? 3 * width : width
@@ -62,16 +74,21 @@ public enum PNG {
             raw.append(0)  // filter type None for every row
             raw += pixels[(y * stride)..<((y + 1) * stride)]
         }
-        return signature + chunk("IHDR", header) + chunk("IDAT", try deflate(raw, path: path)) + chunk("IEND", [])
+        return signature + chunk("IHDR", header) + chunk("IDAT", try deflate(raw, path: path))
+            + chunk("IEND", [])
     }
 
     static func deflate(_ data: [UInt8], path: String) throws(StorageError) -> [UInt8] {
         var size = compressBound(uLong(data.count))
         var out = [UInt8](repeating: 0, count: Int(size))
         let status = out.withUnsafeMutableBufferPointer { o in
-            data.withUnsafeBufferPointer { i in compress2(o.baseAddress, &size, i.baseAddress, uLong(data.count), 9) }
+            data.withUnsafeBufferPointer { i in
+                compress2(o.baseAddress, &size, i.baseAddress, uLong(data.count), 9)
+            }
         }
-        guard status == Z_OK else { throw StorageError(path, "zlib could not compress the image (status \(status))") }
+        guard status == Z_OK else {
+            throw StorageError(path, "zlib could not compress the image (status \(status))")
+        }
         return Array(out.prefix(Int(size)))
     }
 
@@ -81,7 +98,9 @@ public enum PNG {
         return bigEndian(UInt32(data.count)) + body + bigEndian(UInt32(crc))
     }
 
-    static func bigEndian(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)] }
+    static func bigEndian(_ v: UInt32) -> [UInt8] {
+        [UInt8(v >> 24), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)]
+    }
 
     /// What `--png` writes: grey pixels, or colour ones.
     public enum Picture: Sendable, Equatable {
@@ -89,30 +108,44 @@ public enum PNG {
         case rgb(RGB)
 
         public var width: Int {
-            switch self { case .gray(let g): g.width; case .rgb(let c): c.width }
+            switch self {
+            case .gray(let g): g.width
+            case .rgb(let c): c.width
+            }
         }
         public var height: Int {
-            switch self { case .gray(let g): g.height; case .rgb(let c): c.height }
+            switch self {
+            case .gray(let g): g.height
+            case .rgb(let c): c.height
+            }
         }
 
         public func encode(path: String = "PNG") throws(StorageError) -> [UInt8] {
             switch self {
             case .gray(let g): try PNG.encode(g, path: path)
-            case .rgb(let c): try PNG.encode(c.pixels, width: c.width, height: c.height, colour: true, path: path)
+            case .rgb(let c):
+                try PNG.encode(c.pixels, width: c.width, height: c.height, colour: true, path: path)
             }
         }
     }
 
     /// Rows of `images` (values in [−1, 1], clamped) in a grid `columns` wide, each pixel drawn
     /// `scale`×`scale`, with a one-pixel mid-grey gap: grey for one channel, colour for three.
-    public static func imageGrid(_ images: Matrix, shape: ImageShape, columns: Int? = nil, scale: Int = 2) -> Picture {
-        precondition(shape.values == images.cols && images.rows > 0, "rows are not images of this shape")
+    public static func imageGrid(
+        _ images: Matrix, shape: ImageShape, columns: Int? = nil, scale: Int = 2
+    ) -> Picture {
+        precondition(
+            shape.values == images.cols && images.rows > 0, "rows are not images of this shape")
         let cols = columns ?? Int(Double(images.rows).squareRoot().rounded(.up))
         let gridRows = (images.rows + cols - 1) / cols
-        let cell = shape.side * scale + 1, width = cols * cell + 1, height = gridRows * cell + 1
-        var planes = (0..<shape.channels).map { _ in [UInt8](repeating: 128, count: width * height) }
+        let cell = shape.side * scale + 1
+        let width = cols * cell + 1
+        let height = gridRows * cell + 1
+        var planes = (0..<shape.channels).map { _ in [UInt8](repeating: 128, count: width * height)
+        }
         for k in 0..<images.rows {
-            let ox = (k % cols) * cell + 1, oy = (k / cols) * cell + 1
+            let ox = (k % cols) * cell + 1
+            let oy = (k / cols) * cell + 1
             for c in 0..<shape.channels {
                 for y in 0..<(shape.side * scale) {
                     for x in 0..<(shape.side * scale) {
@@ -122,10 +155,14 @@ public enum PNG {
                 }
             }
         }
-        guard shape.isColour else { return .gray(Gray(width: width, height: height, pixels: planes[0])) }
+        guard shape.isColour else {
+            return .gray(Gray(width: width, height: height, pixels: planes[0]))
+        }
         var rgb = RGB(width: width, height: height)
         for i in 0..<(width * height) {
-            rgb.pixels[3 * i] = planes[0][i]; rgb.pixels[3 * i + 1] = planes[1][i]; rgb.pixels[3 * i + 2] = planes[2][i]
+            rgb.pixels[3 * i] = planes[0][i]
+            rgb.pixels[3 * i + 1] = planes[1][i]
+            rgb.pixels[3 * i + 2] = planes[2][i]
         }
         return .rgb(rgb)
     }
@@ -138,18 +175,26 @@ public enum PNG {
         let ranges = (0..<2).map { c -> (Float, Float) in
             let v = finite.map { points[$0, c] }.sorted()
             guard let first = v.first, let last = v.last else { return (-1, 1) }
-            let lo = v[Int(Double(v.count - 1) * 0.005)], hi = v[Int(Double(v.count - 1) * 0.995)]
+            let lo = v[Int(Double(v.count - 1) * 0.005)]
+            let hi = v[Int(Double(v.count - 1) * 0.995)]
             return hi > lo ? (lo, hi) : (first - 1, last + 1)
         }
         var counts = [Int](repeating: 0, count: size * size)
         for r in finite {
-            let x = Int(((points[r, 0] - ranges[0].0) / (ranges[0].1 - ranges[0].0) * Float(size - 1)).rounded())
-            let y = Int(((ranges[1].1 - points[r, 1]) / (ranges[1].1 - ranges[1].0) * Float(size - 1)).rounded())
+            let x = Int(
+                ((points[r, 0] - ranges[0].0) / (ranges[0].1 - ranges[0].0) * Float(size - 1))
+                    .rounded())
+            let y = Int(
+                ((ranges[1].1 - points[r, 1]) / (ranges[1].1 - ranges[1].0) * Float(size - 1))
+                    .rounded())
             if (0..<size).contains(x), (0..<size).contains(y) { counts[y * size + x] += 1 }
         }
         let top = log(Float((counts.max() ?? 0) + 1))
-        return Gray(width: size, height: size,
-                    pixels: counts.map { $0 == 0 ? 0 : byte(0.35 + 0.65 * log(Float($0 + 1)) / max(top, 1e-6)) })
+        return Gray(
+            width: size, height: size,
+            pixels: counts.map {
+                $0 == 0 ? 0 : byte(0.35 + 0.65 * log(Float($0 + 1)) / max(top, 1e-6))
+            })
     }
 
     /// The picture of a set of samples: a grid when they are images of `image`'s shape, else a density of the

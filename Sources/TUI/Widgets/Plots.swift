@@ -11,20 +11,27 @@ public struct DensityPlot {
     /// Dot coordinates of a point in a rect of w×h cells, or nil when outside.
     func dot(_ x: Float, _ y: Float, width: Int, height: Int) -> (Int, Int)? {
         let (x0, x1, y0, y1) = bounds
-        let u = (Double(x) - x0) / (x1 - x0), v = (y1 - Double(y)) / (y1 - y0)
+        let u = (Double(x) - x0) / (x1 - x0)
+        let v = (y1 - Double(y)) / (y1 - y0)
         guard u >= 0, u < 1, v >= 0, v < 1 else { return nil }
         return (Int(u * Double(width * 2)), Int(v * Double(height * 4)))
     }
 
     /// Draws and returns the fraction of points inside the bounds.
     @discardableResult
-    public func draw(_ points: Matrix, overlay: Matrix?, into canvas: inout Canvas, rect: Rect, style: Style) -> Double {
-        let w = rect.width, h = rect.height
+    public func draw(
+        _ points: Matrix, overlay: Matrix?, into canvas: inout Canvas, rect: Rect, style: Style
+    ) -> Double {
+        let w = rect.width
+        let h = rect.height
         guard w > 0, h > 0, points.cols >= 2 else { return 0 }
-        var masks = [UInt8](repeating: 0, count: w * h), counts = [Int](repeating: 0, count: w * h)
+        var masks = [UInt8](repeating: 0, count: w * h)
+        var counts = [Int](repeating: 0, count: w * h)
         var inside = 0
         for r in 0..<points.rows {
-            guard let (dx, dy) = dot(points[r, 0], points[r, 1], width: w, height: h) else { continue }
+            guard let (dx, dy) = dot(points[r, 0], points[r, 1], width: w, height: h) else {
+                continue
+            }
             let cell = (dy / 4) * w + dx / 2
             masks[cell] |= Glyphs.dotBit(column: dx % 2, row: dy % 4)
             counts[cell] += 1
@@ -33,7 +40,9 @@ public struct DensityPlot {
         var overlayMasks = [UInt8](repeating: 0, count: w * h)
         if let overlay {
             for r in 0..<overlay.rows {
-                guard let (dx, dy) = dot(overlay[r, 0], overlay[r, 1], width: w, height: h) else { continue }
+                guard let (dx, dy) = dot(overlay[r, 0], overlay[r, 1], width: w, height: h) else {
+                    continue
+                }
                 overlayMasks[(dy / 4) * w + dx / 2] |= Glyphs.dotBit(column: dx % 2, row: dy % 4)
             }
         }
@@ -43,9 +52,11 @@ public struct DensityPlot {
                 let i = y * w + x
                 if counts[i] > 0 {
                     let level = top > 0 ? log1p(Double(counts[i])) / top : 1
-                    canvas[rect.x + x, rect.y + y] = Cell(style.glyphs.dots(masks[i]), foreground: style.theme.densityColor(level))
+                    canvas[rect.x + x, rect.y + y] = Cell(
+                        style.glyphs.dots(masks[i]), foreground: style.theme.densityColor(level))
                 } else if overlayMasks[i] != 0 {
-                    canvas[rect.x + x, rect.y + y] = Cell(style.glyphs.dots(overlayMasks[i]), foreground: style.theme.overlay)
+                    canvas[rect.x + x, rect.y + y] = Cell(
+                        style.glyphs.dots(overlayMasks[i]), foreground: style.theme.overlay)
                 }
             }
         }
@@ -74,9 +85,12 @@ public enum ImageGrid {
         func colour(_ colors: Int) -> Int {
             if colors >= Palette.directColours {
                 let byte = { (v: Float) in Int(((min(max(v, -1), 1) + 1) * 127.5).rounded()) }
-                return Palette.direct(red: byte(channels.0), green: byte(channels.1), blue: byte(channels.2))
+                return Palette.direct(
+                    red: byte(channels.0), green: byte(channels.1), blue: byte(channels.2))
             }
-            return isGray ? Palette.gray(channels.0) : Palette.cube(red: channels.0, green: channels.1, blue: channels.2)
+            return isGray
+                ? Palette.gray(channels.0)
+                : Palette.cube(red: channels.0, green: channels.1, blue: channels.2)
         }
     }
 
@@ -84,7 +98,9 @@ public enum ImageGrid {
     /// brightness.
     public static func cell(top: Pixel, bottom: Pixel, style: Style, colors: Int) -> Cell {
         if colors >= 256 {
-            return Cell(style.glyphs.upperHalf, foreground: top.colour(colors), background: bottom.colour(colors))
+            return Cell(
+                style.glyphs.upperHalf, foreground: top.colour(colors),
+                background: bottom.colour(colors))
         }
         let level = Double((top.luminance + bottom.luminance) / 2 + 1) / 2
         let ramp = style.glyphs.ramp
@@ -94,30 +110,49 @@ public enum ImageGrid {
     /// Draws as many images as fit, a column apart: each side×⌈side/2⌉ cells, reduced when the rect is smaller,
     /// and enlarged (each pixel 2×2 or more) when all of them still fit. Returns how many were drawn.
     @discardableResult
-    public static func draw(_ images: Matrix, shape: ImageShape, into canvas: inout Canvas, rect: Rect, style: Style,
-                            colors: Int) -> Int {
+    public static func draw(
+        _ images: Matrix, shape: ImageShape, into canvas: inout Canvas, rect: Rect, style: Style,
+        colors: Int
+    ) -> Int {
         let side = shape.side
-        guard side > 0, rect.width > 0, rect.height > 0, images.cols == shape.values else { return 0 }
-        let reduce = max(1, Int(ceil(max(Double(side) / Double(rect.width), Double(side) / Double(2 * rect.height)))))
+        guard side > 0, rect.width > 0, rect.height > 0, images.cols == shape.values else {
+            return 0
+        }
+        let reduce = max(
+            1,
+            Int(
+                ceil(max(Double(side) / Double(rect.width), Double(side) / Double(2 * rect.height)))
+            ))
         let enlarge = reduce > 1 ? 1 : (1...4).last { slots(side * $0, rect) >= images.rows } ?? 1
-        let pixels = side * enlarge / reduce, cellsHigh = (pixels + 1) / 2
-        let across = max(1, (rect.width + 1) / (pixels + 1)), down = max(1, rect.height / cellsHigh)
+        let pixels = side * enlarge / reduce
+        let cellsHigh = (pixels + 1) / 2
+        let across = max(1, (rect.width + 1) / (pixels + 1))
+        let down = max(1, rect.height / cellsHigh)
         // Screen pixel p shows image pixel p · reduce / enlarge.
         func source(_ p: Int) -> Int { p * reduce / enlarge }
         func pixel(_ i: Int, _ x: Int, _ y: Int) -> Pixel {
-            guard shape.isColour else { return Pixel(gray: shape.value(images, i, x: x, y: y, channel: 0)) }
-            return Pixel(red: shape.value(images, i, x: x, y: y, channel: 0), green: shape.value(images, i, x: x, y: y, channel: 1),
-                         blue: shape.value(images, i, x: x, y: y, channel: 2))
+            guard shape.isColour else {
+                return Pixel(gray: shape.value(images, i, x: x, y: y, channel: 0))
+            }
+            return Pixel(
+                red: shape.value(images, i, x: x, y: y, channel: 0),
+                green: shape.value(images, i, x: x, y: y, channel: 1),
+                blue: shape.value(images, i, x: x, y: y, channel: 2))
         }
         var drawn = 0
         for i in 0..<min(images.rows, across * down) {
-            let ox = rect.x + (i % across) * (pixels + 1), oy = rect.y + (i / across) * cellsHigh
-            guard ox + pixels <= rect.x + rect.width, oy + cellsHigh <= rect.y + rect.height else { continue }
+            let ox = rect.x + (i % across) * (pixels + 1)
+            let oy = rect.y + (i / across) * cellsHigh
+            guard ox + pixels <= rect.x + rect.width, oy + cellsHigh <= rect.y + rect.height else {
+                continue
+            }
             for cy in 0..<cellsHigh {
                 for cx in 0..<pixels {
                     let top = pixel(i, source(cx), source(2 * cy))
-                    let bottom = 2 * cy + 1 < pixels ? pixel(i, source(cx), source(2 * cy + 1)) : .black
-                    canvas[ox + cx, oy + cy] = cell(top: top, bottom: bottom, style: style, colors: colors)
+                    let bottom =
+                        2 * cy + 1 < pixels ? pixel(i, source(cx), source(2 * cy + 1)) : .black
+                    canvas[ox + cx, oy + cy] = cell(
+                        top: top, bottom: bottom, style: style, colors: colors)
                 }
             }
             drawn += 1
@@ -135,17 +170,26 @@ public enum ImageGrid {
 
 /// The loss on a log scale at braille resolution: raw values as dots, a smoothed line on top.
 public enum LossChart {
-    public static func draw(_ history: LossHistory, into canvas: inout Canvas, rect: Rect, style: Style, totalSteps: Int) {
+    public static func draw(
+        _ history: LossHistory, into canvas: inout Canvas, rect: Rect, style: Style, totalSteps: Int
+    ) {
         let values = history.buckets.filter { $0.isFinite && $0 > 0 }
         let labelWidth = 7
-        let plot = Rect(x: rect.x + labelWidth, y: rect.y, width: rect.width - labelWidth, height: rect.height - 1)
+        let plot = Rect(
+            x: rect.x + labelWidth, y: rect.y, width: rect.width - labelWidth,
+            height: rect.height - 1)
         guard values.count >= 2, plot.width > 1, plot.height > 0 else {
-            canvas.text("no training yet", in: rect, row: rect.height / 2, column: max(0, (rect.width - 15) / 2), foreground: style.theme.dim)
+            canvas.text(
+                "no training yet", in: rect, row: rect.height / 2,
+                column: max(0, (rect.width - 15) / 2), foreground: style.theme.dim)
             return
         }
-        let columns = plot.width * 2, rows = plot.height * 4
-        var raw = [Double](repeating: 0, count: columns), filled = [Bool](repeating: false, count: columns)
-        var sums = [Double](repeating: 0, count: columns), counts = [Int](repeating: 0, count: columns)
+        let columns = plot.width * 2
+        let rows = plot.height * 4
+        var raw = [Double](repeating: 0, count: columns)
+        var filled = [Bool](repeating: false, count: columns)
+        var sums = [Double](repeating: 0, count: columns)
+        var counts = [Int](repeating: 0, count: columns)
         for (i, v) in values.enumerated() {
             let c = min(columns - 1, i * columns / values.count)
             sums[c] += log10(Double(v))
@@ -156,11 +200,16 @@ public enum LossChart {
             filled[c] = true
         }
         let present = (0..<columns).filter { filled[$0] }
-        let lo = present.map { raw[$0] }.min() ?? 0, hi = present.map { raw[$0] }.max() ?? 1
+        let lo = present.map { raw[$0] }.min() ?? 0
+        let hi = present.map { raw[$0] }.max() ?? 1
         let span = max(hi - lo, 1e-3)
-        func row(_ v: Double) -> Int { min(rows - 1, max(0, Int((hi - v) / span * Double(rows - 1) + 0.5))) }
-        var rawMask = [UInt8](repeating: 0, count: plot.width * plot.height), lineMask = rawMask
-        var smooth = raw[present[0]], previous: Int?
+        func row(_ v: Double) -> Int {
+            min(rows - 1, max(0, Int((hi - v) / span * Double(rows - 1) + 0.5)))
+        }
+        var rawMask = [UInt8](repeating: 0, count: plot.width * plot.height)
+        var lineMask = rawMask
+        var smooth = raw[present[0]]
+        var previous: Int?
         for c in present {
             let r = row(raw[c])
             rawMask[(r / 4) * plot.width + c / 2] |= Glyphs.dotBit(column: c % 2, row: r % 4)
@@ -175,14 +224,19 @@ public enum LossChart {
             for x in 0..<plot.width {
                 let i = y * plot.width + x
                 if lineMask[i] != 0 {
-                    canvas[plot.x + x, plot.y + y] = Cell(style.glyphs.dots(lineMask[i] | rawMask[i]), foreground: style.theme.lossSmooth)
+                    canvas[plot.x + x, plot.y + y] = Cell(
+                        style.glyphs.dots(lineMask[i] | rawMask[i]),
+                        foreground: style.theme.lossSmooth)
                 } else if rawMask[i] != 0 {
-                    canvas[plot.x + x, plot.y + y] = Cell(style.glyphs.dots(rawMask[i]), foreground: style.theme.lossRaw)
+                    canvas[plot.x + x, plot.y + y] = Cell(
+                        style.glyphs.dots(rawMask[i]), foreground: style.theme.lossRaw)
                 }
             }
         }
         // Round values (1-2-5 of each decade) where they fall inside, else the ends.
-        let inside = CurveChart.logTicks((pow(10, lo), pow(10, hi))).filter { log10($0) >= lo - 1e-9 && log10($0) <= hi + 1e-9 }
+        let inside = CurveChart.logTicks((pow(10, lo), pow(10, hi))).filter {
+            log10($0) >= lo - 1e-9 && log10($0) <= hi + 1e-9
+        }
         let labels = inside.count >= 2 ? inside : [pow(10, hi), pow(10, lo)]
         var used = Set<Int>()
         for v in labels {
@@ -192,8 +246,13 @@ public enum LossChart {
             canvas.text(Format.number(v, digits: 2), in: rect, row: r, foreground: style.theme.dim)
         }
         canvas.text("log", in: rect, row: rect.height - 1, foreground: style.theme.dim)
-        let axis = "step 0", end = "\(Format.steps(totalSteps))"
-        canvas.text(axis, in: rect, row: rect.height - 1, column: labelWidth, foreground: style.theme.dim)
-        canvas.text(end, in: rect, row: rect.height - 1, column: max(labelWidth + axis.count + 1, rect.width - end.count), foreground: style.theme.dim)
+        let axis = "step 0"
+        let end = "\(Format.steps(totalSteps))"
+        canvas.text(
+            axis, in: rect, row: rect.height - 1, column: labelWidth, foreground: style.theme.dim)
+        canvas.text(
+            end, in: rect, row: rect.height - 1,
+            column: max(labelWidth + axis.count + 1, rect.width - end.count),
+            foreground: style.theme.dim)
     }
 }
