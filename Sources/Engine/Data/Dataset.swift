@@ -162,8 +162,9 @@ public struct DataError: Error, CustomStringConvertible {
 }
 
 extension Dataset {
-    /// The side of a square image when the data are images: a file whose N is a square ≥ 64 with
-    /// values in [−1, 1]. Built-in point sets are never images.
+    /// The side of a square image when the data are images: Fashion-MNIST, a file of (K, H, W) or
+    /// (K, C, H, W) images, or a file of points whose N is a square ≥ 64 with values in [−1, 1].
+    /// Built-in point sets are never images.
     public var imageSide: Int? { imageShape?.side }
 
     /// The layout of image rows (see `imageSide` for when data are images).

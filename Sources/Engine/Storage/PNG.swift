@@ -48,15 +48,16 @@ public enum PNG {
     }
 
     public static func write(_ image: RGB, to path: String) throws(StorageError) {
-        try AtomicFile.write(
-            try encode(
-                image.pixels, width: image.width, height: image.height, colour: true, path: path),
-            to: path)
+        try AtomicFile.write(try encode(image, path: path), to: path)
     }
 
     public static func encode(_ image: Gray, path: String = "PNG") throws(StorageError) -> [UInt8] {
         try encode(
             image.pixels, width: image.width, height: image.height, colour: false, path: path)
+    }
+
+    public static func encode(_ image: RGB, path: String = "PNG") throws(StorageError) -> [UInt8] {
+        try encode(image.pixels, width: image.width, height: image.height, colour: true, path: path)
     }
 
     static func encode(_ pixels: [UInt8], width: Int, height: Int, colour: Bool, path: String)
@@ -123,8 +124,7 @@ public enum PNG {
         public func encode(path: String = "PNG") throws(StorageError) -> [UInt8] {
             switch self {
             case .gray(let g): try PNG.encode(g, path: path)
-            case .rgb(let c):
-                try PNG.encode(c.pixels, width: c.width, height: c.height, colour: true, path: path)
+            case .rgb(let c): try PNG.encode(c, path: path)
             }
         }
     }

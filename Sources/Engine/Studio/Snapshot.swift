@@ -53,12 +53,6 @@ public enum PreviewKind: Sendable, Equatable {
     /// Square images of this side and channel count (1 grey, 3 colour), values in [−1, 1].
     case image(side: Int, channels: Int = 1)
 
-    /// The images' layout, for `.image`.
-    public var imageShape: ImageShape? {
-        if case .image(let side, let channels) = self { return ImageShape(channels: channels, side: side) }
-        return nil
-    }
-
     public var isImage: Bool {
         if case .image = self { return true }
         return false

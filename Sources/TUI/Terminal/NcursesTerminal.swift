@@ -151,23 +151,30 @@ public enum Palette {
     /// RGB of a palette index or a 24-bit colour.
     public static func rgb(_ index: Int) -> (Int, Int, Int) {
         if index >= 256 { let v = index - 256; return (v >> 16 & 255, v >> 8 & 255, v & 255) }
-        let basic = [(0, 0, 0), (205, 0, 0), (0, 205, 0), (205, 205, 0), (0, 0, 238), (205, 0, 205), (0, 205, 205), (229, 229, 229),
-                     (127, 127, 127), (255, 0, 0), (0, 255, 0), (255, 255, 0), (92, 92, 255), (255, 0, 255), (0, 255, 255), (255, 255, 255)]
         if index < 16 { return basic[max(0, index)] }
         if index >= 232 { let v = 8 + (index - 232) * 10; return (v, v, v) }
-        let i = index - 16, steps = [0, 95, 135, 175, 215, 255]
-        return (steps[i / 36], steps[(i / 6) % 6], steps[i % 6])
+        let i = index - 16
+        return (cubeSteps[i / 36], cubeSteps[(i / 6) % 6], cubeSteps[i % 6])
     }
+
+    /// RGB of the 16 basic colours, and the 6 levels of each channel of the 6×6×6 cube.
+    static let basic = [
+        (0, 0, 0), (205, 0, 0), (0, 205, 0), (205, 205, 0), (0, 0, 238), (205, 0, 205), (0, 205, 205),
+        (229, 229, 229), (127, 127, 127), (255, 0, 0), (0, 255, 0), (255, 255, 0), (92, 92, 255),
+        (255, 0, 255), (0, 255, 255), (255, 255, 255),
+    ]
+    static let cubeSteps = [0, 95, 135, 175, 215, 255]
 
     /// The colour number to give a terminal with `colors` colours (−1 stays the default colour): on a direct-colour
     /// terminal the 24-bit value (0–7 stay the basic colours, so a 24-bit colour is at least 8), on a 256-colour
     /// one the nearest palette entry, on an 8-colour one the nearest basic colour.
     public static func fit(_ index: Int, colors: Int) -> Int {
         guard index >= 0 else { return index }
-        let (r, g, b) = rgb(index)
-        if colors >= directColours { return index < 8 ? index : max(8, r << 16 | g << 8 | b) }
-        if colors >= 256 { return index < 256 ? index : nearest(r, g, b) }
+        if colors >= 256 && colors < directColours && index < 256 { return index }
         if index < 8 { return index }
+        let (r, g, b) = rgb(index)
+        if colors >= directColours { return max(8, r << 16 | g << 8 | b) }
+        if colors >= 256 { return nearest(r, g, b) }
         return (0..<8).min { a, c in distance(rgb(a), (r, g, b)) < distance(rgb(c), (r, g, b)) } ?? 7
     }
 
@@ -185,10 +192,11 @@ public enum Palette {
 
     /// The 256-colour index of the 6×6×6 cube nearest to a colour whose channels are in [−1, 1].
     public static func cube(red: Float, green: Float, blue: Float) -> Int {
-        let steps: [Float] = [0, 95, 135, 175, 215, 255]
+        // Levels 0, 95, 135, …, 255: below the midpoint of 0 and 95 level 0, else the nearest of 95 + 40·(k − 1),
+        // a tie going to the lower level.
         func level(_ v: Float) -> Int {
             let byte = (min(max(v, -1), 1) + 1) / 2 * 255
-            return steps.indices.min { abs(steps[$0] - byte) < abs(steps[$1] - byte) } ?? 0
+            return byte <= 47.5 ? 0 : min(5, max(1, Int(((byte - 55) / 40 - 0.5).rounded(.up))))
         }
         return 16 + 36 * level(red) + 6 * level(green) + level(blue)
     }
