@@ -1,6 +1,7 @@
 # Shared set-up for the project's scripts: puts Swift on PATH and installs the Debian packages
 # the build needs when any is missing. Sourced, not run; safe to source from an interactive shell
-# (`source scripts/setup.sh && build_pfgm`): it neither changes the caller's folder nor exits the shell.
+# (`source scripts/setup.sh && build_pfgm`): it neither changes the caller's folder nor exits the
+# shell.
 # Defines: pfgm_root (this checkout), pfgm (its release binary), build_pfgm, ensure_packages.
 
 need_packages=(libopenblas-dev liblapacke-dev libncursesw5-dev zlib1g-dev tmux dataset-fashion-mnist)

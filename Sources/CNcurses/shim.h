@@ -32,8 +32,11 @@ static inline attr_t pfgm_color_pair(int n) { return (attr_t)COLOR_PAIR(n); }
 static inline int pfgm_key_f(int n) { return KEY_F(n); }
 static inline int pfgm_err(void) { return ERR; }
 
-/* A colour pair whose colours may be 24-bit values (direct-colour terminals): the extended call takes ints. */
-static inline int pfgm_init_pair(int pair, int fg, int bg) { return init_extended_pair(pair, fg, bg); }
+/* A colour pair whose colours may be 24-bit values (direct-colour terminals): the extended call
+   takes ints. */
+static inline int pfgm_init_pair(int pair, int fg, int bg) {
+    return init_extended_pair(pair, fg, bg);
+}
 
 /* One wide character with attributes and a colour pair at (y, x). */
 static inline int pfgm_put_wch(int y, int x, wchar_t ch, attr_t attr, short pair) {

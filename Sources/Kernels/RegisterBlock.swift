@@ -73,8 +73,9 @@ enum RegisterBlocks {
     }
 }
 
-/// The accumulators of a block of P rows (or pixels), two `Half` vectors each, as named fields: P is
-/// known when the code is compiled, so `each` touches only the first P pairs and the rest vanish.
+/// The accumulators of a block of P rows (or pixels), two `Half` vectors each, as named fields:
+/// P is known when the code is compiled, so `each` touches only the first P pairs and the rest
+/// vanish.
 /// (Held in an InlineArray instead, blocks of 3, 5 and 6 rows kept some accumulators on the stack,
 /// stored whole and reloaded in pieces at every step; on a Zen 2 core that stalled store forwarding
 /// and took half a convolution's time.)

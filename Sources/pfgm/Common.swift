@@ -109,8 +109,8 @@ func installStopHandlers() {
 /// Progress on stderr: a redrawn bar on a terminal, plain periodic lines otherwise.
 struct Progress {
     let total: Int
-    /// The step this process started from: speed and ETA count only the steps it ran (a resumed run's earlier
-    /// steps took no time here).
+    /// The step this process started from: speed and ETA count only the steps it ran (a resumed
+    /// run's earlier steps took no time here).
     let firstStep: Int
     let isTerminal = isatty(STDERR_FILENO) == 1
     var lastLine = 0.0
@@ -121,7 +121,8 @@ struct Progress {
         self.firstStep = firstStep
     }
 
-    /// `rate`: the latest logged window's steps/s, or nil before the first, when the steps run so far give it.
+    /// `rate`: the latest logged window's steps/s, or nil before the first, when the steps run so
+    /// far give it.
     mutating func update(step: Int, loss: Float, rate windowRate: Double?, force: Bool = false) {
         let now = Stopwatch.now()
         let interval = isTerminal ? 0.1 : 10.0

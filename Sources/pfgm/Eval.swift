@@ -8,12 +8,13 @@ struct Eval: ParsableCommand {
         discussion: """
         Each metric comes with its floor: the same metric between two independent draws of the data of the samples' size. \
         fd is fd-fmnist, the Fréchet distance in the features of a classifier trained on the data set's training images \
-        (Fashion-MNIST only; trained once, in about 15 s for fmnist14 and 30 s for fmnist on 2 cores, and cached in \
-        $PFGM_CACHE_DIR or ~/.cache/pfgm), against the \
+        (Fashion-MNIST only; trained once, in about 15 s for fmnist14 and 30 s for fmnist on 2 \
+        cores, and cached in $PFGM_CACHE_DIR or ~/.cache/pfgm), against the \
         test images, with its floor (training images) and ceiling (noise images); use at least 2000 samples. \
-        mmd2 is the unbiased estimate of the squared maximum mean discrepancy (RBF kernels at ¼–4× the data's median \
-        distance), signed: it falls below 0 when the samples are closer to the data than chance, as the studio shows it. \
-        It is quadratic in the number of samples: it is computed on the first \(Evaluation.mmdLimit) samples at most \
+        mmd2 is the unbiased estimate of the squared maximum mean discrepancy (RBF kernels at \
+        ¼–4× the data's median distance), signed: it falls below 0 when the samples are closer to \
+        the data than chance, as the studio shows it. It is quadratic in the number of samples: \
+        it is computed on the first \(Evaluation.mmdLimit) samples at most \
         (mmd_count says how many). With --ckpt the model is sampled first (the sampler's flags as for `pfgm sample`) \
         and the JSON also holds the settings used.
         """

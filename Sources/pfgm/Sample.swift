@@ -43,8 +43,8 @@ struct SamplerOptions: ParsableArguments {
     var schedule: ScheduleOptions { solving.schedule }
     var sampler: Sampler { solving.sampler }
 
-    /// `count` prior draws at σ_max for a model trained with `trainedQuantile`, cut as --prior-quantile or its
-    /// training kernel says (the whole prior when neither cuts).
+    /// `count` prior draws at σ_max for a model trained with `trainedQuantile`, cut as
+    /// --prior-quantile or its training kernel says (the whole prior when neither cuts).
     func prior(count: Int, dim: Int, augmentedDimension d: AugmentedDimension, trainedQuantile: Double?,
                rng: inout RandomSource) -> Matrix {
         let truncation = KernelTruncation.make(quantile: priorQuantile ?? trainedQuantile, dim: dim, augmentedDimension: d)
@@ -67,8 +67,8 @@ struct SamplerOptions: ParsableArguments {
     }
 }
 
-/// A run's EMA denoiser at the requested D (its own D, or for one network over a range any D in it, the
-/// range's top by default), quantized when --bits asks.
+/// A run's EMA denoiser at the requested D (its own D, or for one network over a range any D in it,
+/// the range's top by default), quantized when --bits asks.
 func loadTrainedModel(_ ckpt: String, augmentedDimension requested: AugmentedDimension?,
                       quantization: QuantizationOptions) throws -> (NetworkDenoiser, TrainingConfig, AugmentedDimension) {
     let (model, config) = try RunDirectory(ckpt).loadDenoiser()
@@ -130,7 +130,8 @@ struct Sample: ParsableCommand {
                 throw ValidationError("--count must be between 1 and \(Limits.samples)")
             }
         }
-        // Both outputs are checked before any sampling, so a bad second path cannot leave the first one written.
+        // Both outputs are checked before any sampling, so a bad second path cannot leave the first
+        // one written.
         for path in [out] + (png.map { [$0] } ?? []) { try requireFolder(of: path) }
     }
 
@@ -139,8 +140,9 @@ struct Sample: ParsableCommand {
         try attempt(sample)
     }
 
-    /// Draws and solves `Limits.sampleChunk` rows at a time (see `streamRows`), so any count runs in bounded
-    /// memory; the .npy and the PNG (of the first chunk) appear together, or neither does.
+    /// Draws and solves `Limits.sampleChunk` rows at a time (see `streamRows`), so any count runs
+    /// in bounded memory; the .npy and the PNG (of the first chunk) appear together, or neither
+    /// does.
     private func sample() throws {
         let (denoiser, d, image, trainedQuantile) = try loadDenoiser()
         var rng = RandomSource(seed: options.seed)
@@ -158,8 +160,8 @@ struct Sample: ParsableCommand {
         try outputs.commit()
     }
 
-    /// The denoiser, its D, the shape of its samples when they are images, and the kernel quantile it was
-    /// trained with.
+    /// The denoiser, its D, the shape of its samples when they are images, and the kernel quantile
+    /// it was trained with.
     private func loadDenoiser() throws -> (Denoiser, AugmentedDimension, ImageShape?, Double?) {
         if let oracle, let augDim {
             let (points, side, channels) = try Dataset.readPoints(oracle)
@@ -172,10 +174,12 @@ struct Sample: ParsableCommand {
         }
         guard let ckpt else { throw Failure("--ckpt or --oracle is required") }
         let (model, config, trained) = try loadTrainedModel(ckpt, augmentedDimension: augDim, quantization: options.quantization)
-        return (model, trained, ImageShape.of(data: config.data, dim: config.dim, channels: config.channels), config.kernelQuantile)
+        let image = ImageShape.of(data: config.data, dim: config.dim, channels: config.channels)
+        return (model, trained, image, config.kernelQuantile)
     }
 
-    /// The --latents rows, checked against the model's dimension and --count, or nil without --latents.
+    /// The --latents rows, checked against the model's dimension and --count, or nil without
+    /// --latents.
     private func latentPoints(dim: Int) throws -> Matrix? {
         guard let latents else { return nil }
         let x = try NPY.readMatrix(latents)
@@ -187,9 +191,10 @@ struct Sample: ParsableCommand {
     }
 }
 
-/// Writes a (total, dim) float32 .npy into `outputs`, its rows made `Limits.sampleChunk` at a time by
-/// `chunk(first row, rows)` and streamed into the temporary file, so memory stays bounded whatever the count.
-/// Non-finite values fail the command (nothing is written). Returns the first chunk, for a picture.
+/// Writes a (total, dim) float32 .npy into `outputs`, its rows made `Limits.sampleChunk` at a time
+/// by `chunk(first row, rows)` and streamed into the temporary file, so memory stays bounded
+/// whatever the count. Non-finite values fail the command (nothing is written). Returns the first
+/// chunk, for a picture.
 func streamRows(_ outputs: OutputSet, to out: String, total: Int, dim: Int,
                 _ chunk: (Int, Int) -> Matrix) throws -> Matrix? {
     var first: Matrix?
@@ -210,7 +215,9 @@ func streamRows(_ outputs: OutputSet, to out: String, total: Int, dim: Int,
 
 /// Adds the PNG of `samples` (a grid of images, else a density of the first two coordinates) to
 /// `outputs` under `path`.
-func addPicture(_ outputs: OutputSet, of samples: Matrix, image: ImageShape?, to path: String) throws {
+func addPicture(_ outputs: OutputSet, of samples: Matrix, image: ImageShape?, to path: String)
+    throws
+{
     guard let picture = PNG.picture(of: samples, image: image) else {
         throw Failure("--png: one-dimensional samples have no picture")
     }
@@ -218,7 +225,8 @@ func addPicture(_ outputs: OutputSet, of samples: Matrix, image: ImageShape?, to
     note("wrote \(path) (\(picture.width)×\(picture.height))")
 }
 
-/// Refuses an output path before any work: its folder must exist and the path may only be a regular file.
+/// Refuses an output path before any work: its folder must exist and the path may only be a regular
+/// file.
 func requireFolder(of path: String) throws {
     do { try OutputSet.check(path) } catch { throw ValidationError(error.description) }
 }

@@ -6,17 +6,21 @@ import TUI
 struct Studio: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "The terminal studio: watch training live, move D, change NFE, α and weight bits, resample.",
-        discussion: "Keys: " + StudioView.helpLines.map { "\($0.0) \($0.1)" }.joined(separator: " · ") + ".\n\n" + """
-        Models are saved under --runs (one folder per data set and D, DATA-one for the one network) and loaded \
-        again next time; s saves the model shown, the one network when it is shown. --ckpt DIR of a run over a \
-        range of D (pfgm train --aug-dim 1..4096,inf) opens it as the one network: ← → resample it at every D of \
-        the slider while it trains. --sweep DIR opens a `pfgm sweep` folder: its models (one seed, every D) in \
-        the bank and its tables on w.
+        discussion: "Keys: "
+            + StudioView.helpLines.map { "\($0.0) \($0.1)" }.joined(separator: " · ")
+            + ".\n\n" + """
+        Models are saved under --runs (one folder per data set and D, DATA-one for the one \
+        network) and loaded again next time; s saves the model shown, the one network when it is \
+        shown. --ckpt DIR of a run over a range of D (pfgm train --aug-dim 1..4096,inf) opens it \
+        as the one network: ← → resample it at every D of the slider while it trains. --sweep DIR \
+        opens a `pfgm sweep` folder: its models (one seed, every D) in the bank and its tables \
+        on w.
 
-        --follow DIR watches a run that trains elsewhere (pfgm train, pfgm sweep, torchrun): read-only, no lock \
-        taken, nothing written under DIR. Its losses stream into the loss panel, each new checkpoint is read and \
-        resampled with the D, NFE, α and bits shown; s copies the shown model into --runs. A sweep folder: every \
-        model as it appears (per D its newest seed, or --sweep-seed's).
+        --follow DIR watches a run that trains elsewhere (pfgm train, pfgm sweep, torchrun): \
+        read-only, no lock taken, nothing written under DIR. Its losses stream into the loss \
+        panel, each new checkpoint is read and resampled with the D, NFE, α and bits shown; s \
+        copies the shown model into --runs. A sweep folder: every model as it appears (per D its \
+        newest seed, or --sweep-seed's).
         """
     )
 
@@ -102,7 +106,9 @@ struct Studio: ParsableCommand {
         _ = try run.loadDenoiser()
         _ = try RunLock(run: run)
         guard let d = config.trainedDimensions?.defaultDimension else { throw Failure("\(ckpt): invalid aug_dim") }
-        return (try runData(try run.dataSpec(config, override: data), dim: config.dim, of: ckpt), [run], augDim ?? d, [])
+        let spec = try run.dataSpec(config, override: data)
+        let dataset = try runData(spec, dim: config.dim, of: ckpt)
+        return (dataset, [run], augDim ?? d, [])
     }
 
     /// The sweep's data, its trained models of one seed, and its tables.
@@ -127,7 +133,10 @@ struct Studio: ParsableCommand {
         switch try followTarget(path) {
         case .run(let run):
             let config = try run.readConfig()
-            (name, dim, first) = (try run.dataSpec(config, override: data), config.dim, config.trainedDimensions?.defaultDimension)
+            (name, dim, first) = (
+                try run.dataSpec(config, override: data), config.dim,
+                config.trainedDimensions?.defaultDimension
+            )
         case .sweep(_, let plan, _):
             (name, dim, first) = (plan.data, plan.dim, plan.trainedDimensions(plan.augDims.first ?? "")?.defaultDimension)
         }

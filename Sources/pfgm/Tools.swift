@@ -86,10 +86,14 @@ struct DataCommand: ParsableCommand {
             var fields: [(String, String)] = [("name", jsonString(dataset.name)), ("dim", String(dataset.dim)),
                                               ("train", String(dataset.train.rows)), ("held_out", String(dataset.heldOut.rows)),
                                               ("sigma_data", String(dataset.sigmaData))]
-            if let image { fields.append(("image", "[\(image.channels), \(image.side), \(image.side)]")) }
+            if let image {
+                fields.append(("image", "[\(image.channels), \(image.side), \(image.side)]"))
+            }
             if let out {
-                let shape = image.map { $0.channels == 1 ? [rows.rows, $0.side, $0.side] : [rows.rows, $0.channels, $0.side, $0.side] }
-                    ?? [rows.rows, rows.cols]
+                let shape = image.map {
+                    $0.channels == 1
+                        ? [rows.rows, $0.side, $0.side] : [rows.rows, $0.channels, $0.side, $0.side]
+                } ?? [rows.rows, rows.cols]
                 try NPY.write(NPY.Array(shape: shape, values: rows.storage), to: out)
                 fields.append(("out", jsonString(out)))
             }

@@ -155,7 +155,8 @@ struct Train: ParsableCommand {
                 windowStart = now; windowSteps = 0; windowLoss = 0
             }
             if trainer.step % saveEvery == 0 && trainer.step < steps { try run.save(trainer) }
-            progress.update(step: trainer.step, loss: loss, rate: rate, force: trainer.step == steps)
+            progress.update(
+                step: trainer.step, loss: loss, rate: rate, force: trainer.step == steps)
             if stopRequested.load(ordering: .relaxed) {
                 try run.save(trainer)
                 progress.finish()
@@ -164,8 +165,9 @@ struct Train: ParsableCommand {
         }
         try run.save(trainer)
         progress.finish()
-        note(String(format: "done: step %d, %d steps in %.1f s; checkpoint %@", trainer.step, trainer.step - progress.firstStep,
-                    Stopwatch.now() - start, run.checkpointPath))
+        note(String(
+            format: "done: step %d, %d steps in %.1f s; checkpoint %@", trainer.step,
+            trainer.step - progress.firstStep, Stopwatch.now() - start, run.checkpointPath))
     }
 }
 

@@ -4,7 +4,8 @@ import Testing
 
 /// A small RGB set, made here, through data, train (MLP and U-Net), sample --png and eval.
 @Suite(.serialized) struct ColourImageTests {
-    /// 60 images of 8×8: each a left-to-right ramp in one channel (red, green or blue by row), the others dark.
+    /// 60 images of 8×8: each a left-to-right ramp in one channel (red, green or blue by row), the
+    /// others dark.
     static func rgbSet(in dir: String) throws {
         var values: [Float] = []
         for k in 0..<60 {
@@ -41,7 +42,8 @@ import Testing
                     "--png", "\(arch).png",
                 ], in: dir)
             #expect(sample.status == 0, "\(sample.stderr)")
-            // IHDR: width and height (4 columns of 8·2 + 1 pixels, plus the outer gap), then bit depth 8, colour type 2.
+            // IHDR: width and height (4 columns of 8·2 + 1 pixels, plus the outer gap), then bit
+            // depth 8, colour type 2.
             let png = [UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(dir)/\(arch).png")))
             #expect(
                 Array(png[16..<26]) == [0, 0, 0, 69, 0, 0, 0, 69, 8, 2], "\(Array(png.prefix(26)))")

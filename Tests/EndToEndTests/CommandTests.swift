@@ -27,7 +27,9 @@ import Testing
         let eval = Binary.run(["eval", "--samples", "x.npy", "--data", "moons"], in: dir)
         #expect(eval.status == 0, "\(eval.stderr)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as? [String: Any])
-        for key in ["swd", "swd_floor", "mmd2", "mmd2_floor"] { #expect(json[key] is Double || json[key] is Int, "\(key) missing") }
+        for key in ["swd", "swd_floor", "mmd2", "mmd2_floor"] {
+            #expect(json[key] is Double || json[key] is Int, "\(key) missing")
+        }
     }
 
     /// `eval --ckpt` draws exactly what `sample` draws with the same flags; the kernel quantile of training is

@@ -6,7 +6,8 @@ import Testing
     static let readme =
         (try? String(contentsOfFile: ScriptTests.root + "/README.md", encoding: .utf8)) ?? ""
 
-    /// (subcommand, flags) for every `pfgm SUB …` line of the README's shell blocks, continuation lines included.
+    /// (subcommand, flags) for every `pfgm SUB …` line of the README's shell blocks, continuation
+    /// lines included.
     static var commandLines: [(String, Set<String>)] {
         var out: [(String, Set<String>)] = []
         var inBlock = false

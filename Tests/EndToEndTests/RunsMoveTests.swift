@@ -2,8 +2,8 @@ import Engine
 import Foundation
 import Testing
 
-/// A run finds its data from any folder, says how to point at data that moved, and a resumed run's progress
-/// counts only its own steps.
+/// A run finds its data from any folder, says how to point at data that moved, and a resumed run's
+/// progress counts only its own steps.
 @Suite(.serialized) struct RunsMoveTests {
     static let tiny = ["--width", "16", "--depth", "1", "--batch", "16", "--threads", "1"]
 
@@ -64,7 +64,8 @@ import Testing
                 && recorded.dataFromRun == "../../d2/mine.npy")
     }
 
-    /// The first progress line after --resume: its speed counts the steps of this process, not the run's.
+    /// The first progress line after --resume: its speed counts the steps of this process, not the
+    /// run's.
     @Test func resumedProgressCountsOnlyItsOwnSteps() throws {
         let dir = try trainedRun(steps: 1000)
         let resumed = Binary.run(["train", "--resume", "runs/a", "--steps", "1100"], in: dir)
@@ -75,15 +76,16 @@ import Testing
             else { return nil }
             return Double(words[at - 1])
         }
-        // The first line comes after one step: with the run's 1,000 earlier steps counted it read ~1000× the
-        // logged rate; a first step slower than the rest only lowers it.
+        // The first line comes after one step: with the run's 1,000 earlier steps counted it read
+        // ~1000× the logged rate; a first step slower than the rest only lowers it.
         let first = try #require(rates.first)
         let last = try #require(rates.last)
         #expect(rates.count >= 2 && first < 20 * last, "\(resumed.stderr)")
         #expect(resumed.stderr.contains("done: step 1100, 100 steps"), "\(resumed.stderr)")
     }
 
-    /// eval's mmd2 is the studio's MMD²: the unbiased estimate, signed, with its significant digits.
+    /// eval's mmd2 is the studio's MMD²: the unbiased estimate, signed, with its significant
+    /// digits.
     @Test func evalReportsTheSignedUnbiasedMMDSquaredOfTheStudio() throws {
         let dir = scratchDirectory()
         let moons = try Dataset.load("moons")
@@ -99,7 +101,8 @@ import Testing
         let reference = moons.heldOut.rows(0..<400)
         let expected = MMD.squaredDistance(
             samples, reference, bandwidths: MMD.bandwidths(for: reference))
-        // Six significant digits printed; the per-thread partial sums may add in another order (~1e-12).
+        // Six significant digits printed; the per-thread partial sums may add in another order
+        // (~1e-12).
         #expect(
             abs(printed - expected) <= 1e-5 * abs(expected) + 1e-12, "\(printed) vs \(expected)")
         #expect(printed != 0 && floor != 0 && json["mmd"] == nil)

@@ -1,8 +1,8 @@
 import Foundation
 import Testing
 
-/// The repository's shell scripts stop at the first failure, resolve their paths before changing folder,
-/// check their arguments, and `scripts/setup.sh` is safe to source from a user's shell.
+/// The repository's shell scripts stop at the first failure, resolve their paths before changing
+/// folder, check their arguments, and `scripts/setup.sh` is safe to source from a user's shell.
 @Suite struct ScriptTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent()
@@ -15,7 +15,8 @@ import Testing
             ["-c", script], in: directory, environment: environment, executable: "/bin/bash")
     }
 
-    /// Every script run as a program: scripts/*, bench/*.sh and docs/results/*/run.sh (setup.sh is sourced).
+    /// Every script run as a program: scripts/*, bench/*.sh and docs/results/*/run.sh (setup.sh is
+    /// sourced).
     static var scripts: [String] {
         let fm = FileManager.default
         func files(_ folder: String, _ keep: (String) -> Bool) -> [String] {
@@ -40,8 +41,8 @@ import Testing
         }
     }
 
-    /// A pfgm given by a relative path is found after the script changes folder, and its failure is the
-    /// script's: no table of empty results, a non-zero exit.
+    /// A pfgm given by a relative path is found after the script changes folder, and its failure is
+    /// the script's: no table of empty results, a non-zero exit.
     @Test func aResultScriptExitsNonZeroWhenItsPfgmCallFails() throws {
         let dir = scratchDirectory()
         try FileManager.default.createDirectory(
@@ -77,8 +78,8 @@ import Testing
         #expect(studio.contains("g probes"), "studio --help leaves out g")
     }
 
-    /// Sourced from a shell, setup.sh leaves the shell in its folder, and without Swift it returns an error
-    /// instead of closing the shell.
+    /// Sourced from a shell, setup.sh leaves the shell in its folder, and without Swift it returns
+    /// an error instead of closing the shell.
     @Test func setupIsSafeToSourceFromAShell() {
         let dir = scratchDirectory()
         let setup = "\(Self.root)/scripts/setup.sh"

@@ -3,7 +3,8 @@ import Engine
 import Foundation
 import Testing
 
-/// IDX files (plain and gzip), Fashion-MNIST, pooling, and PNG output checked by an independent decoder.
+/// IDX files (plain and gzip), Fashion-MNIST, pooling, and PNG output checked by an independent
+/// decoder.
 @Suite struct ImageDataTests {
     func idx(type: UInt8, shape: [UInt32], data: [UInt8]) -> [UInt8] {
         [0, 0, type, UInt8(shape.count)] + shape.flatMap { [UInt8($0 >> 24), UInt8($0 >> 16 & 255), UInt8($0 >> 8 & 255), UInt8($0 & 255)] } + data
@@ -98,7 +99,8 @@ import Testing
         var rng = RandomSource(seed: 8)
         let image = PNG.Gray(width: 37, height: 23, pixels: (0..<(37 * 23)).map { _ in UInt8(rng.index(below: 256)) })
         try PNG.write(image, to: dir + "/t.png")
-        // Python's zlib and struct, not this project's code: chunk CRCs, IHDR, inflate, filter bytes.
+        // Python's zlib and struct, not this project's code: chunk CRCs, IHDR, inflate, filter
+        // bytes.
         let script = """
         import struct, sys, zlib
         b = open(sys.argv[1], 'rb').read()
@@ -126,25 +128,32 @@ import Testing
 
     @Test func pictureIsAGridForImagesAndADensityForPoints() {
         let images = Matrix(rows: 5, cols: 49, storage: (0..<245).map { Float($0 % 3) - 1 })
-        let picture = PNG.picture(of: images, image: ImageShape.of(data: "fmnist7", dim: 49, channels: nil))
-        guard case .gray(let grid)? = picture else { Issue.record("no grey grid: \(String(describing: picture))"); return }
+        let shape = ImageShape.of(data: "fmnist7", dim: 49, channels: nil)
+        guard case .gray(let grid)? = PNG.picture(of: images, image: shape) else {
+            Issue.record("no grey grid")
+            return
+        }
         // ⌈√5⌉ = 3 columns, 2 rows of 7·2 + 1 pixel cells, plus the outer gap.
         #expect(grid.width == 3 * 15 + 1 && grid.height == 2 * 15 + 1)
-        #expect(grid.pixels[1 * grid.width + 1] == 0)  // first pixel of the first image is −1 → black
+        #expect(grid.pixels[1 * grid.width + 1] == 0)  // the first image's first pixel, −1: black
         let points = Matrix(rows: 400, cols: 2, storage: (0..<800).map { Float($0 % 17) })
-        let density = PNG.picture(of: points, image: ImageShape.of(data: "checkerboard", dim: 2, channels: nil))
+        let pointShape = ImageShape.of(data: "checkerboard", dim: 2, channels: nil)
+        let density = PNG.picture(of: points, image: pointShape)
         guard case .gray(let scatter)? = density else { Issue.record("no density"); return }
         #expect(scatter.width == 512 && scatter.pixels.contains { $0 > 0 })
         #expect(PNG.picture(of: Matrix(rows: 3, cols: 1), image: nil) == nil)
     }
 
-    /// (K, 3, H, W) rows are red, green and blue planes: a colour grid puts each plane in its own byte.
+    /// (K, 3, H, W) rows are red, green and blue planes: a colour grid puts each plane in its own
+    /// byte.
     @Test func colourImagesMakeAColourGrid() throws {
         let shape = try #require(ImageShape.of(data: "rgb.npy", dim: 3 * 8 * 8, channels: 3))
         #expect(shape == ImageShape(channels: 3, side: 8))
         // One image: red plane +1 (255), green −1 (0), blue 0 (128, rounded from 127.5).
-        let planes = [Float](repeating: 1, count: 64) + [Float](repeating: -1, count: 64) + [Float](repeating: 0, count: 64)
-        guard case .rgb(let grid)? = PNG.picture(of: Matrix(rows: 1, cols: 192, storage: planes), image: shape) else {
+        let planes = [Float](repeating: 1, count: 64) + [Float](repeating: -1, count: 64)
+            + [Float](repeating: 0, count: 64)
+        let image = Matrix(rows: 1, cols: 192, storage: planes)
+        guard case .rgb(let grid)? = PNG.picture(of: image, image: shape) else {
             Issue.record("no colour grid"); return
         }
         #expect(grid.width == 8 * 2 + 2 && grid.height == 8 * 2 + 2)
@@ -165,10 +174,16 @@ import Testing
         try NPY.write(NPY.Array(shape: [20, 3, 8, 8], values: colour), to: dir + "/colour.npy")
         let c = try Dataset.load(dir + "/colour.npy")
         #expect(c.dim == 192 && c.imageShape == ImageShape(channels: 3, side: 8))
-        try NPY.write(NPY.Array(shape: [20, 4, 8, 8], values: colour + Array(colour.prefix(20 * 64))), to: dir + "/rgba.npy")
-        #expect { try Dataset.load(dir + "/rgba.npy") } throws: { "\($0)".contains("C = 1 (grey) or 3") }
-        try NPY.write(NPY.Array(shape: [20, 8, 8], values: gray.map { ($0 + 1) * 127.5 }), to: dir + "/bytes.npy")
-        #expect { try Dataset.load(dir + "/bytes.npy") } throws: { "\($0)".contains("image values run from") }
+        let rgba = NPY.Array(shape: [20, 4, 8, 8], values: colour + Array(colour.prefix(20 * 64)))
+        try NPY.write(rgba, to: dir + "/rgba.npy")
+        #expect { try Dataset.load(dir + "/rgba.npy") } throws: {
+            "\($0)".contains("C = 1 (grey) or 3")
+        }
+        let bytes = NPY.Array(shape: [20, 8, 8], values: gray.map { ($0 + 1) * 127.5 })
+        try NPY.write(bytes, to: dir + "/bytes.npy")
+        #expect { try Dataset.load(dir + "/bytes.npy") } throws: {
+            "\($0)".contains("image values run from")
+        }
         try NPY.write(NPY.Array(shape: [20, 3, 8, 4], values: Array(colour.prefix(20 * 96))), to: dir + "/oblong.npy")
         #expect(throws: DataError.self) { try Dataset.load(dir + "/oblong.npy") }
 

@@ -42,7 +42,8 @@ import TUI
         }
     }
 
-    /// The one network answers at every D of its range: the slider says so where it is in use, and `m` switches.
+    /// The one network answers at every D of its range: the slider says so where it is in use, and
+    /// `m` switches.
     @Test func theSliderSaysWhenTheOneNetworkAnswers() throws {
         var s = Self.snapshot()
         s.oneNetwork = OneNetworkEntry(range: try #require(AugmentedDimensionRange(parsing: "1..4096,inf")), step: 900)
@@ -55,16 +56,20 @@ import TUI
         #expect(StudioView.helpLines.contains { $0.0 == "n" } && StudioView.helpLines.contains { $0.0 == "m" })
     }
 
-    /// Colour images: the engine previews a (K, 3, H, W) set as colour images, and each half-block cell takes the
-    /// nearest colour of the 256-colour cube (grey images keep the grey ramp).
+    /// Colour images: the engine previews a (K, 3, H, W) set as colour images, and each half-block
+    /// cell takes the nearest colour of the 256-colour cube (grey images keep the grey ramp).
     @Test func colourImagesDrawAsColourHalfBlocks() throws {
-        let dir = NSTemporaryDirectory() + "pfgm-rgb-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let dir = NSTemporaryDirectory()
+            + "pfgm-rgb-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         // Red images: the red plane at +1, green and blue at −1.
-        let red = (0..<20).flatMap { _ in [Float](repeating: 1, count: 64) + [Float](repeating: -1, count: 128) }
+        let red = (0..<20).flatMap { _ in
+            [Float](repeating: 1, count: 64) + [Float](repeating: -1, count: 128)
+        }
         try NPY.write(NPY.Array(shape: [20, 3, 8, 8], values: red), to: dir + "/red.npy")
         let dataset = try Dataset.load(dir + "/red.npy")
-        let engine = StudioEngine(dataset: dataset, settings: StudioSettings(augmentedDimension: .finite(128)), runsFolder: dir)
+        let settings = StudioSettings(augmentedDimension: .finite(128))
+        let engine = StudioEngine(dataset: dataset, settings: settings, runsFolder: dir)
         #expect(engine.latest.kind == .image(side: 8, channels: 3))
         let images = Matrix(rows: 4, cols: 192, storage: Array(red.prefix(4 * 192)))
         let s = Self.snapshot(kind: .image(side: 8, channels: 3), dim: 192, points: images)
@@ -72,26 +77,32 @@ import TUI
         let cube = Palette.cube(red: 1, green: -1, blue: -1)
         #expect(cube == 16 + 36 * 5 && cells.count >= 4 * 8 * 4)
         #expect(cells.allSatisfy { $0.foreground == cube && $0.background == cube })
-        let eight = StudioView(snapshot: s, ui: UIState(settings: s.settings), style: Style(theme: .dark, glyphs: .unicodeSet),
-                               colors: 8).render(width: 100, height: 30)
-        #expect(!eight.cells.contains { $0.character == "▀" }, "eight colours draw shades, not half blocks")
+        let style = Style(theme: .dark, glyphs: .unicodeSet)
+        let eight = StudioView(snapshot: s, ui: UIState(settings: s.settings), style: style, colors: 8)
+            .render(width: 100, height: 30)
+        #expect(!eight.cells.contains { $0.character == "▀" }, "8 colours draw shades, not half blocks")
         // A direct-colour terminal gets each pixel's own 24-bit colour.
-        let direct = StudioView(snapshot: s, ui: UIState(settings: s.settings), style: Style(theme: .dark, glyphs: .unicodeSet),
-                                colors: Palette.directColours).render(width: 100, height: 30)
+        let direct = StudioView(
+            snapshot: s, ui: UIState(settings: s.settings), style: style, colors: Palette.directColours
+        ).render(width: 100, height: 30)
         let pure = Palette.direct(red: 255, green: 0, blue: 0)
-        #expect(direct.cells.filter { $0.character == "▀" }.allSatisfy { $0.foreground == pure && $0.background == pure })
+        let halves = direct.cells.filter { $0.character == "▀" }
+        #expect(halves.allSatisfy { $0.foreground == pure && $0.background == pure })
     }
 
-    /// Colours reach each kind of terminal as it can show them: 24-bit values on a direct-colour one (palette
-    /// entries by their RGB, the 8 basic colours as they are), the nearest palette entry on a 256-colour one,
-    /// the nearest basic colour on an 8-colour one.
+    /// Colours reach each kind of terminal as it can show them: 24-bit values on a direct-colour
+    /// one (palette entries by their RGB, the 8 basic colours as they are), the nearest palette
+    /// entry on a 256-colour one, the nearest basic colour on an 8-colour one.
     @Test func coloursFitEveryKindOfTerminal() {
         let direct = Palette.directColours, red = Palette.direct(red: 255, green: 0, blue: 0)
         #expect(Palette.fit(196, colors: direct) == 0xFF0000 && Palette.fit(3, colors: direct) == 3)
-        #expect(Palette.fit(red, colors: direct) == 0xFF0000 && Palette.fit(-1, colors: direct) == -1)
-        #expect(Palette.fit(Palette.direct(red: 0, green: 0, blue: 2), colors: direct) == 8, "0–7 are the basic colours")
+        #expect(Palette.fit(red, colors: direct) == 0xFF0000)
+        #expect(Palette.fit(-1, colors: direct) == -1)
+        let nearBlack = Palette.direct(red: 0, green: 0, blue: 2)
+        #expect(Palette.fit(nearBlack, colors: direct) == 8, "0–7 are the basic colours")
         #expect(Palette.fit(red, colors: 256) == 196 && Palette.fit(244, colors: 256) == 244)
-        #expect(Palette.fit(Palette.direct(red: 128, green: 128, blue: 128), colors: 256) == 244, "greys take the ramp")
+        let gray = Palette.direct(red: 128, green: 128, blue: 128)
+        #expect(Palette.fit(gray, colors: 256) == 244, "greys take the ramp")
         #expect(Palette.fit(red, colors: 8) == 9 || Palette.fit(red, colors: 8) == 1)
     }
 
@@ -103,7 +114,8 @@ import TUI
         #expect(render(s, ui, width: 120, height: 30).text.contains("step 400 │"))
         ui.settings.augmentedDimension = .finite(8)
         #expect(render(s, ui, width: 120, height: 30).text.contains("step 400 · shown 120"))
-        s.oneNetwork = OneNetworkEntry(range: try #require(AugmentedDimensionRange(parsing: "1..4096,inf")), step: 900)
+        let range = try #require(AugmentedDimensionRange(parsing: "1..4096,inf"))
+        s.oneNetwork = OneNetworkEntry(range: range, step: 900)
         #expect(render(s, ui, width: 120, height: 30).text.contains("step 400 · shown 900"))
         ui.settings.useOracle = true
         #expect(!render(s, ui, width: 120, height: 30).text.contains("shown"))
@@ -118,7 +130,8 @@ import TUI
         }
     }
 
-    /// Metrics near zero keep their significant digits (MMD² is signed: below 0 when closer than chance).
+    /// Metrics near zero keep their significant digits (MMD² is signed: below 0 when closer than
+    /// chance).
     @Test(arguments: [(56, 18), (80, 24), (200, 60)])
     func smallMetricsShowTheirDigits(width: Int, height: Int) {
         var s = Self.snapshot()
@@ -130,8 +143,8 @@ import TUI
         }
     }
 
-    /// Following: the status line says what is followed, the step, the trainer and how long since a change;
-    /// a read problem takes the message line.
+    /// Following: the status line says what is followed, the step, the trainer and how long since a
+    /// change; a read problem takes the message line.
     @Test func theStatusLineSaysWhatIsFollowed() {
         var s = Self.snapshot()
         s.state = .following
@@ -170,8 +183,9 @@ import TUI
         let pixels: [Float] = [-1, -1, -1, -1, 1, 1, 1, 1, 0, 0, 0, 0, -1, 1, -1, 1]
         var canvas = Canvas(width: 4, height: 2)
         let style = Style(theme: .dark, glyphs: .unicodeSet)
-        let drawn = ImageGrid.draw(Matrix(rows: 1, cols: 16, storage: pixels), shape: ImageShape(channels: 1, side: 4), into: &canvas,
-                                   rect: Rect(x: 0, y: 0, width: 4, height: 2), style: style, colors: 256)
+        let drawn = ImageGrid.draw(
+            Matrix(rows: 1, cols: 16, storage: pixels), shape: ImageShape(channels: 1, side: 4),
+            into: &canvas, rect: Rect(x: 0, y: 0, width: 4, height: 2), style: style, colors: 256)
         #expect(drawn == 1)
         for x in 0..<4 {
             #expect(canvas[x, 0] == Cell("▀", foreground: 16, background: 231))
@@ -184,8 +198,9 @@ import TUI
         // Rows: (−1, 1) and (0, 1); in a 4×2 rect each pixel becomes 2×2 screen pixels.
         let style = Style(theme: .dark, glyphs: .unicodeSet)
         var canvas = Canvas(width: 4, height: 2)
-        let drawn = ImageGrid.draw(Matrix(rows: 1, cols: 4, storage: [-1, 1, 0, 1]), shape: ImageShape(channels: 1, side: 2), into: &canvas,
-                                   rect: Rect(x: 0, y: 0, width: 4, height: 2), style: style, colors: 256)
+        let drawn = ImageGrid.draw(
+            Matrix(rows: 1, cols: 4, storage: [-1, 1, 0, 1]), shape: ImageShape(channels: 1, side: 2),
+            into: &canvas, rect: Rect(x: 0, y: 0, width: 4, height: 2), style: style, colors: 256)
         #expect(drawn == 1)
         for x in 0..<4 {
             let right = x >= 2
@@ -198,7 +213,8 @@ import TUI
         #expect(text.filter { $0 == "▀" }.count >= 36 * 14 * 7)
     }
 
-    /// The probes view: three charts whose axes say α, bits and NFE, the floor marked, a legend per model.
+    /// The probes view: three charts whose axes say α, bits and NFE, the floor marked, a legend per
+    /// model.
     @Test(arguments: [(200, 60), (80, 24), (120, 40)])
     func probesViewDrawsTheThreeCurves(width: Int, height: Int) {
         var s = Self.snapshot()
@@ -230,7 +246,8 @@ import TUI
         #expect(canvas.text.contains("Metrics"))
     }
 
-    /// fd-fmnist per D with its floor and ceiling; the pixels' SWD for unlabelled images; progress while preparing.
+    /// fd-fmnist per D with its floor and ceiling; the pixels' SWD for unlabelled images; progress
+    /// while preparing.
     @Test func imageMetricsShowFrechetWithFloorAndCeiling() {
         let images = Matrix(rows: 36, cols: 196, repeating: 0.5)
         var s = Self.snapshot(kind: .image(side: 14), dim: 196, points: images)
@@ -270,10 +287,11 @@ import TUI
 
     /// The README's key table and the help screen list the same keys.
     @Test func theReadmeKeyTableListsEveryKey() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let tests = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        let root = tests.deletingLastPathComponent().deletingLastPathComponent()
         let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
-        let rows = readme.split(separator: "\n").filter { $0.hasPrefix("| ") }.compactMap { line -> String? in
-            line.split(separator: "|").first.map { $0.trimmingCharacters(in: .whitespaces) }
+        let rows = readme.split(separator: "\n").filter { $0.hasPrefix("| ") }.compactMap {
+            $0.split(separator: "|").first.map { $0.trimmingCharacters(in: .whitespaces) }
         }
         for (key, _) in StudioView.helpLines {
             #expect(rows.contains(key), "README's key table has no row for \(key)")
@@ -312,7 +330,8 @@ import TUI
 
 @Suite struct StudioKeyTests {
     func render(_ s: Snapshot, _ ui: UIState, width: Int, height: Int) -> Canvas {
-        StudioView(snapshot: s, ui: ui, style: Style(theme: .dark, glyphs: .unicodeSet), colors: 256).render(width: width, height: height)
+        StudioView(snapshot: s, ui: ui, style: Style(theme: .dark, glyphs: .unicodeSet), colors: 256)
+            .render(width: width, height: height)
     }
 
     func app() -> (StudioApp, Snapshot) {
@@ -342,19 +361,16 @@ import TUI
     @Test func sweepViewShowsTheTablesAndClosesWithEscape() {
         var s = StudioViewTests.snapshot()
         let (app, _) = app()
-        let render = { (s: Snapshot, ui: UIState, width: Int, height: Int) in
-            StudioView(snapshot: s, ui: ui, style: Style(theme: .dark, glyphs: .unicodeSet), colors: 256).render(width: width, height: height)
-        }
         _ = app.handle(.character("w"), snapshot: s)
         #expect(app.ui.showSweep)
-        #expect(render(s, app.ui, 100, 30).text.contains("No sweep is open"))
+        #expect(render(s, app.ui, width: 100, height: 30).text.contains("No sweep is open"))
         s.sweep = ["moons: swd, lower is better", "", "swd vs alpha", "D    α=0.0        α=0.2", "4    2.701±0.010  2.728±0.020",
                    "", "No: no finite D beats D = ∞ at the base setting. Best finite D = 4: 2.701; D = ∞: 1.228; difference -1.473."]
-        let text = render(s, app.ui, 100, 30).text
+        let text = render(s, app.ui, width: 100, height: 30).text
         #expect(text.contains("swd vs alpha") && text.contains("2.728±0.020") && text.contains("Sweep ·"))
         #expect(text.contains("difference -1.473"), "the long finding is wrapped, not cut:\n\(text)")
         _ = app.handle(.escape, snapshot: s)
-        #expect(!app.ui.showSweep && !render(s, app.ui, 100, 30).text.contains("swd vs alpha"))
+        #expect(!app.ui.showSweep && !render(s, app.ui, width: 100, height: 30).text.contains("swd vs alpha"))
     }
 
     @Test func resampleQuitThemeAndHelpKeys() {
@@ -368,9 +384,12 @@ import TUI
         let before = app.theme.name
         _ = app.handle(.character("T"), snapshot: snapshot)
         #expect(app.theme.name != before)
-        #expect(render(snapshot, app.ui, width: 100, height: 30).text.contains("theme \(app.theme.name)"), "T does not name the theme")
+        let note = "theme \(app.theme.name)"
+        let shown = render(snapshot, app.ui, width: 100, height: 30).text
+        #expect(shown.contains(note), "T names no theme")
         _ = app.handle(.character("R"), snapshot: snapshot)
-        #expect(!render(snapshot, app.ui, width: 100, height: 30).text.contains("theme \(app.theme.name)"), "the note outlived a key")
+        let after = render(snapshot, app.ui, width: 100, height: 30).text
+        #expect(!after.contains(note), "the note outlived a key")
         _ = app.handle(.character("?"), snapshot: snapshot)
         #expect(app.ui.showHelp)
         _ = app.handle(.escape, snapshot: snapshot)

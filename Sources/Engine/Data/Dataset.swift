@@ -60,7 +60,9 @@ public struct Dataset: Sendable {
 
     /// A `.npy` array (K, N), (K, H, W) or (K, C, H, W), or an IDX file (K, …) flattened per row
     /// (bytes scaled to [−1, 1]); square images also give their side and channels.
-    public static func readPoints(_ path: String) throws(DataError) -> (Matrix, side: Int?, channels: Int?) {
+    public static func readPoints(_ path: String) throws(DataError)
+        -> (Matrix, side: Int?, channels: Int?)
+    {
         do throws(StorageError) {
             if !path.hasSuffix(".npy") && isIDXName(path) {
                 let array = try IDX.read(path)
@@ -73,9 +75,13 @@ public struct Dataset: Sendable {
             switch s.count {
             case 2: return (array.matrix(), nil, nil)
             case 3 where s[1] == s[2]: return (array.matrix(), s[1], nil)
-            case 4 where s[2] == s[3] && ImageShape.channelCounts.contains(s[1]): return (array.matrix(), s[2], s[1])
+            case 4 where s[2] == s[3] && ImageShape.channelCounts.contains(s[1]):
+                return (array.matrix(), s[2], s[1])
             case 4 where s[2] == s[3]:
-                throw StorageError(path, "(K, C, H, W) images need C = 1 (grey) or 3 (red, green, blue), found C = \(s[1])")
+                throw StorageError(
+                    path,
+                    "(K, C, H, W) images need C = 1 (grey) or 3 (red, green, blue), "
+                        + "found C = \(s[1])")
             default:
                 throw StorageError(path, "expected (K, N) points or (K, H, W) / (K, C, H, W) square images, found shape \(s)")
             }
@@ -102,9 +108,12 @@ public struct Dataset: Sendable {
         return data
     }
 
-    /// The smallest and largest value when some lie outside [−1, 1] (by more than float rounding), else nil.
+    /// The smallest and largest value when some lie outside [−1, 1] (by more than float rounding),
+    /// else nil.
     static func outsideImageRange(_ m: Matrix) -> (Float, Float)? {
-        guard let lo = m.storage.min(), let hi = m.storage.max(), lo < -1.001 || hi > 1.001 else { return nil }
+        guard let lo = m.storage.min(), let hi = m.storage.max(), lo < -1.001 || hi > 1.001 else {
+            return nil
+        }
         return (lo, hi)
     }
 

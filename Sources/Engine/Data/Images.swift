@@ -73,8 +73,8 @@ public enum ImageOps {
     }
 }
 
-/// How image rows are laid out: `channels` planes (1 grey, 3 red-green-blue) of side×side pixels, plane after
-/// plane, as a (K, C, H, W) array flattens; values in [−1, 1].
+/// How image rows are laid out: `channels` planes (1 grey, 3 red-green-blue) of side×side pixels,
+/// plane after plane, as a (K, C, H, W) array flattens; values in [−1, 1].
 public struct ImageShape: Sendable, Equatable {
     public let channels: Int
     public let side: Int
@@ -96,15 +96,19 @@ public struct ImageShape: Sendable, Equatable {
         images[r, (c * side + y) * side + x]
     }
 
-    /// The shape of samples of `data` with `dim` values each, when they are images: Fashion-MNIST by name,
-    /// colour images by their channel count, and a file whose N is a square of at least 49 as grey images.
+    /// The shape of samples of `data` with `dim` values each, when they are images: Fashion-MNIST
+    /// by name, colour images by their channel count, and a file whose N is a square of at least 49
+    /// as grey images.
     public static func of(data: String, dim: Int, channels: Int?) -> ImageShape? {
-        if let factor = FashionMNIST.names[data] { return ImageShape(channels: 1, side: FashionMNIST.side / factor) }
+        if let factor = FashionMNIST.names[data] {
+            return ImageShape(channels: 1, side: FashionMNIST.side / factor)
+        }
         let c = channels ?? 1
         guard c >= 1, dim % c == 0 else { return nil }
         let side = Int(Double(dim / c).squareRoot().rounded())
         guard side * side * c == dim else { return nil }
         if c > 1 { return ImageShape(channels: c, side: side) }
-        return !Dataset.builtInNames.contains(data) && side >= 7 ? ImageShape(channels: 1, side: side) : nil
+        let isFile = !Dataset.builtInNames.contains(data)
+        return isFile && side >= 7 ? ImageShape(channels: 1, side: side) : nil
     }
 }

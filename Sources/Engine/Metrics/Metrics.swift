@@ -34,8 +34,9 @@ public enum SlicedWasserstein {
     }
 }
 
-/// Maximum mean discrepancy with a sum of RBF kernels k(x, y) = Σ_h exp(−‖x − y‖²/2h²), reported as the
-/// unbiased estimate of MMD² (diagonal terms left out), signed: `pfgm eval` and the studio show the same figure.
+/// Maximum mean discrepancy with a sum of RBF kernels k(x, y) = Σ_h exp(−‖x − y‖²/2h²), reported as
+/// the unbiased estimate of MMD² (diagonal terms left out), signed: `pfgm eval` and the studio show
+/// the same figure.
 public enum MMD {
     /// Bandwidths {¼, ½, 1, 2, 4}× the median pairwise distance of (up to 1000 points of) the reference set.
     public static func bandwidths(for reference: Matrix) -> [Double] {
@@ -47,8 +48,8 @@ public enum MMD {
         return [0.25, 0.5, 1, 2, 4].map { $0 * max(median, 1e-6) }
     }
 
-    /// The unbiased estimate of MMD², signed: below 0 when the sets are closer than two draws of one law
-    /// usually are. `progress` sees the fraction done, from one thread at a time.
+    /// The unbiased estimate of MMD², signed: below 0 when the sets are closer than two draws of
+    /// one law usually are. `progress` sees the fraction done, from one thread at a time.
     public static func squaredDistance(_ x: Matrix, _ y: Matrix, bandwidths: [Double], progress: (Double) -> Void = { _ in }) -> Double {
         precondition(x.cols == y.cols && x.rows > 1 && y.rows > 1, "MMD needs two sets of at least 2 points of equal width")
         let total = Double(x.rows * x.rows + y.rows * y.rows + x.rows * y.rows)
@@ -134,12 +135,13 @@ public enum Evaluation {
                 out.append(("swd_floor", SlicedWasserstein.distance(floorA, floorB)))
             case "mmd":
                 let m = min(k, mmdLimit), h = MMD.bandwidths(for: reference)
-                out.append(("mmd2", MMD.squaredDistance(samples.rows(0..<m), reference.rows(0..<m), bandwidths: h) {
-                    progress("mmd", $0)
-                }))
-                out.append(("mmd2_floor", MMD.squaredDistance(floorA.rows(0..<m), floorB.rows(0..<m), bandwidths: h) {
-                    progress("mmd floor", $0)
-                }))
+                let mmd2 = MMD.squaredDistance(
+                    samples.rows(0..<m), reference.rows(0..<m), bandwidths: h
+                ) { progress("mmd", $0) }
+                let floor = MMD.squaredDistance(
+                    floorA.rows(0..<m), floorB.rows(0..<m), bandwidths: h
+                ) { progress("mmd floor", $0) }
+                out += [("mmd2", mmd2), ("mmd2_floor", floor)]
                 out.append(("mmd_count", Double(m)))
             case "fd":
                 out += try frechet(samples, data, cacheDirectory: cacheDirectory, log: log)

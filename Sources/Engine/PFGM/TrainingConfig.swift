@@ -3,7 +3,8 @@ import Foundation
 /// Everything that defines a training run; stored as the run directory's config.json.
 public struct TrainingConfig: Codable, Sendable, Equatable {
     public var architecture = "mlp-edm"
-    /// A built-in data set's name, or the data file's path (absolute in runs written now; see `DataLocation`).
+    /// A built-in data set's name, or the data file's path (absolute in runs written now; see
+    /// `DataLocation`).
     public var data: String
     /// The data file's path from the run folder (nil for built-in data and older runs).
     public var dataFromRun: String?

@@ -1,10 +1,12 @@
 import Foundation
 
-/// Where a run's data file lies. A run records it twice, so that it finds its data from any folder: the
-/// absolute path (`data`), which holds when only the run moves, and the path from the run's own folder
-/// (`data_from_run`), which holds when the run and its data move together. Built-in names are kept as they are.
+/// Where a run's data file lies. A run records it twice, so that it finds its data from any folder:
+/// the absolute path (`data`), which holds when only the run moves, and the path from the run's own
+/// folder (`data_from_run`), which holds when the run and its data move together. Built-in names
+/// are kept as they are.
 public enum DataLocation {
-    /// The absolute form of `path`, read against the current folder, with `.` and `..` resolved lexically.
+    /// The absolute form of `path`, read against the current folder, with `.` and `..` resolved
+    /// lexically.
     public static func absolute(_ path: String) -> String {
         let full =
             path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
@@ -33,8 +35,8 @@ public enum DataLocation {
         a == b || (isFile(a) && isFile(b) && absolute(a) == absolute(b))
     }
 
-    /// The places to look for a run's data file, in order: the recorded path (absolute, or as typed by an older
-    /// run), then the path from the run folder.
+    /// The places to look for a run's data file, in order: the recorded path (absolute, or as typed
+    /// by an older run), then the path from the run folder.
     static func candidates(_ config: TrainingConfig, runPath: String) -> [String] {
         var places = [config.data]
         if let fromRun = config.dataFromRun {
@@ -45,8 +47,8 @@ public enum DataLocation {
 }
 
 extension TrainingConfig {
-    /// This config with its data recorded for a run at `runPath`: a file by its absolute path and by its path
-    /// from the run folder; a built-in name as it is.
+    /// This config with its data recorded for a run at `runPath`: a file by its absolute path and
+    /// by its path from the run folder; a built-in name as it is.
     func locatingData(forRunAt runPath: String) -> TrainingConfig {
         guard DataLocation.isFile(data) else { return self }
         var c = self
@@ -57,8 +59,8 @@ extension TrainingConfig {
 }
 
 extension RunDirectory {
-    /// The data spec of this run: `override` (--data) when given, a built-in name, or the first recorded place
-    /// of its file that exists.
+    /// The data spec of this run: `override` (--data) when given, a built-in name, or the first
+    /// recorded place of its file that exists.
     public func dataSpec(_ config: TrainingConfig, override: String? = nil) throws(DataError)
         -> String
     {

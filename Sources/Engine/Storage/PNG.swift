@@ -1,8 +1,8 @@
 import CZlib
 import Foundation
 
-/// 8-bit grey and RGB PNG through zlib, and the two pictures samples make: a grid of images (grey or
-/// colour), or a density scatter of the first two coordinates.
+/// 8-bit grey and RGB PNG through zlib, and the two pictures samples make: a grid of images (grey
+/// or colour), or a density scatter of the first two coordinates.
 public enum PNG {
     public struct Gray: Sendable, Equatable {
         public var width: Int
@@ -197,8 +197,8 @@ public enum PNG {
             })
     }
 
-    /// The picture of a set of samples: a grid when they are images of `image`'s shape, else a density of the
-    /// first two coordinates (nil for one coordinate).
+    /// The picture of a set of samples: a grid when they are images of `image`'s shape, else a
+    /// density of the first two coordinates (nil for one coordinate).
     public static func picture(of samples: Matrix, image: ImageShape?) -> Picture? {
         if let image, image.values == samples.cols { return imageGrid(samples, shape: image) }
         return samples.cols >= 2 ? .gray(scatter(samples)) : nil

@@ -35,7 +35,8 @@ public struct RunDirectory: Sendable {
         }
     }
 
-    /// Writes config.json, with a data file recorded so that the run finds it from any folder (`DataLocation`).
+    /// Writes config.json, with a data file recorded so that the run finds it from any folder
+    /// (`DataLocation`).
     public func writeConfig(_ config: TrainingConfig) throws(StorageError) {
         guard let data = try? Self.encoder.encode(config.locatingData(forRunAt: path)) else {
             throw StorageError(configPath, "cannot encode")

@@ -144,7 +144,8 @@ extension StudioEngine {
             let run = runDirectory(for: d)
             // An opened run may name its data by a path of the machine it was trained on.
             let isOpened = opened.contains { $0.path == run.path }
-            guard run.exists, let config = try? run.readConfig(), DataLocation.same(config.data, dataset.name) || isOpened,
+            guard run.exists, let config = try? run.readConfig(),
+                  DataLocation.same(config.data, dataset.name) || isOpened,
                   config.augmentedDimension == d else { continue }
             let lock: RunLock
             do { lock = try RunLock(run: run) } catch {

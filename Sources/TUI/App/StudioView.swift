@@ -13,7 +13,8 @@ public struct UIState: Sendable {
     public var showOverlay = true
     /// The trajectory frame being played, when `p` was pressed.
     public var playFrame: Int?
-    /// A note from the UI itself (the theme switched to), shown on the message line until the next key.
+    /// A note from the UI itself (the theme switched to), shown on the message line until the next
+    /// key.
     public var notice: String?
 
     public init(settings: StudioSettings) { self.settings = settings }
@@ -80,7 +81,8 @@ public struct StudioView {
 
     var theme: Theme { style.theme }
 
-    /// Whose losses the chart shows: the model in training, else the shown model's logged run, else none.
+    /// Whose losses the chart shows: the model in training, else the shown model's logged run, else
+    /// none.
     func lossTitle(_ snapshot: Snapshot) -> String {
         if let follow = snapshot.follow { return "followed \(follow.model)" }
         if let d = snapshot.trainingDimension { return "D=\(d)" }
@@ -89,7 +91,8 @@ public struct StudioView {
 
     func drawTooSmall(_ canvas: inout Canvas) {
         let lines = ["Terminal too small: \(canvas.width)x\(canvas.height)",
-                     "The studio needs \(Layout.minimumWidth)x\(Layout.minimumHeight).", "Enlarge the window, or q to quit."]
+                     "The studio needs \(Layout.minimumWidth)x\(Layout.minimumHeight).",
+                     "Enlarge the window, or q to quit."]
         for (i, line) in lines.enumerated() {
             let y = canvas.height / 2 - 1 + i
             canvas.put(String(line.prefix(canvas.width)), x: max(0, (canvas.width - line.count) / 2), y: y,
@@ -135,7 +138,8 @@ public struct StudioView {
         return "step \(s.step) · shown \(shown)"
     }
 
-    /// The step of the model the preview uses at the slider's D (nil: the oracle, or a followed run).
+    /// The step of the model the preview uses at the slider's D (nil: the oracle, or a followed
+    /// run).
     static func shownStep(_ s: Snapshot, _ settings: StudioSettings) -> Int? {
         guard !settings.useOracle, s.follow == nil else { return nil }
         let d = settings.augmentedDimension
@@ -143,7 +147,8 @@ public struct StudioView {
         return s.bank.first { $0.augmentedDimension == d }?.step
     }
 
-    /// How the followed trainer stands: finished, who trains it, and how long since anything changed.
+    /// How the followed trainer stands: finished, who trains it, and how long since anything
+    /// changed.
     static func followLine(_ follow: FollowStatus) -> String {
         let age = "updated " + Format.age(follow.secondsSinceChange) + " ago"
         let trainer: String? = switch follow.trainer {
@@ -222,7 +227,8 @@ public struct StudioView {
         canvas.text(floor, in: inner, row: min(inner.height - 1, rows.count + (header ? 1 : 0)), foreground: theme.dim)
     }
 
-    /// fd-fmnist per D of background batches, with the floor and ceiling at the same size and what is under way.
+    /// fd-fmnist per D of background batches, with the floor and ceiling at the same size and what
+    /// is under way.
     func drawFrechet(_ canvas: inout Canvas, _ rect: Rect, _ metrics: ImageMetrics) {
         let inner = canvas.panel(rect, title: "Metrics · fd-fmnist n=\(metrics.count)", style: style)
         let status = metrics.status.isEmpty ? [] : [metrics.status]
@@ -273,7 +279,8 @@ public struct StudioView {
         switch snapshot.kind {
         case .image(let side, let channels):
             let shape = ImageShape(channels: channels, side: side)
-            ImageGrid.draw(points, shape: shape, into: &canvas, rect: inner, style: style, colors: colors)
+            ImageGrid.draw(
+                points, shape: shape, into: &canvas, rect: inner, style: style, colors: colors)
         case .plane, .projection:
             let plot = DensityPlot(bounds: snapshot.bounds)
             let inside = plot.draw(points, overlay: ui.showOverlay ? snapshot.overlay : nil, into: &canvas, rect: inner, style: style)

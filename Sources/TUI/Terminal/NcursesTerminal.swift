@@ -42,7 +42,8 @@ public final class NcursesTerminal: TerminalBackend {
             start_color()
             use_default_colors()
             let count = Int(pfgm_colors())
-            colors = count >= Palette.directColours ? Palette.directColours : count >= 256 ? 256 : count >= 8 ? 8 : 0
+            colors = count >= Palette.directColours ? Palette.directColours
+                : count >= 256 ? 256 : count >= 8 ? 8 : 0
         }
         pairLimit = colors == 0 ? 0 : Int(min(pfgm_color_pairs(), 32_767)) - 1
         let codeset = String(cString: nl_langinfo(nl_item(CODESET)))
@@ -74,7 +75,8 @@ public final class NcursesTerminal: TerminalBackend {
 
     public func present(_ canvas: Canvas) {
         if previous.map({ $0.width != canvas.width || $0.height != canvas.height }) ?? true {
-            // clear, not erase: after a resize the terminal may not show what curses believes it does.
+            // clear, not erase: after a resize the terminal may not show what curses believes it
+            // does.
             clear()
             previous = nil
         }
@@ -115,8 +117,8 @@ public final class NcursesTerminal: TerminalBackend {
         }
     }
 
-    /// A colour pair for (foreground, background), made on first use; pair 0 when they run out (then they are
-    /// all made anew for the next frame).
+    /// A colour pair for (foreground, background), made on first use; pair 0 when they run out
+    /// (then they are all made anew for the next frame).
     private func pair(_ foreground: Int, _ background: Int) -> Int16 {
         guard capabilities.colors > 0 else { return 0 }
         let fg = Palette.fit(foreground, colors: capabilities.colors), bg = Palette.fit(background, colors: capabilities.colors)
@@ -139,14 +141,16 @@ public struct TerminalError: Error, CustomStringConvertible {
     public init(_ description: String) { self.description = description }
 }
 
-/// Colours of cells: −1 the terminal's default, 0–255 the xterm 256-colour palette, and from 256 on a 24-bit
-/// colour (`direct`). Each is reduced to what the terminal shows (`fit`).
+/// Colours of cells: −1 the terminal's default, 0–255 the xterm 256-colour palette, and from 256 on
+/// a 24-bit colour (`direct`). Each is reduced to what the terminal shows (`fit`).
 public enum Palette {
     /// `TerminalCapabilities.colors` of a terminal that takes 24-bit colour.
     public static let directColours = 1 << 24
 
     /// A 24-bit colour, from bytes.
-    public static func direct(red: Int, green: Int, blue: Int) -> Int { 256 + (red << 16 | green << 8 | blue) }
+    public static func direct(red: Int, green: Int, blue: Int) -> Int {
+        256 + (red << 16 | green << 8 | blue)
+    }
 
     /// RGB of a palette index or a 24-bit colour.
     public static func rgb(_ index: Int) -> (Int, Int, Int) {
@@ -159,15 +163,16 @@ public enum Palette {
 
     /// RGB of the 16 basic colours, and the 6 levels of each channel of the 6×6×6 cube.
     static let basic = [
-        (0, 0, 0), (205, 0, 0), (0, 205, 0), (205, 205, 0), (0, 0, 238), (205, 0, 205), (0, 205, 205),
-        (229, 229, 229), (127, 127, 127), (255, 0, 0), (0, 255, 0), (255, 255, 0), (92, 92, 255),
-        (255, 0, 255), (0, 255, 255), (255, 255, 255),
+        (0, 0, 0), (205, 0, 0), (0, 205, 0), (205, 205, 0), (0, 0, 238), (205, 0, 205),
+        (0, 205, 205), (229, 229, 229), (127, 127, 127), (255, 0, 0), (0, 255, 0), (255, 255, 0),
+        (92, 92, 255), (255, 0, 255), (0, 255, 255), (255, 255, 255),
     ]
     static let cubeSteps = [0, 95, 135, 175, 215, 255]
 
-    /// The colour number to give a terminal with `colors` colours (−1 stays the default colour): on a direct-colour
-    /// terminal the 24-bit value (0–7 stay the basic colours, so a 24-bit colour is at least 8), on a 256-colour
-    /// one the nearest palette entry, on an 8-colour one the nearest basic colour.
+    /// The colour number to give a terminal with `colors` colours (−1 stays the default colour): on
+    /// a direct-colour terminal the 24-bit value (0–7 stay the basic colours, so a 24-bit colour is
+    /// at least 8), on a 256-colour one the nearest palette entry, on an 8-colour one the nearest
+    /// basic colour.
     public static func fit(_ index: Int, colors: Int) -> Int {
         guard index >= 0 else { return index }
         if colors >= 256 && colors < directColours && index < 256 { return index }
@@ -192,8 +197,8 @@ public enum Palette {
 
     /// The 256-colour index of the 6×6×6 cube nearest to a colour whose channels are in [−1, 1].
     public static func cube(red: Float, green: Float, blue: Float) -> Int {
-        // Levels 0, 95, 135, …, 255: below the midpoint of 0 and 95 level 0, else the nearest of 95 + 40·(k − 1),
-        // a tie going to the lower level.
+        // Levels 0, 95, 135, …, 255: below the midpoint of 0 and 95 level 0, else the nearest of 95
+        // + 40·(k − 1), a tie going to the lower level.
         func level(_ v: Float) -> Int {
             let byte = (min(max(v, -1), 1) + 1) / 2 * 255
             return byte <= 47.5 ? 0 : min(5, max(1, Int(((byte - 55) / 40 - 0.5).rounded(.up))))

@@ -64,8 +64,8 @@ public struct DensityPlot {
     }
 }
 
-/// Square images, grey or colour, as upper-half-block cells: each cell shows two pixel rows, the top one
-/// as the foreground colour of ▀ and the bottom one as the background.
+/// Square images, grey or colour, as upper-half-block cells: each cell shows two pixel rows, the
+/// top one as the foreground colour of ▀ and the bottom one as the background.
 public enum ImageGrid {
     /// One pixel: a grey value, or red, green and blue, each in [−1, 1].
     public struct Pixel: Sendable {
@@ -80,8 +80,8 @@ public enum ImageGrid {
         var luminance: Float { 0.299 * channels.0 + 0.587 * channels.1 + 0.114 * channels.2 }
         var isGray: Bool { channels.0 == channels.1 && channels.1 == channels.2 }
 
-        /// The cell colour: 24-bit on a direct-colour terminal, else the grey ramp for grey pixels and the
-        /// 6×6×6 cube for colour.
+        /// The cell colour: 24-bit on a direct-colour terminal, else the grey ramp for grey pixels
+        /// and the 6×6×6 cube for colour.
         func colour(_ colors: Int) -> Int {
             if colors >= Palette.directColours {
                 let byte = { (v: Float) in Int(((min(max(v, -1), 1) + 1) * 127.5).rounded()) }
@@ -94,8 +94,8 @@ public enum ImageGrid {
         }
     }
 
-    /// The cell for two pixels: their colours where the terminal has 256 or 24-bit colour, else a shade of their
-    /// brightness.
+    /// The cell for two pixels: their colours where the terminal has 256 or 24-bit colour, else a
+    /// shade of their brightness.
     public static func cell(top: Pixel, bottom: Pixel, style: Style, colors: Int) -> Cell {
         if colors >= 256 {
             return Cell(
@@ -107,8 +107,9 @@ public enum ImageGrid {
         return Cell(ramp[min(ramp.count - 1, max(0, Int(level * Double(ramp.count - 1) + 0.5)))])
     }
 
-    /// Draws as many images as fit, a column apart: each side×⌈side/2⌉ cells, reduced when the rect is smaller,
-    /// and enlarged (each pixel 2×2 or more) when all of them still fit. Returns how many were drawn.
+    /// Draws as many images as fit, a column apart: each side×⌈side/2⌉ cells, reduced when the rect
+    /// is smaller, and enlarged (each pixel 2×2 or more) when all of them still fit. Returns how
+    /// many were drawn.
     @discardableResult
     public static func draw(
         _ images: Matrix, shape: ImageShape, into canvas: inout Canvas, rect: Rect, style: Style,

@@ -136,15 +136,16 @@ def from_file(path):
     if len(s) == 4 and s[2] == s[3] and s[1] in (1, 3):
         channels = s[1]
     elif len(s) == 4 and s[2] == s[3]:
-        raise DataError(f"{path}: (K, C, H, W) images need C = 1 (grey) or 3 (red, green, blue), found C = {s[1]}")
+        raise DataError(f"{path}: (K, C, H, W) images need C = 1 (grey) or 3 (red, green, blue), "
+                        f"found C = {s[1]}")
     elif len(s) != 2 and not square:
         raise DataError(f"{path}: expected (K, N) points or (K, H, W) / (K, C, H, W) square images, found shape {list(s)}")
     points = np.ascontiguousarray(array.reshape(s[0], -1), dtype=np.float32)
     if points.shape[0] < 2 or not np.isfinite(points).all():
         raise DataError(f"{path}: needs at least 2 points and only finite values")
     if (square or channels) and (points.min() < -1.001 or points.max() > 1.001):
-        raise DataError(f"{path}: image values run from {points.min():g} to {points.max():g}; images must lie in "
-                        "[−1, 1] (from bytes: x / 127.5 − 1)")
+        raise DataError(f"{path}: image values run from {points.min():g} to {points.max():g}; "
+                        "images must lie in [−1, 1] (from bytes: x / 127.5 − 1)")
     order, held = held_out_order(points.shape[0])
     train = points[order[held:]]
     return Dataset(path, train, points[order[:held]], measured_sigma(train), channels)

@@ -56,8 +56,8 @@ class RunDirectory:
         return {**CONFIG_DEFAULTS, **config}
 
     def write_config(self, config):
-        """Writes config.json with a data file recorded twice, as pfgm does: its absolute path, and its path from
-        the run folder (`data_from_run`), so that the run finds its data from any folder."""
+        """Writes config.json with a data file recorded twice, as pfgm does: its absolute path, and its
+        path from the run folder (`data_from_run`), so that the run finds its data from any folder."""
         os.makedirs(self.path, exist_ok=True)
         config = dict(config)
         if is_data_file(config["data"]):
@@ -67,7 +67,8 @@ class RunDirectory:
         tensorfile.write_atomically(self.file("config.json"), text.encode())
 
     def data_spec(self, config, override=None):
-        """The run's data: `override` (--data), a built-in name, or the first recorded place of its file that exists."""
+        """The run's data: `override` (--data), a built-in name, or the first recorded place of its
+        file that exists."""
         if override:
             return override
         if not is_data_file(config["data"]):

@@ -215,7 +215,8 @@ def prepare(a, ctx):
     config = run.read_config() if a.resume else None
     if config is not None:
         try:
-            config["data"] = run.data_spec(config, a.data)  # with --resume, --data says where the run's data is now
+            # With --resume, --data says where the run's data is now.
+            config["data"] = run.data_spec(config, a.data)
         except rundir.RunError as e:
             raise Failure(str(e)) from None
     dataset = datasets.load(a.data or config["data"])

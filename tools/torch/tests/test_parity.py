@@ -115,7 +115,8 @@ class ParityTests(TempDirTestCase):
     def test_unet_written_by_torch_loads_in_pfgm(self):
         images = self.path("images.npy")
         np.save(images, np.random.RandomState(8).uniform(-1, 1, (40, 3, 8, 8)).astype(np.float32))
-        config = rundir.new_config(images, 3 * 8 * 8, "inf", 0.5, 10, architecture="unet", width=32, depth=2, channels=3)
+        config = rundir.new_config(images, 3 * 8 * 8, "inf", 0.5, 10, architecture="unet", width=32,
+                                   depth=2, channels=3)
         run = self.write_torch_run(config)
         self.compare_denoisers(run, np.random.RandomState(6).randn(4, 3, 8, 8))
         # The Adam moments follow the U-Net's storage order (decoder levels downward): pfgm checks the recorded
