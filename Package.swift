@@ -7,14 +7,14 @@ import PackageDescription
 /// runs on any CPU of its architecture and never depends on the machine that built it.
 let kernelVariants: [(name: String, flags: [String], defines: [String])] = {
     #if arch(x86_64)
-    return [
-        ("AVX512", ["-mavx2", "-mfma", "-mavx512f", "-mavx512vl"], ["AVX512", "FMA"]),
-        ("AVX2", ["-mavx2", "-mfma"], ["FMA"]),
-        ("Generic", [], []),
-    ]
+        return [
+            ("AVX512", ["-mavx2", "-mfma", "-mavx512f", "-mavx512vl"], ["AVX512", "FMA"]),
+            ("AVX2", ["-mavx2", "-mfma"], ["FMA"]),
+            ("Generic", [], []),
+        ]
     #else
-    // Elsewhere (arm64: NEON) every variant is the baseline; `CPU` runs the generic one.
-    return [("AVX512", [], []), ("AVX2", [], []), ("Generic", [], [])]
+        // Elsewhere (arm64: NEON) every variant is the baseline; `CPU` runs the generic one.
+        return [("AVX512", [], []), ("AVX2", [], []), ("Generic", [], [])]
     #endif
 }()
 
@@ -29,10 +29,10 @@ let kernelTargets: [Target] = kernelVariants.map { v in
 let package = Package(
     name: "pfgm",
     products: [
-        .executable(name: "pfgm", targets: ["pfgm"]),
+        .executable(name: "pfgm", targets: ["pfgm"])
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
     ],
     targets: kernelTargets + [
         .systemLibrary(name: "CNcurses", path: "Sources/CNcurses"),
@@ -42,7 +42,8 @@ let package = Package(
         .target(name: "KernelInterface"),
         .target(
             name: "Engine",
-            dependencies: ["CBLAS", "CZlib", "CCPU", "KernelInterface"] + kernelVariants.map { .target(name: "Kernels\($0.name)") }
+            dependencies: ["CBLAS", "CZlib", "CCPU", "KernelInterface"]
+                + kernelVariants.map { .target(name: "Kernels\($0.name)") }
         ),
         .target(name: "TUI", dependencies: ["CNcurses", "Engine"]),
         .executableTarget(

@@ -2,12 +2,13 @@
 """The reference work of `pfgm bench` in PyTorch on the CPU, for anyone who has torch.
 
 The MLP-EDM or U-Net and the training step of tools/torch (DESIGN §6; σ draw, kernel at D = 128,
-preconditioned loss, backward, Adam, EMA), float32, eager mode, and denoiser evaluations at one σ. Prints one
-JSON object per config with the fields of `pfgm bench --json`; GFLOP/s counts the products and convolutions
-(3× the forward's multiply-adds ×2).
+preconditioned loss, backward, Adam, EMA), float32, eager mode, and denoiser evaluations at one σ.
+Prints one JSON object per config with the fields of `pfgm bench --json`; GFLOP/s counts the
+products and convolutions (3× the forward's multiply-adds ×2).
 
     python3 bench/torch_bench.py --config toy --threads 2 --rounds 5 --windows 8
 """
+
 import argparse
 import json
 import os
@@ -36,7 +37,9 @@ def train_step(net, ema, opt, data):
     """What pfgm_torch.train does per step (one process)."""
     b, n = data.shape
     sigma = method.noise_levels(b)
-    loss = method.loss(net, PRECONDITIONING, data, data + method.perturbation(b, n, D, sigma), sigma)
+    loss = method.loss(
+        net, PRECONDITIONING, data, data + method.perturbation(b, n, D, sigma), sigma
+    )
     opt.zero_grad(set_to_none=True)
     loss.backward()
     opt.step()
@@ -57,8 +60,11 @@ def rate(body, seconds):
 
 
 def median_of_rounds(body, rounds, windows, seconds):
-    """Median over rounds of the median window, as the figures in the performance issue were taken."""
-    return statistics.median(statistics.median(rate(body, seconds) for _ in range(windows)) for _ in range(rounds))
+    """Median over rounds of the median window, as the figures in the performance issue were
+    taken."""
+    return statistics.median(
+        statistics.median(rate(body, seconds) for _ in range(windows)) for _ in range(rounds)
+    )
 
 
 def forward_flops(net, dim):
@@ -70,9 +76,21 @@ def forward_flops(net, dim):
             total[0] += 2 * module.in_features * module.out_features
         elif isinstance(module, nn.Conv2d):
             k = module.kernel_size[0] * module.kernel_size[1]
-            total[0] += 2 * k * module.in_channels // module.groups * module.out_channels * out.shape[-1] * out.shape[-2]
+            total[0] += (
+                2
+                * k
+                * module.in_channels
+                // module.groups
+                * module.out_channels
+                * out.shape[-1]
+                * out.shape[-2]
+            )
 
-    hooks = [m.register_forward_hook(count) for m in net.modules() if isinstance(m, (nn.Linear, nn.Conv2d))]
+    hooks = [
+        m.register_forward_hook(count)
+        for m in net.modules()
+        if isinstance(m, (nn.Linear, nn.Conv2d))
+    ]
     with torch.no_grad():
         PRECONDITIONING.denoise(net, torch.zeros(1, dim), torch.ones(1))
     for h in hooks:
@@ -82,7 +100,7 @@ def forward_flops(net, dim):
 
 def sgemm_gflops(seconds):
     a = torch.rand(1024, 1024)
-    return rate(lambda: a @ a, seconds) * 2 * 1024 ** 3 / 1e9
+    return rate(lambda: a @ a, seconds) * 2 * 1024**3 / 1e9
 
 
 def main():
@@ -103,7 +121,9 @@ def main():
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
     ema = [q.detach().clone() for q in net.parameters()]
     data = torch.rand(c["train_batch"], c["dim"]) * 2 - 1
-    train = median_of_rounds(lambda: train_step(net, ema, opt, data), a.rounds, a.windows, a.seconds)
+    train = median_of_rounds(
+        lambda: train_step(net, ema, opt, data), a.rounds, a.windows, a.seconds
+    )
     xs = torch.randn(c["sample_batch"], c["dim"])
     sigma = torch.full((c["sample_batch"],), 1.5)
 
@@ -113,11 +133,21 @@ def main():
 
     evals = median_of_rounds(sample, a.rounds, a.windows, a.seconds) * c["sample_batch"]
     flops = 3 * c["train_batch"] * forward_flops(net, c["dim"])
-    print(json.dumps({
-        "config": a.config, "engine": f"torch {torch.__version__}", "threads": a.threads,
-        "train_steps_per_s": train, "sample_evals_per_s": evals, "gflops": train * flops / 1e9,
-        "sgemm_gflops": sgemm_gflops(1.0), "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-    }, sort_keys=True))
+    print(
+        json.dumps(
+            {
+                "config": a.config,
+                "engine": f"torch {torch.__version__}",
+                "threads": a.threads,
+                "train_steps_per_s": train,
+                "sample_evals_per_s": evals,
+                "gflops": train * flops / 1e9,
+                "sgemm_gflops": sgemm_gflops(1.0),
+                "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            },
+            sort_keys=True,
+        )
+    )
 
 
 if __name__ == "__main__":

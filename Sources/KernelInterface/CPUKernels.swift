@@ -42,8 +42,9 @@ public protocol CPUKernels {
     /// `average` is given.
     static func adam(_ s: AdamStep, _ state: AdamBuffers, range: Range<Int>)
 
-    /// Twelve independent multiply-add chains in the widest registers, `iterations` times (the core's peak;
-    /// a sum is returned so the work is kept), and the floating-point operations of one iteration.
+    /// Twelve independent multiply-add chains in the widest registers, `iterations` times (the
+    /// core's peak; a sum is returned so the work is kept), and the floating-point operations of
+    /// one iteration.
     static func fmaPeak(iterations: Int) -> Float
     static var fmaPeakFlops: Int { get }
 

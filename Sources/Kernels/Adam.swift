@@ -4,10 +4,17 @@ enum Adam {
     /// m ← β₁m + (1 − β₁)g, v ← β₂v + (1 − β₂)g², θ ← θ − step·m/(√v/√(1 − β₂ᵗ) + ε), and a ← d·a +
     /// (1 − d)·θ, in one pass over memory.
     static func update(_ s: AdamStep, _ b: AdamBuffers, range: Range<Int>) {
-        let g = b.gradient, g2 = b.otherGradient, m = b.first, v = b.second, w = b.weights
-        let a = b.average, d = b.decay
-        let b1 = Vec8(repeating: s.beta1), b2 = Vec8(repeating: s.beta2)
-        let size = Vec8(repeating: s.stepSize), root = Vec8(repeating: 1 / s.rootCorrection2)
+        let g = b.gradient
+        let g2 = b.otherGradient
+        let m = b.first
+        let v = b.second
+        let w = b.weights
+        let a = b.average
+        let d = b.decay
+        let b1 = Vec8(repeating: s.beta1)
+        let b2 = Vec8(repeating: s.beta2)
+        let size = Vec8(repeating: s.stepSize)
+        let root = Vec8(repeating: 1 / s.rootCorrection2)
         let eps = Vec8(repeating: s.epsilon)
         var i = range.lowerBound
         while i + 8 <= range.upperBound {

@@ -21,7 +21,8 @@ enum DirectConvolution {
         eachPixelBlock(framed: framed, g, inChannels: c, into: y, outChannels: outChannels) {
             image, src, out, width in
             for first in stride(from: 0, to: outChannels, by: RegisterBlocks.passLanes) {
-                let block = first / lanes, lane = first % lanes
+                let block = first / lanes
+                let lane = first % lanes
                 let site = Site(
                     src: src, rowStride: rowStride, channels: c,
                     weights: w + block * 9 * c * lanes + lane,
@@ -40,7 +41,8 @@ enum DirectConvolution {
         into y: UnsafeMutablePointer<Float>, outChannels: Int,
         _ body: (Int, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void
     ) {
-        let (fh, fw, _) = g.framed, rowBlocks = RegisterBlocks.cover(g.width)
+        let (fh, fw, _) = g.framed
+        let rowBlocks = RegisterBlocks.cover(g.width)
         for image in 0..<g.images {
             for row in 0..<g.height {
                 var x0 = 0
@@ -65,17 +67,19 @@ enum DirectConvolution {
     /// P pixels of one pass of output lanes (the weights' rows 32 lanes apart).
     @inline(__always)
     static func forwardBlock<let P: Int>(_: Block<P>, _ s: Site) {
-        let c = s.channels, h = Half.scalarCount
+        let c = s.channels
+        let h = Half.scalarCount
         var sums = Accumulators<P>(
             lo: s.bias.map { $0.load(Half.self, at: 0) } ?? .zero,
             hi: s.bias.map { $0.load(Half.self, at: h) } ?? .zero)
         for dy in 0..<3 {
             for dx in 0..<3 {
-                let src = s.src + dy * s.rowStride + dx * c,
-                    w = s.weights + (dy * 3 + dx) * c * lanes
+                let src = s.src + dy * s.rowStride + dx * c
+                let w = s.weights + (dy * 3 + dx) * c * lanes
                 for ci in 0..<c {
-                    let w0 = w.load(Half.self, at: ci * lanes),
-                        w1 = w.load(Half.self, at: ci * lanes + h), x = src + ci
+                    let w0 = w.load(Half.self, at: ci * lanes)
+                    let w1 = w.load(Half.self, at: ci * lanes + h)
+                    let x = src + ci
                     sums.each { p, lo, hi in
                         let v = Half(repeating: x[p &* c])
                         lo = VectorMath.multiplyAdd(w0, v, lo)
@@ -111,7 +115,8 @@ enum DirectConvolution {
         let (fh, fw, _) = g.framed
         for image in 0..<g.images {
             for first in stride(from: 0, to: outChannels, by: RegisterBlocks.passLanes) {
-                let block = first / lanes, lane = first % lanes
+                let block = first / lanes
+                let lane = first % lanes
                 for tap in 0..<9 {
                     var c0 = 0
                     while c0 < c {
@@ -147,10 +152,11 @@ enum DirectConvolution {
             hi = s.out.load(Half.self, at: k * lanes + h)
         }
         for y in 0..<s.height {
-            let src = s.src + y * s.rowStride, gy = s.gradY + y * s.width * s.gradStride
+            let src = s.src + y * s.rowStride
+            let gy = s.gradY + y * s.width * s.gradStride
             for x in 0..<s.width {
-                let g0 = gy.load(Half.self, at: x * s.gradStride),
-                    g1 = gy.load(Half.self, at: x * s.gradStride + h)
+                let g0 = gy.load(Half.self, at: x * s.gradStride)
+                let g1 = gy.load(Half.self, at: x * s.gradStride + h)
                 let v = src + x * s.channels
                 sums.each { k, lo, hi in
                     let a = Half(repeating: v[k])
@@ -201,7 +207,8 @@ enum DirectConvolution {
         var sums = InlineArray<P, Narrow>(repeating: .zero)
         for dy in 0..<3 {
             for dx in 0..<3 {
-                let src = s.src + dy * s.rowStride + dx * c, w = s.weights + (dy * 3 + dx) * c
+                let src = s.src + dy * s.rowStride + dx * c
+                let w = s.weights + (dy * 3 + dx) * c
                 for c0 in stride(from: 0, to: c, by: Narrow.scalarCount) {
                     let wv = w.load(Narrow.self, at: c0)
                     for p in 0..<P {
@@ -233,7 +240,8 @@ enum DirectConvolution {
                         let src = framed + ((image * fh + y) * fw) * c + c0
                         let gy = gradY + (image * g.height + y) * g.width * outChannels + o
                         for x in 0..<g.width {
-                            let a = Narrow(repeating: gy[x * outChannels]), v = src + x * c
+                            let a = Narrow(repeating: gy[x * outChannels])
+                            let v = src + x * c
                             for tap in 0..<9 {
                                 let tapped = v.load(
                                     Narrow.self, at: (tap / 3) * fw * c + (tap % 3) * c)

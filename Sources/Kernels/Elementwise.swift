@@ -27,7 +27,8 @@ enum Elementwise {
     }
 
     static func silu(_ z: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, count: Int) {
-        inEights(count, { out.store(VectorMath.silu(z.vec($0)), at: $0) }, { out[$0] = silu(z[$0]) })
+        inEights(
+            count, { out.store(VectorMath.silu(z.vec($0)), at: $0) }, { out[$0] = silu(z[$0]) })
     }
 
     static func siluBackward(
@@ -52,7 +53,8 @@ enum Elementwise {
             let r1 = min(r0 + 16, rows)
             for c0 in stride(from: 0, to: cols, by: 16) {
                 for c in c0..<min(c0 + 16, cols) {
-                    let dst = out + c * rows, src = x + c
+                    let dst = out + c * rows
+                    let src = x + c
                     for r in r0..<r1 { dst[r] = src[r * cols] }
                 }
             }
@@ -86,7 +88,11 @@ enum Elementwise {
         func vectors<V: FloatVector>(_: V.Type, from c: Int) -> Int {
             var c = c
             while c + V.scalarCount <= cols {
-                var s0 = V(), s1 = V(), s2 = V(), s3 = V(), r = 0
+                var s0 = V()
+                var s1 = V()
+                var s2 = V()
+                var s3 = V()
+                var r = 0
                 while r + 4 <= rows {
                     let row = x + r * cols + c
                     s0 += row.load(V.self, at: 0)
@@ -95,7 +101,10 @@ enum Elementwise {
                     s3 += row.load(V.self, at: 3 * cols)
                     r += 4
                 }
-                while r < rows { s0 += x.load(V.self, at: r * cols + c); r += 1 }
+                while r < rows {
+                    s0 += x.load(V.self, at: r * cols + c)
+                    r += 1
+                }
                 out.store((s0 + s1) + (s2 + s3), at: c)
                 c += V.scalarCount
             }
@@ -118,10 +127,17 @@ enum Elementwise {
 
     @inline(__always)
     static func sum(_ x: UnsafePointer<Float>, count: Int) -> Float {
-        var acc = Vec8(), i = 0
-        while i + 8 <= count { acc += x.vec(i); i += 8 }
+        var acc = Vec8()
+        var i = 0
+        while i + 8 <= count {
+            acc += x.vec(i)
+            i += 8
+        }
         var s = acc.laneSum()
-        while i < count { s += x[i]; i += 1 }
+        while i < count {
+            s += x[i]
+            i += 1
+        }
         return s
     }
 
@@ -137,12 +153,13 @@ enum Elementwise {
         }
     }
 
-    /// Twelve independent chains of a·m + c in the variant's widest registers, `iterations` times: the
-    /// multiply-add peak of one core (returns a sum so the work is kept).
+    /// Twelve independent chains of a·m + c in the variant's widest registers, `iterations` times:
+    /// the multiply-add peak of one core (returns a sum so the work is kept).
     static func fmaPeak(iterations: Int) -> Float {
         var chains = InlineArray<12, Half>(repeating: Half(repeating: 0.5))
         for k in 0..<12 { chains[k] += Half(repeating: Float(k) * 0.01) }
-        let m = Half(repeating: 0.999_999), c = Half(repeating: 1e-7)
+        let m = Half(repeating: 0.999_999)
+        let c = Half(repeating: 1e-7)
         for _ in 0..<iterations {
             for k in 0..<12 { chains[k] = VectorMath.multiplyAdd(chains[k], m, c) }
         }

@@ -11,7 +11,9 @@ enum GroupNorm {
         siluOut: UnsafeMutablePointer<Float>, normalized xhat: UnsafeMutablePointer<Float>?,
         inverseStd: UnsafeMutablePointer<Float>, framedOutput: Bool
     ) {
-        let c = shape.channels, groups = shape.groups, hw = g.pixelsPerImage
+        let c = shape.channels
+        let groups = shape.groups
+        let hw = g.pixelsPerImage
         withChannelBuffers(c) { mean, rstd, _ in
             for image in 0..<g.images {
                 let base = image * hw * c
@@ -33,7 +35,8 @@ enum GroupNorm {
         _ x: UnsafePointer<Float>, pixels hw: Int, _ shape: NormShape,
         mean: UnsafeMutablePointer<Float>, inverseStd: UnsafeMutablePointer<Float>
     ) {
-        let c = shape.channels, count = Float(hw * (c / shape.groups))
+        let c = shape.channels
+        let count = Float(hw * (c / shape.groups))
         Elementwise.columnSums(x, rows: hw, cols: c, into: mean)
         spreadGroupSums(mean, shape, scale: 1 / count)
         inverseStd.update(repeating: 0, count: c)
@@ -63,8 +66,13 @@ enum GroupNorm {
         _ p: NormAffine, gradX: UnsafeMutablePointer<Float>, accumulate: Bool,
         scratch dy: UnsafeMutablePointer<Float>
     ) {
-        let c = shape.channels, groups = shape.groups, hw = g.pixelsPerImage, per = c / groups
-        let gamma = p.gamma, dGamma = p.gradGamma, dBeta = p.gradBeta
+        let c = shape.channels
+        let groups = shape.groups
+        let hw = g.pixelsPerImage
+        let per = c / groups
+        let gamma = p.gamma
+        let dGamma = p.gradGamma
+        let dBeta = p.gradBeta
         dGamma.update(repeating: 0, count: c)
         dBeta.update(repeating: 0, count: c)
         withChannelBuffers(c) { sumD, sumDH, rstd in
@@ -81,7 +89,10 @@ enum GroupNorm {
                 Elementwise.add(sumDH, into: dGamma, count: c)
                 // mean(dx̂) and mean(dx̂⊙x̂) over each group, dx̂ = dy⊙γ, spread back to the
                 // group's channels.
-                for ch in 0..<c { sumD[ch] *= gamma[ch]; sumDH[ch] *= gamma[ch] }
+                for ch in 0..<c {
+                    sumD[ch] *= gamma[ch]
+                    sumDH[ch] *= gamma[ch]
+                }
                 spreadGroupSums(sumD, shape, scale: 1 / Float(hw * per))
                 spreadGroupSums(sumDH, shape, scale: 1 / Float(hw * per))
                 for ch in 0..<c { rstd[ch] = inverseStd[image * groups + ch / per] }
@@ -110,7 +121,8 @@ enum GroupNorm {
             let end = ch + (channels - ch) / V.scalarCount * V.scalarCount
             guard end > ch else { return ch }
             for q in 0..<g.pixelsPerImage {
-                let o = q * channels, dst = output(q)
+                let o = q * channels
+                let dst = output(q)
                 for k in stride(from: ch, to: end, by: V.scalarCount) {
                     let h =
                         (x.load(V.self, at: o + k) - mean.load(V.self, at: k))
@@ -127,7 +139,8 @@ enum GroupNorm {
         func scalars(from ch: Int) {
             guard ch < channels else { return }
             for q in 0..<g.pixelsPerImage {
-                let o = q * channels, dst = output(q)
+                let o = q * channels
+                let dst = output(q)
                 for k in ch..<channels {
                     let h = (x[o + k] - mean[k]) * rstd[k]
                     xhat?[o + k] = h
@@ -158,7 +171,10 @@ enum GroupNorm {
 
         func scalars(from ch: Int) {
             for q in 0..<pixels {
-                for k in ch..<channels { let d = x[q * channels + k] - mean[k]; out[k] += d * d }
+                for k in ch..<channels {
+                    let d = x[q * channels + k] - mean[k]
+                    out[k] += d * d
+                }
             }
         }
     }
@@ -196,10 +212,13 @@ enum GroupNorm {
         func throughSilu<V: FloatVector>(_: V.Type, from ch: Int) -> Int {
             let end = ch + (channels - ch) / V.scalarCount * V.scalarCount
             for k in stride(from: ch, to: end, by: V.scalarCount) {
-                let gm = gamma.load(V.self, at: k), bt = beta.load(V.self, at: k)
-                var d1 = V(), dh = V()
+                let gm = gamma.load(V.self, at: k)
+                let bt = beta.load(V.self, at: k)
+                var d1 = V()
+                var dh = V()
                 for q in 0..<pixels {
-                    let o = q * channels + k, h = xhat.load(V.self, at: o)
+                    let o = q * channels + k
+                    let h = xhat.load(V.self, at: o)
                     let d =
                         gradOut.load(V.self, at: o)
                         * VectorMath.siluDerivative(VectorMath.multiplyAdd(h, gm, bt))
@@ -215,9 +234,11 @@ enum GroupNorm {
 
         func throughSiluScalars(from ch: Int) {
             for k in ch..<channels {
-                var d1: Float = 0, dh: Float = 0
+                var d1: Float = 0
+                var dh: Float = 0
                 for q in 0..<pixels {
-                    let o = q * channels + k, h = xhat[o]
+                    let o = q * channels + k
+                    let h = xhat[o]
                     let d = gradOut[o] * Elementwise.siluDerivative(h * gamma[k] + beta[k])
                     dy[o] = d
                     d1 += d
@@ -233,8 +254,9 @@ enum GroupNorm {
         func inputGradient<V: FloatVector>(_: V.Type, from ch: Int) -> Int {
             let end = ch + (channels - ch) / V.scalarCount * V.scalarCount
             for k in stride(from: ch, to: end, by: V.scalarCount) {
-                let gm = gamma.load(V.self, at: k), md = sumD.load(V.self, at: k),
-                    mdh = sumDH.load(V.self, at: k)
+                let gm = gamma.load(V.self, at: k)
+                let md = sumD.load(V.self, at: k)
+                let mdh = sumDH.load(V.self, at: k)
                 let s = rstd.load(V.self, at: k)
                 for q in 0..<pixels {
                     let o = q * channels + k

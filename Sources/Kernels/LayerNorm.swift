@@ -10,9 +10,12 @@ enum LayerNorm {
         into y: UnsafeMutablePointer<Float>?, normalized xhat: UnsafeMutablePointer<Float>?,
         inverseStd: UnsafeMutablePointer<Float>, siluOut: UnsafeMutablePointer<Float>?
     ) {
-        let n = shape.channels, gamma = p.gamma, beta = p.beta
+        let n = shape.channels
+        let gamma = p.gamma
+        let beta = p.beta
         for r in 0..<rows {
-            let xr = x + r * n, o = r * n
+            let xr = x + r * n
+            let o = r * n
             let (mean, rstd) = moments(xr, shape)
             inverseStd[r] = rstd
             let row = NormalizedRow(
@@ -21,11 +24,12 @@ enum LayerNorm {
                 gamma: gamma, beta: beta, mean: mean, rstd: rstd)
             var c = 0
             #if AVX512
-            c = row.normalize(Vec16.self, from: c, to: n)
+                c = row.normalize(Vec16.self, from: c, to: n)
             #endif
             c = row.normalize(Vec8.self, from: c, to: n)
             while c < n {
-                let h = (xr[c] - mean) * rstd, out = h * gamma[c] + beta[c]
+                let h = (xr[c] - mean) * rstd
+                let out = h * gamma[c] + beta[c]
                 xhat?[o + c] = h
                 y?[o + c] = out
                 siluOut?[o + c] = Elementwise.silu(out)
@@ -41,12 +45,17 @@ enum LayerNorm {
     ) -> (mean: Float, inverseStd: Float) {
         let n = shape.channels
         let mean = Elementwise.sum(xr, count: n) / Float(n)
-        var variance: Float = 0, c = 0
+        var variance: Float = 0
+        var c = 0
         #if AVX512
-        c = Self.squaredDeviations(Vec16.self, xr, mean: mean, from: c, to: n, &variance)
+            c = Self.squaredDeviations(Vec16.self, xr, mean: mean, from: c, to: n, &variance)
         #endif
         c = Self.squaredDeviations(Vec8.self, xr, mean: mean, from: c, to: n, &variance)
-        while c < n { let d = xr[c] - mean; variance += d * d; c += 1 }
+        while c < n {
+            let d = xr[c] - mean
+            variance += d * d
+            c += 1
+        }
         variance /= Float(n)
         return (mean, 1 / (variance + shape.epsilon).squareRoot())
     }
@@ -69,13 +78,16 @@ enum LayerNorm {
                 let o = r * n
                 let (meanG, meanGH) = rowGradients(
                     gradY + o, throughSilu: throughSilu, xhat + o, into: dy, shape, p)
-                let gx = gradX + o, hr = xhat + o, gamma = p.gamma, rstd = inverseStd[r]
+                let gx = gradX + o
+                let hr = xhat + o
+                let gamma = p.gamma
+                let rstd = inverseStd[r]
                 let row = InputGradientRow(
                     dy: dy, xhat: hr, gamma: gamma, meanG: meanG, meanGH: meanGH, rstd: rstd,
                     gradX: gx, accumulate: accumulateGradX)
                 var c = 0
                 #if AVX512
-                c = row.apply(Vec16.self, from: c, to: n)
+                    c = row.apply(Vec16.self, from: c, to: n)
                 #endif
                 c = row.apply(Vec8.self, from: c, to: n)
                 while c < n {
@@ -94,14 +106,19 @@ enum LayerNorm {
         into dy: UnsafeMutablePointer<Float>, _ shape: NormShape,
         _ p: NormAffine
     ) -> (Float, Float) {
-        let n = shape.channels, gamma = p.gamma, beta = p.beta, dGamma = p.gradGamma,
-            dBeta = p.gradBeta
+        let n = shape.channels
+        let gamma = p.gamma
+        let beta = p.beta
+        let dGamma = p.gradGamma
+        let dBeta = p.gradBeta
         let row = GradientRow(
             gradY: gy, xhat: hr, dy: dy, gamma: gamma, beta: beta, dGamma: dGamma, dBeta: dBeta,
             throughSilu: throughSilu)
-        var sG: Float = 0, sGH: Float = 0, c = 0
+        var sG: Float = 0
+        var sGH: Float = 0
+        var c = 0
         #if AVX512
-        c = row.accumulate(Vec16.self, from: c, to: n, &sG, &sGH)
+            c = row.accumulate(Vec16.self, from: c, to: n, &sG, &sGH)
         #endif
         c = row.accumulate(Vec8.self, from: c, to: n, &sG, &sGH)
         while c < n {
@@ -125,7 +142,8 @@ enum LayerNorm {
         _: V.Type, _ x: UnsafePointer<Float>, mean: Float, from c: Int, to n: Int,
         _ total: inout Float
     ) -> Int {
-        var acc = V(), c = c
+        var acc = V()
+        var c = c
         while c + V.scalarCount <= n {
             let d = x.load(V.self, at: c) - V(repeating: mean)
             acc = VectorMath.multiplyAdd(d, d, acc)
@@ -170,9 +188,12 @@ enum LayerNorm {
         func accumulate<V: FloatVector>(
             _: V.Type, from c: Int, to n: Int, _ sumG: inout Float, _ sumGH: inout Float
         ) -> Int {
-            var g1 = V(), gh = V(), c = c
+            var g1 = V()
+            var gh = V()
+            var c = c
             while c + V.scalarCount <= n {
-                let h = xhat.load(V.self, at: c), gm = gamma.load(V.self, at: c)
+                let h = xhat.load(V.self, at: c)
+                let gm = gamma.load(V.self, at: c)
                 var g0 = gradY.load(V.self, at: c)
                 if throughSilu {
                     g0 *= VectorMath.siluDerivative(

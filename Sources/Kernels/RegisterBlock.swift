@@ -13,14 +13,14 @@ protocol BlockKernel {
 /// without spilling (AVX-512: 32 registers of 16 lanes; AVX2: 16 of 8; NEON: 32 of 4; SSE2: 16 of
 /// 4). A 32-lane output block takes 32 / `RegisterBlocks.passLanes` passes.
 #if AVX512
-typealias Half = SIMD16<Float>
-typealias Narrow = SIMD16<Float>
+    typealias Half = SIMD16<Float>
+    typealias Narrow = SIMD16<Float>
 #elseif FMA || arch(arm64)
-typealias Half = SIMD8<Float>
-typealias Narrow = SIMD8<Float>
+    typealias Half = SIMD8<Float>
+    typealias Narrow = SIMD8<Float>
 #else
-typealias Half = SIMD4<Float>
-typealias Narrow = SIMD4<Float>
+    typealias Half = SIMD4<Float>
+    typealias Narrow = SIMD4<Float>
 #endif
 
 enum RegisterBlocks {
@@ -31,13 +31,13 @@ enum RegisterBlocks {
     /// AVX-512's 32 registers, 6 × 2 of AVX2's or SSE2's 16 (and 6 × 4 of NEON's 32), beside the
     /// operands.
     #if AVX512
-    static let widest = 8
+        static let widest = 8
     #else
-    static let widest = 6
+        static let widest = 6
     #endif
 
-    /// Block sizes that cover n items: as few blocks as `widest` allows, their sizes differing by at most
-    /// one (a value, so the kernels' loops allocate nothing).
+    /// Block sizes that cover n items: as few blocks as `widest` allows, their sizes differing by
+    /// at most one (a value, so the kernels' loops allocate nothing).
     static func cover(_ n: Int) -> Cover { Cover(n: n) }
 
     struct Cover: Sequence, IteratorProtocol {

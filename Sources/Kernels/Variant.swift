@@ -4,11 +4,11 @@ import KernelInterface
 /// defining AVX512 and FMA for the widest, FMA for AVX2, and neither for the baseline.
 public enum Variant: CPUKernels {
     #if AVX512
-    public static let name = "avx512"
+        public static let name = "avx512"
     #elseif FMA
-    public static let name = "avx2"
+        public static let name = "avx2"
     #else
-    public static let name = "generic"
+        public static let name = "generic"
     #endif
 
     public static func silu(
@@ -174,7 +174,9 @@ public enum Variant: CPUKernels {
             rows: rows, shape, affine, gradX: gradX, accumulateGradX: accumulate)
     }
 
-    public static func fmaPeak(iterations: Int) -> Float { Elementwise.fmaPeak(iterations: iterations) }
+    public static func fmaPeak(iterations: Int) -> Float {
+        Elementwise.fmaPeak(iterations: iterations)
+    }
 
     public static var fmaPeakFlops: Int { Elementwise.fmaPeakFlops }
 }

@@ -40,10 +40,10 @@ extension UnsafeMutablePointer where Pointee == Float {
 }
 
 extension SIMD where Scalar == Float {
-    /// Σ of the lanes, always inlined into this variant's code. The standard library's `sum()` can stay
-    /// out of line as a specialization named without the module, which each variant would emit under the
-    /// same name for the linker to keep one of: AVX code reached from the baseline variant
-    /// (scripts/check-cpus finds such symbols).
+    /// Σ of the lanes, always inlined into this variant's code. The standard library's `sum()` can
+    /// stay out of line as a specialization named without the module, which each variant would emit
+    /// under the same name for the linker to keep one of: AVX code reached from the baseline
+    /// variant (scripts/check-cpus finds such symbols).
     @inline(__always)
     func laneSum() -> Float {
         var s: Float = 0
@@ -102,7 +102,7 @@ extension LaneKernel {
     func run() {
         var ch = 0
         #if AVX512
-        ch = vectors(Vec16.self, from: ch)
+            ch = vectors(Vec16.self, from: ch)
         #endif
         ch = vectors(Vec8.self, from: ch)
         scalars(from: ch)
@@ -117,9 +117,9 @@ enum VectorMath {
     @inline(__always)
     static func multiplyAdd<V: FloatVector>(_ a: V, _ b: V, _ c: V) -> V {
         #if FMA || arch(arm64)
-        c.addingProduct(a, b)
+            c.addingProduct(a, b)
         #else
-        a * b + c
+            a * b + c
         #endif
     }
 

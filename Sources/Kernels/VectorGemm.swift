@@ -51,8 +51,9 @@ enum VectorGemm {
             }
         }
         for kk in 0..<t.k {
-            let row = t.b + kk * t.ldb, b0 = row.load(Half.self, at: 0),
-                b1 = row.load(Half.self, at: h)
+            let row = t.b + kk * t.ldb
+            let b0 = row.load(Half.self, at: 0)
+            let b1 = row.load(Half.self, at: h)
             let a = t.a + kk * t.columnStride
             sums.each { p, lo, hi in
                 let v = Half(repeating: a[p &* t.rowStride])

@@ -14,7 +14,9 @@ struct Bench: ParsableCommand {
     )
 
     enum Config: String, ExpressibleByArgument, CaseIterable {
-        case toy, imageMLP = "image-mlp", unet14, unet28
+        case toy
+        case imageMLP = "image-mlp"
+        case unet14, unet28
 
         var reference: NetworkBenchmark.Reference {
             switch self {
@@ -26,10 +28,12 @@ struct Bench: ParsableCommand {
         }
     }
 
-    @Option(help: """
-        Reference configuration: toy (MLP N=2, W=256, L=4, batch 512), image-mlp (MLP N=784, W=1024, L=4, batch 128), \
-        unet14 (U-Net 14×14, W=32, L=2, batch 64) or unet28 (U-Net 28×28, W=32, L=2, batch 32).
-        """)
+    @Option(
+        help: """
+            Reference configuration: toy (MLP N=2, W=256, L=4, batch 512), image-mlp (MLP N=784, \
+            W=1024, L=4, batch 128), unet14 (U-Net 14×14, W=32, L=2, batch 64) or unet28 (U-Net \
+            28×28, W=32, L=2, batch 32).
+            """)
     var config: Config = .toy
 
     @Option(help: "Seconds per measurement window.")
@@ -49,7 +53,13 @@ struct Bench: ParsableCommand {
     @Option(help: "Network width instead of the configuration's (for scaling curves).")
     var width: Int?
 
-    @Option(help: "How threads share the work: batch (each thread takes rows, single-threaded sgemm) or blas (OpenBLAS threads every sgemm).")
+    @Option(
+        help:
+            """
+            How threads share the work: batch (each thread takes rows, single-threaded sgemm) or \
+            blas (OpenBLAS threads every sgemm).
+            """
+    )
     var split: Split = .batch
 
     enum Split: String, ExpressibleByArgument, CaseIterable { case batch, blas }
@@ -61,10 +71,18 @@ struct Bench: ParsableCommand {
     var frames = false
 
     func validate() throws {
-        guard seconds > 0, seconds.isFinite else { throw ValidationError("--seconds must be a positive number") }
-        guard (1...100).contains(rounds), (1...100).contains(windows) else { throw ValidationError("--rounds and --windows must be between 1 and 100") }
-        if let batch, !(1...65_536).contains(batch) { throw ValidationError("--batch must be between 1 and 65536") }
-        if let width, !(1...16_384).contains(width) { throw ValidationError("--width must be between 1 and 16384") }
+        guard seconds > 0, seconds.isFinite else {
+            throw ValidationError("--seconds must be a positive number")
+        }
+        guard (1...100).contains(rounds), (1...100).contains(windows) else {
+            throw ValidationError("--rounds and --windows must be between 1 and 100")
+        }
+        if let batch, !(1...65_536).contains(batch) {
+            throw ValidationError("--batch must be between 1 and 65536")
+        }
+        if let width, !(1...16_384).contains(width) {
+            throw ValidationError("--width must be between 1 and 16384")
+        }
     }
 
     func run() throws {
@@ -72,10 +90,14 @@ struct Bench: ParsableCommand {
         var reference = config.reference
         if let batch { reference.trainBatch = batch }
         if let width { reference.width = width }
-        let result = try attempt { try NetworkBenchmark.run(reference, threads: threading.count, splitBatches: split == .batch,
-                                            rounds: rounds, windows: windows, seconds: seconds) }
+        let result = try attempt {
+            try NetworkBenchmark.run(
+                reference, threads: threading.count, splitBatches: split == .batch,
+                rounds: rounds, windows: windows, seconds: seconds)
+        }
         if json {
-            let data = try JSONSerialization.data(withJSONObject: result.dictionary, options: [.sortedKeys])
+            let data = try JSONSerialization.data(
+                withJSONObject: result.dictionary, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         } else {
             print(result.text)
@@ -87,12 +109,25 @@ extension Bench {
     func benchFrames() {
         _ = FrameBenchmark.run(width: 200, height: 60, frames: 20)
         let times = FrameBenchmark.run(width: 200, height: 60, frames: 600).sorted()
-        let median = times[times.count / 2] * 1000, p99 = times[Int(Double(times.count) * 0.99)] * 1000
+        let median = times[times.count / 2] * 1000
+        let p99 = times[Int(Double(times.count) * 0.99)] * 1000
         let mean = times.reduce(0, +) / Double(times.count) * 1000
         if json {
-            print("{\"frame_ms_median\": \(median), \"frame_ms_p99\": \(p99), \"frame_ms_mean\": \(mean), \"frames\": \(times.count)}")
+            print(
+                """
+                {\"frame_ms_median\": \(median), \"frame_ms_p99\": \(p99), \"frame_ms_mean\": \
+                \(mean), \"frames\": \(times.count)}
+                """
+            )
         } else {
-            print(String(format: "studio frame at 200×60 (render + diff), %d frames: median %.3f ms, p99 %.3f ms, mean %.3f ms", times.count, median, p99, mean))
+            print(
+                String(
+                    format:
+                        """
+                        studio frame at 200×60 (render + diff), %d frames: median %.3f ms, p99 \
+                        %.3f ms, mean %.3f ms
+                        """,
+                    times.count, median, p99, mean))
         }
     }
 }

@@ -15,7 +15,11 @@ func parseAugmentedDimension(_ text: String) throws -> AugmentedDimension {
 func parseTrainedDimensions(_ text: String) throws -> TrainedDimensions {
     guard let d = TrainedDimensions(parsing: text) else {
         throw ValidationError(
-            "D must be \(AugmentedDimension.accepted), or a range LO..HI[,inf] with 0.1 ≤ LO < HI (e.g. 1..4096,inf)")
+            """
+            D must be \(AugmentedDimension.accepted), or a range LO..HI[,inf] with 0.1 ≤ LO < HI \
+            (e.g. 1..4096,inf)
+            """
+        )
     }
     return d
 }
@@ -30,17 +34,23 @@ struct Failure: Error, CustomStringConvertible {
 
 /// Converts the engine's typed errors into one-line failures.
 func attempt<T>(_ body: () throws -> T) throws -> T {
-    do { return try body() } catch let e as StorageError { throw Failure(e.description) } catch let e as DataError {
+    do { return try body() } catch let e as StorageError { throw Failure(e.description) } catch let
+        e as DataError
+    {
         throw Failure(e.description)
     }
 }
 
 /// `--threads`, shared by the commands that train or sample.
 struct ThreadOptions: ParsableArguments {
-    @Option(help: ArgumentHelp(
-        "Threads for training and sampling: each batch is cut into this many ranges of rows. Default: the cores "
-            + "this process may use (affinity mask and cgroup CPU quota; \(Cores.available) here).",
-        valueName: "n"))
+    @Option(
+        help: ArgumentHelp(
+            "Threads for training and sampling: each batch is cut into this many ranges of rows. Default: the cores "
+                + """
+                this process may use (affinity mask and cgroup CPU quota; \(Cores.available) \
+                here).
+                """,
+            valueName: "n"))
     var threads: Int?
 
     /// The count in force: --threads, else every core this process may use.
@@ -57,16 +67,28 @@ struct ThreadOptions: ParsableArguments {
 
 /// `--bits`, shared by the commands that evaluate a trained model.
 struct QuantizationOptions: ParsableArguments {
-    @Option(help: "Quantize the model's weight tensors to this many bits (a copy; the checkpoint is unchanged).")
+    @Option(
+        help:
+            """
+            Quantize the model's weight tensors to this many bits (a copy; the checkpoint is \
+            unchanged).
+            """
+    )
     var bits: Int?
 
     func validate() throws {
-        if let bits { guard (1...32).contains(bits) else { throw ValidationError("--bits must be between 1 and 32") } }
+        if let bits {
+            guard (1...32).contains(bits) else {
+                throw ValidationError("--bits must be between 1 and 32")
+            }
+        }
     }
 
     /// Replaces the model's weights by their quantized copy when --bits is given.
     func apply(to model: NetworkDenoiser) {
-        if let bits { model.network.parameters = Quantization.quantized(model.network.parameters, bits: bits) }
+        if let bits {
+            model.network.parameters = Quantization.quantized(model.network.parameters, bits: bits)
+        }
     }
 }
 
@@ -75,16 +97,21 @@ struct ScheduleOptions: ParsableArguments {
     @Option(help: "Solver steps n (Heun uses 2n − 1 denoiser evaluations, Euler n).")
     var steps: Int = 18
 
-    @Option(name: .customLong("sigma-min"), help: "Smallest noise level σ_min (lower it for small D).")
+    @Option(
+        name: .customLong("sigma-min"), help: "Smallest noise level σ_min (lower it for small D).")
     var sigmaMin: Double = 0.002
 
-    @Option(name: .customLong("sigma-max"), help: "Largest noise level σ_max, where the prior is drawn.")
+    @Option(
+        name: .customLong("sigma-max"), help: "Largest noise level σ_max, where the prior is drawn."
+    )
     var sigmaMax: Double = 80
 
     @Option(help: "Schedule exponent ρ.")
     var rho: Double = 7
 
-    var schedule: NoiseSchedule { NoiseSchedule(steps: steps, sigmaMin: sigmaMin, sigmaMax: sigmaMax, rho: rho) }
+    var schedule: NoiseSchedule {
+        NoiseSchedule(steps: steps, sigmaMin: sigmaMin, sigmaMax: sigmaMax, rho: rho)
+    }
 
     func validate() throws {
         if let problem = schedule.problem { throw ValidationError(problem) }
@@ -131,10 +158,15 @@ struct Progress {
         let rate = windowRate ?? Double(step - firstStep) / max(now - start, 1e-9)
         let remaining = rate > 0 ? Double(total - step) / rate : 0
         let fraction = Double(step) / Double(max(total, 1))
-        let text = String(format: "step %d/%d  loss %.4f  %.1f steps/s  ETA %@", step, total, loss, rate, duration(remaining))
+        let text = String(
+            format: "step %d/%d  loss %.4f  %.1f steps/s  ETA %@", step, total, loss, rate,
+            duration(remaining))
         if isTerminal {
-            let width = 24, filled = Int(fraction * Double(width))
-            let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
+            let width = 24
+            let filled = Int(fraction * Double(width))
+            let bar =
+                String(repeating: "█", count: filled)
+                + String(repeating: "░", count: width - filled)
             FileHandle.standardError.write(Data("\r\u{1B}[K\(bar) \(text)".utf8))
         } else {
             FileHandle.standardError.write(Data("\(text)\n".utf8))
@@ -149,7 +181,9 @@ struct Progress {
 func duration(_ seconds: Double) -> String {
     guard seconds.isFinite else { return "?" }
     let s = Int(seconds.rounded())
-    return s >= 3600 ? "\(s / 3600)h\(String(format: "%02d", s / 60 % 60))m" : s >= 60 ? "\(s / 60)m\(String(format: "%02d", s % 60))s" : "\(s)s"
+    return s >= 3600
+        ? "\(s / 3600)h\(String(format: "%02d", s / 60 % 60))m"
+        : s >= 60 ? "\(s / 60)m\(String(format: "%02d", s % 60))s" : "\(s)s"
 }
 
 func note(_ text: String) {
@@ -162,10 +196,12 @@ func jsonObject(_ fields: [(String, String)]) -> String {
 }
 
 func jsonNumber(_ v: Double) -> String {
-    v.isFinite ? (v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : String(format: "%.6g", v)) : "null"
+    v.isFinite
+        ? (v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : String(format: "%.6g", v)) : "null"
 }
 
 func jsonString(_ s: String) -> String {
-    let escaped = s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+    let escaped = s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(
+        of: "\"", with: "\\\"")
     return "\"\(escaped)\""
 }

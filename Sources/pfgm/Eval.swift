@@ -4,24 +4,29 @@ import Foundation
 
 struct Eval: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Score samples against a data set, or sample a trained model and score it; prints one JSON object.",
+        abstract:
+            """
+            Score samples against a data set, or sample a trained model and score it; prints one \
+            JSON object.
+            """,
         discussion: """
-        Each metric comes with its floor: the same metric between two independent draws of the data of the samples' size. \
-        fd is fd-fmnist, the Fréchet distance in the features of a classifier trained on the data set's training images \
-        (Fashion-MNIST only; trained once, in about 15 s for fmnist14 and 30 s for fmnist on 2 \
-        cores, and cached in $PFGM_CACHE_DIR or ~/.cache/pfgm), against the \
-        test images, with its floor (training images) and ceiling (noise images); use at least 2000 samples. \
-        mmd2 is the unbiased estimate of the squared maximum mean discrepancy (RBF kernels at \
-        ¼–4× the data's median distance), signed: it falls below 0 when the samples are closer to \
-        the data than chance, as the studio shows it. It is quadratic in the number of samples: \
-        it is computed on the first \(Evaluation.mmdLimit) samples at most \
-        (mmd_count says how many). With --ckpt the model is sampled first (the sampler's flags as for `pfgm sample`) \
-        and the JSON also holds the settings used.
-        """
+            Each metric comes with its floor: the same metric between two independent draws of the \
+            data of the samples' size. fd is fd-fmnist, the Fréchet distance in the features of a \
+            classifier trained on the data set's training images (Fashion-MNIST only; trained \
+            once, in about 15 s for fmnist14 and 30 s for fmnist on 2 cores, and cached in \
+            $PFGM_CACHE_DIR or ~/.cache/pfgm), against the test images, with its floor (training \
+            images) and ceiling (noise images); use at least 2000 samples. mmd2 is the unbiased \
+            estimate of the squared maximum mean discrepancy (RBF kernels at ¼–4× the data's \
+            median distance), signed: it falls below 0 when the samples are closer to the data \
+            than chance, as the studio shows it. It is quadratic in the number of samples: it is \
+            computed on the first \(Evaluation.mmdLimit) samples at most (mmd_count says how \
+            many). With --ckpt the model is sampled first (the sampler's flags as for `pfgm \
+            sample`) and the JSON also holds the settings used.
+            """
     )
 
-    /// Samples one evaluation scores: the metrics' cost grows with them (200,000 take ~20 s on one core),
-    /// and their floors are set by the held-out set long before.
+    /// Samples one evaluation scores: the metrics' cost grows with them (200,000 take ~20 s on one
+    /// core), and their floors are set by the held-out set long before.
     static let largestCount = 100_000
 
     @Option(help: "Samples (.npy, shape (K, N)).")
@@ -33,7 +38,13 @@ struct Eval: ParsableCommand {
     @Option(help: "Data set name or .npy path (with --ckpt: the run's data by default).")
     var data: String?
 
-    @Option(help: "Comma-separated metrics: \(Evaluation.knownMetrics.joined(separator: ", ")) (default: fd for Fashion-MNIST runs with --ckpt, else swd,mmd).")
+    @Option(
+        help:
+            """
+            Comma-separated metrics: \(Evaluation.knownMetrics.joined(separator: ", ")) (default: \
+            fd for Fashion-MNIST runs with --ckpt, else swd,mmd).
+            """
+    )
     var metric: String?
 
     @Option(help: "Coordinates of the manifold data set (default: the samples' width).")
@@ -42,7 +53,10 @@ struct Eval: ParsableCommand {
     @Option(help: "With --ckpt: number of samples.")
     var count: Int = 2000
 
-    @Option(name: .customLong("aug-dim"), help: "With --ckpt: augmented dimension D (the model's own by default).", transform: parseAugmentedDimension)
+    @Option(
+        name: .customLong("aug-dim"),
+        help: "With --ckpt: augmented dimension D (the model's own by default).",
+        transform: parseAugmentedDimension)
     var augDim: AugmentedDimension?
 
     @OptionGroup var sampling: SamplerOptions
@@ -53,10 +67,15 @@ struct Eval: ParsableCommand {
     @OptionGroup var threading: ThreadOptions
 
     func validate() throws {
-        guard (samples == nil) != (ckpt == nil) else { throw ValidationError("give exactly one of --samples FILE or --ckpt DIR") }
+        guard (samples == nil) != (ckpt == nil) else {
+            throw ValidationError("give exactly one of --samples FILE or --ckpt DIR")
+        }
         if samples != nil {
             guard data != nil else { throw ValidationError("--data is required with --samples") }
-            if out != nil { throw ValidationError("--out applies to --ckpt (the samples are already in --samples)") }
+            if out != nil {
+                throw ValidationError(
+                    "--out applies to --ckpt (the samples are already in --samples)")
+            }
         }
         guard (2...Self.largestCount).contains(count) else {
             throw ValidationError("--count must be between 2 and \(Self.largestCount)")
@@ -69,40 +88,62 @@ struct Eval: ParsableCommand {
         try attempt {
             let progress = EvalProgress()
             var fields: [(String, String)] = []
-            let x: Matrix, dataName: String, defaultMetrics: String
+            let x: Matrix
+            let dataName: String
+            let defaultMetrics: String
             if let ckpt {
-                let (model, config, d) = try loadTrainedModel(ckpt, augmentedDimension: augDim, quantization: sampling.quantization)
+                let (model, config, d) = try loadTrainedModel(
+                    ckpt, augmentedDimension: augDim, quantization: sampling.quantization)
                 dataName = try RunDirectory(ckpt).dataSpec(config, override: data)
                 defaultMetrics = FashionMNIST.names[config.data] != nil ? "fd" : "swd,mmd"
                 x = draw(model, config: config, augmentedDimension: d, progress: progress)
                 if let out { try NPY.write(x, to: out) }
-                fields = [("ckpt", jsonString(ckpt)), ("aug_dim", jsonString(d.description))]
+                fields =
+                    [("ckpt", jsonString(ckpt)), ("aug_dim", jsonString(d.description))]
                     + sampling.fields(trainedQuantile: config.kernelQuantile)
             } else {
-                guard let samples, let data else { throw Failure("--samples and --data are required") }
+                guard let samples, let data else {
+                    throw Failure("--samples and --data are required")
+                }
                 x = try Dataset.readPoints(samples).0
                 (dataName, defaultMetrics) = (data, "swd,mmd")
             }
-            let dataset = try Dataset.load(dataName, dim: dim ?? (dataName == "manifold" ? x.cols : nil))
-            let metrics = (metric ?? defaultMetrics).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-            let results = try Evaluation.evaluate(x, against: dataset, metrics: metrics,
-                                                       log: { progress.finish(); note($0) }, progress: progress.report)
+            let dataset = try Dataset.load(
+                dataName, dim: dim ?? (dataName == "manifold" ? x.cols : nil))
+            let metrics = (metric ?? defaultMetrics).split(separator: ",").map {
+                $0.trimmingCharacters(in: .whitespaces)
+            }
+            let results = try Evaluation.evaluate(
+                x, against: dataset, metrics: metrics,
+                log: {
+                    progress.finish()
+                    note($0)
+                }, progress: progress.report)
             progress.finish()
-            print(jsonObject([("data", jsonString(dataName))] + fields + results.map { ($0.0, jsonNumber($0.1)) }))
+            print(
+                jsonObject(
+                    [("data", jsonString(dataName))] + fields
+                        + results.map { ($0.0, jsonNumber($0.1)) }))
         }
     }
 
-    private func draw(_ model: NetworkDenoiser, config: TrainingConfig, augmentedDimension d: AugmentedDimension,
-                      progress: EvalProgress) -> Matrix {
+    private func draw(
+        _ model: NetworkDenoiser, config: TrainingConfig, augmentedDimension d: AugmentedDimension,
+        progress: EvalProgress
+    ) -> Matrix {
         var rng = RandomSource(seed: sampling.seed)
-        var x = sampling.prior(count: count, dim: model.dim, augmentedDimension: d, trainedQuantile: config.kernelQuantile, rng: &rng)
+        var x = sampling.prior(
+            count: count, dim: model.dim, augmentedDimension: d,
+            trainedQuantile: config.kernelQuantile, rng: &rng)
         note(sampling.describe(count: count, augmentedDimension: d))
         let steps = Double(sampling.schedule.steps)
         var done = 0.0
-        sampling.sampler.run(&x, denoiser: model, rng: &rng, observe: { _, _ in
-            done += 1
-            progress.report("sampling", done / steps)
-        })
+        sampling.sampler.run(
+            &x, denoiser: model, rng: &rng,
+            observe: { _, _ in
+                done += 1
+                progress.report("sampling", done / steps)
+            })
         return x
     }
 }
@@ -118,7 +159,8 @@ final class EvalProgress {
         guard now - last >= 0.1 || fraction >= 1 else { return }
         last = now
         shown = true
-        FileHandle.standardError.write(Data(String(format: "\r\u{1B}[K%@ %3.0f%%", stage, 100 * min(fraction, 1)).utf8))
+        FileHandle.standardError.write(
+            Data(String(format: "\r\u{1B}[K%@ %3.0f%%", stage, 100 * min(fraction, 1)).utf8))
     }
 
     /// Clears the line, so that other lines can be written.

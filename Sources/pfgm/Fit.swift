@@ -6,14 +6,15 @@ struct Fit: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "How close a trained denoiser is to the exact posterior mean, per noise level.",
         discussion: """
-        Perturbs training points with the run's kernel at each σ (truncated as in training, unless --kernel-quantile \
-        says otherwise) and compares D_θ(x, σ) with the oracle's exact E[y | x] for that kernel over the run's training \
-        points: e = ‖D_θ − D*‖² per point. \
-        Prints the median, 90th percentile and mean of e, the share of points beyond 10σ from their clean point \
-        and the median e over those. With --json, one JSON object per σ. With --trajectory, the points are those a \
-        sampling run passes through instead (the solver's flags as for `pfgm sample`, the prior cut as the measured \
-        kernel; far: beyond 10σ_i from every training point), one line per σ_i of the schedule.
-        """
+            Perturbs training points with the run's kernel at each σ (truncated as in training, \
+            unless --kernel-quantile says otherwise) and compares D_θ(x, σ) with the oracle's \
+            exact E[y | x] for that kernel over the run's training points: e = ‖D_θ − D*‖² per \
+            point. Prints the median, 90th percentile and mean of e, the share of points beyond \
+            10σ from their clean point and the median e over those. With --json, one JSON object \
+            per σ. With --trajectory, the points are those a sampling run passes through instead \
+            (the solver's flags as for `pfgm sample`, the prior cut as the measured kernel; far: \
+            beyond 10σ_i from every training point), one line per σ_i of the schedule.
+            """
     )
 
     @Option(help: "Run directory of a trained model.")
@@ -22,13 +23,23 @@ struct Fit: ParsableCommand {
     @Option(help: "Where the run's data is now, when it moved.")
     var data: String?
 
-    @Option(name: .customLong("aug-dim"), help: "D to measure at (the run's own; any D of a one-network run's range).", transform: parseAugmentedDimension)
+    @Option(
+        name: .customLong("aug-dim"),
+        help: "D to measure at (the run's own; any D of a one-network run's range).",
+        transform: parseAugmentedDimension)
     var augDim: AugmentedDimension?
 
     @Option(help: "Comma-separated noise levels σ.")
     var sigmas: String = PosteriorFit.defaultSigmas.map { jsonNumber($0) }.joined(separator: ",")
 
-    @Option(name: .customLong("kernel-quantile"), help: "The kernel to measure with, cut at this quantile (default: the run's; 1: the whole kernel).")
+    @Option(
+        name: .customLong("kernel-quantile"),
+        help:
+            """
+            The kernel to measure with, cut at this quantile (default: the run's; 1: the whole \
+            kernel).
+            """
+    )
     var kernelQuantile: Double?
 
     @Option(help: "Perturbed points per σ.")
@@ -40,7 +51,13 @@ struct Fit: ParsableCommand {
     @Flag(help: "One JSON object per σ instead of a table.")
     var json = false
 
-    @Flag(help: "Measure along sampling trajectories from the prior (--count of them) instead of at --sigmas.")
+    @Flag(
+        help:
+            """
+            Measure along sampling trajectories from the prior (--count of them) instead of at \
+            --sigmas.
+            """
+    )
     var trajectory = false
 
     @OptionGroup var solving: SolverOptions
@@ -53,48 +70,76 @@ struct Fit: ParsableCommand {
         guard (1...Eval.largestCount).contains(count) else {
             throw ValidationError("--count must be between 1 and \(Eval.largestCount)")
         }
-        if let q = kernelQuantile, !(q >= 0.5 && q <= 1) { throw ValidationError("--kernel-quantile must be in [0.5, 1]") }
+        if let q = kernelQuantile, !(q >= 0.5 && q <= 1) {
+            throw ValidationError("--kernel-quantile must be in [0.5, 1]")
+        }
         guard !levels.isEmpty, levels.allSatisfy({ ($0 ?? 0) > 0 && ($0 ?? 0).isFinite }) else {
             throw ValidationError("--sigmas must be comma-separated positive numbers")
         }
     }
 
-    private var levels: [Double?] { sigmas.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) } }
+    private var levels: [Double?] {
+        sigmas.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+    }
 
     func run() throws {
         threading.apply()
         try attempt {
-            let (model, config, d) = try loadTrainedModel(ckpt, augmentedDimension: augDim, quantization: quantization)
+            let (model, config, d) = try loadTrainedModel(
+                ckpt, augmentedDimension: augDim, quantization: quantization)
             let dataset = try RunDirectory(ckpt).loadData(config, override: data)
-            guard dataset.dim == model.dim else { throw Failure("\(dataset.name): \(dataset.dim) coordinates, the model \(model.dim)") }
+            guard dataset.dim == model.dim else {
+                throw Failure("\(dataset.name): \(dataset.dim) coordinates, the model \(model.dim)")
+            }
             let quantile = kernelQuantile ?? config.kernelQuantile ?? 1
-            let truncation = KernelTruncation.make(quantile: quantile, dim: config.dim, augmentedDimension: d)
-            let fit = trajectory
-                ? PosteriorFit.alongTrajectory(model, points: dataset.train, augmentedDimension: d, truncation: truncation,
-                                               sampler: solving.sampler, count: count, seed: seed)
-                : PosteriorFit.measure(model, points: dataset.train, augmentedDimension: d, truncation: truncation,
-                                       sigmas: levels.compactMap { $0 }, count: count, seed: seed)
-            report(fit, header: "D=\(d), kernel quantile \(jsonNumber(quantile)), \(dataset.train.rows) training points, "
-                   + "\(count) \(trajectory ? "trajectories" : "perturbed points per σ"); e = ‖D_θ − D*‖²", quantile: quantile)
+            let truncation = KernelTruncation.make(
+                quantile: quantile, dim: config.dim, augmentedDimension: d)
+            let fit =
+                trajectory
+                ? PosteriorFit.alongTrajectory(
+                    model, points: dataset.train, augmentedDimension: d, truncation: truncation,
+                    sampler: solving.sampler, count: count, seed: seed)
+                : PosteriorFit.measure(
+                    model, points: dataset.train, augmentedDimension: d, truncation: truncation,
+                    sigmas: levels.compactMap { $0 }, count: count, seed: seed)
+            report(
+                fit,
+                header:
+                    "D=\(d), kernel quantile \(jsonNumber(quantile)), \(dataset.train.rows) training points, "
+                        + """
+                        \(count) \(trajectory ? "trajectories" : "perturbed points per σ"); e = \
+                        ‖D_θ − D*‖²
+                        """,
+                quantile: quantile)
         }
     }
 
     /// A table, or one JSON object per level.
     private func report(_ fit: [PosteriorFit.Level], header: String, quantile: Double) {
         if json {
-            for level in fit { print(jsonObject([("kernel_quantile", jsonNumber(quantile))] + fields(level))) }
+            for level in fit {
+                print(jsonObject([("kernel_quantile", jsonNumber(quantile))] + fields(level)))
+            }
             return
         }
         print(header)
         print("   σ       median e      p90 e     mean e    >10σ   median e there")
         for l in fit {
-            print(String(format: "%6.3g  %11.4g %10.4g %10.4g  %5.1f%%  %@", l.sigma, l.median, l.p90, l.mean,
-                         100 * l.farShare, l.farMedian.isNaN ? "-" : String(format: "%.4g", l.farMedian)))
+            print(
+                String(
+                    format: "%6.3g  %11.4g %10.4g %10.4g  %5.1f%%  %@", l.sigma, l.median, l.p90,
+                    l.mean,
+                    100 * l.farShare, l.farMedian.isNaN ? "-" : String(format: "%.4g", l.farMedian))
+            )
         }
     }
 
     private func fields(_ l: PosteriorFit.Level) -> [(String, String)] {
-        [("sigma", jsonNumber(l.sigma)), ("median", jsonNumber(l.median)), ("p90", jsonNumber(l.p90)),
-         ("mean", jsonNumber(l.mean)), ("far_share", jsonNumber(l.farShare)), ("far_median", jsonNumber(l.farMedian))]
+        [
+            ("sigma", jsonNumber(l.sigma)), ("median", jsonNumber(l.median)),
+            ("p90", jsonNumber(l.p90)),
+            ("mean", jsonNumber(l.mean)), ("far_share", jsonNumber(l.farShare)),
+            ("far_median", jsonNumber(l.farMedian)),
+        ]
     }
 }

@@ -13,14 +13,19 @@ struct SolverOptions: ParsableArguments {
     var alpha: Double = 0
 
     func validate() throws {
-        guard alpha >= 0, alpha.isFinite else { throw ValidationError("--alpha must be a non-negative number") }
+        guard alpha >= 0, alpha.isFinite else {
+            throw ValidationError("--alpha must be a non-negative number")
+        }
     }
 
     var sampler: Sampler { Sampler(schedule: schedule.schedule, solver: solver, alpha: alpha) }
 
     /// One line saying what is sampled.
     func describe(count: Int, augmentedDimension d: AugmentedDimension) -> String {
-        "sampling \(count) points, D=\(d), \(solver.rawValue) with \(schedule.steps) steps: NFE \(schedule.schedule.functionEvaluations(solver))"
+        """
+        sampling \(count) points, D=\(d), \(solver.rawValue) with \(schedule.steps) steps: NFE \
+        \(schedule.schedule.functionEvaluations(solver))
+        """
     }
 }
 
@@ -33,11 +38,20 @@ struct SamplerOptions: ParsableArguments {
     @Option(help: "Seed for the prior draws and injected noise.")
     var seed: UInt64 = 0
 
-    @Option(name: .customLong("prior-quantile"), help: "Draw the prior only up to this quantile of the kernel (default: the run's kernel quantile in training; 1: the whole prior).")
+    @Option(
+        name: .customLong("prior-quantile"),
+        help:
+            """
+            Draw the prior only up to this quantile of the kernel (default: the run's kernel \
+            quantile in training; 1: the whole prior).
+            """
+    )
     var priorQuantile: Double?
 
     func validate() throws {
-        if let q = priorQuantile, !(q >= 0.5 && q <= 1) { throw ValidationError("--prior-quantile must be in [0.5, 1]") }
+        if let q = priorQuantile, !(q >= 0.5 && q <= 1) {
+            throw ValidationError("--prior-quantile must be in [0.5, 1]")
+        }
     }
 
     var schedule: ScheduleOptions { solving.schedule }
@@ -45,11 +59,15 @@ struct SamplerOptions: ParsableArguments {
 
     /// `count` prior draws at σ_max for a model trained with `trainedQuantile`, cut as
     /// --prior-quantile or its training kernel says (the whole prior when neither cuts).
-    func prior(count: Int, dim: Int, augmentedDimension d: AugmentedDimension, trainedQuantile: Double?,
-               rng: inout RandomSource) -> Matrix {
-        let truncation = KernelTruncation.make(quantile: priorQuantile ?? trainedQuantile, dim: dim, augmentedDimension: d)
-        return Perturbation.prior(count: count, dim: dim, augmentedDimension: d, sigma: schedule.sigmaMax,
-                                  truncation: truncation, rng: &rng)
+    func prior(
+        count: Int, dim: Int, augmentedDimension d: AugmentedDimension, trainedQuantile: Double?,
+        rng: inout RandomSource
+    ) -> Matrix {
+        let truncation = KernelTruncation.make(
+            quantile: priorQuantile ?? trainedQuantile, dim: dim, augmentedDimension: d)
+        return Perturbation.prior(
+            count: count, dim: dim, augmentedDimension: d, sigma: schedule.sigmaMax,
+            truncation: truncation, rng: &rng)
     }
 
     func describe(count: Int, augmentedDimension d: AugmentedDimension) -> String {
@@ -59,26 +77,35 @@ struct SamplerOptions: ParsableArguments {
     /// The settings as JSON fields.
     func fields(trainedQuantile: Double?) -> [(String, String)] {
         let s = schedule.schedule
-        return [("solver", jsonString(solving.solver.rawValue)), ("steps", String(s.steps)),
-                ("nfe", String(s.functionEvaluations(solving.solver))), ("sigma_min", jsonNumber(s.sigmaMin)),
-                ("sigma_max", jsonNumber(s.sigmaMax)), ("rho", jsonNumber(s.rho)), ("alpha", jsonNumber(solving.alpha)),
-                ("bits", quantization.bits.map(String.init) ?? "null"), ("seed", String(seed)),
-                ("prior_quantile", jsonNumber(priorQuantile ?? trainedQuantile ?? 1))]
+        return [
+            ("solver", jsonString(solving.solver.rawValue)), ("steps", String(s.steps)),
+            ("nfe", String(s.functionEvaluations(solving.solver))),
+            ("sigma_min", jsonNumber(s.sigmaMin)),
+            ("sigma_max", jsonNumber(s.sigmaMax)), ("rho", jsonNumber(s.rho)),
+            ("alpha", jsonNumber(solving.alpha)),
+            ("bits", quantization.bits.map(String.init) ?? "null"), ("seed", String(seed)),
+            ("prior_quantile", jsonNumber(priorQuantile ?? trainedQuantile ?? 1)),
+        ]
     }
 }
 
 /// A run's EMA denoiser at the requested D (its own D, or for one network over a range any D in it,
 /// the range's top by default), quantized when --bits asks.
-func loadTrainedModel(_ ckpt: String, augmentedDimension requested: AugmentedDimension?,
-                      quantization: QuantizationOptions) throws -> (NetworkDenoiser, TrainingConfig, AugmentedDimension) {
+func loadTrainedModel(
+    _ ckpt: String, augmentedDimension requested: AugmentedDimension?,
+    quantization: QuantizationOptions
+) throws -> (NetworkDenoiser, TrainingConfig, AugmentedDimension) {
     let (model, config) = try RunDirectory(ckpt).loadDenoiser()
     guard let trained = config.trainedDimensions else { throw Failure("\(ckpt): invalid aug_dim") }
     let d = requested ?? trained.defaultDimension
     guard trained.contains(d) else {
         if case .range(let range) = trained {
-            throw Failure("--aug-dim \(d): the one network in \(ckpt) answers for D in \(range) only")
+            throw Failure(
+                "--aug-dim \(d): the one network in \(ckpt) answers for D in \(range) only")
         }
-        throw Failure("--aug-dim \(d): the model in \(ckpt) was trained at D=\(trained); its prior must match")
+        throw Failure(
+            "--aug-dim \(d): the model in \(ckpt) was trained at D=\(trained); its prior must match"
+        )
     }
     model.augmentedDimension = d
     quantization.apply(to: model)
@@ -89,18 +116,27 @@ struct Sample: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Draw samples from a trained model or from the oracle denoiser of a point set.",
         discussion: """
-        Starts from the prior at σ_max (or from --latents, already at σ_max scale) and solves the
-        probability-flow ODE to σ = 0. Prints the number of denoiser evaluations (NFE).
-        """
+            Starts from the prior at σ_max (or from --latents, already at σ_max scale) and solves the
+            probability-flow ODE to σ = 0. Prints the number of denoiser evaluations (NFE).
+            """
     )
 
     @Option(help: "Run directory of a trained model.")
     var ckpt: String?
 
-    @Option(help: "A .npy point set (K, N): sample with its exact (oracle) denoiser instead of a model.")
+    @Option(
+        help: "A .npy point set (K, N): sample with its exact (oracle) denoiser instead of a model."
+    )
     var oracle: String?
 
-    @Option(name: .customLong("aug-dim"), help: "Augmented dimension D (a model's own D by default, any D of a one-network run's range; required with --oracle).", transform: parseAugmentedDimension)
+    @Option(
+        name: .customLong("aug-dim"),
+        help:
+            """
+            Augmented dimension D (a model's own D by default, any D of a one-network run's range; \
+            required with --oracle).
+            """,
+        transform: parseAugmentedDimension)
     var augDim: AugmentedDimension?
 
     @Option(help: "Number of samples (implied by --latents).")
@@ -114,18 +150,34 @@ struct Sample: ParsableCommand {
     @Option(help: "Output .npy file (K, N).")
     var out: String
 
-    @Option(help: "Also write a PNG: a grid of the samples when they are images, else a density of the first two coordinates.")
+    @Option(
+        help:
+            """
+            Also write a PNG: a grid of the samples when they are images, else a density of the \
+            first two coordinates.
+            """
+    )
     var png: String?
 
     @OptionGroup var threading: ThreadOptions
 
     func validate() throws {
-        guard (ckpt == nil) != (oracle == nil) else { throw ValidationError("give exactly one of --ckpt DIR or --oracle POINTS.npy") }
-        if options.quantization.bits != nil && oracle != nil { throw ValidationError("--bits applies to a trained model, not to --oracle") }
-        if oracle != nil && augDim == nil { throw ValidationError("--aug-dim is required with --oracle") }
-        if options.priorQuantile != nil && latents != nil { throw ValidationError("--prior-quantile does not apply to --latents") }
+        guard (ckpt == nil) != (oracle == nil) else {
+            throw ValidationError("give exactly one of --ckpt DIR or --oracle POINTS.npy")
+        }
+        if options.quantization.bits != nil && oracle != nil {
+            throw ValidationError("--bits applies to a trained model, not to --oracle")
+        }
+        if oracle != nil && augDim == nil {
+            throw ValidationError("--aug-dim is required with --oracle")
+        }
+        if options.priorQuantile != nil && latents != nil {
+            throw ValidationError("--prior-quantile does not apply to --latents")
+        }
         if latents == nil {
-            guard let count else { throw ValidationError("--count is required (or --latents FILE)") }
+            guard let count else {
+                throw ValidationError("--count is required (or --latents FILE)")
+            }
             guard (1...Limits.samples).contains(count) else {
                 throw ValidationError("--count must be between 1 and \(Limits.samples)")
             }
@@ -147,12 +199,16 @@ struct Sample: ParsableCommand {
         let (denoiser, d, image, trainedQuantile) = try loadDenoiser()
         var rng = RandomSource(seed: options.seed)
         let latentRows = try latentPoints(dim: denoiser.dim)
-        let total = latentRows?.rows ?? count ?? 1, dim = denoiser.dim
+        let total = latentRows?.rows ?? count ?? 1
+        let dim = denoiser.dim
         note(options.describe(count: total, augmentedDimension: d))
         let outputs = OutputSet()
         let first = try streamRows(outputs, to: out, total: total, dim: dim) { start, rows in
-            var x = latentRows.map { $0.rows(start..<(start + rows)) }
-                ?? options.prior(count: rows, dim: dim, augmentedDimension: d, trainedQuantile: trainedQuantile, rng: &rng)
+            var x =
+                latentRows.map { $0.rows(start..<(start + rows)) }
+                ?? options.prior(
+                    count: rows, dim: dim, augmentedDimension: d, trainedQuantile: trainedQuantile,
+                    rng: &rng)
             options.sampler.run(&x, denoiser: denoiser, rng: &rng)
             return x
         }
@@ -168,12 +224,14 @@ struct Sample: ParsableCommand {
             guard points.rows >= 1, points.storage.allSatisfy({ $0.isFinite }) else {
                 throw Failure("\(oracle): needs at least one point and only finite values")
             }
-            let image = side.map { ImageShape(channels: channels ?? 1, side: $0) }
+            let image =
+                side.map { ImageShape(channels: channels ?? 1, side: $0) }
                 ?? ImageShape.of(data: oracle, dim: points.cols, channels: nil)
             return (OracleDenoiser(points: points, augmentedDimension: augDim), augDim, image, nil)
         }
         guard let ckpt else { throw Failure("--ckpt or --oracle is required") }
-        let (model, config, trained) = try loadTrainedModel(ckpt, augmentedDimension: augDim, quantization: options.quantization)
+        let (model, config, trained) = try loadTrainedModel(
+            ckpt, augmentedDimension: augDim, quantization: options.quantization)
         let image = ImageShape.of(data: config.data, dim: config.dim, channels: config.channels)
         return (model, trained, image, config.kernelQuantile)
     }
@@ -183,10 +241,16 @@ struct Sample: ParsableCommand {
     private func latentPoints(dim: Int) throws -> Matrix? {
         guard let latents else { return nil }
         let x = try NPY.readMatrix(latents)
-        guard x.cols == dim else { throw Failure("\(latents): latents have \(x.cols) coordinates, the model has \(dim)") }
+        guard x.cols == dim else {
+            throw Failure("\(latents): latents have \(x.cols) coordinates, the model has \(dim)")
+        }
         guard x.rows >= 1 else { throw Failure("\(latents): has no rows") }
-        if let bad = x.firstNonFinite { throw Failure("\(latents): \(bad); latents must be finite") }
-        if let count, count != x.rows { throw Failure("--count \(count) disagrees with the \(x.rows) rows of \(latents)") }
+        if let bad = x.firstNonFinite {
+            throw Failure("\(latents): \(bad); latents must be finite")
+        }
+        if let count, count != x.rows {
+            throw Failure("--count \(count) disagrees with the \(x.rows) rows of \(latents)")
+        }
         return x
     }
 }
@@ -195,16 +259,20 @@ struct Sample: ParsableCommand {
 /// by `chunk(first row, rows)` and streamed into the temporary file, so memory stays bounded
 /// whatever the count. Non-finite values fail the command (nothing is written). Returns the first
 /// chunk, for a picture.
-func streamRows(_ outputs: OutputSet, to out: String, total: Int, dim: Int,
-                _ chunk: (Int, Int) -> Matrix) throws -> Matrix? {
+func streamRows(
+    _ outputs: OutputSet, to out: String, total: Int, dim: Int,
+    _ chunk: (Int, Int) -> Matrix
+) throws -> Matrix? {
     var first: Matrix?
     try outputs.add(out) { fd throws(StorageError) in
         try AtomicFile.write(NPY.header(shape: [total, dim]), to: fd, path: out)
         for start in stride(from: 0, to: total, by: Limits.sampleChunk) {
             let x = chunk(start, min(Limits.sampleChunk, total - start))
             if let bad = x.firstNonFinite {
-                throw StorageError(out, "the values' \(bad) (rows from \(start)); nothing was written "
-                    + "(σ, σ_d or the weights are out of float32's range)")
+                throw StorageError(
+                    out,
+                    "the values' \(bad) (rows from \(start)); nothing was written "
+                        + "(σ, σ_d or the weights are out of float32's range)")
             }
             try NPY.appendValues(x.storage, to: fd, path: out)
             if first == nil { first = x }
@@ -232,12 +300,16 @@ func requireFolder(of path: String) throws {
 }
 
 struct Prior: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Draw from the perturbation kernel at σ around the origin (the prior at σ = σ_max).")
+    static let configuration = CommandConfiguration(
+        abstract:
+            "Draw from the perturbation kernel at σ around the origin (the prior at σ = σ_max).")
 
     @Option(help: "Data dimension N.")
     var dim: Int
 
-    @Option(name: .customLong("aug-dim"), help: "Augmented dimension D: a number ≥ 0.1 or inf.", transform: parseAugmentedDimension)
+    @Option(
+        name: .customLong("aug-dim"), help: "Augmented dimension D: a number ≥ 0.1 or inf.",
+        transform: parseAugmentedDimension)
     var augDim: AugmentedDimension
 
     @Option(help: "Noise level σ (r = σ√D).")
@@ -246,7 +318,9 @@ struct Prior: ParsableCommand {
     @Option(help: "Number of draws.")
     var count: Int
 
-    @Option(name: .customLong("kernel-quantile"), help: "Draw radii only up to this quantile of the kernel (1: the whole kernel).")
+    @Option(
+        name: .customLong("kernel-quantile"),
+        help: "Draw radii only up to this quantile of the kernel (1: the whole kernel).")
     var kernelQuantile: Double = 1
 
     @Option(help: "Seed.")
@@ -255,28 +329,42 @@ struct Prior: ParsableCommand {
     @Option(help: "Output .npy file (K, N).")
     var out: String
 
-    @Option(help: "Also write a PNG: a grid of the samples when they are images, else a density of the first two coordinates.")
+    @Option(
+        help:
+            """
+            Also write a PNG: a grid of the samples when they are images, else a density of the \
+            first two coordinates.
+            """
+    )
     var png: String?
 
     func validate() throws {
-        guard (1...1_000_000).contains(dim) else { throw ValidationError("--dim must be between 1 and 1000000") }
+        guard (1...1_000_000).contains(dim) else {
+            throw ValidationError("--dim must be between 1 and 1000000")
+        }
         guard sigma > 0, sigma <= NoiseSchedule.largestSigma else {
-            throw ValidationError("--sigma must be a positive number up to \(NoiseSchedule.largestSigma)")
+            throw ValidationError(
+                "--sigma must be a positive number up to \(NoiseSchedule.largestSigma)")
         }
         guard (1...Limits.samples).contains(count) else {
             throw ValidationError("--count must be between 1 and \(Limits.samples)")
         }
-        guard kernelQuantile >= 0.5 && kernelQuantile <= 1 else { throw ValidationError("--kernel-quantile must be in [0.5, 1]") }
+        guard kernelQuantile >= 0.5 && kernelQuantile <= 1 else {
+            throw ValidationError("--kernel-quantile must be in [0.5, 1]")
+        }
         for path in [out] + (png.map { [$0] } ?? []) { try requireFolder(of: path) }
     }
 
     func run() throws {
         var rng = RandomSource(seed: seed)
-        let truncation = KernelTruncation.make(quantile: kernelQuantile, dim: dim, augmentedDimension: augDim)
+        let truncation = KernelTruncation.make(
+            quantile: kernelQuantile, dim: dim, augmentedDimension: augDim)
         let outputs = OutputSet()
         let first = try streamRows(outputs, to: out, total: count, dim: dim) { _, rows in
-            Perturbation.prior(count: rows, dim: dim, augmentedDimension: augDim, sigma: sigma, truncation: truncation,
-                               rng: &rng)
+            Perturbation.prior(
+                count: rows, dim: dim, augmentedDimension: augDim, sigma: sigma,
+                truncation: truncation,
+                rng: &rng)
         }
         if let png, let first { try addPicture(outputs, of: first, image: nil, to: png) }
         try attempt { try outputs.commit() }

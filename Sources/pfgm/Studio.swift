@@ -5,29 +5,42 @@ import TUI
 
 struct Studio: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "The terminal studio: watch training live, move D, change NFE, α and weight bits, resample.",
+        abstract:
+            """
+            The terminal studio: watch training live, move D, change NFE, α and weight bits, \
+            resample.
+            """,
         discussion: "Keys: "
             + StudioView.helpLines.map { "\($0.0) \($0.1)" }.joined(separator: " · ")
             + ".\n\n" + """
-        Models are saved under --runs (one folder per data set and D, DATA-one for the one \
-        network) and loaded again next time; s saves the model shown, the one network when it is \
-        shown. --ckpt DIR of a run over a range of D (pfgm train --aug-dim 1..4096,inf) opens it \
-        as the one network: ← → resample it at every D of the slider while it trains. --sweep DIR \
-        opens a `pfgm sweep` folder: its models (one seed, every D) in the bank and its tables \
-        on w.
+                Models are saved under --runs (one folder per data set and D, DATA-one for the one \
+                network) and loaded again next time; s saves the model shown, the one network when \
+                it is shown. --ckpt DIR of a run over a range of D (pfgm train --aug-dim \
+                1..4096,inf) opens it as the one network: ← → resample it at every D of the slider \
+                while it trains. --sweep DIR opens a `pfgm sweep` folder: its models (one seed, \
+                every D) in the bank and its tables on w.
 
-        --follow DIR watches a run that trains elsewhere (pfgm train, pfgm sweep, torchrun): \
-        read-only, no lock taken, nothing written under DIR. Its losses stream into the loss \
-        panel, each new checkpoint is read and resampled with the D, NFE, α and bits shown; s \
-        copies the shown model into --runs. A sweep folder: every model as it appears (per D its \
-        newest seed, or --sweep-seed's).
-        """
+                --follow DIR watches a run that trains elsewhere (pfgm train, pfgm sweep, \
+                torchrun): read-only, no lock taken, nothing written under DIR. Its losses stream \
+                into the loss panel, each new checkpoint is read and resampled with the D, NFE, α \
+                and bits shown; s copies the shown model into --runs. A sweep folder: every model \
+                as it appears (per D its newest seed, or --sweep-seed's).
+                """
     )
 
-    @Option(help: "Data set: \(Dataset.builtInNames.joined(separator: ", ")), or a .npy file (K, N) (default checkerboard; with --ckpt, the run's own, or this file when the run's is elsewhere).")
+    @Option(
+        help:
+            """
+            Data set: \(Dataset.builtInNames.joined(separator: ", ")), or a .npy file (K, N) \
+            (default checkerboard; with --ckpt, the run's own, or this file when the run's is \
+            elsewhere).
+            """
+    )
     var data: String?
 
-    @Option(name: .customLong("aug-dim"), help: "The D shown first: a number ≥ 0.1 or inf.", transform: parseAugmentedDimension)
+    @Option(
+        name: .customLong("aug-dim"), help: "The D shown first: a number ≥ 0.1 or inf.",
+        transform: parseAugmentedDimension)
     var augDim: AugmentedDimension?
 
     @Option(help: "Colour theme: dark, light, mono, or a theme file (themes/*.json).")
@@ -42,7 +55,9 @@ struct Studio: ParsableCommand {
     @Option(help: "Follow a run or sweep folder trained elsewhere, read-only (see above).")
     var follow: String?
 
-    @Option(name: .customLong("sweep-seed"), help: "Which seed's models of the sweep to open (default 0; with --follow, the newest).")
+    @Option(
+        name: .customLong("sweep-seed"),
+        help: "Which seed's models of the sweep to open (default 0; with --follow, the newest).")
     var sweepSeed: Int?
 
     @Option(help: "Folder for saved models.")
@@ -61,7 +76,9 @@ struct Studio: ParsableCommand {
 
     func validate() throws {
         guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number") }
-        if [sweep, ckpt, follow].compactMap({ $0 }).count > 1 { throw ValidationError("--sweep, --ckpt and --follow cannot be combined") }
+        if [sweep, ckpt, follow].compactMap({ $0 }).count > 1 {
+            throw ValidationError("--sweep, --ckpt and --follow cannot be combined")
+        }
     }
 
     func run() throws {
@@ -70,22 +87,30 @@ struct Studio: ParsableCommand {
         let (dataset, opened, startD, sweepLines) = try attempt(prepare)
         let target = try follow.map { path in try attempt { try followTarget(path) } }
         // Following writes nothing of its own, so several studios may follow one run.
-        let studioLock = target != nil ? nil : try attempt { () throws -> RunLock in
-            try FileManager.default.createDirectory(atPath: runs, withIntermediateDirectories: true)
-            return try RunLock("\(runs)/.studio-\(dataset.shortName).lock")
-        }
+        let studioLock =
+            target != nil
+            ? nil
+            : try attempt { () throws -> RunLock in
+                try FileManager.default.createDirectory(
+                    atPath: runs, withIntermediateDirectories: true)
+                return try RunLock("\(runs)/.studio-\(dataset.shortName).lock")
+            }
         installStopHandlers()
         signal(SIGPIPE, SIG_IGN)
         let terminal: NcursesTerminal
         do {
-            terminal = try NcursesTerminal(noColor: !(ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty)
+            terminal = try NcursesTerminal(
+                noColor: !(ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty)
         } catch { throw Failure("\(error)") }
         var settings = StudioSettings(augmentedDimension: startD)
         settings.seed = seed
-        let engine = StudioEngine(dataset: dataset, settings: settings, runsFolder: runs, opened: opened, sweepLines: sweepLines,
-                                  learningRate: lr, follow: target)
+        let engine = StudioEngine(
+            dataset: dataset, settings: settings, runsFolder: runs, opened: opened,
+            sweepLines: sweepLines,
+            learningRate: lr, follow: target)
         engine.start()
-        let app = StudioApp(engine: engine, backend: terminal, theme: chosenTheme, themes: Theme.available())
+        let app = StudioApp(
+            engine: engine, backend: terminal, theme: chosenTheme, themes: Theme.available())
         app.run(stop: stopRequested)
         terminal.shutdown()
         let final = engine.latest
@@ -98,37 +123,54 @@ struct Studio: ParsableCommand {
         if let sweep { return try prepareSweep(sweep) }
         if let follow { return try prepareFollow(follow) }
         guard let ckpt else {
-            return (try Dataset.load(data ?? "checkerboard", dim: dim), [], augDim ?? .finite(128), [])
+            return (
+                try Dataset.load(data ?? "checkerboard", dim: dim), [], augDim ?? .finite(128), []
+            )
         }
         let run = RunDirectory(ckpt)
         guard run.exists else { throw Failure("\(ckpt): no run here (config.json is missing)") }
         let config = try run.readConfig()
         _ = try run.loadDenoiser()
         _ = try RunLock(run: run)
-        guard let d = config.trainedDimensions?.defaultDimension else { throw Failure("\(ckpt): invalid aug_dim") }
+        guard let d = config.trainedDimensions?.defaultDimension else {
+            throw Failure("\(ckpt): invalid aug_dim")
+        }
         let spec = try run.dataSpec(config, override: data)
         let dataset = try runData(spec, dim: config.dim, of: ckpt)
         return (dataset, [run], augDim ?? d, [])
     }
 
     /// The sweep's data, its trained models of one seed, and its tables.
-    private func prepareSweep(_ folder: String) throws -> (Dataset, [RunDirectory], AugmentedDimension, [String]) {
+    private func prepareSweep(_ folder: String) throws -> (
+        Dataset, [RunDirectory], AugmentedDimension, [String]
+    ) {
         let plan = try SweepRunner.readPlan(folder)
         let sweepSeed = sweepSeed ?? 0
-        guard (0..<plan.seeds).contains(sweepSeed) else { throw Failure("--sweep-seed \(sweepSeed): the sweep has seeds 0…\(plan.seeds - 1)") }
+        guard (0..<plan.seeds).contains(sweepSeed) else {
+            throw Failure("--sweep-seed \(sweepSeed): the sweep has seeds 0…\(plan.seeds - 1)")
+        }
         let dataset = try Dataset.load(plan.data, dim: plan.dim)
-        let folders = plan.oneNetwork == nil ? plan.augDims.map { plan.modelFolder($0, seed: sweepSeed) } : [plan.modelFolder("", seed: sweepSeed)]
+        let folders =
+            plan.oneNetwork == nil
+            ? plan.augDims.map { plan.modelFolder($0, seed: sweepSeed) }
+            : [plan.modelFolder("", seed: sweepSeed)]
         let runs = folders.map { RunDirectory("\(folder)/models/" + $0) }.filter(\.exists)
-        guard let first = runs.first, let d = try first.readConfig().trainedDimensions?.defaultDimension else {
+        guard let first = runs.first,
+            let d = try first.readConfig().trainedDimensions?.defaultDimension
+        else {
             throw Failure("\(folder): no trained models yet; run the sweep first")
         }
         for run in runs { _ = try RunLock(run: run) }
-        let report = SweepReport(plan: plan, results: SweepRunner.results(plan: plan, directory: folder), metric: plan.metricName(for: dataset), floor: nil)
+        let report = SweepReport(
+            plan: plan, results: SweepRunner.results(plan: plan, directory: folder),
+            metric: plan.metricName(for: dataset), floor: nil)
         return (dataset, runs, augDim ?? d, report.textLines())
     }
 
     /// The data and first D of a followed run or sweep; nothing is locked or written.
-    private func prepareFollow(_ path: String) throws -> (Dataset, [RunDirectory], AugmentedDimension, [String]) {
+    private func prepareFollow(_ path: String) throws -> (
+        Dataset, [RunDirectory], AugmentedDimension, [String]
+    ) {
         let (name, dim, first): (String, Int?, AugmentedDimension?)
         switch try followTarget(path) {
         case .run(let run):
@@ -138,7 +180,10 @@ struct Studio: ParsableCommand {
                 config.trainedDimensions?.defaultDimension
             )
         case .sweep(_, let plan, _):
-            (name, dim, first) = (plan.data, plan.dim, plan.trainedDimensions(plan.augDims.first ?? "")?.defaultDimension)
+            (name, dim, first) = (
+                plan.data, plan.dim,
+                plan.trainedDimensions(plan.augDims.first ?? "")?.defaultDimension
+            )
         }
         return (try runData(name, dim: dim, of: path), [], augDim ?? first ?? .finite(128), [])
     }
@@ -148,10 +193,20 @@ struct Studio: ParsableCommand {
         let dataset: Dataset
         do { dataset = try Dataset.load(data ?? name, dim: dim) } catch {
             guard data == nil else { throw error }
-            throw Failure("\(error.description) (the data of \(path); when it is elsewhere here, give it with --data PATH)")
+            throw Failure(
+                """
+                \(error.description) (the data of \(path); when it is elsewhere here, give it with \
+                --data PATH)
+                """
+            )
         }
         if let dim, dataset.dim != dim {
-            throw Failure("--data \(data ?? name): \(dataset.dim) coordinates, the model in \(path) has \(dim)")
+            throw Failure(
+                """
+                --data \(data ?? name): \(dataset.dim) coordinates, the model in \(path) has \
+                \(dim)
+                """
+            )
         }
         return dataset
     }
@@ -161,11 +216,14 @@ struct Studio: ParsableCommand {
         let run = RunDirectory(path)
         if run.exists { return .run(run) }
         var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue else {
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder),
+            isFolder.boolValue
+        else {
             throw Failure("--follow \(path): no such folder")
         }
         guard FileManager.default.fileExists(atPath: path + "/sweep.json") else {
-            throw Failure("--follow \(path): neither a run (config.json) nor a sweep folder (sweep.json)")
+            throw Failure(
+                "--follow \(path): neither a run (config.json) nor a sweep folder (sweep.json)")
         }
         let plan = try SweepRunner.readPlan(path)
         if let sweepSeed, !(0..<plan.seeds).contains(sweepSeed) {

@@ -4,13 +4,16 @@ import Foundation
 
 struct Sweep: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train one model per (D, seed) and measure each under noise α, weight bits and NFE.",
+        abstract:
+            "Train one model per (D, seed) and measure each under noise α, weight bits and NFE.",
         discussion: """
-        Writes OUT/report.md (tables: rows D, columns α / bits / NFE, mean ± sd over seeds, with plain findings), \
-        OUT/results.csv, OUT/alpha.png, OUT/bits.png, OUT/nfe.png, and every model under OUT/models (each opens with \
-        `pfgm sample --ckpt` and the studio). The metric is SWD for point data and fd-fmnist for Fashion-MNIST. \
-        Rerun the same command to continue: finished models and evaluations are kept; Ctrl-C stops at a clean point.
-        """
+            Writes OUT/report.md (tables: rows D, columns α / bits / NFE, mean ± sd over seeds, \
+            with plain findings), OUT/results.csv, OUT/alpha.png, OUT/bits.png, OUT/nfe.png, and \
+            every model under OUT/models (each opens with `pfgm sample --ckpt` and the studio). \
+            The metric is SWD for point data and fd-fmnist for Fashion-MNIST. Rerun the same \
+            command to continue: finished models and evaluations are kept; Ctrl-C stops at a clean \
+            point.
+            """
     )
 
     @Option(help: "Data set: \(Dataset.builtInNames.joined(separator: ", ")), or a data file.")
@@ -19,7 +22,9 @@ struct Sweep: ParsableCommand {
     @Option(help: "Coordinates of the manifold data set (N).")
     var dim: Int?
 
-    @Option(name: .customLong("aug-dims"), help: "Comma-separated augmented dimensions D (numbers or inf).")
+    @Option(
+        name: .customLong("aug-dims"),
+        help: "Comma-separated augmented dimensions D (numbers or inf).")
     var augDims: String = "8,64,128,2048,inf"
 
     @Option(help: "Training steps per model.")
@@ -48,13 +53,30 @@ struct Sweep: ParsableCommand {
     @Option(help: "Adam learning rate.")
     var lr: Double = 1e-3
 
-    @Option(name: .customLong("sigma-min"), help: "Smallest noise level of the solver (lower it for very small D).")
+    @Option(
+        name: .customLong("sigma-min"),
+        help: "Smallest noise level of the solver (lower it for very small D).")
     var sigmaMin: Double = 0.002
 
-    @Option(name: .customLong("one-network"), help: "Train one network per seed over this range of D (LO..HI[,inf], holding every D of --aug-dims) and evaluate it at each D, instead of a model per D; --steps is then its budget.")
+    @Option(
+        name: .customLong("one-network"),
+        help:
+            """
+            Train one network per seed over this range of D (LO..HI[,inf], holding every D of \
+            --aug-dims) and evaluate it at each D, instead of a model per D; --steps is then its \
+            budget.
+            """
+    )
     var oneNetwork: String?
 
-    @Option(name: .customLong("kernel-quantile"), help: "Draw training radii only up to this quantile of the kernel (1: the whole kernel, as sweeps made before this option).")
+    @Option(
+        name: .customLong("kernel-quantile"),
+        help:
+            """
+            Draw training radii only up to this quantile of the kernel (1: the whole kernel, as \
+            sweeps made before this option).
+            """
+    )
     var kernelQuantile: Double = TrainingConfig.defaultKernelQuantile
 
     @Option(help: "Sweep folder (created, or continued when it holds the same sweep).")
@@ -64,16 +86,21 @@ struct Sweep: ParsableCommand {
 
     func plan() throws -> SweepPlan {
         func list<T>(_ text: String, _ flag: String, _ parse: (String) -> T?) throws -> [T] {
-            let items = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            let items = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                .filter { !$0.isEmpty }
             return try items.map { item in
-                guard let v = parse(item) else { throw ValidationError("--\(flag): '\(item)' is not a valid value") }
+                guard let v = parse(item) else {
+                    throw ValidationError("--\(flag): '\(item)' is not a valid value")
+                }
                 return v
             }
         }
         let dims = try list(augDims, "aug-dims") { AugmentedDimension(parsing: $0)?.description }
-        var p = SweepPlan(data: data, augDims: dims, seeds: seeds, steps: steps,
-                          alphas: try list(alphas, "alphas") { Double($0) }, bits: try list(bits, "bits") { Int($0) },
-                          nfe: try list(nfe, "nfe") { Int($0) }, count: count)
+        var p = SweepPlan(
+            data: data, augDims: dims, seeds: seeds, steps: steps,
+            alphas: try list(alphas, "alphas") { Double($0) },
+            bits: try list(bits, "bits") { Int($0) },
+            nfe: try list(nfe, "nfe") { Int($0) }, count: count)
         p.dim = dim
         p.architecture = network.arch.configName
         p.width = network.width
@@ -84,9 +111,13 @@ struct Sweep: ParsableCommand {
         p.kernelQuantile = kernelQuantile
         p.oneNetwork = oneNetwork.map { AugmentedDimensionRange(parsing: $0)?.description ?? $0 }
         if let problem = p.problem { throw ValidationError(problem) }
-        guard (1...1_000_000).contains(batch) else { throw ValidationError("--batch must be between 1 and 1000000") }
+        guard (1...1_000_000).contains(batch) else {
+            throw ValidationError("--batch must be between 1 and 1000000")
+        }
         guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number") }
-        guard sigmaMin > 0, sigmaMin < p.sigmaMax else { throw ValidationError("--sigma-min must be in (0, 80)") }
+        guard sigmaMin > 0, sigmaMin < p.sigmaMax else {
+            throw ValidationError("--sigma-min must be in (0, 80)")
+        }
         return p
     }
 
@@ -95,23 +126,35 @@ struct Sweep: ParsableCommand {
     func run() throws {
         threading.apply()
         let runner = try attempt { try SweepRunner(plan: try plan(), directory: out, log: note) }
-        let command = (["pfgm"] + CommandLine.arguments.dropFirst()).map(shellQuoted).joined(separator: " ")
+        let command = (["pfgm"] + CommandLine.arguments.dropFirst()).map(shellQuoted).joined(
+            separator: " ")
         try attempt { try runner.recordCommand(command) }
         installStopHandlers()
         var progress = SweepProgress()
-        runner.progress = { done, total, label in progress.update(done: done, total: total, label: label) }
+        runner.progress = { done, total, label in
+            progress.update(done: done, total: total, label: label)
+        }
         runner.shouldStop = { stopRequested.load(ordering: .relaxed) }
         let models = runner.plan.augDims.count * runner.plan.seeds
-        note("sweep of \(models) models × \(runner.plan.points.count) evaluations on \(runner.plan.data), metric \(runner.metricName) → \(out)")
+        note(
+            """
+            sweep of \(models) models × \(runner.plan.points.count) evaluations on \
+            \(runner.plan.data), metric \(runner.metricName) → \(out)
+            """
+        )
         let finished = try attempt { try runner.run() }
         progress.finish()
         try attempt { try runner.writeOutputs(command: command) }
-        if !finished { throw Failure("stopped; finished work is kept. Continue with the same command: \(command)") }
+        if !finished {
+            throw Failure(
+                "stopped; finished work is kept. Continue with the same command: \(command)")
+        }
         note("done: \(out)/report.md, results.csv, alpha.png, bits.png, nfe.png")
     }
 }
 
-/// One progress display for a whole sweep: fraction of the work, what runs now, ETA from this run's rate.
+/// One progress display for a whole sweep: fraction of the work, what runs now, ETA from this run's
+/// rate.
 struct SweepProgress {
     let isTerminal = isatty(STDERR_FILENO) == 1
     let start = Stopwatch.now()
@@ -125,7 +168,8 @@ struct SweepProgress {
         lastLine = now
         let rate = (done - (startUnits ?? 0)) / max(now - start, 1e-9)
         let eta = rate > 0 ? (total - done) / rate : .infinity
-        let text = String(format: "sweep %5.1f%%  ETA %@  %@", 100 * done / max(total, 1), duration(eta), label)
+        let text = String(
+            format: "sweep %5.1f%%  ETA %@  %@", 100 * done / max(total, 1), duration(eta), label)
         FileHandle.standardError.write(Data((isTerminal ? "\r\u{1B}[K" + text : text + "\n").utf8))
     }
 
@@ -135,5 +179,6 @@ struct SweepProgress {
 }
 
 func shellQuoted(_ s: String) -> String {
-    s.allSatisfy({ $0.isLetter || $0.isNumber || "-_./,=:+".contains($0) }) ? s : "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    s.allSatisfy({ $0.isLetter || $0.isNumber || "-_./,=:+".contains($0) })
+        ? s : "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
 }

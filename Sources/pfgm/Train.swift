@@ -6,15 +6,28 @@ struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a PFGM++ denoiser (MLP-EDM or U-Net) at one augmented dimension D.",
         discussion: """
-        Writes OUT/config.json, OUT/checkpoint.safetensors (EMA weights), OUT/optimizer.safetensors and
-        OUT/stats.jsonl. Ctrl-C saves and stops; `--resume OUT --steps K` continues to step K.
-        """
+            Writes OUT/config.json, OUT/checkpoint.safetensors (EMA weights), OUT/optimizer.safetensors and
+            OUT/stats.jsonl. Ctrl-C saves and stops; `--resume OUT --steps K` continues to step K.
+            """
     )
 
-    @Option(help: "Data set: \(Dataset.builtInNames.joined(separator: ", ")), or a .npy file (K, N). With --resume: where the run's data is now, when it moved.")
+    @Option(
+        help:
+            """
+            Data set: \(Dataset.builtInNames.joined(separator: ", ")), or a .npy file (K, N). With \
+            --resume: where the run's data is now, when it moved.
+            """
+    )
     var data: String?
 
-    @Option(name: .customLong("aug-dim"), help: "Augmented dimension D: a number ≥ 0.1 or inf; or a range LO..HI[,inf] to train one network that answers at every D in it (log-uniform draws, ∞ for a quarter).", transform: parseTrainedDimensions)
+    @Option(
+        name: .customLong("aug-dim"),
+        help:
+            """
+            Augmented dimension D: a number ≥ 0.1 or inf; or a range LO..HI[,inf] to train one \
+            network that answers at every D in it (log-uniform draws, ∞ for a quarter).
+            """,
+        transform: parseTrainedDimensions)
     var augDim: TrainedDimensions?
 
     @Option(help: "Train until this step.")
@@ -46,10 +59,14 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("ema-decay"), help: "Decay of the weights' moving average.")
     var emaDecay: Double = 0.999
 
-    @Option(name: .customLong("kernel-quantile"), help: "Draw training radii only up to this quantile of the kernel (1: the whole kernel).")
+    @Option(
+        name: .customLong("kernel-quantile"),
+        help: "Draw training radii only up to this quantile of the kernel (1: the whole kernel).")
     var kernelQuantile: Double = TrainingConfig.defaultKernelQuantile
 
-    @Flag(name: .customLong("ema-warmup"), inversion: .prefixedNo, help: "Ramp the EMA decay up as min(decay, (1+t)/(10+t)).")
+    @Flag(
+        name: .customLong("ema-warmup"), inversion: .prefixedNo,
+        help: "Ramp the EMA decay up as min(decay, (1+t)/(10+t)).")
     var emaWarmup = true
 
     @Option(name: .customLong("log-every"), help: "Steps between stats.jsonl lines.")
@@ -64,16 +81,24 @@ struct Train: ParsableCommand {
         guard (1...Limits.trainingSteps).contains(steps) else {
             throw ValidationError("--steps must be between 1 and \(Limits.trainingSteps)")
         }
-        guard (1...1_000_000).contains(batch) else { throw ValidationError("--batch must be between 1 and 1000000") }
+        guard (1...1_000_000).contains(batch) else {
+            throw ValidationError("--batch must be between 1 and 1000000")
+        }
         guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number") }
         guard (0...Limits.trainingSteps).contains(warmup) else {
             throw ValidationError("--warmup must be between 0 and \(Limits.trainingSteps)")
         }
-        guard kernelQuantile >= 0.5 && kernelQuantile <= 1 else { throw ValidationError("--kernel-quantile must be in [0.5, 1]") }
-        guard logEvery >= 1, saveEvery >= 1 else { throw ValidationError("--log-every and --save-every must be at least 1") }
+        guard kernelQuantile >= 0.5 && kernelQuantile <= 1 else {
+            throw ValidationError("--kernel-quantile must be in [0.5, 1]")
+        }
+        guard logEvery >= 1, saveEvery >= 1 else {
+            throw ValidationError("--log-every and --save-every must be at least 1")
+        }
         if resume == nil {
             guard data != nil else { throw ValidationError("--data is required (or --resume DIR)") }
-            guard augDim != nil else { throw ValidationError("--aug-dim is required: \(AugmentedDimension.accepted)") }
+            guard augDim != nil else {
+                throw ValidationError("--aug-dim is required: \(AugmentedDimension.accepted)")
+            }
             guard out != nil else { throw ValidationError("--out is required (or --resume DIR)") }
         } else if out != nil && out != resume {
             throw ValidationError("--resume continues in its own directory; drop --out")
@@ -91,26 +116,39 @@ struct Train: ParsableCommand {
     private func prepare() throws -> (Trainer, RunDirectory, RunLock) {
         if let resume {
             let run = RunDirectory(resume)
-            guard run.exists else { throw Failure("\(resume): no run here (config.json is missing)") }
+            guard run.exists else {
+                throw Failure("\(resume): no run here (config.json is missing)")
+            }
             let lock = try RunLock(run: run)
             var config = try run.readConfig()
             config.data = try run.dataSpec(config, override: data)
             let dataset = try Dataset.load(config.data, dim: config.dim)
             let trainer = try run.resume(data: dataset.train)
-            guard steps > trainer.step else { throw Failure("--steps \(steps): the run is already at step \(trainer.step)") }
+            guard steps > trainer.step else {
+                throw Failure("--steps \(steps): the run is already at step \(trainer.step)")
+            }
             config.steps = steps
             try run.writeConfig(config)
             return (trainer, run, lock)
         }
-        guard let data, let augDim, let out else { throw Failure("--data, --aug-dim and --out are required") }
+        guard let data, let augDim, let out else {
+            throw Failure("--data, --aug-dim and --out are required")
+        }
         let run = RunDirectory(out)
         if run.exists {
             let saved = FileManager.default.fileExists(atPath: run.checkpointPath)
-            throw Failure("\(out) already holds a run\(saved ? "" : " stopped before its first save")"
-                + "; continue it with --resume \(out)\(saved ? "" : " (from step 0)") or choose another --out")
+            throw Failure(
+                "\(out) already holds a run\(saved ? "" : " stopped before its first save")"
+                    + """
+                    ; continue it with --resume \(out)\(saved ? "" : " (from step 0)") or \
+                    choose another --out
+                    """
+            )
         }
         let dataset = try Dataset.load(data, dim: dim)
-        var config = TrainingConfig(data: data, dim: dataset.dim, dimensions: augDim, sigmaData: dataset.sigmaData, steps: steps)
+        var config = TrainingConfig(
+            data: data, dim: dataset.dim, dimensions: augDim, sigmaData: dataset.sigmaData,
+            steps: steps)
         config.batch = batch
         config.learningRate = lr
         config.warmupSteps = warmup
@@ -127,22 +165,39 @@ struct Train: ParsableCommand {
         try run.create()
         let lock = try RunLock(run: run)
         try run.writeConfig(config)
-        let shape = "\(network.arch.rawValue) W=\(config.width) L=\(config.depth), \(trainer.network.parameters.count) parameters"
-        note("training \(augDim.isRange ? "one network over D=" : "D=")\(augDim) on \(data) (N=\(dataset.dim), σ_d=\(String(format: "%.3f", dataset.sigmaData))) with \(shape) for \(steps) steps → \(out)")
+        let shape =
+            """
+            \(network.arch.rawValue) W=\(config.width) L=\(config.depth), \
+            \(trainer.network.parameters.count) parameters
+            """
+        note(
+            """
+            training \(augDim.isRange ? "one network over D=" : "D=")\(augDim) on \(data) \
+            (N=\(dataset.dim), σ_d=\(String(format: "%.3f", dataset.sigmaData))) with \(shape) for \
+            \(steps) steps → \(out)
+            """
+        )
         return (trainer, run, lock)
     }
 
     private func loop(_ trainer: Trainer, _ run: RunDirectory) throws {
         var progress = Progress(total: steps, from: trainer.step)
         let start = Stopwatch.now()
-        var windowStart = start, windowSteps = 0, windowLoss = 0.0
+        var windowStart = start
+        var windowSteps = 0
+        var windowLoss = 0.0
         var rate: Double?
         while trainer.step < steps {
             let loss = trainer.trainStep()
             guard loss.isFinite else {
                 try run.save(trainer)
                 progress.finish()
-                throw Failure("training diverged at step \(trainer.step + 1) (loss \(loss)); the last good weights are saved in \(run.path); try a smaller --lr")
+                throw Failure(
+                    """
+                    training diverged at step \(trainer.step + 1) (loss \(loss)); the last good \
+                    weights are saved in \(run.path); try a smaller --lr
+                    """
+                )
             }
             windowSteps += 1
             windowLoss += Double(loss)
@@ -150,9 +205,13 @@ struct Train: ParsableCommand {
             if windowSteps > 0 && (trainer.step % logEvery == 0 || trainer.step == steps) {
                 let windowRate = Double(windowSteps) / max(now - windowStart, 1e-9)
                 rate = windowRate
-                try run.appendStats([("step", Double(trainer.step)), ("loss", windowLoss / Double(windowSteps)),
-                                     ("steps_per_s", windowRate), ("elapsed_s", now - start)])
-                windowStart = now; windowSteps = 0; windowLoss = 0
+                try run.appendStats([
+                    ("step", Double(trainer.step)), ("loss", windowLoss / Double(windowSteps)),
+                    ("steps_per_s", windowRate), ("elapsed_s", now - start),
+                ])
+                windowStart = now
+                windowSteps = 0
+                windowLoss = 0
             }
             if trainer.step % saveEvery == 0 && trainer.step < steps { try run.save(trainer) }
             progress.update(
@@ -160,14 +219,20 @@ struct Train: ParsableCommand {
             if stopRequested.load(ordering: .relaxed) {
                 try run.save(trainer)
                 progress.finish()
-                throw Failure("stopped at step \(trainer.step); saved. Continue with: pfgm train --resume \(run.path) --steps \(steps)")
+                throw Failure(
+                    """
+                    stopped at step \(trainer.step); saved. Continue with: pfgm train --resume \
+                    \(run.path) --steps \(steps)
+                    """
+                )
             }
         }
         try run.save(trainer)
         progress.finish()
-        note(String(
-            format: "done: step %d, %d steps in %.1f s; checkpoint %@", trainer.step,
-            trainer.step - progress.firstStep, Stopwatch.now() - start, run.checkpointPath))
+        note(
+            String(
+                format: "done: step %d, %d steps in %.1f s; checkpoint %@", trainer.step,
+                trainer.step - progress.firstStep, Stopwatch.now() - start, run.checkpointPath))
     }
 }
 
@@ -177,15 +242,36 @@ enum Architecture: String, ExpressibleByArgument, CaseIterable {
     var configName: String { self == .mlp ? "mlp-edm" : "unet" }
 }
 
-/// `--arch`, `--width`, `--depth`, shared by `train` and `sweep`; the defaults depend on the architecture.
+/// `--arch`, `--width`, `--depth`, shared by `train` and `sweep`; the defaults depend on the
+/// architecture.
 struct NetworkOptions: ParsableArguments {
-    @Option(help: "Denoiser network: mlp (MLP-EDM, any data) or unet (convolutional U-Net, square images).")
+    @Option(
+        help:
+            """
+            Denoiser network: mlp (MLP-EDM, any data) or unet (convolutional U-Net, square \
+            images).
+            """
+    )
     var arch: Architecture = .mlp
 
-    @Option(name: .customLong("width"), help: "Network width: hidden units of the MLP (default 256), feature channels of the U-Net (default 32).")
+    @Option(
+        name: .customLong("width"),
+        help:
+            """
+            Network width: hidden units of the MLP (default 256), feature channels of the U-Net \
+            (default 32).
+            """
+    )
     var explicitWidth: Int?
 
-    @Option(name: .customLong("depth"), help: "Residual blocks: of the MLP (default 4), per resolution and side of the U-Net (default 2).")
+    @Option(
+        name: .customLong("depth"),
+        help:
+            """
+            Residual blocks: of the MLP (default 4), per resolution and side of the U-Net (default \
+            2).
+            """
+    )
     var explicitDepth: Int?
 
     var width: Int { explicitWidth ?? (arch == .mlp ? 256 : 32) }

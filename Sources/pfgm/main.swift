@@ -7,8 +7,15 @@ struct PFGM: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pfgm",
         abstract: "PFGM++ Studio: train, sample and explore PFGM++ generative models on a CPU.",
-        version: "pfgm \(Machine.version) (\(Machine.summary); \(Machine.blasConfig); \(TerminalInfo.libraryVersion))",
-        subcommands: [Studio.self, Train.self, Sample.self, Prior.self, Eval.self, Sweep.self, Bench.self, Denoise.self, DataCommand.self, Fit.self],
+        version:
+            """
+            pfgm \(Machine.version) (\(Machine.summary); \(Machine.blasConfig); \
+            \(TerminalInfo.libraryVersion))
+            """,
+        subcommands: [
+            Studio.self, Train.self, Sample.self, Prior.self, Eval.self, Sweep.self, Bench.self,
+            Denoise.self, DataCommand.self, Fit.self,
+        ],
         defaultSubcommand: Studio.self
     )
 }
@@ -26,7 +33,8 @@ func main() -> Never {
     } catch {
         let code = PFGM.exitCode(for: error)
         if code == .success { PFGM.exit(withError: error) }
-        let message = PFGM.message(for: error).split(separator: "\n").first.map(String.init) ?? "failed"
+        let message =
+            PFGM.message(for: error).split(separator: "\n").first.map(String.init) ?? "failed"
         let trimmed = message.hasPrefix("Error: ") ? String(message.dropFirst(7)) : message
         FileHandle.standardError.write(Data("pfgm: \(trimmed)\n".utf8))
         // Usage errors exit 2, as shells and most tools do; other failures 1.

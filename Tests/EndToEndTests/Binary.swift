@@ -9,7 +9,8 @@ struct Binary {
             let candidate = folder.appendingPathComponent("pfgm").path
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
         }
-        let package = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let package = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
         return package.appendingPathComponent(".build/release/pfgm").path
     }()
 
@@ -18,7 +19,11 @@ struct Binary {
         var stdout: String
         var stderr: String
         /// The non-empty lines of stderr.
-        var errorLines: [String] { stderr.split(separator: "\n").map(String.init).filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty } }
+        var errorLines: [String] {
+            stderr.split(separator: "\n").map(String.init).filter {
+                !$0.trimmingCharacters(in: .whitespaces).isEmpty
+            }
+        }
     }
 
     /// Starts pfgm without waiting for it (output discarded).
@@ -34,27 +39,38 @@ struct Binary {
         return process
     }
 
-    /// Runs pfgm through `sh` under `ulimit -v memoryKiB` and `timeout -s KILL seconds` (a kill reads 137).
-    static func runBounded(_ arguments: [String], in directory: String, seconds: Int, memoryKiB: Int) -> Result {
-        let quoted = arguments.map { "'\($0.replacingOccurrences(of: "'", with: "'\\''"))'" }.joined(separator: " ")
+    /// Runs pfgm through `sh` under `ulimit -v memoryKiB` and `timeout -s KILL seconds` (a kill
+    /// reads 137).
+    static func runBounded(
+        _ arguments: [String], in directory: String, seconds: Int, memoryKiB: Int
+    ) -> Result {
+        let quoted = arguments.map { "'\($0.replacingOccurrences(of: "'", with: "'\\''"))'" }
+            .joined(separator: " ")
         let script = "ulimit -v \(memoryKiB); exec timeout -s KILL \(seconds) '\(path)' \(quoted)"
         return run(["-c", script], in: directory, executable: "/bin/sh")
     }
 
     /// Runs pfgm (or `executable`, e.g. a wrapper such as taskset) and waits for it.
-    static func run(_ arguments: [String], in directory: String, environment: [String: String] = [:],
-                    executable: String = path, input: Data? = nil) -> Result {
+    static func run(
+        _ arguments: [String], in directory: String, environment: [String: String] = [:],
+        executable: String = path, input: Data? = nil
+    ) -> Result {
         let process = Process()
-        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        let out = Pipe(), err = Pipe()
+        let out = Pipe()
+        let err = Pipe()
         process.standardOutput = out
         process.standardError = err
         let stdin = Pipe()
         process.standardInput = input == nil ? FileHandle.nullDevice : stdin
-        do { try process.run() } catch { return Result(status: -1, stdout: "", stderr: "cannot start \(path): \(error)") }
+        do { try process.run() } catch {
+            return Result(status: -1, stdout: "", stderr: "cannot start \(path): \(error)")
+        }
         if let input {
             stdin.fileHandleForWriting.write(input)
             try? stdin.fileHandleForWriting.close()
@@ -65,8 +81,9 @@ struct Binary {
         // A signal reads as 128 + its number, as shells report it (Process gives the bare number).
         let signalled = process.terminationReason == .uncaughtSignal
         let status = signalled ? 128 + process.terminationStatus : process.terminationStatus
-        return Result(status: status, stdout: String(decoding: stdout, as: UTF8.self),
-                      stderr: String(decoding: stderr, as: UTF8.self))
+        return Result(
+            status: status, stdout: String(decoding: stdout, as: UTF8.self),
+            stderr: String(decoding: stderr, as: UTF8.self))
     }
 }
 
@@ -89,13 +106,21 @@ func waitUntil(_ seconds: Double = 30, _ condition: () -> Bool) -> Bool {
 }
 
 /// Runs a command that must fail: one line on stderr, non-zero status, and `output` not created.
-func expectRejection(_ arguments: [String], in dir: String, output: String? = nil, mentions: String,
-                     sourceLocation: SourceLocation = #_sourceLocation) {
+func expectRejection(
+    _ arguments: [String], in dir: String, output: String? = nil, mentions: String,
+    sourceLocation: SourceLocation = #_sourceLocation
+) {
     let r = Binary.run(arguments, in: dir)
     #expect(r.status != 0, "accepted: \(arguments)", sourceLocation: sourceLocation)
     #expect(r.errorLines.count == 1, "stderr: \(r.stderr)", sourceLocation: sourceLocation)
     #expect(r.stderr.contains(mentions), "stderr: \(r.stderr)", sourceLocation: sourceLocation)
-    if let output { #expect(!exists("\(dir)/\(output)"), "\(output) was left behind", sourceLocation: sourceLocation) }
-    let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: dir))?.filter { $0.contains(".tmp-") } ?? []
+    if let output {
+        #expect(
+            !exists("\(dir)/\(output)"), "\(output) was left behind", sourceLocation: sourceLocation
+        )
+    }
+    let leftovers =
+        (try? FileManager.default.contentsOfDirectory(atPath: dir))?.filter { $0.contains(".tmp-") }
+        ?? []
     #expect(leftovers.isEmpty, "temporary files left: \(leftovers)", sourceLocation: sourceLocation)
 }

@@ -130,7 +130,8 @@ import Testing
         ]
         var text = original
         if rng.uniform() < 0.3 {
-            let key = pick(keys, &rng), value = pick(values, &rng)
+            let key = pick(keys, &rng)
+            let value = pick(values, &rng)
             let pattern = "\"\(key)\" : [^,\\n]*"
             if text.range(of: pattern, options: .regularExpression) != nil {
                 text = text.replacingOccurrences(

@@ -7,7 +7,9 @@ import Testing
 /// `timeout` where they used to hang, and under `ulimit -v` where they used to exhaust memory.
 @Suite(.serialized) struct HostileInputTests {
     /// pfgm with a time limit (s) and an address-space limit (KiB).
-    func bounded(_ arguments: [String], in dir: String, seconds: Int = 20, memoryKiB: Int = 4_000_000)
+    func bounded(
+        _ arguments: [String], in dir: String, seconds: Int = 20, memoryKiB: Int = 4_000_000
+    )
         -> Binary.Result
     {
         Binary.runBounded(arguments, in: dir, seconds: seconds, memoryKiB: memoryKiB)
@@ -212,7 +214,8 @@ import Testing
         )
         // A temporary a killed writer left (pid 2³¹ − 2 cannot run), and one of a live process
         // (ours), which stays.
-        let stale = "\(dir)/x.npy.tmp-2147483646-12345", live = "\(dir)/x.npy.tmp-\(getpid())-777"
+        let stale = "\(dir)/x.npy.tmp-2147483646-12345"
+        let live = "\(dir)/x.npy.tmp-\(getpid())-777"
         for path in [stale, live] {
             #expect(FileManager.default.createFile(atPath: path, contents: Data(count: 8 << 20)))
         }

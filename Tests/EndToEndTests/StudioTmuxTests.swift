@@ -20,7 +20,7 @@ import Testing
         posix_spawn_file_actions_addopen(&actions, 1, path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
         var cArgs = argv.map { strdup($0) } + [nil]
-        defer { cArgs.forEach { free($0) } }
+        defer { for arg in cArgs { free(arg) } }
         var pid: pid_t = 0
         guard posix_spawnp(&pid, "tmux", &actions, nil, &cArgs, environ) == 0 else { return "" }
         var status: Int32 = 0
@@ -43,21 +43,33 @@ import Testing
 
     /// The preview's rows: right of the left column, below the status line.
     func previewRows(_ text: String) -> String {
-        text.split(separator: "\n", omittingEmptySubsequences: false).dropFirst(2).prefix(14).map { String($0.dropFirst(34)) }.joined(separator: "\n")
+        text.split(separator: "\n", omittingEmptySubsequences: false).dropFirst(2).prefix(14).map {
+            String($0.dropFirst(34))
+        }.joined(separator: "\n")
     }
 
     @Test func studioInTmux() throws {
-        #expect(FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux"), "tmux is missing: ./scripts/test installs it")
+        #expect(
+            FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux"),
+            "tmux is missing: ./scripts/test installs it")
         let dir = scratchDirectory()
-        let command = "cd \(dir) && TERM=screen-256color \(Binary.path) studio --data moons --seed 3 --threads 1; echo \"exit=$?\" > \(dir)/exit; echo DONE; sleep 30"
+        let command =
+            """
+            cd \(dir) && TERM=screen-256color \(Binary.path) studio --data moons --seed 3 \
+            --threads 1; echo \"exit=$?\" > \(dir)/exit; echo DONE; sleep 30
+            """
         tmux(["new-session", "-d", "-x", "100", "-y", "30", "-s", "studio", command])
         defer { tmux(["kill-server"]) }
 
         var text = waitFor { $0.contains("Samples ·") && $0.contains("Metrics") }
-        for title in ["PFGM++ Studio", "Augmented dimension D", "Controls", "Metrics", "Samples", "Loss"] {
+        for title in [
+            "PFGM++ Studio", "Augmented dimension D", "Controls", "Metrics", "Samples", "Loss",
+        ] {
             #expect(text.contains(title), "\(title) missing:\n\(text)")
         }
-        #expect(text.contains("D=128") && text.contains("NFE 35") && text.contains("noise α"), "\(text)")
+        #expect(
+            text.contains("D=128") && text.contains("NFE 35") && text.contains("noise α"), "\(text)"
+        )
 
         tmux(["send-keys", "-t", "studio", "Right"])
         text = waitFor { $0.contains("│ D=256 │") && $0.contains("oracle (no model at D=256") }
@@ -71,14 +83,22 @@ import Testing
         tmux(["resize-window", "-t", "studio", "-x", "60", "-y", "20"])
         // At 60 columns the status line keeps D and drops the name first.
         text = waitFor { screen in
-            screen.contains("Controls") && (screen.split(separator: "\n").first.map { $0.count <= 60 && $0.contains("D=256") } ?? false)
+            screen.contains("Controls")
+                && (screen.split(separator: "\n").first.map {
+                    $0.count <= 60 && $0.contains("D=256")
+                } ?? false)
         }
-        #expect(text.split(separator: "\n").first.map { $0.count <= 60 && $0.contains("D=256") } ?? false, "60×20 was not redrawn:\n\(text)")
+        #expect(
+            text.split(separator: "\n").first.map { $0.count <= 60 && $0.contains("D=256") }
+                ?? false, "60×20 was not redrawn:\n\(text)")
         #expect(text.contains("Controls"), "60×20 lost the controls:\n\(text)")
         tmux(["resize-window", "-t", "studio", "-x", "100", "-y", "30"])
-        // Wait for the whole 100×30 layout: a capture can land between a resize and the full redraw.
+        // Wait for the whole 100×30 layout: a capture can land between a resize and the full
+        // redraw.
         text = waitFor { screen in
-            ["Augmented dimension D", "Controls", "Metrics", "Loss"].allSatisfy { screen.contains($0) }
+            ["Augmented dimension D", "Controls", "Metrics", "Loss"].allSatisfy {
+                screen.contains($0)
+            }
                 && (screen.split(separator: "\n").first.map { $0.count > 60 } ?? false)
         }
         #expect(text.contains("Loss") && text.contains("Metrics"), "\(text)")
@@ -87,98 +107,149 @@ import Testing
         text = waitFor { $0.contains("DONE") }
         let exit = try? String(contentsOfFile: "\(dir)/exit", encoding: .utf8)
         #expect(exit?.trimmingCharacters(in: .whitespacesAndNewlines) == "exit=0")
-        #expect(text.contains("DONE") && !text.contains("Controls"), "terminal not restored:\n\(text)")
+        #expect(
+            text.contains("DONE") && !text.contains("Controls"), "terminal not restored:\n\(text)")
     }
 
     @Test func terminalsWithoutCursorControlColourOrUTF8() throws {
         let dir = scratchDirectory()
         defer { tmux(["kill-server"]) }
-        tmux(["new-session", "-d", "-x", "80", "-y", "24", "-s", "dumb",
-              "cd \(dir) && TERM=dumb \(Binary.path) studio 2> \(dir)/err; echo \"exit=$?\" >> \(dir)/err; sleep 30"])
+        tmux([
+            "new-session", "-d", "-x", "80", "-y", "24", "-s", "dumb",
+            """
+            cd \(dir) && TERM=dumb \(Binary.path) studio 2> \(dir)/err; echo \"exit=$?\" >> \
+            \(dir)/err; sleep 30
+            """,
+        ])
         let deadline = Date().addingTimeInterval(15)
-        while !((try? String(contentsOfFile: "\(dir)/err", encoding: .utf8))?.contains("exit=") ?? false) && Date() < deadline {
+        while !((try? String(contentsOfFile: "\(dir)/err", encoding: .utf8))?.contains("exit=")
+            ?? false) && Date() < deadline
+        {
             Thread.sleep(forTimeInterval: 0.1)
         }
         let err = (try? String(contentsOfFile: "\(dir)/err", encoding: .utf8)) ?? ""
         #expect(err.contains("cannot move the cursor") && err.contains("exit=1"), "\(err)")
 
-        let command = "cd \(dir) && TERM=vt100 LANG=C LC_ALL=C NO_COLOR=1 \(Binary.path) studio --data rings --runs runs2 2> \(dir)/err2; echo \"exit=$?\" > \(dir)/exit; echo DONE; sleep 30"
+        let command =
+            """
+            cd \(dir) && TERM=vt100 LANG=C LC_ALL=C NO_COLOR=1 \(Binary.path) studio --data rings \
+            --runs runs2 2> \(dir)/err2; echo \"exit=$?\" > \(dir)/exit; echo DONE; sleep 30
+            """
         tmux(["new-session", "-d", "-x", "20", "-y", "10", "-s", "studio", command])
         var text = waitFor { $0.contains("too small") }
-        #expect(text.contains("Terminal too small"), "\(text) \((try? String(contentsOfFile: "\(dir)/err2", encoding: .utf8)) ?? "")")
+        #expect(
+            text.contains("Terminal too small"),
+            "\(text) \((try? String(contentsOfFile: "\(dir)/err2", encoding: .utf8)) ?? "")")
         tmux(["resize-window", "-t", "studio", "-x", "80", "-y", "24"])
         text = waitFor { $0.contains("Controls") && $0.contains("Samples") }
         #expect(text.contains("+-") && text.unicodeScalars.allSatisfy { $0.isASCII }, "\(text)")
         tmux(["send-keys", "-t", "studio", "q"])
         text = waitFor { $0.contains("DONE") }
-        #expect((try? String(contentsOfFile: "\(dir)/exit", encoding: .utf8))?.contains("exit=0") == true)
+        #expect(
+            (try? String(contentsOfFile: "\(dir)/exit", encoding: .utf8))?.contains("exit=0")
+                == true)
     }
 
     @Test(arguments: [SIGTERM, SIGHUP, SIGINT])
     func signalsSaveTheModelAndRestoreTheTerminal(signal: Int32) throws {
         let dir = scratchDirectory()
         defer { tmux(["kill-server"]) }
-        let command = "cd \(dir) && \(Binary.path) studio --data moons --runs \(dir)/runs --threads 1; echo \"exit=$?\" > \(dir)/exit; echo DONE; sleep 30"
+        let command =
+            """
+            cd \(dir) && \(Binary.path) studio --data moons --runs \(dir)/runs --threads 1; echo \
+            \"exit=$?\" > \(dir)/exit; echo DONE; sleep 30
+            """
         tmux(["new-session", "-d", "-x", "100", "-y", "30", "-s", "studio", command])
         _ = waitFor { $0.contains("Samples ·") }
         tmux(["send-keys", "-t", "studio", " "])
         let text = waitFor { screen in
-            screen.split(separator: "\n").first.flatMap { $0.split(separator: "│").first { $0.contains("step ") } }
-                .flatMap { Int($0.trimmingCharacters(in: .whitespaces).dropFirst(5)) }.map { $0 >= 20 } ?? false
+            screen.split(separator: "\n").first.flatMap {
+                $0.split(separator: "│").first { $0.contains("step ") }
+            }
+            .flatMap { Int($0.trimmingCharacters(in: .whitespaces).dropFirst(5)) }.map { $0 >= 20 }
+                ?? false
         }
         #expect(text.contains("training"), "\(text)")
         let studio = try #require(studioProcess())
         kill(studio, signal)
         let after = waitFor { $0.contains("DONE") }
-        #expect((try? String(contentsOfFile: "\(dir)/exit", encoding: .utf8))?.contains("exit=0") == true)
-        #expect(after.contains("DONE") && !after.contains("Controls"), "terminal not restored:\n\(after)")
+        #expect(
+            (try? String(contentsOfFile: "\(dir)/exit", encoding: .utf8))?.contains("exit=0")
+                == true)
+        #expect(
+            after.contains("DONE") && !after.contains("Controls"),
+            "terminal not restored:\n\(after)")
         let saved = try SafeTensors.read("\(dir)/runs/moons-D128/optimizer.safetensors")
         #expect(Int(saved.metadata["step"] ?? "0") ?? 0 >= 20)
     }
 
-    /// A fatal signal (a crash) still gives the terminal back: the alternate screen is left and the cursor
-    /// shown, and the signal ends the process as it would have.
+    /// A fatal signal (a crash) still gives the terminal back: the alternate screen is left and the
+    /// cursor shown, and the signal ends the process as it would have.
     @Test(arguments: [SIGSEGV, SIGABRT, SIGILL, SIGBUS])
     func fatalSignalsLeaveTheAlternateScreenAndShowTheCursor(signal: Int32) throws {
         let dir = scratchDirectory()
         defer { tmux(["kill-server"]) }
-        let command = "cd \(dir) && \(Binary.path) studio --data moons --threads 1; echo \"exit=$?\" > \(dir)/exit; sleep 30"
+        let command =
+            """
+            cd \(dir) && \(Binary.path) studio --data moons --threads 1; echo \"exit=$?\" > \
+            \(dir)/exit; sleep 30
+            """
         tmux(["new-session", "-d", "-x", "100", "-y", "30", "-s", "studio", command])
         _ = waitFor { $0.contains("Samples ·") }
-        let state = { self.tmux(["display-message", "-p", "-t", "studio", "#{alternate_on} #{cursor_flag}"]) }
-        #expect(state().hasPrefix("1 0"), "the studio did not take the alternate screen: \(state())")
+        let state = {
+            self.tmux(["display-message", "-p", "-t", "studio", "#{alternate_on} #{cursor_flag}"])
+        }
+        #expect(
+            state().hasPrefix("1 0"), "the studio did not take the alternate screen: \(state())")
         let studio = try #require(studioProcess())
         kill(studio, signal)
         #expect(waitUntil(20) { exists("\(dir)/exit") })
         let exit = (try? String(contentsOfFile: "\(dir)/exit", encoding: .utf8)) ?? ""
         #expect(exit.contains("exit=\(128 + signal)"), "\(exit)")
-        #expect(state().hasPrefix("0 1"), "terminal left in the alternate screen or without a cursor: \(state())")
+        #expect(
+            state().hasPrefix("0 1"),
+            "terminal left in the alternate screen or without a cursor: \(state())")
     }
 
     /// The studio's pid: the pane runs a shell, and the studio is its child.
     func studioProcess() -> Int32? {
-        let pid = tmux(["display-message", "-p", "-t", "studio", "#{pane_pid}"]).trimmingCharacters(in: .whitespacesAndNewlines)
-        let children = (try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8)) ?? ""
+        let pid = tmux(["display-message", "-p", "-t", "studio", "#{pane_pid}"]).trimmingCharacters(
+            in: .whitespacesAndNewlines)
+        let children =
+            (try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8))
+            ?? ""
         return children.split(separator: " ").first.flatMap { Int32($0) }
     }
 
     /// The step on the status line ("│ step 1234 │"), or nil.
     func statusStep(_ screen: String) -> Int? {
-        screen.split(separator: "\n").first.flatMap { $0.split(separator: "│").first { $0.contains("step ") } }
-            .flatMap { Int($0.trimmingCharacters(in: .whitespaces).dropFirst(5)) }
+        screen.split(separator: "\n").first.flatMap {
+            $0.split(separator: "│").first { $0.contains("step ") }
+        }
+        .flatMap { Int($0.trimmingCharacters(in: .whitespaces).dropFirst(5)) }
     }
 
-    /// `studio --follow` on a run `pfgm train` trains: the step and the loss move on screen, the trainer takes
-    /// its lock (it resumes while followed), and nothing new appears in the run's folder.
+    /// `studio --follow` on a run `pfgm train` trains: the step and the loss move on screen, the
+    /// trainer takes its lock (it resumes while followed), and nothing new appears in the run's
+    /// folder.
     @Test func followsARunThatPfgmTrainTrains() throws {
         let dir = scratchDirectory()
         defer { tmux(["kill-server"]) }
-        let small = ["--width", "32", "--depth", "1", "--batch", "64", "--threads", "1", "--log-every", "20", "--save-every", "200"]
-        let first = Binary.run(["train", "--data", "moons", "--aug-dim", "8", "--steps", "200", "--out", "run"] + small, in: dir)
+        let small = [
+            "--width", "32", "--depth", "1", "--batch", "64", "--threads", "1", "--log-every", "20",
+            "--save-every", "200",
+        ]
+        let first = Binary.run(
+            ["train", "--data", "moons", "--aug-dim", "8", "--steps", "200", "--out", "run"]
+                + small, in: dir)
         #expect(first.status == 0, "\(first.stderr)")
         let before = Set((try? FileManager.default.contentsOfDirectory(atPath: dir + "/run")) ?? [])
 
-        let command = "cd \(dir) && \(Binary.path) studio --follow run --threads 1; echo \"exit=$?\" > \(dir)/exit; echo DONE; sleep 30"
+        let command =
+            """
+            cd \(dir) && \(Binary.path) studio --follow run --threads 1; echo \"exit=$?\" > \
+            \(dir)/exit; echo DONE; sleep 30
+            """
         tmux(["new-session", "-d", "-x", "120", "-y", "30", "-s", "studio", command])
         var text = waitFor { $0.contains("◉ following") && $0.contains("followed D=8, step 200") }
         #expect(text.contains("Loss · followed D=8") && text.contains("finished"), "\(text)")
@@ -193,11 +264,18 @@ import Testing
         trainer.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         trainer.standardOutput = FileHandle.nullDevice
         try trainer.run()
-        text = waitFor(30) { (statusStep($0) ?? 0) > 200 && $0.contains("trainer pid \(trainer.processIdentifier)") }
+        text = waitFor(30) {
+            (statusStep($0) ?? 0) > 200 && $0.contains("trainer pid \(trainer.processIdentifier)")
+        }
         let seen = statusStep(text) ?? 0
         #expect(seen > 200, "the step did not move:\n\(text)")
-        text = waitFor(30) { (statusStep($0) ?? 0) > seen && $0.contains("Samples · followed D=8, step") && !$0.contains("step 200 ·") }
-        #expect((statusStep(text) ?? 0) > seen && text.range(of: "loss [0-9]", options: .regularExpression) != nil, "\(text)")
+        text = waitFor(30) {
+            (statusStep($0) ?? 0) > seen && $0.contains("Samples · followed D=8, step")
+                && !$0.contains("step 200 ·")
+        }
+        #expect(
+            (statusStep(text) ?? 0) > seen
+                && text.range(of: "loss [0-9]", options: .regularExpression) != nil, "\(text)")
         kill(trainer.processIdentifier, SIGINT)
         trainer.waitUntilExit()
         let trained = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
@@ -207,8 +285,11 @@ import Testing
 
         tmux(["send-keys", "-t", "studio", "q"])
         _ = waitFor { $0.contains("DONE") }
-        #expect((try? String(contentsOfFile: "\(dir)/exit", encoding: .utf8))?.contains("exit=0") == true)
+        #expect(
+            (try? String(contentsOfFile: "\(dir)/exit", encoding: .utf8))?.contains("exit=0")
+                == true)
         let after = Set((try? FileManager.default.contentsOfDirectory(atPath: dir + "/run")) ?? [])
-        #expect(after == before, "the followed folder changed: \(after.symmetricDifference(before))")
+        #expect(
+            after == before, "the followed folder changed: \(after.symmetricDifference(before))")
     }
 }

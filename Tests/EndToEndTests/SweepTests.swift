@@ -2,12 +2,16 @@ import Engine
 import Foundation
 import Testing
 
-/// `pfgm sweep` end to end: report, CSV and plots from a tiny sweep; a rerun does no repeated work; a lost
-/// evaluation is redone alone; a different plan in the same folder is refused.
+/// `pfgm sweep` end to end: report, CSV and plots from a tiny sweep; a rerun does no repeated work;
+/// a lost evaluation is redone alone; a different plan in the same folder is refused.
 @Suite(.serialized) struct SweepTests {
-    static let tiny = ["sweep", "--data", "moons", "--aug-dims", "4,inf", "--steps", "30", "--seeds", "1", "--width", "16",
-                       "--depth", "1", "--batch", "32", "--count", "200", "--nfe", "5,3", "--bits", "5", "--alphas", "0.2",
-                       "--threads", "1", "--out", "sw"]
+    static let tiny = [
+        "sweep", "--data", "moons", "--aug-dims", "4,inf", "--steps", "30", "--seeds", "1",
+        "--width", "16",
+        "--depth", "1", "--batch", "32", "--count", "200", "--nfe", "5,3", "--bits", "5",
+        "--alphas", "0.2",
+        "--threads", "1", "--out", "sw",
+    ]
 
     func modificationDate(_ path: String) -> Date? {
         (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
@@ -18,20 +22,28 @@ import Testing
         let first = Binary.run(Self.tiny, in: dir)
         #expect(first.status == 0, "\(first.stderr)")
         #expect(first.stderr.components(separatedBy: "training D=").count - 1 == 2)
-        for file in ["report.md", "results.csv", "alpha.png", "bits.png", "nfe.png", "sweep.json", "command.txt"] {
+        for file in [
+            "report.md", "results.csv", "alpha.png", "bits.png", "nfe.png", "sweep.json",
+            "command.txt",
+        ] {
             #expect(exists("\(dir)/sw/\(file)"), "\(file) is missing")
         }
-        let csv = try String(contentsOfFile: "\(dir)/sw/results.csv", encoding: .utf8).split(separator: "\n")
+        let csv = try String(contentsOfFile: "\(dir)/sw/results.csv", encoding: .utf8).split(
+            separator: "\n")
         // Header + 2 models × 4 settings (base, α 0.2, 5 bits, NFE 3).
         #expect(csv.count == 1 + 2 * 4)
         #expect(csv.dropFirst().allSatisfy { $0.hasPrefix("moons,") && $0.contains(",swd,") })
         let report = try String(contentsOfFile: "\(dir)/sw/report.md", encoding: .utf8)
-        #expect(report.contains("| D | α=0.0 | α=0.2 |") && report.contains("| inf |") && report.contains("Evaluations: 8 of 8"))
+        #expect(
+            report.contains("| D | α=0.0 | α=0.2 |") && report.contains("| inf |")
+                && report.contains("Evaluations: 8 of 8"))
         #expect(report.contains("pfgm sweep --data moons"))
         #expect(report.contains("D = ∞") && report.contains("degradation under alpha"))
         let png = [UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(dir)/sw/alpha.png")))
         #expect(png.prefix(4) == [0x89, 0x50, 0x4E, 0x47] && png[25] == 2)  // colour type 2: RGB
-        #expect(exists("\(dir)/sw/models/D4-s0/checkpoint.safetensors") && exists("\(dir)/sw/models/Dinf-s0/checkpoint.safetensors"))
+        #expect(
+            exists("\(dir)/sw/models/D4-s0/checkpoint.safetensors")
+                && exists("\(dir)/sw/models/Dinf-s0/checkpoint.safetensors"))
 
         let checkpoint = "\(dir)/sw/models/D4-s0/checkpoint.safetensors"
         let evaluation = "\(dir)/sw/evals/D4-s0/a0.0-b32-n5.json"
@@ -41,31 +53,48 @@ import Testing
         let second = Binary.run(Self.tiny, in: dir)
         #expect(second.status == 0, "\(second.stderr)")
         #expect(!second.stderr.contains("training D="), "models were trained again")
-        #expect(modificationDate(checkpoint) == before.0 && modificationDate(evaluation) == before.1)
+        #expect(
+            modificationDate(checkpoint) == before.0 && modificationDate(evaluation) == before.1)
         #expect(exists(lost))
-        #expect(try String(contentsOfFile: "\(dir)/sw/results.csv", encoding: .utf8).split(separator: "\n").count == 9)
+        #expect(
+            try String(contentsOfFile: "\(dir)/sw/results.csv", encoding: .utf8).split(
+                separator: "\n"
+            ).count == 9)
 
         var changed = Self.tiny
         changed[try #require(changed.firstIndex(of: "30"))] = "40"
         let refused = Binary.run(changed, in: dir)
         #expect(refused.status != 0 && refused.stderr.contains("different sweep"))
-        let bad = Binary.run(["sweep", "--data", "moons", "--steps", "5", "--nfe", "4", "--out", "x"], in: dir)
+        let bad = Binary.run(
+            ["sweep", "--data", "moons", "--steps", "5", "--nfe", "4", "--out", "x"], in: dir)
         #expect(bad.status != 0 && bad.stderr.contains("odd") && !exists("\(dir)/x"))
     }
 
-    /// With --one-network, one model per seed answers at every D of the grid; each D gets its own evaluations.
+    /// With --one-network, one model per seed answers at every D of the grid; each D gets its own
+    /// evaluations.
     @Test func oneNetworkSweepTrainsOneModelPerSeedAndScoresItAtEachD() throws {
         let dir = scratchDirectory()
         let run = Binary.run(Self.tiny + ["--one-network", "1..4096,inf"], in: dir)
         #expect(run.status == 0, "\(run.stderr)")
-        #expect(run.stderr.components(separatedBy: "training the one network over 1..4096,inf").count - 1 == 1)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: "\(dir)/sw/models") == ["one-s0"])
+        #expect(
+            run.stderr.components(separatedBy: "training the one network over 1..4096,inf").count
+                - 1 == 1)
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: "\(dir)/sw/models") == ["one-s0"])
         #expect(try RunDirectory("\(dir)/sw/models/one-s0").readConfig().augDim == "1..4096,inf")
-        let csv = try String(contentsOfFile: "\(dir)/sw/results.csv", encoding: .utf8).split(separator: "\n")
+        let csv = try String(contentsOfFile: "\(dir)/sw/results.csv", encoding: .utf8).split(
+            separator: "\n")
         #expect(csv.count == 1 + 2 * 4)
         let report = try String(contentsOfFile: "\(dir)/sw/report.md", encoding: .utf8)
-        #expect(report.contains("one network per seed over D in 1..4096,inf") && report.contains("Evaluations: 8 of 8"))
-        let outside = Binary.run(Self.tiny.map { $0 == "4,inf" ? "4,8192" : $0 } + ["--one-network", "1..4096,inf", "--out", "sw2"], in: dir)
-        #expect(outside.status != 0 && outside.stderr.contains("outside the one network's range") && !exists("\(dir)/sw2"))
+        #expect(
+            report.contains("one network per seed over D in 1..4096,inf")
+                && report.contains("Evaluations: 8 of 8"))
+        let outside = Binary.run(
+            Self.tiny.map { $0 == "4,inf" ? "4,8192" : $0 } + [
+                "--one-network", "1..4096,inf", "--out", "sw2",
+            ], in: dir)
+        #expect(
+            outside.status != 0 && outside.stderr.contains("outside the one network's range")
+                && !exists("\(dir)/sw2"))
     }
 }

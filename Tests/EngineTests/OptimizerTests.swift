@@ -10,7 +10,8 @@ import Testing
     }
 
     @Test func adamFirstStepMovesEachWeightByTheLearningRate() {
-        // With bias correction, m̂ = g and v̂ = g² after one step, so Δw = −lr·g/(|g| + ε) ≈ −lr·sign(g).
+        // With bias correction, m̂ = g and v̂ = g² after one step, so Δw = −lr·g/(|g| + ε) ≈
+        // −lr·sign(g).
         let p = store([1, -2, 3])
         let grads: [Float] = [0.5, -4, 1e-3]
         for i in 0..<3 { p.grads[i] = grads[i] }
@@ -56,16 +57,22 @@ import Testing
             try p.load([NamedTensor(name: "w", shape: [3], values: [1, 2, 3])])
         }
         #expect(throws: ParameterError.unexpected("v")) {
-            try p.load([NamedTensor(name: "w", shape: [2], values: [5, 6]), NamedTensor(name: "v", shape: [1], values: [0])])
+            try p.load([
+                NamedTensor(name: "w", shape: [2], values: [5, 6]),
+                NamedTensor(name: "v", shape: [1], values: [0]),
+            ])
         }
-        #expect(throws: Never.self) { try p.load([NamedTensor(name: "w", shape: [2], values: [5, 6])]) }
+        #expect(throws: Never.self) {
+            try p.load([NamedTensor(name: "w", shape: [2], values: [5, 6])])
+        }
         #expect(p.values.array == [5, 6])
     }
 }
 
 @Suite struct TrainingTests {
     @Test func regressionTrainingLowersTheLoss() {
-        // Forward, backward and Adam together: fit y = (sin 2x₀, x₀x₁) with the noise input as a third feature.
+        // Forward, backward and Adam together: fit y = (sin 2x₀, x₀x₁) with the noise input as a
+        // third feature.
         let config = MLPEDMConfig(dim: 2, width: 32, depth: 2, embeddingChannels: 16)
         let net = MLPEDM(config: config, seed: 1)
         let adam = Adam(parameterCount: net.parameters.count, learningRate: 3e-3)

@@ -4,16 +4,22 @@ import Testing
 
 @Suite struct RandomSourceTests {
     @Test func sameSeedSameSequenceDifferentSeedDifferentSequence() {
-        var a = RandomSource(seed: 42), b = RandomSource(seed: 42), c = RandomSource(seed: 43)
-        let xa = (0..<100).map { _ in a.next() }, xb = (0..<100).map { _ in b.next() }, xc = (0..<100).map { _ in c.next() }
+        var a = RandomSource(seed: 42)
+        var b = RandomSource(seed: 42)
+        var c = RandomSource(seed: 43)
+        let xa = (0..<100).map { _ in a.next() }
+        let xb = (0..<100).map { _ in b.next() }
+        let xc = (0..<100).map { _ in c.next() }
         #expect(xa == xb)
         #expect(xa != xc)
-        var s1 = RandomSource(seed: 42, stream: 1), s2 = RandomSource(seed: 42, stream: 2)
+        var s1 = RandomSource(seed: 42, stream: 1)
+        var s2 = RandomSource(seed: 42, stream: 2)
         #expect(s1.next() != s2.next())
     }
 
     @Test func firstOutputsAreStable() {
-        // Pins the documented algorithm (SplitMix64 seeding, xoshiro256**): a change here changes every seeded result.
+        // Pins the documented algorithm (SplitMix64 seeding, xoshiro256**): a change here changes
+        // every seeded result.
         var rng = RandomSource(seed: 0)
         let first = (0..<3).map { _ in rng.next() }
         var again = RandomSource(seed: 0)
@@ -53,7 +59,8 @@ import Testing
         let n = 40_000
         let xs = (0..<n).map { _ in rng.gamma(shape: k) }
         let (m, v) = meanAndVariance(xs)
-        // Mean: standard error √(k/n); variance: relative standard error ≈ √((2 + 6/k)/n). Allow 5 of each.
+        // Mean: standard error √(k/n); variance: relative standard error ≈ √((2 + 6/k)/n). Allow 5
+        // of each.
         #expect(abs(m - k) < 5 * (k / Double(n)).squareRoot())
         #expect(abs(v / k - 1) < 5 * ((2 + 6 / k) / Double(n)).squareRoot())
     }
@@ -78,9 +85,15 @@ import Testing
         var rng = RandomSource(seed: 7)
         let n = 20_000
         let b22 = (0..<n).map { _ in rng.beta(2, 2) }
-        #expect(ksStatistic(b22) { x in let c = min(max(x, 0), 1); return 3 * c * c - 2 * c * c * c } < ksCritical(n))
+        #expect(
+            ksStatistic(b22) { x in
+                let c = min(max(x, 0), 1)
+                return 3 * c * c - 2 * c * c * c
+            } < ksCritical(n))
         let arcsine = (0..<n).map { _ in rng.beta(0.5, 0.5) }
-        #expect(ksStatistic(arcsine) { 2 / Double.pi * asin(min(max($0, 0), 1).squareRoot()) } < ksCritical(n))
+        #expect(
+            ksStatistic(arcsine) { 2 / Double.pi * asin(min(max($0, 0), 1).squareRoot()) }
+                < ksCritical(n))
         let skewed = (0..<n).map { _ in rng.beta(3, 7) }
         let (m, v) = meanAndVariance(skewed)
         #expect(abs(m - 0.3) < 0.005)

@@ -10,8 +10,11 @@ final class GaussianDenoiser: Denoiser {
         self.dim = dim
         self.sigmaData = sigmaData
     }
-    func denoise(_ x: UnsafePointer<Float>, rows: Int, sigma: Float, into out: UnsafeMutablePointer<Float>) {
-        let s2 = sigmaData * sigmaData, f = s2 / (s2 + sigma * sigma)
+    func denoise(
+        _ x: UnsafePointer<Float>, rows: Int, sigma: Float, into out: UnsafeMutablePointer<Float>
+    ) {
+        let s2 = sigmaData * sigmaData
+        let f = s2 / (s2 + sigma * sigma)
         for i in 0..<(rows * dim) { out[i] = f * x[i] }
     }
 }
@@ -20,34 +23,44 @@ final class GaussianDenoiser: Denoiser {
     func distanceToNearest(_ x: Matrix, _ points: Matrix) -> [Double] {
         (0..<x.rows).map { r in
             (0..<points.rows).map { k in
-                (0..<x.cols).reduce(0.0) { $0 + pow(Double(x[r, $1] - points[k, $1]), 2) }.squareRoot()
+                (0..<x.cols).reduce(0.0) { $0 + pow(Double(x[r, $1] - points[k, $1]), 2) }
+                    .squareRoot()
             }.min() ?? .infinity
         }
     }
 
-    @Test(arguments: [(2, 8, "2"), (2, 8, "128"), (2, 8, "inf"), (64, 16, "8"), (64, 16, "128"), (64, 16, "inf")])
+    @Test(arguments: [
+        (2, 8, "2"), (2, 8, "128"), (2, 8, "inf"), (64, 16, "8"), (64, 16, "128"), (64, 16, "inf"),
+    ])
     func heunWithTheOracleLandsOnTheData(n: Int, k: Int, d: String) throws {
         let aug = try #require(AugmentedDimension(parsing: d))
         var rng = RandomSource(seed: 41)
         let points = randomMatrix(k, n, &rng)
         let oracle = OracleDenoiser(points: points, augmentedDimension: aug)
-        // The small-D prior has a power-law tail: σ_min = 1e-4 lets its far draws arrive (see the design).
+        // The small-D prior has a power-law tail: σ_min = 1e-4 lets its far draws arrive (see the
+        // design).
         let schedule = NoiseSchedule(steps: 18, sigmaMin: aug.value <= Double(n) ? 1e-4 : 0.002)
-        var x = Perturbation.prior(count: 500, dim: n, augmentedDimension: aug, sigma: schedule.sigmaMax, rng: &rng)
+        var x = Perturbation.prior(
+            count: 500, dim: n, augmentedDimension: aug, sigma: schedule.sigmaMax, rng: &rng)
         Sampler(schedule: schedule, solver: .heun).run(&x, denoiser: oracle, rng: &rng)
         let distances = distanceToNearest(x, points)
         let landed = distances.filter { $0 < 1e-2 }.count
         // "Nearly every draw": at least 99%.
-        #expect(landed >= 495, "\(landed)/500 within 1e-2 for N=\(n), D=\(d); worst \(distances.max() ?? 0)")
+        #expect(
+            landed >= 495,
+            "\(landed)/500 within 1e-2 for N=\(n), D=\(d); worst \(distances.max() ?? 0)")
     }
 
     @Test func sameLatentsSameSamplesWithoutNoise() {
         var rng = RandomSource(seed: 42)
         let points = randomMatrix(6, 3, &rng)
         let oracle = OracleDenoiser(points: points, augmentedDimension: .finite(16))
-        let latents = Perturbation.prior(count: 50, dim: 3, augmentedDimension: .finite(16), sigma: 80, rng: &rng)
-        var a = latents, b = latents
-        var r1 = RandomSource(seed: 1), r2 = RandomSource(seed: 2)
+        let latents = Perturbation.prior(
+            count: 50, dim: 3, augmentedDimension: .finite(16), sigma: 80, rng: &rng)
+        var a = latents
+        var b = latents
+        var r1 = RandomSource(seed: 1)
+        var r2 = RandomSource(seed: 2)
         let sampler = Sampler(schedule: NoiseSchedule(steps: 10))
         sampler.run(&a, denoiser: oracle, rng: &r1)
         sampler.run(&b, denoiser: oracle, rng: &r2)
@@ -58,26 +71,43 @@ final class GaussianDenoiser: Denoiser {
     }
 
     @Test func gaussianDataVarianceIsRecoveredAndHeunBeatsEulerAtEqualNFE() {
-        let n = 4, count = 20_000, sigmaData: Float = 0.5
+        let n = 4
+        let count = 20_000
+        let sigmaData: Float = 0.5
         let denoiser = GaussianDenoiser(dim: n, sigmaData: sigmaData)
         var rng = RandomSource(seed: 43)
-        let latents = Perturbation.prior(count: count, dim: n, augmentedDimension: .infinite, sigma: 80, rng: &rng)
-        func variance(_ m: Matrix) -> Double { meanAndVariance(m.storage.map(Double.init)).variance }
-        // The exact flow scales every point by σ_d/√(σ_d² + σ_max²); compare against that on the same latents.
-        let exact = variance(latents) * Double(sigmaData * sigmaData) / (Double(sigmaData * sigmaData) + 6400)
-        // At σ_d = 0.5 the EDM schedule makes this flow stiff: solved exactly in closed form, Heun with 18 steps
-        // overshoots the variance by 11.4% and Euler with 35 steps (equal NFE) undershoots by 15.4%;
-        // with 64 Heun steps the bias is 0.7%. These figures are the schemes', not the code's.
-        var heun = latents, euler = latents
-        Sampler(schedule: NoiseSchedule(steps: 18), solver: .heun).run(&heun, denoiser: denoiser, rng: &rng)
-        Sampler(schedule: NoiseSchedule(steps: 35), solver: .euler).run(&euler, denoiser: denoiser, rng: &rng)
-        #expect(NoiseSchedule(steps: 18).functionEvaluations(.heun) == NoiseSchedule(steps: 35).functionEvaluations(.euler))
-        let heunError = abs(variance(heun) / exact - 1), eulerError = abs(variance(euler) / exact - 1)
+        let latents = Perturbation.prior(
+            count: count, dim: n, augmentedDimension: .infinite, sigma: 80, rng: &rng)
+        func variance(_ m: Matrix) -> Double {
+            meanAndVariance(m.storage.map(Double.init)).variance
+        }
+        // The exact flow scales every point by σ_d/√(σ_d² + σ_max²); compare against that on the
+        // same latents.
+        let exact =
+            variance(latents) * Double(sigmaData * sigmaData)
+            / (Double(sigmaData * sigmaData) + 6400)
+        // At σ_d = 0.5 the EDM schedule makes this flow stiff: solved exactly in closed form, Heun
+        // with 18 steps overshoots the variance by 11.4% and Euler with 35 steps (equal NFE)
+        // undershoots by 15.4%; with 64 Heun steps the bias is 0.7%. These figures are the
+        // schemes', not the code's.
+        var heun = latents
+        var euler = latents
+        Sampler(schedule: NoiseSchedule(steps: 18), solver: .heun).run(
+            &heun, denoiser: denoiser, rng: &rng)
+        Sampler(schedule: NoiseSchedule(steps: 35), solver: .euler).run(
+            &euler, denoiser: denoiser, rng: &rng)
+        #expect(
+            NoiseSchedule(steps: 18).functionEvaluations(.heun)
+                == NoiseSchedule(steps: 35).functionEvaluations(.euler))
+        let heunError = abs(variance(heun) / exact - 1)
+        let eulerError = abs(variance(euler) / exact - 1)
         #expect(heunError < eulerError, "Heun \(heunError), Euler \(eulerError)")
         #expect(abs(heunError - 0.1136) < 0.005)
         var fine = latents
-        Sampler(schedule: NoiseSchedule(steps: 64), solver: .heun).run(&fine, denoiser: denoiser, rng: &rng)
-        // 80,000 values: the sampling error of the variance is √(2/80000) ≈ 0.5%; with the 0.7% bias, allow 3%.
+        Sampler(schedule: NoiseSchedule(steps: 64), solver: .heun).run(
+            &fine, denoiser: denoiser, rng: &rng)
+        // 80,000 values: the sampling error of the variance is √(2/80000) ≈ 0.5%; with the 0.7%
+        // bias, allow 3%.
         #expect(abs(variance(fine) / Double(sigmaData * sigmaData) - 1) < 0.03)
     }
 
@@ -112,8 +142,12 @@ final class GaussianDenoiser: Denoiser {
     func store() -> ParameterStore {
         var layout = ParameterLayout()
         var rng = RandomSource(seed: 51)
-        _ = layout.add("mixed.weight", shape: [40], role: .weight, initial: (0..<40).map { _ in Float(rng.normal()) })
-        _ = layout.add("positive.weight", shape: [10], role: .weight, initial: (0..<10).map { _ in Float(rng.uniform() + 0.5) })
+        _ = layout.add(
+            "mixed.weight", shape: [40], role: .weight,
+            initial: (0..<40).map { _ in Float(rng.normal()) })
+        _ = layout.add(
+            "positive.weight", shape: [10], role: .weight,
+            initial: (0..<10).map { _ in Float(rng.uniform() + 0.5) })
         _ = layout.add("zero.weight", shape: [4], role: .weight, initial: [0, 0, 0, 0])
         _ = layout.add("mixed.bias", shape: [3], role: .bias, initial: [0.123, -4.56, 7.89])
         _ = layout.add("norm.weight", shape: [2], role: .normScale, initial: [1.1, 0.9])
@@ -133,9 +167,12 @@ final class GaussianDenoiser: Denoiser {
                 #expect(w == v, "\(slot.name) must not be quantized")
                 continue
             }
-            let lo = Double(min(w.min() ?? 0, 0)), hi = Double(max(w.max() ?? 0, 0))
+            let lo = Double(min(w.min() ?? 0, 0))
+            let hi = Double(max(w.max() ?? 0, 0))
             let scale = (hi - lo) / (pow(2, Double(bits)) - 1)
-            for (a, b) in zip(w, v) { #expect(abs(Double(a) - Double(b)) <= scale / 2 + 1e-6, "\(slot.name)") }
+            for (a, b) in zip(w, v) {
+                #expect(abs(Double(a) - Double(b)) <= scale / 2 + 1e-6, "\(slot.name)")
+            }
             #expect(Set(v).count <= 1 << bits)
         }
     }

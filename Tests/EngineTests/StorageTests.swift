@@ -4,8 +4,10 @@ import Testing
 
 @Suite struct SafeTensorsTests {
     let sample = SafeTensors.File(
-        tensors: [NamedTensor(name: "a.weight", shape: [2, 3], values: [1, 2, 3, 4, 5, 6]),
-                  NamedTensor(name: "a.bias", shape: [3], values: [-1, 0.5, .pi])],
+        tensors: [
+            NamedTensor(name: "a.weight", shape: [2, 3], values: [1, 2, 3, 4, 5, 6]),
+            NamedTensor(name: "a.bias", shape: [3], values: [-1, 0.5, .pi]),
+        ],
         metadata: ["aug_dim": "128"])
 
     @Test func roundTrip() throws {
@@ -15,7 +17,8 @@ import Testing
         #expect(back.metadata == ["aug_dim": "128"])
         #expect(back.tensor(named: "a.weight") == sample.tensors[0])
         #expect(back.tensor(named: "a.bias") == sample.tensors[1])
-        let leftovers = try FileManager.default.contentsOfDirectory(atPath: (path as NSString).deletingLastPathComponent)
+        let leftovers = try FileManager.default.contentsOfDirectory(
+            atPath: (path as NSString).deletingLastPathComponent)
         #expect(leftovers == ["model.safetensors"])
     }
 
@@ -23,7 +26,9 @@ import Testing
         let file = try SafeTensors.read(fixturesDirectory + "/handmade.safetensors")
         #expect(file.metadata == ["format": "pt"])
         #expect(file.tensor(named: "bias")?.values == [0.25, -1.5])
-        #expect(file.tensor(named: "weight")?.values == [-2.5, -1.5, -0.5, 0.5, 1.5, 2.5].map { Float($0 / 4) })
+        #expect(
+            file.tensor(named: "weight")?.values
+                == [-2.5, -1.5, -0.5, 0.5, 1.5, 2.5].map { Float($0 / 4) })
         #expect(file.tensor(named: "weight")?.shape == [2, 3])
     }
 
@@ -49,29 +54,36 @@ import Testing
     @Test func rejectsTruncatedFiles() throws {
         let full = try encoded()
         for cut in [0, 4, 8, 20, full.count - 1] {
-            let message = try #require(rejection(Array(full[0..<cut])), "cut at \(cut) was accepted")
+            let message = try #require(
+                rejection(Array(full[0..<cut])), "cut at \(cut) was accepted")
             #expect(message.hasPrefix("bad.safetensors: "))
         }
     }
 
     @Test func rejectsHeaderLengthPastTheEnd() throws {
         var bytes = try encoded()
-        bytes[0] = 0xFF; bytes[1] = 0xFF; bytes[7] = 0x7F
+        bytes[0] = 0xFF
+        bytes[1] = 0xFF
+        bytes[7] = 0x7F
         #expect(rejection(bytes)?.contains("past the end") == true)
     }
 
     @Test func rejectsOverlappingAndOverrunningOffsets() {
-        let overlap = #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}"#
+        let overlap =
+            #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}"#
         #expect(rejection(withHeader(overlap, dataBytes: 12))?.contains("overlaps") == true)
         let overrun = #"{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}"#
-        #expect(rejection(withHeader(overrun, dataBytes: 8))?.contains("past the data section") == true)
+        #expect(
+            rejection(withHeader(overrun, dataBytes: 8))?.contains("past the data section") == true)
         let negative = #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[8,4]}}"#
-        #expect(rejection(withHeader(negative, dataBytes: 8))?.contains("invalid data_offsets") == true)
+        #expect(
+            rejection(withHeader(negative, dataBytes: 8))?.contains("invalid data_offsets") == true)
     }
 
     @Test func rejectsUnknownAndUnreadableDtypes() {
         let unknown = #"{"a":{"dtype":"Q7","shape":[1],"data_offsets":[0,4]}}"#
-        #expect(rejection(withHeader(unknown, dataBytes: 4))?.contains("unknown dtype 'Q7'") == true)
+        #expect(
+            rejection(withHeader(unknown, dataBytes: 4))?.contains("unknown dtype 'Q7'") == true)
         let half = #"{"a":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}}"#
         #expect(rejection(withHeader(half, dataBytes: 4))?.contains("only F32 and F64") == true)
     }
@@ -82,11 +94,15 @@ import Testing
         let huge = #"{"a":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,8]}}"#
         #expect(rejection(withHeader(huge, dataBytes: 8))?.contains("larger than the file") == true)
         #expect(rejection(withHeader("[1,2]", dataBytes: 0))?.contains("not a JSON object") == true)
-        #expect(rejection(withHeader(#"{"a":{"dtype":"F32"}}"#, dataBytes: 0))?.contains("needs dtype") == true)
+        #expect(
+            rejection(withHeader(#"{"a":{"dtype":"F32"}}"#, dataBytes: 0))?.contains("needs dtype")
+                == true)
     }
 
     @Test func missingFileIsAClearError() {
-        #expect(throws: StorageError.self) { try SafeTensors.read("/nonexistent/model.safetensors") }
+        #expect(throws: StorageError.self) {
+            try SafeTensors.read("/nonexistent/model.safetensors")
+        }
         do { _ = try SafeTensors.read("/nonexistent/model.safetensors") } catch {
             #expect(error.description.hasPrefix("/nonexistent/model.safetensors: cannot open"))
         }
@@ -103,7 +119,9 @@ import Testing
         #expect(f8.shape == [4, 3] && f8.values == expected)
         let oneD = try NPY.read(fixturesDirectory + "/numpy_f4_1d.npy")
         #expect(oneD.shape == [5] && oneD.matrix().shape == [5, 1])
-        #expect(throws: StorageError.self) { try NPY.readMatrix(fixturesDirectory + "/numpy_f4_1d.npy") }
+        #expect(throws: StorageError.self) {
+            try NPY.readMatrix(fixturesDirectory + "/numpy_f4_1d.npy")
+        }
     }
 
     @Test func roundTripKeepsShapeAndValuesAndAlignsTheHeader() throws {
@@ -116,19 +134,22 @@ import Testing
     }
 
     @Test func numpyReadsWhatWeWriteAndWeReadWhatItWrites() throws {
-        // Cross-checks with the real NumPy where python3 has it; the committed fixtures cover machines without it.
+        // Cross-checks with the real NumPy where python3 has it; the committed fixtures cover
+        // machines without it.
         guard let python = pythonWithNumPy() else { return }
         let dir = temporaryDirectory()
-        try NPY.write(Matrix(rows: 2, cols: 3, storage: [0, 0.5, 1, 1.5, 2, 2.5]), to: dir + "/ours.npy")
+        try NPY.write(
+            Matrix(rows: 2, cols: 3, storage: [0, 0.5, 1, 1.5, 2, 2.5]), to: dir + "/ours.npy")
         let script = """
-        import numpy as np
-        a = np.load('\(dir)/ours.npy'); assert a.dtype == np.float32 and a.shape == (2, 3), a
-        assert (a == np.arange(6).reshape(2, 3) * 0.5).all(), a
-        np.save('\(dir)/theirs.npy', (np.arange(8, dtype=np.float64).reshape(4, 2) - 3) / 8)
-        """
+            import numpy as np
+            a = np.load('\(dir)/ours.npy'); assert a.dtype == np.float32 and a.shape == (2, 3), a
+            assert (a == np.arange(6).reshape(2, 3) * 0.5).all(), a
+            np.save('\(dir)/theirs.npy', (np.arange(8, dtype=np.float64).reshape(4, 2) - 3) / 8)
+            """
         #expect(run(python, ["-c", script]) == 0)
         let theirs = try NPY.read(dir + "/theirs.npy")
-        #expect(theirs.shape == [4, 2] && theirs.values == (0..<8).map { Float((Double($0) - 3) / 8) })
+        #expect(
+            theirs.shape == [4, 2] && theirs.values == (0..<8).map { Float((Double($0) - 3) / 8) })
     }
 
     func rejection(_ bytes: [UInt8]) -> String? {
@@ -142,7 +163,8 @@ import Testing
 
     func file(header: String, dataBytes: Int) -> [UInt8] {
         let h = Array(header.utf8)
-        return [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(h.count & 0xFF), UInt8(h.count >> 8)] + h + [UInt8](repeating: 0, count: dataBytes)
+        return [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(h.count & 0xFF), UInt8(h.count >> 8)] + h
+            + [UInt8](repeating: 0, count: dataBytes)
     }
 
     @Test func rejectsCorruptFiles() throws {
@@ -154,19 +176,52 @@ import Testing
         var version = good
         version[6] = 9
         #expect(rejection(version)?.contains("version 9") == true)
-        #expect(rejection(file(header: "{'descr': '>f4', 'fortran_order': False, 'shape': (1,), }", dataBytes: 4))?.contains("big-endian") == true)
-        #expect(rejection(file(header: "{'descr': '<i8', 'fortran_order': False, 'shape': (1,), }", dataBytes: 8))?.contains("'<i8' is not supported") == true)
-        #expect(rejection(file(header: "{'descr': '<f4', 'fortran_order': False, 'shape': (3, 2), }", dataBytes: 20))?.contains("needs 24 data bytes") == true)
-        #expect(rejection(file(header: "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }", dataBytes: 16))?.contains("Fortran") == true)
-        #expect(rejection(file(header: "{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999, 99999999999), }", dataBytes: 4))?.contains("holds more than") == true)
-        #expect(rejection(file(header: "{'descr': '<f4', 'shape': (1,), }", dataBytes: 4))?.contains("fortran_order") == true)
-        #expect(rejection(file(header: "{'descr': '<f4', 'fortran_order': False, 'shape': (1,", dataBytes: 4)) != nil)
+        #expect(
+            rejection(
+                file(
+                    header: "{'descr': '>f4', 'fortran_order': False, 'shape': (1,), }",
+                    dataBytes: 4))?.contains("big-endian") == true)
+        #expect(
+            rejection(
+                file(
+                    header: "{'descr': '<i8', 'fortran_order': False, 'shape': (1,), }",
+                    dataBytes: 8))?.contains("'<i8' is not supported") == true)
+        #expect(
+            rejection(
+                file(
+                    header: "{'descr': '<f4', 'fortran_order': False, 'shape': (3, 2), }",
+                    dataBytes: 20))?.contains("needs 24 data bytes") == true)
+        #expect(
+            rejection(
+                file(
+                    header: "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }",
+                    dataBytes: 16))?.contains("Fortran") == true)
+        #expect(
+            rejection(
+                file(
+                    header:
+                        """
+                        {'descr': '<f4', 'fortran_order': False, 'shape': (99999999999, \
+                        99999999999), }
+                        """,
+                    dataBytes: 4))?.contains("holds more than") == true)
+        #expect(
+            rejection(file(header: "{'descr': '<f4', 'shape': (1,), }", dataBytes: 4))?.contains(
+                "fortran_order") == true)
+        #expect(
+            rejection(
+                file(header: "{'descr': '<f4', 'fortran_order': False, 'shape': (1,", dataBytes: 4))
+                != nil)
     }
 
     @Test func failedWriteLeavesNoFileBehind() {
         let dir = temporaryDirectory()
-        #expect(throws: StorageError.self) { try NPY.write(NPY.Array(shape: [3], values: [1]), to: dir + "/x.npy") }
-        #expect(throws: StorageError.self) { try NPY.write(NPY.Array(shape: [1], values: [1]), to: dir + "/missing-folder/x.npy") }
+        #expect(throws: StorageError.self) {
+            try NPY.write(NPY.Array(shape: [3], values: [1]), to: dir + "/x.npy")
+        }
+        #expect(throws: StorageError.self) {
+            try NPY.write(NPY.Array(shape: [1], values: [1]), to: dir + "/missing-folder/x.npy")
+        }
         #expect((try? FileManager.default.contentsOfDirectory(atPath: dir)) == [])
     }
 }

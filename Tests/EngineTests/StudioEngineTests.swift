@@ -2,12 +2,15 @@ import Engine
 import Foundation
 import Testing
 
-/// The studio's engine on its own thread: commands between steps, snapshots without waiting, saving on quit.
+/// The studio's engine on its own thread: commands between steps, snapshots without waiting, saving
+/// on quit.
 @Suite struct StudioEngineTests {
     @Test func trainsOnItsOwnThreadAppliesCommandsAndSavesOnQuit() throws {
         let runs = temporaryDirectory()
         let data = try Dataset.load("moons", trainCount: 2000, heldOutCount: 500)
-        let engine = StudioEngine(dataset: data, settings: StudioSettings(augmentedDimension: .finite(8)), runsFolder: runs)
+        let engine = StudioEngine(
+            dataset: data, settings: StudioSettings(augmentedDimension: .finite(8)),
+            runsFolder: runs)
         engine.start()
         #expect(waitUntil { engine.latest.preview != nil })
         #expect(engine.latest.preview?.source.hasPrefix("oracle") == true)
@@ -40,7 +43,9 @@ import Testing
         #expect(optimizer.metadata["step"] == String(paused))
 
         // A new engine on the same data finds the saved model and continues from its step.
-        let again = StudioEngine(dataset: data, settings: StudioSettings(augmentedDimension: .finite(8)), runsFolder: runs)
+        let again = StudioEngine(
+            dataset: data, settings: StudioSettings(augmentedDimension: .finite(8)),
+            runsFolder: runs)
         again.start()
         #expect(waitUntil { again.latest.bank.first?.step == paused })
         #expect(waitUntil { again.latest.preview?.source.hasPrefix("model D=8") == true })
@@ -50,7 +55,9 @@ import Testing
 
     @Test func opensEveryModelOfASweepIntoTheBank() throws {
         let dir = temporaryDirectory()
-        var plan = SweepPlan(data: "moons", augDims: ["3", "inf"], seeds: 1, steps: 5, alphas: [], bits: [], nfe: [3], count: 50)
+        var plan = SweepPlan(
+            data: "moons", augDims: ["3", "inf"], seeds: 1, steps: 5, alphas: [], bits: [],
+            nfe: [3], count: 50)
         plan.width = 16
         plan.depth = 1
         plan.batch = 16
@@ -61,11 +68,16 @@ import Testing
         let report = SweepReport(plan: plan, results: runner.results(), metric: "swd", floor: nil)
         #expect(report.textLines().contains { $0.contains("swd vs nfe") })
         let data = try Dataset.load("moons", trainCount: 2000, heldOutCount: 500)
-        let engine = StudioEngine(dataset: data, settings: StudioSettings(augmentedDimension: .finite(3)), runsFolder: dir + "/runs",
-                                  opened: runs, sweepLines: report.textLines())
+        let engine = StudioEngine(
+            dataset: data, settings: StudioSettings(augmentedDimension: .finite(3)),
+            runsFolder: dir + "/runs",
+            opened: runs, sweepLines: report.textLines())
         #expect(engine.latest.ladder.contains(.finite(3)) && engine.latest.sweep.count > 5)
         engine.start()
-        #expect(waitUntil { Set(engine.latest.bank.map(\.augmentedDimension)) == [.finite(3), .infinite] })
+        #expect(
+            waitUntil {
+                Set(engine.latest.bank.map(\.augmentedDimension)) == [.finite(3), .infinite]
+            })
         #expect(engine.latest.bank.allSatisfy { $0.step == 5 })
         engine.send(.quit)
         #expect(waitUntil { engine.hasStopped })
@@ -74,7 +86,9 @@ import Testing
     @Test func divergencePausesOnTheLastGoodWeightsAndSaysSo() throws {
         let runs = temporaryDirectory()
         let data = try Dataset.load("moons", trainCount: 2000, heldOutCount: 500)
-        let engine = StudioEngine(dataset: data, settings: StudioSettings(augmentedDimension: .finite(8)), runsFolder: runs, learningRate: 1e30)
+        let engine = StudioEngine(
+            dataset: data, settings: StudioSettings(augmentedDimension: .finite(8)),
+            runsFolder: runs, learningRate: 1e30)
         engine.start()
         engine.send(.toggleTraining)
         #expect(waitUntil { engine.latest.message.contains("diverged") })
@@ -88,13 +102,15 @@ import Testing
         }
     }
 
-    /// An opened one-network run answers at every D of the slider, keeps training while D moves, and is saved
-    /// where it was opened; `n` in a fresh studio makes one over the whole slider.
+    /// An opened one-network run answers at every D of the slider, keeps training while D moves,
+    /// and is saved where it was opened; `n` in a fresh studio makes one over the whole slider.
     @Test func theOneNetworkAnswersAtEveryDAndTrainsWhileDMoves() throws {
         let dir = temporaryDirectory()
         let data = try Dataset.load("moons", trainCount: 2000, heldOutCount: 500)
-        var config = TrainingConfig(data: "moons", dim: 2, dimensions: .range(try #require(AugmentedDimensionRange(parsing: "1..4096,inf"))),
-                                    sigmaData: data.sigmaData, steps: 100)
+        var config = TrainingConfig(
+            data: "moons", dim: 2,
+            dimensions: .range(try #require(AugmentedDimensionRange(parsing: "1..4096,inf"))),
+            sigmaData: data.sigmaData, steps: 100)
         config.width = 32
         config.depth = 1
         config.batch = 64
@@ -105,10 +121,16 @@ import Testing
         try run.writeConfig(config)
         try run.save(trainer)
 
-        let engine = StudioEngine(dataset: data, settings: StudioSettings(augmentedDimension: .finite(8)), runsFolder: dir + "/runs",
-                                  opened: [run])
+        let engine = StudioEngine(
+            dataset: data, settings: StudioSettings(augmentedDimension: .finite(8)),
+            runsFolder: dir + "/runs",
+            opened: [run])
         engine.start()
-        #expect(waitUntil { engine.latest.preview?.source.hasPrefix("one network 1..4096,inf at D=8, step 10") == true })
+        #expect(
+            waitUntil {
+                engine.latest.preview?.source.hasPrefix("one network 1..4096,inf at D=8, step 10")
+                    == true
+            })
         #expect(engine.latest.oneNetwork?.step == 10 && engine.latest.bank.isEmpty)
         engine.send(.toggleTraining)
         var settings = engine.latest.settings
@@ -116,8 +138,14 @@ import Testing
             let before = engine.latest.oneNetwork?.step ?? 0
             settings.augmentedDimension = d
             engine.send(.apply(settings))
-            #expect(waitUntil { engine.latest.preview?.source.hasPrefix("one network 1..4096,inf at D=\(d)") == true })
-            #expect(waitUntil { (engine.latest.oneNetwork?.step ?? 0) > before + 5 }, "training stopped when D moved")
+            #expect(
+                waitUntil {
+                    engine.latest.preview?.source.hasPrefix("one network 1..4096,inf at D=\(d)")
+                        == true
+                })
+            #expect(
+                waitUntil { (engine.latest.oneNetwork?.step ?? 0) > before + 5 },
+                "training stopped when D moved")
         }
         settings.useOneNetwork = false
         engine.send(.apply(settings))
@@ -127,10 +155,15 @@ import Testing
         let saved = try SafeTensors.read(run.optimizerPath)
         #expect(Int(saved.metadata["step"] ?? "") ?? 0 > 10)
 
-        let fresh = StudioEngine(dataset: data, settings: StudioSettings(augmentedDimension: .finite(8)), runsFolder: dir + "/runs")
+        let fresh = StudioEngine(
+            dataset: data, settings: StudioSettings(augmentedDimension: .finite(8)),
+            runsFolder: dir + "/runs")
         fresh.start()
         fresh.send(.trainOneNetwork)
-        #expect(waitUntil { (fresh.latest.oneNetwork?.step ?? 0) >= 5 && fresh.latest.state == .training })
+        #expect(
+            waitUntil {
+                (fresh.latest.oneNetwork?.step ?? 0) >= 5 && fresh.latest.state == .training
+            })
         fresh.send(.quit)
         #expect(waitUntil { fresh.hasStopped })
         #expect(try RunDirectory(dir + "/runs/moons-one").readConfig().augDim == "1..4096,inf")

@@ -9,14 +9,21 @@ import Testing
         var sum = 0.0
         for _ in 0..<steps { sum += Double(trainer.trainStep()) }
         try run.save(trainer)
-        try run.appendStats([("step", Double(trainer.step)), ("loss", sum / Double(steps)), ("steps_per_s", 123.5), ("elapsed_s", 1)])
+        try run.appendStats([
+            ("step", Double(trainer.step)), ("loss", sum / Double(steps)), ("steps_per_s", 123.5),
+            ("elapsed_s", 1),
+        ])
     }
 
     /// Names and sizes of what the followed folder holds.
     func listing(_ path: String) -> [String: Int] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
         var out: [String: Int] = [:]
-        for name in names { out[name] = ((try? FileManager.default.attributesOfItem(atPath: "\(path)/\(name)"))?[.size] as? Int) ?? -1 }
+        for name in names {
+            out[name] =
+                ((try? FileManager.default.attributesOfItem(atPath: "\(path)/\(name)"))?[.size]
+                    as? Int) ?? -1
+        }
         return out
     }
 
@@ -24,7 +31,8 @@ import Testing
     func followedRun(steps: Int) throws -> (String, RunDirectory, Dataset, Trainer) {
         let dir = temporaryDirectory()
         let run = RunDirectory(dir + "/run")
-        var config = TrainingConfig(data: "moons", dim: 2, augmentedDimension: .finite(8), sigmaData: 0.5, steps: 30)
+        var config = TrainingConfig(
+            data: "moons", dim: 2, augmentedDimension: .finite(8), sigmaData: 0.5, steps: 30)
         (config.width, config.depth, config.batch) = (16, 1, 16)
         let data = try Dataset.load("moons", trainCount: 2000, heldOutCount: 500)
         try run.create()
@@ -40,10 +48,13 @@ import Testing
 
         var settings = StudioSettings(augmentedDimension: .finite(8))
         settings.steps = 4
-        let engine = StudioEngine(dataset: data, settings: settings, runsFolder: dir + "/runs", follow: .run(run))
+        let engine = StudioEngine(
+            dataset: data, settings: settings, runsFolder: dir + "/runs", follow: .run(run))
         engine.start()
         #expect(waitUntil { engine.latest.preview?.source == "followed D=8, step 10" })
-        #expect(engine.latest.state == .following && engine.latest.follow?.trainer == .running(pid: getpid()))
+        #expect(
+            engine.latest.state == .following
+                && engine.latest.follow?.trainer == .running(pid: getpid()))
         #expect(engine.latest.loss.buckets.count == 10 && engine.latest.stepsPerSecond == 123.5)
         #expect(engine.latest.bank.map(\.augmentedDimension) == [.finite(8)])
 
@@ -52,7 +63,8 @@ import Testing
         #expect(engine.latest.loss.buckets.count == 20 && engine.latest.step == 20)
         let written = listing(run.path)
 
-        // A torn checkpoint (renamed in half-written) and a missing one are survived: the last weights stay.
+        // A torn checkpoint (renamed in half-written) and a missing one are survived: the last
+        // weights stay.
         let good = try AtomicFile.read(run.checkpointPath)
         try AtomicFile.write(Array(good.prefix(good.count / 2)), to: run.checkpointPath)
         #expect(waitUntil { engine.latest.follow?.problem?.contains("unreadable") == true })
@@ -63,7 +75,8 @@ import Testing
         #expect(waitUntil { engine.latest.preview?.source == "followed D=8, step 30" })
         #expect(engine.latest.follow?.problem == nil && engine.latest.follow?.finished == true)
 
-        // Training keys are refused; s copies the model into the runs folder, never into the followed one.
+        // Training keys are refused; s copies the model into the runs folder, never into the
+        // followed one.
         engine.send(.toggleTraining)
         #expect(waitUntil { engine.latest.message.contains("read-only") })
         engine.send(.save)
@@ -80,14 +93,20 @@ import Testing
         #expect(waitUntil { engine.hasStopped })
     }
 
-    /// A followed folder that becomes another run (other data and N, or another D) is said on screen and the
-    /// last weights stay: its checkpoint used to reach the sampler with the wrong dimension (a crash).
-    @Test(arguments: [("manifold", AugmentedDimension.finite(8)), ("moons", AugmentedDimension.finite(32))])
-    func aRunThatBecomesAnotherIsSaidAndTheLastWeightsStay(data otherData: String, d: AugmentedDimension) throws {
+    /// A followed folder that becomes another run (other data and N, or another D) is said on
+    /// screen and the last weights stay: its checkpoint used to reach the sampler with the wrong
+    /// dimension (a crash).
+    @Test(arguments: [
+        ("manifold", AugmentedDimension.finite(8)), ("moons", AugmentedDimension.finite(32)),
+    ])
+    func aRunThatBecomesAnotherIsSaidAndTheLastWeightsStay(
+        data otherData: String, d: AugmentedDimension
+    ) throws {
         let (dir, run, data, _) = try followedRun(steps: 5)
         let other = RunDirectory(dir + "/other")
         let otherSet = try Dataset.load(otherData, trainCount: 500, heldOutCount: 100)
-        var otherConfig = TrainingConfig(data: otherData, dim: otherSet.dim, augmentedDimension: d, sigmaData: 0.5, steps: 30)
+        var otherConfig = TrainingConfig(
+            data: otherData, dim: otherSet.dim, augmentedDimension: d, sigmaData: 0.5, steps: 30)
         (otherConfig.width, otherConfig.depth, otherConfig.batch) = (16, 1, 16)
         try other.create()
         try other.writeConfig(otherConfig)
@@ -95,24 +114,30 @@ import Testing
 
         var settings = StudioSettings(augmentedDimension: .finite(8))
         settings.steps = 4
-        let engine = StudioEngine(dataset: data, settings: settings, runsFolder: dir + "/runs", follow: .run(run))
+        let engine = StudioEngine(
+            dataset: data, settings: settings, runsFolder: dir + "/runs", follow: .run(run))
         engine.start()
         #expect(waitUntil { engine.latest.preview?.source == "followed D=8, step 5" })
         for file in ["config.json", "checkpoint.safetensors"] {
-            try AtomicFile.write(try AtomicFile.read(other.path + "/" + file), to: run.path + "/" + file)
+            try AtomicFile.write(
+                try AtomicFile.read(other.path + "/" + file), to: run.path + "/" + file)
         }
-        #expect(waitUntil { engine.latest.follow?.problem?.contains("became another") == true },
-                "\(engine.latest.follow?.problem ?? "no problem shown")")
+        #expect(
+            waitUntil { engine.latest.follow?.problem?.contains("became another") == true },
+            "\(engine.latest.follow?.problem ?? "no problem shown")")
         var reseeded = settings
         reseeded.seed += 1
         engine.send(.resample(reseeded))
         Thread.sleep(forTimeInterval: 1.5)
-        #expect(!engine.hasStopped && engine.latest.preview?.source.hasPrefix("followed D=8, step 5") == true)
+        #expect(
+            !engine.hasStopped
+                && engine.latest.preview?.source.hasPrefix("followed D=8, step 5") == true)
         engine.send(.quit)
         #expect(waitUntil { engine.hasStopped })
     }
 
-    /// stats.jsonl as a link to a FIFO froze the engine (and `q` took 60 s); as /dev/zero it was never said.
+    /// stats.jsonl as a link to a FIFO froze the engine (and `q` took 60 s); as /dev/zero it was
+    /// never said.
     @Test(arguments: ["fifo", "/dev/zero"])
     func statsThatAreNotAFileAreSaidAndDoNotBlock(kind: String) throws {
         let (dir, run, data, _) = try followedRun(steps: 5)
@@ -123,11 +148,13 @@ import Testing
         } else {
             #expect(symlink(kind, run.statsPath) == 0)
         }
-        let engine = StudioEngine(dataset: data, settings: StudioSettings(augmentedDimension: .finite(8)),
-                                  runsFolder: dir + "/runs", follow: .run(run))
+        let engine = StudioEngine(
+            dataset: data, settings: StudioSettings(augmentedDimension: .finite(8)),
+            runsFolder: dir + "/runs", follow: .run(run))
         engine.start()
-        #expect(waitUntil(20) { engine.latest.follow?.problem?.contains("not a regular file") == true },
-                "\(engine.latest.follow?.problem ?? "no problem shown")")
+        #expect(
+            waitUntil(20) { engine.latest.follow?.problem?.contains("not a regular file") == true },
+            "\(engine.latest.follow?.problem ?? "no problem shown")")
         let asked = Date()
         engine.send(.quit)
         #expect(waitUntil(10) { engine.hasStopped })
@@ -136,46 +163,66 @@ import Testing
 
     @Test func followsASweepsModelsAsTheyAppear() throws {
         let dir = temporaryDirectory()
-        var plan = SweepPlan(data: "moons", augDims: ["3", "inf"], seeds: 2, steps: 5, alphas: [], bits: [], nfe: [3], count: 50)
+        var plan = SweepPlan(
+            data: "moons", augDims: ["3", "inf"], seeds: 2, steps: 5, alphas: [], bits: [],
+            nfe: [3], count: 50)
         (plan.width, plan.depth, plan.batch) = (16, 1, 16)
         let runner = try SweepRunner(plan: plan, directory: dir + "/sweep")
         try runner.recordCommand("test")
         let data = try Dataset.load("moons", trainCount: 2000, heldOutCount: 500)
-        let engine = StudioEngine(dataset: data, settings: StudioSettings(augmentedDimension: .finite(3)), runsFolder: dir + "/runs",
-                                  follow: .sweep(folder: dir + "/sweep", plan: plan, seed: nil))
+        let engine = StudioEngine(
+            dataset: data, settings: StudioSettings(augmentedDimension: .finite(3)),
+            runsFolder: dir + "/runs",
+            follow: .sweep(folder: dir + "/sweep", plan: plan, seed: nil))
         #expect(engine.latest.ladder.contains(.finite(3)))
         engine.start()
         #expect(waitUntil { engine.latest.follow != nil })
         #expect(engine.latest.bank.isEmpty && engine.latest.follow?.model == "no model yet")
         #expect(try runner.run())
         // Both D appear, each at its newest seed.
-        #expect(waitUntil { Set(engine.latest.bank.map(\.augmentedDimension)) == [.finite(3), .infinite] })
+        #expect(
+            waitUntil {
+                Set(engine.latest.bank.map(\.augmentedDimension)) == [.finite(3), .infinite]
+            })
         #expect(waitUntil { engine.latest.follow?.model.hasSuffix("seed 1") == true })
-        #expect(waitUntil { engine.latest.preview?.source.hasPrefix("followed D=3 seed 1") == true })
+        #expect(
+            waitUntil { engine.latest.preview?.source.hasPrefix("followed D=3 seed 1") == true })
         // The sweep's lock (on its folder) names this process; its stats lines carry the rate.
-        #expect(engine.latest.follow?.trainer == .running(pid: getpid()) && engine.latest.stepsPerSecond > 0)
+        #expect(
+            engine.latest.follow?.trainer == .running(pid: getpid())
+                && engine.latest.stepsPerSecond > 0)
         withExtendedLifetime(runner) {}
         engine.send(.quit)
         #expect(waitUntil { engine.hasStopped })
     }
 
-    /// Models trained in the studio log as `pfgm train` does: a second studio follows their losses while they
-    /// train and their weights once saved, and a reopened model has its loss history.
+    /// Models trained in the studio log as `pfgm train` does: a second studio follows their losses
+    /// while they train and their weights once saved, and a reopened model has its loss history.
     @Test func studioTrainedModelsLogStatsThatAnotherStudioFollows() throws {
         let runs = temporaryDirectory()
         let data = try Dataset.load("moons", trainCount: 2000, heldOutCount: 500)
-        let trainer = StudioEngine(dataset: data, settings: StudioSettings(augmentedDimension: .finite(8)), runsFolder: runs)
+        let trainer = StudioEngine(
+            dataset: data, settings: StudioSettings(augmentedDimension: .finite(8)),
+            runsFolder: runs)
         trainer.start()
         trainer.send(.toggleTraining)
         #expect(waitUntil { trainer.latest.step >= 10 })
         let run = RunDirectory(runs + "/moons-D8")
-        let follower = StudioEngine(dataset: data, settings: StudioSettings(augmentedDimension: .finite(8)), runsFolder: runs + "/other",
-                                    follow: .run(run))
+        let follower = StudioEngine(
+            dataset: data, settings: StudioSettings(augmentedDimension: .finite(8)),
+            runsFolder: runs + "/other",
+            follow: .run(run))
         follower.start()
-        #expect(waitUntil(120) { follower.latest.step >= 50 && follower.latest.loss.buckets.count >= 50 })
-        #expect(follower.latest.follow?.problem == nil, "no checkpoint yet is not a problem: \(follower.latest.follow?.problem ?? "")")
+        #expect(
+            waitUntil(120) {
+                follower.latest.step >= 50 && follower.latest.loss.buckets.count >= 50
+            })
+        #expect(
+            follower.latest.follow?.problem == nil,
+            "no checkpoint yet is not a problem: \(follower.latest.follow?.problem ?? "")")
         trainer.send(.save)
-        #expect(waitUntil { follower.latest.preview?.source.hasPrefix("followed D=8, step") == true })
+        #expect(
+            waitUntil { follower.latest.preview?.source.hasPrefix("followed D=8, step") == true })
         trainer.send(.quit)
         #expect(waitUntil { trainer.hasStopped })
         follower.send(.quit)
@@ -183,12 +230,19 @@ import Testing
 
         let saved = try SafeTensors.read(run.optimizerPath).metadata["step"].flatMap(Int.init) ?? 0
         let logged = run.loggedLosses()
-        #expect(!logged.isEmpty && logged.allSatisfy { $0.step % 50 == 0 && $0.step <= saved && $0.loss.isFinite })
-        let reopened = StudioEngine(dataset: data, settings: StudioSettings(augmentedDimension: .finite(8)), runsFolder: runs)
+        #expect(
+            !logged.isEmpty
+                && logged.allSatisfy { $0.step % 50 == 0 && $0.step <= saved && $0.loss.isFinite })
+        let reopened = StudioEngine(
+            dataset: data, settings: StudioSettings(augmentedDimension: .finite(8)),
+            runsFolder: runs)
         reopened.start()
         #expect(waitUntil { reopened.latest.bank.first?.step == saved })
-        let history = reopened.latest.loss, last = logged.last?.step ?? 0
-        #expect(abs(history.buckets.count * history.stepsPerBucket - last) < history.stepsPerBucket, "\(history.buckets.count) buckets for \(last) steps")
+        let history = reopened.latest.loss
+        let last = logged.last?.step ?? 0
+        #expect(
+            abs(history.buckets.count * history.stepsPerBucket - last) < history.stepsPerBucket,
+            "\(history.buckets.count) buckets for \(last) steps")
         reopened.send(.quit)
         #expect(waitUntil { reopened.hasStopped })
     }

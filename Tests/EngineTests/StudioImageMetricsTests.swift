@@ -2,25 +2,31 @@ import Engine
 import Foundation
 import Testing
 
-/// Image metrics in the studio: fd-fmnist of background batches, with the floor and ceiling of `pfgm eval`.
+/// Image metrics in the studio: fd-fmnist of background batches, with the floor and ceiling of
+/// `pfgm eval`.
 @Suite struct StudioImageMetricsTests {
     @Test func fdFmnistIsShownForFmnist14() throws {
         let data = try Dataset.load("fmnist14")
         var settings = StudioSettings(augmentedDimension: .finite(128))
         settings.steps = 6
-        let engine = StudioEngine(dataset: data, settings: settings, runsFolder: temporaryDirectory())
+        let engine = StudioEngine(
+            dataset: data, settings: settings, runsFolder: temporaryDirectory())
         #expect(engine.latest.imageMetrics == nil, "set when the engine starts")
         engine.start()
-        // Preparing the classifier takes a while when it is not cached yet (trained once, then stored).
+        // Preparing the classifier takes a while when it is not cached yet (trained once, then
+        // stored).
         #expect(waitUntil(600) { engine.latest.imageMetrics?.rows.isEmpty == false })
         let metrics = try #require(engine.latest.imageMetrics)
         let row = try #require(metrics.rows.first)
-        let floor = try #require(metrics.floor), ceiling = try #require(metrics.ceiling)
+        let floor = try #require(metrics.floor)
+        let ceiling = try #require(metrics.ceiling)
         #expect(metrics.name == "fd-fmnist" && metrics.count == StudioEngine.imageBatchCount)
         #expect(row.augmentedDimension == .finite(128) && row.source == "oracle")
         // The same floor and ceiling `pfgm eval` reports, at the batch's size.
         let frechet = try ImageFrechet.prepare(for: data, cacheDirectory: CacheDirectory.path)
-        #expect(floor == frechet.floor(count: metrics.count) && ceiling == frechet.ceiling(count: metrics.count))
+        #expect(
+            floor == frechet.floor(count: metrics.count)
+                && ceiling == frechet.ceiling(count: metrics.count))
         print("fd-fmnist of the oracle batch \(row.value), floor \(floor), ceiling \(ceiling)")
         #expect(row.value > 0 && row.value < ceiling / 4)
         engine.send(.quit)

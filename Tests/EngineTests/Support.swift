@@ -17,8 +17,11 @@ func ksStatistic(_ samples: [Double], cdf: (Double) -> Double) -> Double {
 /// fixed number; a generator off by a visible amount lands far above this bound.
 func ksCritical(_ n: Int) -> Double { 1.95 / Double(n).squareRoot() }
 
-/// Regularised lower incomplete gamma P(a, x) (checked against closed forms in KernelTruncationTests).
-func regularizedGammaP(_ a: Double, _ x: Double) -> Double { SpecialFunctions.gammaCDF(x, shape: a) }
+/// Regularised lower incomplete gamma P(a, x) (checked against closed forms in
+/// KernelTruncationTests).
+func regularizedGammaP(_ a: Double, _ x: Double) -> Double {
+    SpecialFunctions.gammaCDF(x, shape: a)
+}
 
 func standardNormalCDF(_ x: Double) -> Double { 0.5 * erfc(-x / 2.0.squareRoot()) }
 
@@ -29,7 +32,9 @@ func meanAndVariance(_ xs: [Double]) -> (mean: Double, variance: Double) {
 }
 
 func randomMatrix(_ rows: Int, _ cols: Int, _ rng: inout RandomSource, scale: Float = 1) -> Matrix {
-    Matrix(rows: rows, cols: cols, storage: (0..<(rows * cols)).map { _ in scale * Float(rng.normal()) })
+    Matrix(
+        rows: rows, cols: cols,
+        storage: (0..<(rows * cols)).map { _ in scale * Float(rng.normal()) })
 }
 
 /// A fresh temporary folder for one test.
@@ -39,12 +44,13 @@ func temporaryDirectory() -> String {
     return path
 }
 
-let fixturesDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures").path
+let fixturesDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .appendingPathComponent("Fixtures").path
 
-/// Compares an analytic derivative with a central finite difference.
-/// Relative error |a − n| / max(|a|, |n|, floor). The difference quotient of a float32 loss of size
-/// ~10 carries round-off of about ε·|L|/h ≈ 1e-4 in absolute terms, so derivatives below the floor 1e-2
-/// are compared absolutely (an error of 1e-4 there reads as 1e-2 relative).
+/// Compares an analytic derivative with a central finite difference. Relative error |a − n| /
+/// max(|a|, |n|, floor). The difference quotient of a float32 loss of size ~10 carries round-off of
+/// about ε·|L|/h ≈ 1e-4 in absolute terms, so derivatives below the floor 1e-2 are compared
+/// absolutely (an error of 1e-4 there reads as 1e-2 relative).
 struct GradientComparison {
     var worst = 0.0
     var worstName = ""
@@ -63,7 +69,9 @@ struct GradientComparison {
 
 /// Central difference of `loss` with respect to the float at `p`, with step h.
 /// The loss is accumulated in Double; h = 1e-2 balances float32 round-off against O(h²) truncation.
-func centralDifference(_ p: UnsafeMutablePointer<Float>, h: Float = 1e-2, _ loss: () -> Double) -> Double {
+func centralDifference(_ p: UnsafeMutablePointer<Float>, h: Float = 1e-2, _ loss: () -> Double)
+    -> Double
+{
     let saved = p.pointee
     p.pointee = saved + h
     let plus = loss()
@@ -95,20 +103,23 @@ func waitUntil(_ seconds: Double = 30, _ condition: () -> Bool) -> Bool {
     return true
 }
 
-/// Checks a whole network's gradient one tensor at a time along directions, where per-coordinate checks
-/// drown in float32 round-off: each tensor's change along its own analytic gradient a/‖a‖ (the largest
-/// change a step of length h can make, ‖a‖·h) and along a seeded random unit direction r (⟨a, r⟩), both
-/// against a five-point difference (truncation O(h⁴), so h can be large and round-off is divided by a
-/// large step). The error is |numeric − analytic| / max(‖a‖, floor): a wrong or missing term in a tensor's
-/// gradient moves it by its share of ‖a‖; below the floor the comparison is absolute.
+/// Checks a whole network's gradient one tensor at a time along directions, where per-coordinate
+/// checks drown in float32 round-off: each tensor's change along its own analytic gradient a/‖a‖
+/// (the largest change a step of length h can make, ‖a‖·h) and along a seeded random unit direction
+/// r (⟨a, r⟩), both against a five-point difference (truncation O(h⁴), so h can be large and
+/// round-off is divided by a large step). The error is |numeric − analytic| / max(‖a‖, floor): a
+/// wrong or missing term in a tensor's gradient moves it by its share of ‖a‖; below the floor the
+/// comparison is absolute.
 struct DirectionalGradientCheck {
     var worst = 0.0
     var worstName = ""
     var checked = 0
     var rng = RandomSource(seed: 99)
 
-    mutating func check(_ name: String, values: UnsafeMutablePointer<Float>, analytic: [Float], h: Double = 0.05,
-                        floor: Double = 0.1, _ loss: () -> Double) {
+    mutating func check(
+        _ name: String, values: UnsafeMutablePointer<Float>, analytic: [Float], h: Double = 0.05,
+        floor: Double = 0.1, _ loss: () -> Double
+    ) {
         let norm = analytic.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
         guard norm > 0 else { return }
         let own = analytic.map { Double($0) / norm }
@@ -122,25 +133,35 @@ struct DirectionalGradientCheck {
             checked += 1
             if error > worst {
                 worst = error
-                worstName = "\(name) (\(label)): analytic \(predicted), numeric \(numeric), ‖a‖ \(norm)"
+                worstName =
+                    "\(name) (\(label)): analytic \(predicted), numeric \(numeric), ‖a‖ \(norm)"
             }
         }
     }
 
-    /// Every parameter tensor of a network (against its gradients in the store), then each named input.
-    mutating func checkNetwork(_ p: ParameterStore,
-                               inputs: [(String, UnsafeMutablePointer<Float>, [Float])], _ loss: () -> Double) {
+    /// Every parameter tensor of a network (against its gradients in the store), then each named
+    /// input.
+    mutating func checkNetwork(
+        _ p: ParameterStore,
+        inputs: [(String, UnsafeMutablePointer<Float>, [Float])], _ loss: () -> Double
+    ) {
         let analytic = p.grads.array
         for slot in p.slots {
-            check(slot.name, values: p.value(slot), analytic: Array(analytic[slot.offset..<(slot.offset + slot.count)]),
-                  loss)
+            check(
+                slot.name, values: p.value(slot),
+                analytic: Array(analytic[slot.offset..<(slot.offset + slot.count)]),
+                loss)
         }
-        for (name, values, gradient) in inputs { check(name, values: values, analytic: gradient, loss) }
+        for (name, values, gradient) in inputs {
+            check(name, values: values, analytic: gradient, loss)
+        }
     }
 
     /// d/dt loss(θ + t·d) at t = 0 by [f(−2h) − 8f(−h) + 8f(h) − f(2h)] / 12h.
-    static func fivePoint(_ values: UnsafeMutablePointer<Float>, direction d: [Double], h: Double,
-                          _ loss: () -> Double) -> Double {
+    static func fivePoint(
+        _ values: UnsafeMutablePointer<Float>, direction d: [Double], h: Double,
+        _ loss: () -> Double
+    ) -> Double {
         let saved = (0..<d.count).map { values[$0] }
         func at(_ t: Double) -> Double {
             for i in 0..<d.count { values[i] = Float(Double(saved[i]) + t * d[i]) }

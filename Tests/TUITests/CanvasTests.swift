@@ -1,6 +1,6 @@
 import Engine
-import Testing
 import TUI
+import Testing
 
 @Suite struct CanvasTests {
     @Test func textIsClippedToTheCanvas() {

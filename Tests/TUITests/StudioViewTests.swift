@@ -1,18 +1,23 @@
 import Engine
 import Foundation
-import Testing
 import TUI
+import Testing
 
 /// The studio rendered into memory: panels, slider, images, notices, help, keys, themes.
 @Suite struct StudioViewTests {
-    static func snapshot(kind: PreviewKind = .plane, dim: Int = 2, points: Matrix? = nil) -> Snapshot {
+    static func snapshot(kind: PreviewKind = .plane, dim: Int = 2, points: Matrix? = nil)
+        -> Snapshot
+    {
         let settings = StudioSettings(augmentedDimension: .finite(128))
         var rng = RandomSource(seed: 1)
-        let data = Perturbation.prior(count: 300, dim: 2, augmentedDimension: .infinite, sigma: 1, rng: &rng)
-        var s = Snapshot(dataName: "checkerboard", dim: dim, sigmaData: 1, kind: kind, bounds: (-3, 3, -3, 3),
-                         overlay: data, ladder: StudioEngine.ladder(dim: dim), settings: settings)
-        s.preview = Preview(points: points ?? data, trajectory: [data, data], trajectorySigmas: [80, 0],
-                            source: "model D=128, step 500", settings: settings, seconds: 0.1)
+        let data = Perturbation.prior(
+            count: 300, dim: 2, augmentedDimension: .infinite, sigma: 1, rng: &rng)
+        var s = Snapshot(
+            dataName: "checkerboard", dim: dim, sigmaData: 1, kind: kind, bounds: (-3, 3, -3, 3),
+            overlay: data, ladder: StudioEngine.ladder(dim: dim), settings: settings)
+        s.preview = Preview(
+            points: points ?? data, trajectory: [data, data], trajectorySigmas: [80, 0],
+            source: "model D=128, step 500", settings: settings, seconds: 0.1)
         var loss = LossHistory()
         for i in 0..<400 { loss.append(Float(1 / (1 + Double(i) / 50))) }
         s.loss = loss
@@ -20,24 +25,37 @@ import TUI
         s.lastLoss = 0.412
         s.trainingDimension = .finite(128)
         s.bank = [BankEntry(augmentedDimension: .finite(128), step: 400)]
-        s.metrics = [MetricRow(augmentedDimension: .finite(128), source: "model", step: 400, swd: 0.2, swdFloor: 0.15, mmdSquared: 0.05, mmdSquaredFloor: 0.03)]
+        s.metrics = [
+            MetricRow(
+                augmentedDimension: .finite(128), source: "model", step: 400, swd: 0.2,
+                swdFloor: 0.15, mmdSquared: 0.05, mmdSquaredFloor: 0.03)
+        ]
         s.message = "training D=128"
         s.state = .training
         return s
     }
 
-    func render(_ s: Snapshot, _ ui: UIState? = nil, width: Int, height: Int, unicode: Bool = true, theme: Theme = .dark) -> Canvas {
+    func render(
+        _ s: Snapshot, _ ui: UIState? = nil, width: Int, height: Int, unicode: Bool = true,
+        theme: Theme = .dark
+    ) -> Canvas {
         let style = Style(theme: theme, glyphs: unicode ? .unicodeSet : .asciiSet)
-        return StudioView(snapshot: s, ui: ui ?? UIState(settings: s.settings), style: style, colors: 256).render(width: width, height: height)
+        return StudioView(
+            snapshot: s, ui: ui ?? UIState(settings: s.settings), style: style, colors: 256
+        ).render(width: width, height: height)
     }
 
     @Test(arguments: [(80, 24), (200, 60), (56, 18)])
     func everyPanelIsPresent(width: Int, height: Int) {
         let text = render(Self.snapshot(), width: width, height: height).text
-        for title in (width >= 100 ? ["PFGM++ Studio"] : []) + ["Augmented dimension D", "Controls", "Metrics", "Samples", "Loss", "● training"] {
+        for title in (width >= 100 ? ["PFGM++ Studio"] : []) + [
+            "Augmented dimension D", "Controls", "Metrics", "Samples", "Loss", "● training",
+        ] {
             #expect(text.contains(title), "\(title) missing at \(width)×\(height)")
         }
-        for value in ["D=128", "NFE 35", "heun", "noise α", "weight bits", "step 400"] + (width >= 80 ? ["steps/s", "loss 0."] : []) {
+        for value in ["D=128", "NFE 35", "heun", "noise α", "weight bits", "step 400"]
+            + (width >= 80 ? ["steps/s", "loss 0."] : [])
+        {
             #expect(text.contains(value), "\(value) missing at \(width)×\(height)")
         }
     }
@@ -46,20 +64,27 @@ import TUI
     /// `m` switches.
     @Test func theSliderSaysWhenTheOneNetworkAnswers() throws {
         var s = Self.snapshot()
-        s.oneNetwork = OneNetworkEntry(range: try #require(AugmentedDimensionRange(parsing: "1..4096,inf")), step: 900)
+        s.oneNetwork = OneNetworkEntry(
+            range: try #require(AugmentedDimensionRange(parsing: "1..4096,inf")), step: 900)
         #expect(render(s, width: 80, height: 24).text.contains("D=128 ● · one network"))
         var ui = UIState(settings: s.settings)
         ui.settings.useOneNetwork = false
         #expect(!render(s, ui, width: 80, height: 24).text.contains("one network"))
-        s.oneNetwork = OneNetworkEntry(range: try #require(AugmentedDimensionRange(parsing: "1..64")), step: 900)
-        #expect(!render(s, width: 80, height: 24).text.contains("· one network"), "D=128 lies outside 1..64")
-        #expect(StudioView.helpLines.contains { $0.0 == "n" } && StudioView.helpLines.contains { $0.0 == "m" })
+        s.oneNetwork = OneNetworkEntry(
+            range: try #require(AugmentedDimensionRange(parsing: "1..64")), step: 900)
+        #expect(
+            !render(s, width: 80, height: 24).text.contains("· one network"),
+            "D=128 lies outside 1..64")
+        #expect(
+            StudioView.helpLines.contains { $0.0 == "n" }
+                && StudioView.helpLines.contains { $0.0 == "m" })
     }
 
     /// Colour images: the engine previews a (K, 3, H, W) set as colour images, and each half-block
     /// cell takes the nearest colour of the 256-colour cube (grey images keep the grey ramp).
     @Test func colourImagesDrawAsColourHalfBlocks() throws {
-        let dir = NSTemporaryDirectory()
+        let dir =
+            NSTemporaryDirectory()
             + "pfgm-rgb-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         // Red images: the red plane at +1, green and blue at −1.
@@ -78,12 +103,16 @@ import TUI
         #expect(cube == 16 + 36 * 5 && cells.count >= 4 * 8 * 4)
         #expect(cells.allSatisfy { $0.foreground == cube && $0.background == cube })
         let style = Style(theme: .dark, glyphs: .unicodeSet)
-        let eight = StudioView(snapshot: s, ui: UIState(settings: s.settings), style: style, colors: 8)
-            .render(width: 100, height: 30)
-        #expect(!eight.cells.contains { $0.character == "▀" }, "8 colours draw shades, not half blocks")
+        let eight = StudioView(
+            snapshot: s, ui: UIState(settings: s.settings), style: style, colors: 8
+        )
+        .render(width: 100, height: 30)
+        #expect(
+            !eight.cells.contains { $0.character == "▀" }, "8 colours draw shades, not half blocks")
         // A direct-colour terminal gets each pixel's own 24-bit colour.
         let direct = StudioView(
-            snapshot: s, ui: UIState(settings: s.settings), style: style, colors: Palette.directColours
+            snapshot: s, ui: UIState(settings: s.settings), style: style,
+            colors: Palette.directColours
         ).render(width: 100, height: 30)
         let pure = Palette.direct(red: 255, green: 0, blue: 0)
         let halves = direct.cells.filter { $0.character == "▀" }
@@ -94,7 +123,8 @@ import TUI
     /// one (palette entries by their RGB, the 8 basic colours as they are), the nearest palette
     /// entry on a 256-colour one, the nearest basic colour on an 8-colour one.
     @Test func coloursFitEveryKindOfTerminal() {
-        let direct = Palette.directColours, red = Palette.direct(red: 255, green: 0, blue: 0)
+        let direct = Palette.directColours
+        let red = Palette.direct(red: 255, green: 0, blue: 0)
         #expect(Palette.fit(196, colors: direct) == 0xFF0000 && Palette.fit(3, colors: direct) == 3)
         #expect(Palette.fit(red, colors: direct) == 0xFF0000)
         #expect(Palette.fit(-1, colors: direct) == -1)
@@ -124,7 +154,8 @@ import TUI
     /// The loss axis is labelled at round values (1-2-5 of each decade) inside its range.
     @Test func lossAxisHasRoundLabels() {
         let text = render(Self.snapshot(), width: 100, height: 30).text
-        let loss = text.split(separator: "\n").drop { !$0.contains("Loss ·") }.joined(separator: "\n")
+        let loss = text.split(separator: "\n").drop { !$0.contains("Loss ·") }.joined(
+            separator: "\n")
         for label in ["│0.5 ", "│0.2 ", "│log    step 0"] {
             #expect(loss.contains(label), "\(label) missing:\n\(loss)")
         }
@@ -135,8 +166,12 @@ import TUI
     @Test(arguments: [(56, 18), (80, 24), (200, 60)])
     func smallMetricsShowTheirDigits(width: Int, height: Int) {
         var s = Self.snapshot()
-        s.metrics = [MetricRow(augmentedDimension: .finite(128), source: "model", step: 400, swd: 0.000734, swdFloor: 0.0421,
-                               mmdSquared: -2.34e-5, mmdSquaredFloor: 4.1e-6)]
+        s.metrics = [
+            MetricRow(
+                augmentedDimension: .finite(128), source: "model", step: 400, swd: 0.000734,
+                swdFloor: 0.0421,
+                mmdSquared: -2.34e-5, mmdSquaredFloor: 4.1e-6)
+        ]
         let text = render(s, width: width, height: height).text
         for value in ["7.34e-04", "-2.3e-05", "4.1e-06", "0.0421", "MMD²"] {
             #expect(text.contains(value), "\(value) missing at \(width)×\(height):\n\(text)")
@@ -149,20 +184,29 @@ import TUI
         var s = Self.snapshot()
         s.state = .following
         s.trainingDimension = nil
-        s.follow = FollowStatus(path: "runs/big", model: "D=128", step: 400, stepsPerSecond: 12.5, secondsSinceChange: 130,
-                                trainer: .running(pid: 4242), finished: false)
+        s.follow = FollowStatus(
+            path: "runs/big", model: "D=128", step: 400, stepsPerSecond: 12.5,
+            secondsSinceChange: 130,
+            trainer: .running(pid: 4242), finished: false)
         var text = render(s, width: 200, height: 60).text
-        for value in ["◉ following", "runs/big", "D=128 · trainer pid 4242 · updated 2 min ago", "step 400", "Loss · followed D=128", "s copy"] {
+        for value in [
+            "◉ following", "runs/big", "D=128 · trainer pid 4242 · updated 2 min ago", "step 400",
+            "Loss · followed D=128", "s copy",
+        ] {
             #expect(text.contains(value), "\(value) missing:\n\(text)")
         }
         s.follow?.problem = "checkpoint unreadable (truncated); retrying"
         s.follow?.trainer = .absent
         text = render(s, width: 200, height: 60).text
         #expect(text.contains("checkpoint unreadable") && text.contains("no trainer running"))
-        #expect(render(s, width: 56, height: 18).text.contains("following"), "the state survives a narrow status line")
+        #expect(
+            render(s, width: 56, height: 18).text.contains("following"),
+            "the state survives a narrow status line")
     }
 
-    @Test(arguments: [AugmentedDimension.finite(1), .finite(8), .finite(128), .finite(2048), .infinite])
+    @Test(arguments: [
+        AugmentedDimension.finite(1), .finite(8), .finite(128), .finite(2048), .infinite,
+    ])
     func sliderMarkerIsWhereDSays(d: AugmentedDimension) throws {
         var ui = UIState(settings: Self.snapshot().settings)
         ui.settings.augmentedDimension = d
@@ -171,7 +215,9 @@ import TUI
         let ladder = StudioEngine.ladder(dim: 2)
         let index = try #require(ladder.firstIndex(of: d))
         let track = layout.slider.inner.width - 2
-        let expected = layout.slider.inner.x + 1 + StudioView.sliderColumn(index: index, count: ladder.count, width: track)
+        let expected =
+            layout.slider.inner.x + 1
+            + StudioView.sliderColumn(index: index, count: ladder.count, width: track)
         let markerRow = layout.slider.inner.y + 1
         let markers = (0..<80).filter { canvas[$0, markerRow].character == "▲" }
         #expect(markers == [expected])
@@ -199,17 +245,26 @@ import TUI
         let style = Style(theme: .dark, glyphs: .unicodeSet)
         var canvas = Canvas(width: 4, height: 2)
         let drawn = ImageGrid.draw(
-            Matrix(rows: 1, cols: 4, storage: [-1, 1, 0, 1]), shape: ImageShape(channels: 1, side: 2),
+            Matrix(rows: 1, cols: 4, storage: [-1, 1, 0, 1]),
+            shape: ImageShape(channels: 1, side: 2),
             into: &canvas, rect: Rect(x: 0, y: 0, width: 4, height: 2), style: style, colors: 256)
         #expect(drawn == 1)
         for x in 0..<4 {
             let right = x >= 2
-            #expect(canvas[x, 0] == Cell("▀", foreground: right ? 231 : 16, background: right ? 231 : 16))
-            #expect(canvas[x, 1] == Cell("▀", foreground: right ? 231 : Palette.gray(0), background: right ? 231 : Palette.gray(0)))
+            #expect(
+                canvas[x, 0]
+                    == Cell("▀", foreground: right ? 231 : 16, background: right ? 231 : 16))
+            #expect(
+                canvas[x, 1]
+                    == Cell(
+                        "▀", foreground: right ? 231 : Palette.gray(0),
+                        background: right ? 231 : Palette.gray(0)))
         }
         // 36 images of 7×7 at 200×60 are drawn at twice the size: 14×7 cells each.
         let images = Matrix(rows: 36, cols: 49, repeating: 0.5)
-        let text = render(Self.snapshot(kind: .image(side: 7), dim: 49, points: images), width: 200, height: 60).text
+        let text = render(
+            Self.snapshot(kind: .image(side: 7), dim: 49, points: images), width: 200, height: 60
+        ).text
         #expect(text.filter { $0 == "▀" }.count >= 36 * 14 * 7)
     }
 
@@ -232,10 +287,15 @@ import TUI
         var ui = UIState(settings: s.settings)
         ui.showProbes = true
         let text = render(s, ui, width: width, height: height).text
-        for value in ["Probes · swd", "noise α", "weight bits", "NFE", "floor", "D=128, step 4200", "point 3 of 12", "0.05", "35"] {
+        for value in [
+            "Probes · swd", "noise α", "weight bits", "NFE", "floor", "D=128, step 4200",
+            "point 3 of 12", "0.05", "35",
+        ] {
             #expect(text.contains(value), "\(value) missing at \(width)×\(height):\n\(text)")
         }
-        #expect(text.unicodeScalars.contains { (0x2801...0x28FF).contains($0.value) }, "no braille curves")
+        #expect(
+            text.unicodeScalars.contains { (0x2801...0x28FF).contains($0.value) },
+            "no braille curves")
     }
 
     @Test func imagesFillThePreviewAsAGrid() {
@@ -258,21 +318,28 @@ import TUI
         #expect(render(s, width: 80, height: 24).text.contains("epoch 3/10"))
         metrics.floor = 3.12
         metrics.ceiling = 412
-        metrics.rows = [FrechetRow(augmentedDimension: .finite(128), source: "model", step: 4200, value: 9.87),
-                        FrechetRow(augmentedDimension: .infinite, source: "oracle", step: 0, value: 3.5)]
+        metrics.rows = [
+            FrechetRow(augmentedDimension: .finite(128), source: "model", step: 4200, value: 9.87),
+            FrechetRow(augmentedDimension: .infinite, source: "oracle", step: 0, value: 3.5),
+        ]
         metrics.status = "sampling 75/250 at D=128"
         s.imageMetrics = metrics
         for (w, h) in [(80, 24), (200, 60)] {
             let text = render(s, width: w, height: h).text
-            for value in ["fd-fmnist n=250", "128    9.87 (step 4200)", "floor 3.12 · ceiling 412"] {
+            for value in ["fd-fmnist n=250", "128    9.87 (step 4200)", "floor 3.12 · ceiling 412"]
+            {
                 #expect(text.contains(value), "\(value) missing at \(w)×\(h):\n\(text)")
             }
             #expect(!text.contains("image metrics: pfgm eval"))
         }
         #expect(render(s, width: 200, height: 60).text.contains("sampling 75/250"))
         s.imageMetrics = ImageMetrics(name: "pixels", count: 250)
-        s.metrics = [MetricRow(augmentedDimension: .finite(128), source: "model", step: 400, swd: 0.31, swdFloor: 0.05,
-                               mmdSquared: 0.002, mmdSquaredFloor: 1e-5)]
+        s.metrics = [
+            MetricRow(
+                augmentedDimension: .finite(128), source: "model", step: 400, swd: 0.31,
+                swdFloor: 0.05,
+                mmdSquared: 0.002, mmdSquaredFloor: 1e-5)
+        ]
         let text = render(s, width: 80, height: 24).text
         #expect(text.contains("pixels SWD") && text.contains("0.31"), "\(text)")
     }
@@ -289,7 +356,8 @@ import TUI
     @Test func theReadmeKeyTableListsEveryKey() throws {
         let tests = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         let root = tests.deletingLastPathComponent().deletingLastPathComponent()
-        let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
+        let readme = try String(
+            contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
         let rows = readme.split(separator: "\n").filter { $0.hasPrefix("| ") }.compactMap {
             $0.split(separator: "|").first.map { $0.trimmingCharacters(in: .whitespaces) }
         }
@@ -311,7 +379,8 @@ import TUI
     @Test func asciiFallbackDrawsNoUnicode() {
         let text = render(Self.snapshot(), width: 100, height: 30, unicode: false).text
         let nonASCII = text.unicodeScalars.filter { $0.value > 127 }
-        #expect(nonASCII.isEmpty, "non-ASCII: \(String(String.UnicodeScalarView(nonASCII.prefix(20))))")
+        #expect(
+            nonASCII.isEmpty, "non-ASCII: \(String(String.UnicodeScalarView(nonASCII.prefix(20))))")
         #expect(text.contains("+-"))
     }
 
@@ -330,14 +399,20 @@ import TUI
 
 @Suite struct StudioKeyTests {
     func render(_ s: Snapshot, _ ui: UIState, width: Int, height: Int) -> Canvas {
-        StudioView(snapshot: s, ui: ui, style: Style(theme: .dark, glyphs: .unicodeSet), colors: 256)
-            .render(width: width, height: height)
+        StudioView(
+            snapshot: s, ui: ui, style: Style(theme: .dark, glyphs: .unicodeSet), colors: 256
+        )
+        .render(width: width, height: height)
     }
 
     func app() -> (StudioApp, Snapshot) {
         let dataset = try? Dataset.load("moons", trainCount: 200, heldOutCount: 100)
-        let engine = StudioEngine(dataset: dataset!, settings: StudioSettings(augmentedDimension: .finite(128)), runsFolder: NSTemporaryDirectory())
-        let app = StudioApp(engine: engine, backend: MemoryTerminal(width: 100, height: 30), theme: .dark, themes: Theme.builtIn)
+        let engine = StudioEngine(
+            dataset: dataset!, settings: StudioSettings(augmentedDimension: .finite(128)),
+            runsFolder: NSTemporaryDirectory())
+        let app = StudioApp(
+            engine: engine, backend: MemoryTerminal(width: 100, height: 30), theme: .dark,
+            themes: Theme.builtIn)
         return (app, engine.latest)
     }
 
@@ -364,13 +439,25 @@ import TUI
         _ = app.handle(.character("w"), snapshot: s)
         #expect(app.ui.showSweep)
         #expect(render(s, app.ui, width: 100, height: 30).text.contains("No sweep is open"))
-        s.sweep = ["moons: swd, lower is better", "", "swd vs alpha", "D    α=0.0        α=0.2", "4    2.701±0.010  2.728±0.020",
-                   "", "No: no finite D beats D = ∞ at the base setting. Best finite D = 4: 2.701; D = ∞: 1.228; difference -1.473."]
+        s.sweep = [
+            "moons: swd, lower is better", "", "swd vs alpha", "D    α=0.0        α=0.2",
+            "4    2.701±0.010  2.728±0.020",
+            "",
+            """
+            No: no finite D beats D = ∞ at the base setting. Best finite D = 4: 2.701; D = ∞: \
+            1.228; difference -1.473.
+            """,
+        ]
         let text = render(s, app.ui, width: 100, height: 30).text
-        #expect(text.contains("swd vs alpha") && text.contains("2.728±0.020") && text.contains("Sweep ·"))
-        #expect(text.contains("difference -1.473"), "the long finding is wrapped, not cut:\n\(text)")
+        #expect(
+            text.contains("swd vs alpha") && text.contains("2.728±0.020")
+                && text.contains("Sweep ·"))
+        #expect(
+            text.contains("difference -1.473"), "the long finding is wrapped, not cut:\n\(text)")
         _ = app.handle(.escape, snapshot: s)
-        #expect(!app.ui.showSweep && !render(s, app.ui, width: 100, height: 30).text.contains("swd vs alpha"))
+        #expect(
+            !app.ui.showSweep
+                && !render(s, app.ui, width: 100, height: 30).text.contains("swd vs alpha"))
     }
 
     @Test func resampleQuitThemeAndHelpKeys() {
@@ -378,9 +465,17 @@ import TUI
         let seed = app.ui.settings.seed
         let r = app.handle(.character("r"), snapshot: snapshot)
         #expect(app.ui.settings.seed == seed + 1)
-        if case .resample(let s)? = r.commands.first { #expect(s.seed == seed + 1) } else { Issue.record("r sent no resample") }
+        if case .resample(let s)? = r.commands.first {
+            #expect(s.seed == seed + 1)
+        } else {
+            Issue.record("r sent no resample")
+        }
         let same = app.handle(.character("R"), snapshot: snapshot)
-        if case .resample(let s)? = same.commands.first { #expect(s.seed == seed + 1) } else { Issue.record("R sent no resample") }
+        if case .resample(let s)? = same.commands.first {
+            #expect(s.seed == seed + 1)
+        } else {
+            Issue.record("R sent no resample")
+        }
         let before = app.theme.name
         _ = app.handle(.character("T"), snapshot: snapshot)
         #expect(app.theme.name != before)
@@ -395,16 +490,28 @@ import TUI
         _ = app.handle(.escape, snapshot: snapshot)
         #expect(!app.ui.showHelp)
         #expect(app.handle(.character("q"), snapshot: snapshot).quit)
-        if case .toggleTraining? = app.handle(.character(" "), snapshot: snapshot).commands.first {} else { Issue.record("space sent nothing") }
+        if case .toggleTraining? = app.handle(.character(" "), snapshot: snapshot).commands.first {
+        } else {
+            Issue.record("space sent nothing")
+        }
     }
 
     @Test func gOpensTheProbesAndEscapeClosesThem() {
         let (app, snapshot) = app()
-        if case .probes(true)? = app.handle(.character("g"), snapshot: snapshot).commands.first {} else { Issue.record("g sent nothing") }
+        if case .probes(true)? = app.handle(.character("g"), snapshot: snapshot).commands.first {
+        } else {
+            Issue.record("g sent nothing")
+        }
         #expect(app.ui.showProbes)
         // D still moves while the probes are open (the engine refreshes them for the new D).
-        if case .apply? = app.handle(.right, snapshot: snapshot).commands.first {} else { Issue.record("→ sent nothing") }
-        if case .probes(false)? = app.handle(.escape, snapshot: snapshot).commands.first {} else { Issue.record("Esc sent nothing") }
+        if case .apply? = app.handle(.right, snapshot: snapshot).commands.first {
+        } else {
+            Issue.record("→ sent nothing")
+        }
+        if case .probes(false)? = app.handle(.escape, snapshot: snapshot).commands.first {
+        } else {
+            Issue.record("Esc sent nothing")
+        }
         #expect(!app.ui.showProbes)
     }
 
@@ -419,12 +526,15 @@ import TUI
         s = Control.bits.adjust(s, by: -1, ladder: ladder)
         #expect(s.bits == 16)
         #expect(StudioEngine.ladder(dim: 784).contains(.finite(784)))
-        #expect(StudioEngine.ladder(dim: 2).first == .finite(1) && StudioEngine.ladder(dim: 2).last == .infinite)
+        #expect(
+            StudioEngine.ladder(dim: 2).first == .finite(1)
+                && StudioEngine.ladder(dim: 2).last == .infinite)
     }
 }
 
 @Suite struct ThemeTests {
-    static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("themes").path
 
     @Test(arguments: ["dark", "light", "mono"])
@@ -435,7 +545,11 @@ import TUI
 
     @Test func brokenThemeFilesAreRejectedWithTheirPath() throws {
         let path = NSTemporaryDirectory() + "bad-theme-\(getpid()).json"
-        for body in ["{", #"{"name": "x"}"#, try String(contentsOfFile: "\(Self.folder)/dark.json", encoding: .utf8).replacingOccurrences(of: "252", with: "999")] {
+        for body in [
+            "{", #"{"name": "x"}"#,
+            try String(contentsOfFile: "\(Self.folder)/dark.json", encoding: .utf8)
+                .replacingOccurrences(of: "252", with: "999"),
+        ] {
             try body.write(toFile: path, atomically: true, encoding: .utf8)
             do {
                 _ = try Theme.load(path)

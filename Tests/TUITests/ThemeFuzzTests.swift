@@ -1,16 +1,17 @@
 import Foundation
-import Testing
 import TUI
+import Testing
 
 @Suite struct ThemeFuzzTests {
     @Test func corruptThemeFilesAreRejectedCleanly() throws {
-        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("themes").path
         let valid = Array(try Data(contentsOf: URL(fileURLWithPath: "\(folder)/dark.json")))
         let path = NSTemporaryDirectory() + "fuzz-theme-\(getpid()).json"
         var state: UInt64 = 0x7E3E
         func next(_ n: Int) -> Int {
-            state = state &* 6364136223846793005 &+ 1442695040888963407
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             return Int((state >> 33) % UInt64(n))
         }
         var rejected = 0
@@ -24,7 +25,8 @@ import TUI
             try Data(b).write(to: URL(fileURLWithPath: path))
             do {
                 let theme = try Theme.load(path)
-                #expect(!theme.density.isEmpty && theme.density.allSatisfy { (-1...255).contains($0) })
+                #expect(
+                    !theme.density.isEmpty && theme.density.allSatisfy { (-1...255).contains($0) })
             } catch {
                 rejected += 1
                 #expect("\(error)".hasPrefix(path))

@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""Runs pfgm_torch.sample from a checkout, with nothing installed: `torchrun ... tools/torch/sample.py ARGS`."""
+"""Runs pfgm_torch.sample from a checkout, with nothing installed: `torchrun ...
+tools/torch/sample.py ARGS`."""
+
 import os
 import sys
 

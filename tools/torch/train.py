@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""Runs pfgm_torch.train from a checkout, with nothing installed: `torchrun ... tools/torch/train.py ARGS`."""
+"""Runs pfgm_torch.train from a checkout, with nothing installed: `torchrun ... tools/torch/train.py
+ARGS`."""
+
 import os
 import sys
 

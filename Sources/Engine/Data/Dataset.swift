@@ -27,31 +27,46 @@ public struct Dataset: Sendable {
 
     public var dim: Int { train.cols }
 
-    public static let builtInNames = ToyData.twoDimensional + ["manifold"] + FashionMNIST.names.keys.sorted()
+    public static let builtInNames =
+        ToyData.twoDimensional + ["manifold"] + FashionMNIST.names.keys.sorted()
     public static let defaultManifoldDim = 64
 
     /// Loads a built-in data set by name, or a `.npy` array of points (K, N) by path.
     /// Built-ins draw `trainCount` training and `heldOutCount` held-out points; a file holds out
     /// 10% (at least one point).
-    public static func load(_ spec: String, dim: Int? = nil, trainCount: Int = 50_000, heldOutCount: Int = 10_000) throws(DataError) -> Dataset {
+    public static func load(
+        _ spec: String, dim: Int? = nil, trainCount: Int = 50_000, heldOutCount: Int = 10_000
+    ) throws(DataError) -> Dataset {
         if let factor = FashionMNIST.names[spec] {
             let n = (FashionMNIST.side / factor) * (FashionMNIST.side / factor)
-            if let dim, dim != n { throw DataError("--dim \(dim) does not apply: \(spec) has \(n) coordinates") }
+            if let dim, dim != n {
+                throw DataError("--dim \(dim) does not apply: \(spec) has \(n) coordinates")
+            }
             return try FashionMNIST.load(spec)
         }
         if builtInNames.contains(spec) {
             let n = spec == "manifold" ? (dim ?? defaultManifoldDim) : 2
-            if spec != "manifold", let dim, dim != 2 { throw DataError("--dim \(dim) does not apply: \(spec) is 2-D") }
-            guard n >= 1 && n <= 100_000 else { throw DataError("--dim must be between 1 and 100000, got \(n)") }
+            if spec != "manifold", let dim, dim != 2 {
+                throw DataError("--dim \(dim) does not apply: \(spec) is 2-D")
+            }
+            guard n >= 1 && n <= 100_000 else {
+                throw DataError("--dim must be between 1 and 100000, got \(n)")
+            }
             let source = Source.generator(name: spec, dim: n)
-            return Dataset(name: spec, source: source,
-                           train: draw(source, count: trainCount, seed: 1),
-                           heldOut: draw(source, count: heldOutCount, seed: 2))
+            return Dataset(
+                name: spec, source: source,
+                train: draw(source, count: trainCount, seed: 1),
+                heldOut: draw(source, count: heldOutCount, seed: 2))
         }
         if spec.hasSuffix(".npy") || spec.contains("/") || isIDXName(spec) {
             return try fromFile(spec)
         }
-        throw DataError("unknown data set '\(spec)'; built in: \(builtInNames.joined(separator: ", ")), or a path to a .npy file of shape (K, N) or an IDX file")
+        throw DataError(
+            """
+            unknown data set '\(spec)'; built in: \(builtInNames.joined(separator: ", ")), or a \
+            path to a .npy file of shape (K, N) or an IDX file
+            """
+        )
     }
 
     static func isIDXName(_ path: String) -> Bool {
@@ -66,9 +81,17 @@ public struct Dataset: Sendable {
         do throws(StorageError) {
             if !path.hasSuffix(".npy") && isIDXName(path) {
                 let array = try IDX.read(path)
-                guard array.shape.count >= 2 else { throw StorageError(path, "expected IDX data of shape (K, …), found \(array.shape)") }
-                let side = array.shape.count == 3 && array.shape[1] == array.shape[2] ? array.shape[1] : nil
-                return (array.isUnsignedBytes ? ImageOps.scaledFromBytes(array.matrix()) : array.matrix(), side, nil)
+                guard array.shape.count >= 2 else {
+                    throw StorageError(
+                        path, "expected IDX data of shape (K, …), found \(array.shape)")
+                }
+                let side =
+                    array.shape.count == 3 && array.shape[1] == array.shape[2]
+                    ? array.shape[1] : nil
+                return (
+                    array.isUnsignedBytes
+                        ? ImageOps.scaledFromBytes(array.matrix()) : array.matrix(), side, nil
+                )
             }
             let array = try NPY.read(path)
             let s = array.shape
@@ -83,26 +106,40 @@ public struct Dataset: Sendable {
                     "(K, C, H, W) images need C = 1 (grey) or 3 (red, green, blue), "
                         + "found C = \(s[1])")
             default:
-                throw StorageError(path, "expected (K, N) points or (K, H, W) / (K, C, H, W) square images, found shape \(s)")
+                throw StorageError(
+                    path,
+                    """
+                    expected (K, N) points or (K, H, W) / (K, C, H, W) square images, found shape \
+                    \(s)
+                    """
+                )
             }
         } catch { throw DataError(error.description) }
     }
 
     static func fromFile(_ path: String) throws(DataError) -> Dataset {
         let (m, side, channels) = try readPoints(path)
-        guard m.cols >= 1 else { throw DataError("\(path): its points have no coordinates (shape (\(m.rows), 0))") }
-        guard m.rows >= 2 else { throw DataError("\(path): needs at least 2 points, found \(m.rows)") }
-        guard m.storage.allSatisfy({ $0.isFinite }) else { throw DataError("\(path): contains NaN or infinite values") }
+        guard m.cols >= 1 else {
+            throw DataError("\(path): its points have no coordinates (shape (\(m.rows), 0))")
+        }
+        guard m.rows >= 2 else {
+            throw DataError("\(path): needs at least 2 points, found \(m.rows)")
+        }
+        guard m.storage.allSatisfy({ $0.isFinite }) else {
+            throw DataError("\(path): contains NaN or infinite values")
+        }
         if side != nil, let (lo, hi) = Self.outsideImageRange(m) {
             let range = String(format: "%g to %g", Double(lo), Double(hi))
-            throw DataError("\(path): image values run from \(range); images must lie in [−1, 1] "
-                + "(from bytes: x / 127.5 − 1)")
+            throw DataError(
+                "\(path): image values run from \(range); images must lie in [−1, 1] "
+                    + "(from bytes: x / 127.5 − 1)")
         }
         var rng = RandomSource(seed: 0xDA7A)
         let order = shuffled(m.rows, &rng)
         let held = max(1, m.rows / 10)
-        var data = Dataset(name: path, source: .points(m),
-                           train: gather(m, Array(order[held...])), heldOut: gather(m, Array(order[..<held])))
+        var data = Dataset(
+            name: path, source: .points(m),
+            train: gather(m, Array(order[held...])), heldOut: gather(m, Array(order[..<held])))
         data.declaredSide = side
         data.imageChannels = channels
         return data
@@ -119,7 +156,9 @@ public struct Dataset: Sendable {
 
     /// `count` fresh points for floors and references: independent draws for generators, random
     /// distinct points (with replacement only when the set is too small) for files.
-    public func draw(count: Int, seed: UInt64) -> Matrix { Self.draw(source, count: count, seed: seed) }
+    public func draw(count: Int, seed: UInt64) -> Matrix {
+        Self.draw(source, count: count, seed: seed)
+    }
 
     static func draw(_ source: Source, count: Int, seed: UInt64) -> Matrix {
         var rng = RandomSource(seed: seed, stream: 0xDA7A)
@@ -128,7 +167,9 @@ public struct Dataset: Sendable {
             if name == "manifold" { return ToyData.manifold(dim: dim, count: count, rng: &rng) }
             return ToyData.draw(name, count: count, rng: &rng) ?? Matrix(rows: 0, cols: 2)
         case .points(let all):
-            if count <= all.rows { return gather(all, Array(shuffled(all.rows, &rng).prefix(count))) }
+            if count <= all.rows {
+                return gather(all, Array(shuffled(all.rows, &rng).prefix(count)))
+            }
             return gather(all, (0..<count).map { _ in rng.index(below: all.rows) })
         }
     }
@@ -137,14 +178,18 @@ public struct Dataset: Sendable {
     /// training split.
     public var sigmaData: Double {
         if let declaredSigmaData { return declaredSigmaData }
-        let n = train.cols, k = train.rows
+        let n = train.cols
+        let k = train.rows
         var total = 0.0
         for c in 0..<n {
             var mean = 0.0
             for r in 0..<k { mean += Double(train[r, c]) }
             mean /= Double(k)
             var v = 0.0
-            for r in 0..<k { let d = Double(train[r, c]) - mean; v += d * d }
+            for r in 0..<k {
+                let d = Double(train[r, c]) - mean
+                v += d * d
+            }
             total += v / Double(max(k - 1, 1))
         }
         return max((total / Double(n)).squareRoot(), 1e-6)
@@ -193,7 +238,9 @@ extension Dataset {
     /// A short name for folders: the built-in name, or the file's name without its extension.
     public var shortName: String {
         let base = (name as NSString).lastPathComponent
-        for suffix in [".npy", ".gz", ".idx"] where base.hasSuffix(suffix) { return String(base.dropLast(suffix.count)) }
+        for suffix in [".npy", ".gz", ".idx"] where base.hasSuffix(suffix) {
+            return String(base.dropLast(suffix.count))
+        }
         return base
     }
 }
@@ -206,13 +253,16 @@ public struct Projection: Sendable {
 
     /// Principal components of (up to 5000 rows of) `data`; nil when the eigensolver fails.
     public init?(data: Matrix) {
-        let rows = min(data.rows, 5000), n = data.cols
+        let rows = min(data.rows, 5000)
+        let n = data.cols
         var mean = [Float](repeating: 0, count: n)
         for r in 0..<rows { for c in 0..<n { mean[c] += data[r, c] / Float(rows) } }
         var centered = data.rows(0..<rows)
         for r in 0..<rows { for c in 0..<n { centered[r, c] -= mean[c] } }
         var covariance = Matrix(rows: n, cols: n)
-        BLAS.gemm(centered, transposeA: true, centered, into: &covariance, alpha: 1 / Float(max(rows - 1, 1)))
+        BLAS.gemm(
+            centered, transposeA: true, centered, into: &covariance,
+            alpha: 1 / Float(max(rows - 1, 1)))
         guard let (_, vectors) = BLAS.symmetricEigen(covariance) else { return nil }
         var components = Matrix(rows: n, cols: 2)
         for i in 0..<n {

@@ -1,49 +1,75 @@
 import Foundation
 
-/// Fashion-MNIST from Debian's `dataset-fashion-mnist`: 60,000 training and 10,000 test images of 28×28
-/// garments in ten classes, scaled to [−1, 1]; `fmnist14` and `fmnist7` average-pool them 2×2 and 4×4.
+/// Fashion-MNIST from Debian's `dataset-fashion-mnist`: 60,000 training and 10,000 test images of
+/// 28×28 garments in ten classes, scaled to [−1, 1]; `fmnist14` and `fmnist7` average-pool them 2×2
+/// and 4×4.
 public enum FashionMNIST {
     /// Built-in names and their pooling factors.
     public static let names: [String: Int] = ["fmnist": 1, "fmnist14": 2, "fmnist7": 4]
-    public static let classes = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                                 "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+    public static let classes = [
+        "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+        "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+    ]
     public static let side = 28
 
     /// Where the IDX files are: `PFGM_FMNIST_DIR`, else Debian's folder.
     public static var directory: String {
-        ProcessInfo.processInfo.environment["PFGM_FMNIST_DIR"] ?? "/usr/share/datasets/fashion-mnist"
+        ProcessInfo.processInfo.environment["PFGM_FMNIST_DIR"]
+            ?? "/usr/share/datasets/fashion-mnist"
     }
 
     static func load(_ name: String) throws(DataError) -> Dataset {
-        guard let factor = names[name] else { throw DataError("unknown Fashion-MNIST variant '\(name)'") }
+        guard let factor = names[name] else {
+            throw DataError("unknown Fashion-MNIST variant '\(name)'")
+        }
         let dir = directory
         let train = dir + "/train-images-idx3-ubyte.gz"
         guard FileManager.default.fileExists(atPath: train) else {
-            throw DataError("\(name): Fashion-MNIST is not installed (no \(train)); install Debian's dataset-fashion-mnist or set PFGM_FMNIST_DIR")
+            throw DataError(
+                """
+                \(name): Fashion-MNIST is not installed (no \(train)); install Debian's \
+                dataset-fashion-mnist or set PFGM_FMNIST_DIR
+                """
+            )
         }
         let (trainImages, trainLabels) = try split(dir, "train", factor: factor)
         let (testImages, testLabels) = try split(dir, "t10k", factor: factor)
         let s = side / factor
-        return Dataset(name: name, source: .points(trainImages), train: trainImages, heldOut: testImages,
-                       labels: trainLabels, heldOutLabels: testLabels, declaredSide: s, declaredSigmaData: 0.5)
+        return Dataset(
+            name: name, source: .points(trainImages), train: trainImages, heldOut: testImages,
+            labels: trainLabels, heldOutLabels: testLabels, declaredSide: s, declaredSigmaData: 0.5)
     }
 
     /// One split's images (scaled, pooled) and labels, checked against each other.
-    static func split(_ dir: String, _ prefix: String, factor: Int) throws(DataError) -> (Matrix, [Int]) {
-        let imagePath = "\(dir)/\(prefix)-images-idx3-ubyte.gz", labelPath = "\(dir)/\(prefix)-labels-idx1-ubyte.gz"
-        let images: IDX.Array, labels: IDX.Array
+    static func split(_ dir: String, _ prefix: String, factor: Int) throws(DataError) -> (
+        Matrix, [Int]
+    ) {
+        let imagePath = "\(dir)/\(prefix)-images-idx3-ubyte.gz"
+        let labelPath = "\(dir)/\(prefix)-labels-idx1-ubyte.gz"
+        let images: IDX.Array
+        let labels: IDX.Array
         do {
             images = try IDX.read(imagePath)
             labels = try IDX.read(labelPath)
         } catch { throw DataError(error.description) }
-        guard images.shape.count == 3, images.shape[1] == side, images.shape[2] == side, images.isUnsignedBytes else {
-            throw DataError("\(imagePath): expected unsigned-byte images of shape (K, 28, 28), found \(images.shape)")
+        guard images.shape.count == 3, images.shape[1] == side, images.shape[2] == side,
+            images.isUnsignedBytes
+        else {
+            throw DataError(
+                """
+                \(imagePath): expected unsigned-byte images of shape (K, 28, 28), found \
+                \(images.shape)
+                """
+            )
         }
         guard labels.shape == [images.shape[0]] else {
             throw DataError("\(labelPath): \(labels.shape) labels for \(images.shape[0]) images")
         }
         let pixels = ImageOps.scaledFromBytes(images.matrix())
-        return (factor == 1 ? pixels : ImageOps.averagePool(pixels, side: side, factor: factor), labels.values.map { Int($0) })
+        return (
+            factor == 1 ? pixels : ImageOps.averagePool(pixels, side: side, factor: factor),
+            labels.values.map { Int($0) }
+        )
     }
 }
 
@@ -55,15 +81,18 @@ public enum ImageOps {
 
     /// Each row a side×side image; the mean of each factor×factor block.
     public static func averagePool(_ m: Matrix, side: Int, factor: Int) -> Matrix {
-        let out = side / factor, scale = 1 / Float(factor * factor)
+        let out = side / factor
+        let scale = 1 / Float(factor * factor)
         var pooled = Matrix(rows: m.rows, cols: out * out)
         m.storage.withUnsafeBufferPointer { src in
             pooled.storage.withUnsafeMutableBufferPointer { dst in
                 for r in 0..<m.rows {
-                    let image = r * side * side, target = r * out * out
+                    let image = r * side * side
+                    let target = r * out * out
                     for y in 0..<(out * factor) {
                         for x in 0..<(out * factor) {
-                            dst[target + (y / factor) * out + x / factor] += src[image + y * side + x] * scale
+                            dst[target + (y / factor) * out + x / factor] +=
+                                src[image + y * side + x] * scale
                         }
                     }
                 }

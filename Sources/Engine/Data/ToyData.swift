@@ -3,7 +3,9 @@ import Foundation
 /// The built-in 2-D toy distributions (the usual flow-model benchmarks) and the high-dimensional
 /// manifold toy. Each draw is seeded, so a data set is a function of (name, count, seed).
 public enum ToyData {
-    public static let twoDimensional = ["checkerboard", "moons", "swissroll", "8gaussians", "rings", "pinwheel"]
+    public static let twoDimensional = [
+        "checkerboard", "moons", "swissroll", "8gaussians", "rings", "pinwheel",
+    ]
 
     public static func draw(_ name: String, count: Int, rng: inout RandomSource) -> Matrix? {
         var m = Matrix(rows: count, cols: 2)
@@ -48,7 +50,9 @@ public enum ToyData {
     /// Eight Gaussians (std 0.5) on a circle of radius 4, divided by √2.
     static func eightGaussians(_ rng: inout RandomSource) -> (Double, Double) {
         let k = Double(rng.index(below: 8)) * Double.pi / 4
-        return ((4 * cos(k) + 0.5 * rng.normal()) / 1.414, (4 * sin(k) + 0.5 * rng.normal()) / 1.414)
+        return (
+            (4 * cos(k) + 0.5 * rng.normal()) / 1.414, (4 * sin(k) + 0.5 * rng.normal()) / 1.414
+        )
     }
 
     /// Four concentric circles of radii 0.75…3 with noise 0.08.
@@ -61,13 +65,18 @@ public enum ToyData {
     /// Five spiral arms.
     static func pinwheel(_ rng: inout RandomSource) -> (Double, Double) {
         let arm = Double(rng.index(below: 5)) * 2 * Double.pi / 5
-        let radial = 1 + 0.3 * rng.normal(), tangential = 0.1 * rng.normal()
+        let radial = 1 + 0.3 * rng.normal()
+        let tangential = 0.1 * rng.normal()
         let angle = arm + 0.25 * exp(radial)
-        return (2 * (radial * cos(angle) - tangential * sin(angle)), 2 * (radial * sin(angle) + tangential * cos(angle)))
+        return (
+            2 * (radial * cos(angle) - tangential * sin(angle)),
+            2 * (radial * sin(angle) + tangential * cos(angle))
+        )
     }
 
     /// Two Gaussian clusters (centres ±1 along the first latent axis, std 0.3) in a 10-dimensional
-    /// subspace, embedded in N dimensions by a fixed random orthonormal map (seed independent of the draw).
+    /// subspace, embedded in N dimensions by a fixed random orthonormal map (seed independent of
+    /// the draw).
     public static func manifold(dim n: Int, count: Int, rng: inout RandomSource) -> Matrix {
         let latent = min(10, n)
         let basis = orthonormalColumns(rows: n, cols: latent, seed: 0x5EED)

@@ -1,10 +1,12 @@
 import Foundation
 
-/// A small classifier of images trained on a labelled data set (Fashion-MNIST): the feature space of the
-/// Fréchet distance `fd-fmnist`. x → Linear → SiLU → Linear → SiLU (the features) → Linear → class logits.
+/// A small classifier of images trained on a labelled data set (Fashion-MNIST): the feature space
+/// of the Fréchet distance `fd-fmnist`. x → Linear → SiLU → Linear → SiLU (the features) → Linear →
+/// class logits.
 public final class ImageClassifier {
     public static let hiddenWidth = 512, featureWidth = 256
-    /// Bumped whenever the architecture or the training recipe changes, so old cache files are not reused.
+    /// Bumped whenever the architecture or the training recipe changes, so old cache files are not
+    /// reused.
     public static let version = 1
 
     public let inputs: Int
@@ -14,7 +16,8 @@ public final class ImageClassifier {
     private var ws = Workspace()
 
     private struct Workspace {
-        var x = Scratch(), pre1 = Scratch(), act1 = Scratch(), pre2 = Scratch(), act2 = Scratch(), logits = Scratch()
+        var x = Scratch(), pre1 = Scratch(), act1 = Scratch(), pre2 = Scratch(), act2 = Scratch(),
+            logits = Scratch()
         var grad1 = Scratch(), grad2 = Scratch()
     }
 
@@ -25,16 +28,21 @@ public final class ImageClassifier {
         var layout = ParameterLayout()
         var rng = RandomSource(seed: seed, stream: 0xC1A5)
         layer1 = Linear("layer1", in: inputs, out: Self.hiddenWidth, layout: &layout, rng: &rng)
-        layer2 = Linear("layer2", in: Self.hiddenWidth, out: Self.featureWidth, layout: &layout, rng: &rng)
+        layer2 = Linear(
+            "layer2", in: Self.hiddenWidth, out: Self.featureWidth, layout: &layout, rng: &rng)
         head = Linear("head", in: Self.featureWidth, out: classes, layout: &layout, rng: &rng)
         parameters = layout.makeStore()
     }
 
     /// Runs `rows` rows of `x` through the network, keeping every activation for `backward`.
     private func forward(_ x: UnsafePointer<Float>, rows: Int) {
-        let h = Self.hiddenWidth, f = Self.featureWidth, p = parameters
-        let pre1 = ws.pre1.pointer(rows * h), act1 = ws.act1.pointer(rows * h)
-        let pre2 = ws.pre2.pointer(rows * f), act2 = ws.act2.pointer(rows * f)
+        let h = Self.hiddenWidth
+        let f = Self.featureWidth
+        let p = parameters
+        let pre1 = ws.pre1.pointer(rows * h)
+        let act1 = ws.act1.pointer(rows * h)
+        let pre2 = ws.pre2.pointer(rows * f)
+        let act2 = ws.act2.pointer(rows * f)
         layer1.forward(x, rows: rows, into: pre1, parameters: p)
         Kernels.silu(pre1, act1, count: rows * h)
         layer2.forward(act1, rows: rows, into: pre2, parameters: p)
@@ -49,7 +57,9 @@ public final class ImageClassifier {
         eachBlock(x) { start, count in
             let f = Self.featureWidth
             out.storage.withUnsafeMutableBufferPointer { o in
-                o.baseAddress.map { ($0 + start * f).update(from: ws.act2.pointer(count * f), count: count * f) }
+                o.baseAddress.map {
+                    ($0 + start * f).update(from: ws.act2.pointer(count * f), count: count * f)
+                }
             }
         }
         return out
@@ -89,15 +99,23 @@ public final class ImageClassifier {
 
     /// One Adam step on the mean softmax cross-entropy of a batch; returns that loss.
     func trainStep(_ x: UnsafePointer<Float>, labels: [Int], adam: Adam) -> Double {
-        let rows = labels.count, h = Self.hiddenWidth, f = Self.featureWidth, p = parameters
+        let rows = labels.count
+        let h = Self.hiddenWidth
+        let f = Self.featureWidth
+        let p = parameters
         forward(x, rows: rows)
         let logits = ws.logits.pointer(rows * classes)
         var loss = 0.0
-        for r in 0..<rows { loss += softmaxGradient(logits + r * classes, label: labels[r], scale: 1 / Float(rows)) }
-        let grad2 = ws.grad2.pointer(rows * f), grad1 = ws.grad1.pointer(rows * h)
-        head.backward(ws.act2.pointer(rows * f), gradY: logits, rows: rows, gradX: grad2, parameters: p)
+        for r in 0..<rows {
+            loss += softmaxGradient(logits + r * classes, label: labels[r], scale: 1 / Float(rows))
+        }
+        let grad2 = ws.grad2.pointer(rows * f)
+        let grad1 = ws.grad1.pointer(rows * h)
+        head.backward(
+            ws.act2.pointer(rows * f), gradY: logits, rows: rows, gradX: grad2, parameters: p)
         Kernels.siluBackward(ws.pre2.pointer(rows * f), grad2, grad2, count: rows * f)
-        layer2.backward(ws.act1.pointer(rows * h), gradY: grad2, rows: rows, gradX: grad1, parameters: p)
+        layer2.backward(
+            ws.act1.pointer(rows * h), gradY: grad2, rows: rows, gradX: grad1, parameters: p)
         Kernels.siluBackward(ws.pre1.pointer(rows * h), grad1, grad1, count: rows * h)
         layer1.backward(x, gradY: grad1, rows: rows, gradX: nil, parameters: p)
         adam.update(p)
@@ -105,26 +123,38 @@ public final class ImageClassifier {
     }
 
     /// Replaces one row of logits by scale·(softmax − one-hot); returns the row's cross-entropy.
-    private func softmaxGradient(_ row: UnsafeMutablePointer<Float>, label: Int, scale: Float) -> Double {
+    private func softmaxGradient(_ row: UnsafeMutablePointer<Float>, label: Int, scale: Float)
+        -> Double
+    {
         var top = row[0]
         for c in 1..<classes { top = max(top, row[c]) }
         var total: Float = 0
-        for c in 0..<classes { row[c] = expf(row[c] - top); total += row[c] }
+        for c in 0..<classes {
+            row[c] = expf(row[c] - top)
+            total += row[c]
+        }
         let loss = -log(Double(max(row[label] / total, 1e-30)))
         for c in 0..<classes { row[c] = scale * (row[c] / total - (c == label ? 1 : 0)) }
         return loss
     }
 
-    /// Trains on `images`/`labels` for `epochs` passes in a seeded order with a cosine-decayed learning rate.
-    /// `progress(epoch, epochs, loss)` after each epoch.
-    public static func train(images: Matrix, labels: [Int], classes: Int, seed: UInt64, epochs: Int = 10,
-                             batch: Int = 128, progress: (Int, Int, Double) -> Void = { _, _, _ in }) -> ImageClassifier {
-        precondition(images.rows == labels.count && images.rows >= batch, "need at least one batch of labelled images")
+    /// Trains on `images`/`labels` for `epochs` passes in a seeded order with a cosine-decayed
+    /// learning rate. `progress(epoch, epochs, loss)` after each epoch.
+    public static func train(
+        images: Matrix, labels: [Int], classes: Int, seed: UInt64, epochs: Int = 10,
+        batch: Int = 128, progress: (Int, Int, Double) -> Void = { _, _, _ in }
+    ) -> ImageClassifier {
+        precondition(
+            images.rows == labels.count && images.rows >= batch,
+            "need at least one batch of labelled images")
         let net = ImageClassifier(inputs: images.cols, classes: classes, seed: seed)
         let adam = Adam(parameterCount: net.parameters.count, learningRate: 1e-3)
         var rng = RandomSource(seed: seed, stream: 0xBA7C)
-        let perEpoch = images.rows / batch, total = perEpoch * epochs, n = images.cols
-        var x = [Float](repeating: 0, count: batch * n), y = [Int](repeating: 0, count: batch)
+        let perEpoch = images.rows / batch
+        let total = perEpoch * epochs
+        let n = images.cols
+        var x = [Float](repeating: 0, count: batch * n)
+        var y = [Int](repeating: 0, count: batch)
         for epoch in 0..<epochs {
             let order = Dataset.shuffled(images.rows, &rng)
             var loss = 0.0
@@ -138,7 +168,9 @@ public final class ImageClassifier {
                         for c in 0..<n { x[i * n + c] = src[r * n + c] }
                     }
                 }
-                loss += x.withUnsafeBufferPointer { px in px.baseAddress.map { net.trainStep($0, labels: y, adam: adam) } ?? 0 }
+                loss += x.withUnsafeBufferPointer { px in
+                    px.baseAddress.map { net.trainStep($0, labels: y, adam: adam) } ?? 0
+                }
             }
             progress(epoch + 1, epochs, loss / Double(perEpoch))
         }

@@ -1,9 +1,10 @@
 import Foundation
 
-/// How far a trained denoiser is from the exact posterior mean E[y | x] that the oracle computes over its
-/// training points, per noise level: training points y perturbed by the kernel at σ (whole, or truncated as in
-/// training, the oracle then for that kernel), then e = ‖D_θ(x, σ) − D*(x, σ)‖² per point. Medians describe the bulk; at small D a few per cent of the
-/// points lie beyond 10σ, reported apart.
+/// How far a trained denoiser is from the exact posterior mean E[y | x] that the oracle computes
+/// over its training points, per noise level: training points y perturbed by the kernel at σ
+/// (whole, or truncated as in training, the oracle then for that kernel), then e = ‖D_θ(x, σ) −
+/// D*(x, σ)‖² per point. Medians describe the bulk; at small D a few per cent of the points lie
+/// beyond 10σ, reported apart.
 public enum PosteriorFit {
     public struct Level: Sendable, Equatable {
         public var sigma: Double
@@ -19,10 +20,13 @@ public enum PosteriorFit {
     public static let farRadius = 10.0
     public static let defaultSigmas = [0.02, 0.1, 0.3, 1, 3]
 
-    /// The fit at each σ of `sigmas`, on `count` points drawn (with replacement, seeded) from `points`.
-    public static func measure(_ model: Denoiser, points: Matrix, augmentedDimension d: AugmentedDimension,
-                               truncation: KernelTruncation? = nil, sigmas: [Double] = defaultSigmas,
-                               count: Int = 2000, seed: UInt64 = 7) -> [Level] {
+    /// The fit at each σ of `sigmas`, on `count` points drawn (with replacement, seeded) from
+    /// `points`.
+    public static func measure(
+        _ model: Denoiser, points: Matrix, augmentedDimension d: AugmentedDimension,
+        truncation: KernelTruncation? = nil, sigmas: [Double] = defaultSigmas,
+        count: Int = 2000, seed: UInt64 = 7
+    ) -> [Level] {
         let oracle = OracleDenoiser(points: points, augmentedDimension: d, truncation: truncation)
         var rng = RandomSource(seed: seed)
         return sigmas.map { sigma in
@@ -31,63 +35,84 @@ public enum PosteriorFit {
                 let k = rng.index(below: points.rows)
                 for c in 0..<points.cols { clean[r, c] = points[k, c] }
             }
-            let noise = Perturbation.prior(count: count, dim: points.cols, augmentedDimension: d, sigma: sigma,
-                                           truncation: truncation, rng: &rng)
+            let noise = Perturbation.prior(
+                count: count, dim: points.cols, augmentedDimension: d, sigma: sigma,
+                truncation: truncation, rng: &rng)
             var x = clean
             for i in 0..<x.count { x.storage[i] += noise.storage[i] }
-            return level(sigma: sigma, errors: squaredDistances(model.denoised(x, sigma: sigma), oracle.denoised(x, sigma: sigma)),
-                         far: squaredNorms(noise).map { $0.squareRoot() > farRadius * sigma })
+            return level(
+                sigma: sigma,
+                errors: squaredDistances(
+                    model.denoised(x, sigma: sigma), oracle.denoised(x, sigma: sigma)),
+                far: squaredNorms(noise).map { $0.squareRoot() > farRadius * sigma })
         }
     }
 
-    /// The fit at the points a sampling run passes through: `count` prior draws integrated by `sampler` with the
-    /// model, and at each σ_i > 0 they reach, ‖D_θ(x_i, σ_i) − D*(x_i, σ_i)‖² (far: beyond 10σ_i from every point).
-    public static func alongTrajectory(_ model: Denoiser, points: Matrix, augmentedDimension d: AugmentedDimension,
-                                       truncation: KernelTruncation? = nil, sampler: Sampler,
-                                       count: Int = 500, seed: UInt64 = 7) -> [Level] {
+    /// The fit at the points a sampling run passes through: `count` prior draws integrated by
+    /// `sampler` with the model, and at each σ_i > 0 they reach, ‖D_θ(x_i, σ_i) − D*(x_i, σ_i)‖²
+    /// (far: beyond 10σ_i from every point).
+    public static func alongTrajectory(
+        _ model: Denoiser, points: Matrix, augmentedDimension d: AugmentedDimension,
+        truncation: KernelTruncation? = nil, sampler: Sampler,
+        count: Int = 500, seed: UInt64 = 7
+    ) -> [Level] {
         let oracle = OracleDenoiser(points: points, augmentedDimension: d, truncation: truncation)
         var rng = RandomSource(seed: seed)
-        var x = Perturbation.prior(count: count, dim: points.cols, augmentedDimension: d, sigma: sampler.schedule.sigmaMax,
-                                   truncation: truncation, rng: &rng)
+        var x = Perturbation.prior(
+            count: count, dim: points.cols, augmentedDimension: d, sigma: sampler.schedule.sigmaMax,
+            truncation: truncation, rng: &rng)
         var levels = [measureAt(x, sigma: sampler.schedule.sigmaMax, model, oracle)]
-        sampler.run(&x, denoiser: model, rng: &rng, observe: { xs, sigma in
-            if sigma > 0 { levels.append(measureAt(xs, sigma: sigma, model, oracle)) }
-        })
+        sampler.run(
+            &x, denoiser: model, rng: &rng,
+            observe: { xs, sigma in
+                if sigma > 0 { levels.append(measureAt(xs, sigma: sigma, model, oracle)) }
+            })
         return levels
     }
 
-    static func measureAt(_ x: Matrix, sigma: Double, _ model: Denoiser, _ oracle: OracleDenoiser) -> Level {
+    static func measureAt(_ x: Matrix, sigma: Double, _ model: Denoiser, _ oracle: OracleDenoiser)
+        -> Level
+    {
         let reference = oracle.denoised(x, sigma: sigma)
         let nearest = nearestSquaredDistances(x, oracle.points)
-        return level(sigma: sigma, errors: squaredDistances(model.denoised(x, sigma: sigma), reference),
-                     far: nearest.map { $0.squareRoot() > farRadius * sigma })
+        return level(
+            sigma: sigma, errors: squaredDistances(model.denoised(x, sigma: sigma), reference),
+            far: nearest.map { $0.squareRoot() > farRadius * sigma })
     }
 
     /// For each row of x, the squared distance to the nearest of `points`.
     static func nearestSquaredDistances(_ x: Matrix, _ points: Matrix) -> [Double] {
         var nearest = [Double](repeating: .infinity, count: x.rows)
-        MMD.pairwiseSquaredDistances(x, points) { i, _, d2 in nearest[i] = min(nearest[i], Double(d2)) }
+        MMD.pairwiseSquaredDistances(x, points) { i, _, d2 in
+            nearest[i] = min(nearest[i], Double(d2))
+        }
         return nearest
     }
 
     static func level(sigma: Double, errors: [Double], far: [Bool]) -> Level {
         let farErrors = zip(errors, far).filter(\.1).map(\.0)
-        return Level(sigma: sigma, median: quantile(errors, 0.5), p90: quantile(errors, 0.9),
-                     mean: errors.reduce(0, +) / Double(max(errors.count, 1)),
-                     farShare: Double(farErrors.count) / Double(max(errors.count, 1)),
-                     farMedian: farErrors.isEmpty ? .nan : quantile(farErrors, 0.5))
+        return Level(
+            sigma: sigma, median: quantile(errors, 0.5), p90: quantile(errors, 0.9),
+            mean: errors.reduce(0, +) / Double(max(errors.count, 1)),
+            farShare: Double(farErrors.count) / Double(max(errors.count, 1)),
+            farMedian: farErrors.isEmpty ? .nan : quantile(farErrors, 0.5))
     }
 
     static func squaredDistances(_ a: Matrix, _ b: Matrix) -> [Double] {
         (0..<a.rows).map { r in
             var s = 0.0
-            for c in 0..<a.cols { let d = Double(a[r, c]) - Double(b[r, c]); s += d * d }
+            for c in 0..<a.cols {
+                let d = Double(a[r, c]) - Double(b[r, c])
+                s += d * d
+            }
             return s
         }
     }
 
     static func squaredNorms(_ a: Matrix) -> [Double] {
-        (0..<a.rows).map { r in (0..<a.cols).reduce(0.0) { $0 + Double(a[r, $1]) * Double(a[r, $1]) } }
+        (0..<a.rows).map { r in
+            (0..<a.cols).reduce(0.0) { $0 + Double(a[r, $1]) * Double(a[r, $1]) }
+        }
     }
 
     /// The q-quantile of the values (nearest rank on the sorted values; nan for none).

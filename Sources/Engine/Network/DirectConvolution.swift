@@ -104,7 +104,8 @@ enum DirectConvolution {
         into packed: UnsafeMutablePointer<Float>
     ) {
         for o in 0..<outChannels {
-            let block = o / lanes, lane = o % lanes
+            let block = o / lanes
+            let lane = o % lanes
             for ci in 0..<c {
                 for tap in 0..<9 {
                     packed[((block * 9 + tap) * c + ci) * lanes + lane] = w[(o * c + ci) * 9 + tap]
@@ -121,7 +122,8 @@ enum DirectConvolution {
     ) {
         for o in 0..<outChannels {
             for ci in 0..<c {
-                let block = ci / lanes, lane = ci % lanes
+                let block = ci / lanes
+                let lane = ci % lanes
                 for tap in 0..<9 {
                     packed[((block * 9 + tap) * outChannels + o) * lanes + lane] =
                         w[(o * c + ci) * 9 + 8 - tap]
@@ -136,7 +138,8 @@ enum DirectConvolution {
         into w: UnsafeMutablePointer<Float>
     ) {
         for o in 0..<outChannels {
-            let block = o / lanes, lane = o % lanes
+            let block = o / lanes
+            let lane = o % lanes
             for ci in 0..<c {
                 for tap in 0..<9 {
                     w[(o * c + ci) * 9 + tap] = packed[((block * 9 + tap) * c + ci) * lanes + lane]

@@ -12,60 +12,75 @@ public struct Linear: Sendable {
     public let bias: ParameterSlot
 
     /// Uniform(±1/√in) initialisation for W and b.
-    public init(_ name: String, in inFeatures: Int, out outFeatures: Int, layout: inout ParameterLayout, rng: inout RandomSource) {
+    public init(
+        _ name: String, in inFeatures: Int, out outFeatures: Int, layout: inout ParameterLayout,
+        rng: inout RandomSource
+    ) {
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
         let bound = 1 / Double(inFeatures).squareRoot()
         let w = (0..<(inFeatures * outFeatures)).map { _ in Float((2 * rng.uniform() - 1) * bound) }
         let b = (0..<outFeatures).map { _ in Float((2 * rng.uniform() - 1) * bound) }
-        weight = layout.add("\(name).weight", shape: [outFeatures, inFeatures], role: .weight, initial: w)
+        weight = layout.add(
+            "\(name).weight", shape: [outFeatures, inFeatures], role: .weight, initial: w)
         bias = layout.add("\(name).bias", shape: [outFeatures], role: .bias, initial: b)
     }
 
     /// y ← x·Wᵀ + b, or y ← y + x·Wᵀ + b when `accumulate`. With `packing` room for in·out floats,
     /// the product runs on this thread's vector kernel where the shape allows (Wᵀ packed there
     /// first).
-    public func forward(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>,
-                        parameters p: ParameterStore, accumulate: Bool = false,
-                        packing: UnsafeMutablePointer<Float>? = nil) {
+    public func forward(
+        _ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>,
+        parameters p: ParameterStore, accumulate: Bool = false,
+        packing: UnsafeMutablePointer<Float>? = nil
+    ) {
         if let packing, rows >= Self.rowsToRepayPacking, Self.vectorKernel(n: outFeatures) {
             Kernels.transpose(p.value(weight), rows: outFeatures, cols: inFeatures, into: packing)
-            return VectorGemm.multiply(m: rows, n: outFeatures, k: inFeatures,
-                                       a: .init(x, rowStride: inFeatures, columnStride: 1), b: packing, ldb: outFeatures,
-                                       c: y, ldc: outFeatures, accumulate: accumulate, bias: p.value(bias))
+            return VectorGemm.multiply(
+                m: rows, n: outFeatures, k: inFeatures,
+                a: .init(x, rowStride: inFeatures, columnStride: 1), b: packing, ldb: outFeatures,
+                c: y, ldc: outFeatures, accumulate: accumulate, bias: p.value(bias))
         }
-        Kernels.broadcastRows(p.value(bias), y, rows: rows, cols: outFeatures, accumulate: accumulate)
-        BLAS.gemm(m: rows, n: outFeatures, k: inFeatures,
-                  a: x, lda: inFeatures, transposeA: false,
-                  b: p.value(weight), ldb: inFeatures, transposeB: true,
-                  c: y, ldc: outFeatures, beta: 1)
+        Kernels.broadcastRows(
+            p.value(bias), y, rows: rows, cols: outFeatures, accumulate: accumulate)
+        BLAS.gemm(
+            m: rows, n: outFeatures, k: inFeatures,
+            a: x, lda: inFeatures, transposeA: false,
+            b: p.value(weight), ldb: inFeatures, transposeB: true,
+            c: y, ldc: outFeatures, beta: 1)
     }
 
     /// Sets dW = dyᵀ·x and db = Σ dy; gradX ← dy·W (added to gradX when `accumulateGradX`).
-    public func backward(_ x: UnsafePointer<Float>, gradY: UnsafePointer<Float>, rows: Int,
-                         gradX: UnsafeMutablePointer<Float>?, accumulateGradX: Bool = false,
-                         parameters p: ParameterStore) {
+    public func backward(
+        _ x: UnsafePointer<Float>, gradY: UnsafePointer<Float>, rows: Int,
+        gradX: UnsafeMutablePointer<Float>?, accumulateGradX: Bool = false,
+        parameters p: ParameterStore
+    ) {
         if Self.vectorKernel(n: inFeatures) {
-            VectorGemm.multiply(m: outFeatures, n: inFeatures, k: rows,
-                                a: .init(gradY, rowStride: 1, columnStride: outFeatures), b: x, ldb: inFeatures,
-                                c: p.grad(weight), ldc: inFeatures, accumulate: false)
+            VectorGemm.multiply(
+                m: outFeatures, n: inFeatures, k: rows,
+                a: .init(gradY, rowStride: 1, columnStride: outFeatures), b: x, ldb: inFeatures,
+                c: p.grad(weight), ldc: inFeatures, accumulate: false)
         } else {
-            BLAS.gemm(m: outFeatures, n: inFeatures, k: rows,
-                      a: gradY, lda: outFeatures, transposeA: true,
-                      b: x, ldb: inFeatures, transposeB: false,
-                      c: p.grad(weight), ldc: inFeatures)
+            BLAS.gemm(
+                m: outFeatures, n: inFeatures, k: rows,
+                a: gradY, lda: outFeatures, transposeA: true,
+                b: x, ldb: inFeatures, transposeB: false,
+                c: p.grad(weight), ldc: inFeatures)
         }
         Kernels.columnSums(gradY, rows: rows, cols: outFeatures, into: p.grad(bias))
         guard let gradX else { return }
         if Self.vectorKernel(n: inFeatures) {
-            return VectorGemm.multiply(m: rows, n: inFeatures, k: outFeatures,
-                                       a: .init(gradY, rowStride: outFeatures, columnStride: 1), b: p.value(weight),
-                                       ldb: inFeatures, c: gradX, ldc: inFeatures, accumulate: accumulateGradX)
+            return VectorGemm.multiply(
+                m: rows, n: inFeatures, k: outFeatures,
+                a: .init(gradY, rowStride: outFeatures, columnStride: 1), b: p.value(weight),
+                ldb: inFeatures, c: gradX, ldc: inFeatures, accumulate: accumulateGradX)
         }
-        BLAS.gemm(m: rows, n: inFeatures, k: outFeatures,
-                  a: gradY, lda: outFeatures, transposeA: false,
-                  b: p.value(weight), ldb: inFeatures, transposeB: false,
-                  c: gradX, ldc: inFeatures, beta: accumulateGradX ? 1 : 0)
+        BLAS.gemm(
+            m: rows, n: inFeatures, k: outFeatures,
+            a: gradY, lda: outFeatures, transposeA: false,
+            b: p.value(weight), ldb: inFeatures, transposeB: false,
+            c: gradX, ldc: inFeatures, beta: accumulateGradX ? 1 : 0)
     }
 
     /// Packing Wᵀ costs about as much as a product over this many rows (its strided reads and
@@ -75,7 +90,9 @@ public struct Linear: Sendable {
 
     /// Products with n output columns run on the vector kernel when n allows and each thread does
     /// its own.
-    static func vectorKernel(n: Int) -> Bool { VectorGemm.supports(n: n) && Compute.productsOnCallingThread }
+    static func vectorKernel(n: Int) -> Bool {
+        VectorGemm.supports(n: n) && Compute.productsOnCallingThread
+    }
 }
 
 /// Per-row layer normalisation with a learned scale γ and shift β.
@@ -85,11 +102,16 @@ public struct LayerNorm: Sendable {
     public let scale: ParameterSlot
     public let shift: ParameterSlot
 
-    public init(_ name: String, features: Int, epsilon: Float = 1e-5, layout: inout ParameterLayout) {
+    public init(_ name: String, features: Int, epsilon: Float = 1e-5, layout: inout ParameterLayout)
+    {
         self.features = features
         self.epsilon = epsilon
-        scale = layout.add("\(name).weight", shape: [features], role: .normScale, initial: .init(repeating: 1, count: features))
-        shift = layout.add("\(name).bias", shape: [features], role: .normShift, initial: .init(repeating: 0, count: features))
+        scale = layout.add(
+            "\(name).weight", shape: [features], role: .normScale,
+            initial: .init(repeating: 1, count: features))
+        shift = layout.add(
+            "\(name).bias", shape: [features], role: .normShift,
+            initial: .init(repeating: 0, count: features))
     }
 
     var shape: NormShape { NormShape(channels: features, epsilon: epsilon) }
@@ -97,27 +119,33 @@ public struct LayerNorm: Sendable {
     /// y ← γ⊙x̂ + β with x̂ = (x − mean)/√(var + ε); keeps x̂ and 1/√(var + ε) per row for
     /// backward. When `siluOut` is given, also writes silu(y) there in the same pass; y and x̂ may
     /// then be skipped (nil) when no backward pass follows.
-    public func forward(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>?,
-                        normalized xhat: UnsafeMutablePointer<Float>?, inverseStd: UnsafeMutablePointer<Float>,
-                        siluOut: UnsafeMutablePointer<Float>? = nil, parameters p: ParameterStore) {
+    public func forward(
+        _ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>?,
+        normalized xhat: UnsafeMutablePointer<Float>?, inverseStd: UnsafeMutablePointer<Float>,
+        siluOut: UnsafeMutablePointer<Float>? = nil, parameters p: ParameterStore
+    ) {
         let affine = p.affine(scale: scale, shift: shift)
-        CPU.kernels.layerNormForward(x, rows: rows, shape, affine, into: y, normalized: xhat,
-                                     inverseStd: inverseStd, siluOut: siluOut)
+        CPU.kernels.layerNormForward(
+            x, rows: rows, shape, affine, into: y, normalized: xhat,
+            inverseStd: inverseStd, siluOut: siluOut)
     }
 
     /// Sets dγ, dβ; gradX ← dx (added when `accumulateGradX`).
     /// dx = rstd·(dx̂ − mean(dx̂) − x̂·mean(dx̂⊙x̂)) with dx̂ = dy⊙γ.
     /// With `throughSilu`, `gradY` is the gradient of silu(y) and dy = gradY⊙silu'(y), y = γ⊙x̂ + β
     /// recomputed.
-    public func backward(gradY: UnsafePointer<Float>, throughSilu: Bool = false,
-                         normalized xhat: UnsafePointer<Float>,
-                         inverseStd: UnsafePointer<Float>, rows: Int,
-                         gradX: UnsafeMutablePointer<Float>, accumulateGradX: Bool = false,
-                         parameters p: ParameterStore) {
+    public func backward(
+        gradY: UnsafePointer<Float>, throughSilu: Bool = false,
+        normalized xhat: UnsafePointer<Float>,
+        inverseStd: UnsafePointer<Float>, rows: Int,
+        gradX: UnsafeMutablePointer<Float>, accumulateGradX: Bool = false,
+        parameters p: ParameterStore
+    ) {
         let affine = p.affine(scale: scale, shift: shift)
-        CPU.kernels.layerNormBackward(gradY: gradY, throughSilu: throughSilu, normalized: xhat,
-                                      inverseStd: inverseStd, rows: rows, shape, affine, gradX: gradX,
-                                      accumulate: accumulateGradX)
+        CPU.kernels.layerNormBackward(
+            gradY: gradY, throughSilu: throughSilu, normalized: xhat,
+            inverseStd: inverseStd, rows: rows, shape, affine, gradX: gradX,
+            accumulate: accumulateGradX)
     }
 }
 
@@ -128,13 +156,15 @@ public struct SinusoidalEmbedding: Sendable {
     public let frequencies: [Float]
 
     public init(channels: Int, maxPositions: Double = 10_000) {
-        precondition(channels >= 4 && channels % 2 == 0, "embedding channels must be even and at least 4")
+        precondition(
+            channels >= 4 && channels % 2 == 0, "embedding channels must be even and at least 4")
         self.channels = channels
         let half = channels / 2
         frequencies = (0..<half).map { Float(pow(1 / maxPositions, Double($0) / Double(half - 1))) }
     }
 
-    public func forward(_ c: UnsafePointer<Float>, rows: Int, into out: UnsafeMutablePointer<Float>) {
+    public func forward(_ c: UnsafePointer<Float>, rows: Int, into out: UnsafeMutablePointer<Float>)
+    {
         let half = channels / 2
         for r in 0..<rows {
             let o = out + r * channels
@@ -147,14 +177,17 @@ public struct SinusoidalEmbedding: Sendable {
     }
 
     /// dc[r] = Σ_j dOut·∂out/∂c.
-    public func backward(_ c: UnsafePointer<Float>, gradOut: UnsafePointer<Float>, rows: Int,
-                         into gradC: UnsafeMutablePointer<Float>) {
+    public func backward(
+        _ c: UnsafePointer<Float>, gradOut: UnsafePointer<Float>, rows: Int,
+        into gradC: UnsafeMutablePointer<Float>
+    ) {
         let half = channels / 2
         for r in 0..<rows {
             let g = gradOut + r * channels
             var s: Float = 0
             for j in 0..<half {
-                let f = frequencies[j], a = c[r] * f
+                let f = frequencies[j]
+                let a = c[r] * f
                 s += -g[j] * sinf(a) * f + g[half + j] * cosf(a) * f
             }
             gradC[r] = s
@@ -182,14 +215,19 @@ public struct AugmentedDimensionEmbedding: Sendable {
 
     /// sinusoid ← sinusoid + Linear(sin(c_aug)); `kept` receives sin(c_aug) (rows × C) for
     /// backward.
-    func forward(_ cAug: UnsafePointer<Float>, rows: Int, kept: UnsafeMutablePointer<Float>,
-                 into sinusoid: UnsafeMutablePointer<Float>, parameters p: ParameterStore) {
+    func forward(
+        _ cAug: UnsafePointer<Float>, rows: Int, kept: UnsafeMutablePointer<Float>,
+        into sinusoid: UnsafeMutablePointer<Float>, parameters p: ParameterStore
+    ) {
         embedding.forward(cAug, rows: rows, into: kept)
         linear.forward(kept, rows: rows, into: sinusoid, parameters: p, accumulate: true)
     }
 
     /// Sets the Linear's gradients from dLoss/d(sinusoid).
-    func backward(kept: UnsafePointer<Float>, gradSinusoid: UnsafePointer<Float>, rows: Int, parameters p: ParameterStore) {
+    func backward(
+        kept: UnsafePointer<Float>, gradSinusoid: UnsafePointer<Float>, rows: Int,
+        parameters p: ParameterStore
+    ) {
         linear.backward(kept, gradY: gradSinusoid, rows: rows, gradX: nil, parameters: p)
     }
 }

@@ -7,7 +7,10 @@ public struct MLPEDMConfig: Sendable, Codable, Equatable {
     /// Whether D is a second condition (one network over a range of D).
     public var conditionsOnAugmentedDimension = false
 
-    public init(dim: Int, width: Int, depth: Int, embeddingChannels: Int = 128, conditionsOnAugmentedDimension: Bool = false) {
+    public init(
+        dim: Int, width: Int, depth: Int, embeddingChannels: Int = 128,
+        conditionsOnAugmentedDimension: Bool = false
+    ) {
         self.dim = dim
         self.width = width
         self.depth = depth
@@ -22,7 +25,9 @@ public struct MLPEDMConfig: Sendable, Codable, Equatable {
     /// The network's parameter count, known before anything is allocated (checked against the built
     /// network).
     public var parameterCount: Int {
-        let w = width, c = embeddingChannels, linear = { (i: Int, o: Int) in i * o + o }
+        let w = width
+        let c = embeddingChannels
+        let linear = { (i: Int, o: Int) in i * o + o }
         return linear(c, w) + linear(w, w) + linear(dim, w) + depth * (2 * w + linear(w, w)) + 2 * w
             + linear(w, dim) + (conditionsOnAugmentedDimension ? linear(c, c) : 0)
     }
@@ -37,7 +42,10 @@ public struct MLPEDMConfig: Sendable, Codable, Equatable {
 public final class MLPEDM: DenoiserNetwork {
     public let config: MLPEDMConfig
     public var parameters: ParameterStore {
-        willSet { precondition(newValue.slots == parameters.slots, "parameter layout differs from the network's") }
+        willSet {
+            precondition(
+                newValue.slots == parameters.slots, "parameter layout differs from the network's")
+        }
     }
 
     let embedding: SinusoidalEmbedding
@@ -53,16 +61,19 @@ public final class MLPEDM: DenoiserNetwork {
     private var rows = 0
 
     public init(config: MLPEDMConfig, seed: UInt64) {
-        precondition(config.dim > 0 && config.width > 0 && config.depth >= 0, "invalid MLP-EDM shape")
+        precondition(
+            config.dim > 0 && config.width > 0 && config.depth >= 0, "invalid MLP-EDM shape")
         self.config = config
         var layout = ParameterLayout()
         var rng = RandomSource(seed: seed)
         let w = config.width
         embedding = SinusoidalEmbedding(channels: config.embeddingChannels)
-        embeddingIn = Linear("map_layer0", in: config.embeddingChannels, out: w, layout: &layout, rng: &rng)
+        embeddingIn = Linear(
+            "map_layer0", in: config.embeddingChannels, out: w, layout: &layout, rng: &rng)
         embeddingOut = Linear("map_layer1", in: w, out: w, layout: &layout, rng: &rng)
         input = Linear("input", in: config.dim, out: w, layout: &layout, rng: &rng)
-        var norms: [LayerNorm] = [], linears: [Linear] = []
+        var norms: [LayerNorm] = []
+        var linears: [Linear] = []
         for i in 0..<config.depth {
             norms.append(LayerNorm("blocks.\(i).norm", features: w, layout: &layout))
             linears.append(Linear("blocks.\(i).linear", in: w, out: w, layout: &layout, rng: &rng))
@@ -71,8 +82,10 @@ public final class MLPEDM: DenoiserNetwork {
         blockLinears = linears
         outputNorm = LayerNorm("output_norm", features: w, layout: &layout)
         output = Linear("output", in: w, out: config.dim, layout: &layout, rng: &rng)
-        augmented = config.conditionsOnAugmentedDimension
-            ? AugmentedDimensionEmbedding(channels: config.embeddingChannels, layout: &layout, rng: &rng) : nil
+        augmented =
+            config.conditionsOnAugmentedDimension
+            ? AugmentedDimensionEmbedding(
+                channels: config.embeddingChannels, layout: &layout, rng: &rng) : nil
         parameters = layout.makeStore()
     }
 
@@ -93,7 +106,9 @@ public final class MLPEDM: DenoiserNetwork {
     /// The same network over `parameters` (same layout; may share this one's values) with a
     /// workspace of its own, so several threads can run parts of one batch at once.
     public func replica(parameters: ParameterStore) -> any DenoiserNetwork {
-        precondition(parameters.slots == self.parameters.slots, "parameter layout differs from the network's")
+        precondition(
+            parameters.slots == self.parameters.slots, "parameter layout differs from the network's"
+        )
         return MLPEDM(copying: self, parameters: parameters)
     }
 
@@ -104,14 +119,19 @@ public final class MLPEDM: DenoiserNetwork {
     public var minRowsPerPart: Int { max(16, config.width) }
 
     public var forwardFlopsPerExample: Double {
-        let c = Double(config.embeddingChannels), w = Double(config.width), n = Double(config.dim)
-        return 2 * (c * w + w * w + n * w + Double(config.depth) * w * w + w * n + (augmented == nil ? 0 : c * c))
+        let c = Double(config.embeddingChannels)
+        let w = Double(config.width)
+        let n = Double(config.dim)
+        return 2
+            * (c * w + w * w + n * w + Double(config.depth) * w * w + w * n
+                + (augmented == nil ? 0 : c * c))
     }
 
     private struct Workspace {
         var x = Scratch(), cNoise = Scratch(), sinusoid = Scratch(), augSinusoid = Scratch()
         var embPre = Scratch(), embAct = Scratch()
-        var hidden = Scratch(), normalized = Scratch(), inverseStd = Scratch(), activated = Scratch()
+        var hidden = Scratch(), normalized = Scratch(), inverseStd = Scratch(),
+            activated = Scratch()
         var gradHidden = Scratch(), gradActivated = Scratch(), gradEmbAct = Scratch()
         /// Each layer's Wᵀ, packed for the vector kernel as the forward pass reaches it.
         var packing = Scratch()
@@ -120,17 +140,26 @@ public final class MLPEDM: DenoiserNetwork {
     /// out[rows×N] ← F_θ(x, c_noise[, c_aug]); x is rows×N, cNoise (and cAug) have one value per
     /// row. Without `keepForBackward`, rows that share their conditions (as in sampling) share one
     /// embedding pass.
-    public func forward(_ x: UnsafePointer<Float>, cNoise: UnsafePointer<Float>, cAug: UnsafePointer<Float>?, rows: Int,
-                        into out: UnsafeMutablePointer<Float>, keepForBackward: Bool) {
-        precondition(augmented == nil || cAug != nil, "this network conditions on D: c_aug is required")
+    public func forward(
+        _ x: UnsafePointer<Float>, cNoise: UnsafePointer<Float>, cAug: UnsafePointer<Float>?,
+        rows: Int,
+        into out: UnsafeMutablePointer<Float>, keepForBackward: Bool
+    ) {
+        precondition(
+            augmented == nil || cAug != nil, "this network conditions on D: c_aug is required")
         self.rows = keepForBackward ? rows : 0
-        let n = config.dim, w = config.width, c = config.embeddingChannels, blocks = config.depth + 1
+        let n = config.dim
+        let w = config.width
+        let c = config.embeddingChannels
+        let blocks = config.depth + 1
         let p = parameters
-        let xs = ws.x.pointer(rows * n), cs = ws.cNoise.pointer(rows)
+        let xs = ws.x.pointer(rows * n)
+        let cs = ws.cNoise.pointer(rows)
         xs.update(from: x, count: rows * n)
         cs.update(from: cNoise, count: rows)
         let sinusoid = ws.sinusoid.pointer(rows * c)
-        let embPre = ws.embPre.pointer(rows * w), embAct = ws.embAct.pointer(rows * w)
+        let embPre = ws.embPre.pointer(rows * w)
+        let embAct = ws.embAct.pointer(rows * w)
         let hidden = ws.hidden.pointer(rows * w)
         // Backward needs every block's x̂ and activations; inference reuses one block's worth.
         let kept = keepForBackward ? blocks : 1
@@ -143,39 +172,54 @@ public final class MLPEDM: DenoiserNetwork {
         let shared = !keepForBackward && conditionsShared(cs, ca, rows: rows)
         let embRows = shared ? 1 : rows
         embedding.forward(cs, rows: embRows, into: sinusoid)
-        if let augmented, let ca { augmented.forward(ca, rows: embRows, kept: ws.augSinusoid.pointer(rows * c), into: sinusoid, parameters: p) }
+        if let augmented, let ca {
+            augmented.forward(
+                ca, rows: embRows, kept: ws.augSinusoid.pointer(rows * c), into: sinusoid,
+                parameters: p)
+        }
         embeddingIn.forward(sinusoid, rows: embRows, into: embPre, parameters: p, packing: packing)
         Kernels.silu(embPre, embAct, count: embRows * w)
         embeddingOut.forward(embAct, rows: embRows, into: hidden, parameters: p, packing: packing)
         if shared { for r in 1..<max(rows, 1) { (hidden + r * w).update(from: hidden, count: w) } }
-        input.forward(xs, rows: rows, into: hidden, parameters: p, accumulate: true, packing: packing)
+        input.forward(
+            xs, rows: rows, into: hidden, parameters: p, accumulate: true, packing: packing)
         // The residual stream h is updated in place: backward needs only x̂, 1/σ and the
         // activations.
         for i in 0..<blocks {
             let o = keepForBackward ? i * rows * w : 0
             let norm = i < config.depth ? blockNorms[i] : outputNorm
-            norm.forward(hidden, rows: rows, into: nil, normalized: keepForBackward ? normalized + o : nil,
-                         inverseStd: inverseStd + i * rows, siluOut: activated + o, parameters: p)
+            norm.forward(
+                hidden, rows: rows, into: nil, normalized: keepForBackward ? normalized + o : nil,
+                inverseStd: inverseStd + i * rows, siluOut: activated + o, parameters: p)
             if i < config.depth {
-                blockLinears[i].forward(activated + o, rows: rows, into: hidden, parameters: p, accumulate: true,
-                                        packing: packing)
+                blockLinears[i].forward(
+                    activated + o, rows: rows, into: hidden, parameters: p, accumulate: true,
+                    packing: packing)
             } else {
-                output.forward(activated + o, rows: rows, into: out, parameters: p, packing: packing)
+                output.forward(
+                    activated + o, rows: rows, into: out, parameters: p, packing: packing)
             }
         }
     }
 
     /// Sets every parameter gradient for the last forward pass, given dLoss/dF.
     /// Writes dLoss/dx into `gradX` and dLoss/dc_noise into `gradCNoise` when given.
-    public func backward(gradOut: UnsafePointer<Float>, gradX: UnsafeMutablePointer<Float>?,
-                         gradCNoise: UnsafeMutablePointer<Float>?) {
+    public func backward(
+        gradOut: UnsafePointer<Float>, gradX: UnsafeMutablePointer<Float>?,
+        gradCNoise: UnsafeMutablePointer<Float>?
+    ) {
         precondition(rows > 0, "backward needs a forward pass that kept its values")
-        let rows = rows, n = config.dim, w = config.width, c = config.embeddingChannels
+        let rows = rows
+        let n = config.dim
+        let w = config.width
+        let c = config.embeddingChannels
         let p = parameters
         let hiddenSize = rows * w
-        let xs = ws.x.pointer(rows * n), cs = ws.cNoise.pointer(rows)
+        let xs = ws.x.pointer(rows * n)
+        let cs = ws.cNoise.pointer(rows)
         let sinusoid = ws.sinusoid.pointer(rows * c)
-        let embPre = ws.embPre.pointer(hiddenSize), embAct = ws.embAct.pointer(hiddenSize)
+        let embPre = ws.embPre.pointer(hiddenSize)
+        let embAct = ws.embAct.pointer(hiddenSize)
         let normalized = ws.normalized.pointer((config.depth + 1) * hiddenSize)
         let inverseStd = ws.inverseStd.pointer((config.depth + 1) * rows)
         let activated = ws.activated.pointer((config.depth + 1) * hiddenSize)
@@ -187,25 +231,37 @@ public final class MLPEDM: DenoiserNetwork {
         for i in stride(from: config.depth, through: 0, by: -1) {
             let o = i * hiddenSize
             if i == config.depth {
-                output.backward(activated + o, gradY: gradOut, rows: rows, gradX: gradActivated, parameters: p)
+                output.backward(
+                    activated + o, gradY: gradOut, rows: rows, gradX: gradActivated, parameters: p)
             } else {
-                blockLinears[i].backward(activated + o, gradY: gradHidden, rows: rows, gradX: gradActivated, parameters: p)
+                blockLinears[i].backward(
+                    activated + o, gradY: gradHidden, rows: rows, gradX: gradActivated,
+                    parameters: p)
             }
             let norm = i < config.depth ? blockNorms[i] : outputNorm
-            norm.backward(gradY: gradActivated, throughSilu: true, normalized: normalized + o, inverseStd: inverseStd + i * rows,
-                          rows: rows, gradX: gradHidden, accumulateGradX: !first, parameters: p)
+            norm.backward(
+                gradY: gradActivated, throughSilu: true, normalized: normalized + o,
+                inverseStd: inverseStd + i * rows,
+                rows: rows, gradX: gradHidden, accumulateGradX: !first, parameters: p)
             first = false
         }
         input.backward(xs, gradY: gradHidden, rows: rows, gradX: gradX, parameters: p)
         let gradEmbAct = ws.gradEmbAct.pointer(hiddenSize)
-        embeddingOut.backward(embAct, gradY: gradHidden, rows: rows, gradX: gradEmbAct, parameters: p)
+        embeddingOut.backward(
+            embAct, gradY: gradHidden, rows: rows, gradX: gradEmbAct, parameters: p)
         Kernels.siluBackward(embPre, gradEmbAct, gradEmbAct, count: hiddenSize)
         guard gradCNoise != nil || augmented != nil else {
-            return embeddingIn.backward(sinusoid, gradY: gradEmbAct, rows: rows, gradX: nil, parameters: p)
+            return embeddingIn.backward(
+                sinusoid, gradY: gradEmbAct, rows: rows, gradX: nil, parameters: p)
         }
         let gradSinusoid = ws.gradActivated.pointer(rows * c)
-        embeddingIn.backward(sinusoid, gradY: gradEmbAct, rows: rows, gradX: gradSinusoid, parameters: p)
-        augmented?.backward(kept: ws.augSinusoid.pointer(rows * c), gradSinusoid: gradSinusoid, rows: rows, parameters: p)
-        if let gradCNoise { embedding.backward(cs, gradOut: gradSinusoid, rows: rows, into: gradCNoise) }
+        embeddingIn.backward(
+            sinusoid, gradY: gradEmbAct, rows: rows, gradX: gradSinusoid, parameters: p)
+        augmented?.backward(
+            kept: ws.augSinusoid.pointer(rows * c), gradSinusoid: gradSinusoid, rows: rows,
+            parameters: p)
+        if let gradCNoise {
+            embedding.backward(cs, gradOut: gradSinusoid, rows: rows, into: gradCNoise)
+        }
     }
 }

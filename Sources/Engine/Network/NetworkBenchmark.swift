@@ -12,16 +12,20 @@ public enum NetworkBenchmark {
         public var trainBatch: Int
         public var sampleBatch: Int
 
-        public static let toy = Reference(name: "toy", dim: 2, architecture: "mlp-edm", width: 256, depth: 4,
-                                          trainBatch: 512, sampleBatch: 1000)
-        public static let imageMLP = Reference(name: "image-mlp", dim: 784, architecture: "mlp-edm", width: 1024, depth: 4,
-                                               trainBatch: 128, sampleBatch: 256)
+        public static let toy = Reference(
+            name: "toy", dim: 2, architecture: "mlp-edm", width: 256, depth: 4,
+            trainBatch: 512, sampleBatch: 1000)
+        public static let imageMLP = Reference(
+            name: "image-mlp", dim: 784, architecture: "mlp-edm", width: 1024, depth: 4,
+            trainBatch: 128, sampleBatch: 256)
         /// The U-Net of the fmnist14 results (W = 32, L = 2) and the same at 28×28, at the batches
         /// of the speed issue.
-        public static let unet14 = Reference(name: "unet14", dim: 196, architecture: "unet", width: 32, depth: 2,
-                                             trainBatch: 64, sampleBatch: 256)
-        public static let unet28 = Reference(name: "unet28", dim: 784, architecture: "unet", width: 32, depth: 2,
-                                             trainBatch: 32, sampleBatch: 64)
+        public static let unet14 = Reference(
+            name: "unet14", dim: 196, architecture: "unet", width: 32, depth: 2,
+            trainBatch: 64, sampleBatch: 256)
+        public static let unet28 = Reference(
+            name: "unet28", dim: 784, architecture: "unet", width: 32, depth: 2,
+            trainBatch: 32, sampleBatch: 64)
         public static let all = [toy, imageMLP, unet14, unet28]
     }
 
@@ -37,11 +41,15 @@ public enum NetworkBenchmark {
         public var peakRSSMegabytes: Double
 
         public var dictionary: [String: Any] {
-            ["config": reference, "threads": threads, "kernels": CPU.name, "cpu": Machine.cpuModel,
-             "blas_core": Machine.blasCore,
-             "train_steps_per_s": trainStepsPerSecond, "sample_evals_per_s": sampleEvalsPerSecond,
-             "gflops": trainGFLOPS, "sgemm_gflops": sgemmGFLOPS, "fma_peak_gflops": peakGFLOPS,
-             "peak_rss_mb": peakRSSMegabytes]
+            [
+                "config": reference, "threads": threads, "kernels": CPU.name,
+                "cpu": Machine.cpuModel,
+                "blas_core": Machine.blasCore,
+                "train_steps_per_s": trainStepsPerSecond,
+                "sample_evals_per_s": sampleEvalsPerSecond,
+                "gflops": trainGFLOPS, "sgemm_gflops": sgemmGFLOPS, "fma_peak_gflops": peakGFLOPS,
+                "peak_rss_mb": peakRSSMegabytes,
+            ]
         }
 
         public var text: String {
@@ -59,21 +67,28 @@ public enum NetworkBenchmark {
     /// The reference work: full PFGM++ training steps (σ draw, kernel at D = 128, forward, loss,
     /// backward, Adam and EMA) through `Trainer`, and denoiser evaluations at one σ through
     /// `NetworkDenoiser`, the same code `pfgm train`, `pfgm sample` and the studio run.
-    public static func run(_ reference: Reference, threads: Int, splitBatches: Bool = true,
-                           rounds: Int = 1, windows: Int = 5, seconds: Double) throws(DataError) -> Result {
+    public static func run(
+        _ reference: Reference, threads: Int, splitBatches: Bool = true,
+        rounds: Int = 1, windows: Int = 5, seconds: Double
+    ) throws(DataError) -> Result {
         Compute.setThreads(threads, splitBatches: splitBatches)
         let trainer = try makeTrainer(reference)
         trainer.trainStep()
-        let trainRate = Stopwatch.medianRate(rounds: rounds, windows: windows, seconds: seconds) { trainer.trainStep() }
+        let trainRate = Stopwatch.medianRate(rounds: rounds, windows: windows, seconds: seconds) {
+            trainer.trainStep()
+        }
 
-        let b = reference.sampleBatch, n = reference.dim
+        let b = reference.sampleBatch
+        let n = reference.dim
         let denoiser = trainer.emaDenoiser()
         var rng = RandomSource(seed: 3)
-        let x = FloatBuffer(count: b * n), out = FloatBuffer(count: b * n)
+        let x = FloatBuffer(count: b * n)
+        let out = FloatBuffer(count: b * n)
         rng.fillNormal(x.buffer)
         let sample = { denoiser.denoise(x.pointer, rows: b, sigma: 1.5, into: out.pointer) }
         sample()
-        let sampleRate = Stopwatch.medianRate(rounds: rounds, windows: windows, seconds: seconds, sample)
+        let sampleRate = Stopwatch.medianRate(
+            rounds: rounds, windows: windows, seconds: seconds, sample)
         let flopsPerStep = 3 * trainer.network.forwardFlopsPerExample * Double(reference.trainBatch)
         return Result(
             reference: reference.name, threads: threads,
@@ -89,9 +104,13 @@ public enum NetworkBenchmark {
     static func makeTrainer(_ reference: Reference) throws(DataError) -> Trainer {
         let n = reference.dim
         var rng = RandomSource(seed: 2)
-        let data = ToyData.draw("checkerboard", count: 4096, rng: &rng).flatMap { n == 2 ? $0 : nil }
-            ?? Matrix(rows: 1024, cols: n, storage: (0..<(1024 * n)).map { _ in Float(2 * rng.uniform() - 1) })
-        var config = TrainingConfig(data: "bench", dim: n, augmentedDimension: .finite(128), sigmaData: 0.5, steps: Int.max)
+        let data =
+            ToyData.draw("checkerboard", count: 4096, rng: &rng).flatMap { n == 2 ? $0 : nil }
+            ?? Matrix(
+                rows: 1024, cols: n,
+                storage: (0..<(1024 * n)).map { _ in Float(2 * rng.uniform() - 1) })
+        var config = TrainingConfig(
+            data: "bench", dim: n, augmentedDimension: .finite(128), sigmaData: 0.5, steps: Int.max)
         config.architecture = reference.architecture
         config.width = reference.width
         config.depth = reference.depth

@@ -12,7 +12,10 @@ public final class Adam {
     public let firstMoment: FloatBuffer
     public let secondMoment: FloatBuffer
 
-    public init(parameterCount: Int, learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8) {
+    public init(
+        parameterCount: Int, learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
+        epsilon: Float = 1e-8
+    ) {
         self.learningRate = learningRate
         self.beta1 = beta1
         self.beta2 = beta2
@@ -22,9 +25,15 @@ public final class Adam {
     }
 
     /// Restores saved state (moments and step count) to continue training.
-    public func restore(step: Int, firstMoment m: [Float], secondMoment v: [Float]) throws(ParameterError) {
-        guard m.count == firstMoment.count else { throw .shapeMismatch("adam.m", expected: [firstMoment.count], found: [m.count]) }
-        guard v.count == secondMoment.count else { throw .shapeMismatch("adam.v", expected: [secondMoment.count], found: [v.count]) }
+    public func restore(step: Int, firstMoment m: [Float], secondMoment v: [Float])
+        throws(ParameterError)
+    {
+        guard m.count == firstMoment.count else {
+            throw .shapeMismatch("adam.m", expected: [firstMoment.count], found: [m.count])
+        }
+        guard v.count == secondMoment.count else {
+            throw .shapeMismatch("adam.v", expected: [secondMoment.count], found: [v.count])
+        }
         self.step = step
         firstMoment.assign(from: FloatBuffer(m))
         secondMoment.assign(from: FloatBuffer(v))
@@ -32,9 +41,12 @@ public final class Adam {
 
     /// θ ← θ − lr·m̂/(√v̂ + ε) using the gradients in `parameters.grads`.
     public func update(_ parameters: ParameterStore) {
-        precondition(parameters.count == firstMoment.count, "Adam was made for another parameter count")
+        precondition(
+            parameters.count == firstMoment.count, "Adam was made for another parameter count")
         let step = beginStep()
-        apply(step, values: parameters.values.pointer, gradients: [parameters.grads.pointer], range: 0..<parameters.count)
+        apply(
+            step, values: parameters.values.pointer, gradients: [parameters.grads.pointer],
+            range: 0..<parameters.count)
     }
 
     /// What one step needs besides the tensors, fixed once per step so ranges of it can run on
@@ -47,20 +59,26 @@ public final class Adam {
         let t = Double(step)
         let correction1 = Float(1 - pow(Double(beta1), t))
         let correction2 = Float(1 - pow(Double(beta2), t))
-        return Step(stepSize: learningRate / correction1, rootCorrection2: correction2.squareRoot(),
-                    beta1: beta1, beta2: beta2, epsilon: epsilon)
+        return Step(
+            stepSize: learningRate / correction1, rootCorrection2: correction2.squareRoot(),
+            beta1: beta1, beta2: beta2, epsilon: epsilon)
     }
 
     /// The update over `range` with g = Σ `gradients` (one buffer per replica), and then, when
     /// `average` is given, the EMA a ← d·a + (1 − d)·θ of the new weights, all in one pass over
     /// memory.
-    public func apply(_ s: Step, values w: UnsafeMutablePointer<Float>, gradients: [UnsafeMutablePointer<Float>],
-                      range: Range<Int>, average: (values: UnsafeMutablePointer<Float>, decay: Float)? = nil) {
+    public func apply(
+        _ s: Step, values w: UnsafeMutablePointer<Float>, gradients: [UnsafeMutablePointer<Float>],
+        range: Range<Int>, average: (values: UnsafeMutablePointer<Float>, decay: Float)? = nil
+    ) {
         guard let g = gradients.first else { return }
-        for extra in gradients.dropFirst(2) { Kernels.add(extra + range.lowerBound, into: g + range.lowerBound, count: range.count) }
-        let buffers = AdamBuffers(weights: w, first: firstMoment.pointer, second: secondMoment.pointer, gradient: g,
-                                  otherGradient: gradients.count > 1 ? gradients[1] : nil,
-                                  average: average?.values, decay: average?.decay ?? 0)
+        for extra in gradients.dropFirst(2) {
+            Kernels.add(extra + range.lowerBound, into: g + range.lowerBound, count: range.count)
+        }
+        let buffers = AdamBuffers(
+            weights: w, first: firstMoment.pointer, second: secondMoment.pointer, gradient: g,
+            otherGradient: gradients.count > 1 ? gradients[1] : nil,
+            average: average?.values, decay: average?.decay ?? 0)
         CPU.kernels.adam(s, buffers, range: range)
     }
 }
@@ -84,7 +102,8 @@ public final class ExponentialMovingAverage {
     public func update(from parameters: ParameterStore) {
         precondition(parameters.count == average.count, "EMA was made for another parameter count")
         let d = beginUpdate()
-        let a = average.values.pointer, w = parameters.values.pointer
+        let a = average.values.pointer
+        let w = parameters.values.pointer
         for i in 0..<parameters.count { a[i] = d * a[i] + (1 - d) * w[i] }
     }
 

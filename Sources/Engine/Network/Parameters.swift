@@ -1,4 +1,5 @@
 import KernelInterface
+
 /// What a parameter tensor is for; quantization touches only `.weight`.
 public enum ParameterRole: String, Sendable {
     case weight, bias, normScale, normShift
@@ -35,7 +36,8 @@ public final class ParameterStore {
 
     public init(slots: [ParameterSlot], values: FloatBuffer) {
         let total = slots.last.map { $0.offset + $0.count } ?? 0
-        precondition(values.count == total, "parameter buffer holds \(values.count), slots need \(total)")
+        precondition(
+            values.count == total, "parameter buffer holds \(values.count), slots need \(total)")
         self.slots = slots
         self.values = values
         self.grads = FloatBuffer(count: total)
@@ -46,14 +48,19 @@ public final class ParameterStore {
     public func slot(named name: String) -> ParameterSlot? { slots.first { $0.name == name } }
 
     @inline(__always)
-    public func value(_ slot: ParameterSlot) -> UnsafeMutablePointer<Float> { values.pointer + slot.offset }
+    public func value(_ slot: ParameterSlot) -> UnsafeMutablePointer<Float> {
+        values.pointer + slot.offset
+    }
 
     @inline(__always)
-    public func grad(_ slot: ParameterSlot) -> UnsafeMutablePointer<Float> { grads.pointer + slot.offset }
+    public func grad(_ slot: ParameterSlot) -> UnsafeMutablePointer<Float> {
+        grads.pointer + slot.offset
+    }
 
     /// A normalisation's scale γ and shift β, with their gradients, as the kernels take them.
     public func affine(scale: ParameterSlot, shift: ParameterSlot) -> NormAffine {
-        NormAffine(gamma: value(scale), beta: value(shift), gradGamma: grad(scale), gradBeta: grad(shift))
+        NormAffine(
+            gamma: value(scale), beta: value(shift), gradGamma: grad(scale), gradBeta: grad(shift))
     }
 
     public func zeroGrads() { grads.fill(0) }
@@ -62,7 +69,11 @@ public final class ParameterStore {
     public func copy() -> ParameterStore { ParameterStore(slots: slots, values: values.copy()) }
 
     public func tensors() -> [NamedTensor] {
-        slots.map { NamedTensor(name: $0.name, shape: $0.shape, values: Array(UnsafeBufferPointer(start: value($0), count: $0.count))) }
+        slots.map {
+            NamedTensor(
+                name: $0.name, shape: $0.shape,
+                values: Array(UnsafeBufferPointer(start: value($0), count: $0.count)))
+        }
     }
 
     /// Replaces every value from `tensors`, which must name each slot once with its exact shape.
@@ -71,13 +82,17 @@ public final class ParameterStore {
         for t in tensors { byName[t.name] = t }
         for slot in slots {
             guard let t = byName[slot.name] else { throw .missing(slot.name) }
-            guard t.shape == slot.shape else { throw .shapeMismatch(slot.name, expected: slot.shape, found: t.shape) }
+            guard t.shape == slot.shape else {
+                throw .shapeMismatch(slot.name, expected: slot.shape, found: t.shape)
+            }
             t.values.withUnsafeBufferPointer { src in
                 if let base = src.baseAddress { value(slot).update(from: base, count: slot.count) }
             }
         }
         let known = Set(slots.map(\.name))
-        if let extra = tensors.first(where: { !known.contains($0.name) }) { throw .unexpected(extra.name) }
+        if let extra = tensors.first(where: { !known.contains($0.name) }) {
+            throw .unexpected(extra.name)
+        }
     }
 
     /// True when no value is NaN or infinite.
@@ -93,7 +108,8 @@ public enum ParameterError: Error, Equatable, CustomStringConvertible {
         switch self {
         case .missing(let n): "tensor '\(n)' is missing"
         case .unexpected(let n): "tensor '\(n)' is not part of this model"
-        case .shapeMismatch(let n, let e, let f): "tensor '\(n)' has shape \(f), the model needs \(e)"
+        case .shapeMismatch(let n, let e, let f):
+            "tensor '\(n)' has shape \(f), the model needs \(e)"
         }
     }
 }
@@ -105,7 +121,9 @@ public struct ParameterLayout {
 
     public init() {}
 
-    public mutating func add(_ name: String, shape: [Int], role: ParameterRole, initial: [Float]) -> ParameterSlot {
+    public mutating func add(_ name: String, shape: [Int], role: ParameterRole, initial: [Float])
+        -> ParameterSlot
+    {
         let slot = ParameterSlot(name: name, shape: shape, offset: initialValues.count, role: role)
         precondition(initial.count == slot.count, "initial values for \(name) have the wrong size")
         precondition(!slots.contains { $0.name == name }, "duplicate parameter name \(name)")
@@ -114,5 +132,7 @@ public struct ParameterLayout {
         return slot
     }
 
-    public func makeStore() -> ParameterStore { ParameterStore(slots: slots, values: FloatBuffer(initialValues)) }
+    public func makeStore() -> ParameterStore {
+        ParameterStore(slots: slots, values: FloatBuffer(initialValues))
+    }
 }

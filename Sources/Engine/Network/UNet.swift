@@ -11,8 +11,10 @@ public struct UNetConfig: Sendable, Codable, Equatable {
     /// Whether D is a second condition (one network over a range of D).
     public var conditionsOnAugmentedDimension = false
 
-    public init(side: Int, channels: Int = 1, width: Int, depth: Int, embeddingChannels: Int = 128,
-                conditionsOnAugmentedDimension: Bool = false) {
+    public init(
+        side: Int, channels: Int = 1, width: Int, depth: Int, embeddingChannels: Int = 128,
+        conditionsOnAugmentedDimension: Bool = false
+    ) {
         self.side = side
         self.channels = channels
         self.width = width
@@ -27,8 +29,11 @@ public struct UNetConfig: Sendable, Codable, Equatable {
     /// The network's parameter count, known before anything is allocated (checked against the built
     /// network).
     public var parameterCount: Int {
-        let w = width, e = embeddingWidth, c = embeddingChannels
-        let linear = { (i: Int, o: Int) in i * o + o }, conv = { (i: Int, o: Int) in 9 * i * o + o }
+        let w = width
+        let e = embeddingWidth
+        let c = embeddingChannels
+        let linear = { (i: Int, o: Int) in i * o + o }
+        let conv = { (i: Int, o: Int) in 9 * i * o + o }
         let block = 2 * w + conv(w, w) + linear(e, w) + 2 * w + conv(w, w)
         return linear(c, e) + linear(e, e) + conv(channels, w) + 2 * levels * depth * block + 2 * w
             + conv(w, channels) + (conditionsOnAugmentedDimension ? linear(c, c) : 0)
@@ -36,24 +41,33 @@ public struct UNetConfig: Sendable, Codable, Equatable {
 
     /// Resolutions: halve while the side is even and stays at least 4, at most three times.
     public var levels: Int {
-        var n = 1, s = side
-        while n < 4 && s % 2 == 0 && s / 2 >= 4 { s /= 2; n += 1 }
+        var n = 1
+        var s = side
+        while n < 4 && s % 2 == 0 && s / 2 >= 4 {
+            s /= 2
+            n += 1
+        }
         return n
     }
 }
 
 /// One residual block: t = conv₀(SiLU(GN₀(h))) + A·emb; t = conv₁(SiLU(GN₁(t))); h ← (h + t)/√2.
 struct ResidualBlock: Sendable {
-    let norm0: GroupNorm, conv0: Convolution3x3, affine: Linear, norm1: GroupNorm, conv1: Convolution3x3
+    let norm0: GroupNorm, conv0: Convolution3x3, affine: Linear, norm1: GroupNorm,
+        conv1: Convolution3x3
 
-    init(_ name: String, width: Int, embedding: Int, layout: inout ParameterLayout, rng: inout RandomSource) {
+    init(
+        _ name: String, width: Int, embedding: Int, layout: inout ParameterLayout,
+        rng: inout RandomSource
+    ) {
         let groups = GroupNorm.groups(for: width)
         norm0 = GroupNorm("\(name).norm0", channels: width, groups: groups, layout: &layout)
         conv0 = Convolution3x3("\(name).conv0", in: width, out: width, layout: &layout, rng: &rng)
         affine = Linear("\(name).affine", in: embedding, out: width, layout: &layout, rng: &rng)
         norm1 = GroupNorm("\(name).norm1", channels: width, groups: groups, layout: &layout)
         // Near-zero last convolution: each block starts close to the identity.
-        conv1 = Convolution3x3("\(name).conv1", in: width, out: width, gain: 1e-5, layout: &layout, rng: &rng)
+        conv1 = Convolution3x3(
+            "\(name).conv1", in: width, out: width, gain: 1e-5, layout: &layout, rng: &rng)
     }
 }
 
@@ -66,10 +80,14 @@ struct ResidualBlock: Sendable {
 public final class UNet: DenoiserNetwork {
     public let config: UNetConfig
     public var parameters: ParameterStore {
-        willSet { precondition(newValue.slots == parameters.slots, "parameter layout differs from the network's") }
+        willSet {
+            precondition(
+                newValue.slots == parameters.slots, "parameter layout differs from the network's")
+        }
     }
     let embedding: SinusoidalEmbedding
-    let mapIn: Linear, mapOut: Linear, input: Convolution3x3, outputNorm: GroupNorm, output: Convolution3x3
+    let mapIn: Linear, mapOut: Linear, input: Convolution3x3, outputNorm: GroupNorm,
+        output: Convolution3x3
     /// Encoder blocks level by level, then decoder blocks from the lowest level up: the order they
     /// run in.
     let blocks: [ResidualBlock]
@@ -78,29 +96,41 @@ public final class UNet: DenoiserNetwork {
     private var images = 0
 
     public init(config: UNetConfig, seed: UInt64) {
-        precondition(config.side >= 2 && config.channels >= 1 && config.width >= 1 && config.depth >= 0, "invalid U-Net shape")
+        precondition(
+            config.side >= 2 && config.channels >= 1 && config.width >= 1 && config.depth >= 0,
+            "invalid U-Net shape")
         self.config = config
         var layout = ParameterLayout()
         var rng = RandomSource(seed: seed)
-        let w = config.width, e = config.embeddingWidth
+        let w = config.width
+        let e = config.embeddingWidth
         embedding = SinusoidalEmbedding(channels: config.embeddingChannels)
-        mapIn = Linear("map_layer0", in: config.embeddingChannels, out: e, layout: &layout, rng: &rng)
+        mapIn = Linear(
+            "map_layer0", in: config.embeddingChannels, out: e, layout: &layout, rng: &rng)
         mapOut = Linear("map_layer1", in: e, out: e, layout: &layout, rng: &rng)
         input = Convolution3x3("input", in: config.channels, out: w, layout: &layout, rng: &rng)
         var blocks: [ResidualBlock] = []
         for side in ["enc", "dec"] {
-            let order = side == "enc" ? Array(0..<config.levels) : Array((0..<config.levels).reversed())
+            let order =
+                side == "enc" ? Array(0..<config.levels) : Array((0..<config.levels).reversed())
             for level in order {
                 for j in 0..<config.depth {
-                    blocks.append(ResidualBlock("\(side).\(level).\(j)", width: w, embedding: e, layout: &layout, rng: &rng))
+                    blocks.append(
+                        ResidualBlock(
+                            "\(side).\(level).\(j)", width: w, embedding: e, layout: &layout,
+                            rng: &rng))
                 }
             }
         }
         self.blocks = blocks
-        outputNorm = GroupNorm("output_norm", channels: w, groups: GroupNorm.groups(for: w), layout: &layout)
-        output = Convolution3x3("output", in: w, out: config.channels, gain: 1e-5, layout: &layout, rng: &rng)
-        augmented = config.conditionsOnAugmentedDimension
-            ? AugmentedDimensionEmbedding(channels: config.embeddingChannels, layout: &layout, rng: &rng) : nil
+        outputNorm = GroupNorm(
+            "output_norm", channels: w, groups: GroupNorm.groups(for: w), layout: &layout)
+        output = Convolution3x3(
+            "output", in: w, out: config.channels, gain: 1e-5, layout: &layout, rng: &rng)
+        augmented =
+            config.conditionsOnAugmentedDimension
+            ? AugmentedDimensionEmbedding(
+                channels: config.embeddingChannels, layout: &layout, rng: &rng) : nil
         parameters = layout.makeStore()
     }
 
@@ -118,7 +148,9 @@ public final class UNet: DenoiserNetwork {
     }
 
     public func replica(parameters: ParameterStore) -> any DenoiserNetwork {
-        precondition(parameters.slots == self.parameters.slots, "parameter layout differs from the network's")
+        precondition(
+            parameters.slots == self.parameters.slots, "parameter layout differs from the network's"
+        )
         return UNet(copying: self, parameters: parameters)
     }
 
@@ -127,7 +159,9 @@ public final class UNet: DenoiserNetwork {
     public var minRowsPerPart: Int { 2 }
 
     public var forwardFlopsPerExample: Double {
-        let w = Double(config.width), e = Double(config.embeddingWidth), c = Double(config.channels)
+        let w = Double(config.width)
+        let e = Double(config.embeddingWidth)
+        let c = Double(config.channels)
         let c0 = Double(config.embeddingChannels)
         var flops = 2 * (c0 * e + e * e + (augmented == nil ? 0 : c0 * c0))
         var pixels = Double(config.side * config.side)
@@ -145,14 +179,16 @@ public final class UNet: DenoiserNetwork {
     }
 
     func level(ofBlock i: Int) -> Int {
-        let d = max(config.depth, 1), levels = config.levels
+        let d = max(config.depth, 1)
+        let levels = config.levels
         return i < levels * config.depth ? i / d : levels - 1 - (i - levels * config.depth) / d
     }
 
     private struct Workspace {
         var x = Scratch(), cNoise = Scratch(), augSinusoid = Scratch()
         var sinusoid = Scratch(), mapPre = Scratch(), mapAct = Scratch()
-        var embPre = Scratch(), emb = Scratch(), affine = Scratch(), gradEmb = Scratch(), gradMap = Scratch()
+        var embPre = Scratch(), emb = Scratch(), affine = Scratch(), gradEmb = Scratch(),
+            gradMap = Scratch()
         var stream: [Scratch] = [], gradStream: [Scratch] = []
         var t = Scratch(), gradT = Scratch(), gradA = Scratch(), gnScratch = Scratch()
         /// Per block: x̂₀, a₀ = SiLU(GN₀), x̂₁, a₁, and the 1/σ of both norms; then the output
@@ -167,36 +203,56 @@ public final class UNet: DenoiserNetwork {
     }
 
     /// Offsets of each block's saved values in `saved` and `inverseStd`, for `images` images.
-    private func savedLayout(images: Int) -> (values: [Int], stds: [Int], totalValues: Int, totalStds: Int) {
-        var values: [Int] = [], stds: [Int] = [], v = 0, s = 0
-        let w = config.width, groups = GroupNorm.groups(for: w)
+    private func savedLayout(images: Int) -> (
+        values: [Int], stds: [Int], totalValues: Int, totalStds: Int
+    ) {
+        var values: [Int] = []
+        var stds: [Int] = []
+        var v = 0
+        var s = 0
+        let w = config.width
+        let groups = GroupNorm.groups(for: w)
         for i in blocks.indices {
             values.append(v)
             stds.append(s)
-            v += BlockSlots(self, blocks[i], geometry(level: level(ofBlock: i), images: images)).size
+            v +=
+                BlockSlots(self, blocks[i], geometry(level: level(ofBlock: i), images: images)).size
             s += 2 * images * groups
         }
         values.append(v)
         stds.append(s)
         let top = geometry(level: 0, images: images)
-        return (values, stds, v + top.pixels * w + activationCount(top, for: output), s + images * groups)
+        return (
+            values, stds, v + top.pixels * w + activationCount(top, for: output),
+            s + images * groups
+        )
     }
 
-    public func forward(_ x: UnsafePointer<Float>, cNoise: UnsafePointer<Float>, cAug: UnsafePointer<Float>?, rows: Int,
-                        into out: UnsafeMutablePointer<Float>, keepForBackward: Bool) {
-        precondition(augmented == nil || cAug != nil, "this network conditions on D: c_aug is required")
+    public func forward(
+        _ x: UnsafePointer<Float>, cNoise: UnsafePointer<Float>, cAug: UnsafePointer<Float>?,
+        rows: Int,
+        into out: UnsafeMutablePointer<Float>, keepForBackward: Bool
+    ) {
+        precondition(
+            augmented == nil || cAug != nil, "this network conditions on D: c_aug is required")
         images = keepForBackward ? rows : 0
-        let w = config.width, levels = config.levels, p = parameters
+        let w = config.width
+        let levels = config.levels
+        let p = parameters
         let top = geometry(level: 0, images: rows)
-        let xs = ws.x.pointer(top.pixels * config.channels), cs = ws.cNoise.pointer(rows)
-        Self.toChannelsLast(x, images: rows, pixels: top.pixelsPerImage, channels: config.channels, into: xs)
+        let xs = ws.x.pointer(top.pixels * config.channels)
+        let cs = ws.cNoise.pointer(rows)
+        Self.toChannelsLast(
+            x, images: rows, pixels: top.pixelsPerImage, channels: config.channels, into: xs)
         cs.update(from: cNoise, count: rows)
         let ca = augmented == nil ? nil : cAug
         let shared = !keepForBackward && conditionsShared(cs, ca, rows: rows)
         let embRows = shared ? 1 : rows
         let emb = embed(cs, ca, rows: embRows)
         if ws.stream.count < levels { ws.stream = Array(repeating: Scratch(), count: levels) }
-        let streams = (0..<levels).map { ws.stream[$0].pointer(geometry(level: $0, images: rows).pixels * w) }
+        let streams = (0..<levels).map {
+            ws.stream[$0].pointer(geometry(level: $0, images: rows).pixels * w)
+        }
         let layout = savedLayout(images: keepForBackward ? rows : 1)
         let saved = ws.saved.pointer(keepForBackward ? layout.totalValues : 0)
         let stds = ws.inverseStd.pointer(keepForBackward ? layout.totalStds : 0)
@@ -206,45 +262,67 @@ public final class UNet: DenoiserNetwork {
         for level in 0..<levels {
             let g = geometry(level: level, images: rows)
             for _ in 0..<config.depth {
-                runBlock(b, streams[level], g, emb: emb, sharedEmbedding: shared,
-                         saved: keepForBackward ? saved + layout.values[b] : nil, stds: stds + (keepForBackward ? layout.stds[b] : 0))
+                runBlock(
+                    b, streams[level], g, emb: emb, sharedEmbedding: shared,
+                    saved: keepForBackward ? saved + layout.values[b] : nil,
+                    stds: stds + (keepForBackward ? layout.stds[b] : 0))
                 b += 1
             }
             // streams[level] now holds the skip; the level below starts from its pooled copy.
-            if level < levels - 1 { Resampling.averagePool(streams[level], g, channels: w, into: streams[level + 1]) }
+            if level < levels - 1 {
+                Resampling.averagePool(streams[level], g, channels: w, into: streams[level + 1])
+            }
         }
         for level in (0..<levels).reversed() {
             let g = geometry(level: level, images: rows)
             if level < levels - 1 {
-                Resampling.upsample(streams[level + 1], g, channels: w, into: streams[level], accumulate: true)
+                Resampling.upsample(
+                    streams[level + 1], g, channels: w, into: streams[level], accumulate: true)
                 Self.scale(streams[level], count: g.pixels * w, by: Float(0.5).squareRoot())
             }
             for _ in 0..<config.depth {
-                runBlock(b, streams[level], g, emb: emb, sharedEmbedding: shared,
-                         saved: keepForBackward ? saved + layout.values[b] : nil, stds: stds + (keepForBackward ? layout.stds[b] : 0))
+                runBlock(
+                    b, streams[level], g, emb: emb, sharedEmbedding: shared,
+                    saved: keepForBackward ? saved + layout.values[b] : nil,
+                    stds: stds + (keepForBackward ? layout.stds[b] : 0))
                 b += 1
             }
         }
         let xhat = keepForBackward ? saved + layout.values[blocks.count] : nil
-        let act = keepForBackward ? saved + layout.values[blocks.count] + top.pixels * w
+        let act =
+            keepForBackward
+            ? saved + layout.values[blocks.count] + top.pixels * w
             : ws.t.pointer(activationCount(top, for: output))
-        let outStd = keepForBackward ? stds + layout.stds[blocks.count] : ws.gnScratch.pointer(rows * outputNorm.groups)
-        outputNorm.forward(streams[0], top, siluOut: act, normalized: xhat, inverseStd: outStd, parameters: p,
-                           framedOutput: output.readsFramed)
+        let outStd =
+            keepForBackward
+            ? stds + layout.stds[blocks.count] : ws.gnScratch.pointer(rows * outputNorm.groups)
+        outputNorm.forward(
+            streams[0], top, siluOut: act, normalized: xhat, inverseStd: outStd, parameters: p,
+            framedOutput: output.readsFramed)
         let result = ws.gradT.pointer(top.pixels * config.channels)
-        output.forward(act, top, into: result, parameters: p, workspace: &ws.conv, inputFramed: output.readsFramed)
-        Self.toChannelsFirst(result, images: rows, pixels: top.pixelsPerImage, channels: config.channels, into: out)
+        output.forward(
+            act, top, into: result, parameters: p, workspace: &ws.conv,
+            inputFramed: output.readsFramed)
+        Self.toChannelsFirst(
+            result, images: rows, pixels: top.pixelsPerImage, channels: config.channels, into: out)
     }
 
     /// The embedding of `rows` values of c_noise (and c_aug) (rows × embeddingWidth).
-    private func embed(_ cs: UnsafePointer<Float>, _ ca: UnsafePointer<Float>?, rows: Int) -> UnsafeMutablePointer<Float> {
-        let e = config.embeddingWidth, p = parameters
+    private func embed(_ cs: UnsafePointer<Float>, _ ca: UnsafePointer<Float>?, rows: Int)
+        -> UnsafeMutablePointer<Float>
+    {
+        let e = config.embeddingWidth
+        let p = parameters
         let sinusoid = ws.sinusoid.pointer(rows * config.embeddingChannels)
-        let mapPre = ws.mapPre.pointer(rows * e), mapAct = ws.mapAct.pointer(rows * e)
-        let embPre = ws.embPre.pointer(rows * e), emb = ws.emb.pointer(rows * e)
+        let mapPre = ws.mapPre.pointer(rows * e)
+        let mapAct = ws.mapAct.pointer(rows * e)
+        let embPre = ws.embPre.pointer(rows * e)
+        let emb = ws.emb.pointer(rows * e)
         embedding.forward(cs, rows: rows, into: sinusoid)
         if let augmented, let ca {
-            augmented.forward(ca, rows: rows, kept: ws.augSinusoid.pointer(rows * config.embeddingChannels), into: sinusoid, parameters: p)
+            augmented.forward(
+                ca, rows: rows, kept: ws.augSinusoid.pointer(rows * config.embeddingChannels),
+                into: sinusoid, parameters: p)
         }
         mapIn.forward(sinusoid, rows: rows, into: mapPre, parameters: p)
         Kernels.silu(mapPre, mapAct, count: rows * e)
@@ -255,26 +333,39 @@ public final class UNet: DenoiserNetwork {
 
     /// One residual block on h in place. With `saved`, keeps x̂₀, a₀, x̂₁, a₁ there and both norms'
     /// 1/σ in `stds`.
-    private func runBlock(_ i: Int, _ h: UnsafeMutablePointer<Float>, _ g: ImageGeometry, emb: UnsafePointer<Float>,
-                          sharedEmbedding: Bool, saved: UnsafeMutablePointer<Float>?, stds: UnsafeMutablePointer<Float>) {
-        let block = blocks[i], w = config.width, n = g.pixels * w, p = parameters
+    private func runBlock(
+        _ i: Int, _ h: UnsafeMutablePointer<Float>, _ g: ImageGeometry, emb: UnsafePointer<Float>,
+        sharedEmbedding: Bool, saved: UnsafeMutablePointer<Float>?,
+        stds: UnsafeMutablePointer<Float>
+    ) {
+        let block = blocks[i]
+        let w = config.width
+        let n = g.pixels * w
+        let p = parameters
         let slots = BlockSlots(self, block, g)
         let a0 = saved.map { $0 + slots.a0 } ?? ws.gradA.pointer(slots.activation)
         let a1 = saved.map { $0 + slots.a1 } ?? ws.gradA.pointer(slots.activation)
         let t = ws.t.pointer(n)
         let std0 = saved == nil ? ws.gnScratch.pointer(g.images * block.norm0.groups) : stds
         let std1 = saved == nil ? std0 : stds + g.images * block.norm0.groups
-        let framed0 = block.conv0.readsFramed, framed1 = block.conv1.readsFramed
-        block.norm0.forward(h, g, siluOut: a0, normalized: saved, inverseStd: std0, parameters: p, framedOutput: framed0)
+        let framed0 = block.conv0.readsFramed
+        let framed1 = block.conv1.readsFramed
+        block.norm0.forward(
+            h, g, siluOut: a0, normalized: saved, inverseStd: std0, parameters: p,
+            framedOutput: framed0)
         let embRows = sharedEmbedding ? 1 : g.images
         let affine = ws.affine.pointer(embRows * w)
         block.affine.forward(emb, rows: embRows, into: affine, parameters: p)
-        block.conv0.forward(a0, g, into: t, parameters: p, workspace: &ws.conv,
-                            imageBias: ImageBias(affine, stride: sharedEmbedding ? 0 : w), inputFramed: framed0)
-        block.norm1.forward(t, g, siluOut: a1, normalized: saved.map { $0 + slots.xhat1 }, inverseStd: std1, parameters: p,
-                            framedOutput: framed1)
-        block.conv1.forward(a1, g, into: h, parameters: p, workspace: &ws.conv, accumulate: true,
-                            scale: Float(0.5).squareRoot(), inputFramed: framed1)
+        block.conv0.forward(
+            a0, g, into: t, parameters: p, workspace: &ws.conv,
+            imageBias: ImageBias(affine, stride: sharedEmbedding ? 0 : w), inputFramed: framed0)
+        block.norm1.forward(
+            t, g, siluOut: a1, normalized: saved.map { $0 + slots.xhat1 }, inverseStd: std1,
+            parameters: p,
+            framedOutput: framed1)
+        block.conv1.forward(
+            a1, g, into: h, parameters: p, workspace: &ws.conv, accumulate: true,
+            scale: Float(0.5).squareRoot(), inputFramed: framed1)
     }
 
     /// Where a block keeps x̂₀ (at 0), a₀, x̂₁, a₁ in its saved values (the activations framed
@@ -285,37 +376,56 @@ public final class UNet: DenoiserNetwork {
 
         init(_ net: UNet, _ block: ResidualBlock, _ g: ImageGeometry) {
             let n = g.pixels * net.config.width
-            let first = net.activationCount(g, for: block.conv0), second = net.activationCount(g, for: block.conv1)
+            let first = net.activationCount(g, for: block.conv0)
+            let second = net.activationCount(g, for: block.conv1)
             (a0, xhat1, a1, size) = (n, n + first, 2 * n + first, 2 * n + first + second)
             activation = max(first, second)
         }
     }
 
-    public func backward(gradOut: UnsafePointer<Float>, gradX: UnsafeMutablePointer<Float>?,
-                         gradCNoise: UnsafeMutablePointer<Float>?) {
+    public func backward(
+        gradOut: UnsafePointer<Float>, gradX: UnsafeMutablePointer<Float>?,
+        gradCNoise: UnsafeMutablePointer<Float>?
+    ) {
         precondition(images > 0, "backward needs a forward pass that kept its values")
-        let rows = images, w = config.width, levels = config.levels, e = config.embeddingWidth, p = parameters
+        let rows = images
+        let w = config.width
+        let levels = config.levels
+        let e = config.embeddingWidth
+        let p = parameters
         let top = geometry(level: 0, images: rows)
         let layout = savedLayout(images: rows)
-        let saved = ws.saved.pointer(layout.totalValues), stds = ws.inverseStd.pointer(layout.totalStds)
-        if ws.gradStream.count < levels { ws.gradStream = Array(repeating: Scratch(), count: levels) }
-        let grads = (0..<levels).map { ws.gradStream[$0].pointer(geometry(level: $0, images: rows).pixels * w) }
+        let saved = ws.saved.pointer(layout.totalValues)
+        let stds = ws.inverseStd.pointer(layout.totalStds)
+        if ws.gradStream.count < levels {
+            ws.gradStream = Array(repeating: Scratch(), count: levels)
+        }
+        let grads = (0..<levels).map {
+            ws.gradStream[$0].pointer(geometry(level: $0, images: rows).pixels * w)
+        }
         let gradEmb = ws.gradEmb.pointer(rows * e)
         gradEmb.update(repeating: 0, count: rows * e)
 
         let gradResult = ws.t.pointer(top.pixels * config.channels)
-        Self.toChannelsLast(gradOut, images: rows, pixels: top.pixelsPerImage, channels: config.channels, into: gradResult)
-        let xhat = saved + layout.values[blocks.count], act = xhat + top.pixels * w
+        Self.toChannelsLast(
+            gradOut, images: rows, pixels: top.pixelsPerImage, channels: config.channels,
+            into: gradResult)
+        let xhat = saved + layout.values[blocks.count]
+        let act = xhat + top.pixels * w
         let gradAct = ws.gradA.pointer(top.pixels * w)
-        output.backward(act, gradY: gradResult, top, gradX: gradAct, parameters: p, workspace: &ws.conv,
-                        inputFramed: output.readsFramed)
-        outputNorm.backward(gradOut: gradAct, normalized: xhat, inverseStd: stds + layout.stds[blocks.count], top,
-                            gradX: grads[0], parameters: p, scratch: ws.gnScratch.pointer(top.pixels * w))
+        output.backward(
+            act, gradY: gradResult, top, gradX: gradAct, parameters: p, workspace: &ws.conv,
+            inputFramed: output.readsFramed)
+        outputNorm.backward(
+            gradOut: gradAct, normalized: xhat, inverseStd: stds + layout.stds[blocks.count], top,
+            gradX: grads[0], parameters: p, scratch: ws.gnScratch.pointer(top.pixels * w))
         var b = blocks.count - 1
         for level in 0..<levels {
             let g = geometry(level: level, images: rows)
             for _ in 0..<config.depth {
-                backBlock(b, grads[level], g, saved: saved + layout.values[b], stds: stds + layout.stds[b], gradEmb: gradEmb)
+                backBlock(
+                    b, grads[level], g, saved: saved + layout.values[b],
+                    stds: stds + layout.stds[b], gradEmb: gradEmb)
                 b -= 1
             }
             if level < levels - 1 {
@@ -328,52 +438,83 @@ public final class UNet: DenoiserNetwork {
         for level in (0..<levels).reversed() {
             let g = geometry(level: level, images: rows)
             if level < levels - 1 {
-                Resampling.averagePoolBackward(grads[level + 1], g, channels: w, into: grads[level], accumulate: true)
+                Resampling.averagePoolBackward(
+                    grads[level + 1], g, channels: w, into: grads[level], accumulate: true)
             }
             for _ in 0..<config.depth {
-                backBlock(b, grads[level], g, saved: saved + layout.values[b], stds: stds + layout.stds[b], gradEmb: gradEmb)
+                backBlock(
+                    b, grads[level], g, saved: saved + layout.values[b],
+                    stds: stds + layout.stds[b], gradEmb: gradEmb)
                 b -= 1
             }
         }
         let gradInput = ws.gradT.pointer(top.pixels * config.channels)
-        input.backward(ws.x.pointer(top.pixels * config.channels), gradY: grads[0], top,
-                       gradX: gradX == nil ? nil : gradInput, parameters: p, workspace: &ws.conv)
+        input.backward(
+            ws.x.pointer(top.pixels * config.channels), gradY: grads[0], top,
+            gradX: gradX == nil ? nil : gradInput, parameters: p, workspace: &ws.conv)
         if let gradX {
-            Self.toChannelsFirst(gradInput, images: rows, pixels: top.pixelsPerImage, channels: config.channels, into: gradX)
+            Self.toChannelsFirst(
+                gradInput, images: rows, pixels: top.pixelsPerImage, channels: config.channels,
+                into: gradX)
         }
         embedBackward(gradEmb, rows: rows, gradCNoise: gradCNoise)
     }
 
     /// Backward through one residual block: dh (in place) from dL/d(block output); adds to dL/d
     /// emb.
-    private func backBlock(_ i: Int, _ dh: UnsafeMutablePointer<Float>, _ g: ImageGeometry, saved: UnsafeMutablePointer<Float>,
-                           stds: UnsafeMutablePointer<Float>, gradEmb: UnsafeMutablePointer<Float>) {
-        let block = blocks[i], w = config.width, n = g.pixels * w, p = parameters
+    private func backBlock(
+        _ i: Int, _ dh: UnsafeMutablePointer<Float>, _ g: ImageGeometry,
+        saved: UnsafeMutablePointer<Float>,
+        stds: UnsafeMutablePointer<Float>, gradEmb: UnsafeMutablePointer<Float>
+    ) {
+        let block = blocks[i]
+        let w = config.width
+        let n = g.pixels * w
+        let p = parameters
         let slots = BlockSlots(self, block, g)
-        let xhat0 = saved, a0 = saved + slots.a0, xhat1 = saved + slots.xhat1, a1 = saved + slots.a1
-        let std0 = stds, std1 = stds + g.images * block.norm0.groups
-        let gradA = ws.gradA.pointer(n), gradT = ws.gradT.pointer(n), scratch = ws.gnScratch.pointer(n)
+        let xhat0 = saved
+        let a0 = saved + slots.a0
+        let xhat1 = saved + slots.xhat1
+        let a1 = saved + slots.a1
+        let std0 = stds
+        let std1 = stds + g.images * block.norm0.groups
+        let gradA = ws.gradA.pointer(n)
+        let gradT = ws.gradT.pointer(n)
+        let scratch = ws.gnScratch.pointer(n)
         Self.scale(dh, count: n, by: Float(0.5).squareRoot())
-        block.conv1.backward(a1, gradY: dh, g, gradX: gradA, parameters: p, workspace: &ws.conv,
-                             inputFramed: block.conv1.readsFramed)
-        block.norm1.backward(gradOut: gradA, normalized: xhat1, inverseStd: std1, g, gradX: gradT, parameters: p, scratch: scratch)
+        block.conv1.backward(
+            a1, gradY: dh, g, gradX: gradA, parameters: p, workspace: &ws.conv,
+            inputFramed: block.conv1.readsFramed)
+        block.norm1.backward(
+            gradOut: gradA, normalized: xhat1, inverseStd: std1, g, gradX: gradT, parameters: p,
+            scratch: scratch)
         let gradAffine = ws.affine.pointer(g.images * w)
         for image in 0..<g.images {
-            Kernels.columnSums(gradT + image * g.pixelsPerImage * w, rows: g.pixelsPerImage, cols: w, into: gradAffine + image * w)
+            Kernels.columnSums(
+                gradT + image * g.pixelsPerImage * w, rows: g.pixelsPerImage, cols: w,
+                into: gradAffine + image * w)
         }
-        block.affine.backward(ws.emb.pointer(g.images * config.embeddingWidth), gradY: gradAffine, rows: g.images,
-                              gradX: gradEmb, accumulateGradX: true, parameters: p)
-        block.conv0.backward(a0, gradY: gradT, g, gradX: gradA, parameters: p, workspace: &ws.conv,
-                             inputFramed: block.conv0.readsFramed)
-        block.norm0.backward(gradOut: gradA, normalized: xhat0, inverseStd: std0, g, gradX: dh, accumulateGradX: true,
-                             parameters: p, scratch: scratch)
+        block.affine.backward(
+            ws.emb.pointer(g.images * config.embeddingWidth), gradY: gradAffine, rows: g.images,
+            gradX: gradEmb, accumulateGradX: true, parameters: p)
+        block.conv0.backward(
+            a0, gradY: gradT, g, gradX: gradA, parameters: p, workspace: &ws.conv,
+            inputFramed: block.conv0.readsFramed)
+        block.norm0.backward(
+            gradOut: gradA, normalized: xhat0, inverseStd: std0, g, gradX: dh,
+            accumulateGradX: true,
+            parameters: p, scratch: scratch)
     }
 
-    private func embedBackward(_ gradEmb: UnsafeMutablePointer<Float>, rows: Int, gradCNoise: UnsafeMutablePointer<Float>?) {
-        let e = config.embeddingWidth, p = parameters
+    private func embedBackward(
+        _ gradEmb: UnsafeMutablePointer<Float>, rows: Int, gradCNoise: UnsafeMutablePointer<Float>?
+    ) {
+        let e = config.embeddingWidth
+        let p = parameters
         let gradMap = ws.gradMap.pointer(rows * max(e, config.embeddingChannels))
         Kernels.siluBackward(ws.embPre.pointer(rows * e), gradEmb, gradEmb, count: rows * e)
-        mapOut.backward(ws.mapAct.pointer(rows * e), gradY: gradEmb, rows: rows, gradX: gradMap, parameters: p)
+        mapOut.backward(
+            ws.mapAct.pointer(rows * e), gradY: gradEmb, rows: rows, gradX: gradMap, parameters: p)
         Kernels.siluBackward(ws.mapPre.pointer(rows * e), gradMap, gradMap, count: rows * e)
         let sinusoid = ws.sinusoid.pointer(rows * config.embeddingChannels)
         guard gradCNoise != nil || augmented != nil else {
@@ -381,9 +522,14 @@ public final class UNet: DenoiserNetwork {
         }
         let gradSinusoid = ws.gradEmb.pointer(rows * max(e, config.embeddingChannels))
         mapIn.backward(sinusoid, gradY: gradMap, rows: rows, gradX: gradSinusoid, parameters: p)
-        augmented?.backward(kept: ws.augSinusoid.pointer(rows * config.embeddingChannels), gradSinusoid: gradSinusoid,
-                            rows: rows, parameters: p)
-        if let gradCNoise { embedding.backward(ws.cNoise.pointer(rows), gradOut: gradSinusoid, rows: rows, into: gradCNoise) }
+        augmented?.backward(
+            kept: ws.augSinusoid.pointer(rows * config.embeddingChannels),
+            gradSinusoid: gradSinusoid,
+            rows: rows, parameters: p)
+        if let gradCNoise {
+            embedding.backward(
+                ws.cNoise.pointer(rows), gradOut: gradSinusoid, rows: rows, into: gradCNoise)
+        }
     }
 
     static func scale(_ x: UnsafeMutablePointer<Float>, count: Int, by s: Float) {
@@ -391,7 +537,10 @@ public final class UNet: DenoiserNetwork {
     }
 
     /// Rows of C·H·W values to channels-last pixel rows (a copy when C = 1).
-    static func toChannelsLast(_ x: UnsafePointer<Float>, images: Int, pixels: Int, channels c: Int, into out: UnsafeMutablePointer<Float>) {
+    static func toChannelsLast(
+        _ x: UnsafePointer<Float>, images: Int, pixels: Int, channels c: Int,
+        into out: UnsafeMutablePointer<Float>
+    ) {
         if c == 1 { return out.update(from: x, count: images * pixels) }
         for image in 0..<images {
             let o = image * pixels * c
@@ -399,7 +548,10 @@ public final class UNet: DenoiserNetwork {
         }
     }
 
-    static func toChannelsFirst(_ x: UnsafePointer<Float>, images: Int, pixels: Int, channels c: Int, into out: UnsafeMutablePointer<Float>) {
+    static func toChannelsFirst(
+        _ x: UnsafePointer<Float>, images: Int, pixels: Int, channels c: Int,
+        into out: UnsafeMutablePointer<Float>
+    ) {
         if c == 1 { return out.update(from: x, count: images * pixels) }
         for image in 0..<images {
             let o = image * pixels * c

@@ -20,14 +20,16 @@ public enum BLAS {
         let kb = transposeB ? b.cols : b.rows
         let n = transposeB ? b.rows : b.cols
         precondition(k == kb, "gemm inner dimensions differ: \(k) vs \(kb)")
-        precondition(c.rows == m && c.cols == n, "gemm output is \(c.rows)×\(c.cols), expected \(m)×\(n)")
+        precondition(
+            c.rows == m && c.cols == n, "gemm output is \(c.rows)×\(c.cols), expected \(m)×\(n)")
         a.storage.withUnsafeBufferPointer { pa in
             b.storage.withUnsafeBufferPointer { pb in
                 c.storage.withUnsafeMutableBufferPointer { pc in
-                    gemm(m: m, n: n, k: k,
-                         a: pa.baseAddress, lda: a.cols, transposeA: transposeA,
-                         b: pb.baseAddress, ldb: b.cols, transposeB: transposeB,
-                         c: pc.baseAddress, ldc: n, alpha: alpha, beta: beta)
+                    gemm(
+                        m: m, n: n, k: k,
+                        a: pa.baseAddress, lda: a.cols, transposeA: transposeA,
+                        b: pb.baseAddress, ldb: b.cols, transposeB: transposeB,
+                        c: pc.baseAddress, ldc: n, alpha: alpha, beta: beta)
                 }
             }
         }
@@ -41,14 +43,16 @@ public enum BLAS {
         c: UnsafeMutablePointer<Float>?, ldc: Int, alpha: Float = 1, beta: Float = 0
     ) {
         guard m > 0, n > 0 else { return }
-        cblas_sgemm(CblasRowMajor,
-                    transposeA ? CblasTrans : CblasNoTrans,
-                    transposeB ? CblasTrans : CblasNoTrans,
-                    Int32(m), Int32(n), Int32(k), alpha,
-                    a, Int32(max(1, lda)), b, Int32(max(1, ldb)), beta, c, Int32(max(1, ldc)))
+        cblas_sgemm(
+            CblasRowMajor,
+            transposeA ? CblasTrans : CblasNoTrans,
+            transposeB ? CblasTrans : CblasNoTrans,
+            Int32(m), Int32(n), Int32(k), alpha,
+            a, Int32(max(1, lda)), b, Int32(max(1, ldb)), beta, c, Int32(max(1, ldc)))
     }
 
-    /// Eigenvalues (ascending) and eigenvectors (columns of the returned row-major matrix) of a symmetric matrix.
+    /// Eigenvalues (ascending) and eigenvectors (columns of the returned row-major matrix) of a
+    /// symmetric matrix.
     public static func symmetricEigen(_ s: Matrix) -> (values: [Float], vectors: Matrix)? {
         precondition(s.rows == s.cols, "symmetricEigen needs a square matrix")
         let n = s.rows
@@ -56,8 +60,9 @@ public enum BLAS {
         var w = [Float](repeating: 0, count: n)
         let info = a.storage.withUnsafeMutableBufferPointer { pa in
             w.withUnsafeMutableBufferPointer { pw in
-                LAPACKE_ssyevd(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "V")), Int8(UInt8(ascii: "U")),
-                               Int32(n), pa.baseAddress, Int32(n), pw.baseAddress)
+                LAPACKE_ssyevd(
+                    LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "V")), Int8(UInt8(ascii: "U")),
+                    Int32(n), pa.baseAddress, Int32(n), pw.baseAddress)
             }
         }
         return info == 0 ? (w, a) : nil

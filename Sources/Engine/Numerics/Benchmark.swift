@@ -26,10 +26,15 @@ public enum Stopwatch {
         (0..<max(1, windows)).map { _ in rate(seconds: seconds, body) }.max() ?? 0
     }
 
-    /// The median over `rounds` of the median of `windows` windows of `seconds` each (the protocol of the
-    /// PyTorch reference figures; robust to a neighbour's burst in either direction).
-    public static func medianRate(rounds: Int, windows: Int, seconds: Double, _ body: () -> Void) -> Double {
-        median((0..<max(1, rounds)).map { _ in median((0..<max(1, windows)).map { _ in rate(seconds: seconds, body) }) })
+    /// The median over `rounds` of the median of `windows` windows of `seconds` each (the protocol
+    /// of the PyTorch reference figures; robust to a neighbour's burst in either direction).
+    public static func medianRate(rounds: Int, windows: Int, seconds: Double, _ body: () -> Void)
+        -> Double
+    {
+        median(
+            (0..<max(1, rounds)).map { _ in
+                median((0..<max(1, windows)).map { _ in rate(seconds: seconds, body) })
+            })
     }
 
     public static func median(_ xs: [Double]) -> Double {
@@ -39,11 +44,13 @@ public enum Stopwatch {
     }
 }
 
-/// The multiply-add peak of `threads` cores with the running kernel variant's registers, in GFLOP/s: twelve
-/// independent chains per core, so latency hides and only throughput counts (the best of `windows`).
+/// The multiply-add peak of `threads` cores with the running kernel variant's registers, in
+/// GFLOP/s: twelve independent chains per core, so latency hides and only throughput counts (the
+/// best of `windows`).
 public enum PeakBenchmark {
     public static func gflops(threads: Int, seconds: Double = 0.3, windows: Int = 3) -> Double {
-        let iterations = 200_000, kernels = CPU.kernels
+        let iterations = 200_000
+        let kernels = CPU.kernels
         let sink = UnsafeMutablePointer<Float>.allocate(capacity: threads)
         defer { sink.deallocate() }
         let rate = Stopwatch.bestRate(windows: windows, seconds: seconds) {
@@ -54,8 +61,11 @@ public enum PeakBenchmark {
 }
 
 public enum SgemmBenchmark {
-    /// GFLOP/s of an n×n×n float32 sgemm with the given OpenBLAS thread count (restored afterwards).
-    public static func gflops(size n: Int = 1024, threads: Int, seconds: Double = 1, windows: Int = 3) -> Double {
+    /// GFLOP/s of an n×n×n float32 sgemm with the given OpenBLAS thread count (restored
+    /// afterwards).
+    public static func gflops(
+        size n: Int = 1024, threads: Int, seconds: Double = 1, windows: Int = 3
+    ) -> Double {
         let previous = BLAS.threads
         BLAS.setThreads(threads)
         defer { BLAS.setThreads(previous) }
@@ -64,7 +74,9 @@ public enum SgemmBenchmark {
         let b = a
         var c = Matrix(rows: n, cols: n)
         BLAS.gemm(a, b, into: &c)
-        let rate = Stopwatch.bestRate(windows: windows, seconds: seconds) { BLAS.gemm(a, b, into: &c) }
+        let rate = Stopwatch.bestRate(windows: windows, seconds: seconds) {
+            BLAS.gemm(a, b, into: &c)
+        }
         return rate * 2 * Double(n * n * n) / 1e9
     }
 }

@@ -1,6 +1,6 @@
-@_exported import KernelInterface
 import CCPU
 import Foundation
+@_exported import KernelInterface
 import KernelsAVX2
 import KernelsAVX512
 import KernelsGeneric
@@ -17,8 +17,8 @@ public enum CPU {
     public static let supported: [String] = {
         var names = ["generic"]
         #if arch(x86_64)
-        if pfgm_cpu_has_avx2_fma() != 0 { names.insert("avx2", at: 0) }
-        if pfgm_cpu_has_avx512() != 0 { names.insert("avx512", at: 0) }
+            if pfgm_cpu_has_avx2_fma() != 0 { names.insert("avx2", at: 0) }
+            if pfgm_cpu_has_avx512() != 0 { names.insert("avx512", at: 0) }
         #endif
         return names
     }()
@@ -74,8 +74,10 @@ public enum CPU {
         }
         guard supported.contains(wanted.name) else {
             let runs = supported.joined(separator: ", ")
-            return .failure(SelectionError(
-                description: "\(override)=\(requested): this CPU cannot run it (it runs \(runs))"))
+            return .failure(
+                SelectionError(
+                    description:
+                        "\(override)=\(requested): this CPU cannot run it (it runs \(runs))"))
         }
         return .success(wanted)
     }

@@ -31,7 +31,8 @@ public enum Cores {
         for line in cgroup.split(separator: "\n") {
             let fields = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
             guard fields.count == 3 else { continue }
-            let controllers = fields[1].split(separator: ","), path = String(fields[2])
+            let controllers = fields[1].split(separator: ",")
+            let path = String(fields[2])
             if fields[0] == "0" && controllers.isEmpty {
                 quotas += ancestors(root, path).compactMap { v2Quota(read("\($0)/cpu.max")) }
             } else if controllers.contains("cpu") {
@@ -47,7 +48,8 @@ public enum Cores {
 
     /// The folder of `path` under `mount` and each of its parents up to the mount.
     private static func ancestors(_ mount: String, _ path: String) -> [String] {
-        var parts = path.split(separator: "/").map(String.init), dirs = [mount]
+        var parts = path.split(separator: "/").map(String.init)
+        var dirs = [mount]
         while !parts.isEmpty {
             dirs.append(mount + "/" + parts.joined(separator: "/"))
             parts.removeLast()

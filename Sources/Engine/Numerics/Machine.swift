@@ -16,11 +16,12 @@ public enum Machine {
     public static let cpuModel: String = {
         let text = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
         let line = text.split(separator: "\n").first { $0.hasPrefix("model name") }
-        let name = line?.split(separator: ":", maxSplits: 1).last?.trimmingCharacters(in: .whitespaces)
+        let name = line?.split(separator: ":", maxSplits: 1).last?.trimmingCharacters(
+            in: .whitespaces)
         #if arch(x86_64)
-        return name ?? "x86-64"
+            return name ?? "x86-64"
         #else
-        return name ?? "arm64"
+            return name ?? "arm64"
         #endif
     }()
 
@@ -37,7 +38,9 @@ public enum Machine {
 
     /// Peak resident set size of this process in MiB (VmHWM from /proc/self/status).
     public static var peakResidentMegabytes: Double {
-        guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+        guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else {
+            return 0
+        }
         for line in text.split(separator: "\n") where line.hasPrefix("VmHWM:") {
             let kb = line.split(separator: " ").compactMap { Double($0) }.first ?? 0
             return kb / 1024

@@ -14,7 +14,9 @@ public struct Matrix: Sendable, Equatable {
     }
 
     public init(rows: Int, cols: Int, storage: [Float]) {
-        precondition(storage.count == rows * cols, "storage holds \(storage.count) values, shape needs \(rows * cols)")
+        precondition(
+            storage.count == rows * cols,
+            "storage holds \(storage.count) values, shape needs \(rows * cols)")
         self.rows = rows
         self.cols = cols
         self.storage = storage
@@ -49,7 +51,9 @@ public struct Matrix: Sendable, Equatable {
 
     /// The rows `range` as a new matrix.
     public func rows(_ range: Range<Int>) -> Matrix {
-        Matrix(rows: range.count, cols: cols, storage: Array(storage[(range.lowerBound * cols)..<(range.upperBound * cols)]))
+        Matrix(
+            rows: range.count, cols: cols,
+            storage: Array(storage[(range.lowerBound * cols)..<(range.upperBound * cols)]))
     }
 
     public func transposed() -> Matrix {

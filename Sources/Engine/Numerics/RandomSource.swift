@@ -20,7 +20,10 @@ public struct RandomSource: RandomNumberGenerator, Sendable {
             x = (x ^ (x >> 27)) &* 0x94D0_49BB_1331_11EB
             return x ^ (x >> 31)
         }
-        s0 = splitMix(); s1 = splitMix(); s2 = splitMix(); s3 = splitMix()
+        s0 = splitMix()
+        s1 = splitMix()
+        s2 = splitMix()
+        s3 = splitMix()
     }
 
     /// The full generator state, to save and restore a stream exactly.
@@ -30,8 +33,13 @@ public struct RandomSource: RandomNumberGenerator, Sendable {
 
     /// Restores a state saved from `state`; nil if it is malformed.
     public init?(state: [UInt64]) {
-        guard state.count == 6, state[0...3].contains(where: { $0 != 0 }), state[4] <= 1 else { return nil }
-        s0 = state[0]; s1 = state[1]; s2 = state[2]; s3 = state[3]
+        guard state.count == 6, state[0...3].contains(where: { $0 != 0 }), state[4] <= 1 else {
+            return nil
+        }
+        s0 = state[0]
+        s1 = state[1]
+        s2 = state[2]
+        s3 = state[3]
         spareNormal = state[4] == 1 ? Double(bitPattern: state[5]) : nil
     }
 
@@ -47,7 +55,10 @@ public struct RandomSource: RandomNumberGenerator, Sendable {
     public mutating func next() -> UInt64 {
         let result = Self.rotl(s1 &* 5, 7) &* 9
         let t = s1 << 17
-        s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3
+        s2 ^= s0
+        s3 ^= s1
+        s1 ^= s2
+        s0 ^= s3
         s2 ^= t
         s3 = Self.rotl(s3, 45)
         return result
@@ -75,7 +86,8 @@ public struct RandomSource: RandomNumberGenerator, Sendable {
     @inline(__always)
     private mutating func normalPair() -> (Double, Double) {
         while true {
-            let u = 2 * uniform() - 1, v = 2 * uniform() - 1
+            let u = 2 * uniform() - 1
+            let v = 2 * uniform() - 1
             let s = u * u + v * v
             if s > 0 && s < 1 {
                 let f = (-2 * Foundation.log(s) / s).squareRoot()
@@ -85,7 +97,9 @@ public struct RandomSource: RandomNumberGenerator, Sendable {
     }
 
     /// Fills `out` with independent N(mean, std²) draws.
-    public mutating func fillNormal(_ out: UnsafeMutableBufferPointer<Float>, mean: Float = 0, std: Float = 1) {
+    public mutating func fillNormal(
+        _ out: UnsafeMutableBufferPointer<Float>, mean: Float = 0, std: Float = 1
+    ) {
         var i = 0
         while i + 1 < out.count {
             let (a, b) = normalPair()
@@ -105,7 +119,8 @@ public struct RandomSource: RandomNumberGenerator, Sendable {
         let d = k - 1.0 / 3.0
         let c = 1 / (9 * d).squareRoot()
         while true {
-            var x = 0.0, v = 0.0
+            var x = 0.0
+            var v = 0.0
             repeat {
                 x = normal()
                 v = 1 + c * x
@@ -125,7 +140,8 @@ public struct RandomSource: RandomNumberGenerator, Sendable {
 
     /// A Beta(a, b) variate, computed from two Gamma logarithms so tiny shapes do not give 0/0.
     public mutating func beta(_ a: Double, _ b: Double) -> Double {
-        let la = logGamma(shape: a), lb = logGamma(shape: b)
+        let la = logGamma(shape: a)
+        let lb = logGamma(shape: b)
         return 1 / (1 + Foundation.exp(lb - la))
     }
 

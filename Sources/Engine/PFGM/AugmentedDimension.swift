@@ -5,9 +5,9 @@ public enum AugmentedDimension: Sendable, Hashable, CustomStringConvertible, Com
     case finite(Double)
     case infinite
 
-    /// The smallest D the method supports: below it the prior's power-law tail (R²/r² ~ Beta-prime(N/2, D/2))
-    /// puts 1% of the draws at σ_max = 80 beyond 10²¹ (at D = 0.1, N = 2), and by D = 0.05 beyond float32's
-    /// range, where no solver can bring them back.
+    /// The smallest D the method supports: below it the prior's power-law tail (R²/r² ~
+    /// Beta-prime(N/2, D/2)) puts 1% of the draws at σ_max = 80 beyond 10²¹ (at D = 0.1, N = 2),
+    /// and by D = 0.05 beyond float32's range, where no solver can bring them back.
     public static let minimum = 0.1
 
     /// Parses "inf" (also "infinity", "∞") or a finite number of at least `minimum`; nil otherwise.
@@ -22,7 +22,8 @@ public enum AugmentedDimension: Sendable, Hashable, CustomStringConvertible, Com
     }
 
     /// What D may be, for messages.
-    public static let accepted = "a number ≥ \(minimum) or inf (smaller D puts the prior beyond float32's range)"
+    public static let accepted =
+        "a number ≥ \(minimum) or inf (smaller D puts the prior beyond float32's range)"
 
     public var isInfinite: Bool { self == .infinite }
 
@@ -48,18 +49,20 @@ public enum AugmentedDimension: Sendable, Hashable, CustomStringConvertible, Com
     public static func < (a: Self, b: Self) -> Bool { a.value < b.value }
 }
 
-/// The D values one network is trained over: log-uniform on [lower, upper], and D = ∞ with a fixed share
-/// when the range includes it. Written "LO..HI" or "LO..HI,inf".
+/// The D values one network is trained over: log-uniform on [lower, upper], and D = ∞ with a fixed
+/// share when the range includes it. Written "LO..HI" or "LO..HI,inf".
 public struct AugmentedDimensionRange: Sendable, Hashable, CustomStringConvertible {
     public let lower: Double
     public let upper: Double
     public let includesInfinity: Bool
 
-    /// The share of training draws at D = ∞ new runs use when the range includes it (recorded in config.json).
+    /// The share of training draws at D = ∞ new runs use when the range includes it (recorded in
+    /// config.json).
     public static let defaultInfinityShare = 0.25
 
     public init?(lower: Double, upper: Double, includesInfinity: Bool) {
-        guard lower >= AugmentedDimension.minimum, lower.isFinite, upper.isFinite, upper > lower else { return nil }
+        guard lower >= AugmentedDimension.minimum, lower.isFinite, upper.isFinite, upper > lower
+        else { return nil }
         self.lower = lower
         self.upper = upper
         self.includesInfinity = includesInfinity
@@ -67,17 +70,22 @@ public struct AugmentedDimensionRange: Sendable, Hashable, CustomStringConvertib
 
     /// Parses "LO..HI" or "LO..HI,inf" (LO < HI, both positive and finite); nil otherwise.
     public init?(parsing text: String) {
-        let parts = text.trimmingCharacters(in: .whitespaces).lowercased().split(separator: ",", omittingEmptySubsequences: false)
+        let parts = text.trimmingCharacters(in: .whitespaces).lowercased().split(
+            separator: ",", omittingEmptySubsequences: false)
         guard (1...2).contains(parts.count) else { return nil }
-        if parts.count == 2 { guard AugmentedDimension(parsing: String(parts[1])) == .infinite else { return nil } }
+        if parts.count == 2 {
+            guard AugmentedDimension(parsing: String(parts[1])) == .infinite else { return nil }
+        }
         let ends = parts[0].components(separatedBy: "..")
         guard ends.count == 2, case .finite(let lo)? = AugmentedDimension(parsing: ends[0]),
-              case .finite(let hi)? = AugmentedDimension(parsing: ends[1]) else { return nil }
+            case .finite(let hi)? = AugmentedDimension(parsing: ends[1])
+        else { return nil }
         self.init(lower: lo, upper: hi, includesInfinity: parts.count == 2)
     }
 
     public var description: String {
-        "\(AugmentedDimension.finite(lower))..\(AugmentedDimension.finite(upper))" + (includesInfinity ? ",inf" : "")
+        "\(AugmentedDimension.finite(lower))..\(AugmentedDimension.finite(upper))"
+            + (includesInfinity ? ",inf" : "")
     }
 
     public func contains(_ d: AugmentedDimension) -> Bool {
@@ -87,7 +95,8 @@ public struct AugmentedDimensionRange: Sendable, Hashable, CustomStringConvertib
         }
     }
 
-    /// One training draw: ∞ with `infinityShare` (when included), else log-uniform on [lower, upper].
+    /// One training draw: ∞ with `infinityShare` (when included), else log-uniform on [lower,
+    /// upper].
     public func draw(_ rng: inout RandomSource, infinityShare: Double) -> AugmentedDimension {
         if includesInfinity && rng.uniform() < infinityShare { return .infinite }
         return .finite(exp(log(lower) + rng.uniform() * (log(upper) - log(lower))))
@@ -101,9 +110,13 @@ public enum TrainedDimensions: Sendable, Hashable, CustomStringConvertible {
 
     /// "D" or "LO..HI[,inf]"; nil when neither.
     public init?(parsing text: String) {
-        if let d = AugmentedDimension(parsing: text) { self = .one(d) } else if let r = AugmentedDimensionRange(parsing: text) {
+        if let d = AugmentedDimension(parsing: text) {
+            self = .one(d)
+        } else if let r = AugmentedDimensionRange(parsing: text) {
             self = .range(r)
-        } else { return nil }
+        } else {
+            return nil
+        }
     }
 
     public var description: String {
@@ -125,7 +138,8 @@ public enum TrainedDimensions: Sendable, Hashable, CustomStringConvertible {
         return false
     }
 
-    /// The D a sampler uses when none is asked for: the run's own D, or the range's top (∞ when included).
+    /// The D a sampler uses when none is asked for: the run's own D, or the range's top (∞ when
+    /// included).
     public var defaultDimension: AugmentedDimension {
         switch self {
         case .one(let d): d

@@ -3,7 +3,8 @@ import Foundation
 /// D(x, σ): the estimate of clean data given a noisy batch, all rows at one noise level.
 public protocol Denoiser: AnyObject {
     var dim: Int { get }
-    func denoise(_ x: UnsafePointer<Float>, rows: Int, sigma: Float, into out: UnsafeMutablePointer<Float>)
+    func denoise(
+        _ x: UnsafePointer<Float>, rows: Int, sigma: Float, into out: UnsafeMutablePointer<Float>)
 }
 
 extension Denoiser {
@@ -29,7 +30,8 @@ public final class NetworkDenoiser: Denoiser {
     private var copies: [any DenoiserNetwork] = []
     /// Threads for this denoiser's batches; nil follows `Compute.threads`.
     public var threads: Int?
-    /// The D a network over a range of D answers at (required by such a network, ignored by others).
+    /// The D a network over a range of D answers at (required by such a network, ignored by
+    /// others).
     public var augmentedDimension: AugmentedDimension?
 
     public init(network: any DenoiserNetwork, sigmaData: Double) {
@@ -39,29 +41,41 @@ public final class NetworkDenoiser: Denoiser {
 
     public var dim: Int { network.dim }
 
-    /// The same network and D over other weights (a copy to freeze them, quantized ones to probe them).
+    /// The same network and D over other weights (a copy to freeze them, quantized ones to probe
+    /// them).
     public func over(_ parameters: ParameterStore) -> NetworkDenoiser {
-        let copy = NetworkDenoiser(network: network.replica(parameters: parameters), sigmaData: preconditioning.sigmaData)
+        let copy = NetworkDenoiser(
+            network: network.replica(parameters: parameters), sigmaData: preconditioning.sigmaData)
         copy.augmentedDimension = augmentedDimension
         return copy
     }
 
-    /// Runs `Compute.parts` ranges of the rows at once, each through its own replica of the network.
-    public func denoise(_ x: UnsafePointer<Float>, rows: Int, sigma: Float, into out: UnsafeMutablePointer<Float>) {
-        let n = dim, s = Double(sigma)
-        let cIn = Float(preconditioning.cIn(s)), cSkip = Float(preconditioning.cSkip(s)), cOut = Float(preconditioning.cOut(s))
-        let scaled = input.pointer(rows * n), noise = cNoise.pointer(rows)
+    /// Runs `Compute.parts` ranges of the rows at once, each through its own replica of the
+    /// network.
+    public func denoise(
+        _ x: UnsafePointer<Float>, rows: Int, sigma: Float, into out: UnsafeMutablePointer<Float>
+    ) {
+        let n = dim
+        let s = Double(sigma)
+        let cIn = Float(preconditioning.cIn(s))
+        let cSkip = Float(preconditioning.cSkip(s))
+        let cOut = Float(preconditioning.cOut(s))
+        let scaled = input.pointer(rows * n)
+        let noise = cNoise.pointer(rows)
         noise.update(repeating: Float(preconditioning.cNoise(s)), count: rows)
         let aug = augmentedConditions(rows: rows)
-        // Below the network's minimum rows per part, threading each sgemm is faster than splitting the rows.
+        // Below the network's minimum rows per part, threading each sgemm is faster than splitting
+        // the rows.
         let parts = Compute.parts(rows: rows, minRows: network.minRowsPerPart, threads: threads)
         let nets = replicas(parts)
         Compute.run(parts: parts) { k in
             let range = Compute.range(part: k, of: parts, count: rows)
             let values = (range.lowerBound * n)..<(range.upperBound * n)
             for i in values { scaled[i] = cIn * x[i] }
-            nets[k].forward(scaled + values.lowerBound, cNoise: noise + range.lowerBound, cAug: aug.map { $0 + range.lowerBound },
-                            rows: range.count, into: out + values.lowerBound, keepForBackward: false)
+            nets[k].forward(
+                scaled + values.lowerBound, cNoise: noise + range.lowerBound,
+                cAug: aug.map { $0 + range.lowerBound },
+                rows: range.count, into: out + values.lowerBound, keepForBackward: false)
             for i in values { out[i] = cSkip * x[i] + cOut * out[i] }
         }
     }
@@ -69,24 +83,33 @@ public final class NetworkDenoiser: Denoiser {
     /// c_aug for every row when the network conditions on D, else nil.
     private func augmentedConditions(rows: Int) -> UnsafeMutablePointer<Float>? {
         guard network.conditionsOnAugmentedDimension else { return nil }
-        guard let augmentedDimension else { preconditionFailure("a network over a range of D needs the D to answer at") }
+        guard let augmentedDimension else {
+            preconditionFailure("a network over a range of D needs the D to answer at")
+        }
         let aug = cAug.pointer(rows)
-        aug.update(repeating: AugmentedDimensionEmbedding.feature(dim: dim, augmentedDimension: augmentedDimension), count: rows)
+        aug.update(
+            repeating: AugmentedDimensionEmbedding.feature(
+                dim: dim, augmentedDimension: augmentedDimension), count: rows)
         return aug
     }
 
     /// `network` and copies of it over the same parameters, one per part.
     private func replicas(_ parts: Int) -> [any DenoiserNetwork] {
-        while copies.count < parts - 1 { copies.append(network.replica(parameters: network.parameters)) }
-        for copy in copies where copy.parameters !== network.parameters { copy.parameters = network.parameters }
+        while copies.count < parts - 1 {
+            copies.append(network.replica(parameters: network.parameters))
+        }
+        for copy in copies where copy.parameters !== network.parameters {
+            copy.parameters = network.parameters
+        }
         return [network] + copies.prefix(parts - 1)
     }
 }
 
-/// The exact minimiser of the denoising loss for a finite point set {y_k}:
-/// D*(x, σ) = Σ_k w_k y_k, w_k ∝ (‖x − y_k‖² + r²)^(−(N+D)/2) (finite D) or exp(−‖x − y_k‖²/2σ²) (D = ∞),
-/// with log-weights −(N+D)/2·log1p(‖x − y_k‖²/r²) normalised by log-sum-exp. For a truncated kernel, points
-/// beyond its largest radius from x weigh nothing (unless all are: then the whole kernel's weights are used).
+/// The exact minimiser of the denoising loss for a finite point set {y_k}: D*(x, σ) = Σ_k w_k y_k,
+/// w_k ∝ (‖x − y_k‖² + r²)^(−(N+D)/2) (finite D) or exp(−‖x − y_k‖²/2σ²) (D = ∞), with log-weights
+/// −(N+D)/2·log1p(‖x − y_k‖²/r²) normalised by log-sum-exp. For a truncated kernel, points beyond
+/// its largest radius from x weigh nothing (unless all are: then the whole kernel's weights are
+/// used).
 public final class OracleDenoiser: Denoiser {
     public let points: Matrix
     public let augmentedDimension: AugmentedDimension
@@ -96,7 +119,9 @@ public final class OracleDenoiser: Denoiser {
     /// One buffer of log-weights per thread.
     private var logs: [[Double]]
 
-    public init(points: Matrix, augmentedDimension: AugmentedDimension, truncation: KernelTruncation? = nil) {
+    public init(
+        points: Matrix, augmentedDimension: AugmentedDimension, truncation: KernelTruncation? = nil
+    ) {
         precondition(points.rows > 0, "the oracle needs at least one point")
         self.points = points
         self.augmentedDimension = augmentedDimension
@@ -112,16 +137,22 @@ public final class OracleDenoiser: Denoiser {
 
     public var dim: Int { points.cols }
 
-    public func denoise(_ x: UnsafePointer<Float>, rows: Int, sigma: Float, into out: UnsafeMutablePointer<Float>) {
-        let k = points.rows, n = dim
-        let w = weights.pointer(rows * k), xn = xNorms.pointer(rows)
+    public func denoise(
+        _ x: UnsafePointer<Float>, rows: Int, sigma: Float, into out: UnsafeMutablePointer<Float>
+    ) {
+        let k = points.rows
+        let n = dim
+        let w = weights.pointer(rows * k)
+        let xn = xNorms.pointer(rows)
         Kernels.rowSquaredNorms(x, rows: rows, cols: n, into: xn)
         points.storage.withUnsafeBufferPointer { p in
             // w ← x·Yᵀ, then the squared distances ‖x‖² + ‖y‖² − 2x·y.
-            BLAS.gemm(m: rows, n: k, k: n, a: x, lda: n, transposeA: false,
-                      b: p.baseAddress, ldb: n, transposeB: true, c: w, ldc: k)
+            BLAS.gemm(
+                m: rows, n: k, k: n, a: x, lda: n, transposeA: false,
+                b: p.baseAddress, ldb: n, transposeB: true, c: w, ldc: k)
         }
-        let s = Double(sigma), parts = Compute.parts(rows: rows, minRows: 4)
+        let s = Double(sigma)
+        let parts = Compute.parts(rows: rows, minRows: 4)
         while logs.count < parts { logs.append([Double](repeating: 0, count: k)) }
         logs.withUnsafeMutableBufferPointer { buffers in
             Compute.run(parts: parts) { part in
@@ -133,16 +164,21 @@ public final class OracleDenoiser: Denoiser {
             }
         }
         points.storage.withUnsafeBufferPointer { p in
-            BLAS.gemm(m: rows, n: n, k: k, a: w, lda: k, transposeA: false,
-                      b: p.baseAddress, ldb: n, transposeB: false, c: out, ldc: n)
+            BLAS.gemm(
+                m: rows, n: n, k: k, a: w, lda: k, transposeA: false,
+                b: p.baseAddress, ldb: n, transposeB: false, c: out, ldc: n)
         }
     }
 
     /// Turns one row of dot products into normalised weights (`logs`: k values of scratch).
-    private func logWeights(_ row: UnsafeMutablePointer<Float>, xNorm: Float, sigma: Double, logs: UnsafeMutableBufferPointer<Double>) {
+    private func logWeights(
+        _ row: UnsafeMutablePointer<Float>, xNorm: Float, sigma: Double,
+        logs: UnsafeMutableBufferPointer<Double>
+    ) {
         let k = points.rows
         var maxLog = -Double.infinity
-        let exponent: Double, r2: Double
+        let exponent: Double
+        let r2: Double
         switch augmentedDimension {
         case .infinite:
             exponent = 0
@@ -158,7 +194,8 @@ public final class OracleDenoiser: Denoiser {
             let l = augmentedDimension.isInfinite ? -d2 / r2 : exponent * log1p(d2 / r2)
             logs[j] = l
             maxLog = max(maxLog, l)
-            // row[j] (a dot product, overwritten by the weight below) marks the points out of reach.
+            // row[j] (a dot product, overwritten by the weight below) marks the points out of
+            // reach.
             if d2 <= reach { maxInReach = max(maxInReach, l) } else { row[j] = .infinity }
         }
         if maxInReach > -.infinity {

@@ -1,13 +1,14 @@
 import Foundation
 
-/// The perturbation kernel with its heavy tail cut off: radii drawn only up to the kernel's q-quantile,
-/// R²/σ² ≤ the q-quantile of D·B/(1 − B), B ~ Beta(N/2, D/2); below D = 2 (where E[R²] stops being finite)
-/// the ratio B/(1 − B) is held to D = 2's q-quantile; and never inside the radius that the D = ∞ kernel
-/// (R²/σ² ~ χ²_N) passes only with probability 10⁻⁴. Small D has a power-law tail that puts a few per cent of
-/// training points tens of σ away; cutting it lets the network fit the bulk. Where the kernel is close to
-/// Gaussian (large D) a cut at its q-quantile would only make the posterior mean jump at the cut, so there the
-/// floor leaves it whole. q = 1 is the untruncated kernel. A cut kernel is still a scale family in σ, so the
-/// probability-flow ODE with its posterior mean transports it exactly.
+/// The perturbation kernel with its heavy tail cut off: radii drawn only up to the kernel's
+/// q-quantile, R²/σ² ≤ the q-quantile of D·B/(1 − B), B ~ Beta(N/2, D/2); below D = 2 (where E[R²]
+/// stops being finite) the ratio B/(1 − B) is held to D = 2's q-quantile; and never inside the
+/// radius that the D = ∞ kernel (R²/σ² ~ χ²_N) passes only with probability 10⁻⁴. Small D has a
+/// power-law tail that puts a few per cent of training points tens of σ away; cutting it lets the
+/// network fit the bulk. Where the kernel is close to Gaussian (large D) a cut at its q-quantile
+/// would only make the posterior mean jump at the cut, so there the floor leaves it whole. q = 1 is
+/// the untruncated kernel. A cut kernel is still a scale family in σ, so the probability-flow ODE
+/// with its posterior mean transports it exactly.
 public struct KernelTruncation: Sendable, Equatable {
     public let quantile: Double
     /// log of the largest R²/σ² kept.
@@ -22,24 +23,39 @@ public struct KernelTruncation: Sendable, Equatable {
     public init(quantile: Double, dim: Int, augmentedDimension: AugmentedDimension) {
         precondition(quantile > 0 && quantile <= 1, "the kernel quantile must be in (0, 1]")
         self.quantile = quantile
-        var limit = Self.logSquaredRatioQuantile(quantile, dim: dim, augmentedDimension: augmentedDimension)
+        var limit = Self.logSquaredRatioQuantile(
+            quantile, dim: dim, augmentedDimension: augmentedDimension)
         if case .finite(let d) = augmentedDimension, d < 2 {
-            limit = min(limit, log(d) + Self.logSquaredRatioQuantile(quantile, dim: dim, augmentedDimension: .finite(2)) - log(2))
+            limit = min(
+                limit,
+                log(d)
+                    + Self.logSquaredRatioQuantile(
+                        quantile, dim: dim, augmentedDimension: .finite(2)) - log(2))
         }
-        logMaxSquaredRatio = max(limit, Self.logSquaredRatioQuantile(Self.gaussianQuantile, dim: dim, augmentedDimension: .infinite))
+        logMaxSquaredRatio = max(
+            limit,
+            Self.logSquaredRatioQuantile(
+                Self.gaussianQuantile, dim: dim, augmentedDimension: .infinite))
     }
 
     /// Nil when the draws are not truncated at all.
-    public static func make(quantile: Double?, dim: Int, augmentedDimension: AugmentedDimension) -> KernelTruncation? {
+    public static func make(quantile: Double?, dim: Int, augmentedDimension: AugmentedDimension)
+        -> KernelTruncation?
+    {
         guard let quantile, quantile < 1 else { return nil }
-        return KernelTruncation(quantile: quantile, dim: dim, augmentedDimension: augmentedDimension)
+        return KernelTruncation(
+            quantile: quantile, dim: dim, augmentedDimension: augmentedDimension)
     }
 
     /// The largest R² kept at noise level σ.
-    public func maximumSquaredRadius(sigma: Double) -> Double { sigma * sigma * exp(logMaxSquaredRatio) }
+    public func maximumSquaredRadius(sigma: Double) -> Double {
+        sigma * sigma * exp(logMaxSquaredRatio)
+    }
 
     /// log of the q-quantile of R²/σ² for the kernel at N and D.
-    public static func logSquaredRatioQuantile(_ q: Double, dim n: Int, augmentedDimension d: AugmentedDimension) -> Double {
+    public static func logSquaredRatioQuantile(
+        _ q: Double, dim n: Int, augmentedDimension d: AugmentedDimension
+    ) -> Double {
         guard q < 1 else { return .infinity }
         let a = Double(n) / 2
         if case .finite(let dv) = d, dv <= gaussianBeyond {
@@ -48,13 +64,16 @@ public struct KernelTruncation: Sendable, Equatable {
             }
             return log(dv) + logOdds
         }
-        let logGamma = SpecialFunctions.invert(q, start: log(a)) { SpecialFunctions.gammaCDF(exp($0), shape: a) }
+        let logGamma = SpecialFunctions.invert(q, start: log(a)) {
+            SpecialFunctions.gammaCDF(exp($0), shape: a)
+        }
         return log(2) + logGamma
     }
 }
 
-/// The truncation over a range of D for one network: log(R²/σ²) limits on a grid of log D, interpolated
-/// (the limit is smooth in log D; the grid's error is far below the seeds' spread), and D = ∞'s own.
+/// The truncation over a range of D for one network: log(R²/σ²) limits on a grid of log D,
+/// interpolated (the limit is smooth in log D; the grid's error is far below the seeds' spread),
+/// and D = ∞'s own.
 public struct KernelTruncationTable: Sendable {
     let logLower: Double, logUpper: Double
     let limits: [Double]
@@ -67,16 +86,22 @@ public struct KernelTruncationTable: Sendable {
         let (lo, hi) = (logLower, logUpper)
         limits = (0..<Self.points).map { i in
             let d = exp(lo + (hi - lo) * Double(i) / Double(Self.points - 1))
-            return KernelTruncation(quantile: quantile, dim: dim, augmentedDimension: .finite(d)).logMaxSquaredRatio
+            return KernelTruncation(quantile: quantile, dim: dim, augmentedDimension: .finite(d))
+                .logMaxSquaredRatio
         }
-        infiniteLimit = KernelTruncation(quantile: quantile, dim: dim, augmentedDimension: .infinite).logMaxSquaredRatio
+        infiniteLimit =
+            KernelTruncation(quantile: quantile, dim: dim, augmentedDimension: .infinite)
+            .logMaxSquaredRatio
     }
 
     /// log of the largest R²/σ² kept at D (inside the range).
     public func logMaxSquaredRatio(_ d: AugmentedDimension) -> Double {
         guard case .finite(let v) = d else { return infiniteLimit }
-        let t = min(max((log(v) - logLower) / max(logUpper - logLower, 1e-12), 0), 1) * Double(Self.points - 1)
-        let i = min(Int(t), Self.points - 2), f = t - Double(i)
+        let t =
+            min(max((log(v) - logLower) / max(logUpper - logLower, 1e-12), 0), 1)
+            * Double(Self.points - 1)
+        let i = min(Int(t), Self.points - 2)
+        let f = t - Double(i)
         return limits[i] * (1 - f) + limits[i + 1] * f
     }
 }

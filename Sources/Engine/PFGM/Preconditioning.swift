@@ -7,9 +7,15 @@ public struct Preconditioning: Sendable, Equatable {
 
     public init(sigmaData: Double) { self.sigmaData = sigmaData }
 
-    public func cSkip(_ sigma: Double) -> Double { sigmaData * sigmaData / (sigma * sigma + sigmaData * sigmaData) }
-    public func cOut(_ sigma: Double) -> Double { sigma * sigmaData / (sigma * sigma + sigmaData * sigmaData).squareRoot() }
-    public func cIn(_ sigma: Double) -> Double { 1 / (sigma * sigma + sigmaData * sigmaData).squareRoot() }
+    public func cSkip(_ sigma: Double) -> Double {
+        sigmaData * sigmaData / (sigma * sigma + sigmaData * sigmaData)
+    }
+    public func cOut(_ sigma: Double) -> Double {
+        sigma * sigmaData / (sigma * sigma + sigmaData * sigmaData).squareRoot()
+    }
+    public func cIn(_ sigma: Double) -> Double {
+        1 / (sigma * sigma + sigmaData * sigmaData).squareRoot()
+    }
     public func cNoise(_ sigma: Double) -> Double { log(sigma) / 4 }
     public func lossWeight(_ sigma: Double) -> Double {
         (sigma * sigma + sigmaData * sigmaData) / (sigma * sigmaData * sigma * sigmaData)

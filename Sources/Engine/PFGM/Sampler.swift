@@ -4,7 +4,8 @@ public enum Solver: String, Sendable, CaseIterable, Codable {
     case heun, euler
 }
 
-/// The EDM noise-level schedule σ_i = (σ_max^(1/ρ) + i/(n−1)·(σ_min^(1/ρ) − σ_max^(1/ρ)))^ρ, i < n, and σ_n = 0.
+/// The EDM noise-level schedule σ_i = (σ_max^(1/ρ) + i/(n−1)·(σ_min^(1/ρ) − σ_max^(1/ρ)))^ρ, i < n,
+/// and σ_n = 0.
 public struct NoiseSchedule: Sendable, Equatable, Codable {
     public var steps: Int
     public var sigmaMin: Double = 0.002
@@ -21,7 +22,8 @@ public struct NoiseSchedule: Sendable, Equatable, Codable {
     /// n + 1 levels from σ_max down to 0.
     public var sigmas: [Double] {
         guard steps > 1 else { return [sigmaMax, 0] }
-        let a = pow(sigmaMax, 1 / rho), b = pow(sigmaMin, 1 / rho)
+        let a = pow(sigmaMax, 1 / rho)
+        let b = pow(sigmaMin, 1 / rho)
         let last = Double(steps - 1)
         var levels: [Double] = (0..<steps).map { i in
             let t = Double(i) / last
@@ -32,14 +34,18 @@ public struct NoiseSchedule: Sendable, Equatable, Codable {
     }
 
     /// Denoiser evaluations for a solver: Heun 2n − 1 (no correction on the last step), Euler n.
-    public func functionEvaluations(_ solver: Solver) -> Int { solver == .heun ? 2 * steps - 1 : steps }
+    public func functionEvaluations(_ solver: Solver) -> Int {
+        solver == .heun ? 2 * steps - 1 : steps
+    }
 
     /// Nil when the settings are usable, else what is wrong.
     /// σ_max may be at most this: prior draws far beyond it leave float32's range at small D.
     public static let largestSigma = 1e6
 
     public var problem: String? {
-        if steps < 1 || steps > Limits.solverSteps { return "steps must be between 1 and \(Limits.solverSteps)" }
+        if steps < 1 || steps > Limits.solverSteps {
+            return "steps must be between 1 and \(Limits.solverSteps)"
+        }
         if !(sigmaMin > 0 && sigmaMin.isFinite) { return "sigma-min must be a positive number" }
         if !(sigmaMax > sigmaMin && sigmaMax <= Self.largestSigma) {
             return "sigma-max must be above sigma-min and at most \(Self.largestSigma)"
@@ -66,15 +72,23 @@ public struct Sampler {
     /// `observe` sees x after each step with the σ it has reached; `shouldStop`, asked after each
     /// step, can abandon the run (then the result is true and x is partly integrated).
     @discardableResult
-    public func run(_ x: inout Matrix, denoiser: Denoiser, rng: inout RandomSource,
-                    observe: ((Matrix, Double) -> Void)? = nil, shouldStop: (() -> Bool)? = nil) -> Bool {
-        precondition(x.cols == denoiser.dim, "latents have \(x.cols) columns, the denoiser \(denoiser.dim)")
-        let count = x.count, rows = x.rows
-        var denoised = Matrix(rows: rows, cols: x.cols), slope = denoised, slopeNext = denoised, next = denoised
+    public func run(
+        _ x: inout Matrix, denoiser: Denoiser, rng: inout RandomSource,
+        observe: ((Matrix, Double) -> Void)? = nil, shouldStop: (() -> Bool)? = nil
+    ) -> Bool {
+        precondition(
+            x.cols == denoiser.dim, "latents have \(x.cols) columns, the denoiser \(denoiser.dim)")
+        let count = x.count
+        let rows = x.rows
+        var denoised = Matrix(rows: rows, cols: x.cols)
+        var slope = denoised
+        var slopeNext = denoised
+        var next = denoised
         var noise = [Float](repeating: 0, count: count)
         let sigmas = schedule.sigmas
         for i in 0..<(sigmas.count - 1) {
-            let sigma = sigmas[i], sigmaNext = sigmas[i + 1]
+            let sigma = sigmas[i]
+            let sigmaNext = sigmas[i + 1]
             if alpha > 0 {
                 noise.withUnsafeMutableBufferPointer { rng.fillNormal($0) }
                 let s = Float(alpha * sigma)
@@ -84,8 +98,13 @@ public struct Sampler {
             let h = Float(sigmaNext - sigma)
             for j in 0..<count { next.storage[j] = x.storage[j] + h * slope.storage[j] }
             if solver == .heun && sigmaNext > 0 {
-                evaluateSlope(next, sigma: sigmaNext, denoiser: denoiser, denoised: &denoised, into: &slopeNext)
-                for j in 0..<count { next.storage[j] = x.storage[j] + h * 0.5 * (slope.storage[j] + slopeNext.storage[j]) }
+                evaluateSlope(
+                    next, sigma: sigmaNext, denoiser: denoiser, denoised: &denoised,
+                    into: &slopeNext)
+                for j in 0..<count {
+                    next.storage[j] =
+                        x.storage[j] + h * 0.5 * (slope.storage[j] + slopeNext.storage[j])
+                }
             }
             swap(&x, &next)
             observe?(x, sigmaNext)
@@ -95,7 +114,10 @@ public struct Sampler {
     }
 
     /// slope ← (x − D(x, σ))/σ.
-    private func evaluateSlope(_ x: Matrix, sigma: Double, denoiser: Denoiser, denoised: inout Matrix, into slope: inout Matrix) {
+    private func evaluateSlope(
+        _ x: Matrix, sigma: Double, denoiser: Denoiser, denoised: inout Matrix,
+        into slope: inout Matrix
+    ) {
         x.storage.withUnsafeBufferPointer { px in
             denoised.storage.withUnsafeMutableBufferPointer { pd in
                 guard let bx = px.baseAddress, let bd = pd.baseAddress else { return }

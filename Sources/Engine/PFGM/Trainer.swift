@@ -1,8 +1,9 @@
 import Foundation
 
-/// PFGM++ training with the EDM recipe transferred by r = σ√D: draw ln σ ~ N(P_mean, P_std²), perturb
-/// y with the kernel at r, and minimise λ(σ)·‖D_θ(x, σ) − y‖², which under the preconditioning is
-/// ‖F_θ(c_in·x, c_noise) − (y − c_skip·x)/c_out‖². Adam, then an EMA of the weights.
+/// PFGM++ training with the EDM recipe transferred by r = σ√D: draw ln σ ~ N(P_mean, P_std²),
+/// perturb y with the kernel at r, and minimise λ(σ)·‖D_θ(x, σ) − y‖², which under the
+/// preconditioning is ‖F_θ(c_in·x, c_noise) − (y − c_skip·x)/c_out‖². Adam, then an EMA of the
+/// weights.
 public final class Trainer {
     public let config: TrainingConfig
     public let dimensions: TrainedDimensions
@@ -19,7 +20,8 @@ public final class Trainer {
     public internal(set) var dataRNG: RandomSource
     public internal(set) var noiseRNG: RandomSource
     public private(set) var step = 0
-    private let y: FloatBuffer, x: FloatBuffer, input: FloatBuffer, out: FloatBuffer, grad: FloatBuffer
+    private let y: FloatBuffer, x: FloatBuffer, input: FloatBuffer, out: FloatBuffer,
+        grad: FloatBuffer
     private let sigmas: FloatBuffer, cNoise: FloatBuffer, cAug: FloatBuffer
     private var copies: [any DenoiserNetwork] = [], activeReplicas: [any DenoiserNetwork] = []
     /// Threads for this trainer's steps; nil follows `Compute.threads`.
@@ -35,8 +37,10 @@ public final class Trainer {
         self.dimensions = dimensions
         self.data = data
         network = config.makeNetwork(seed: config.seed)
-        adam = Adam(parameterCount: network.parameters.count, learningRate: Float(config.learningRate))
-        ema = ExponentialMovingAverage(of: network.parameters, decay: Float(config.emaDecay), warmup: config.emaWarmup ?? true)
+        adam = Adam(
+            parameterCount: network.parameters.count, learningRate: Float(config.learningRate))
+        ema = ExponentialMovingAverage(
+            of: network.parameters, decay: Float(config.emaDecay), warmup: config.emaWarmup ?? true)
         preconditioning = Preconditioning(sigmaData: config.sigmaData)
         switch dimensions {
         case .one(let d):
@@ -44,55 +48,70 @@ public final class Trainer {
             truncationTable = nil
         case .range(let range):
             truncation = nil
-            truncationTable = config.kernelQuantile.flatMap { $0 < 1 ? KernelTruncationTable(quantile: $0, dim: config.dim, range: range) : nil }
+            truncationTable = config.kernelQuantile.flatMap {
+                $0 < 1 ? KernelTruncationTable(quantile: $0, dim: config.dim, range: range) : nil
+            }
         }
         noiseLevels = NoiseLevelDistribution(pMean: config.pMean, pStd: config.pStd)
         dataRNG = RandomSource(seed: config.seed, stream: 1)
         noiseRNG = RandomSource(seed: config.seed, stream: 2)
-        let b = config.batch, n = config.dim
-        y = FloatBuffer(count: b * n); x = FloatBuffer(count: b * n); input = FloatBuffer(count: b * n)
-        out = FloatBuffer(count: b * n); grad = FloatBuffer(count: b * n)
-        sigmas = FloatBuffer(count: b); cNoise = FloatBuffer(count: b); cAug = FloatBuffer(count: b)
+        let b = config.batch
+        let n = config.dim
+        y = FloatBuffer(count: b * n)
+        x = FloatBuffer(count: b * n)
+        input = FloatBuffer(count: b * n)
+        out = FloatBuffer(count: b * n)
+        grad = FloatBuffer(count: b * n)
+        sigmas = FloatBuffer(count: b)
+        cNoise = FloatBuffer(count: b)
+        cAug = FloatBuffer(count: b)
     }
 
     /// One step. Returns the loss (mean over batch and coordinates). A non-finite loss leaves the
-    /// weights, the optimizer and the average untouched, so the caller can stop on the last good state.
-    /// The random draws are made in order on the calling thread; forward and backward run on
+    /// weights, the optimizer and the average untouched, so the caller can stop on the last good
+    /// state. The random draws are made in order on the calling thread; forward and backward run on
     /// `Compute.parts` ranges of the batch at once, and the optimizer on ranges of the parameters.
     @discardableResult
     public func trainStep() -> Float {
         let loss = computeGradients()
         guard loss.isFinite else { return loss }
-        adam.learningRate = Float(config.learningRate * min(1, Double(step + 1) / Double(max(config.warmupSteps, 1))))
+        adam.learningRate = Float(
+            config.learningRate * min(1, Double(step + 1) / Double(max(config.warmupSteps, 1))))
         optimizerStep(gradients: activeReplicas.map { $0.parameters.grads.pointer })
         step += 1
         return loss
     }
 
-    /// Draws a batch and runs forward and backward over it without updating anything; the gradient is left in
-    /// the parts' buffers (see `summedGradient`). Returns the loss.
+    /// Draws a batch and runs forward and backward over it without updating anything; the gradient
+    /// is left in the parts' buffers (see `summedGradient`). Returns the loss.
     public func computeGradients() -> Float {
-        let b = config.batch, n = config.dim
+        let b = config.batch
+        let n = config.dim
         drawBatch()
         perturb()
-        let parts = Compute.parts(rows: b, minRows: min(16, network.minRowsPerPart), threads: threads)
+        let parts = Compute.parts(
+            rows: b, minRows: min(16, network.minRowsPerPart), threads: threads)
         let nets = replicas(parts)
         activeReplicas = nets
         var partialLoss = [Double](repeating: 0, count: parts)
         partialLoss.withUnsafeMutableBufferPointer { losses in
             Compute.run(parts: parts) { k in
-                losses[k] = forwardBackward(Compute.range(part: k, of: parts, count: b), network: nets[k])
+                losses[k] = forwardBackward(
+                    Compute.range(part: k, of: parts, count: b), network: nets[k])
             }
         }
         return Float(partialLoss.reduce(0, +) / Double(b * n))
     }
 
-    /// dLoss/dθ of the last `computeGradients`, summed over the parts of the batch (for inspection and tests).
+    /// dLoss/dθ of the last `computeGradients`, summed over the parts of the batch (for inspection
+    /// and tests).
     public func summedGradient() -> [Float] {
         var total = [Float](repeating: 0, count: network.parameters.count)
         total.withUnsafeMutableBufferPointer { t in
             guard let base = t.baseAddress else { return }
-            for net in activeReplicas { Kernels.add(net.parameters.grads.pointer, into: base, count: t.count) }
+            for net in activeReplicas {
+                Kernels.add(net.parameters.grads.pointer, into: base, count: t.count)
+            }
         }
         return total
     }
@@ -103,14 +122,17 @@ public final class Trainer {
         let values = network.parameters.values
         copies.removeAll { $0.parameters.values !== values }
         while copies.count < parts - 1 {
-            copies.append(network.replica(parameters: ParameterStore(slots: network.parameters.slots, values: values)))
+            copies.append(
+                network.replica(
+                    parameters: ParameterStore(slots: network.parameters.slots, values: values)))
         }
         return [network] + copies.prefix(parts - 1)
     }
 
     /// Input, forward, loss, backward for one range of the batch; returns its summed squared error.
     private func forwardBackward(_ rows: Range<Int>, network net: any DenoiserNetwork) -> Double {
-        let n = config.dim, o = rows.lowerBound * n
+        let n = config.dim
+        let o = rows.lowerBound * n
         for r in rows {
             let s = Double(sigmas[r])
             let cIn = Float(preconditioning.cIn(s))
@@ -120,9 +142,10 @@ public final class Trainer {
                 input[i] = cIn * x[i]
             }
         }
-        net.forward(input.pointer + o, cNoise: cNoise.pointer + rows.lowerBound,
-                    cAug: net.conditionsOnAugmentedDimension ? cAug.pointer + rows.lowerBound : nil,
-                    rows: rows.count, into: out.pointer + o, keepForBackward: true)
+        net.forward(
+            input.pointer + o, cNoise: cNoise.pointer + rows.lowerBound,
+            cAug: net.conditionsOnAugmentedDimension ? cAug.pointer + rows.lowerBound : nil,
+            rows: rows.count, into: out.pointer + o, keepForBackward: true)
         let loss = lossAndGradient(rows)
         net.backward(gradOut: grad.pointer + o)
         return loss
@@ -130,17 +153,22 @@ public final class Trainer {
 
     /// Adam and the EMA in one pass, over ranges of the parameters at once.
     private func optimizerStep(gradients: [UnsafeMutablePointer<Float>]) {
-        let adamStep = adam.beginStep(), decay = ema.beginUpdate()
-        let count = network.parameters.count, parts = Compute.parts(rows: count, minRows: 16_384, threads: threads)
-        let values = network.parameters.values.pointer, average = ema.average.values.pointer
+        let adamStep = adam.beginStep()
+        let decay = ema.beginUpdate()
+        let count = network.parameters.count
+        let parts = Compute.parts(rows: count, minRows: 16_384, threads: threads)
+        let values = network.parameters.values.pointer
+        let average = ema.average.values.pointer
         Compute.run(parts: parts) { k in
-            adam.apply(adamStep, values: values, gradients: gradients,
-                       range: Compute.range(part: k, of: parts, count: count), average: (average, decay))
+            adam.apply(
+                adamStep, values: values, gradients: gradients,
+                range: Compute.range(part: k, of: parts, count: count), average: (average, decay))
         }
     }
 
     private func drawBatch() {
-        let b = config.batch, n = config.dim
+        let b = config.batch
+        let n = config.dim
         data.storage.withUnsafeBufferPointer { d in
             guard let base = d.baseAddress else { return }
             for r in 0..<b {
@@ -151,18 +179,26 @@ public final class Trainer {
         for r in 0..<b { sigmas[r] = Float(noiseLevels.sample(&noiseRNG)) }
     }
 
-    /// x ← the kernel's perturbations of the batch: at the one D, or at a D drawn per row over the range.
+    /// x ← the kernel's perturbations of the batch: at the one D, or at a D drawn per row over the
+    /// range.
     private func perturb() {
-        let b = config.batch, n = config.dim
+        let b = config.batch
+        let n = config.dim
         switch dimensions {
         case .one(let d):
-            Perturbation.sample(into: x.pointer, rows: b, dim: n, augmentedDimension: d, sigmas: sigmas.pointer,
-                                truncation: truncation, rng: &noiseRNG)
+            Perturbation.sample(
+                into: x.pointer, rows: b, dim: n, augmentedDimension: d, sigmas: sigmas.pointer,
+                truncation: truncation, rng: &noiseRNG)
         case .range(let range):
             let share = config.infinityShare ?? AugmentedDimensionRange.defaultInfinityShare
-            let dims = (0..<b).map { _ in range.draw(&noiseRNG, infinityShare: share) }, table = truncationTable
-            for r in 0..<b { cAug[r] = AugmentedDimensionEmbedding.feature(dim: n, augmentedDimension: dims[r]) }
-            Perturbation.sample(into: x.pointer, rows: b, dim: n, sigmas: sigmas.pointer, rng: &noiseRNG) { r in
+            let dims = (0..<b).map { _ in range.draw(&noiseRNG, infinityShare: share) }
+            let table = truncationTable
+            for r in 0..<b {
+                cAug[r] = AugmentedDimensionEmbedding.feature(dim: n, augmentedDimension: dims[r])
+            }
+            Perturbation.sample(
+                into: x.pointer, rows: b, dim: n, sigmas: sigmas.pointer, rng: &noiseRNG
+            ) { r in
                 (dims[r], table?.logMaxSquaredRatio(dims[r]) ?? .infinity)
             }
         }
@@ -170,12 +206,14 @@ public final class Trainer {
 
     /// Σ (F − target)² over `rows`, target = (y − c_skip·x)/c_out; grad = d(mean loss)/dF.
     private func lossAndGradient(_ rows: Range<Int>) -> Double {
-        let b = config.batch, n = config.dim
+        let b = config.batch
+        let n = config.dim
         let scale = 2 / Float(b * n)
         var total: Double = 0
         for r in rows {
             let s = Double(sigmas[r])
-            let cSkip = Float(preconditioning.cSkip(s)), invOut = Float(1 / preconditioning.cOut(s))
+            let cSkip = Float(preconditioning.cSkip(s))
+            let invOut = Float(1 / preconditioning.cOut(s))
             for c in 0..<n {
                 let i = r * n + c
                 let d = out[i] - (y[i] - cSkip * x[i]) * invOut
@@ -186,13 +224,15 @@ public final class Trainer {
         return total
     }
 
-    /// A denoiser over the EMA weights (shares them: later training steps show through), at D (a range's
-    /// default D when not given).
+    /// A denoiser over the EMA weights (shares them: later training steps show through), at D (a
+    /// range's default D when not given).
     public func emaDenoiser(at d: AugmentedDimension? = nil) -> NetworkDenoiser {
         let net = config.makeNetwork(seed: 0)
         net.parameters = ema.average
         let model = NetworkDenoiser(network: net, sigmaData: config.sigmaData)
-        if net.conditionsOnAugmentedDimension { model.augmentedDimension = d ?? dimensions.defaultDimension }
+        if net.conditionsOnAugmentedDimension {
+            model.augmentedDimension = d ?? dimensions.defaultDimension
+        }
         return model
     }
 

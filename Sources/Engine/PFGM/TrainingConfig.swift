@@ -12,7 +12,8 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     public var width: Int = 256
     public var depth: Int = 4
     public var embeddingChannels: Int = 128
-    /// Colour channels of image data for the U-Net (nil: 1); its images are side×side with side² · channels = dim.
+    /// Colour channels of image data for the U-Net (nil: 1); its images are side×side with side² ·
+    /// channels = dim.
     public var channels: Int?
     public var augDim: String
     public var sigmaData: Double
@@ -28,27 +29,38 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     public var steps: Int
     /// For one network over a range that includes ∞: the share of training draws at D = ∞.
     public var infinityShare: Double?
-    /// Training draws radii only up to this quantile of the kernel (see `KernelTruncation`); nil or 1: the whole kernel.
+    /// Training draws radii only up to this quantile of the kernel (see `KernelTruncation`); nil or
+    /// 1: the whole kernel.
     public var kernelQuantile: Double?
 
-    /// A new run's config: the kernel truncated at `defaultKernelQuantile` (a config read from disk keeps its own).
-    public init(data: String, dim: Int, augmentedDimension: AugmentedDimension, sigmaData: Double, steps: Int) {
-        self.init(data: data, dim: dim, dimensions: .one(augmentedDimension), sigmaData: sigmaData, steps: steps)
+    /// A new run's config: the kernel truncated at `defaultKernelQuantile` (a config read from disk
+    /// keeps its own).
+    public init(
+        data: String, dim: Int, augmentedDimension: AugmentedDimension, sigmaData: Double,
+        steps: Int
+    ) {
+        self.init(
+            data: data, dim: dim, dimensions: .one(augmentedDimension), sigmaData: sigmaData,
+            steps: steps)
     }
 
     /// A new run at one D or, for one network, over a range of D.
-    public init(data: String, dim: Int, dimensions: TrainedDimensions, sigmaData: Double, steps: Int) {
+    public init(
+        data: String, dim: Int, dimensions: TrainedDimensions, sigmaData: Double, steps: Int
+    ) {
         self.data = data
         self.dim = dim
         augDim = dimensions.description
         self.sigmaData = sigmaData
         self.steps = steps
         kernelQuantile = Self.defaultKernelQuantile
-        if case .range(let range) = dimensions, range.includesInfinity { infinityShare = AugmentedDimensionRange.defaultInfinityShare }
+        if case .range(let range) = dimensions, range.includesInfinity {
+            infinityShare = AugmentedDimensionRange.defaultInfinityShare
+        }
     }
 
-    /// The kernel quantile new runs train with: at D = 2 it fits the posterior mean ~50× closer at σ = 1 than
-    /// the whole kernel, and leaves D ≥ 8 as it was (docs/results/small-d).
+    /// The kernel quantile new runs train with: at D = 2 it fits the posterior mean ~50× closer at
+    /// σ = 1 than the whole kernel, and leaves D ≥ 8 as it was (docs/results/small-d).
     public static let defaultKernelQuantile = 0.97
 
     /// The one D of a run trained at one D (nil for a range).
@@ -61,8 +73,9 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         return false
     }
     public var network: MLPEDMConfig {
-        MLPEDMConfig(dim: dim, width: width, depth: depth, embeddingChannels: embeddingChannels,
-                     conditionsOnAugmentedDimension: conditionsOnAugmentedDimension)
+        MLPEDMConfig(
+            dim: dim, width: width, depth: depth, embeddingChannels: embeddingChannels,
+            conditionsOnAugmentedDimension: conditionsOnAugmentedDimension)
     }
     public static let architectures = ["mlp-edm", "unet"]
 
@@ -77,8 +90,10 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         guard c >= 1, dim % c == 0 else { return nil }
         let side = Int(Double(dim / c).squareRoot().rounded())
         guard side * side * c == dim, side >= 4 else { return nil }
-        return UNetConfig(side: side, channels: c, width: width, depth: depth, embeddingChannels: embeddingChannels,
-                          conditionsOnAugmentedDimension: conditionsOnAugmentedDimension)
+        return UNetConfig(
+            side: side, channels: c, width: width, depth: depth,
+            embeddingChannels: embeddingChannels,
+            conditionsOnAugmentedDimension: conditionsOnAugmentedDimension)
     }
 
     /// A freshly initialised F_θ of this config's architecture (the config must have no `problem`).
@@ -87,8 +102,8 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         return MLPEDM(config: network, seed: seed)
     }
 
-    /// The data's standard deviation may be at most this: the preconditioning squares it, and the prior's
-    /// draws at σ_max scale with it.
+    /// The data's standard deviation may be at most this: the preconditioning squares it, and the
+    /// prior's draws at σ_max scale with it.
     public static let largestSigmaData = 1e6
 
     /// The parameter count of this config's network (its shape already checked to be in range).
@@ -100,28 +115,61 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     /// Nil when the settings are usable, else what is wrong.
     public var problem: String? {
         if !Self.architectures.contains(architecture) {
-            return "architecture '\(architecture)' is not known (expected \(Self.architectures.joined(separator: " or ")))"
+            return
+                """
+                architecture '\(architecture)' is not known (expected \
+                \(Self.architectures.joined(separator: " or ")))
+                """
         }
-        if architecture == "unet" && unet == nil { return "the U-Net needs square images: \(dim) values are not side² × \(channels ?? 1) channels" }
+        if architecture == "unet" && unet == nil {
+            return
+                """
+                the U-Net needs square images: \(dim) values are not side² × \(channels ?? 1) \
+                channels
+                """
+        }
         if architecture == "unet" && width > 1024 { return "U-Net width above 1024 is too large" }
-        if trainedDimensions == nil { return "aug_dim '\(augDim)' is not a number ≥ \(AugmentedDimension.minimum), inf, or a range LO..HI[,inf]" }
-        if dim < 1 || width < 1 || depth < 0 || embeddingChannels < 4 || embeddingChannels % 2 != 0 { return "network shape is invalid" }
+        if trainedDimensions == nil {
+            return
+                """
+                aug_dim '\(augDim)' is not a number ≥ \(AugmentedDimension.minimum), inf, or a \
+                range LO..HI[,inf]
+                """
+        }
+        if dim < 1 || width < 1 || depth < 0 || embeddingChannels < 4 || embeddingChannels % 2 != 0
+        {
+            return "network shape is invalid"
+        }
         if dim > 1_000_000 || width > 65_536 || depth > 1000 || embeddingChannels > 65_536 {
-            return "network shape is too large (dim ≤ 1000000, width and embedding channels ≤ 65536, depth ≤ 1000)"
+            return
+                """
+                network shape is too large (dim ≤ 1000000, width and embedding channels ≤ 65536, \
+                depth ≤ 1000)
+                """
         }
         if parameterCount > Limits.parameters {
-            return "the network would have \(parameterCount) parameters, more than \(Limits.parameters)"
+            return
+                """
+                the network would have \(parameterCount) parameters, more than \
+                \(Limits.parameters)
+                """
         }
         if !(sigmaData > 0 && sigmaData <= Self.largestSigmaData) {
             return "sigma_data must be a positive number up to \(Self.largestSigmaData)"
         }
         if batch < 1 || batch > 1_000_000 { return "batch must be between 1 and 1000000" }
-        if !(learningRate > 0 && learningRate.isFinite) { return "learning rate must be a positive number" }
+        if !(learningRate > 0 && learningRate.isFinite) {
+            return "learning rate must be a positive number"
+        }
         if !(emaDecay >= 0 && emaDecay < 1) { return "ema decay must be in [0, 1)" }
         if steps < 1 { return "steps must be at least 1" }
         if warmupSteps < 0 { return "warmup steps must not be negative" }
-        if let q = kernelQuantile, !(q >= 0.5 && q <= 1) { return "kernel quantile must be in [0.5, 1]" }
-        if let share = infinityShare, !(share >= 0 && share < 1) { return "infinity share must be in [0, 1)" }
+        if let q = kernelQuantile, !(q >= 0.5 && q <= 1) {
+            return "kernel quantile must be in [0.5, 1]"
+        }
+        if let share = infinityShare, !(share >= 0 && share < 1) {
+            return "infinity share must be in [0, 1)"
+        }
         return nil
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Reads whole files and writes them atomically: bytes go to a temporary file in the same folder,
@@ -158,8 +159,8 @@ public final class OutputSet {
 
     /// Removes `target.tmp-PID-*` files whose process no longer runs.
     static func removeStaleTemporaries(of target: String) {
-        let folder = (target as NSString).deletingLastPathComponent,
-            name = (target as NSString).lastPathComponent
+        let folder = (target as NSString).deletingLastPathComponent
+        let name = (target as NSString).lastPathComponent
         let prefix = name + ".tmp-"
         guard
             let entries = try? FileManager.default.contentsOfDirectory(
@@ -188,9 +189,9 @@ enum Bytes {
 
     static func appendFloats(_ values: [Float], to out: inout [UInt8]) {
         #if _endian(little)
-        values.withUnsafeBytes { out.append(contentsOf: $0) }
+            values.withUnsafeBytes { out.append(contentsOf: $0) }
         #else
-        for v in values { append(UInt64(v.bitPattern), to: &out, bytes: 4) }
+            for v in values { append(UInt64(v.bitPattern), to: &out, bytes: 4) }
         #endif
     }
 

@@ -47,7 +47,8 @@ public enum IDX {
     static func inflate(
         _ file: gzFile, count: Int, path: String, exact: Bool = true
     ) throws(StorageError) -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: count), done = 0
+        var bytes = [UInt8](repeating: 0, count: count)
+        var done = 0
         while done < count {
             let n = bytes.withUnsafeMutableBytes { raw in
                 gzread(file, raw.baseAddress.map { $0 + done }, UInt32(min(count - done, 1 << 30)))
@@ -90,7 +91,8 @@ public enum IDX {
 
     /// The shape in the header and its number of values (at most `Limits.values`).
     static func shape(_ header: [UInt8], path: String) throws(StorageError) -> ([Int], Int) {
-        var shape: [Int] = [], count = 1
+        var shape: [Int] = []
+        var count = 1
         for axis in 0..<Int(header[3]) {
             let d = header[(4 + 4 * axis)..<(8 + 4 * axis)].reduce(0) { $0 << 8 | Int($1) }
             guard d > 0 else { throw StorageError(path, "IDX dimension \(axis) is 0") }
@@ -106,14 +108,18 @@ public enum IDX {
     }
 
     public static func decode(_ bytes: [UInt8], path: String) throws(StorageError) -> Array {
-        let rank = try prefix(bytes, path: path), headerEnd = 4 + 4 * rank
+        let rank = try prefix(bytes, path: path)
+        let headerEnd = 4 + 4 * rank
         guard bytes.count >= headerEnd else { throw StorageError(path, "truncated IDX header") }
         let (shape, count) = try shape(Swift.Array(bytes[0..<headerEnd]), path: path)
         let expected = headerEnd + count * (elementSizes[bytes[2]] ?? 1)
         guard bytes.count >= expected else {
             throw StorageError(
                 path,
-                "truncated: shape \(shape) needs \(expected - headerEnd) bytes of data, found \(bytes.count - headerEnd)"
+                """
+                truncated: shape \(shape) needs \(expected - headerEnd) bytes of data, found \
+                \(bytes.count - headerEnd)
+                """
             )
         }
         guard bytes.count == expected else {

@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A file the user names as input, opened the one safe way: only a regular file is read (a FIFO,

@@ -146,7 +146,10 @@ public enum NPY {
         guard dataBytes == count * width else {
             throw StorageError(
                 path,
-                "shape \(header.shape) of \(header.descr) needs \(count * width) data bytes, the file has \(dataBytes)"
+                """
+                shape \(header.shape) of \(header.descr) needs \(count * width) data bytes, the \
+                file has \(dataBytes)
+                """
             )
         }
         if header.fortranOrder && header.shape.filter({ $0 > 1 }).count > 1 {
@@ -177,7 +180,9 @@ public enum NPY {
     /// 2), }.
     static func parseHeader(_ text: String, path: String) throws(StorageError) -> Header {
         var scanner = LiteralScanner(Swift.Array(text.unicodeScalars))
-        var descr: String?, fortran: Bool?, shape: [Int]?
+        var descr: String?
+        var fortran: Bool?
+        var shape: [Int]?
         guard scanner.take("{") else { throw StorageError(path, "header is not a dict") }
         while !scanner.take("}") {
             guard let key = scanner.string(), scanner.take(":") else {

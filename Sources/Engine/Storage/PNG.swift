@@ -67,7 +67,8 @@ public enum PNG {
             throw StorageError(path, "an image needs at least one pixel")
         }
         var header = bigEndian(UInt32(width)) + bigEndian(UInt32(height))
-        header += [8, colour ? 2 : 0, 0, 0, 0]  // 8 bits, grayscale or RGB, deflate, no filter method, no interlace
+        // 8 bits, grayscale or RGB, deflate, no filter method, no interlace
+        header += [8, colour ? 2 : 0, 0, 0, 0]
         let stride = colour ? 3 * width : width
         var raw = [UInt8]()
         raw.reserveCapacity((stride + 1) * height)
@@ -167,8 +168,8 @@ public enum PNG {
         return .rgb(rgb)
     }
 
-    /// A size×size density of the first two coordinates over their 0.5–99.5% range: black where none
-    /// fell, brighter with the log of the count.
+    /// A size×size density of the first two coordinates over their 0.5–99.5% range: black where
+    /// none fell, brighter with the log of the count.
     public static func scatter(_ points: Matrix, size: Int = 512) -> Gray {
         precondition(points.cols >= 2, "a scatter needs two coordinates")
         let finite = (0..<points.rows).filter { points[$0, 0].isFinite && points[$0, 1].isFinite }

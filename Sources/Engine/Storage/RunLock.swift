@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// An exclusive advisory lock (flock) on a file, held until released or the process ends, so two
@@ -12,13 +13,20 @@ public final class RunLock {
     /// Takes the lock or says who holds it.
     public init(_ path: String) throws(StorageError) {
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw StorageError(path, "cannot create the lock file (\(String(cString: strerror(errno))))") }
+        guard fd >= 0 else {
+            throw StorageError(
+                path, "cannot create the lock file (\(String(cString: strerror(errno))))")
+        }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             var buffer = [UInt8](repeating: 0, count: 32)
             let n = read(fd, &buffer, 31)
-            let holder = n > 0 ? String(decoding: buffer[0..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) : "?"
+            let holder =
+                n > 0
+                ? String(decoding: buffer[0..<n], as: UTF8.self).trimmingCharacters(
+                    in: .whitespacesAndNewlines) : "?"
             close(fd)
-            throw StorageError(path, "in use by another pfgm process (pid \(holder)); close it first")
+            throw StorageError(
+                path, "in use by another pfgm process (pid \(holder)); close it first")
         }
         let pid = Array("\(getpid())\n".utf8)
         _ = ftruncate(fd, 0)
@@ -32,7 +40,9 @@ public final class RunLock {
     public convenience init(run: RunDirectory) throws(StorageError) {
         try self.init(run.path + "/.lock")
         let files = (try? FileManager.default.contentsOfDirectory(atPath: run.path)) ?? []
-        for file in files where file.contains(".tmp-") { try? FileManager.default.removeItem(atPath: "\(run.path)/\(file)") }
+        for file in files where file.contains(".tmp-") {
+            try? FileManager.default.removeItem(atPath: "\(run.path)/\(file)")
+        }
     }
 
     deinit {

@@ -1,11 +1,13 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
-/// A run trained by another program (`pfgm train`, a sweep, `pfgm_torch.train`), read without its lock
-/// and without writing a byte under it: the losses tail `stats.jsonl`, and the EMA weights are reread
-/// whenever a new checkpoint lands. A checkpoint that fails to read is retried at the next poll.
+/// A run trained by another program (`pfgm train`, a sweep, `pfgm_torch.train`), read without its
+/// lock and without writing a byte under it: the losses tail `stats.jsonl`, and the EMA weights are
+/// reread whenever a new checkpoint lands. A checkpoint that fails to read is retried at the next
+/// poll.
 final class FollowedRun {
     let run: RunDirectory
     private(set) var config: TrainingConfig
@@ -18,10 +20,12 @@ final class FollowedRun {
     private(set) var lastLoss: Float?
     /// When the checkpoint or the stats last changed (Stopwatch time).
     private(set) var lastChange: Double
-    /// What is wrong now, shown on screen; nil when all reads: the run changed into another one (kept until
-    /// the studio restarts), the folder is gone, a checkpoint does not read, or the stats cannot be read.
+    /// What is wrong now, shown on screen; nil when all reads: the run changed into another one
+    /// (kept until the studio restarts), the folder is gone, a checkpoint does not read, or the
+    /// stats cannot be read.
     var problem: String? { changed ?? folderProblem ?? checkpointProblem ?? statsProblem }
-    private var changed: String?, folderProblem: String?, checkpointProblem: String?, statsProblem: String?
+    private var changed: String?, folderProblem: String?, checkpointProblem: String?,
+        statsProblem: String?
     private var checkpointStamp: FileStamp?
     private var configStamp: FileStamp?
     private var statsStamp: FileStamp?
@@ -49,7 +53,8 @@ final class FollowedRun {
         if changed == nil { reloadCheckpoint() }
     }
 
-    /// A denoiser at D over the last weights read (a network of its own: quantizing it leaves them alone).
+    /// A denoiser at D over the last weights read (a network of its own: quantizing it leaves them
+    /// alone).
     func denoiser(at d: AugmentedDimension) -> NetworkDenoiser? {
         guard let model else { return nil }
         let copy = model.over(model.network.parameters)
@@ -57,14 +62,19 @@ final class FollowedRun {
         return copy
     }
 
-    /// A resumed run may have a new target step; a config that fails to read keeps the last one. A config of
-    /// another run (other data, N, D or network) is said on screen and not followed: the last weights stay.
+    /// A resumed run may have a new target step; a config that fails to read keeps the last one. A
+    /// config of another run (other data, N, D or network) is said on screen and not followed: the
+    /// last weights stay.
     private func rereadConfig() {
         guard let stamp = FileStamp(run.configPath), stamp != configStamp else { return }
         guard let fresh = try? run.readConfig() else { return }
         configStamp = stamp
         if let change = Self.change(from: config, to: fresh) {
-            changed = "the run became another (\(change)); showing the last weights read, restart to follow it"
+            changed =
+                """
+                the run became another (\(change)); showing the last weights read, restart to \
+                follow it
+                """
             return
         }
         config = fresh
@@ -75,11 +85,16 @@ final class FollowedRun {
         var changes: [String] = []
         if old.data != fresh.data { changes.append("data \(old.data) → \(fresh.data)") }
         if old.dim != fresh.dim { changes.append("N \(old.dim) → \(fresh.dim)") }
-        if old.trainedDimensions != fresh.trainedDimensions { changes.append("D \(old.augDim) → \(fresh.augDim)") }
-        if old.architecture != fresh.architecture || old.width != fresh.width || old.depth != fresh.depth
-            || old.embeddingChannels != fresh.embeddingChannels || old.channels != fresh.channels {
-            changes.append("network \(old.architecture) W=\(old.width) L=\(old.depth) → "
-                + "\(fresh.architecture) W=\(fresh.width) L=\(fresh.depth)")
+        if old.trainedDimensions != fresh.trainedDimensions {
+            changes.append("D \(old.augDim) → \(fresh.augDim)")
+        }
+        if old.architecture != fresh.architecture || old.width != fresh.width
+            || old.depth != fresh.depth
+            || old.embeddingChannels != fresh.embeddingChannels || old.channels != fresh.channels
+        {
+            changes.append(
+                "network \(old.architecture) W=\(old.width) L=\(old.depth) → "
+                    + "\(fresh.architecture) W=\(fresh.width) L=\(fresh.depth)")
         }
         return changes.isEmpty ? nil : changes.joined(separator: ", ")
     }
@@ -87,7 +102,8 @@ final class FollowedRun {
     private func reloadCheckpoint() {
         guard let stamp = FileStamp(run.checkpointPath) else {
             // None yet is the normal start of a run, not a problem.
-            checkpointProblem = model == nil ? nil : "checkpoint missing; showing the last weights read"
+            checkpointProblem =
+                model == nil ? nil : "checkpoint missing; showing the last weights read"
             return
         }
         guard stamp != checkpointStamp else { return }
@@ -109,8 +125,8 @@ final class FollowedRun {
     /// stats.jsonl gains ~100 bytes per 50 steps; 64 MiB is tens of millions of steps.
     static let largestStats = 64 << 20
 
-    /// Appends the complete lines written since the last poll; a file replaced or shortened (a resumed run
-    /// trims it) is read again from its start.
+    /// Appends the complete lines written since the last poll; a file replaced or shortened (a
+    /// resumed run trims it) is read again from its start.
     private func tailStats() {
         guard let stamp = FileStamp(run.statsPath) else { return }
         guard stamp != statsStamp else { return }
@@ -120,7 +136,9 @@ final class FollowedRun {
             loggedStep = 0
         }
         let bytes: [UInt8]
-        do throws(StorageError) { bytes = try AtomicFile.read(run.statsPath, maxBytes: Self.largestStats) } catch {
+        do throws(StorageError) {
+            bytes = try AtomicFile.read(run.statsPath, maxBytes: Self.largestStats)
+        } catch {
             statsProblem = "losses not followed: \(error.description)"
             return
         }
@@ -134,13 +152,17 @@ final class FollowedRun {
     }
 
     private func append(_ line: Substring) {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-              let step = object["step"] as? Int, step > loggedStep,
-              let loss = (object["loss"] as? NSNumber)?.doubleValue, loss.isFinite else { return }
+        guard
+            let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+            let step = object["step"] as? Int, step > loggedStep,
+            let loss = (object["loss"] as? NSNumber)?.doubleValue, loss.isFinite
+        else { return }
         for _ in loggedStep..<step { history.append(Float(loss)) }
         loggedStep = step
         lastLoss = Float(loss)
-        if let rate = (object["steps_per_s"] as? NSNumber)?.doubleValue, rate.isFinite { stepsPerSecond = rate }
+        if let rate = (object["steps_per_s"] as? NSNumber)?.doubleValue, rate.isFinite {
+            stepsPerSecond = rate
+        }
     }
 }
 
@@ -172,13 +194,16 @@ public enum TrainerPresence: Sendable, Equatable {
     static func of(lockPath: String) -> TrainerPresence {
         var info = stat()
         guard stat(lockPath, &info) == 0,
-              let table = try? String(contentsOfFile: "/proc/locks", encoding: .utf8) else { return .unknown }
+            let table = try? String(contentsOfFile: "/proc/locks", encoding: .utf8)
+        else { return .unknown }
         let inode = String(info.st_ino)
         for line in table.split(separator: "\n") {
             // "1: FLOCK  ADVISORY  WRITE 4242 08:01:123456 0 EOF"
             let fields = line.split(separator: " ")
-            guard fields.count >= 6, fields[1] == "FLOCK", fields[5].split(separator: ":").last.map(String.init) == inode,
-                  let pid = Int32(fields[4]) else { continue }
+            guard fields.count >= 6, fields[1] == "FLOCK",
+                fields[5].split(separator: ":").last.map(String.init) == inode,
+                let pid = Int32(fields[4])
+            else { continue }
             return .running(pid: pid)
         }
         return .absent

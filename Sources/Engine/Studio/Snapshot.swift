@@ -12,12 +12,17 @@ public struct StudioSettings: Sendable, Equatable {
     public var sigmaMax: Double = 80
     public var sigmaMin: Double = 0.002
     public var useOracle = false
-    /// Preview with the one network (when there is one and it answers at the shown D) rather than the D's own model.
+    /// Preview with the one network (when there is one and it answers at the shown D) rather than
+    /// the D's own model.
     public var useOneNetwork = true
 
-    public init(augmentedDimension: AugmentedDimension) { self.augmentedDimension = augmentedDimension }
+    public init(augmentedDimension: AugmentedDimension) {
+        self.augmentedDimension = augmentedDimension
+    }
 
-    public var schedule: NoiseSchedule { NoiseSchedule(steps: steps, sigmaMin: sigmaMin, sigmaMax: sigmaMax) }
+    public var schedule: NoiseSchedule {
+        NoiseSchedule(steps: steps, sigmaMin: sigmaMin, sigmaMax: sigmaMax)
+    }
     public var functionEvaluations: Int { schedule.functionEvaluations(solver) }
 }
 
@@ -78,14 +83,19 @@ public struct LossHistory: Sendable, Equatable {
         partialSum = 0
         partialCount = 0
         if buckets.count >= Self.capacity {
-            buckets = stride(from: 0, to: buckets.count - 1, by: 2).map { (buckets[$0] + buckets[$0 + 1]) / 2 }
+            buckets = stride(from: 0, to: buckets.count - 1, by: 2).map {
+                (buckets[$0] + buckets[$0 + 1]) / 2
+            }
             stepsPerBucket *= 2
         }
     }
 }
 
 public struct MetricRow: Sendable, Equatable {
-    public init(augmentedDimension: AugmentedDimension, source: String, step: Int, swd: Double, swdFloor: Double, mmdSquared: Double, mmdSquaredFloor: Double) {
+    public init(
+        augmentedDimension: AugmentedDimension, source: String, step: Int, swd: Double,
+        swdFloor: Double, mmdSquared: Double, mmdSquaredFloor: Double
+    ) {
         self.augmentedDimension = augmentedDimension
         self.source = source
         self.step = step
@@ -128,7 +138,10 @@ public struct BankEntry: Sendable, Equatable {
 /// The latest preview: samples in screen coordinates (2-D or projected) or raw images, and the
 /// trajectory x_σ of the run that made them.
 public struct Preview: Sendable {
-    public init(points: Matrix, trajectory: [Matrix], trajectorySigmas: [Double], source: String, settings: StudioSettings, seconds: Double) {
+    public init(
+        points: Matrix, trajectory: [Matrix], trajectorySigmas: [Double], source: String,
+        settings: StudioSettings, seconds: Double
+    ) {
         self.points = points
         self.trajectory = trajectory
         self.trajectorySigmas = trajectorySigmas
@@ -170,7 +183,8 @@ public struct Snapshot: Sendable {
     public var trainingOneNetwork = false
     public var preview: Preview?
     public var metrics: [MetricRow] = []
-    /// For image data: fd-fmnist (or the pixels' SWD) of background batches, with floor and ceiling.
+    /// For image data: fd-fmnist (or the pixels' SWD) of background batches, with floor and
+    /// ceiling.
     public var imageMetrics: ImageMetrics?
     /// The probes view's curves while it is open (`g`).
     public var probes: Probes?
@@ -182,8 +196,11 @@ public struct Snapshot: Sendable {
     /// Serious messages (divergence) to repeat on stderr once the terminal is restored.
     public var warnings: [String] = []
 
-    public init(dataName: String, dim: Int, sigmaData: Double, kind: PreviewKind, bounds: (Double, Double, Double, Double),
-                overlay: Matrix, ladder: [AugmentedDimension], settings: StudioSettings) {
+    public init(
+        dataName: String, dim: Int, sigmaData: Double, kind: PreviewKind,
+        bounds: (Double, Double, Double, Double),
+        overlay: Matrix, ladder: [AugmentedDimension], settings: StudioSettings
+    ) {
         self.dataName = dataName
         self.dim = dim
         self.sigmaData = sigmaData

@@ -24,16 +24,19 @@ final class ModelSlot {
 
     static let logEvery = 50
 
-    /// Counts a step's loss, and every `logEvery` steps appends the line `pfgm train` writes to stats.jsonl
-    /// (resuming trims the lines past the saved step, as for `pfgm train`).
+    /// Counts a step's loss, and every `logEvery` steps appends the line `pfgm train` writes to
+    /// stats.jsonl (resuming trims the lines past the saved step, as for `pfgm train`).
     func log(_ loss: Float, seconds: Double) throws(StorageError) {
         window.steps += 1
         window.loss += Double(loss)
         window.seconds += seconds
         elapsed += seconds
         guard trainer.step % Self.logEvery == 0 else { return }
-        let line = [("step", Double(trainer.step)), ("loss", window.loss / Double(window.steps)),
-                    ("steps_per_s", Double(window.steps) / max(window.seconds, 1e-9)), ("elapsed_s", elapsed)]
+        let line = [
+            ("step", Double(trainer.step)), ("loss", window.loss / Double(window.steps)),
+            ("steps_per_s", Double(window.steps) / max(window.seconds, 1e-9)),
+            ("elapsed_s", elapsed),
+        ]
         window = (0, 0, 0)
         try run.appendStats(line)
     }
@@ -43,26 +46,33 @@ final class ModelSlot {
 extension StudioEngine {
     func startTraining(at d: AugmentedDimension) {
         if bank[d] == nil {
-            guard let slot = makeSlot(.one(d), in: runDirectory(for: d), name: "at D=\(d)") else { return }
+            guard let slot = makeSlot(.one(d), in: runDirectory(for: d), name: "at D=\(d)") else {
+                return
+            }
             bank[d] = slot
         }
         beginTraining(d, oneNetwork: false, message: "training D=\(d)")
         needsPreview = needsPreview || d == settings.augmentedDimension
     }
 
-    /// A fresh model for `dimensions` in `run` with the studio's settings; nil (the reason in the message line) when
-    /// it cannot be made.
-    func makeSlot(_ dimensions: TrainedDimensions, in run: RunDirectory, name: String) -> ModelSlot? {
-        var config = TrainingConfig(data: dataset.name, dim: dataset.dim, dimensions: dimensions,
-                                    sigmaData: dataset.sigmaData, steps: 1_000_000_000)
+    /// A fresh model for `dimensions` in `run` with the studio's settings; nil (the reason in the
+    /// message line) when it cannot be made.
+    func makeSlot(_ dimensions: TrainedDimensions, in run: RunDirectory, name: String) -> ModelSlot?
+    {
+        var config = TrainingConfig(
+            data: dataset.name, dim: dataset.dim, dimensions: dimensions,
+            sigmaData: dataset.sigmaData, steps: 1_000_000_000)
         config.seed = settings.seed
         config.learningRate = learningRate
         config.channels = dataset.imageChannels
         do {
             try run.create()
-            // The config first, as `pfgm train` writes it: another studio can follow the losses from now on.
+            // The config first, as `pfgm train` writes it: another studio can follow the losses
+            // from now on.
             try run.writeConfig(config)
-            return ModelSlot(trainer: try Trainer(config: config, data: dataset.train), run: run, lock: try RunLock(run: run))
+            return ModelSlot(
+                trainer: try Trainer(config: config, data: dataset.train), run: run,
+                lock: try RunLock(run: run))
         } catch let error as StorageError {
             snapshot.message = "cannot train \(name): \(error.description)"
         } catch {
@@ -89,7 +99,11 @@ extension StudioEngine {
         guard loss.isFinite else {
             training = nil
             trainingOneNetwork = false
-            snapshot.message = "training \(name) diverged at step \(slot.trainer.step + 1) (loss \(loss)); paused on the last good weights"
+            snapshot.message =
+                """
+                training \(name) diverged at step \(slot.trainer.step + 1) (loss \(loss)); paused \
+                on the last good weights
+                """
             snapshot.warnings.append(snapshot.message)
             publish()
             return
@@ -99,7 +113,9 @@ extension StudioEngine {
         rateWindow.steps += 1
         let now = Stopwatch.now()
         do { try slot.log(loss, seconds: now - begin) } catch {
-            if !snapshot.message.hasPrefix("cannot log") { snapshot.message = "cannot log the losses: \(error.description)" }
+            if !snapshot.message.hasPrefix("cannot log") {
+                snapshot.message = "cannot log the losses: \(error.description)"
+            }
         }
         if now - rateWindow.start >= 0.5 {
             snapshot.stepsPerSecond = Double(rateWindow.steps) / (now - rateWindow.start)
@@ -133,7 +149,9 @@ extension StudioEngine {
     }
 
     func runDirectory(for d: AugmentedDimension) -> RunDirectory {
-        if let run = opened.first(where: { (try? $0.readConfig().augmentedDimension) == d }) { return run }
+        if let run = opened.first(where: { (try? $0.readConfig().augmentedDimension) == d }) {
+            return run
+        }
         return RunDirectory("\(runsFolder)/\(dataset.shortName)-D\(d)")
     }
 
@@ -145,8 +163,9 @@ extension StudioEngine {
             // An opened run may name its data by a path of the machine it was trained on.
             let isOpened = opened.contains { $0.path == run.path }
             guard run.exists, let config = try? run.readConfig(),
-                  DataLocation.same(config.data, dataset.name) || isOpened,
-                  config.augmentedDimension == d else { continue }
+                DataLocation.same(config.data, dataset.name) || isOpened,
+                config.augmentedDimension == d
+            else { continue }
             let lock: RunLock
             do { lock = try RunLock(run: run) } catch {
                 snapshot.message = "not loaded: \(error.description)"
@@ -159,13 +178,16 @@ extension StudioEngine {
             loaded.append("D=\(d)")
         }
         for run in opened {
-            guard let config = try? run.readConfig(), let d = config.augmentedDimension, bank[d] == nil else { continue }
+            guard let config = try? run.readConfig(), let d = config.augmentedDimension,
+                bank[d] == nil
+            else { continue }
             snapshot.message = "\(run.path): cannot load the model"
             return
         }
         if loadOneNetwork() { loaded.append("one network") }
         if !loaded.isEmpty && !snapshot.message.hasPrefix("not loaded") {
-            let steps = bank.values.map(\.trainer.step) + (oneNetwork.map { [$0.trainer.step] } ?? [])
+            let steps =
+                bank.values.map(\.trainer.step) + (oneNetwork.map { [$0.trainer.step] } ?? [])
             snapshot.message = "loaded \(loaded.joined(separator: ", ")) (step \(steps.max() ?? 0))"
         }
     }

@@ -1,11 +1,13 @@
 import Foundation
 import Synchronization
 
-/// The image metrics panel: fd-fmnist for the Fashion-MNIST sets, the SWD of pixels for other images.
+/// The image metrics panel: fd-fmnist for the Fashion-MNIST sets, the SWD of pixels for other
+/// images.
 public struct ImageMetrics: Sendable, Equatable {
     /// "fd-fmnist", or "pixels" (SWD and MMD² rows in `Snapshot.metrics`).
     public var name: String
-    /// Samples per score, and the floor (as many training images) and ceiling (as many noise images).
+    /// Samples per score, and the floor (as many training images) and ceiling (as many noise
+    /// images).
     public var count: Int
     public var rows: [FrechetRow] = []
     public var floor: Double?
@@ -27,11 +29,14 @@ public struct FrechetRow: Sendable, Equatable {
     public var value: Double
 
     public init(augmentedDimension: AugmentedDimension, source: String, step: Int, value: Double) {
-        (self.augmentedDimension, self.source, self.step, self.value) = (augmentedDimension, source, step, value)
+        (self.augmentedDimension, self.source, self.step, self.value) = (
+            augmentedDimension, source, step, value
+        )
     }
 }
 
-/// A batch of samples made a chunk at a time between training steps, from the weights of when it began.
+/// A batch of samples made a chunk at a time between training steps, from the weights of when it
+/// began.
 struct ImageBatch {
     let settings: StudioSettings
     let denoiser: Denoiser
@@ -55,25 +60,32 @@ extension StudioEngine {
     /// Training gets this many times the batch's sampling time, so the batch costs it ≈ 2%.
     static let imageBatchPace = 49.0
 
-    var scoresFrechet: Bool { dataset.labels != nil && dataset.heldOutLabels != nil && dataset.imageSide != nil }
+    var scoresFrechet: Bool {
+        dataset.labels != nil && dataset.heldOutLabels != nil && dataset.imageSide != nil
+    }
 
-    /// The panel's first state, and the classifier prepared on a thread of its own (training it the first time
-    /// takes a while; the studio stays live meanwhile).
+    /// The panel's first state, and the classifier prepared on a thread of its own (training it the
+    /// first time takes a while; the studio stays live meanwhile).
     func startImageMetrics() {
         guard dataset.imageSide != nil else { return }
-        snapshot.imageMetrics = ImageMetrics(name: scoresFrechet ? "fd-fmnist" : "pixels", count: Self.imageBatchCount)
+        snapshot.imageMetrics = ImageMetrics(
+            name: scoresFrechet ? "fd-fmnist" : "pixels", count: Self.imageBatchCount)
         guard scoresFrechet else { return }
         snapshot.imageMetrics?.status = "loading the fd-fmnist classifier"
         let data = dataset
         Thread.detachNewThread { [self] in
             let prepared: FrechetPreparation
             do {
-                prepared = .ready(try ImageFrechet.prepare(for: data, cacheDirectory: CacheDirectory.path) { line in
-                    let text = line.trimmingCharacters(in: .whitespaces)
-                    let epoch = text.split(separator: " ").prefix(2).joined(separator: " ")
-                    let status = text.hasPrefix("epoch") ? "classifier \(epoch)" : "training the classifier (once)"
-                    self.frechetStatus.withLock { $0 = status }
-                })
+                prepared = .ready(
+                    try ImageFrechet.prepare(for: data, cacheDirectory: CacheDirectory.path) {
+                        line in
+                        let text = line.trimmingCharacters(in: .whitespaces)
+                        let epoch = text.split(separator: " ").prefix(2).joined(separator: " ")
+                        let status =
+                            text.hasPrefix("epoch")
+                            ? "classifier \(epoch)" : "training the classifier (once)"
+                        self.frechetStatus.withLock { $0 = status }
+                    })
             } catch { prepared = .failed((error as? DataError)?.description ?? "\(error)") }
             self.frechetInbox.withLock { $0 = prepared }
         }
@@ -105,13 +117,18 @@ extension StudioEngine {
         return frechet != nil
     }
 
-    /// After a preview: a new batch for what it showed, unless one for the same settings and model is under way.
-    func startImageBatch(_ denoiser: Denoiser, source: String, step: Int, truncation: KernelTruncation?) {
+    /// After a preview: a new batch for what it showed, unless one for the same settings and model
+    /// is under way.
+    func startImageBatch(
+        _ denoiser: Denoiser, source: String, step: Int, truncation: KernelTruncation?
+    ) {
         guard snapshot.imageMetrics != nil else { return }
         if let batch = imageBatch, batch.settings == settings, batch.source == source { return }
         let frozen: Denoiser = (denoiser as? NetworkDenoiser).map(Self.frozen) ?? denoiser
-        imageBatch = ImageBatch(settings: settings, denoiser: frozen, source: source, step: step, truncation: truncation,
-                                rng: RandomSource(seed: settings.seed, stream: 0x1FD))
+        imageBatch = ImageBatch(
+            settings: settings, denoiser: frozen, source: source, step: step,
+            truncation: truncation,
+            rng: RandomSource(seed: settings.seed, stream: 0x1FD))
         nextImageChunk = Stopwatch.now()
     }
 
@@ -120,20 +137,28 @@ extension StudioEngine {
         return snapshot.imageMetrics?.name != "fd-fmnist" || frechetReady()
     }
 
-    /// Samples the batch's next chunk (given up when a command arrives), and scores the batch once whole.
+    /// Samples the batch's next chunk (given up when a command arrives), and scores the batch once
+    /// whole.
     func sampleImageChunk() {
         guard var batch = imageBatch else { return }
-        let start = Stopwatch.now(), s = batch.settings
-        var x = Perturbation.prior(count: Self.imageChunk, dim: dataset.dim, augmentedDimension: s.augmentedDimension,
-                                   sigma: s.sigmaMax, truncation: batch.truncation, rng: &batch.rng)
+        let start = Stopwatch.now()
+        let s = batch.settings
+        var x = Perturbation.prior(
+            count: Self.imageChunk, dim: dataset.dim, augmentedDimension: s.augmentedDimension,
+            sigma: s.sigmaMax, truncation: batch.truncation, rng: &batch.rng)
         let interrupted = Sampler(schedule: s.schedule, solver: s.solver, alpha: s.alpha)
-            .run(&x, denoiser: batch.denoiser, rng: &batch.rng, shouldStop: { self.hasPendingCommands })
+            .run(
+                &x, denoiser: batch.denoiser, rng: &batch.rng,
+                shouldStop: { self.hasPendingCommands })
         if interrupted { return }
         batch.samples += x.storage
         batch.rows += x.rows
         imageBatch = batch
-        nextImageChunk = Stopwatch.now() + (pacesBackgroundWork ? Self.imageBatchPace * (Stopwatch.now() - start) : 0)
-        snapshot.imageMetrics?.status = "sampling \(batch.rows)/\(Self.imageBatchCount) at D=\(s.augmentedDimension)"
+        nextImageChunk =
+            Stopwatch.now()
+            + (pacesBackgroundWork ? Self.imageBatchPace * (Stopwatch.now() - start) : 0)
+        snapshot.imageMetrics?.status =
+            "sampling \(batch.rows)/\(Self.imageBatchCount) at D=\(s.augmentedDimension)"
         if batch.rows >= Self.imageBatchCount { score(batch) }
         publish()
     }
@@ -143,10 +168,16 @@ extension StudioEngine {
         snapshot.imageMetrics?.status = ""
         let samples = Matrix(rows: batch.rows, cols: dataset.dim, storage: batch.samples)
         let d = batch.settings.augmentedDimension
-        guard let frechet else { return measure(samples, d: d, source: batch.source, step: batch.step) }
+        guard let frechet else {
+            return measure(samples, d: d, source: batch.source, step: batch.step)
+        }
         guard let value = frechet.distance(samples), value.isFinite else { return }
-        let row = FrechetRow(augmentedDimension: d, source: Self.sourceKind(batch.source), step: batch.step, value: value)
-        snapshot.imageMetrics?.rows.removeAll { $0.augmentedDimension == d && $0.source == row.source }
+        let row = FrechetRow(
+            augmentedDimension: d, source: Self.sourceKind(batch.source), step: batch.step,
+            value: value)
+        snapshot.imageMetrics?.rows.removeAll {
+            $0.augmentedDimension == d && $0.source == row.source
+        }
         snapshot.imageMetrics?.rows.append(row)
         snapshot.imageMetrics?.rows.sort { $0.augmentedDimension < $1.augmentedDimension }
     }

@@ -1,7 +1,7 @@
 import Foundation
 
-/// The one network: a model over a range of D that answers at every D of the slider, trained, saved and
-/// loaded beside the bank of dedicated models.
+/// The one network: a model over a range of D that answers at every D of the slider, trained, saved
+/// and loaded beside the bank of dedicated models.
 extension StudioEngine {
     /// The range a new one network covers: the whole slider.
     var sliderRange: AugmentedDimensionRange? {
@@ -12,16 +12,25 @@ extension StudioEngine {
     /// Trains the one network, creating it (over the whole slider) when there is none.
     func startOneNetwork() {
         if oneNetwork == nil {
-            guard let range = sliderRange, let slot = makeSlot(.range(range), in: oneNetworkDirectory, name: "the one network") else { return }
+            guard let range = sliderRange,
+                let slot = makeSlot(.range(range), in: oneNetworkDirectory, name: "the one network")
+            else { return }
             oneNetwork = slot
         }
-        beginTraining(nil, oneNetwork: true, message: "training the one network for every D (← → show it at any D; m: the D's own model)")
+        beginTraining(
+            nil, oneNetwork: true,
+            message:
+                "training the one network for every D (← → show it at any D; m: the D's own model)")
         needsPreview = needsPreview || oneNetworkAnswering(at: settings.augmentedDimension) != nil
     }
 
     /// An opened one-network run, else this data set's in the runs folder.
     var oneNetworkDirectory: RunDirectory {
-        if let run = opened.first(where: { (try? $0.readConfig())?.conditionsOnAugmentedDimension == true }) { return run }
+        if let run = opened.first(where: {
+            (try? $0.readConfig())?.conditionsOnAugmentedDimension == true
+        }) {
+            return run
+        }
         return RunDirectory("\(runsFolder)/\(dataset.shortName)-one")
     }
 
@@ -39,7 +48,8 @@ extension StudioEngine {
         let run = oneNetworkDirectory
         let isOpened = opened.contains { $0.path == run.path }
         guard run.exists, let config = try? run.readConfig(), config.conditionsOnAugmentedDimension,
-              DataLocation.same(config.data, dataset.name) || isOpened else { return false }
+            DataLocation.same(config.data, dataset.name) || isOpened
+        else { return false }
         let lock: RunLock
         do { lock = try RunLock(run: run) } catch {
             snapshot.message = "not loaded: \(error.description)"

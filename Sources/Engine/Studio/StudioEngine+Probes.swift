@@ -1,7 +1,7 @@
 import Foundation
 
-/// The probes view (`g`): the paper's robustness curves, the metric against noise injection α, weight bits and
-/// NFE, for the shown D's model and beside it the other models of the bank.
+/// The probes view (`g`): the paper's robustness curves, the metric against noise injection α,
+/// weight bits and NFE, for the shown D's model and beside it the other models of the bank.
 public struct Probes: Sendable, Equatable {
     public static let alphas: [Double] = [0, 0.05, 0.1, 0.2]
     public static let bits = [32, 8, 6, 5, 4]
@@ -21,7 +21,8 @@ public struct Probes: Sendable, Equatable {
     }
 }
 
-/// One model's three curves, each value at the grid's entry of the same index (nil: not yet, or no meaning).
+/// One model's three curves, each value at the grid's entry of the same index (nil: not yet, or no
+/// meaning).
 public struct ProbeCurve: Sendable, Equatable {
     public var label: String
     public var augmentedDimension: AugmentedDimension
@@ -44,8 +45,10 @@ struct ProbePoint: Hashable {
     /// Each distinct point once: the base is shared by the three curves.
     static let grid: [ProbePoint] = {
         var points: [ProbePoint] = []
-        for p in Probes.alphas.map({ ProbePoint(alpha: $0) }) + Probes.bits.map({ ProbePoint(bits: $0) })
-            + Probes.nfe.map({ ProbePoint(nfe: $0) }) where !points.contains(p) { points.append(p) }
+        for p in Probes.alphas.map({ ProbePoint(alpha: $0) })
+            + Probes.bits.map({ ProbePoint(bits: $0) })
+            + Probes.nfe.map({ ProbePoint(nfe: $0) }) where !points.contains(p)
+        { points.append(p) }
         return points
     }()
 
@@ -59,8 +62,8 @@ enum ProbeOutcome {
     case done(Double?, floor: Double?)
 }
 
-/// A model the probes view shows: its cache key (identity, step, seed, σ range), where its denoiser comes
-/// from (built only when it is not cached), and its prior's cut.
+/// A model the probes view shows: its cache key (identity, step, seed, σ range), where its denoiser
+/// comes from (built only when it is not cached), and its prior's cut.
 struct ProbeModel {
     let key: String
     let label: String
@@ -92,7 +95,8 @@ extension StudioEngine {
         }
         let points = !snapshot.kind.isImage
         let metric = points ? "swd" : frechet != nil || scoresFrechet ? "fd-fmnist" : "swd"
-        var probes = Probes(metric: metric, count: points ? Self.previewPoints : Self.imageBatchCount)
+        var probes = Probes(
+            metric: metric, count: points ? Self.previewPoints : Self.imageBatchCount)
         probes.floor = snapshot.probes?.floor
         probeJobs = []
         for model in probeModels() {
@@ -101,9 +105,12 @@ extension StudioEngine {
                 continue
             }
             guard let denoiser = model.denoiser() else { continue }
-            let curve = ProbeCurve(label: model.label, augmentedDimension: model.augmentedDimension, step: model.step)
+            let curve = ProbeCurve(
+                label: model.label, augmentedDimension: model.augmentedDimension, step: model.step)
             probes.curves.append(curve)
-            probeJobs.append(ProbeJob(key: model.key, denoiser: denoiser, truncation: model.truncation, curve: curve))
+            probeJobs.append(
+                ProbeJob(
+                    key: model.key, denoiser: denoiser, truncation: model.truncation, curve: curve))
         }
         snapshot.probes = probes
         nextProbe = Stopwatch.now()
@@ -112,29 +119,42 @@ extension StudioEngine {
 
     /// The shown D's model (or the oracle), then the bank's other models, each at its own D.
     func probeModels() -> [ProbeModel] {
-        let shown = settings.augmentedDimension, settingsKey = " seed \(settings.seed) σ \(settings.sigmaMin)…\(settings.sigmaMax)"
-        func model(_ identity: String, _ label: String, _ d: AugmentedDimension, _ step: Int, _ truncation: KernelTruncation?,
-                   _ denoiser: @escaping () -> Denoiser?) -> ProbeModel {
-            ProbeModel(key: "\(identity)#\(d)@\(step)" + settingsKey, label: label, augmentedDimension: d, step: step,
-                       truncation: truncation, denoiser: denoiser)
+        let shown = settings.augmentedDimension
+        let settingsKey = " seed \(settings.seed) σ \(settings.sigmaMin)…\(settings.sigmaMax)"
+        func model(
+            _ identity: String, _ label: String, _ d: AugmentedDimension, _ step: Int,
+            _ truncation: KernelTruncation?,
+            _ denoiser: @escaping () -> Denoiser?
+        ) -> ProbeModel {
+            ProbeModel(
+                key: "\(identity)#\(d)@\(step)" + settingsKey, label: label, augmentedDimension: d,
+                step: step,
+                truncation: truncation, denoiser: denoiser)
         }
         var out: [ProbeModel] = []
         if isFollowing {
             for run in followed where run.model != nil {
                 let d = run.config.augmentedDimension ?? shown
                 guard run.dimensions?.contains(d) == true else { continue }
-                out.append(model(run.run.path, "\(Self.followedName(run)) at D=\(d)", d, run.checkpointStep,
-                                 run.config.truncation(at: d)) { run.denoiser(at: d) })
+                out.append(
+                    model(
+                        run.run.path, "\(Self.followedName(run)) at D=\(d)", d, run.checkpointStep,
+                        run.config.truncation(at: d)
+                    ) { run.denoiser(at: d) })
             }
         } else {
             if let one = oneNetwork, one.trainer.dimensions.contains(shown) {
-                out.append(model(one.run.path, "one network at D=\(shown)", shown, one.trainer.step,
-                                 one.trainer.config.truncation(at: shown)) { Self.frozen(one.trainer.emaDenoiser(at: shown)) })
+                out.append(
+                    model(
+                        one.run.path, "one network at D=\(shown)", shown, one.trainer.step,
+                        one.trainer.config.truncation(at: shown)
+                    ) { Self.frozen(one.trainer.emaDenoiser(at: shown)) })
             }
             for (d, slot) in bank.sorted(by: { $0.key < $1.key }) {
-                out.append(model(slot.run.path, "D=\(d)", d, slot.trainer.step, slot.trainer.truncation) {
-                    Self.frozen(slot.trainer.emaDenoiser())
-                })
+                out.append(
+                    model(slot.run.path, "D=\(d)", d, slot.trainer.step, slot.trainer.truncation) {
+                        Self.frozen(slot.trainer.emaDenoiser())
+                    })
             }
         }
         if !out.contains(where: { $0.augmentedDimension == shown }) {
@@ -142,32 +162,44 @@ extension StudioEngine {
             out.append(model("oracle", "oracle D=\(shown)", shown, 0, nil) { oracle })
         }
         // The shown D first.
-        return out.filter { $0.augmentedDimension == shown } + out.filter { $0.augmentedDimension != shown }
+        return out.filter { $0.augmentedDimension == shown }
+            + out.filter { $0.augmentedDimension != shown }
     }
 
     /// A denoiser over a copy of the weights, so training on does not move what is being probed.
-    static func frozen(_ model: NetworkDenoiser) -> NetworkDenoiser { model.over(model.network.parameters.copy()) }
+    static func frozen(_ model: NetworkDenoiser) -> NetworkDenoiser {
+        model.over(model.network.parameters.copy())
+    }
 
     var probeDue: Bool {
         guard probesOpen, !probeJobs.isEmpty, Stopwatch.now() >= nextProbe else { return false }
         return snapshot.probes?.metric != "fd-fmnist" || frechetReady()
     }
 
-    /// Measures the next point of the first unfinished model; a point cut short by a command is measured again.
+    /// Measures the next point of the first unfinished model; a point cut short by a command is
+    /// measured again.
     func measureProbePoint() {
         guard var job = probeJobs.first, var probes = snapshot.probes else { return }
-        let start = Stopwatch.now(), point = ProbePoint.grid[job.next]
-        // A point cut short by a command is measured again; one whose samples are not finite stays empty.
+        let start = Stopwatch.now()
+        let point = ProbePoint.grid[job.next]
+        // A point cut short by a command is measured again; one whose samples are not finite stays
+        // empty.
         guard case .done(let value, let floor) = probeValue(job, point) else { return }
         probes.floor = probes.floor ?? floor
-        for (i, a) in Probes.alphas.enumerated() where point == ProbePoint(alpha: a) { job.curve.alpha[i] = value }
+        for (i, a) in Probes.alphas.enumerated() where point == ProbePoint(alpha: a) {
+            job.curve.alpha[i] = value
+        }
         for (i, b) in Probes.bits.enumerated() where point == ProbePoint(bits: b) {
             // The oracle has no weights to quantize.
             job.curve.bits[i] = job.denoiser is NetworkDenoiser || b == 32 ? value : nil
         }
-        for (i, n) in Probes.nfe.enumerated() where point == ProbePoint(nfe: n) { job.curve.nfe[i] = value }
+        for (i, n) in Probes.nfe.enumerated() where point == ProbePoint(nfe: n) {
+            job.curve.nfe[i] = value
+        }
         job.next += 1
-        if let i = probes.curves.firstIndex(where: { $0.label == job.curve.label }) { probes.curves[i] = job.curve }
+        if let i = probes.curves.firstIndex(where: { $0.label == job.curve.label }) {
+            probes.curves[i] = job.curve
+        }
         if job.next == ProbePoint.grid.count {
             probeCache[job.key] = job.curve
             probeJobs.removeFirst()
@@ -175,31 +207,38 @@ extension StudioEngine {
             probeJobs[0] = job
         }
         snapshot.probes = probes
-        nextProbe = Stopwatch.now() + (pacesBackgroundWork ? Self.probePace * (Stopwatch.now() - start) : 0)
+        nextProbe =
+            Stopwatch.now() + (pacesBackgroundWork ? Self.probePace * (Stopwatch.now() - start) : 0)
         updateProbeStatus()
         publish()
     }
 
-    /// The metric of one grid point, sampled as `pfgm sample --seed` (the preview's seed) and scored as
-    /// `pfgm eval` would, with the floor `pfgm eval` reports beside it.
+    /// The metric of one grid point, sampled as `pfgm sample --seed` (the preview's seed) and
+    /// scored as `pfgm eval` would, with the floor `pfgm eval` reports beside it.
     func probeValue(_ job: ProbeJob, _ point: ProbePoint) -> ProbeOutcome {
         guard let probes = snapshot.probes else { return .interrupted }
         var denoiser = job.denoiser
         if point.bits < 32, let model = job.denoiser as? NetworkDenoiser {
-            denoiser = model.over(Quantization.quantized(model.network.parameters, bits: point.bits))
+            denoiser = model.over(
+                Quantization.quantized(model.network.parameters, bits: point.bits))
         }
-        let schedule = NoiseSchedule(steps: point.steps, sigmaMin: settings.sigmaMin, sigmaMax: settings.sigmaMax)
+        let schedule = NoiseSchedule(
+            steps: point.steps, sigmaMin: settings.sigmaMin, sigmaMax: settings.sigmaMax)
         var rng = RandomSource(seed: settings.seed)
-        var x = Perturbation.prior(count: probes.count, dim: dataset.dim, augmentedDimension: job.curve.augmentedDimension,
-                                   sigma: settings.sigmaMax, truncation: job.truncation, rng: &rng)
+        var x = Perturbation.prior(
+            count: probes.count, dim: dataset.dim, augmentedDimension: job.curve.augmentedDimension,
+            sigma: settings.sigmaMax, truncation: job.truncation, rng: &rng)
         let interrupted = Sampler(schedule: schedule, solver: .heun, alpha: point.alpha)
             .run(&x, denoiser: denoiser, rng: &rng, shouldStop: { self.hasPendingCommands })
         if interrupted { return .interrupted }
         guard x.storage.allSatisfy({ $0.isFinite }) else { return .done(nil, floor: nil) }
         // Images: the panel's fd-fmnist floor, taken at the same 250 samples.
-        if probes.metric == "fd-fmnist" { return .done(frechet?.distance(x), floor: snapshot.imageMetrics?.floor) }
+        if probes.metric == "fd-fmnist" {
+            return .done(frechet?.distance(x), floor: snapshot.imageMetrics?.floor)
+        }
         let scores = (try? Evaluation.evaluate(x, against: dataset, metrics: ["swd"])) ?? []
-        return .done(scores.first { $0.0 == "swd" }?.1, floor: scores.first { $0.0 == "swd_floor" }?.1)
+        return .done(
+            scores.first { $0.0 == "swd" }?.1, floor: scores.first { $0.0 == "swd_floor" }?.1)
     }
 
     func updateProbeStatus() {
@@ -208,8 +247,14 @@ extension StudioEngine {
             return
         }
         let waiting = snapshot.probes?.metric == "fd-fmnist" && frechet == nil
-        snapshot.probes?.status = waiting ? "loading the fd-fmnist classifier"
-            : "\(job.curve.label), step \(job.curve.step): point \(job.next + 1) of \(ProbePoint.grid.count)"
-            + (probeJobs.count > 1 ? " · \(probeJobs.count - 1) more model\(probeJobs.count > 2 ? "s" : "")" : "")
+        snapshot.probes?.status =
+            waiting
+            ? "loading the fd-fmnist classifier"
+            : """
+            \(job.curve.label), step \(job.curve.step): point \(job.next + 1) of \
+            \(ProbePoint.grid.count)
+            """
+                + (probeJobs.count > 1
+                    ? " · \(probeJobs.count - 1) more model\(probeJobs.count > 2 ? "s" : "")" : "")
     }
 }

@@ -9,7 +9,9 @@ public actor StudioEngine {
     public static let previewImages = 36
 
     private nonisolated let executor = ThreadExecutor(name: "pfgm-engine")
-    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+    public nonisolated var unownedExecutor: UnownedSerialExecutor {
+        executor.asUnownedSerialExecutor()
+    }
     private nonisolated let inbox = Mutex<[StudioCommand]>([])
     private nonisolated let wake = DispatchSemaphore(value: 0)
     private nonisolated let published: Mutex<Snapshot>
@@ -18,14 +20,16 @@ public actor StudioEngine {
     let dataset: Dataset
     let projection: Projection?
     let runsFolder: String
-    /// Run directories to load into the bank at their D (one from `--ckpt`, or one per D of a sweep).
+    /// Run directories to load into the bank at their D (one from `--ckpt`, or one per D of a
+    /// sweep).
     let opened: [RunDirectory]
     let learningRate: Double
     /// What a read-only studio follows (`--follow`), and the models found there so far.
     let follow: FollowTarget?
     var followed: [FollowedRun] = []
     var nextFollowPoll = 0.0
-    /// The followed model and step the shown D answers with ("" for none), to resample when it changes.
+    /// The followed model and step the shown D answers with ("" for none), to resample when it
+    /// changes.
     var followShown = ""
     /// Who trains the followed run, as of the last poll.
     var followTrainer = TrainerPresence.unknown
@@ -41,24 +45,29 @@ public actor StudioEngine {
     var lastPublish = 0.0
     var rateWindow = (start: 0.0, steps: 0)
     var oracle: (AugmentedDimension, OracleDenoiser)?
-    /// Image metrics: the fd-fmnist classifier (arriving from its own thread), and the batch being sampled.
+    /// Image metrics: the fd-fmnist classifier (arriving from its own thread), and the batch being
+    /// sampled.
     nonisolated let frechetInbox = Mutex<FrechetPreparation?>(nil)
     nonisolated let frechetStatus = Mutex("")
     var frechet: ImageFrechet?
     var imageBatch: ImageBatch?
     var nextImageChunk = 0.0
-    /// The probes view: open or not, the models still to measure, and every finished curve by model and step.
+    /// The probes view: open or not, the models still to measure, and every finished curve by model
+    /// and step.
     var probesOpen = false
     var probeJobs: [ProbeJob] = []
     var probeCache: [String: ProbeCurve] = [:]
     var nextProbe = 0.0
     var floors: (swd: Double, mmdSquared: Double, bandwidths: [Double], reference: Matrix)?
 
-    /// `opened` are run directories to load into the bank at their D; `runsFolder` is where new models are saved;
-    /// `sweepLines` is a sweep's tables, for the sweep view. New models train with `learningRate` (the other
-    /// settings are `pfgm train`'s defaults). With `follow`, the studio trains nothing and only watches.
-    public init(dataset: Dataset, settings: StudioSettings, runsFolder: String, opened: [RunDirectory] = [],
-                sweepLines: [String] = [], learningRate: Double = 1e-3, follow: FollowTarget? = nil) {
+    /// `opened` are run directories to load into the bank at their D; `runsFolder` is where new
+    /// models are saved; `sweepLines` is a sweep's tables, for the sweep view. New models train
+    /// with `learningRate` (the other settings are `pfgm train`'s defaults). With `follow`, the
+    /// studio trains nothing and only watches.
+    public init(
+        dataset: Dataset, settings: StudioSettings, runsFolder: String, opened: [RunDirectory] = [],
+        sweepLines: [String] = [], learningRate: Double = 1e-3, follow: FollowTarget? = nil
+    ) {
         self.dataset = dataset
         self.follow = follow
         self.learningRate = learningRate
@@ -76,21 +85,30 @@ public actor StudioEngine {
             projection = Projection(data: dataset.train)
             kind = projection == nil ? .plane : .projection
         }
-        let view = Self.screenPoints(dataset.train.rows(0..<min(dataset.train.rows, 2000)), projection)
-        var snapshot = Snapshot(dataName: dataset.shortName, dim: dataset.dim, sigmaData: dataset.sigmaData, kind: kind,
-                                bounds: Self.bounds(view), overlay: view,
-                                ladder: Self.ladder(dim: dataset.dim, including: opened.compactMap { try? $0.readConfig().augmentedDimension }
-                                                        + (follow?.dimensions ?? [])),
-                                settings: settings)
+        let view = Self.screenPoints(
+            dataset.train.rows(0..<min(dataset.train.rows, 2000)), projection)
+        var snapshot = Snapshot(
+            dataName: dataset.shortName, dim: dataset.dim, sigmaData: dataset.sigmaData, kind: kind,
+            bounds: Self.bounds(view), overlay: view,
+            ladder: Self.ladder(
+                dim: dataset.dim,
+                including: opened.compactMap { try? $0.readConfig().augmentedDimension }
+                    + (follow?.dimensions ?? [])),
+            settings: settings)
         snapshot.sweep = sweepLines
-        snapshot.message = follow.map { "following \($0.path) (read-only; s copies the shown model into \(runsFolder)/)" }
+        snapshot.message =
+            follow.map {
+                "following \($0.path) (read-only; s copies the shown model into \(runsFolder)/)"
+            }
             ?? "press space to train, ? for help"
         self.snapshot = snapshot
         published = Mutex(snapshot)
     }
 
     /// 1, 2, 4, …, 2048, with N and the opened models' D inserted, then ∞.
-    public static func ladder(dim: Int, including extra: [AugmentedDimension] = []) -> [AugmentedDimension] {
+    public static func ladder(dim: Int, including extra: [AugmentedDimension] = [])
+        -> [AugmentedDimension]
+    {
         var values = Set((0...11).map { Double(1 << $0) })
         values.insert(Double(dim))
         for case .finite(let d) in extra { values.insert(d) }
@@ -176,7 +194,9 @@ public actor StudioEngine {
         if oneUnsaved && !saveOneNetwork() { failed.append("one network") }
         snapshot.state = .stopped
         let saved = unsaved.map { "D=\($0)" } + (oneUnsaved ? ["the one network"] : [])
-        if !saved.isEmpty && failed.isEmpty { snapshot.message = "saved \(saved.joined(separator: ", "))" }
+        if !saved.isEmpty && failed.isEmpty {
+            snapshot.message = "saved \(saved.joined(separator: ", "))"
+        }
         publish()
         bank.removeAll()
         oneNetwork = nil
@@ -205,17 +225,26 @@ public actor StudioEngine {
         case .probes(let open):
             setProbes(open: open)
         case .save:
-            if oneNetworkAnswering(at: settings.augmentedDimension) != nil { saveOneNetwork() } else { save(settings.augmentedDimension) }
+            if oneNetworkAnswering(at: settings.augmentedDimension) != nil {
+                saveOneNetwork()
+            } else {
+                save(settings.augmentedDimension)
+            }
         case .quit:
             break
         }
     }
 
-    /// Following, the studio writes nothing but copies: training keys say so, `s` copies the shown model.
+    /// Following, the studio writes nothing but copies: training keys say so, `s` copies the shown
+    /// model.
     private func applyFollowing(_ command: StudioCommand) {
         switch command {
         case .toggleTraining, .trainShown, .trainOneNetwork:
-            snapshot.message = "following \(follow?.path ?? "") is read-only: s copies the shown model into \(runsFolder)/ to train it there"
+            snapshot.message =
+                """
+                following \(follow?.path ?? "") is read-only: s copies the shown model into \
+                \(runsFolder)/ to train it there
+                """
         case .apply(let s), .resample(let s):
             applySettings(s)
         case .probes(let open):
@@ -227,9 +256,11 @@ public actor StudioEngine {
         }
     }
 
-    /// New settings: resample, and refresh open probes when what they depend on moved (D, seed, σ range).
+    /// New settings: resample, and refresh open probes when what they depend on moved (D, seed, σ
+    /// range).
     private func applySettings(_ s: StudioSettings) {
-        let moved = s.augmentedDimension != settings.augmentedDimension || s.seed != settings.seed
+        let moved =
+            s.augmentedDimension != settings.augmentedDimension || s.seed != settings.seed
             || s.sigmaMin != settings.sigmaMin || s.sigmaMax != settings.sigmaMax
         settings = s
         needsPreview = true
@@ -246,14 +277,20 @@ public actor StudioEngine {
             snapshot.state = isTraining ? .training : isFollowing ? .following : .paused
         }
         if isFollowing { return publishFollowing() }
-        let shown = oneNetworkAnswering(at: settings.augmentedDimension) ?? bank[settings.augmentedDimension]
-        let trained = snapshot.trainingOneNetwork ? oneNetwork : snapshot.trainingDimension.flatMap { bank[$0] }
+        let shown =
+            oneNetworkAnswering(at: settings.augmentedDimension)
+            ?? bank[settings.augmentedDimension]
+        let trained =
+            snapshot.trainingOneNetwork
+            ? oneNetwork : snapshot.trainingDimension.flatMap { bank[$0] }
         let focus = trained ?? shown
         snapshot.step = focus?.trainer.step ?? 0
         snapshot.lastLoss = focus?.lastLoss
         snapshot.loss = focus?.history ?? LossHistory()
-        snapshot.bank = bank.map { BankEntry(augmentedDimension: $0.key, step: $0.value.trainer.step) }
-            .sorted { $0.augmentedDimension < $1.augmentedDimension }
+        snapshot.bank = bank.map {
+            BankEntry(augmentedDimension: $0.key, step: $0.value.trainer.step)
+        }
+        .sorted { $0.augmentedDimension < $1.augmentedDimension }
         snapshot.oneNetwork = oneNetwork.flatMap { slot in
             guard case .range(let range) = slot.trainer.dimensions else { return nil }
             return OneNetworkEntry(range: range, step: slot.trainer.step)
@@ -270,20 +307,24 @@ public actor StudioEngine {
         snapshot.lastLoss = focus?.lastLoss
         snapshot.loss = focus?.history ?? LossHistory()
         snapshot.stepsPerSecond = focus?.stepsPerSecond ?? 0
-        snapshot.bank = followed.filter { !$0.config.conditionsOnAugmentedDimension }.compactMap { run in
+        snapshot.bank = followed.filter { !$0.config.conditionsOnAugmentedDimension }.compactMap {
+            run in
             run.config.augmentedDimension.map { BankEntry(augmentedDimension: $0, step: run.step) }
         }.sorted { $0.augmentedDimension < $1.augmentedDimension }
-        snapshot.oneNetwork = followed.lazy.compactMap { run -> OneNetworkEntry? in
-            guard case .range(let range)? = run.dimensions else { return nil }
-            return OneNetworkEntry(range: range, step: run.step)
-        }.first
+        snapshot.oneNetwork =
+            followed.lazy.compactMap { run -> OneNetworkEntry? in
+                guard case .range(let range)? = run.dimensions else { return nil }
+                return OneNetworkEntry(range: range, step: run.step)
+            }.first
         let copy = snapshot
         published.withLock { $0 = copy }
     }
 
-    /// A loss history rebuilt from a run's logged window means: each mean stands for every step of its window.
+    /// A loss history rebuilt from a run's logged window means: each mean stands for every step of
+    /// its window.
     static func history(logged: [(step: Int, loss: Double)], upTo last: Int) -> LossHistory {
-        var history = LossHistory(), previous = 0
+        var history = LossHistory()
+        var previous = 0
         for (step, loss) in logged where step > previous && step <= last {
             for _ in previous..<step { history.append(Float(loss)) }
             previous = step
@@ -301,11 +342,13 @@ public actor StudioEngine {
         guard m.cols >= 2, m.rows > 0 else { return (-1, 1, -1, 1) }
         func range(_ c: Int) -> (Double, Double) {
             let v = (0..<m.rows).map { Double(m[$0, c]) }.sorted()
-            let lo = v[Int(Double(v.count - 1) * 0.005)], hi = v[Int(Double(v.count - 1) * 0.995)]
+            let lo = v[Int(Double(v.count - 1) * 0.005)]
+            let hi = v[Int(Double(v.count - 1) * 0.995)]
             let pad = max(hi - lo, 1e-3) * 0.1
             return (lo - pad, hi + pad)
         }
-        let (x0, x1) = range(0), (y0, y1) = range(1)
+        let (x0, x1) = range(0)
+        let (y0, y1) = range(1)
         return (x0, x1, y0, y1)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 
-/// What a D sweep trains and measures; stored as DIR/sweep.json so a rerun continues the same sweep.
+/// What a D sweep trains and measures; stored as DIR/sweep.json so a rerun continues the same
+/// sweep.
 public struct SweepPlan: Codable, Sendable, Equatable {
     public var data: String
     public var dim: Int?
@@ -22,11 +23,14 @@ public struct SweepPlan: Codable, Sendable, Equatable {
     public var rho = 7.0
     /// The training kernel's quantile (nil: the whole kernel, as sweeps before this field).
     public var kernelQuantile: Double?
-    /// One network per seed over this range of D ("LO..HI[,inf]"), evaluated at each D of the grid, instead of a
-    /// model per (D, seed).
+    /// One network per seed over this range of D ("LO..HI[,inf]"), evaluated at each D of the grid,
+    /// instead of a model per (D, seed).
     public var oneNetwork: String?
 
-    public init(data: String, augDims: [String], seeds: Int, steps: Int, alphas: [Double], bits: [Int], nfe: [Int], count: Int) {
+    public init(
+        data: String, augDims: [String], seeds: Int, steps: Int, alphas: [Double], bits: [Int],
+        nfe: [Int], count: Int
+    ) {
         self.data = data
         self.augDims = augDims
         self.seeds = seeds
@@ -46,7 +50,8 @@ public struct SweepPlan: Codable, Sendable, Equatable {
 
     /// Full precision: no quantization.
     public static let fullBits = 32
-    /// The unperturbed setting every probe departs from: α = 0, full-precision weights, the largest NFE.
+    /// The unperturbed setting every probe departs from: α = 0, full-precision weights, the largest
+    /// NFE.
     public var baseNFE: Int { nfe.max() ?? 35 }
 
     public var problem: String? {
@@ -55,16 +60,30 @@ public struct SweepPlan: Codable, Sendable, Equatable {
         }
         if Set(augDims).count != augDims.count { return "--aug-dims lists a value twice" }
         if !(1...100).contains(seeds) { return "--seeds must be between 1 and 100" }
-        if !(1...Limits.trainingSteps).contains(steps) { return "--steps must be between 1 and \(Limits.trainingSteps)" }
-        if alphas.contains(where: { !($0 >= 0 && $0 <= 10) }) { return "--alphas must be between 0 and 10" }
-        if bits.contains(where: { !(2...32).contains($0) }) { return "--bits must be between 2 and 32" }
+        if !(1...Limits.trainingSteps).contains(steps) {
+            return "--steps must be between 1 and \(Limits.trainingSteps)"
+        }
+        if alphas.contains(where: { !($0 >= 0 && $0 <= 10) }) {
+            return "--alphas must be between 0 and 10"
+        }
+        if bits.contains(where: { !(2...32).contains($0) }) {
+            return "--bits must be between 2 and 32"
+        }
         if nfe.isEmpty || nfe.contains(where: { $0 < 1 || $0 % 2 == 0 || $0 > 999 }) {
-            return "--nfe must be odd numbers between 1 and 999 (Heun with n steps makes 2n − 1 evaluations)"
+            return
+                """
+                --nfe must be odd numbers between 1 and 999 (Heun with n steps makes 2n − 1 \
+                evaluations)
+                """
         }
         if !(2...100_000).contains(count) { return "--count must be between 2 and 100000" }
-        if let q = kernelQuantile, !(q >= 0.5 && q <= 1) { return "--kernel-quantile must be in [0.5, 1]" }
+        if let q = kernelQuantile, !(q >= 0.5 && q <= 1) {
+            return "--kernel-quantile must be in [0.5, 1]"
+        }
         if let oneNetwork {
-            guard let range = AugmentedDimensionRange(parsing: oneNetwork) else { return "--one-network must be a range LO..HI[,inf]" }
+            guard let range = AugmentedDimensionRange(parsing: oneNetwork) else {
+                return "--one-network must be a range LO..HI[,inf]"
+            }
             if let outside = augmentedDimensions.first(where: { !range.contains($0) }) {
                 return "--aug-dims: D=\(outside) lies outside the one network's range \(range)"
             }
@@ -72,9 +91,12 @@ public struct SweepPlan: Codable, Sendable, Equatable {
         return nil
     }
 
-    public var augmentedDimensions: [AugmentedDimension] { augDims.compactMap { AugmentedDimension(parsing: $0) } }
+    public var augmentedDimensions: [AugmentedDimension] {
+        augDims.compactMap { AugmentedDimension(parsing: $0) }
+    }
 
-    /// Every solver setting to evaluate, once each: the α row, the bits row and the NFE row through the base.
+    /// Every solver setting to evaluate, once each: the α row, the bits row and the NFE row through
+    /// the base.
     public var points: [SweepPoint] {
         var out: [SweepPoint] = []
         func add(_ p: SweepPoint) { if !out.contains(p) { out.append(p) } }
@@ -85,9 +107,12 @@ public struct SweepPlan: Codable, Sendable, Equatable {
         return out
     }
 
-    public func trainingConfig(dim: Int, sigmaData: Double, imageChannels: Int?, dimensions: TrainedDimensions,
-                               seed: Int) -> TrainingConfig {
-        var c = TrainingConfig(data: data, dim: dim, dimensions: dimensions, sigmaData: sigmaData, steps: steps)
+    public func trainingConfig(
+        dim: Int, sigmaData: Double, imageChannels: Int?, dimensions: TrainedDimensions,
+        seed: Int
+    ) -> TrainingConfig {
+        var c = TrainingConfig(
+            data: data, dim: dim, dimensions: dimensions, sigmaData: sigmaData, steps: steps)
         c.architecture = architecture
         c.channels = imageChannels
         c.width = width
@@ -100,15 +125,23 @@ public struct SweepPlan: Codable, Sendable, Equatable {
     }
 
     /// The metric a sweep on `data` reports: fd-fmnist for labelled images, SWD otherwise.
-    public func metricName(for data: Dataset) -> String { Self.scoresWithFrechet(data) ? "fd_fmnist" : "swd" }
+    public func metricName(for data: Dataset) -> String {
+        Self.scoresWithFrechet(data) ? "fd_fmnist" : "swd"
+    }
 
-    static func scoresWithFrechet(_ data: Dataset) -> Bool { data.labels != nil && data.imageSide != nil }
+    static func scoresWithFrechet(_ data: Dataset) -> Bool {
+        data.labels != nil && data.imageSide != nil
+    }
 
-    /// Folder of one model's evaluations inside the sweep (and of its model, without a one network).
+    /// Folder of one model's evaluations inside the sweep (and of its model, without a one
+    /// network).
     public static func modelName(_ d: String, seed: Int) -> String { "D\(d)-s\(seed)" }
 
-    /// Folder of the model that answers at D for a seed: the seed's one network, or the (D, seed) model.
-    public func modelFolder(_ d: String, seed: Int) -> String { oneNetwork == nil ? Self.modelName(d, seed: seed) : "one-s\(seed)" }
+    /// Folder of the model that answers at D for a seed: the seed's one network, or the (D, seed)
+    /// model.
+    public func modelFolder(_ d: String, seed: Int) -> String {
+        oneNetwork == nil ? Self.modelName(d, seed: seed) : "one-s\(seed)"
+    }
 
     /// What each model trains at: its D, or the one network's range.
     public func trainedDimensions(_ d: String) -> TrainedDimensions? {
@@ -147,7 +180,10 @@ public struct SweepResult: Codable, Sendable, Equatable {
     public var value: Double?
     public var seconds: Double
 
-    public init(augDim: String, seed: Int, alpha: Double, bits: Int, nfe: Int, metric: String, value: Double?, seconds: Double) {
+    public init(
+        augDim: String, seed: Int, alpha: Double, bits: Int, nfe: Int, metric: String,
+        value: Double?, seconds: Double
+    ) {
         self.augDim = augDim
         self.seed = seed
         self.alpha = alpha

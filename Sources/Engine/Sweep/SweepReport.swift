@@ -20,11 +20,21 @@ public struct SweepReport {
 
     /// The grid points along one probe, in the order they are shown (away from the base setting).
     public func points(_ probe: Probe) -> [SweepPoint] {
-        let base = plan.baseNFE, full = SweepPlan.fullBits
+        let base = plan.baseNFE
+        let full = SweepPlan.fullBits
         switch probe {
-        case .alpha: return ([0] + plan.alphas).uniqued().sorted().map { SweepPoint(alpha: $0, bits: full, nfe: base) }
-        case .bits: return ([full] + plan.bits).uniqued().sorted(by: >).map { SweepPoint(alpha: 0, bits: $0, nfe: base) }
-        case .nfe: return plan.nfe.uniqued().sorted(by: >).map { SweepPoint(alpha: 0, bits: full, nfe: $0) }
+        case .alpha:
+            return ([0] + plan.alphas).uniqued().sorted().map {
+                SweepPoint(alpha: $0, bits: full, nfe: base)
+            }
+        case .bits:
+            return ([full] + plan.bits).uniqued().sorted(by: >).map {
+                SweepPoint(alpha: 0, bits: $0, nfe: base)
+            }
+        case .nfe:
+            return plan.nfe.uniqued().sorted(by: >).map {
+                SweepPoint(alpha: 0, bits: full, nfe: $0)
+            }
         }
     }
 
@@ -38,7 +48,9 @@ public struct SweepReport {
 
     /// Values over seeds for one D and point (diverged runs left out), and how many diverged.
     func values(_ d: String, _ p: SweepPoint) -> (values: [Double], diverged: Int) {
-        let matching = results.filter { $0.augDim == d && $0.alpha == p.alpha && $0.bits == p.bits && $0.nfe == p.nfe }
+        let matching = results.filter {
+            $0.augDim == d && $0.alpha == p.alpha && $0.bits == p.bits && $0.nfe == p.nfe
+        }
         return (matching.compactMap(\.value), matching.filter { $0.value == nil }.count)
     }
 
@@ -47,18 +59,26 @@ public struct SweepReport {
         guard !v.isEmpty else { return nil }
         let mean = v.reduce(0, +) / Double(v.count)
         guard v.count > 1 else { return (mean, nil) }
-        return (mean, (v.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(v.count - 1)).squareRoot())
+        return (
+            mean,
+            (v.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(v.count - 1)).squareRoot()
+        )
     }
 
     /// The training kernel, in words.
     static func kernel(_ quantile: Double?) -> String {
         guard let quantile, quantile < 1 else { return "the whole kernel" }
-        return "the kernel cut at its \(quantile) quantile (never inside D = ∞'s 1 − 10⁻⁴ quantile), the prior too"
+        return
+            """
+            the kernel cut at its \(quantile) quantile (never inside D = ∞'s 1 − 10⁻⁴ quantile), \
+            the prior too
+            """
     }
 
     static func number(_ v: Double) -> String {
         let a = abs(v)
-        return a != 0 && (a < 1e-3 || a >= 1e5) ? String(format: "%.3e", v) : String(format: a < 1 ? "%.4f" : "%.3f", v)
+        return a != 0 && (a < 1e-3 || a >= 1e5)
+            ? String(format: "%.3e", v) : String(format: a < 1 ? "%.4f" : "%.3f", v)
     }
 
     func cell(_ d: String, _ p: SweepPoint) -> String {
@@ -71,17 +91,25 @@ public struct SweepReport {
 
     public func table(_ probe: Probe) -> String {
         let columns = points(probe)
-        var lines = ["| D | " + columns.map { Self.label(probe, $0) }.joined(separator: " | ") + " |",
-                     "|---|" + String(repeating: "---|", count: columns.count)]
-        for d in plan.augDims { lines.append("| \(d) | " + columns.map { cell(d, $0) }.joined(separator: " | ") + " |") }
+        var lines = [
+            "| D | " + columns.map { Self.label(probe, $0) }.joined(separator: " | ") + " |",
+            "|---|" + String(repeating: "---|", count: columns.count),
+        ]
+        for d in plan.augDims {
+            lines.append("| \(d) | " + columns.map { cell(d, $0) }.joined(separator: " | ") + " |")
+        }
         return lines.joined(separator: "\n")
     }
 
     public func csv() -> String {
         var lines = ["data,aug_dim,seed,alpha,bits,nfe,metric,value,seconds"]
         for r in results {
-            lines.append([plan.data, r.augDim, String(r.seed), String(r.alpha), String(r.bits), String(r.nfe), r.metric,
-                          r.value.map { String($0) } ?? "nan", String(format: "%.2f", r.seconds)].joined(separator: ","))
+            lines.append(
+                [
+                    plan.data, r.augDim, String(r.seed), String(r.alpha), String(r.bits),
+                    String(r.nfe), r.metric,
+                    r.value.map { String($0) } ?? "nan", String(format: "%.2f", r.seconds),
+                ].joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -90,29 +118,45 @@ public struct SweepReport {
         let columns = points(probe)
         let series = plan.augDims.map { d in
             let stats = columns.map { Self.summary(values(d, $0).values) }
-            return LinePlot.Series(name: "D=\(d)", means: stats.map { $0?.mean }, deviations: stats.map { $0?.sd ?? nil })
+            return LinePlot.Series(
+                name: "D=\(d)", means: stats.map { $0?.mean },
+                deviations: stats.map { $0?.sd ?? nil })
         }
-        let x: String, ticks: [String]
+        let x: String
+        let ticks: [String]
         switch probe {
         case .alpha: (x, ticks) = ("noise alpha", columns.map { String($0.alpha) })
         case .bits: (x, ticks) = ("weight bits", columns.map { String($0.bits) })
         case .nfe: (x, ticks) = ("NFE", columns.map { String($0.nfe) })
         }
-        var plot = LinePlot(title: "\(plan.data): \(metric) vs \(x) (mean ± sd, \(plan.seeds) seeds)", xLabel: x,
-                            yLabel: metric, xTicks: ticks, series: series)
+        var plot = LinePlot(
+            title: "\(plan.data): \(metric) vs \(x) (mean ± sd, \(plan.seeds) seeds)", xLabel: x,
+            yLabel: metric, xTicks: ticks, series: series)
         plot.floor = floor
         return plot
     }
 
     /// The tables and findings as plain text lines for a terminal: columns padded, cells mean±sd.
     public func textLines() -> [String] {
-        var lines = ["\(plan.data): \(metric), lower is better; \(plan.seeds) seed\(plan.seeds == 1 ? "" : "s"), \(plan.steps) steps per model"]
+        var lines = [
+            """
+            \(plan.data): \(metric), lower is better; \(plan.seeds) \
+            seed\(plan.seeds == 1 ? "" : "s"), \(plan.steps) steps per model
+            """
+        ]
         for probe in Probe.allCases {
             let columns = points(probe)
             let header = ["D"] + columns.map { Self.label(probe, $0) }
-            let rows = plan.augDims.map { d in [d] + columns.map { cell(d, $0).replacingOccurrences(of: " ± ", with: "±") } }
-            let widths = header.indices.map { i in ([header] + rows).map { $0[i].count }.max() ?? 0 }
-            let format = { (row: [String]) in row.enumerated().map { $1.padding(toLength: widths[$0] + 2, withPad: " ", startingAt: 0) }.joined() }
+            let rows = plan.augDims.map { d in
+                [d] + columns.map { cell(d, $0).replacingOccurrences(of: " ± ", with: "±") }
+            }
+            let widths = header.indices.map { i in ([header] + rows).map { $0[i].count }.max() ?? 0
+            }
+            let format = { (row: [String]) in
+                row.enumerated().map {
+                    $1.padding(toLength: widths[$0] + 2, withPad: " ", startingAt: 0)
+                }.joined()
+            }
             lines += ["", "\(metric) vs \(probe.rawValue)", format(header)] + rows.map(format)
         }
         lines += [""] + findings()
@@ -120,45 +164,50 @@ public struct SweepReport {
     }
 
     public static func storedCommand(_ directory: String) -> String {
-        (try? AtomicFile.read(directory + "/command.txt")).map { String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) } ?? "(not recorded)"
+        (try? AtomicFile.read(directory + "/command.txt")).map {
+            String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        } ?? "(not recorded)"
     }
 
-    public func markdown(command: String, version: String = "pfgm \(Machine.version) (\(Machine.blasConfig))") -> String {
-        let models = plan.augDims.count * plan.seeds, expected = models * plan.points.count
+    public func markdown(
+        command: String, version: String = "pfgm \(Machine.version) (\(Machine.blasConfig))"
+    ) -> String {
+        let models = plan.augDims.count * plan.seeds
+        let expected = models * plan.points.count
         var out = """
-        # PFGM++ D sweep on \(plan.data)
+            # PFGM++ D sweep on \(plan.data)
 
-        - Command: `\(command)`
-        - Software: \(version)
-        - Budget per model: \(plan.oneNetwork.map { "one network per seed over D in \($0), evaluated at each D; " } ?? "")\(plan.steps) steps of batch \(plan.batch), \(plan.architecture) width \(plan.width), depth \(plan.depth), lr \(plan.learningRate); \(plan.seeds) seed\(plan.seeds == 1 ? "" : "s") per D, the same data order for every D; \(Self.kernel(plan.kernelQuantile))
-        - Metric: \(metric) on \(plan.count) samples (lower is better); floor \(floor.map(Self.number) ?? "—") (the metric between two draws of the data of that size)
-        - Base setting: Heun, NFE \(plan.baseNFE), α = 0, 32-bit weights; σ_min \(plan.sigmaMin), σ_max \(plan.sigmaMax), ρ \(plan.rho)
-        - Evaluations: \(results.count) of \(expected)\(results.count < expected ? " (sweep not finished)" : "")
+            - Command: `\(command)`
+            - Software: \(version)
+            - Budget per model: \(plan.oneNetwork.map { "one network per seed over D in \($0), evaluated at each D; " } ?? "")\(plan.steps) steps of batch \(plan.batch), \(plan.architecture) width \(plan.width), depth \(plan.depth), lr \(plan.learningRate); \(plan.seeds) seed\(plan.seeds == 1 ? "" : "s") per D, the same data order for every D; \(Self.kernel(plan.kernelQuantile))
+            - Metric: \(metric) on \(plan.count) samples (lower is better); floor \(floor.map(Self.number) ?? "—") (the metric between two draws of the data of that size)
+            - Base setting: Heun, NFE \(plan.baseNFE), α = 0, 32-bit weights; σ_min \(plan.sigmaMin), σ_max \(plan.sigmaMax), ρ \(plan.rho)
+            - Evaluations: \(results.count) of \(expected)\(results.count < expected ? " (sweep not finished)" : "")
 
-        Cells are mean ± sd over seeds.
+            Cells are mean ± sd over seeds.
 
-        ## \(metric) vs noise injection α
+            ## \(metric) vs noise injection α
 
-        \(table(.alpha))
+            \(table(.alpha))
 
-        ![](alpha.png)
+            ![](alpha.png)
 
-        ## \(metric) vs post-training weight quantization
+            ## \(metric) vs post-training weight quantization
 
-        \(table(.bits))
+            \(table(.bits))
 
-        ![](bits.png)
+            ![](bits.png)
 
-        ## \(metric) vs function evaluations
+            ## \(metric) vs function evaluations
 
-        \(table(.nfe))
+            \(table(.nfe))
 
-        ![](nfe.png)
+            ![](nfe.png)
 
-        ## What the numbers say
+            ## What the numbers say
 
 
-        """
+            """
         out += findings().map { "- " + $0 }.joined(separator: "\n") + "\n"
         return out
     }
@@ -169,50 +218,107 @@ public struct SweepReport {
         let base = SweepPoint(alpha: 0, bits: SweepPlan.fullBits, nfe: plan.baseNFE)
         let finite = plan.augDims.filter { AugmentedDimension(parsing: $0)?.isInfinite == false }
         let infinite = plan.augDims.first { AugmentedDimension(parsing: $0)?.isInfinite == true }
-        let baseStats = Dictionary(uniqueKeysWithValues: plan.augDims.compactMap { d in Self.summary(values(d, base).values).map { (d, $0) } })
+        let baseStats = Dictionary(
+            uniqueKeysWithValues: plan.augDims.compactMap { d in
+                Self.summary(values(d, base).values).map { (d, $0) }
+            })
         if let inf = infinite, let i = baseStats[inf],
-           let best = finite.compactMap({ d in baseStats[d].map { (d, $0) } }).min(by: { $0.1.mean < $1.1.mean }) {
-            let gap = i.mean - best.1.mean, spread = (best.1.sd ?? 0) + (i.sd ?? 0)
-            let verdict = gap <= 0 ? "No: no finite D beats D = ∞" :
-                gap > spread ? "Yes: a finite D beats D = ∞ by more than the seeds' spread" :
-                "Not clearly: the best finite D is ahead of D = ∞ by less than the seeds' spread"
-            lines.append("\(verdict) at the base setting. Best finite D = \(best.0): \(cell(best.0, base)); D = ∞: \(cell(inf, base)); difference \(Self.number(gap)).")
+            let best = finite.compactMap({ d in baseStats[d].map { (d, $0) } }).min(by: {
+                $0.1.mean < $1.1.mean
+            })
+        {
+            let gap = i.mean - best.1.mean
+            let spread = (best.1.sd ?? 0) + (i.sd ?? 0)
+            let verdict =
+                gap <= 0
+                ? "No: no finite D beats D = ∞"
+                : gap > spread
+                    ? "Yes: a finite D beats D = ∞ by more than the seeds' spread"
+                    : """
+                    Not clearly: the best finite D is ahead of D = ∞ by less than the seeds' \
+                    spread
+                    """
+            lines.append(
+                """
+                \(verdict) at the base setting. Best finite D = \(best.0): \(cell(best.0, base)); \
+                D = ∞: \(cell(inf, base)); difference \(Self.number(gap)).
+                """
+            )
         } else {
-            lines.append("Finite D against D = ∞: not measured (the sweep needs inf and at least one finite D, each with results).")
+            lines.append(
+                """
+                Finite D against D = ∞: not measured (the sweep needs inf and at least one finite \
+                D, each with results).
+                """
+            )
         }
-        let ordered = plan.augDims.sorted { (AugmentedDimension(parsing: $0)?.value ?? .infinity) < (AugmentedDimension(parsing: $1)?.value ?? .infinity) }
-        guard let small = ordered.first, let large = ordered.last, small != large else { return lines }
+        let ordered = plan.augDims.sorted {
+            (AugmentedDimension(parsing: $0)?.value ?? .infinity)
+                < (AugmentedDimension(parsing: $1)?.value ?? .infinity)
+        }
+        guard let small = ordered.first, let large = ordered.last, small != large else {
+            return lines
+        }
         let named: [(Probe, [SweepPoint])] = [
             (.alpha, points(.alpha).filter { [0.1, 0.2].contains($0.alpha) }),
             (.bits, points(.bits).filter { [6, 5, 4].contains($0.bits) }),
             (.nfe, points(.nfe).filter { $0.nfe <= 9 && $0.nfe != plan.baseNFE }),
         ]
         for (probe, levels) in named where !levels.isEmpty {
-            var parts: [String] = [], smaller = 0, measured = 0, improved = 0
+            var parts: [String] = []
+            var smaller = 0
+            var measured = 0
+            var improved = 0
             for p in levels {
-                guard let ds = degradation(small, p, from: base), let dl = degradation(large, p, from: base) else { continue }
+                guard let ds = degradation(small, p, from: base),
+                    let dl = degradation(large, p, from: base)
+                else { continue }
                 measured += 1
                 if ds < dl { smaller += 1 }
                 if ds <= 0 && dl <= 0 { improved += 1 }
-                parts.append("\(Self.label(probe, p)): D=\(small) \(Self.signed(ds)), D=\(large) \(Self.signed(dl))")
+                parts.append(
+                    """
+                    \(Self.label(probe, p)): D=\(small) \(Self.signed(ds)), D=\(large) \
+                    \(Self.signed(dl))
+                    """
+                )
             }
             guard measured > 0 else { continue }
-            let changes = "change of the mean from the base setting; \(parts.joined(separator: "; "))"
+            let changes =
+                "change of the mean from the base setting; \(parts.joined(separator: "; "))"
             if improved == measured {
-                lines.append("No degradation under \(probe.rawValue) at these levels: the metric improves for both D=\(small) and D=\(large) (\(changes)).")
+                lines.append(
+                    """
+                    No degradation under \(probe.rawValue) at these levels: the metric improves \
+                    for both D=\(small) and D=\(large) (\(changes)).
+                    """
+                )
                 continue
             }
-            let verdict = smaller == measured ? "Yes" : smaller == 0 ? "No" : "Partly (\(smaller) of \(measured) levels)"
-            lines.append("\(verdict): degradation under \(probe.rawValue) is smaller for D=\(small) than for D=\(large) (\(changes)).")
+            let verdict =
+                smaller == measured
+                ? "Yes" : smaller == 0 ? "No" : "Partly (\(smaller) of \(measured) levels)"
+            lines.append(
+                """
+                \(verdict): degradation under \(probe.rawValue) is smaller for D=\(small) than for \
+                D=\(large) (\(changes)).
+                """
+            )
         }
         return lines
     }
 
-    /// Mean over seeds of (metric at p − metric at the base), paired by seed; nil when nothing pairs.
+    /// Mean over seeds of (metric at p − metric at the base), paired by seed; nil when nothing
+    /// pairs.
     func degradation(_ d: String, _ p: SweepPoint, from base: SweepPoint) -> Double? {
         var diffs: [Double] = []
         for seed in 0..<plan.seeds {
-            let at = { (q: SweepPoint) in self.results.first { $0.augDim == d && $0.seed == seed && $0.alpha == q.alpha && $0.bits == q.bits && $0.nfe == q.nfe } }
+            let at = { (q: SweepPoint) in
+                self.results.first {
+                    $0.augDim == d && $0.seed == seed && $0.alpha == q.alpha && $0.bits == q.bits
+                        && $0.nfe == q.nfe
+                }
+            }
             guard let b = at(base)?.value else { continue }
             guard let r = at(p) else { continue }
             diffs.append(r.value.map { $0 - b } ?? .infinity)
@@ -220,7 +326,9 @@ public struct SweepReport {
         return diffs.isEmpty ? nil : diffs.reduce(0, +) / Double(diffs.count)
     }
 
-    static func signed(_ v: Double) -> String { v.isFinite ? (v >= 0 ? "+" : "") + number(v) : "diverged" }
+    static func signed(_ v: Double) -> String {
+        v.isFinite ? (v >= 0 ? "+" : "") + number(v) : "diverged"
+    }
 }
 
 extension Array where Element: Hashable {

@@ -1,11 +1,10 @@
 import Foundation
 
-/// Runs a sweep in a folder, resumably:
-///   DIR/sweep.json                 the plan
-///   DIR/models/D<d>-s<seed>/       one run directory per (D, seed), trained with the same budget and data order
-///   DIR/evals/D<d>-s<seed>/<point>.json   one file per evaluated solver setting
-///   DIR/results.csv, DIR/report.md, DIR/{alpha,bits,nfe}.png   rewritten after each model
-/// Models already trained and evaluations already written are reused; a partly trained model continues.
+/// Runs a sweep in a folder, resumably: DIR/sweep.json                 the plan
+///   DIR/models/D<d>-s<seed>/       one run directory per (D, seed), trained with the same budget
+///   and data order DIR/evals/D<d>-s<seed>/<point>.json   one file per evaluated solver setting
+///   DIR/results.csv, DIR/report.md, DIR/{alpha,bits,nfe}.png   rewritten after each model Models
+///   already trained and evaluations already written are reused; a partly trained model continues.
 public final class SweepRunner {
     public let plan: SweepPlan
     public let directory: String
@@ -18,13 +17,19 @@ public final class SweepRunner {
     public var progress: (_ done: Double, _ total: Double, _ label: String) -> Void = { _, _, _ in }
     public var shouldStop: () -> Bool = { false }
 
-    public init(plan: SweepPlan, directory: String, log: @escaping (String) -> Void = { _ in }) throws(StorageError) {
+    public init(plan: SweepPlan, directory: String, log: @escaping (String) -> Void = { _ in })
+        throws(StorageError)
+    {
         if let problem = plan.problem { throw StorageError(directory, problem) }
         self.plan = plan
         self.directory = directory
         self.log = log
-        do { try FileManager.default.createDirectory(atPath: directory + "/evals", withIntermediateDirectories: true) } catch {
-            throw StorageError(directory, "cannot create the sweep folder (\(error.localizedDescription))")
+        do {
+            try FileManager.default.createDirectory(
+                atPath: directory + "/evals", withIntermediateDirectories: true)
+        } catch {
+            throw StorageError(
+                directory, "cannot create the sweep folder (\(error.localizedDescription))")
         }
         lock = try RunLock(directory + "/.lock")
         try Self.checkOrWritePlan(plan, directory)
@@ -38,7 +43,8 @@ public final class SweepRunner {
     public var totalUnits: Double {
         let train = Double(plan.steps * 3 * plan.batch)
         let evaluate = plan.points.reduce(0.0) { $0 + Double($1.nfe * plan.count) }
-        return Double(plan.seeds) * (Double(plan.modelsPerSeed) * train + Double(plan.augDims.count) * evaluate)
+        return Double(plan.seeds)
+            * (Double(plan.modelsPerSeed) * train + Double(plan.augDims.count) * evaluate)
     }
     public var metricName: String { metric.name }
 
@@ -48,15 +54,25 @@ public final class SweepRunner {
         if FileManager.default.fileExists(atPath: path) {
             let stored = try readPlan(directory)
             guard stored.normalized == plan.normalized else {
-                let hint = stored.kernelQuantile == nil ? " (made before kernel truncation: add --kernel-quantile 1)" : ""
-                throw StorageError(path, "this folder holds a different sweep\(hint); rerun it with the same settings or choose another --out")
+                let hint =
+                    stored.kernelQuantile == nil
+                    ? " (made before kernel truncation: add --kernel-quantile 1)" : ""
+                throw StorageError(
+                    path,
+                    """
+                    this folder holds a different sweep\(hint); rerun it with the same settings or \
+                    choose another --out
+                    """
+                )
             }
             return
         }
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        guard let bytes = try? encoder.encode(plan) else { throw StorageError(path, "cannot encode the plan") }
+        guard let bytes = try? encoder.encode(plan) else {
+            throw StorageError(path, "cannot encode the plan")
+        }
         try AtomicFile.write([UInt8](bytes) + [10], to: path)
     }
 
@@ -64,12 +80,15 @@ public final class SweepRunner {
         let path = directory + "/sweep.json"
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
-        do { return try decoder.decode(SweepPlan.self, from: Data(try AtomicFile.read(path))) } catch let e as StorageError { throw e } catch {
+        do {
+            return try decoder.decode(SweepPlan.self, from: Data(try AtomicFile.read(path)))
+        } catch let e as StorageError { throw e } catch {
             throw StorageError(path, "not a valid sweep plan")
         }
     }
 
-    /// Trains and evaluates what is missing. Returns false when stopped early (all finished work is kept).
+    /// Trains and evaluates what is missing. Returns false when stopped early (all finished work is
+    /// kept).
     public func run() throws(StorageError) -> Bool {
         for seed in 0..<plan.seeds {
             for d in plan.augDims {
@@ -80,38 +99,50 @@ public final class SweepRunner {
         return true
     }
 
-    public func modelPath(_ d: String, seed: Int) -> String { directory + "/models/" + plan.modelFolder(d, seed: seed) }
+    public func modelPath(_ d: String, seed: Int) -> String {
+        directory + "/models/" + plan.modelFolder(d, seed: seed)
+    }
 
-    /// Trains (or finishes training) the model that answers at D; false when stopped. A seed's one network is
-    /// trained once, for its first D.
+    /// Trains (or finishes training) the model that answers at D; false when stopped. A seed's one
+    /// network is trained once, for its first D.
     func train(_ d: String, seed: Int) throws(StorageError) -> Bool {
         let run = RunDirectory(modelPath(d, seed: seed))
         let stepUnits = Double(3 * plan.batch)
         if run.exists, let step = Self.checkpointStep(run), step >= plan.steps {
-            if plan.oneNetwork == nil || d == plan.augDims.first { doneUnits += Double(plan.steps) * stepUnits }
+            if plan.oneNetwork == nil || d == plan.augDims.first {
+                doneUnits += Double(plan.steps) * stepUnits
+            }
             return true
         }
-        guard let dimensions = plan.trainedDimensions(d) else { throw StorageError(planPath, "invalid D '\(d)'") }
+        guard let dimensions = plan.trainedDimensions(d) else {
+            throw StorageError(planPath, "invalid D '\(d)'")
+        }
         let trainer: Trainer
         if run.exists {
             trainer = try run.resume(data: data.train)
         } else {
-            let config = plan.trainingConfig(dim: data.dim, sigmaData: data.sigmaData, imageChannels: data.imageChannels,
-                                             dimensions: dimensions, seed: seed)
-            do { trainer = try Trainer(config: config, data: data.train) } catch { throw StorageError(run.path, error.description) }
+            let config = plan.trainingConfig(
+                dim: data.dim, sigmaData: data.sigmaData, imageChannels: data.imageChannels,
+                dimensions: dimensions, seed: seed)
+            do { trainer = try Trainer(config: config, data: data.train) } catch {
+                throw StorageError(run.path, error.description)
+            }
             try run.create()
             try run.writeConfig(config)
         }
         let name = plan.oneNetwork.map { "the one network over \($0)" } ?? "D=\(d)"
         log("training \(name), seed \(seed) from step \(trainer.step) to \(plan.steps)")
         doneUnits += Double(trainer.step) * stepUnits
-        var windowLoss = 0.0, windowSteps = 0, windowStart = Stopwatch.now()
+        var windowLoss = 0.0
+        var windowSteps = 0
+        var windowStart = Stopwatch.now()
         let start = windowStart
         while trainer.step < plan.steps {
             let loss = trainer.trainStep()
             guard loss.isFinite else {
                 try run.save(trainer)
-                throw StorageError(run.path, "training diverged at step \(trainer.step + 1); lower --lr and rerun")
+                throw StorageError(
+                    run.path, "training diverged at step \(trainer.step + 1); lower --lr and rerun")
             }
             windowLoss += Double(loss)
             windowSteps += 1
@@ -119,14 +150,23 @@ public final class SweepRunner {
             if trainer.step % 50 == 0 || trainer.step == plan.steps {
                 // The lines `pfgm train` writes, so a following studio shows the rate too.
                 let now = Stopwatch.now()
-                try run.appendStats([("step", Double(trainer.step)), ("loss", windowLoss / Double(windowSteps)),
-                                     ("steps_per_s", Double(windowSteps) / max(now - windowStart, 1e-9)), ("elapsed_s", now - start)])
+                try run.appendStats([
+                    ("step", Double(trainer.step)), ("loss", windowLoss / Double(windowSteps)),
+                    ("steps_per_s", Double(windowSteps) / max(now - windowStart, 1e-9)),
+                    ("elapsed_s", now - start),
+                ])
                 windowLoss = 0
                 windowSteps = 0
                 windowStart = now
             }
             if trainer.step % 1000 == 0 || trainer.step == plan.steps { try run.save(trainer) }
-            progress(doneUnits, totalUnits, "train \(plan.oneNetwork == nil ? "D=\(d)" : "one network") s\(seed) step \(trainer.step)/\(plan.steps) loss \(String(format: "%.4f", loss))")
+            progress(
+                doneUnits, totalUnits,
+                """
+                train \(plan.oneNetwork == nil ? "D=\(d)" : "one network") s\(seed) step \
+                \(trainer.step)/\(plan.steps) loss \(String(format: "%.4f", loss))
+                """
+            )
             if shouldStop() {
                 try run.save(trainer)
                 return false
@@ -147,34 +187,56 @@ public final class SweepRunner {
     /// Evaluates every grid point not yet on disk for one model; false when stopped.
     func evaluate(_ d: String, seed: Int) throws(StorageError) -> Bool {
         let folder = "\(directory)/evals/\(SweepPlan.modelName(d, seed: seed))"
-        do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
+        do {
+            try FileManager.default.createDirectory(
+                atPath: folder, withIntermediateDirectories: true)
+        } catch {
             throw StorageError(folder, "cannot create (\(error.localizedDescription))")
         }
-        let missing = plan.points.filter { !FileManager.default.fileExists(atPath: evaluationPath(d, seed: seed, $0)) }
-        doneUnits += plan.points.filter { !missing.contains($0) }.reduce(0.0) { $0 + Double($1.nfe * plan.count) }
+        let missing = plan.points.filter {
+            !FileManager.default.fileExists(atPath: evaluationPath(d, seed: seed, $0))
+        }
+        doneUnits += plan.points.filter { !missing.contains($0) }.reduce(0.0) {
+            $0 + Double($1.nfe * plan.count)
+        }
         guard !missing.isEmpty else { return true }
         let (denoiser, config) = try RunDirectory(modelPath(d, seed: seed)).loadDenoiser()
-        guard let augmentedDimension = AugmentedDimension(parsing: d), config.trainedDimensions?.contains(augmentedDimension) == true else {
+        guard let augmentedDimension = AugmentedDimension(parsing: d),
+            config.trainedDimensions?.contains(augmentedDimension) == true
+        else {
             throw StorageError(modelPath(d, seed: seed), "the model does not answer at D=\(d)")
         }
         denoiser.augmentedDimension = augmentedDimension
         let weights = denoiser.network.parameters
         for point in missing {
             let start = Stopwatch.now()
-            denoiser.network.parameters = point.bits < SweepPlan.fullBits ? Quantization.quantized(weights, bits: point.bits) : weights
+            denoiser.network.parameters =
+                point.bits < SweepPlan.fullBits
+                ? Quantization.quantized(weights, bits: point.bits) : weights
             // The same prior draws for every setting of one model (common random numbers).
             var rng = RandomSource(seed: 7_000 + UInt64(seed), stream: 3)
-            var x = Perturbation.prior(count: plan.count, dim: data.dim, augmentedDimension: augmentedDimension,
-                                       sigma: plan.sigmaMax, truncation: config.truncation(at: augmentedDimension), rng: &rng)
-            let schedule = NoiseSchedule(steps: point.steps, sigmaMin: plan.sigmaMin, sigmaMax: plan.sigmaMax, rho: plan.rho)
-            let stopped = Sampler(schedule: schedule, solver: .heun, alpha: point.alpha).run(&x, denoiser: denoiser, rng: &rng, shouldStop: shouldStop)
+            var x = Perturbation.prior(
+                count: plan.count, dim: data.dim, augmentedDimension: augmentedDimension,
+                sigma: plan.sigmaMax, truncation: config.truncation(at: augmentedDimension),
+                rng: &rng)
+            let schedule = NoiseSchedule(
+                steps: point.steps, sigmaMin: plan.sigmaMin, sigmaMax: plan.sigmaMax, rho: plan.rho)
+            let stopped = Sampler(schedule: schedule, solver: .heun, alpha: point.alpha).run(
+                &x, denoiser: denoiser, rng: &rng, shouldStop: shouldStop)
             if stopped { return false }
             let value = x.storage.allSatisfy { $0.isFinite } ? metric.value(x) : nil
-            let result = SweepResult(augDim: d, seed: seed, alpha: point.alpha, bits: point.bits, nfe: point.nfe,
-                                     metric: metric.name, value: value, seconds: Stopwatch.now() - start)
+            let result = SweepResult(
+                augDim: d, seed: seed, alpha: point.alpha, bits: point.bits, nfe: point.nfe,
+                metric: metric.name, value: value, seconds: Stopwatch.now() - start)
             try Self.write(result, to: evaluationPath(d, seed: seed, point))
             doneUnits += Double(point.nfe * plan.count)
-            progress(doneUnits, totalUnits, "eval D=\(d) s\(seed) α=\(point.alpha) bits=\(point.bits) NFE=\(point.nfe): \(value.map { String(format: "%.4g", $0) } ?? "diverged")")
+            progress(
+                doneUnits, totalUnits,
+                """
+                eval D=\(d) s\(seed) α=\(point.alpha) bits=\(point.bits) NFE=\(point.nfe): \
+                \(value.map { String(format: "%.4g", $0) } ?? "diverged")
+                """
+            )
             if shouldStop() { return false }
         }
         denoiser.network.parameters = weights
@@ -185,7 +247,9 @@ public final class SweepRunner {
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.outputFormatting = [.sortedKeys]
-        guard let bytes = try? encoder.encode(result) else { throw StorageError(path, "cannot encode") }
+        guard let bytes = try? encoder.encode(result) else {
+            throw StorageError(path, "cannot encode")
+        }
         try AtomicFile.write([UInt8](bytes) + [10], to: path)
     }
 
@@ -199,8 +263,11 @@ public final class SweepRunner {
         for seed in 0..<plan.seeds {
             for d in plan.augDims {
                 for point in plan.points {
-                    let path = "\(directory)/evals/\(SweepPlan.modelName(d, seed: seed))/\(point.key).json"
-                    guard let bytes = try? AtomicFile.read(path), let r = try? decoder.decode(SweepResult.self, from: Data(bytes)) else { continue }
+                    let path =
+                        "\(directory)/evals/\(SweepPlan.modelName(d, seed: seed))/\(point.key).json"
+                    guard let bytes = try? AtomicFile.read(path),
+                        let r = try? decoder.decode(SweepResult.self, from: Data(bytes))
+                    else { continue }
                     out.append(r)
                 }
             }
@@ -210,10 +277,16 @@ public final class SweepRunner {
 
     /// results.csv, report.md and the three plots, from what is on disk.
     public func writeOutputs(command: String? = nil) throws(StorageError) {
-        let report = SweepReport(plan: plan, results: results(), metric: metric.name, floor: metric.floor(count: plan.count))
+        let report = SweepReport(
+            plan: plan, results: results(), metric: metric.name,
+            floor: metric.floor(count: plan.count))
         try AtomicFile.write(Array(report.csv().utf8), to: directory + "/results.csv")
-        try AtomicFile.write(Array(report.markdown(command: command ?? SweepReport.storedCommand(directory)).utf8), to: directory + "/report.md")
-        for probe in SweepReport.Probe.allCases { try PNG.write(report.plot(probe).render(), to: "\(directory)/\(probe.rawValue).png") }
+        try AtomicFile.write(
+            Array(report.markdown(command: command ?? SweepReport.storedCommand(directory)).utf8),
+            to: directory + "/report.md")
+        for probe in SweepReport.Probe.allCases {
+            try PNG.write(report.plot(probe).render(), to: "\(directory)/\(probe.rawValue).png")
+        }
     }
 
     /// Keeps the command line that made the sweep, for the report.
@@ -229,7 +302,8 @@ enum SweepMetric {
 
     init(data: Dataset, log: (String) -> Void) throws(DataError) {
         if SweepPlan.scoresWithFrechet(data) {
-            self = .frechet(try ImageFrechet.prepare(for: data, cacheDirectory: CacheDirectory.path, log: log))
+            self = .frechet(
+                try ImageFrechet.prepare(for: data, cacheDirectory: CacheDirectory.path, log: log))
         } else {
             self = .sliced(data)
         }
@@ -244,7 +318,9 @@ enum SweepMetric {
 
     func value(_ x: Matrix) -> Double? {
         switch self {
-        case .sliced(let data): (try? Evaluation.evaluate(x, against: data, metrics: ["swd"]))?.first { $0.0 == "swd" }?.1
+        case .sliced(let data):
+            (try? Evaluation.evaluate(x, against: data, metrics: ["swd"]))?.first { $0.0 == "swd" }?
+                .1
         case .frechet(let fd): fd.distance(x)
         }
     }
@@ -252,7 +328,8 @@ enum SweepMetric {
     func floor(count: Int) -> Double? {
         switch self {
         case .sliced(let data):
-            SlicedWasserstein.distance(data.draw(count: count, seed: 101), data.draw(count: count, seed: 102))
+            SlicedWasserstein.distance(
+                data.draw(count: count, seed: 101), data.draw(count: count, seed: 102))
         case .frechet(let fd): fd.floor(count: count)
         }
     }

@@ -27,7 +27,9 @@ public enum Control: Int, CaseIterable, Sendable {
     public func value(_ s: StudioSettings, dim: Int) -> String {
         switch self {
         case .augmentedDimension:
-            let ratio = s.augmentedDimension.isInfinite ? "∞" : Format.number(s.augmentedDimension.value / Double(dim))
+            let ratio =
+                s.augmentedDimension.isInfinite
+                ? "∞" : Format.number(s.augmentedDimension.value / Double(dim))
             return "\(s.augmentedDimension)  D/N \(ratio)"
         case .steps: return "\(s.steps)  NFE \(s.functionEvaluations)"
         case .solver: return s.solver.rawValue
@@ -41,10 +43,13 @@ public enum Control: Int, CaseIterable, Sendable {
     }
 
     /// The settings with this control moved one notch up (+1) or down (−1).
-    public func adjust(_ s: StudioSettings, by delta: Int, ladder: [AugmentedDimension]) -> StudioSettings {
+    public func adjust(_ s: StudioSettings, by delta: Int, ladder: [AugmentedDimension])
+        -> StudioSettings
+    {
         var s = s
         switch self {
-        case .augmentedDimension: s.augmentedDimension = Self.neighbour(of: s.augmentedDimension, in: ladder, delta)
+        case .augmentedDimension:
+            s.augmentedDimension = Self.neighbour(of: s.augmentedDimension, in: ladder, delta)
         case .steps: s.steps = Self.neighbour(of: s.steps, in: Self.stepChoices, delta)
         case .solver: s.solver = s.solver == .heun ? .euler : .heun
         case .alpha: s.alpha = Self.neighbour(of: s.alpha, in: Self.alphaChoices, delta)
@@ -57,7 +62,8 @@ public enum Control: Int, CaseIterable, Sendable {
         return s
     }
 
-    /// The next choice above or below `value` (values off the list snap to the nearest one in that direction).
+    /// The next choice above or below `value` (values off the list snap to the nearest one in that
+    /// direction).
     static func neighbour<T: Comparable>(of value: T, in choices: [T], _ delta: Int) -> T {
         guard let first = choices.first, let last = choices.last else { return value }
         if delta > 0 { return choices.first { $0 > value } ?? last }

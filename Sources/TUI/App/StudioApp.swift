@@ -29,7 +29,9 @@ public final class StudioApp {
         ui = UIState(settings: engine.latest.settings)
     }
 
-    public var style: Style { Style(theme: theme, glyphs: backend.capabilities.unicode ? .unicodeSet : .asciiSet) }
+    public var style: Style {
+        Style(theme: theme, glyphs: backend.capabilities.unicode ? .unicodeSet : .asciiSet)
+    }
 
     /// Applies one key; pure with respect to the terminal.
     public func handle(_ key: Key, snapshot: Snapshot) -> KeyEffect {
@@ -54,12 +56,24 @@ public final class StudioApp {
         case .character("t"): effect.commands.append(.trainShown)
         case .character("n"): effect.commands.append(.trainOneNetwork)
         case .character("m"): ui.settings.useOneNetwork.toggle()
-        case .left: ui.settings = Control.augmentedDimension.adjust(ui.settings, by: -1, ladder: snapshot.ladder)
-        case .right: ui.settings = Control.augmentedDimension.adjust(ui.settings, by: 1, ladder: snapshot.ladder)
-        case .up: ui.focus = Control(rawValue: (ui.focus.rawValue + Control.allCases.count - 1) % Control.allCases.count) ?? ui.focus
-        case .down: ui.focus = Control(rawValue: (ui.focus.rawValue + 1) % Control.allCases.count) ?? ui.focus
-        case .character("+"), .character("="): ui.settings = ui.focus.adjust(ui.settings, by: 1, ladder: snapshot.ladder)
-        case .character("-"), .character("_"): ui.settings = ui.focus.adjust(ui.settings, by: -1, ladder: snapshot.ladder)
+        case .left:
+            ui.settings = Control.augmentedDimension.adjust(
+                ui.settings, by: -1, ladder: snapshot.ladder)
+        case .right:
+            ui.settings = Control.augmentedDimension.adjust(
+                ui.settings, by: 1, ladder: snapshot.ladder)
+        case .up:
+            ui.focus =
+                Control(
+                    rawValue: (ui.focus.rawValue + Control.allCases.count - 1)
+                        % Control.allCases.count) ?? ui.focus
+        case .down:
+            ui.focus =
+                Control(rawValue: (ui.focus.rawValue + 1) % Control.allCases.count) ?? ui.focus
+        case .character("+"), .character("="):
+            ui.settings = ui.focus.adjust(ui.settings, by: 1, ladder: snapshot.ladder)
+        case .character("-"), .character("_"):
+            ui.settings = ui.focus.adjust(ui.settings, by: -1, ladder: snapshot.ladder)
         case .character("r"):
             ui.settings.seed &+= 1
             effect.commands.append(.resample(ui.settings))
@@ -96,13 +110,17 @@ public final class StudioApp {
 
     public func render(_ snapshot: Snapshot) -> Canvas {
         let size = backend.size
-        return StudioView(snapshot: snapshot, ui: ui, style: style, colors: backend.capabilities.colors)
-            .render(width: size.width, height: size.height)
+        return StudioView(
+            snapshot: snapshot, ui: ui, style: style, colors: backend.capabilities.colors
+        )
+        .render(width: size.width, height: size.height)
     }
 
     /// Advances trajectory playback (one frame every 120 ms); true when the frame changed.
     func advancePlayback(_ snapshot: Snapshot) -> Bool {
-        guard let frame = ui.playFrame, let count = snapshot.preview?.trajectory.count else { return false }
+        guard let frame = ui.playFrame, let count = snapshot.preview?.trajectory.count else {
+            return false
+        }
         let target = min(count - 1, Int((Stopwatch.now() - playStarted) / 0.12))
         guard target != frame else { return false }
         ui.playFrame = target

@@ -22,7 +22,8 @@ public struct UIState: Sendable {
 
 /// Where each panel goes for a terminal size.
 public struct Layout: Sendable, Equatable {
-    public var status: Rect, slider: Rect, controls: Rect, metrics: Rect, preview: Rect, loss: Rect, message: Rect
+    public var status: Rect, slider: Rect, controls: Rect, metrics: Rect, preview: Rect, loss: Rect,
+        message: Rect
 
     public static let minimumWidth = 56
     public static let minimumHeight = 18
@@ -31,16 +32,20 @@ public struct Layout: Sendable, Equatable {
     public init?(width: Int, height: Int) {
         guard width >= Self.minimumWidth, height >= Self.minimumHeight else { return nil }
         let left = width >= 120 ? 40 : width >= 80 ? 32 : 27
-        let bodyTop = 1, bodyHeight = height - 2
+        let bodyTop = 1
+        let bodyHeight = height - 2
         status = Rect(x: 0, y: 0, width: width, height: 1)
         message = Rect(x: 0, y: height - 1, width: width, height: 1)
         slider = Rect(x: 0, y: bodyTop, width: left, height: 5)
         let controlsHeight = min(Control.allCases.count + 2, bodyHeight - 5 - 4)
         controls = Rect(x: 0, y: bodyTop + 5, width: left, height: controlsHeight)
-        metrics = Rect(x: 0, y: bodyTop + 5 + controlsHeight, width: left, height: bodyHeight - 5 - controlsHeight)
+        metrics = Rect(
+            x: 0, y: bodyTop + 5 + controlsHeight, width: left,
+            height: bodyHeight - 5 - controlsHeight)
         let lossHeight = max(6, bodyHeight / 3)
         preview = Rect(x: left, y: bodyTop, width: width - left, height: bodyHeight - lossHeight)
-        loss = Rect(x: left, y: bodyTop + bodyHeight - lossHeight, width: width - left, height: lossHeight)
+        loss = Rect(
+            x: left, y: bodyTop + bodyHeight - lossHeight, width: width - left, height: lossHeight)
     }
 }
 
@@ -70,7 +75,8 @@ public struct StudioView {
         drawMetrics(&canvas, layout.metrics)
         drawPreview(&canvas, layout.preview)
         let inner = canvas.panel(layout.loss, title: "Loss · \(lossTitle(snapshot))", style: style)
-        LossChart.draw(snapshot.loss, into: &canvas, rect: inner, style: style, totalSteps: snapshot.step)
+        LossChart.draw(
+            snapshot.loss, into: &canvas, rect: inner, style: style, totalSteps: snapshot.step)
         drawMessage(&canvas, layout.message)
         if ui.showSweep { drawSweep(&canvas) }
         if ui.showProbes { drawProbes(&canvas) }
@@ -86,38 +92,51 @@ public struct StudioView {
     func lossTitle(_ snapshot: Snapshot) -> String {
         if let follow = snapshot.follow { return "followed \(follow.model)" }
         if let d = snapshot.trainingDimension { return "D=\(d)" }
-        return snapshot.loss.buckets.isEmpty ? "no model" : "D=\(snapshot.settings.augmentedDimension) (logged)"
+        return snapshot.loss.buckets.isEmpty
+            ? "no model" : "D=\(snapshot.settings.augmentedDimension) (logged)"
     }
 
     func drawTooSmall(_ canvas: inout Canvas) {
-        let lines = ["Terminal too small: \(canvas.width)x\(canvas.height)",
-                     "The studio needs \(Layout.minimumWidth)x\(Layout.minimumHeight).",
-                     "Enlarge the window, or q to quit."]
+        let lines = [
+            "Terminal too small: \(canvas.width)x\(canvas.height)",
+            "The studio needs \(Layout.minimumWidth)x\(Layout.minimumHeight).",
+            "Enlarge the window, or q to quit.",
+        ]
         for (i, line) in lines.enumerated() {
             let y = canvas.height / 2 - 1 + i
-            canvas.put(String(line.prefix(canvas.width)), x: max(0, (canvas.width - line.count) / 2), y: y,
-                       foreground: i == 0 ? theme.warn : theme.text, bold: i == 0)
+            canvas.put(
+                String(line.prefix(canvas.width)), x: max(0, (canvas.width - line.count) / 2), y: y,
+                foreground: i == 0 ? theme.warn : theme.text, bold: i == 0)
         }
     }
 
     func drawStatus(_ canvas: inout Canvas, _ rect: Rect) {
         canvas.fill(rect, with: Cell(" ", reverse: theme.isMonochrome))
         let s = snapshot
-        let trainingElsewhere = s.trainingDimension.map { $0 != ui.settings.augmentedDimension } ?? false
-        let state: (String, Int) = switch s.state {
-        case .training: ("● training" + (trainingElsewhere ? " D=\(s.trainingDimension?.description ?? "?")" : ""), theme.good)
-        case .paused: ("‖ paused", theme.warn)
-        case .sampling: ("◌ sampling", theme.accent)
-        case .saving: ("saving…", theme.warn)
-        case .stopped: ("stopped", theme.dim)
-        case .starting: ("starting", theme.dim)
-        case .following: ("◉ following", theme.accent)
-        }
+        let trainingElsewhere =
+            s.trainingDimension.map { $0 != ui.settings.augmentedDimension } ?? false
+        let state: (String, Int) =
+            switch s.state {
+            case .training:
+                (
+                    "● training"
+                        + (trainingElsewhere
+                            ? " D=\(s.trainingDimension?.description ?? "?")" : ""),
+                    theme.good
+                )
+            case .paused: ("‖ paused", theme.warn)
+            case .sampling: ("◌ sampling", theme.accent)
+            case .saving: ("saving…", theme.warn)
+            case .stopped: ("stopped", theme.dim)
+            case .starting: ("starting", theme.dim)
+            case .following: ("◉ following", theme.accent)
+            }
         // (text, priority): the highest numbers go first when the line does not fit.
         var segments: [(String, Int)] = [
             ("PFGM++ Studio", 5), ("\(s.dataName) N=\(s.dim)", 3),
             ("D=\(ui.settings.augmentedDimension)", 0), (Self.stepText(s, ui.settings), 2),
-            (String(format: "%.1f steps/s", s.stepsPerSecond), 4), ("loss \(s.lastLoss.map { Format.number(Double($0)) } ?? "–")", 3),
+            (String(format: "%.1f steps/s", s.stepsPerSecond), 4),
+            ("loss \(s.lastLoss.map { Format.number(Double($0)) } ?? "–")", 3),
         ]
         if let follow = s.follow {
             segments.insert((Self.followLine(follow), 1), at: 2)
@@ -128,8 +147,11 @@ public struct StudioView {
             segments.removeAll { $0.1 == drop }
         }
         let text = " " + segments.map(\.0).joined(separator: " │ ") + " │ "
-        canvas.text(text, in: rect, row: 0, foreground: theme.text, bold: true, reverse: theme.isMonochrome)
-        canvas.text(state.0, in: rect, row: 0, column: text.count, foreground: state.1, bold: true, reverse: theme.isMonochrome)
+        canvas.text(
+            text, in: rect, row: 0, foreground: theme.text, bold: true, reverse: theme.isMonochrome)
+        canvas.text(
+            state.0, in: rect, row: 0, column: text.count, foreground: state.1, bold: true,
+            reverse: theme.isMonochrome)
     }
 
     /// The trainer's step, and the shown model's when that is another ("step 3000 · shown 500").
@@ -151,12 +173,13 @@ public struct StudioView {
     /// changed.
     static func followLine(_ follow: FollowStatus) -> String {
         let age = "updated " + Format.age(follow.secondsSinceChange) + " ago"
-        let trainer: String? = switch follow.trainer {
-        case .running(let pid): "trainer pid \(pid)"
-        case _ where follow.finished: "finished"
-        case .absent: "no trainer running"
-        case .unknown: nil
-        }
+        let trainer: String? =
+            switch follow.trainer {
+            case .running(let pid): "trainer pid \(pid)"
+            case _ where follow.finished: "finished"
+            case .absent: "no trainer running"
+            case .unknown: nil
+            }
         return ([follow.model] + (trainer.map { [$0] } ?? []) + [age]).joined(separator: " · ")
     }
 
@@ -166,92 +189,139 @@ public struct StudioView {
     }
 
     func drawSlider(_ canvas: inout Canvas, _ rect: Rect) {
-        let inner = canvas.panel(rect, title: "Augmented dimension D", style: style, highlighted: ui.focus == .augmentedDimension)
-        let ladder = snapshot.ladder, trained = Set(snapshot.bank.map(\.augmentedDimension))
+        let inner = canvas.panel(
+            rect, title: "Augmented dimension D", style: style,
+            highlighted: ui.focus == .augmentedDimension)
+        let ladder = snapshot.ladder
+        let trained = Set(snapshot.bank.map(\.augmentedDimension))
         let width = inner.width - 2
         guard width > 2 else { return }
-        for x in 0..<width { canvas[inner.x + 1 + x, inner.y] = Cell(style.glyphs.track, foreground: theme.border) }
+        for x in 0..<width {
+            canvas[inner.x + 1 + x, inner.y] = Cell(style.glyphs.track, foreground: theme.border)
+        }
         let current = ladder.firstIndex(of: ui.settings.augmentedDimension)
         for (i, d) in ladder.enumerated() {
             let x = inner.x + 1 + Self.sliderColumn(index: i, count: ladder.count, width: width)
             let has = trained.contains(d)
-            canvas[x, inner.y] = Cell(has ? style.glyphs.filled : style.glyphs.empty, foreground: has ? theme.good : theme.dim)
-            if i == current { canvas[x, inner.y + 1] = Cell(style.glyphs.marker, foreground: theme.accent, bold: true) }
+            canvas[x, inner.y] = Cell(
+                has ? style.glyphs.filled : style.glyphs.empty,
+                foreground: has ? theme.good : theme.dim)
+            if i == current {
+                canvas[x, inner.y + 1] = Cell(
+                    style.glyphs.marker, foreground: theme.accent, bold: true)
+            }
         }
         canvas.text("1", in: inner, row: 2, column: 1, foreground: theme.dim)
         canvas.text("∞", in: inner, row: 2, column: inner.width - 2, foreground: theme.dim)
         let d = ui.settings.augmentedDimension
-        let one = snapshot.oneNetwork.map { $0.range.contains(d) && ui.settings.useOneNetwork && !ui.settings.useOracle } ?? false
-        let label = "D=\(d)" + (d.isInfinite ? " (diffusion)" : d == .finite(1) ? " (PFGM)" : "") + (trained.contains(d) ? " ●" : "")
+        let one =
+            snapshot.oneNetwork.map {
+                $0.range.contains(d) && ui.settings.useOneNetwork && !ui.settings.useOracle
+            } ?? false
+        let label =
+            "D=\(d)" + (d.isInfinite ? " (diffusion)" : d == .finite(1) ? " (PFGM)" : "")
+            + (trained.contains(d) ? " ●" : "")
             + (one ? " · one network" : "")
-        canvas.text(label, in: inner, row: 2, column: max(2, (inner.width - label.count) / 2), foreground: theme.text, bold: true)
+        canvas.text(
+            label, in: inner, row: 2, column: max(2, (inner.width - label.count) / 2),
+            foreground: theme.text, bold: true)
     }
 
     func drawControls(_ canvas: inout Canvas, _ rect: Rect) {
         let inner = canvas.panel(rect, title: "Controls  ↑↓ +/-", style: style)
         let first = max(0, ui.focus.rawValue - (inner.height - 1))
-        for (index, control) in Control.allCases.enumerated() where index >= first && index - first < inner.height {
+        for (index, control) in Control.allCases.enumerated()
+        where index >= first && index - first < inner.height {
             let row = index - first
             let focused = control == ui.focus
-            let fg = focused ? theme.focusText : theme.text, bg = focused ? theme.focusBackground : -1
+            let fg = focused ? theme.focusText : theme.text
+            let bg = focused ? theme.focusBackground : -1
             let reverse = focused && theme.isMonochrome
-            canvas.fill(Rect(x: inner.x, y: inner.y + row, width: inner.width, height: 1), with: Cell(" ", background: bg, reverse: reverse))
-            canvas.text((focused ? "›" : " ") + control.label, in: inner, row: row, foreground: fg, background: bg, bold: focused, reverse: reverse)
-            canvas.text(control.value(ui.settings, dim: snapshot.dim), in: inner, row: row, column: 13,
-                        foreground: focused ? fg : theme.accent, background: bg, reverse: reverse)
+            canvas.fill(
+                Rect(x: inner.x, y: inner.y + row, width: inner.width, height: 1),
+                with: Cell(" ", background: bg, reverse: reverse))
+            canvas.text(
+                (focused ? "›" : " ") + control.label, in: inner, row: row, foreground: fg,
+                background: bg, bold: focused, reverse: reverse)
+            canvas.text(
+                control.value(ui.settings, dim: snapshot.dim), in: inner, row: row, column: 13,
+                foreground: focused ? fg : theme.accent, background: bg, reverse: reverse)
         }
     }
 
     func drawMetrics(_ canvas: inout Canvas, _ rect: Rect) {
         let image = snapshot.imageMetrics
         if let image, image.name == "fd-fmnist" { return drawFrechet(&canvas, rect, image) }
-        let inner = canvas.panel(rect, title: image == nil ? "Metrics · SWD  MMD²" : "Metrics · pixels SWD  MMD²", style: style)
+        let inner = canvas.panel(
+            rect, title: image == nil ? "Metrics · SWD  MMD²" : "Metrics · pixels SWD  MMD²",
+            style: style)
         guard let first = snapshot.metrics.first else {
-            canvas.text(image.map { $0.status.isEmpty ? "after the first batch" : $0.status } ?? "after the first preview",
-                        in: inner, row: 0, foreground: theme.dim)
+            canvas.text(
+                image.map { $0.status.isEmpty ? "after the first batch" : $0.status }
+                    ?? "after the first preview",
+                in: inner, row: 0, foreground: theme.dim)
             return
         }
         // The rows, then the floor; the column header only where there is room for all three.
-        let rows = shownFirst(snapshot.metrics, fitting: max(1, inner.height - 1), \.augmentedDimension)
+        let rows = shownFirst(
+            snapshot.metrics, fitting: max(1, inner.height - 1), \.augmentedDimension)
         let header = inner.height >= rows.count + 2
         if header { canvas.text("D      SWD       MMD²", in: inner, row: 0, foreground: theme.dim) }
         for (i, m) in rows.enumerated() {
             let color = floorColor(m.swd, m.swdFloor)
             let tag = m.source == "oracle" ? "o" : " "
-            let line = Format.pad("\(m.augmentedDimension)", 6) + tag + Format.pad(Format.number(m.swd), 9) + " "
+            let line =
+                Format.pad("\(m.augmentedDimension)", 6) + tag + Format.pad(Format.number(m.swd), 9)
+                + " "
                 + Format.number(m.mmdSquared, digits: 2)
             canvas.text(line, in: inner, row: i + (header ? 1 : 0), foreground: color)
         }
         guard inner.height >= 2 else { return }
-        let floor = "floor  " + Format.pad(Format.number(first.swdFloor), 9) + " " + Format.number(first.mmdSquaredFloor, digits: 2)
-        canvas.text(floor, in: inner, row: min(inner.height - 1, rows.count + (header ? 1 : 0)), foreground: theme.dim)
+        let floor =
+            "floor  " + Format.pad(Format.number(first.swdFloor), 9) + " "
+            + Format.number(first.mmdSquaredFloor, digits: 2)
+        canvas.text(
+            floor, in: inner, row: min(inner.height - 1, rows.count + (header ? 1 : 0)),
+            foreground: theme.dim)
     }
 
     /// fd-fmnist per D of background batches, with the floor and ceiling at the same size and what
     /// is under way.
     func drawFrechet(_ canvas: inout Canvas, _ rect: Rect, _ metrics: ImageMetrics) {
-        let inner = canvas.panel(rect, title: "Metrics · fd-fmnist n=\(metrics.count)", style: style)
+        let inner = canvas.panel(
+            rect, title: "Metrics · fd-fmnist n=\(metrics.count)", style: style)
         let status = metrics.status.isEmpty ? [] : [metrics.status]
         guard let floor = metrics.floor, let ceiling = metrics.ceiling else {
             canvas.text(status.first ?? "preparing", in: inner, row: 0, foreground: theme.dim)
             return
         }
-        let rows = shownFirst(metrics.rows, fitting: max(1, inner.height - 1 - status.count), \.augmentedDimension)
-        if rows.isEmpty { canvas.text("after the first batch", in: inner, row: 0, foreground: theme.dim) }
+        let rows = shownFirst(
+            metrics.rows, fitting: max(1, inner.height - 1 - status.count), \.augmentedDimension)
+        if rows.isEmpty {
+            canvas.text("after the first batch", in: inner, row: 0, foreground: theme.dim)
+        }
         for (i, row) in rows.enumerated() {
             let color = floorColor(row.value, floor)
-            let line = Format.pad("\(row.augmentedDimension)", 6) + (row.source == "oracle" ? "o" : " ") + Format.number(row.value)
+            let line =
+                Format.pad("\(row.augmentedDimension)", 6) + (row.source == "oracle" ? "o" : " ")
+                + Format.number(row.value)
                 + " (step \(Format.steps(row.step)))"
             canvas.text(line, in: inner, row: i, foreground: color)
         }
         let below = max(rows.count, 1)
         guard inner.height > below else { return }
-        canvas.text("floor \(Format.number(floor)) · ceiling \(Format.number(ceiling))", in: inner, row: below, foreground: theme.dim)
-        if let line = status.first, inner.height > below + 1 { canvas.text(line, in: inner, row: below + 1, foreground: theme.dim) }
+        canvas.text(
+            "floor \(Format.number(floor)) · ceiling \(Format.number(ceiling))", in: inner,
+            row: below, foreground: theme.dim)
+        if let line = status.first, inner.height > below + 1 {
+            canvas.text(line, in: inner, row: below + 1, foreground: theme.dim)
+        }
     }
 
     /// At most `count` rows, those of the shown D first when not all fit, in order of D.
-    func shownFirst<Row>(_ all: [Row], fitting count: Int, _ d: KeyPath<Row, AugmentedDimension>) -> [Row] {
+    func shownFirst<Row>(_ all: [Row], fitting count: Int, _ d: KeyPath<Row, AugmentedDimension>)
+        -> [Row]
+    {
         guard all.count > count else { return all }
         let shown = all.filter { $0[keyPath: d] == ui.settings.augmentedDimension }
         let rest = all.filter { $0[keyPath: d] != ui.settings.augmentedDimension }
@@ -267,13 +337,20 @@ public struct StudioView {
     func drawPreview(_ canvas: inout Canvas, _ rect: Rect) {
         guard let preview = snapshot.preview else {
             let inner = canvas.panel(rect, title: "Samples", style: style)
-            canvas.text("sampling…", in: inner, row: inner.height / 2, column: max(0, inner.width / 2 - 5), foreground: theme.dim)
+            canvas.text(
+                "sampling…", in: inner, row: inner.height / 2, column: max(0, inner.width / 2 - 5),
+                foreground: theme.dim)
             return
         }
-        var points = preview.points, title = "Samples · \(preview.source) · NFE \(preview.settings.functionEvaluations)"
+        var points = preview.points
+        var title = "Samples · \(preview.source) · NFE \(preview.settings.functionEvaluations)"
         if let frame = ui.playFrame, frame < preview.trajectory.count {
             points = preview.trajectory[frame]
-            title = "Trajectory · σ = \(Format.number(preview.trajectorySigmas[frame])) · step \(frame)/\(preview.trajectory.count - 1)"
+            title =
+                """
+                Trajectory · σ = \(Format.number(preview.trajectorySigmas[frame])) · step \
+                \(frame)/\(preview.trajectory.count - 1)
+                """
         }
         let inner = canvas.panel(rect, title: title, style: style)
         switch snapshot.kind {
@@ -283,24 +360,35 @@ public struct StudioView {
                 points, shape: shape, into: &canvas, rect: inner, style: style, colors: colors)
         case .plane, .projection:
             let plot = DensityPlot(bounds: snapshot.bounds)
-            let inside = plot.draw(points, overlay: ui.showOverlay ? snapshot.overlay : nil, into: &canvas, rect: inner, style: style)
+            let inside = plot.draw(
+                points, overlay: ui.showOverlay ? snapshot.overlay : nil, into: &canvas,
+                rect: inner, style: style)
             var caption = snapshot.kind == .projection ? "PC1 × PC2 of N=\(snapshot.dim)" : ""
-            if inside < 0.995 { caption += (caption.isEmpty ? "" : " · ") + "\(Int((inside * 100).rounded()))% in view" }
+            if inside < 0.995 {
+                caption +=
+                    (caption.isEmpty ? "" : " · ") + "\(Int((inside * 100).rounded()))% in view"
+            }
             if !caption.isEmpty {
-                canvas.text(caption, in: inner, row: inner.height - 1, column: max(0, inner.width - caption.count), foreground: theme.dim)
+                canvas.text(
+                    caption, in: inner, row: inner.height - 1,
+                    column: max(0, inner.width - caption.count), foreground: theme.dim)
             }
         }
     }
 
     func drawMessage(_ canvas: inout Canvas, _ rect: Rect) {
-        let hints = snapshot.follow == nil ? "space train · ←→ D · r resample · p play · ? help · q quit"
+        let hints =
+            snapshot.follow == nil
+            ? "space train · ←→ D · r resample · p play · ? help · q quit"
             : "s copy · ←→ D · r resample · p play · ? help · q quit"
         let problem = snapshot.follow?.problem
         let message = problem ?? ui.notice ?? snapshot.message
         let bad = problem != nil || message.contains("diverged") || message.contains("failed")
         canvas.text(" " + message, in: rect, row: 0, foreground: bad ? theme.bad : theme.text)
         if rect.width - message.count - 3 >= hints.count {
-            canvas.text(hints, in: rect, row: 0, column: rect.width - hints.count - 1, foreground: theme.dim)
+            canvas.text(
+                hints, in: rect, row: 0, column: rect.width - hints.count - 1, foreground: theme.dim
+            )
         }
     }
 
@@ -308,8 +396,10 @@ public struct StudioView {
         ("space", "start / pause training"), ("t", "train at the shown D"),
         ("n", "train one network for every D"), ("m", "one network / the D's own model"),
         ("← →", "move D along the slider"),
-        ("↑ ↓", "choose a control"), ("+ -", "change the chosen control"), ("r", "resample with a new seed"),
-        ("R", "resample with the same seed"), ("o", "oracle denoiser on / off"), ("p", "play the sampling trajectory"),
+        ("↑ ↓", "choose a control"), ("+ -", "change the chosen control"),
+        ("r", "resample with a new seed"),
+        ("R", "resample with the same seed"), ("o", "oracle denoiser on / off"),
+        ("p", "play the sampling trajectory"),
         ("d", "data overlay on / off"), ("w", "sweep tables (studio --sweep DIR)"),
         ("g", "probes: metric vs α, bits, NFE"),
         ("s", "save the shown model (following: copy)"),
@@ -319,23 +409,32 @@ public struct StudioView {
 
     func drawSweep(_ canvas: inout Canvas) {
         let width = canvas.width - 2
-        let source = snapshot.sweep.isEmpty ? ["No sweep is open.", "", "Run one with: pfgm sweep --data NAME --steps K --out DIR",
-                                               "then open it with: pfgm studio --sweep DIR"] : snapshot.sweep
+        let source =
+            snapshot.sweep.isEmpty
+            ? [
+                "No sweep is open.", "", "Run one with: pfgm sweep --data NAME --steps K --out DIR",
+                "then open it with: pfgm studio --sweep DIR",
+            ] : snapshot.sweep
         let lines = source.flatMap { Self.wrap($0, width: width - 4) }
         let height = min(canvas.height - 2, lines.count + 3)
         let rect = Rect(x: 1, y: (canvas.height - height) / 2, width: width, height: height)
         canvas.fill(rect)
-        let inner = canvas.panel(rect, title: "Sweep · w or Esc closes · its models are in the bank (← → to move D)", style: style, highlighted: true)
+        let inner = canvas.panel(
+            rect, title: "Sweep · w or Esc closes · its models are in the bank (← → to move D)",
+            style: style, highlighted: true)
         for (i, line) in lines.enumerated() where i < inner.height {
             let heading = !line.hasPrefix(" ") && (line.contains(" vs ") || line.hasPrefix("D "))
-            canvas.text(line, in: inner, row: i, column: 1, foreground: heading ? theme.accent : theme.text, bold: heading)
+            canvas.text(
+                line, in: inner, row: i, column: 1, foreground: heading ? theme.accent : theme.text,
+                bold: heading)
         }
     }
 
     /// Splits a line at spaces so each piece fits `width` columns.
     static func wrap(_ line: String, width: Int) -> [String] {
         guard line.count > width, width > 8 else { return [line] }
-        var out: [String] = [], current = ""
+        var out: [String] = []
+        var current = ""
         for word in line.split(separator: " ", omittingEmptySubsequences: false) {
             if current.count + word.count + 1 > width && !current.isEmpty {
                 out.append(current)
@@ -349,14 +448,19 @@ public struct StudioView {
     }
 
     func drawHelp(_ canvas: inout Canvas) {
-        let width = min(canvas.width - 2, 52), height = min(canvas.height - 2, Self.helpLines.count + 4)
-        let rect = Rect(x: (canvas.width - width) / 2, y: (canvas.height - height) / 2, width: width, height: height)
+        let width = min(canvas.width - 2, 52)
+        let height = min(canvas.height - 2, Self.helpLines.count + 4)
+        let rect = Rect(
+            x: (canvas.width - width) / 2, y: (canvas.height - height) / 2, width: width,
+            height: height)
         canvas.fill(rect)
         let inner = canvas.panel(rect, title: "Help · keys", style: style, highlighted: true)
         for (i, (key, action)) in Self.helpLines.enumerated() where i < inner.height - 1 {
             canvas.text(key, in: inner, row: i, column: 1, foreground: theme.accent, bold: true)
             canvas.text(action, in: inner, row: i, column: 9, foreground: theme.text)
         }
-        canvas.text("D=1 is PFGM, D=∞ is diffusion (EDM).", in: inner, row: inner.height - 1, column: 1, foreground: theme.dim)
+        canvas.text(
+            "D=1 is PFGM, D=∞ is diffusion (EDM).", in: inner, row: inner.height - 1, column: 1,
+            foreground: theme.dim)
     }
 }

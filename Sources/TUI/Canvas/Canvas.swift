@@ -7,7 +7,10 @@ public struct Cell: Sendable, Equatable {
     public var bold: Bool
     public var reverse: Bool
 
-    public init(_ character: Character = " ", foreground: Int = -1, background: Int = -1, bold: Bool = false, reverse: Bool = false) {
+    public init(
+        _ character: Character = " ", foreground: Int = -1, background: Int = -1,
+        bold: Bool = false, reverse: Bool = false
+    ) {
         self.character = character
         self.foreground = foreground
         self.background = background
@@ -52,11 +55,14 @@ public struct Canvas: Sendable, Equatable {
     public func contains(_ x: Int, _ y: Int) -> Bool { x >= 0 && y >= 0 && x < width && y < height }
 
     /// Writes `text` from (x, y) rightwards, clipped to the canvas and to `limit` cells.
-    public mutating func put(_ text: String, x: Int, y: Int, foreground: Int = -1, background: Int = -1,
-                             bold: Bool = false, reverse: Bool = false, limit: Int = .max) {
+    public mutating func put(
+        _ text: String, x: Int, y: Int, foreground: Int = -1, background: Int = -1,
+        bold: Bool = false, reverse: Bool = false, limit: Int = .max
+    ) {
         var column = x
         for ch in text.prefix(max(0, limit)) {
-            self[column, y] = Cell(ch, foreground: foreground, background: background, bold: bold, reverse: reverse)
+            self[column, y] = Cell(
+                ch, foreground: foreground, background: background, bold: bold, reverse: reverse)
             column += 1
         }
     }
@@ -70,8 +76,10 @@ public struct Canvas: Sendable, Equatable {
 
     /// ASCII stand-ins for the symbols the studio writes, for terminals without UTF-8.
     static let asciiStandIns: [Character: Character] = [
-        "│": "|", "─": "-", "●": "*", "○": "o", "‖": "=", "◌": "o", "…": ".", "›": ">", "∞": "~", "α": "a", "σ": "s",
-        "×": "x", "·": "-", "↑": "^", "↓": "v", "←": "<", "→": ">", "▲": "^", "–": "-", "▀": "#", "█": "#",
+        "│": "|", "─": "-", "●": "*", "○": "o", "‖": "=", "◌": "o", "…": ".", "›": ">", "∞": "~",
+        "α": "a", "σ": "s",
+        "×": "x", "·": "-", "↑": "^", "↓": "v", "←": "<", "→": ">", "▲": "^", "–": "-", "▀": "#",
+        "█": "#",
     ]
 
     /// Replaces every non-ASCII character by its stand-in (or "?").

@@ -2,18 +2,21 @@
 public struct Glyphs: Sendable, Equatable {
     public var unicode: Bool
     public var horizontal: Character, vertical: Character
-    public var topLeft: Character, topRight: Character, bottomLeft: Character, bottomRight: Character
+    public var topLeft: Character, topRight: Character, bottomLeft: Character,
+        bottomRight: Character
     public var marker: Character, track: Character, filled: Character, empty: Character
     public var upperHalf: Character
     /// Density ramp for plots without braille.
     public var ramp: [Character]
 
-    public static let unicodeSet = Glyphs(unicode: true, horizontal: "─", vertical: "│", topLeft: "╭", topRight: "╮",
-                                          bottomLeft: "╰", bottomRight: "╯", marker: "▲", track: "─", filled: "●", empty: "○",
-                                          upperHalf: "▀", ramp: [" ", "░", "▒", "▓", "█"])
-    public static let asciiSet = Glyphs(unicode: false, horizontal: "-", vertical: "|", topLeft: "+", topRight: "+",
-                                        bottomLeft: "+", bottomRight: "+", marker: "^", track: "-", filled: "*", empty: "o",
-                                        upperHalf: "#", ramp: [" ", ".", ":", "*", "#"])
+    public static let unicodeSet = Glyphs(
+        unicode: true, horizontal: "─", vertical: "│", topLeft: "╭", topRight: "╮",
+        bottomLeft: "╰", bottomRight: "╯", marker: "▲", track: "─", filled: "●", empty: "○",
+        upperHalf: "▀", ramp: [" ", "░", "▒", "▓", "█"])
+    public static let asciiSet = Glyphs(
+        unicode: false, horizontal: "-", vertical: "|", topLeft: "+", topRight: "+",
+        bottomLeft: "+", bottomRight: "+", marker: "^", track: "-", filled: "*", empty: "o",
+        upperHalf: "#", ramp: [" ", ".", ":", "*", "#"])
 
     /// A braille cell from a 2×4 dot mask (bit i: dot i in braille order), or an ASCII shade.
     public func dots(_ mask: UInt8) -> Character {

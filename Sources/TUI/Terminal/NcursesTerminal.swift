@@ -14,21 +14,37 @@ public final class NcursesTerminal: TerminalBackend {
     /// Checks the terminal and starts curses; throws a one-line reason when it cannot.
     public init(noColor: Bool) throws {
         guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else {
-            throw TerminalError("the studio needs a terminal; stdin or stdout is not one (the headless commands work anywhere)")
+            throw TerminalError(
+                """
+                the studio needs a terminal; stdin or stdout is not one (the headless commands \
+                work anywhere)
+                """
+            )
         }
         setlocale(LC_ALL, "")
         let term = ProcessInfo.processInfo.environment["TERM"] ?? ""
-        guard !term.isEmpty else { throw TerminalError("TERM is not set; set it to your terminal type, e.g. TERM=xterm-256color") }
+        guard !term.isEmpty else {
+            throw TerminalError(
+                "TERM is not set; set it to your terminal type, e.g. TERM=xterm-256color")
+        }
         var status: Int32 = 0
         guard setupterm(term, STDOUT_FILENO, &status) == OK else {
             throw TerminalError("terminal type '\(term)' is unknown here; try TERM=xterm-256color")
         }
-        guard let cup = tigetstr("cup"), Int(bitPattern: cup) != -1, Int(bitPattern: cup) != 0 else {
-            throw TerminalError("terminal type '\(term)' cannot move the cursor, so a full-screen studio cannot run; use a terminal such as xterm-256color")
+        guard let cup = tigetstr("cup"), Int(bitPattern: cup) != -1, Int(bitPattern: cup) != 0
+        else {
+            throw TerminalError(
+                """
+                terminal type '\(term)' cannot move the cursor, so a full-screen studio cannot \
+                run; use a terminal such as xterm-256color
+                """
+            )
         }
         Self.receiveResizeSignals()
         pfgm_install_fatal_signal_restore()
-        guard let screen = newterm(term, stdout, stdin) else { throw TerminalError("cannot start the terminal '\(term)'") }
+        guard let screen = newterm(term, stdout, stdin) else {
+            throw TerminalError("cannot start the terminal '\(term)'")
+        }
         screenPointer = screen
         set_term(screen)
         cbreak()
@@ -42,7 +58,9 @@ public final class NcursesTerminal: TerminalBackend {
             start_color()
             use_default_colors()
             let count = Int(pfgm_colors())
-            colors = count >= Palette.directColours ? Palette.directColours
+            colors =
+                count >= Palette.directColours
+                ? Palette.directColours
                 : count >= 256 ? 256 : count >= 8 ? 8 : 0
         }
         pairLimit = colors == 0 ? 0 : Int(min(pfgm_color_pairs(), 32_767)) - 1
@@ -68,7 +86,8 @@ public final class NcursesTerminal: TerminalBackend {
     }
 
     public var size: (width: Int, height: Int) {
-        var y: Int32 = 0, x: Int32 = 0
+        var y: Int32 = 0
+        var x: Int32 = 0
         pfgm_getmaxyx(pfgm_stdscr(), &y, &x)
         return (Int(x), Int(y))
     }
@@ -85,7 +104,9 @@ public final class NcursesTerminal: TerminalBackend {
             var attributes = c.bold ? pfgm_a_bold() : pfgm_a_normal()
             if c.reverse { attributes |= pfgm_a_reverse() }
             let scalar = c.character.unicodeScalars.first.map { Int32(bitPattern: $0.value) } ?? 32
-            _ = pfgm_put_wch(Int32(change.y), Int32(change.x), wchar_t(scalar), attributes, pair(c.foreground, c.background))
+            _ = pfgm_put_wch(
+                Int32(change.y), Int32(change.x), wchar_t(scalar), attributes,
+                pair(c.foreground, c.background))
         }
         previous = canvas
         if pairsRanOut {
@@ -121,7 +142,8 @@ public final class NcursesTerminal: TerminalBackend {
     /// (then they are all made anew for the next frame).
     private func pair(_ foreground: Int, _ background: Int) -> Int16 {
         guard capabilities.colors > 0 else { return 0 }
-        let fg = Palette.fit(foreground, colors: capabilities.colors), bg = Palette.fit(background, colors: capabilities.colors)
+        let fg = Palette.fit(foreground, colors: capabilities.colors)
+        let bg = Palette.fit(background, colors: capabilities.colors)
         if fg < 0 && bg < 0 { return 0 }
         let key = (fg + 1) << 26 | (bg + 1)
         if let p = pairs[key] { return p }
@@ -154,9 +176,15 @@ public enum Palette {
 
     /// RGB of a palette index or a 24-bit colour.
     public static func rgb(_ index: Int) -> (Int, Int, Int) {
-        if index >= 256 { let v = index - 256; return (v >> 16 & 255, v >> 8 & 255, v & 255) }
+        if index >= 256 {
+            let v = index - 256
+            return (v >> 16 & 255, v >> 8 & 255, v & 255)
+        }
         if index < 16 { return basic[max(0, index)] }
-        if index >= 232 { let v = 8 + (index - 232) * 10; return (v, v, v) }
+        if index >= 232 {
+            let v = 8 + (index - 232) * 10
+            return (v, v, v)
+        }
         let i = index - 16
         return (cubeSteps[i / 36], cubeSteps[(i / 6) % 6], cubeSteps[i % 6])
     }
@@ -180,7 +208,8 @@ public enum Palette {
         let (r, g, b) = rgb(index)
         if colors >= directColours { return max(8, r << 16 | g << 8 | b) }
         if colors >= 256 { return nearest(r, g, b) }
-        return (0..<8).min { a, c in distance(rgb(a), (r, g, b)) < distance(rgb(c), (r, g, b)) } ?? 7
+        return (0..<8).min { a, c in distance(rgb(a), (r, g, b)) < distance(rgb(c), (r, g, b)) }
+            ?? 7
     }
 
     /// The palette entry nearest a colour: the grey ramp's or the cube's, whichever is closer.

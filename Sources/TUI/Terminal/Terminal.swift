@@ -37,7 +37,10 @@ public final class MemoryTerminal: TerminalBackend {
     public private(set) var cellsWritten = 0
     public var keys: [Key] = []
 
-    public init(width: Int, height: Int, capabilities: TerminalCapabilities = .init(colors: 256, unicode: true)) {
+    public init(
+        width: Int, height: Int,
+        capabilities: TerminalCapabilities = .init(colors: 256, unicode: true)
+    ) {
         size = (width, height)
         self.capabilities = capabilities
         screen = Canvas(width: width, height: height)
@@ -48,5 +51,7 @@ public final class MemoryTerminal: TerminalBackend {
         screen = canvas
     }
 
-    public func readKey(timeoutMilliseconds: Int) -> Key? { keys.isEmpty ? nil : keys.removeFirst() }
+    public func readKey(timeoutMilliseconds: Int) -> Key? {
+        keys.isEmpty ? nil : keys.removeFirst()
+    }
 }

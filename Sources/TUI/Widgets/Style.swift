@@ -12,10 +12,16 @@ public struct Style: Sendable, Equatable {
 extension Canvas {
     /// A bordered panel with a title in its top edge; returns the inside.
     @discardableResult
-    public mutating func panel(_ rect: Rect, title: String, style: Style, highlighted: Bool = false) -> Rect {
-        guard rect.width >= 2, rect.height >= 2 else { return Rect(x: rect.x, y: rect.y, width: 0, height: 0) }
-        let g = style.glyphs, color = highlighted ? style.theme.accent : style.theme.border
-        let right = rect.x + rect.width - 1, bottom = rect.y + rect.height - 1
+    public mutating func panel(_ rect: Rect, title: String, style: Style, highlighted: Bool = false)
+        -> Rect
+    {
+        guard rect.width >= 2, rect.height >= 2 else {
+            return Rect(x: rect.x, y: rect.y, width: 0, height: 0)
+        }
+        let g = style.glyphs
+        let color = highlighted ? style.theme.accent : style.theme.border
+        let right = rect.x + rect.width - 1
+        let bottom = rect.y + rect.height - 1
         for x in (rect.x + 1)..<right {
             self[x, rect.y] = Cell(g.horizontal, foreground: color)
             self[x, bottom] = Cell(g.horizontal, foreground: color)
@@ -28,15 +34,20 @@ extension Canvas {
         self[right, rect.y] = Cell(g.topRight, foreground: color)
         self[rect.x, bottom] = Cell(g.bottomLeft, foreground: color)
         self[right, bottom] = Cell(g.bottomRight, foreground: color)
-        put(" \(title) ", x: rect.x + 1, y: rect.y, foreground: style.theme.title, bold: true, limit: rect.width - 2)
+        put(
+            " \(title) ", x: rect.x + 1, y: rect.y, foreground: style.theme.title, bold: true,
+            limit: rect.width - 2)
         return rect.inner
     }
 
     /// Text in a row of a rectangle, clipped to it.
-    public mutating func text(_ s: String, in rect: Rect, row: Int, column: Int = 0, foreground: Int = -1,
-                              background: Int = -1, bold: Bool = false, reverse: Bool = false) {
+    public mutating func text(
+        _ s: String, in rect: Rect, row: Int, column: Int = 0, foreground: Int = -1,
+        background: Int = -1, bold: Bool = false, reverse: Bool = false
+    ) {
         guard row >= 0, row < rect.height, column < rect.width else { return }
-        put(s, x: rect.x + column, y: rect.y + row, foreground: foreground, background: background,
+        put(
+            s, x: rect.x + column, y: rect.y + row, foreground: foreground, background: background,
             bold: bold, reverse: reverse, limit: rect.width - column)
     }
 }
@@ -62,6 +73,8 @@ public enum Format {
     }
 
     public static func steps(_ n: Int) -> String {
-        n >= 1_000_000 ? String(format: "%.1fM", Double(n) / 1e6) : n >= 10_000 ? String(format: "%.1fk", Double(n) / 1e3) : String(n)
+        n >= 1_000_000
+            ? String(format: "%.1fM", Double(n) / 1e6)
+            : n >= 10_000 ? String(format: "%.1fk", Double(n) / 1e3) : String(n)
     }
 }

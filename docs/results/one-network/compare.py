@@ -1,5 +1,6 @@
 """One network against dedicated models, from two `pfgm sweep` folders' results.csv (the same grid):
 python3 compare.py DEDICATED_DIR ONE_DIR > table.md"""
+
 import csv
 import statistics
 import sys
@@ -29,7 +30,9 @@ def order(d):
 
 def main(dedicated, one):
     a, b = load(dedicated), load(one)
-    settings = sorted({k[1:] for k in a}, key=lambda s: (s[0] != 0 or s[1] != 32, s[0], -s[1], -s[2]))
+    settings = sorted(
+        {k[1:] for k in a}, key=lambda s: (s[0] != 0 or s[1] != 32, s[0], -s[1], -s[2])
+    )
     dims = sorted({k[0] for k in a}, key=order)
     print("| setting | D | dedicated | one network | one / dedicated |")
     print("|---|---|---|---|---|")

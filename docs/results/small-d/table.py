@@ -1,4 +1,5 @@
 """Tables of the small-D study from run.sh's folder: python3 table.py OUT > tables.md"""
+
 import glob
 import json
 import os
@@ -8,7 +9,8 @@ import numpy as np
 
 
 def precision(x):
-    """Share of samples on the checkerboard's squares (x/2, y/2 in [-2, 2)² with floor(x/2) ≡ floor(y/2) mod 2)."""
+    """Share of samples on the checkerboard's squares (x/2, y/2 in [-2, 2)² with floor(x/2) ≡
+    floor(y/2) mod 2)."""
     a, b = x[:, 0] / 2, x[:, 1] / 2
     inside = (a >= -2) & (a < 2) & (b >= -2) & (b < 2)
     return float(np.mean(inside & ((np.floor(a) - np.floor(b)) % 2 == 0)))
@@ -46,16 +48,23 @@ def cell(values, fmt):
 def main(folder):
     data = runs(folder)
     order = lambda k: (float("inf") if k[0] == "inf" else float(k[0]), k[1], k[2])
-    print("| D | kernel | EMA | seeds | fit σ=0.1 | σ=0.3 | σ=1 | σ=3 | SWD, own prior | on squares, own prior | SWD, whole prior |")
+    print(
+        "| D | kernel | EMA | seeds | fit σ=0.1 | σ=0.3 | σ=1 | σ=3 | SWD, own prior | on "
+        "squares, own prior | SWD, whole prior |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for key in sorted(data, key=order):
         rows = data[key]
         d, q, ema = key
         fit = lambda s: cell([r.get("full", {}).get(s) for r in rows], "%.2g")
         own = rows[0]["own"]
-        print(f"| {d} | {'whole' if q == '1' else 'cut ' + q} | {ema} | {len(rows)} | {fit(0.1)} | {fit(0.3)} | {fit(1)} | {fit(3)} | "
-              f"{cell([r['swd' + own] for r in rows], '%.3f')} | {cell([r['prec' + own] for r in rows], '%.3f')} | "
-              f"{cell([r['swd1'] for r in rows], '%.3f')} |")
+        print(
+            f"| {d} | {'whole' if q == '1' else 'cut ' + q} | {ema} | {len(rows)} | {fit(0.1)} | "
+            f"{fit(0.3)} | {fit(1)} | {fit(3)} | "
+            f"{cell([r['swd' + own] for r in rows], '%.3f')} | "
+            f"{cell([r['prec' + own] for r in rows], '%.3f')} | "
+            f"{cell([r['swd1'] for r in rows], '%.3f')} |"
+        )
 
 
 if __name__ == "__main__":

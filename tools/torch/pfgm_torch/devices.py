@@ -8,7 +8,8 @@ class DeviceError(ValueError):
 
 
 def resolve(name, index=0):
-    """auto (CUDA when visible, else the CPU), cpu, or cuda (device `index`, e.g. a process's LOCAL_RANK)."""
+    """auto (CUDA when visible, else the CPU), cpu, or cuda (device `index`, e.g. a process's
+    LOCAL_RANK)."""
     if name not in ("auto", "cpu", "cuda"):
         raise DeviceError(f"--device {name}: expected auto, cpu or cuda")
     if name == "cuda" and not torch.cuda.is_available():

@@ -20,11 +20,14 @@ def parse_aug_dim(text):
     return value
 
 
-INFINITY_SHARE = 0.25  # of a range's training draws at D = ∞ in new runs, as pfgm (recorded as infinity_share)
+INFINITY_SHARE = (
+    0.25  # of a range's training draws at D = ∞ in new runs, as pfgm (recorded as infinity_share)
+)
 
 
 def parse_range(text):
-    """(lo, hi, includes_inf) of a one-network range 'LO..HI[,inf]' (0 < LO < HI finite); raises ValueError."""
+    """(lo, hi, includes_inf) of a one-network range 'LO..HI[,inf]' (0 < LO < HI finite); raises
+    ValueError."""
     parts = str(text).strip().lower().split(",")
     if len(parts) > 2 or (len(parts) == 2 and not math.isinf(parse_aug_dim(parts[1]))):
         raise ValueError(f"'{text}' is not a range LO..HI[,inf]")
@@ -50,12 +53,19 @@ def format_dimensions(text):
 
 
 def resolve_dimension(dimensions, requested, where):
-    """The D to answer at: `requested` (or the run's default) when the run answers there; raises ValueError."""
+    """The D to answer at: `requested` (or the run's default) when the run answers there; raises
+    ValueError."""
     d = default_dimension(dimensions) if requested is None else parse_aug_dim(requested)
     if not in_dimensions(dimensions, d):
         kind, _ = dimensions
-        what = "the one network in {} answers for D in {} only" if kind == "range" else "the model in {} was trained at D={}"
-        raise ValueError(f"--aug-dim {format_aug_dim(d)}: " + what.format(where, describe(dimensions)))
+        what = (
+            "the one network in {} answers for D in {} only"
+            if kind == "range"
+            else "the model in {} was trained at D={}"
+        )
+        raise ValueError(
+            f"--aug-dim {format_aug_dim(d)}: " + what.format(where, describe(dimensions))
+        )
     return d
 
 
@@ -84,7 +94,8 @@ def default_dimension(dimensions):
 
 
 def aug_features(n, d):
-    """The network's input for each D of a float64 tensor: 8·N/(N + D), 0 at D = ∞ (float32, as pfgm)."""
+    """The network's input for each D of a float64 tensor: 8·N/(N + D), 0 at D = ∞ (float32, as
+    pfgm)."""
     return torch.where(torch.isinf(d), torch.zeros_like(d), 8 * n / (n + d)).float()
 
 
@@ -94,10 +105,14 @@ def aug_feature(n, d):
 
 
 def draw_dimensions(rows, value, device="cpu", infinity_share=INFINITY_SHARE):
-    """D per row over a range: ∞ with `infinity_share` when included, else log-uniform on [lo, hi] (float64)."""
+    """D per row over a range: ∞ with `infinity_share` when included, else log-uniform on [lo, hi]
+    (float64)."""
     lo, hi, inf = value
     u = torch.rand(rows, dtype=torch.float64, device=device)
-    d = torch.exp(math.log(lo) + torch.rand(rows, dtype=torch.float64, device=device) * (math.log(hi) - math.log(lo)))
+    d = torch.exp(
+        math.log(lo)
+        + torch.rand(rows, dtype=torch.float64, device=device) * (math.log(hi) - math.log(lo))
+    )
     return torch.where(u < infinity_share, torch.full_like(d, math.inf), d) if inf else d
 
 
@@ -109,8 +124,9 @@ def format_aug_dim(d):
 
 
 def perturbation(rows, n, d, sigma, quantile=None):
-    """One draw of the kernel per row, row r at noise level sigma[r]: N(0, σ²I) for D = ∞, else R·u; with a
-    quantile below 1, radii beyond the kernel's quantile are drawn again (see truncation_log_limit)."""
+    """One draw of the kernel per row, row r at noise level sigma[r]: N(0, σ²I) for D = ∞, else R·u;
+    with a quantile below 1, radii beyond the kernel's quantile are drawn again (see
+    truncation_log_limit)."""
     limit = truncation_log_limit(quantile, n, d)
     if math.isinf(d) and math.isinf(limit):
         return torch.randn(rows, n, device=sigma.device) * sigma.reshape(-1, 1)
@@ -119,8 +135,8 @@ def perturbation(rows, n, d, sigma, quantile=None):
 
 
 def perturbation_per_row(rows, n, d, sigma, limits):
-    """One draw per row at D = d[r] (float64 tensor, inf allowed) and noise level sigma[r], radii redrawn while
-    log(R²/σ²) > limits[r] (float64 tensor; inf: no cut)."""
+    """One draw per row at D = d[r] (float64 tensor, inf allowed) and noise level sigma[r], radii
+    redrawn while log(R²/σ²) > limits[r] (float64 tensor; inf: no cut)."""
     z = torch.randn(rows, n, device=sigma.device)
     norm = z.double().norm(dim=1).clamp(min=np.finfo(np.float64).tiny)
     gaussian = torch.isinf(d)
@@ -136,8 +152,14 @@ def perturbation_per_row(rows, n, d, sigma, limits):
             out[finite] = shapes.log() + g1.log() - g2.log()
         if bool((~finite).any()):
             count = int((~finite).sum())
-            out[~finite] = math.log(2) + torch.distributions.Gamma(torch.full((count,), n / 2, dtype=torch.float64,
-                                                                             device=sigma.device), 1.0).sample().log()
+            out[~finite] = (
+                math.log(2)
+                + torch.distributions.Gamma(
+                    torch.full((count,), n / 2, dtype=torch.float64, device=sigma.device), 1.0
+                )
+                .sample()
+                .log()
+            )
         return out
 
     logs = torch.where(gaussian, 2 * norm.log(), torch.zeros_like(norm))
@@ -152,15 +174,21 @@ def perturbation_per_row(rows, n, d, sigma, limits):
 
 
 class TruncationTable:
-    """log(R²/σ²) limits over a range of D on 129 log-spaced points, interpolated (as pfgm), and D = ∞'s."""
+    """log(R²/σ²) limits over a range of D on 129 log-spaced points, interpolated (as pfgm), and D =
+    ∞'s."""
 
     POINTS = 129
 
     def __init__(self, quantile, n, value):
         lo, hi, _ = value
         self.lo, self.hi = math.log(lo), math.log(hi)
-        grid = [math.exp(self.lo + (self.hi - self.lo) * i / (self.POINTS - 1)) for i in range(self.POINTS)]
-        self.limits = torch.tensor([truncation_log_limit(quantile, n, g) for g in grid], dtype=torch.float64)
+        grid = [
+            math.exp(self.lo + (self.hi - self.lo) * i / (self.POINTS - 1))
+            for i in range(self.POINTS)
+        ]
+        self.limits = torch.tensor(
+            [truncation_log_limit(quantile, n, g) for g in grid], dtype=torch.float64
+        )
         self.infinite = truncation_log_limit(quantile, n, math.inf)
 
     def __call__(self, d):
@@ -175,7 +203,9 @@ class TruncationTable:
 
 def prior(count, n, d, sigma_max, device="cpu", quantile=None):
     """K draws of the kernel at σ_max around the origin."""
-    return perturbation(count, n, d, torch.full((count,), float(sigma_max), device=device), quantile)
+    return perturbation(
+        count, n, d, torch.full((count,), float(sigma_max), device=device), quantile
+    )
 
 
 GAUSSIAN_BEYOND = 1e6
@@ -186,9 +216,9 @@ GAUSSIAN_QUANTILE = 1 - 1e-4
 
 
 def truncation_log_limit(quantile, n, d):
-    """log of the largest R²/σ² kept, as pfgm's KernelTruncation: the q-quantile of R²/σ² (below D = 2 with the
-    ratio held to D = 2's q-quantile), but never below the D = ∞ kernel's (1 − 10⁻⁴)-quantile; +∞ without
-    truncation (q absent or 1)."""
+    """log of the largest R²/σ² kept, as pfgm's KernelTruncation: the q-quantile of R²/σ² (below D =
+    2 with the ratio held to D = 2's q-quantile), but never below the D = ∞ kernel's (1 −
+    10⁻⁴)-quantile; +∞ without truncation (q absent or 1)."""
     if quantile is None or quantile >= 1:
         return math.inf
     limit = squared_ratio_log_quantile(quantile, n, d)
@@ -198,8 +228,8 @@ def truncation_log_limit(quantile, n, d):
 
 
 def squared_ratio_log_quantile(quantile, n, d):
-    """log of the q-quantile of R²/σ²: log(D·b/(1 − b)) for b the q-quantile of Beta(N/2, D/2), or of χ²_N for
-    D = ∞ (also beyond D = 10⁶, where the two agree to ~N/D)."""
+    """log of the q-quantile of R²/σ²: log(D·b/(1 − b)) for b the q-quantile of Beta(N/2, D/2), or
+    of χ²_N for D = ∞ (also beyond D = 10⁶, where the two agree to ~N/D)."""
     a = n / 2
     if math.isfinite(d) and d <= GAUSSIAN_BEYOND:
         return math.log(d) + invert(quantile, math.log(n / d), lambda s: beta_cdf(s, a, d / 2))
@@ -226,7 +256,8 @@ def _log1p_exp(s):
 
 
 def beta_cdf(s, a, b):
-    """P(B ≤ x), B ~ Beta(a, b), x = 1/(1 + e^(−s)) given by its log-odds s; Lentz's continued fraction."""
+    """P(B ≤ x), B ~ Beta(a, b), x = 1/(1 + e^(−s)) given by its log-odds s; Lentz's continued
+    fraction."""
     log_x, log_1mx = -_log1p_exp(-s), -_log1p_exp(s)
     front = math.exp(math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * log_x + b * log_1mx)
     x = math.exp(log_x)
@@ -242,7 +273,10 @@ def _beta_fraction(x, a, b):
     h = d
     for m in range(1, 200_001):
         m2 = 2 * m
-        for num in (m * (b - m) * x / ((a + m2 - 1) * (a + m2)), -(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1))):
+        for num in (
+            m * (b - m) * x / ((a + m2 - 1) * (a + m2)),
+            -(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1)),
+        ):
             d = 1 + num * d
             d = 1 / (tiny if abs(d) < tiny else d)
             c = 1 + num / c
@@ -288,14 +322,15 @@ def gamma_cdf(x, a):
 
 
 class Preconditioning:
-    """D_θ(x, σ) = c_skip·x + c_out·F_θ(c_in·x, c_noise); each coefficient from float64 σ, then float32."""
+    """D_θ(x, σ) = c_skip·x + c_out·F_θ(c_in·x, c_noise); each coefficient from float64 σ, then
+    float32."""
 
     def __init__(self, sigma_data):
         self.sigma_data = float(sigma_data)
 
     def coefficients(self, sigma):
         s = sigma.double().reshape(-1, 1)
-        sd2 = self.sigma_data ** 2
+        sd2 = self.sigma_data**2
         c_skip = sd2 / (s * s + sd2)
         c_out = s * self.sigma_data / (s * s + sd2).sqrt()
         c_in = 1 / (s * s + sd2).sqrt()
@@ -314,8 +349,8 @@ def noise_levels(rows, p_mean=-1.2, p_std=1.2, device="cpu"):
 
 
 def loss(net, preconditioning, y, x, sigma, c_aug=None):
-    """Mean over rows and coordinates of (F_θ(c_in·x, c_noise[, c_aug]) − (y − c_skip·x)/c_out)², which is
-    λ(σ)·‖D_θ(x, σ) − y‖² / N with λ = (σ² + σ_d²)/(σ·σ_d)²."""
+    """Mean over rows and coordinates of (F_θ(c_in·x, c_noise[, c_aug]) − (y − c_skip·x)/c_out)²,
+    which is λ(σ)·‖D_θ(x, σ) − y‖² / N with λ = (σ² + σ_d²)/(σ·σ_d)²."""
     c_skip, c_out, c_in, c_noise = preconditioning.coefficients(sigma)
     target = (y - c_skip * x) / c_out
     out = net(c_in * x, c_noise) if c_aug is None else net(c_in * x, c_noise, c_aug)
@@ -323,7 +358,8 @@ def loss(net, preconditioning, y, x, sigma, c_aug=None):
 
 
 def schedule(steps, sigma_min=0.002, sigma_max=80.0, rho=7.0):
-    """σ_i = (σ_max^(1/ρ) + i/(n−1)·(σ_min^(1/ρ) − σ_max^(1/ρ)))^ρ for i < n, then σ_n = 0 (float64)."""
+    """σ_i = (σ_max^(1/ρ) + i/(n−1)·(σ_min^(1/ρ) − σ_max^(1/ρ)))^ρ for i < n, then σ_n = 0
+    (float64)."""
     if steps <= 1:
         return [float(sigma_max), 0.0]
     a, b = sigma_max ** (1 / rho), sigma_min ** (1 / rho)
@@ -336,8 +372,9 @@ def f32(value):
 
 @torch.no_grad()
 def solve(denoise, x, sigmas, solver="heun", alpha=0.0):
-    """Integrates dx/dσ = (x − D(x, σ))/σ along `sigmas` (Heun without a correction on the last step,
-    or Euler); with α > 0, x ← x + α·σ_i·ε at the start of each step. Same arithmetic as pfgm's sampler."""
+    """Integrates dx/dσ = (x − D(x, σ))/σ along `sigmas` (Heun without a correction on the last
+    step, or Euler); with α > 0, x ← x + α·σ_i·ε at the start of each step. Same arithmetic as
+    pfgm's sampler."""
     rows = x.shape[0]
 
     def slope(x, sigma):

@@ -1,8 +1,8 @@
 """The denoiser networks F_θ(x_in, c_noise[, c_aug]), with pfgm's parameter names and layouts.
 
-Every tensor has the name and shape pfgm uses (Linear weights [out, in], convolutions [out, in, 3, 3]),
-so a state_dict is a pfgm checkpoint and back. `layout()` lists the names in pfgm's storage order,
-which the flat Adam moments of optimizer.safetensors follow.
+Every tensor has the name and shape pfgm uses (Linear weights [out, in], convolutions [out, in, 3,
+3]), so a state_dict is a pfgm checkpoint and back. `layout()` lists the names in pfgm's storage
+order, which the flat Adam moments of optimizer.safetensors follow.
 """
 
 import math
@@ -23,7 +23,9 @@ class SinusoidalEmbedding(nn.Module):
             raise ValueError("embedding channels must be even and at least 4")
         half = channels // 2
         frequencies = [(1 / max_positions) ** (j / (half - 1)) for j in range(half)]
-        self.register_buffer("frequencies", torch.tensor(frequencies, dtype=torch.float64).float(), persistent=False)
+        self.register_buffer(
+            "frequencies", torch.tensor(frequencies, dtype=torch.float64).float(), persistent=False
+        )
 
     def forward(self, c_noise):
         a = c_noise.reshape(-1, 1).float() * self.frequencies.reshape(1, -1)
@@ -31,8 +33,9 @@ class SinusoidalEmbedding(nn.Module):
 
 
 def _conditions(module, c_noise, c_aug):
-    """The sinusoid the mapping layers read: of c_noise, plus, for one network over a range of D, the D embedding
-    map_aug(sinusoidal(c_aug)) with c_aug = 8·N/(N + D), 0 at D = ∞ (method.aug_feature)."""
+    """The sinusoid the mapping layers read: of c_noise, plus, for one network over a range of D,
+    the D embedding map_aug(sinusoidal(c_aug)) with c_aug = 8·N/(N + D), 0 at D = ∞
+    (method.aug_feature)."""
     e = module.embedding(c_noise)
     if module.map_aug is not None:
         if c_aug is None:
@@ -65,10 +68,14 @@ class MLPEDM(nn.Module):
         self.blocks = nn.ModuleList(MLPBlock(width) for _ in range(depth))
         self.output_norm = nn.LayerNorm(width, eps=1e-5)
         self.output = nn.Linear(width, dim)
-        self.map_aug = nn.Linear(embedding_channels, embedding_channels) if conditions_on_d else None
+        self.map_aug = (
+            nn.Linear(embedding_channels, embedding_channels) if conditions_on_d else None
+        )
 
     def forward(self, x, c_noise, c_aug=None):
-        h = self.map_layer1(F.silu(self.map_layer0(_conditions(self, c_noise, c_aug)))) + self.input(x)
+        h = self.map_layer1(
+            F.silu(self.map_layer0(_conditions(self, c_noise, c_aug)))
+        ) + self.input(x)
         for block in self.blocks:
             h = block(h)
         return self.output(F.silu(self.output_norm(h)))
@@ -120,11 +127,13 @@ class ResidualBlock(nn.Module):
 
 
 class UNet(nn.Module):
-    """emb = SiLU(Linear(SiLU(Linear(sinusoidal(c_noise))))); h = conv(x); per resolution `depth` blocks,
-    keep h as the skip, average-pool 2×2; back up: nearest 2× upsampling, h ← (h + skip)/√2, `depth`
-    blocks; F = conv(SiLU(GN(h))). Rows hold C·H·W values, as data files do."""
+    """emb = SiLU(Linear(SiLU(Linear(sinusoidal(c_noise))))); h = conv(x); per resolution `depth`
+    blocks, keep h as the skip, average-pool 2×2; back up: nearest 2× upsampling, h ← (h + skip)/√2,
+    `depth` blocks; F = conv(SiLU(GN(h))). Rows hold C·H·W values, as data files do."""
 
-    def __init__(self, side, channels=1, width=32, depth=2, embedding_channels=128, conditions_on_d=False):
+    def __init__(
+        self, side, channels=1, width=32, depth=2, embedding_channels=128, conditions_on_d=False
+    ):
         super().__init__()
         self.side, self.channels = side, channels
         self.dim = side * side * channels
@@ -134,11 +143,17 @@ class UNet(nn.Module):
         self.map_layer0 = nn.Linear(embedding_channels, e)
         self.map_layer1 = nn.Linear(e, e)
         self.input = nn.Conv2d(channels, width, 3, padding=1)
-        self.enc = nn.ModuleList(nn.ModuleList(ResidualBlock(width, e) for _ in range(depth)) for _ in range(self.levels))
-        self.dec = nn.ModuleList(nn.ModuleList(ResidualBlock(width, e) for _ in range(depth)) for _ in range(self.levels))
+        self.enc = nn.ModuleList(
+            nn.ModuleList(ResidualBlock(width, e) for _ in range(depth)) for _ in range(self.levels)
+        )
+        self.dec = nn.ModuleList(
+            nn.ModuleList(ResidualBlock(width, e) for _ in range(depth)) for _ in range(self.levels)
+        )
         self.output_norm = nn.GroupNorm(group_count(width), width, eps=1e-5)
         self.output = _scale_(nn.Conv2d(width, channels, 3, padding=1), 1e-5)
-        self.map_aug = nn.Linear(embedding_channels, embedding_channels) if conditions_on_d else None
+        self.map_aug = (
+            nn.Linear(embedding_channels, embedding_channels) if conditions_on_d else None
+        )
 
     def forward(self, x, c_noise, c_aug=None):
         rows = x.shape[0]
@@ -153,17 +168,25 @@ class UNet(nn.Module):
                 h = F.avg_pool2d(h, 2)
         for level in reversed(range(self.levels)):
             if level < self.levels - 1:
-                h = (skips[level] + F.interpolate(h, scale_factor=2.0, mode="nearest")) * math.sqrt(0.5)
+                h = (skips[level] + F.interpolate(h, scale_factor=2.0, mode="nearest")) * math.sqrt(
+                    0.5
+                )
             for block in self.dec[level]:
                 h = block(h, emb)
         return self.output(F.silu(self.output_norm(h))).reshape(rows, self.dim)
 
     def layout(self):
-        """pfgm's order: embedding maps, input, encoder levels upward, decoder levels downward, output."""
+        """pfgm's order: embedding maps, input, encoder levels upward, decoder levels downward,
+        output."""
         names = [n for n, _ in self.named_parameters()]
         head = [n for n in names if n.split(".")[0] in ("map_layer0", "map_layer1", "input")]
         enc = [n for n in names if n.startswith("enc.")]
-        dec = [n for level in reversed(range(self.levels)) for n in names if n.startswith(f"dec.{level}.")]
+        dec = [
+            n
+            for level in reversed(range(self.levels))
+            for n in names
+            if n.startswith(f"dec.{level}.")
+        ]
         tail = [n for n in names if n.split(".")[0] in ("output_norm", "output", "map_aug")]
         return head + enc + dec + tail
 
@@ -189,6 +212,8 @@ def build(config):
         channels = int(config.get("channels") or 1)
         side = unet_side(dim, channels)
         if side is None:
-            raise ValueError(f"the U-Net needs square images: {dim} values are not side² × {channels} channels")
+            raise ValueError(
+                f"the U-Net needs square images: {dim} values are not side² × {channels} channels"
+            )
         return UNet(side, channels, width, depth, embedding, conditioned)
     raise ValueError(f"architecture '{arch}' is not known (expected mlp-edm or unet)")

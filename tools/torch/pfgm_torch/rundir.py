@@ -16,8 +16,17 @@ from . import data, networks, tensorfile
 from .method import format_dimensions, parse_dimensions
 
 CONFIG_DEFAULTS = {
-    "architecture": "mlp-edm", "width": 256, "depth": 4, "embedding_channels": 128, "batch": 512,
-    "learning_rate": 1e-3, "warmup_steps": 200, "ema_decay": 0.999, "p_mean": -1.2, "p_std": 1.2, "seed": 0,
+    "architecture": "mlp-edm",
+    "width": 256,
+    "depth": 4,
+    "embedding_channels": 128,
+    "batch": 512,
+    "learning_rate": 1e-3,
+    "warmup_steps": 200,
+    "ema_decay": 0.999,
+    "p_mean": -1.2,
+    "p_std": 1.2,
+    "seed": 0,
 }
 REQUIRED = ("data", "dim", "aug_dim", "sigma_data", "steps")
 
@@ -52,12 +61,16 @@ class RunDirectory:
         try:
             parse_dimensions(config["aug_dim"])
         except ValueError:
-            raise RunError(f"{path}: aug_dim '{config['aug_dim']}' is not a positive number, inf, or a range LO..HI[,inf]") from None
+            raise RunError(
+                f"{path}: aug_dim '{config['aug_dim']}' is not a positive number, inf, or a range "
+                f"LO..HI[,inf]"
+            ) from None
         return {**CONFIG_DEFAULTS, **config}
 
     def write_config(self, config):
-        """Writes config.json with a data file recorded twice, as pfgm does: its absolute path, and its
-        path from the run folder (`data_from_run`), so that the run finds its data from any folder."""
+        """Writes config.json with a data file recorded twice, as pfgm does: its absolute path, and
+        its path from the run folder (`data_from_run`), so that the run finds its data from any
+        folder."""
         os.makedirs(self.path, exist_ok=True)
         config = dict(config)
         if is_data_file(config["data"]):
@@ -80,8 +93,10 @@ class RunDirectory:
             if os.path.exists(place):
                 return place
         also = f" nor at {os.path.normpath(places[1])}" if len(places) > 1 else ""
-        raise RunError(f"{config['data']}: the data of the run in {self.path} is not there{also}; "
-                       "when it has moved, point at it with --data PATH")
+        raise RunError(
+            f"{config['data']}: the data of the run in {self.path} is not there{also}; "
+            "when it has moved, point at it with --data PATH"
+        )
 
     def load_model(self, device="cpu"):
         """The EMA network of the checkpoint, its config and the checkpoint's metadata."""
@@ -94,7 +109,10 @@ class RunDirectory:
     def save(self, state):
         """Writes the optimizer file, then the checkpoint, from a TrainingState."""
         if not all(torch.isfinite(p).all() for p in state.ema.values()):
-            raise RunError(f"{self.path}: weights at step {state.step} are NaN or infinite; the last saved checkpoint is kept")
+            raise RunError(
+                f"{self.path}: weights at step {state.step} are NaN or infinite; the last saved "
+                f"checkpoint is kept"
+            )
         layout = state.layout
         params = dict(state.model.named_parameters())
         tensors = {f"params.{n}": to_numpy(params[n]) for n in layout}
@@ -102,12 +120,27 @@ class RunDirectory:
         moments = state.adam_moments()
         tensors["adam.m"] = np.concatenate([to_numpy(moments[n][0]).ravel() for n in layout])
         tensors["adam.v"] = np.concatenate([to_numpy(moments[n][1]).ravel() for n in layout])
-        tensorfile.write(self.file("optimizer.safetensors"), tensors, {
-            "step": state.step, "adam_step": state.adam_step, "ema_updates": state.ema_updates, "layout": ",".join(layout)})
+        tensorfile.write(
+            self.file("optimizer.safetensors"),
+            tensors,
+            {
+                "step": state.step,
+                "adam_step": state.adam_step,
+                "ema_updates": state.ema_updates,
+                "layout": ",".join(layout),
+            },
+        )
         config = state.config
-        tensorfile.write(self.file("checkpoint.safetensors"), {n: to_numpy(state.ema[n]) for n in layout}, {
-            "step": state.step, "aug_dim": config["aug_dim"], "sigma_data": repr(float(config["sigma_data"])),
-            "architecture": config["architecture"]})
+        tensorfile.write(
+            self.file("checkpoint.safetensors"),
+            {n: to_numpy(state.ema[n]) for n in layout},
+            {
+                "step": state.step,
+                "aug_dim": config["aug_dim"],
+                "sigma_data": repr(float(config["sigma_data"])),
+                "architecture": config["architecture"],
+            },
+        )
 
     def append_stats(self, fields):
         line = json.dumps(fields) + "\n"
@@ -141,7 +174,10 @@ def load_tensors(net, tensors, path):
         if name not in tensors:
             raise RunError(f"{path}: tensor '{name}' is missing")
         if list(tensors[name].shape) != list(p.shape):
-            raise RunError(f"{path}: tensor '{name}' has shape {list(tensors[name].shape)}, the model needs {list(p.shape)}")
+            raise RunError(
+                f"{path}: tensor '{name}' has shape {list(tensors[name].shape)}, the model needs "
+                f"{list(p.shape)}"
+            )
     extra = sorted(set(tensors) - set(params))
     if extra:
         raise RunError(f"{path}: tensor '{extra[0]}' is not part of this model")
@@ -158,7 +194,11 @@ def is_data_file(spec):
 
 def new_config(data, dim, aug_dim, sigma_data, steps, **settings):
     config = {**CONFIG_DEFAULTS, **{k: v for k, v in settings.items() if v is not None}}
-    config.update(data=data, dim=int(dim), aug_dim=format_dimensions(aug_dim),
-                  sigma_data=float(sigma_data), steps=int(steps))
+    config.update(
+        data=data,
+        dim=int(dim),
+        aug_dim=format_dimensions(aug_dim),
+        sigma_data=float(sigma_data),
+        steps=int(steps),
+    )
     return config
-

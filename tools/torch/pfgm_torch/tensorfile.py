@@ -28,13 +28,13 @@ def read(path):
     if length > len(raw) - 8:
         raise FormatError(f"{path}: header length {length} runs past the end of the file")
     try:
-        header = json.loads(raw[8:8 + length])
+        header = json.loads(raw[8 : 8 + length])
     except ValueError:
         raise FormatError(f"{path}: header is not JSON") from None
     if not isinstance(header, dict):
         raise FormatError(f"{path}: header is not a JSON object")
     metadata = header.pop("__metadata__", {}) or {}
-    data = memoryview(raw)[8 + length:]
+    data = memoryview(raw)[8 + length :]
     tensors = {}
     for name, info in header.items():
         try:
@@ -42,7 +42,9 @@ def read(path):
             shape = [int(d) for d in info["shape"]]
             begin, end = (int(v) for v in info["data_offsets"])
         except (KeyError, TypeError, ValueError):
-            raise FormatError(f"{path}: tensor '{name}' has an unreadable entry (only F32 and F64 are read)") from None
+            raise FormatError(
+                f"{path}: tensor '{name}' has an unreadable entry (only F32 and F64 are read)"
+            ) from None
         count = int(np.prod(shape, dtype=np.int64))
         if not 0 <= begin <= end <= len(data) or end - begin != count * dtype.itemsize:
             raise FormatError(f"{path}: tensor '{name}' offsets do not fit its shape {shape}")
@@ -56,7 +58,11 @@ def encode(tensors, metadata=None):
     header, chunks, offset = {}, [], 0
     for name in sorted(tensors):
         values = np.ascontiguousarray(tensors[name], dtype="<f4")
-        header[name] = {"dtype": "F32", "shape": list(values.shape), "data_offsets": [offset, offset + values.nbytes]}
+        header[name] = {
+            "dtype": "F32",
+            "shape": list(values.shape),
+            "data_offsets": [offset, offset + values.nbytes],
+        }
         chunks.append(values.tobytes())
         offset += values.nbytes
     if metadata:
@@ -73,7 +79,9 @@ def write(path, tensors, metadata=None):
 def write_atomically(path, data):
     """Writes to a temporary file in the same folder, syncs it, and renames it over `path`."""
     folder = os.path.dirname(os.path.abspath(path))
-    fd, temporary = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
+    fd, temporary = tempfile.mkstemp(
+        dir=folder, prefix="." + os.path.basename(path) + ".", suffix=".tmp"
+    )
     try:
         os.fchmod(fd, 0o644)
         with os.fdopen(fd, "wb") as f:

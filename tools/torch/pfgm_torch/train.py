@@ -32,30 +32,98 @@ class Failure(Exception):
 
 
 def arguments(argv=None):
-    p = argparse.ArgumentParser(prog="python -m pfgm_torch.train", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--data", help="fmnist, fmnist14, fmnist7, or a .npy / IDX file (pfgm data --out writes the built-ins); "
-                                  "with --resume, where the run's data is now")
-    p.add_argument("--aug-dim", help="augmented dimension D: a positive number or inf; or a range LO..HI[,inf] for one "
-                                     "network that answers at every D in it")
+    p = argparse.ArgumentParser(
+        prog="python -m pfgm_torch.train",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--data",
+        help="fmnist, fmnist14, fmnist7, or a .npy / IDX file (pfgm data --out writes the "
+        "built-ins); "
+        "with --resume, where the run's data is now",
+    )
+    p.add_argument(
+        "--aug-dim",
+        help="augmented dimension D: a positive number or inf; or a range LO..HI[,inf] for one "
+        "network that answers at every D in it",
+    )
     p.add_argument("--steps", type=int, required=True, help="train until this step")
-    p.add_argument("--batch", type=int, default=512, help="global examples per step, split over the processes (default: %(default)s)")
-    p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default: %(default)s)")
-    p.add_argument("--warmup", type=int, default=200, help="steps of linear learning-rate warm-up (default: %(default)s)")
-    p.add_argument("--seed", type=int, default=0, help="seed for the initial weights, data order and noise (default: %(default)s)")
+    p.add_argument(
+        "--batch",
+        type=int,
+        default=512,
+        help="global examples per step, split over the processes (default: %(default)s)",
+    )
+    p.add_argument(
+        "--lr", type=float, default=1e-3, help="Adam learning rate (default: %(default)s)"
+    )
+    p.add_argument(
+        "--warmup",
+        type=int,
+        default=200,
+        help="steps of linear learning-rate warm-up (default: %(default)s)",
+    )
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="seed for the initial weights, data order and noise (default: %(default)s)",
+    )
     p.add_argument("--out", help="run directory to create")
-    p.add_argument("--resume", help="continue the run in this directory (written by pfgm or by this trainer)")
-    p.add_argument("--arch", choices=("mlp", "unet"), default="mlp", help="MLP-EDM or U-Net (square images) (default: %(default)s)")
-    p.add_argument("--width", type=int, help="MLP hidden units (default 256) or U-Net channels (default 32)")
-    p.add_argument("--depth", type=int, help="MLP blocks (default 4) or U-Net blocks per resolution and side (default 2)")
-    p.add_argument("--ema-decay", type=float, default=0.999, help="decay of the weights' moving average (default: %(default)s)")
-    p.add_argument("--kernel-quantile", type=float, default=method.DEFAULT_KERNEL_QUANTILE,
-                   help="draw training radii only up to this quantile of the kernel; 1: the whole kernel (default: %(default)s)")
-    p.add_argument("--no-ema-warmup", dest="ema_warmup", action="store_false",
-                   help="a plain EMA instead of the decay ramp min(decay, (1+t)/(10+t))")
-    p.add_argument("--log-every", type=int, default=50, help="steps between stats.jsonl lines (default: %(default)s)")
-    p.add_argument("--save-every", type=int, default=1000, help="steps between checkpoints (default: %(default)s)")
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda (each torchrun process takes cuda:LOCAL_RANK) (default: %(default)s)")
+    p.add_argument(
+        "--resume", help="continue the run in this directory (written by pfgm or by this trainer)"
+    )
+    p.add_argument(
+        "--arch",
+        choices=("mlp", "unet"),
+        default="mlp",
+        help="MLP-EDM or U-Net (square images) (default: %(default)s)",
+    )
+    p.add_argument(
+        "--width", type=int, help="MLP hidden units (default 256) or U-Net channels (default 32)"
+    )
+    p.add_argument(
+        "--depth",
+        type=int,
+        help="MLP blocks (default 4) or U-Net blocks per resolution and side (default 2)",
+    )
+    p.add_argument(
+        "--ema-decay",
+        type=float,
+        default=0.999,
+        help="decay of the weights' moving average (default: %(default)s)",
+    )
+    p.add_argument(
+        "--kernel-quantile",
+        type=float,
+        default=method.DEFAULT_KERNEL_QUANTILE,
+        help="draw training radii only up to this quantile of the kernel; 1: the whole kernel "
+        "(default: %(default)s)",
+    )
+    p.add_argument(
+        "--no-ema-warmup",
+        dest="ema_warmup",
+        action="store_false",
+        help="a plain EMA instead of the decay ramp min(decay, (1+t)/(10+t))",
+    )
+    p.add_argument(
+        "--log-every",
+        type=int,
+        default=50,
+        help="steps between stats.jsonl lines (default: %(default)s)",
+    )
+    p.add_argument(
+        "--save-every",
+        type=int,
+        default=1000,
+        help="steps between checkpoints (default: %(default)s)",
+    )
+    p.add_argument(
+        "--device",
+        default="auto",
+        help="auto, cpu, cuda (each torchrun process takes cuda:LOCAL_RANK) (default: %(default)s)",
+    )
     p.add_argument("--threads", type=int, help="CPU threads per process (torch.set_num_threads)")
     a = p.parse_args(argv)
     if a.steps < 1 or a.batch < 1 or a.log_every < 1 or a.save_every < 1:
@@ -72,7 +140,9 @@ def arguments(argv=None):
         try:
             method.parse_dimensions(a.aug_dim)
         except ValueError:
-            p.error("--aug-dim must be a positive number, inf, or a range LO..HI[,inf] with 0 < LO < HI")
+            p.error(
+                "--aug-dim must be a positive number, inf, or a range LO..HI[,inf] with 0 < LO < HI"
+            )
     return a
 
 
@@ -98,7 +168,8 @@ class Context:
             print(text, file=sys.stderr, flush=True)
 
     def reduce(self, values):
-        """Sum over processes of a small float64 vector (and max of its last entry: the stop flag)."""
+        """Sum over processes of a small float64 vector (and max of its last entry: the stop
+        flag)."""
         t = torch.tensor(values, dtype=torch.float64, device=self.device)
         if self.world > 1:
             flag = t[-1:].clone()
@@ -123,7 +194,9 @@ class TrainingState:
         self.config = config
         self.model = networks.build(config).to(device)
         self.layout = self.model.layout()
-        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config["learning_rate"], betas=(0.9, 0.999), eps=1e-8)
+        self.optimizer = torch.optim.Adam(
+            self.model.parameters(), lr=config["learning_rate"], betas=(0.9, 0.999), eps=1e-8
+        )
         self.ema = {n: p.detach().clone() for n, p in self.model.named_parameters()}
         self.step = self.adam_step = self.ema_updates = 0
 
@@ -137,7 +210,8 @@ class TrainingState:
         return out
 
     def resume(self, run):
-        """From the run's optimizer file, or, without one, from the checkpoint's EMA weights with fresh Adam moments."""
+        """From the run's optimizer file, or, without one, from the checkpoint's EMA weights with
+        fresh Adam moments."""
         path = run.file("optimizer.safetensors")
         if os.path.exists(path):
             return self.restore(path)
@@ -145,7 +219,10 @@ class TrainingState:
         try:
             self.step = int(meta["step"])
         except (KeyError, ValueError):
-            raise Failure(f"{run.file('checkpoint.safetensors')}: metadata has no step, and there is no optimizer file") from None
+            raise Failure(
+                f"{run.file('checkpoint.safetensors')}: metadata has no step, and there is no "
+                f"optimizer file"
+            ) from None
         rundir.load_tensors(self.model, tensors, run.file("checkpoint.safetensors"))
         self.ema = {n: p.detach().clone() for n, p in self.model.named_parameters()}
         self.ema_updates = self.step
@@ -154,12 +231,21 @@ class TrainingState:
         """From an optimizer.safetensors written by pfgm or by this trainer."""
         tensors, meta = tensorfile.read(path)
         try:
-            self.step, self.adam_step, self.ema_updates = (int(meta[k]) for k in ("step", "adam_step", "ema_updates"))
+            self.step, self.adam_step, self.ema_updates = (
+                int(meta[k]) for k in ("step", "adam_step", "ema_updates")
+            )
         except (KeyError, ValueError):
-            raise Failure(f"{path}: optimizer state is incomplete (needs step, adam_step and ema_updates)") from None
+            raise Failure(
+                f"{path}: optimizer state is incomplete (needs step, adam_step and ema_updates)"
+            ) from None
         if "layout" in meta and meta["layout"] != ",".join(self.layout):
-            raise Failure(f"{path}: the parameter order differs from this model's, so the Adam moments cannot be matched")
-        group = lambda prefix: {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+            raise Failure(
+                f"{path}: the parameter order differs from this model's, so the Adam moments "
+                f"cannot be matched"
+            )
+        group = lambda prefix: {
+            k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)
+        }
         rundir.load_tensors(self.model, group("params."), path)
         ema = networks.build(self.config)
         rundir.load_tensors(ema, group("ema."), path)
@@ -173,8 +259,16 @@ class TrainingState:
         offset = 0
         for n in self.layout:
             p = params[n]
-            piece = lambda flat: torch.from_numpy(np.ascontiguousarray(flat[offset:offset + p.numel()])).reshape(p.shape).to(device)
-            self.optimizer.state[p] = {"step": torch.tensor(float(self.adam_step)), "exp_avg": piece(m), "exp_avg_sq": piece(v)}
+            piece = lambda flat: (
+                torch.from_numpy(np.ascontiguousarray(flat[offset : offset + p.numel()]))
+                .reshape(p.shape)
+                .to(device)
+            )
+            self.optimizer.state[p] = {
+                "step": torch.tensor(float(self.adam_step)),
+                "exp_avg": piece(m),
+                "exp_avg_sq": piece(v),
+            }
             offset += p.numel()
 
     def update_ema(self):
@@ -186,7 +280,9 @@ class TrainingState:
         with torch.no_grad():
             params = dict(self.model.named_parameters())
             torch._foreach_mul_([self.ema[n] for n in names], d)
-            torch._foreach_add_([self.ema[n] for n in names], [params[n].detach() for n in names], alpha=1 - d)
+            torch._foreach_add_(
+                [self.ema[n] for n in names], [params[n].detach() for n in names], alpha=1 - d
+            )
 
 
 def lock(run):
@@ -205,13 +301,16 @@ def lock(run):
 
 
 def prepare(a, ctx):
-    """Config, data and state for a new or resumed run (every process); the main process takes the lock
-    and writes the config."""
+    """Config, data and state for a new or resumed run (every process); the main process takes the
+    lock and writes the config."""
     run = rundir.RunDirectory(a.resume or a.out)
     if a.resume and not run.exists:
         raise Failure(f"{a.resume}: no run here (config.json is missing)")
     if not a.resume and run.exists:
-        raise Failure(f"{a.out} already holds a run; continue it with --resume {a.out} or choose another --out")
+        raise Failure(
+            f"{a.out} already holds a run; continue it with --resume {a.out} or choose another "
+            f"--out"
+        )
     config = run.read_config() if a.resume else None
     if config is not None:
         try:
@@ -223,14 +322,31 @@ def prepare(a, ctx):
     if config is None:
         width = a.width or (256 if a.arch == "mlp" else 32)
         depth = a.depth if a.depth is not None else (4 if a.arch == "mlp" else 2)
-        config = rundir.new_config(a.data, dataset.dim, a.aug_dim, dataset.sigma_data, a.steps,
-                                   architecture="mlp-edm" if a.arch == "mlp" else "unet", width=width, depth=depth,
-                                   channels=dataset.channels, batch=a.batch, learning_rate=a.lr, warmup_steps=a.warmup,
-                                   ema_decay=a.ema_decay, ema_warmup=a.ema_warmup, kernel_quantile=a.kernel_quantile,
-                                   infinity_share=method.INFINITY_SHARE if ",inf" in method.format_dimensions(a.aug_dim) else None,
-                                   seed=a.seed)
+        config = rundir.new_config(
+            a.data,
+            dataset.dim,
+            a.aug_dim,
+            dataset.sigma_data,
+            a.steps,
+            architecture="mlp-edm" if a.arch == "mlp" else "unet",
+            width=width,
+            depth=depth,
+            channels=dataset.channels,
+            batch=a.batch,
+            learning_rate=a.lr,
+            warmup_steps=a.warmup,
+            ema_decay=a.ema_decay,
+            ema_warmup=a.ema_warmup,
+            kernel_quantile=a.kernel_quantile,
+            infinity_share=method.INFINITY_SHARE
+            if ",inf" in method.format_dimensions(a.aug_dim)
+            else None,
+            seed=a.seed,
+        )
     if dataset.dim != config["dim"]:
-        raise Failure(f"{config['data']}: {dataset.dim} coordinates, the run's model has {config['dim']}")
+        raise Failure(
+            f"{config['data']}: {dataset.dim} coordinates, the run's model has {config['dim']}"
+        )
     if config["batch"] % ctx.world:
         raise Failure(f"batch {config['batch']} does not split evenly over {ctx.world} processes")
     torch.manual_seed(config["seed"])
@@ -256,30 +372,38 @@ def training_stream_seed(seed, step):
 
 
 class Batches:
-    """This process's slice of each global batch: data, noise levels and perturbations drawn in full by every
-    process from the same stream, so the draws do not depend on the number of processes."""
+    """This process's slice of each global batch: data, noise levels and perturbations drawn in full
+    by every process from the same stream, so the draws do not depend on the number of processes."""
 
     def __init__(self, data, config, ctx):
         self.data, self.config, self.device = data, config, ctx.device
         self.dimensions = method.parse_dimensions(config["aug_dim"])
         kind, value = self.dimensions
         quantile = config.get("kernel_quantile")
-        self.table = (method.TruncationTable(quantile, config["dim"], value)
-                      if kind == "range" and quantile is not None and quantile < 1 else None)
+        self.table = (
+            method.TruncationTable(quantile, config["dim"], value)
+            if kind == "range" and quantile is not None and quantile < 1
+            else None
+        )
         batch = config["batch"]
         self.slice = slice(ctx.rank * batch // ctx.world, (ctx.rank + 1) * batch // ctx.world)
 
     def draw(self):
-        """(y, x = y + perturbation, σ, c_aug or None) of this process's slice; over a range of D, a D per row."""
+        """(y, x = y + perturbation, σ, c_aug or None) of this process's slice; over a range of D, a
+        D per row."""
         c, part = self.config, self.slice
         index = torch.randint(self.data.shape[0], (c["batch"],), device=self.device)
         sigma = method.noise_levels(c["batch"], c["p_mean"], c["p_std"], device=self.device)
         kind, value = self.dimensions
         c_aug = None
         if kind == "one":
-            noise = method.perturbation(c["batch"], c["dim"], value, sigma, c.get("kernel_quantile"))
+            noise = method.perturbation(
+                c["batch"], c["dim"], value, sigma, c.get("kernel_quantile")
+            )
         else:
-            d = method.draw_dimensions(c["batch"], value, self.device, c.get("infinity_share", method.INFINITY_SHARE))
+            d = method.draw_dimensions(
+                c["batch"], value, self.device, c.get("infinity_share", method.INFINITY_SHARE)
+            )
             limits = self.table(d) if self.table is not None else torch.full_like(d, math.inf)
             noise = method.perturbation_per_row(c["batch"], c["dim"], d, sigma, limits)
             c_aug = method.aug_features(c["dim"], d)[part]
@@ -288,7 +412,8 @@ class Batches:
 
 
 def step(state, ddp, preconditioning, batches):
-    """One training step: loss, backward, Adam at the warm-up learning rate, EMA. Returns the loss tensor."""
+    """One training step: loss, backward, Adam at the warm-up learning rate, EMA. Returns the loss
+    tensor."""
     c = state.config
     y, x, sigma, c_aug = batches.draw()
     loss = method.loss(ddp, preconditioning, y, x, sigma, c_aug)
@@ -304,7 +429,8 @@ def step(state, ddp, preconditioning, batches):
 
 
 class Window:
-    """The losses since the last stats line, summed on the device (one host sync per logged step)."""
+    """The losses since the last stats line, summed on the device (one host sync per logged
+    step)."""
 
     def __init__(self, ctx, total_steps):
         self.ctx, self.total_steps = ctx, total_steps
@@ -317,17 +443,26 @@ class Window:
         self.steps += 1
 
     def close(self, run, step):
-        """Logs the window's mean loss over every process; returns whether any process was asked to stop."""
+        """Logs the window's mean loss over every process; returns whether any process was asked to
+        stop."""
         total, stop = self.ctx.reduce([self.loss.item(), 1.0 if stop_requested else 0.0])
         mean = total / self.ctx.world / self.steps
         now = time.time()
         rate = self.steps / max(now - self.began, 1e-9)
         if not math.isfinite(mean):
-            raise Failure(f"training diverged by step {step} (loss {mean}); the last saved checkpoint is kept; try a smaller --lr")
+            raise Failure(
+                f"training diverged by step {step} (loss {mean}); the last saved checkpoint is "
+                f"kept; try a smaller --lr"
+            )
         if self.ctx.main:
-            run.append_stats({"step": step, "loss": mean, "steps_per_s": rate, "elapsed_s": now - self.start})
+            run.append_stats(
+                {"step": step, "loss": mean, "steps_per_s": rate, "elapsed_s": now - self.start}
+            )
             eta = (self.total_steps - step) / rate
-            self.ctx.log(f"step {step}/{self.total_steps}  loss {mean:.4f}  {rate:.1f} steps/s  ETA {eta:.0f}s")
+            self.ctx.log(
+                f"step {step}/{self.total_steps}  loss {mean:.4f}  {rate:.1f} steps/s  ETA "
+                f"{eta:.0f}s"
+            )
         self.loss.zero_()
         self.steps, self.began = 0, now
         return bool(stop)
@@ -339,23 +474,34 @@ def train(a, ctx):
     batches = Batches(torch.from_numpy(dataset.train).to(ctx.device), config, ctx)
     preconditioning = method.Preconditioning(config["sigma_data"])
     share = batches.slice.stop - batches.slice.start
-    ctx.log(f"training D={config['aug_dim']} on {config['data']} (N={config['dim']}, σ_d={config['sigma_data']:.3f}) with "
-            f"{config['architecture']} W={config['width']} L={config['depth']}, "
-            f"{sum(p.numel() for p in state.model.parameters())} parameters, {ctx.world} process(es) on "
-            f"{ctx.device.type}, batch {config['batch']} ({share} per process) → {run.path}")
+    ctx.log(
+        f"training D={config['aug_dim']} on {config['data']} (N={config['dim']}, "
+        f"σ_d={config['sigma_data']:.3f}) with "
+        f"{config['architecture']} W={config['width']} L={config['depth']}, "
+        f"{sum(p.numel() for p in state.model.parameters())} parameters, {ctx.world} process(es) "
+        f"on "
+        f"{ctx.device.type}, batch {config['batch']} ({share} per process) → {run.path}"
+    )
     torch.manual_seed(training_stream_seed(config["seed"], state.step))
     window = Window(ctx, a.steps)
     while state.step < a.steps:
         window.add(step(state, ddp, preconditioning, batches))
-        if (state.step % a.log_every == 0 or state.step == a.steps) and window.close(run, state.step):
+        if (state.step % a.log_every == 0 or state.step == a.steps) and window.close(
+            run, state.step
+        ):
             save(run, state, ctx)
             launcher = f"torchrun --nproc_per_node={ctx.world} -m" if ctx.world > 1 else "python -m"
-            raise Failure(f"stopped at step {state.step}; saved. Continue with: "
-                          f"{launcher} pfgm_torch.train --resume {run.path} --steps {a.steps}")
+            raise Failure(
+                f"stopped at step {state.step}; saved. Continue with: "
+                f"{launcher} pfgm_torch.train --resume {run.path} --steps {a.steps}"
+            )
         if state.step % a.save_every == 0 and state.step < a.steps:
             save(run, state, ctx)
     save(run, state, ctx)
-    ctx.log(f"done: {state.step} steps in {time.time() - window.start:.1f} s; checkpoint {run.file('checkpoint.safetensors')}")
+    ctx.log(
+        f"done: {state.step} steps in {time.time() - window.start:.1f} s; checkpoint "
+        f"{run.file('checkpoint.safetensors')}"
+    )
     if held is not None:
         os.close(held)
 
@@ -382,7 +528,14 @@ def main(argv=None):
         ctx = Context(a.device)
         train(a, ctx)
         return 0
-    except (Failure, datasets.DataError, devices.DeviceError, rundir.RunError, tensorfile.FormatError, ValueError) as e:
+    except (
+        Failure,
+        datasets.DataError,
+        devices.DeviceError,
+        rundir.RunError,
+        tensorfile.FormatError,
+        ValueError,
+    ) as e:
         if ctx is None or ctx.main:
             print(f"pfgm_torch.train: {e}", file=sys.stderr)
         return 1

@@ -1,4 +1,5 @@
-"""Helpers for the interoperability tests: the pfgm binary, this package's commands, temporary folders."""
+"""Helpers for the interoperability tests: the pfgm binary, this package's commands, temporary
+folders."""
 
 import os
 import subprocess
@@ -12,12 +13,19 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 PACKAGE_ROOT = os.path.dirname(HERE)
 REPOSITORY = os.path.dirname(os.path.dirname(PACKAGE_ROOT))
 PFGM = os.environ.get("PFGM_BIN", os.path.join(REPOSITORY, ".build", "release", "pfgm"))
-ENV = {**os.environ, "PYTHONPATH": PACKAGE_ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""), "OMP_NUM_THREADS": "1"}
+ENV = {
+    **os.environ,
+    "PYTHONPATH": PACKAGE_ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    "OMP_NUM_THREADS": "1",
+}
 
 
 def run(args, expect_ok=True, timeout=600):
-    """Runs a command; returns (exit status, stdout + stderr). Fails the test on an unexpected status."""
-    result = subprocess.run(args, capture_output=True, text=True, env=ENV, timeout=timeout, stdin=subprocess.DEVNULL)
+    """Runs a command; returns (exit status, stdout + stderr). Fails the test on an unexpected
+    status."""
+    result = subprocess.run(
+        args, capture_output=True, text=True, env=ENV, timeout=timeout, stdin=subprocess.DEVNULL
+    )
     output = result.stdout + result.stderr
     if expect_ok and result.returncode != 0:
         raise AssertionError(f"{' '.join(args)} failed ({result.returncode}):\n{output}")
@@ -40,7 +48,10 @@ def relative_error(a, b):
 class TempDirTestCase(unittest.TestCase):
     def setUp(self):
         if not os.access(PFGM, os.X_OK):
-            self.fail(f"the pfgm binary is not built at {PFGM} (run swift build -c release, or set PFGM_BIN)")
+            self.fail(
+                f"the pfgm binary is not built at {PFGM} (run swift build -c release, or set "
+                f"PFGM_BIN)"
+            )
         self._tmp = tempfile.TemporaryDirectory(prefix="pfgm-torch-")
         self.dir = self._tmp.name
 

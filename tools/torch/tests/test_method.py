@@ -16,20 +16,34 @@ from support import TempDirTestCase, pfgm  # noqa: E402
 
 class KernelTests(TempDirTestCase):
     def test_mean_squared_radius(self):
-        # E[R²] = σ²·N·D/(D − 2). With N = 2, D = 8, R²/r² is Beta-prime(1, 4): relative s.d. 1.41 per draw,
-        # 0.0032 over 200,000 draws; the bar is 5 of those. D = ∞: E‖x‖² = N·σ².
+        # E[R²] = σ²·N·D/(D − 2). With N = 2, D = 8, R²/r² is Beta-prime(1, 4): relative s.d. 1.41
+        # per draw, 0.0032 over 200,000 draws; the bar is 5 of those. D = ∞: E‖x‖² = N·σ².
         torch.manual_seed(1)
         n, sigma, count = 2, 1.5, 200_000
-        for d, expected in ((8.0, sigma ** 2 * n * 8 / 6), (math.inf, n * sigma ** 2)):
+        for d, expected in ((8.0, sigma**2 * n * 8 / 6), (math.inf, n * sigma**2)):
             x = method.perturbation(count, n, d, torch.full((count,), sigma))
             mean = x.double().square().sum(1).mean().item()
             self.assertAlmostEqual(mean / expected, 1, delta=0.016, msg=f"D={d}")
 
     def test_prior_radii_match_pfgm(self):
-        # Two-sample Kolmogorov–Smirnov on the norms of 20,000 draws each of pfgm's and this prior at N = 3,
-        # D = 5 (heavy-tailed), fixed seeds; 0.0195 is the 0.1% critical value. A prior with D off by one
-        # (D = 6) scores above it (checked below), so the test can fail.
-        pfgm("prior", "--dim", 3, "--aug-dim", 5, "--sigma", 2, "--count", 20_000, "--seed", 3, "--out", self.path("p.npy"))
+        # Two-sample Kolmogorov–Smirnov on the norms of 20,000 draws each of pfgm's and this prior
+        # at N = 3, D = 5 (heavy-tailed), fixed seeds; 0.0195 is the 0.1% critical value. A prior
+        # with D off by one (D = 6) scores above it (checked below), so the test can fail.
+        pfgm(
+            "prior",
+            "--dim",
+            3,
+            "--aug-dim",
+            5,
+            "--sigma",
+            2,
+            "--count",
+            20_000,
+            "--seed",
+            3,
+            "--out",
+            self.path("p.npy"),
+        )
         theirs = np.linalg.norm(np.load(self.path("p.npy")), axis=1)
         torch.manual_seed(4)
         ours = lambda d: method.prior(20_000, 3, d, 2.0).norm(dim=1).numpy()
@@ -37,18 +51,42 @@ class KernelTests(TempDirTestCase):
         self.assertGreater(ks_statistic(ours(8.0), theirs), 0.0195)
 
     def test_truncated_kernel_matches_pfgm(self):
-        # The cap: N = D = 2 has b ~ Beta(1, 1), so the 0.97 quantile of R²/σ² = D·b/(1 − b) is 2·0.97/0.03 exactly.
-        self.assertAlmostEqual(method.truncation_log_limit(0.97, 2, 2.0), math.log(2 * 0.97 / 0.03), places=9)
+        # The cap: N = D = 2 has b ~ Beta(1, 1), so the 0.97 quantile of R²/σ² = D·b/(1 − b) is
+        # 2·0.97/0.03 exactly.
+        self.assertAlmostEqual(
+            method.truncation_log_limit(0.97, 2, 2.0), math.log(2 * 0.97 / 0.03), places=9
+        )
         self.assertEqual(method.truncation_log_limit(1.0, 2, 2.0), math.inf)
-        # D = ∞, and N = 2 at D = 8, are cut only at the floor: the D = ∞ kernel's (1 − 10⁻⁴)-quantile, −2·log(10⁻⁴).
-        self.assertAlmostEqual(method.truncation_log_limit(0.97, 2, math.inf), math.log(-2 * math.log(1e-4)), places=9)
-        self.assertAlmostEqual(method.truncation_log_limit(0.97, 2, 8.0), math.log(-2 * math.log(1e-4)), places=9)
-        # pfgm's truncated prior never passes this side's cap and, where the cut is at the 0.97 quantile (where the
-        # density is not small), reaches it (20,000 draws put the largest within 2% of it in log(R²/σ²)); both
-        # sides' truncated radii agree by two-sample KS at 0.1% (0.0195).
+        # D = ∞, and N = 2 at D = 8, are cut only at the floor: the D = ∞ kernel's (1 −
+        # 10⁻⁴)-quantile, −2·log(10⁻⁴).
+        self.assertAlmostEqual(
+            method.truncation_log_limit(0.97, 2, math.inf), math.log(-2 * math.log(1e-4)), places=9
+        )
+        self.assertAlmostEqual(
+            method.truncation_log_limit(0.97, 2, 8.0), math.log(-2 * math.log(1e-4)), places=9
+        )
+        # pfgm's truncated prior never passes this side's cap and, where the cut is at the 0.97
+        # quantile (where the density is not small), reaches it (20,000 draws put the largest within
+        # 2% of it in log(R²/σ²)); both sides' truncated radii agree by two-sample KS at 0.1%
+        # (0.0195).
         for n, d in ((2, 2.0), (3, 5.0), (196, 8.0), (2, math.inf)):
-            pfgm("prior", "--dim", n, "--aug-dim", method.format_aug_dim(d), "--sigma", 1, "--count", 20_000,
-                 "--kernel-quantile", 0.97, "--seed", 5, "--out", self.path("p.npy"))
+            pfgm(
+                "prior",
+                "--dim",
+                n,
+                "--aug-dim",
+                method.format_aug_dim(d),
+                "--sigma",
+                1,
+                "--count",
+                20_000,
+                "--kernel-quantile",
+                0.97,
+                "--seed",
+                5,
+                "--out",
+                self.path("p.npy"),
+            )
             theirs = np.linalg.norm(np.load(self.path("p.npy")).astype(np.float64), axis=1)
             limit = method.truncation_log_limit(0.97, n, d)
             top = 2 * math.log(theirs.max())
@@ -70,8 +108,13 @@ class KernelTests(TempDirTestCase):
         self.assertAlmostEqual(s[2], ((a + b) / 2) ** 7, places=9)
 
     def test_aug_dim_text(self):
-        self.assertEqual([method.format_aug_dim(method.parse_aug_dim(t)) for t in ("8", "inf", "0.5", "2048", "∞")],
-                         ["8", "inf", "0.5", "2048", "inf"])
+        self.assertEqual(
+            [
+                method.format_aug_dim(method.parse_aug_dim(t))
+                for t in ("8", "inf", "0.5", "2048", "∞")
+            ],
+            ["8", "inf", "0.5", "2048", "inf"],
+        )
         for bad in ("0", "-1", "nan", "x"):
             with self.assertRaises(ValueError):
                 method.parse_aug_dim(bad)
@@ -80,13 +123,18 @@ class KernelTests(TempDirTestCase):
 class FileTests(TempDirTestCase):
     def test_safetensors_round_trip_and_errors(self):
         path = self.path("t.safetensors")
-        tensors = {"b": np.arange(6, dtype=np.float32).reshape(2, 3), "a": np.array([1.5], np.float32)}
+        tensors = {
+            "b": np.arange(6, dtype=np.float32).reshape(2, 3),
+            "a": np.array([1.5], np.float32),
+        }
         tensorfile.write(path, tensors, {"step": 3})
         back, meta = tensorfile.read(path)
         self.assertEqual(meta, {"step": "3"})
         for k in tensors:
             np.testing.assert_array_equal(back[k], tensors[k])
-        self.assertEqual([f for f in os.listdir(self.dir)], ["t.safetensors"], "no temporary file left")
+        self.assertEqual(
+            [f for f in os.listdir(self.dir)], ["t.safetensors"], "no temporary file left"
+        )
         with open(path, "rb") as f:
             raw = f.read()
         overwrite(path, raw[:-4])
@@ -98,7 +146,15 @@ class FileTests(TempDirTestCase):
 
     def test_held_out_split_and_sigma_match_pfgm(self):
         np.save(self.path("pts.npy"), np.random.RandomState(0).randn(1234, 3).astype(np.float32))
-        _, out = pfgm("data", "--data", self.path("pts.npy"), "--split", "held-out", "--out", self.path("held.npy"))
+        _, out = pfgm(
+            "data",
+            "--data",
+            self.path("pts.npy"),
+            "--split",
+            "held-out",
+            "--out",
+            self.path("held.npy"),
+        )
         pfgm("data", "--data", self.path("pts.npy"), "--out", self.path("train.npy"))
         d = data.load(self.path("pts.npy"))
         np.testing.assert_array_equal(d.held_out, np.load(self.path("held.npy")))
@@ -114,7 +170,11 @@ def overwrite(path, raw):
 def ks_statistic(a, b):
     a, b = np.sort(a), np.sort(b)
     grid = np.concatenate([a, b])
-    return float(np.abs(np.searchsorted(a, grid, "right") / a.size - np.searchsorted(b, grid, "right") / b.size).max())
+    return float(
+        np.abs(
+            np.searchsorted(a, grid, "right") / a.size - np.searchsorted(b, grid, "right") / b.size
+        ).max()
+    )
 
 
 if __name__ == "__main__":
