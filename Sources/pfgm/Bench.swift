@@ -7,9 +7,10 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure sgemm and the denoiser networks (MLP-EDM, U-Net) on this machine.",
         discussion: """
-            Train and sample figures are the median over --rounds of the median of --windows windows of --seconds each;
-            the sgemm ceiling is the best of three. The machine is shared: compare ratios within one run
-            (bench/compare.sh runs this beside bench/torch_bench.py).
+            Train and sample figures are the median over --rounds of the median of --windows \
+            windows of --seconds each; the sgemm ceiling is the best of three. The machine is \
+            shared: compare ratios within one run (bench/compare.sh runs this beside \
+            bench/torch_bench.py).
             """
     )
 

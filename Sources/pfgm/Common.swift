@@ -45,11 +45,11 @@ func attempt<T>(_ body: () throws -> T) throws -> T {
 struct ThreadOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp(
-            "Threads for training and sampling: each batch is cut into this many ranges of rows. Default: the cores "
-                + """
-                this process may use (affinity mask and cgroup CPU quota; \(Cores.available) \
-                here).
-                """,
+            """
+            Threads for training and sampling: each batch is cut into this many ranges of rows. \
+            Default: the cores this process may use (affinity mask and cgroup CPU quota; \
+            \(Cores.available) here).
+            """,
             valueName: "n"))
     var threads: Int?
 

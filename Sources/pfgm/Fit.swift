@@ -104,12 +104,12 @@ struct Fit: ParsableCommand {
                     sigmas: levels.compactMap { $0 }, count: count, seed: seed)
             report(
                 fit,
-                header:
-                    "D=\(d), kernel quantile \(jsonNumber(quantile)), \(dataset.train.rows) training points, "
-                        + """
-                        \(count) \(trajectory ? "trajectories" : "perturbed points per σ"); e = \
-                        ‖D_θ − D*‖²
-                        """,
+                header: """
+                    D=\(d), kernel quantile \(jsonNumber(quantile)), \
+                    \(dataset.train.rows) training points, \
+                    \(count) \(trajectory ? "trajectories" : "perturbed points per σ"); \
+                    e = ‖D_θ − D*‖²
+                    """,
                 quantile: quantile)
         }
     }

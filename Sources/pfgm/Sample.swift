@@ -116,8 +116,8 @@ struct Sample: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Draw samples from a trained model or from the oracle denoiser of a point set.",
         discussion: """
-            Starts from the prior at σ_max (or from --latents, already at σ_max scale) and solves the
-            probability-flow ODE to σ = 0. Prints the number of denoiser evaluations (NFE).
+            Starts from the prior at σ_max (or from --latents, already at σ_max scale) and solves \
+            the probability-flow ODE to σ = 0. Prints the number of denoiser evaluations (NFE).
             """
     )
 

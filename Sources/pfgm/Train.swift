@@ -6,8 +6,9 @@ struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a PFGM++ denoiser (MLP-EDM or U-Net) at one augmented dimension D.",
         discussion: """
-            Writes OUT/config.json, OUT/checkpoint.safetensors (EMA weights), OUT/optimizer.safetensors and
-            OUT/stats.jsonl. Ctrl-C saves and stops; `--resume OUT --steps K` continues to step K.
+            Writes OUT/config.json, OUT/checkpoint.safetensors (EMA weights), \
+            OUT/optimizer.safetensors and OUT/stats.jsonl. Ctrl-C saves and stops; \
+            `--resume OUT --steps K` continues to step K.
             """
     )
 

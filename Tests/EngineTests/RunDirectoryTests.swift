@@ -117,8 +117,12 @@ import Testing
 
     @Test func loggedLossesOpenWithTheRunInTheStudio() throws {
         let (run, data) = try savedRun(steps: 10)
-        let lines =
-            "{\"step\": 4, \"loss\": 2.0}\n{\"step\": 10, \"loss\": 1.0, \"steps_per_s\": 3}\nnot json\n{\"step\": 12, \"lo"
+        let lines = """
+            {"step": 4, "loss": 2.0}
+            {"step": 10, "loss": 1.0, "steps_per_s": 3}
+            not json
+            {"step": 12, "lo
+            """
         try Data(lines.utf8).write(to: URL(fileURLWithPath: run.statsPath))
         #expect(run.loggedLosses().map(\.step) == [4, 10])
         let engine = StudioEngine(

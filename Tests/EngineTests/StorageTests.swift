@@ -70,7 +70,8 @@ import Testing
 
     @Test func rejectsOverlappingAndOverrunningOffsets() {
         let overlap =
-            #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}"#
+            #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"#
+            + #""b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}"#
         #expect(rejection(withHeader(overlap, dataBytes: 12))?.contains("overlaps") == true)
         let overrun = #"{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}"#
         #expect(

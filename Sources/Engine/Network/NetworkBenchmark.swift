@@ -53,14 +53,21 @@ public enum NetworkBenchmark {
         }
 
         public var text: String {
-            """
-            config            \(reference) (\(threads) threads; kernels \(CPU.name), \(Machine.cpuModel))
-            train (PFGM++)    \(String(format: "%.1f", trainStepsPerSecond)) steps/s (\(String(format: "%.2f", 1000 / trainStepsPerSecond)) ms/step, \(String(format: "%.1f", trainGFLOPS)) GFLOP/s)
-            sample            \(String(format: "%.0f", sampleEvalsPerSecond)) denoiser evaluations/s
-            sgemm 1024³       \(String(format: "%.1f", sgemmGFLOPS)) GFLOP/s (ceiling measured now)
-            multiply-add peak \(String(format: "%.1f", peakGFLOPS)) GFLOP/s (training at \(String(format: "%.0f", 100 * trainGFLOPS / peakGFLOPS))%)
-            peak RSS          \(String(format: "%.1f", peakRSSMegabytes)) MiB
-            """
+            func f(_ format: String, _ value: Double) -> String { String(format: format, value) }
+            let milliseconds = f("%.2f", 1000 / trainStepsPerSecond)
+            let train =
+                "\(f("%.1f", trainStepsPerSecond)) steps/s "
+                + "(\(milliseconds) ms/step, \(f("%.1f", trainGFLOPS)) GFLOP/s)"
+            let share = f("%.0f", 100 * trainGFLOPS / peakGFLOPS)
+            let machine = "\(threads) threads; kernels \(CPU.name), \(Machine.cpuModel)"
+            return """
+                config            \(reference) (\(machine))
+                train (PFGM++)    \(train)
+                sample            \(f("%.0f", sampleEvalsPerSecond)) denoiser evaluations/s
+                sgemm 1024³       \(f("%.1f", sgemmGFLOPS)) GFLOP/s (ceiling measured now)
+                multiply-add peak \(f("%.1f", peakGFLOPS)) GFLOP/s (training at \(share)%)
+                peak RSS          \(f("%.1f", peakRSSMegabytes)) MiB
+                """
         }
     }
 

@@ -174,15 +174,25 @@ public struct SweepReport {
     ) -> String {
         let models = plan.augDims.count * plan.seeds
         let expected = models * plan.points.count
+        let oneNetwork = plan.oneNetwork.map {
+            "one network per seed over D in \($0), evaluated at each D; "
+        }
+        let seeds = "\(plan.seeds) seed\(plan.seeds == 1 ? "" : "s") per D"
+        let unfinished = results.count < expected ? " (sweep not finished)" : ""
         var out = """
             # PFGM++ D sweep on \(plan.data)
 
             - Command: `\(command)`
             - Software: \(version)
-            - Budget per model: \(plan.oneNetwork.map { "one network per seed over D in \($0), evaluated at each D; " } ?? "")\(plan.steps) steps of batch \(plan.batch), \(plan.architecture) width \(plan.width), depth \(plan.depth), lr \(plan.learningRate); \(plan.seeds) seed\(plan.seeds == 1 ? "" : "s") per D, the same data order for every D; \(Self.kernel(plan.kernelQuantile))
-            - Metric: \(metric) on \(plan.count) samples (lower is better); floor \(floor.map(Self.number) ?? "—") (the metric between two draws of the data of that size)
-            - Base setting: Heun, NFE \(plan.baseNFE), α = 0, 32-bit weights; σ_min \(plan.sigmaMin), σ_max \(plan.sigmaMax), ρ \(plan.rho)
-            - Evaluations: \(results.count) of \(expected)\(results.count < expected ? " (sweep not finished)" : "")
+            - Budget per model: \(oneNetwork ?? "")\(plan.steps) steps of batch \(plan.batch), \
+            \(plan.architecture) width \(plan.width), depth \(plan.depth), \
+            lr \(plan.learningRate); \
+            \(seeds), the same data order for every D; \(Self.kernel(plan.kernelQuantile))
+            - Metric: \(metric) on \(plan.count) samples (lower is better); floor \
+            \(floor.map(Self.number) ?? "—") (the metric between two draws of the data of that size)
+            - Base setting: Heun, NFE \(plan.baseNFE), α = 0, 32-bit weights; \
+            σ_min \(plan.sigmaMin), σ_max \(plan.sigmaMax), ρ \(plan.rho)
+            - Evaluations: \(results.count) of \(expected)\(unfinished)
 
             Cells are mean ± sd over seeds.
 
