@@ -11,7 +11,7 @@ struct Studio: ParsableCommand {
             resample.
             """,
         discussion: "Keys: "
-            + StudioView.helpLines.map { "\($0.0) \($0.1)" }.joined(separator: " · ")
+            + KeyTable.bindings.map { "\($0.label) \($0.help)" }.joined(separator: " · ")
             + ".\n\n" + """
                 Models are saved under --runs (one folder per data set and D, DATA-one for the one \
                 network) and loaded again next time; s saves the model shown, the one network when \

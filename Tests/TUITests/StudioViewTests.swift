@@ -75,9 +75,8 @@ import Testing
         #expect(
             !render(s, width: 80, height: 24).text.contains("· one network"),
             "D=128 lies outside 1..64")
-        #expect(
-            StudioView.helpLines.contains { $0.0 == "n" }
-                && StudioView.helpLines.contains { $0.0 == "m" })
+        #expect(KeyTable.action(for: .character("n")) == .trainOneNetwork)
+        #expect(KeyTable.action(for: .character("m")) == .toggleOneNetwork)
     }
 
     /// Colour images: the engine previews a (K, 3, H, W) set as colour images, and each half-block
@@ -285,7 +284,7 @@ import Testing
         probes.status = "D=inf, step 4200: point 3 of 12"
         s.probes = probes
         var ui = UIState(settings: s.settings)
-        ui.showProbes = true
+        ui.mode = .probes
         let text = render(s, ui, width: width, height: height).text
         for value in [
             "Probes · swd", "noise α", "weight bits", "NFE", "floor", "D=128, step 4200",
@@ -361,18 +360,19 @@ import Testing
         let rows = readme.split(separator: "\n").filter { $0.hasPrefix("| ") }.compactMap {
             $0.split(separator: "|").first.map { $0.trimmingCharacters(in: .whitespaces) }
         }
-        for (key, _) in StudioView.helpLines {
-            #expect(rows.contains(key), "README's key table has no row for \(key)")
+        for binding in KeyTable.bindings {
+            #expect(
+                rows.contains(binding.label), "README's key table has no row for \(binding.label)")
         }
     }
 
     @Test func helpOverlayListsEveryKey() {
         var ui = UIState(settings: Self.snapshot().settings)
-        ui.showHelp = true
+        ui.mode = .help
         let text = render(Self.snapshot(), ui, width: 80, height: 24).text
         #expect(text.contains("Help"))
-        for (key, action) in StudioView.helpLines {
-            #expect(text.contains(action), "\(key) missing")
+        for binding in KeyTable.bindings {
+            #expect(text.contains(binding.help), "\(binding.label) missing")
         }
     }
 
@@ -437,7 +437,7 @@ import Testing
         var s = StudioViewTests.snapshot()
         let (app, _) = app()
         _ = app.handle(.character("w"), snapshot: s)
-        #expect(app.ui.showSweep)
+        #expect(app.ui.mode == .sweep)
         #expect(render(s, app.ui, width: 100, height: 30).text.contains("No sweep is open"))
         s.sweep = [
             "moons: swd, lower is better", "", "swd vs alpha", "D    α=0.0        α=0.2",
@@ -456,7 +456,7 @@ import Testing
             text.contains("difference -1.473"), "the long finding is wrapped, not cut:\n\(text)")
         _ = app.handle(.escape, snapshot: s)
         #expect(
-            !app.ui.showSweep
+            app.ui.mode == .panels
                 && !render(s, app.ui, width: 100, height: 30).text.contains("swd vs alpha"))
     }
 
@@ -486,9 +486,9 @@ import Testing
         let after = render(snapshot, app.ui, width: 100, height: 30).text
         #expect(!after.contains(note), "the note outlived a key")
         _ = app.handle(.character("?"), snapshot: snapshot)
-        #expect(app.ui.showHelp)
+        #expect(app.ui.mode == .help)
         _ = app.handle(.escape, snapshot: snapshot)
-        #expect(!app.ui.showHelp)
+        #expect(app.ui.mode == .panels)
         #expect(app.handle(.character("q"), snapshot: snapshot).quit)
         if case .toggleTraining? = app.handle(.character(" "), snapshot: snapshot).commands.first {
         } else {
@@ -502,7 +502,7 @@ import Testing
         } else {
             Issue.record("g sent nothing")
         }
-        #expect(app.ui.showProbes)
+        #expect(app.ui.mode == .probes)
         // D still moves while the probes are open (the engine refreshes them for the new D).
         if case .apply? = app.handle(.right, snapshot: snapshot).commands.first {
         } else {
@@ -512,7 +512,43 @@ import Testing
         } else {
             Issue.record("Esc sent nothing")
         }
-        #expect(!app.ui.showProbes)
+        #expect(app.ui.mode == .panels)
+    }
+
+    /// One view at a time: a view's key opens it over another, and one Esc goes back to the panels.
+    @Test func oneModeAtATime() {
+        let (app, snapshot) = app()
+        _ = app.handle(.character("w"), snapshot: snapshot)
+        let probes = app.handle(.character("g"), snapshot: snapshot)
+        #expect(app.ui.mode == .probes)
+        #expect(probes.commands.contains { if case .probes(true) = $0 { true } else { false } })
+        let help = app.handle(.character("?"), snapshot: snapshot)
+        #expect(app.ui.mode == .help)
+        #expect(help.commands.contains { if case .probes(false) = $0 { true } else { false } })
+        _ = app.handle(.escape, snapshot: snapshot)
+        #expect(app.ui.mode == .panels)
+        let text = render(snapshot, app.ui, width: 100, height: 30).text
+        #expect(!text.contains("Help ·") && !text.contains("Sweep ·") && !text.contains("Probes ·"))
+        _ = app.handle(.character("?"), snapshot: snapshot)
+        _ = app.handle(.character("?"), snapshot: snapshot)
+        #expect(app.ui.mode == .panels, "a view's own key closes it")
+    }
+
+    /// Every key of the table acts (a key it lacks redraws nothing), and no key is in two rows.
+    @Test func theKeyTableIsTheKeys() {
+        let keys = KeyTable.bindings.flatMap { $0.keys.map(\.0) }
+        for (i, key) in keys.enumerated() {
+            #expect(!keys[(i + 1)...].contains(key), "\(key) is bound twice")
+        }
+        for key in keys where KeyTable.action(for: key) != .quit {
+            let (app, snapshot) = app()
+            #expect(app.handle(key, snapshot: snapshot).redraw, "\(key) does nothing")
+        }
+        let (app, snapshot) = app()
+        #expect(!app.handle(.character("z"), snapshot: snapshot).redraw)
+        #expect(KeyTable.hints(following: false).hasPrefix("space train · ←→ D"))
+        #expect(KeyTable.hints(following: true).contains("s copy"))
+        #expect(!KeyTable.hints(following: true).contains("space"))
     }
 
     @Test func controlsClampAtTheEndsOfTheirRanges() {

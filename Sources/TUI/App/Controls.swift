@@ -4,6 +4,12 @@ import Engine
 public enum Control: Int, CaseIterable, Sendable {
     case augmentedDimension, steps, solver, alpha, bits, seed, sigmaMax, sigmaMin, oracle
 
+    /// The control `rows` below this one, wrapping around.
+    func moved(by rows: Int) -> Control {
+        let count = Self.allCases.count
+        return Control(rawValue: ((rawValue + rows) % count + count) % count) ?? self
+    }
+
     public var label: String {
         switch self {
         case .augmentedDimension: "D"

@@ -6,7 +6,6 @@ import Synchronization
 public struct KeyEffect: Sendable {
     public var commands: [StudioCommand] = []
     public var quit = false
-    public var nextTheme = false
     public var redraw = false
 }
 
@@ -33,79 +32,65 @@ public final class StudioApp {
         Style(theme: theme, glyphs: backend.capabilities.unicode ? .unicodeSet : .asciiSet)
     }
 
-    /// Applies one key; pure with respect to the terminal.
+    /// Applies one key, as the key table says; pure with respect to the terminal.
     public func handle(_ key: Key, snapshot: Snapshot) -> KeyEffect {
-        var effect = KeyEffect(redraw: true)
         ui.notice = nil
-        if ui.showHelp, key == .escape || key == .character("?") {
-            ui.showHelp = false
-            return effect
+        guard let action = KeyTable.action(for: key) else {
+            return KeyEffect(redraw: key == .resize)
         }
-        if ui.showSweep, key == .escape || key == .character("w") {
-            ui.showSweep = false
-            return effect
-        }
-        if ui.showProbes, key == .escape || key == .character("g") {
-            ui.showProbes = false
-            effect.commands.append(.probes(false))
-            return effect
-        }
-        let before = ui.settings
-        switch key {
-        case .character(" "): effect.commands.append(.toggleTraining)
-        case .character("t"): effect.commands.append(.trainShown)
-        case .character("n"): effect.commands.append(.trainOneNetwork)
-        case .character("m"): ui.settings.useOneNetwork.toggle()
-        case .left:
+        return perform(action, snapshot: snapshot)
+    }
+
+    /// Carries out one action: UI changes here, the engine's part as commands in the effect.
+    public func perform(_ action: Action, snapshot: Snapshot) -> KeyEffect {
+        var effect = KeyEffect(redraw: true)
+        let before = (settings: ui.settings, mode: ui.mode)
+        switch action {
+        case .toggleTraining: effect.commands.append(.toggleTraining)
+        case .trainShown: effect.commands.append(.trainShown)
+        case .trainOneNetwork: effect.commands.append(.trainOneNetwork)
+        case .toggleOneNetwork: ui.settings.useOneNetwork.toggle()
+        case .moveDimension(let rungs):
             ui.settings = Control.augmentedDimension.adjust(
-                ui.settings, by: -1, ladder: snapshot.ladder)
-        case .right:
-            ui.settings = Control.augmentedDimension.adjust(
-                ui.settings, by: 1, ladder: snapshot.ladder)
-        case .up:
-            ui.focus =
-                Control(
-                    rawValue: (ui.focus.rawValue + Control.allCases.count - 1)
-                        % Control.allCases.count) ?? ui.focus
-        case .down:
-            ui.focus =
-                Control(rawValue: (ui.focus.rawValue + 1) % Control.allCases.count) ?? ui.focus
-        case .character("+"), .character("="):
-            ui.settings = ui.focus.adjust(ui.settings, by: 1, ladder: snapshot.ladder)
-        case .character("-"), .character("_"):
-            ui.settings = ui.focus.adjust(ui.settings, by: -1, ladder: snapshot.ladder)
-        case .character("r"):
+                ui.settings, by: rungs, ladder: snapshot.ladder)
+        case .moveFocus(let rows): ui.focus = ui.focus.moved(by: rows)
+        case .adjust(let steps):
+            ui.settings = ui.focus.adjust(ui.settings, by: steps, ladder: snapshot.ladder)
+        case .resampleWithNewSeed:
             ui.settings.seed &+= 1
             effect.commands.append(.resample(ui.settings))
-        case .character("R"): effect.commands.append(.resample(ui.settings))
-        case .character("o"): ui.settings.useOracle.toggle()
-        case .character("p"):
+        case .resample: effect.commands.append(.resample(ui.settings))
+        case .toggleOracle: ui.settings.useOracle.toggle()
+        case .play:
             ui.playFrame = 0
             playStarted = Stopwatch.now()
-        case .character("d"): ui.showOverlay.toggle()
-        case .character("w"): ui.showSweep = true
-        case .character("g"):
-            ui.showProbes = true
-            effect.commands.append(.probes(true))
-        case .character("s"): effect.commands.append(.save)
-        case .character("T"): effect.nextTheme = true
-        case .character("?"): ui.showHelp = true
-        case .character("q"), .character("Q"): effect.quit = true
-        case .escape: ui.playFrame = nil
-        case .resize: break
-        default: effect.redraw = false
+        case .toggleOverlay: ui.showOverlay.toggle()
+        case .toggle(let mode): ui.mode = ui.mode == mode ? .panels : mode
+        case .save: effect.commands.append(.save)
+        case .nextTheme: switchTheme()
+        case .quit: effect.quit = true
+        case .back:
+            if ui.mode != .panels { ui.mode = .panels } else { ui.playFrame = nil }
         }
-        if ui.settings != before {
+        if ui.settings != before.settings {
             ui.playFrame = nil
             effect.commands.append(.apply(ui.settings))
         }
-        if effect.nextTheme, let i = themes.firstIndex(where: { $0.name == theme.name }) {
-            theme = backend.capabilities.colors == 0 ? .mono : themes[(i + 1) % themes.count]
-        } else if effect.nextTheme, let first = themes.first {
+        if before.mode != ui.mode, before.mode == .probes { effect.commands.append(.probes(false)) }
+        if before.mode != ui.mode, ui.mode == .probes { effect.commands.append(.probes(true)) }
+        return effect
+    }
+
+    /// The next theme of the list (mono on a terminal without colours), named on the message line.
+    func switchTheme() {
+        if backend.capabilities.colors == 0 {
+            theme = .mono
+        } else if let i = themes.firstIndex(where: { $0.name == theme.name }) {
+            theme = themes[(i + 1) % themes.count]
+        } else if let first = themes.first {
             theme = first
         }
-        if effect.nextTheme { ui.notice = "theme \(theme.name)" }
-        return effect
+        ui.notice = "theme \(theme.name)"
     }
 
     public func render(_ snapshot: Snapshot) -> Canvas {

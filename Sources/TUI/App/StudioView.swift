@@ -5,11 +5,8 @@ import Foundation
 public struct UIState: Sendable {
     public var settings: StudioSettings
     public var focus: Control = .augmentedDimension
-    public var showHelp = false
-    /// The opened sweep's tables (`w`).
-    public var showSweep = false
-    /// The probes view (`g`).
-    public var showProbes = false
+    /// The panels, or the one view over them.
+    public var mode = Mode.panels
     public var showOverlay = true
     /// The trajectory frame being played, when `p` was pressed.
     public var playFrame: Int?
@@ -78,9 +75,12 @@ public struct StudioView {
         LossChart.draw(
             snapshot.loss, into: &canvas, rect: inner, style: style, totalSteps: snapshot.step)
         drawMessage(&canvas, layout.message)
-        if ui.showSweep { drawSweep(&canvas) }
-        if ui.showProbes { drawProbes(&canvas) }
-        if ui.showHelp { drawHelp(&canvas) }
+        switch ui.mode {
+        case .panels: break
+        case .help: drawHelp(&canvas)
+        case .sweep: drawSweep(&canvas)
+        case .probes: drawProbes(&canvas)
+        }
         if !style.glyphs.unicode { canvas.transliterate() }
         return canvas
     }
@@ -377,10 +377,7 @@ public struct StudioView {
     }
 
     func drawMessage(_ canvas: inout Canvas, _ rect: Rect) {
-        let hints =
-            snapshot.follow == nil
-            ? "space train · ←→ D · r resample · p play · ? help · q quit"
-            : "s copy · ←→ D · r resample · p play · ? help · q quit"
+        let hints = KeyTable.hints(following: snapshot.follow != nil)
         let problem = snapshot.follow?.problem
         let message = problem ?? ui.notice ?? snapshot.message
         let bad = problem != nil || message.contains("diverged") || message.contains("failed")
@@ -391,21 +388,6 @@ public struct StudioView {
             )
         }
     }
-
-    public static let helpLines: [(String, String)] = [
-        ("space", "start / pause training"), ("t", "train at the shown D"),
-        ("n", "train one network for every D"), ("m", "one network / the D's own model"),
-        ("← →", "move D along the slider"),
-        ("↑ ↓", "choose a control"), ("+ -", "change the chosen control"),
-        ("r", "resample with a new seed"),
-        ("R", "resample with the same seed"), ("o", "oracle denoiser on / off"),
-        ("p", "play the sampling trajectory"),
-        ("d", "data overlay on / off"), ("w", "sweep tables (studio --sweep DIR)"),
-        ("g", "probes: metric vs α, bits, NFE"),
-        ("s", "save the shown model (following: copy)"),
-        ("T", "next colour theme"),
-        ("?", "this help (Esc closes)"), ("q", "save and quit"),
-    ]
 
     func drawSweep(_ canvas: inout Canvas) {
         let width = canvas.width - 2
@@ -449,16 +431,19 @@ public struct StudioView {
 
     func drawHelp(_ canvas: inout Canvas) {
         let width = min(canvas.width - 2, 52)
-        let height = min(canvas.height - 2, Self.helpLines.count + 4)
+        let height = min(canvas.height - 2, KeyTable.bindings.count + 4)
         let rect = Rect(
             x: (canvas.width - width) / 2, y: (canvas.height - height) / 2, width: width,
             height: height)
         canvas.fill(rect)
         let inner = canvas.panel(rect, title: "Help · keys", style: style, highlighted: true)
-        for (i, (key, action)) in Self.helpLines.enumerated() where i < inner.height - 1 {
-            canvas.text(key, in: inner, row: i, column: 1, foreground: theme.accent, bold: true)
-            canvas.text(action, in: inner, row: i, column: 9, foreground: theme.text)
+        let keys = KeyTable.bindings
+        for (i, binding) in keys.enumerated() where i < inner.height {
+            canvas.text(
+                binding.label, in: inner, row: i, column: 1, foreground: theme.accent, bold: true)
+            canvas.text(binding.help, in: inner, row: i, column: 9, foreground: theme.text)
         }
+        guard inner.height > keys.count else { return }
         canvas.text(
             "D=1 is PFGM, D=∞ is diffusion (EDM).", in: inner, row: inner.height - 1, column: 1,
             foreground: theme.dim)
