@@ -92,8 +92,7 @@ struct Eval: ParsableCommand {
             let dataName: String
             let defaultMetrics: String
             if let ckpt {
-                let (model, config, d) = try loadTrainedModel(
-                    ckpt, augmentedDimension: augDim, quantization: sampling.quantization)
+                let (model, config, d) = try loadTrainedModel(ckpt, augmentedDimension: augDim)
                 dataName = try RunDirectory(ckpt).dataSpec(config, override: data)
                 defaultMetrics = FashionMNIST.names[config.data] != nil ? "fd" : "swd,mmd"
                 x = draw(model, config: config, augmentedDimension: d, progress: progress)
@@ -132,19 +131,17 @@ struct Eval: ParsableCommand {
         progress: EvalProgress
     ) -> Matrix {
         var rng = RandomSource(seed: sampling.seed)
-        var x = sampling.prior(
-            count: count, dim: model.dim, augmentedDimension: d,
-            trainedQuantile: config.kernelQuantile, rng: &rng)
+        let request = sampling.request(
+            model, augmentedDimension: d, trainedQuantile: config.kernelQuantile)
         note(sampling.describe(count: count, augmentedDimension: d))
         let steps = Double(sampling.schedule.steps)
         var done = 0.0
-        sampling.sampler.run(
-            &x, denoiser: model, rng: &rng,
+        return request.sample(
+            count: count, rng: &rng,
             observe: { _, _ in
                 done += 1
                 progress.report("sampling", done / steps)
             })
-        return x
     }
 }
 

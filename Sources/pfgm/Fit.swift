@@ -85,8 +85,8 @@ struct Fit: ParsableCommand {
     func run() throws {
         threading.apply()
         try attempt {
-            let (model, config, d) = try loadTrainedModel(
-                ckpt, augmentedDimension: augDim, quantization: quantization)
+            let (model, config, d) = try loadTrainedModel(ckpt, augmentedDimension: augDim)
+            quantization.apply(to: model)
             let dataset = try RunDirectory(ckpt).loadData(config, override: data)
             guard dataset.dim == model.dim else {
                 throw Failure("\(dataset.name): \(dataset.dim) coordinates, the model \(model.dim)")
@@ -97,8 +97,10 @@ struct Fit: ParsableCommand {
             let fit =
                 trajectory
                 ? PosteriorFit.alongTrajectory(
-                    model, points: dataset.train, augmentedDimension: d, truncation: truncation,
-                    sampler: solving.sampler, count: count, seed: seed)
+                    SamplingRequest(
+                        denoiser: model, augmentedDimension: d, sampler: solving.sampler,
+                        truncation: truncation),
+                    points: dataset.train, count: count, seed: seed)
                 : PosteriorFit.measure(
                     model, points: dataset.train, augmentedDimension: d, truncation: truncation,
                     sigmas: levels.compactMap { $0 }, count: count, seed: seed)

@@ -57,17 +57,17 @@ struct SamplerOptions: ParsableArguments {
     var schedule: ScheduleOptions { solving.schedule }
     var sampler: Sampler { solving.sampler }
 
-    /// `count` prior draws at σ_max for a model trained with `trainedQuantile`, cut as
-    /// --prior-quantile or its training kernel says (the whole prior when neither cuts).
-    func prior(
-        count: Int, dim: Int, augmentedDimension d: AugmentedDimension, trainedQuantile: Double?,
-        rng: inout RandomSource
-    ) -> Matrix {
-        let truncation = KernelTruncation.make(
-            quantile: priorQuantile ?? trainedQuantile, dim: dim, augmentedDimension: d)
-        return Perturbation.prior(
-            count: count, dim: dim, augmentedDimension: d, sigma: schedule.sigmaMax,
-            truncation: truncation, rng: &rng)
+    /// Sampling with `denoiser` at D, trained with `trainedQuantile`: the prior cut as
+    /// --prior-quantile or the training kernel says (whole when neither cuts), weights at --bits.
+    func request(
+        _ denoiser: Denoiser, augmentedDimension d: AugmentedDimension, trainedQuantile: Double?
+    ) -> SamplingRequest {
+        SamplingRequest(
+            denoiser: denoiser, augmentedDimension: d, sampler: sampler,
+            truncation: KernelTruncation.make(
+                quantile: priorQuantile ?? trainedQuantile, dim: denoiser.dim,
+                augmentedDimension: d),
+            bits: quantization.bits ?? SamplingRequest.fullBits)
     }
 
     func describe(count: Int, augmentedDimension d: AugmentedDimension) -> String {
@@ -90,10 +90,9 @@ struct SamplerOptions: ParsableArguments {
 }
 
 /// A run's EMA denoiser at the requested D (its own D, or for one network over a range any D in it,
-/// the range's top by default), quantized when --bits asks.
+/// the range's top by default).
 func loadTrainedModel(
-    _ ckpt: String, augmentedDimension requested: AugmentedDimension?,
-    quantization: QuantizationOptions
+    _ ckpt: String, augmentedDimension requested: AugmentedDimension?
 ) throws -> (NetworkDenoiser, TrainingConfig, AugmentedDimension) {
     let (model, config) = try RunDirectory(ckpt).loadDenoiser()
     guard let trained = config.trainedDimensions else { throw Failure("\(ckpt): invalid aug_dim") }
@@ -108,7 +107,6 @@ func loadTrainedModel(
         )
     }
     model.augmentedDimension = d
-    quantization.apply(to: model)
     return (model, config, d)
 }
 
@@ -202,15 +200,14 @@ struct Sample: ParsableCommand {
         let total = latentRows?.rows ?? count ?? 1
         let dim = denoiser.dim
         note(options.describe(count: total, augmentedDimension: d))
+        let request = options.request(
+            denoiser, augmentedDimension: d, trainedQuantile: trainedQuantile
+        ).quantized()
         let outputs = OutputSet()
         let first = try streamRows(outputs, to: out, total: total, dim: dim) { start, rows in
-            var x =
-                latentRows.map { $0.rows(start..<(start + rows)) }
-                ?? options.prior(
-                    count: rows, dim: dim, augmentedDimension: d, trainedQuantile: trainedQuantile,
-                    rng: &rng)
-            options.sampler.run(&x, denoiser: denoiser, rng: &rng)
-            return x
+            request.sample(
+                count: rows, latents: latentRows.map { $0.rows(start..<(start + rows)) },
+                rng: &rng)
         }
         if let png, let first { try addPicture(outputs, of: first, image: image, to: png) }
         try outputs.commit()
@@ -230,8 +227,7 @@ struct Sample: ParsableCommand {
             return (OracleDenoiser(points: points, augmentedDimension: augDim), augDim, image, nil)
         }
         guard let ckpt else { throw Failure("--ckpt or --oracle is required") }
-        let (model, config, trained) = try loadTrainedModel(
-            ckpt, augmentedDimension: augDim, quantization: options.quantization)
+        let (model, config, trained) = try loadTrainedModel(ckpt, augmentedDimension: augDim)
         let image = ImageShape.of(data: config.data, dim: config.dim, channels: config.channels)
         return (model, trained, image, config.kernelQuantile)
     }

@@ -49,8 +49,8 @@ struct Denoise: ParsableCommand {
     func run() throws {
         threading.apply()
         try attempt {
-            let (model, _, _) = try loadTrainedModel(
-                ckpt, augmentedDimension: augDim, quantization: quantization)
+            let (model, _, _) = try loadTrainedModel(ckpt, augmentedDimension: augDim)
+            quantization.apply(to: model)
             let array = try NPY.read(input)
             let rows = array.shape.first ?? 0
             guard array.shape.count >= 2, rows * model.dim == array.values.count else {

@@ -48,22 +48,22 @@ public enum PosteriorFit {
         }
     }
 
-    /// The fit at the points a sampling run passes through: `count` prior draws integrated by
-    /// `sampler` with the model, and at each σ_i > 0 they reach, ‖D_θ(x_i, σ_i) − D*(x_i, σ_i)‖²
-    /// (far: beyond 10σ_i from every point).
+    /// The fit at the points a sampling run passes through: `count` of the request's prior draws
+    /// integrated by its sampler, and at each σ_i > 0 they reach, ‖D_θ(x_i, σ_i) − D*(x_i, σ_i)‖²
+    /// (far: beyond 10σ_i from every point), against the oracle for the request's kernel.
     public static func alongTrajectory(
-        _ model: Denoiser, points: Matrix, augmentedDimension d: AugmentedDimension,
-        truncation: KernelTruncation? = nil, sampler: Sampler,
-        count: Int = 500, seed: UInt64 = 7
+        _ request: SamplingRequest, points: Matrix, count: Int = 500, seed: UInt64 = 7
     ) -> [Level] {
-        let oracle = OracleDenoiser(points: points, augmentedDimension: d, truncation: truncation)
+        let model = request.quantized().denoiser
+        let oracle = OracleDenoiser(
+            points: points, augmentedDimension: request.augmentedDimension,
+            truncation: request.truncation)
         var rng = RandomSource(seed: seed)
-        var x = Perturbation.prior(
-            count: count, dim: points.cols, augmentedDimension: d, sigma: sampler.schedule.sigmaMax,
-            truncation: truncation, rng: &rng)
-        var levels = [measureAt(x, sigma: sampler.schedule.sigmaMax, model, oracle)]
-        sampler.run(
-            &x, denoiser: model, rng: &rng,
+        let prior = request.prior(count: count, rng: &rng)
+        let sigmaMax = request.sampler.schedule.sigmaMax
+        var levels = [measureAt(prior, sigma: sigmaMax, model, oracle)]
+        _ = request.sample(
+            count: count, latents: prior, rng: &rng,
             observe: { xs, sigma in
                 if sigma > 0 { levels.append(measureAt(xs, sigma: sigma, model, oracle)) }
             })

@@ -47,6 +47,7 @@ public final class NetworkDenoiser: Denoiser {
         let copy = NetworkDenoiser(
             network: network.replica(parameters: parameters), sigmaData: preconditioning.sigmaData)
         copy.augmentedDimension = augmentedDimension
+        copy.threads = threads
         return copy
     }
 

@@ -24,6 +24,7 @@ public struct StudioSettings: Sendable, Equatable {
         NoiseSchedule(steps: steps, sigmaMin: sigmaMin, sigmaMax: sigmaMax)
     }
     public var functionEvaluations: Int { schedule.functionEvaluations(solver) }
+    public var sampler: Sampler { Sampler(schedule: schedule, solver: solver, alpha: alpha) }
 }
 
 public enum StudioCommand: Sendable {

@@ -39,10 +39,10 @@ public struct FrechetRow: Sendable, Equatable {
 /// began.
 struct ImageBatch {
     let settings: StudioSettings
-    let denoiser: Denoiser
+    /// Quantized once, over weights frozen when the batch began.
+    let request: SamplingRequest
     let source: String
     let step: Int
-    let truncation: KernelTruncation?
     var rng: RandomSource
     var samples: [Float] = []
     var rows = 0
@@ -119,16 +119,18 @@ extension StudioEngine {
 
     /// After a preview: a new batch for what it showed, unless one for the same settings and model
     /// is under way.
-    func startImageBatch(
-        _ denoiser: Denoiser, source: String, step: Int, truncation: KernelTruncation?
-    ) {
+    func startImageBatch(_ shown: PreviewSource) {
         guard snapshot.imageMetrics != nil else { return }
-        if let batch = imageBatch, batch.settings == settings, batch.source == source { return }
-        let frozen: Denoiser = (denoiser as? NetworkDenoiser).map(Self.frozen) ?? denoiser
+        if let batch = imageBatch, batch.settings == settings, batch.source == shown.label {
+            return
+        }
+        var request = shown.request
+        if let model = request.denoiser as? NetworkDenoiser {
+            request.denoiser = Self.frozen(model)
+        }
         imageBatch = ImageBatch(
-            settings: settings, denoiser: frozen, source: source, step: step,
-            truncation: truncation,
-            rng: RandomSource(seed: settings.seed, stream: 0x1FD))
+            settings: settings, request: request.quantized(), source: shown.label,
+            step: shown.step, rng: RandomSource(seed: settings.seed, stream: 0x1FD))
         nextImageChunk = Stopwatch.now()
     }
 
@@ -143,14 +145,10 @@ extension StudioEngine {
         guard var batch = imageBatch else { return }
         let start = Stopwatch.now()
         let s = batch.settings
-        var x = Perturbation.prior(
-            count: Self.imageChunk, dim: dataset.dim, augmentedDimension: s.augmentedDimension,
-            sigma: s.sigmaMax, truncation: batch.truncation, rng: &batch.rng)
-        let interrupted = Sampler(schedule: s.schedule, solver: s.solver, alpha: s.alpha)
-            .run(
-                &x, denoiser: batch.denoiser, rng: &batch.rng,
-                shouldStop: { self.hasPendingCommands })
-        if interrupted { return }
+        guard
+            let x = batch.request.run(
+                count: Self.imageChunk, rng: &batch.rng, shouldStop: { self.hasPendingCommands })
+        else { return }
         batch.samples += x.storage
         batch.rows += x.rows
         imageBatch = batch

@@ -1,5 +1,12 @@
 import Foundation
 
+/// What the preview samples with: the request, the label the panel shows and the model's step.
+struct PreviewSource {
+    var request: SamplingRequest
+    var label: String
+    var step: Int
+}
+
 /// The preview: sampling the shown D with its model (or the oracle) and measuring it.
 extension StudioEngine {
     func makePreview() {
@@ -7,34 +14,31 @@ extension StudioEngine {
         let start = Stopwatch.now()
         snapshot.state = .sampling
         let d = settings.augmentedDimension
-        let (denoiser, source, step, truncation) = previewDenoiser(d)
+        let shown = previewSource(d)
         let count = snapshot.kind.isImage ? Self.previewImages : Self.previewPoints
         var rng = RandomSource(seed: settings.seed)
-        var x = Perturbation.prior(
-            count: count, dim: dataset.dim, augmentedDimension: d, sigma: settings.sigmaMax,
-            truncation: truncation, rng: &rng)
-        var trajectory = [Self.screenPoints(x, projection)]
+        let prior = shown.request.prior(count: count, rng: &rng)
+        var trajectory = [Self.screenPoints(prior, projection)]
         var sigmas = [settings.sigmaMax]
-        let interrupted = Sampler(
-            schedule: settings.schedule, solver: settings.solver, alpha: settings.alpha
-        )
-        .run(
-            &x, denoiser: denoiser, rng: &rng,
+        let sampled = shown.request.run(
+            count: count, latents: prior, rng: &rng,
             observe: { [projection] xs, sigma in
                 trajectory.append(Self.screenPoints(xs, projection))
                 sigmas.append(sigma)
             }, shouldStop: { self.hasPendingCommands })
-        if interrupted {
+        guard let x = sampled else {
             needsPreview = true
             return
         }
+        let source = shown.label
+        let step = shown.step
         let seconds = Stopwatch.now() - start
         snapshot.preview = Preview(
             points: Self.screenPoints(x, projection), trajectory: trajectory,
             trajectorySigmas: sigmas,
             source: source, settings: settings, seconds: seconds)
         if snapshot.kind.isImage {
-            startImageBatch(denoiser, source: source, step: step, truncation: truncation)
+            startImageBatch(shown)
         } else {
             measure(x, d: d, source: source, step: step)
         }
@@ -43,39 +47,41 @@ extension StudioEngine {
     }
 
     /// What samples the shown D: the one network (when in use and it answers there), the D's own
-    /// model, or the oracle; with its label, step and the prior's cut (a model's prior is cut as
-    /// its training kernel was).
-    func previewDenoiser(_ d: AugmentedDimension) -> (Denoiser, String, Int, KernelTruncation?) {
+    /// model, or the oracle; with its label and step. A model's prior is cut as its training
+    /// kernel was, and its weights quantized to the shown bits.
+    func previewSource(_ d: AugmentedDimension) -> PreviewSource {
         followShown = followKey(at: d)
+        func request(_ model: Denoiser, _ truncation: KernelTruncation?) -> SamplingRequest {
+            SamplingRequest(
+                denoiser: model, augmentedDimension: d, sampler: settings.sampler,
+                truncation: truncation, bits: settings.bits)
+        }
         if let run = followedAnswering(at: d), let model = run.denoiser(at: d) {
             let source =
                 "followed \(Self.followedName(run))"
                 + (run.config.conditionsOnAugmentedDimension ? " at D=\(d)" : "")
-            return (
-                quantized(model), source + ", step \(run.checkpointStep)", run.checkpointStep,
-                run.config.truncation(at: d)
-            )
+            return PreviewSource(
+                request: request(model, run.config.truncation(at: d)),
+                label: source + ", step \(run.checkpointStep)", step: run.checkpointStep)
         }
         if let one = oneNetworkAnswering(at: d), case .range(let range) = one.trainer.dimensions {
-            let model = quantized(one.trainer.emaDenoiser(at: d))
-            return (
-                model, "one network \(range) at D=\(d), step \(one.trainer.step)", one.trainer.step,
-                one.trainer.config.truncation(at: d)
-            )
+            return PreviewSource(
+                request: request(
+                    one.trainer.emaDenoiser(at: d), one.trainer.config.truncation(at: d)),
+                label: "one network \(range) at D=\(d), step \(one.trainer.step)",
+                step: one.trainer.step)
         }
         if !settings.useOracle, let slot = bank[d] {
-            let model = quantized(slot.trainer.emaDenoiser())
-            return (
-                model, "model D=\(d), step \(slot.trainer.step)", slot.trainer.step,
-                slot.trainer.truncation
-            )
+            return PreviewSource(
+                request: request(slot.trainer.emaDenoiser(), slot.trainer.truncation),
+                label: "model D=\(d), step \(slot.trainer.step)", step: slot.trainer.step)
         }
         let label =
             isFollowing && !settings.useOracle
             ? "oracle (nothing followed answers at D=\(d) yet)"
             : bank[d] == nil
                 ? "oracle (no model at D=\(d); t trains one, n one network for every D)" : "oracle"
-        return (oracleDenoiser(at: d), label, 0, nil)
+        return PreviewSource(request: request(oracleDenoiser(at: d), nil), label: label, step: 0)
     }
 
     /// The exact denoiser of (up to 1,000 points, 300 images of) the training set at D, kept for
@@ -95,14 +101,6 @@ extension StudioEngine {
             one.trainer.dimensions.contains(d)
         else { return nil }
         return one
-    }
-
-    private func quantized(_ model: NetworkDenoiser) -> NetworkDenoiser {
-        if settings.bits < 32 {
-            model.network.parameters = Quantization.quantized(
-                model.network.parameters, bits: settings.bits)
-        }
-        return model
     }
 
     func measure(_ x: Matrix, d: AugmentedDimension, source: String, step: Int) {

@@ -217,20 +217,16 @@ extension StudioEngine {
     /// scored as `pfgm eval` would, with the floor `pfgm eval` reports beside it.
     func probeValue(_ job: ProbeJob, _ point: ProbePoint) -> ProbeOutcome {
         guard let probes = snapshot.probes else { return .interrupted }
-        var denoiser = job.denoiser
-        if point.bits < 32, let model = job.denoiser as? NetworkDenoiser {
-            denoiser = model.over(
-                Quantization.quantized(model.network.parameters, bits: point.bits))
-        }
         let schedule = NoiseSchedule(
             steps: point.steps, sigmaMin: settings.sigmaMin, sigmaMax: settings.sigmaMax)
-        var rng = RandomSource(seed: settings.seed)
-        var x = Perturbation.prior(
-            count: probes.count, dim: dataset.dim, augmentedDimension: job.curve.augmentedDimension,
-            sigma: settings.sigmaMax, truncation: job.truncation, rng: &rng)
-        let interrupted = Sampler(schedule: schedule, solver: .heun, alpha: point.alpha)
-            .run(&x, denoiser: denoiser, rng: &rng, shouldStop: { self.hasPendingCommands })
-        if interrupted { return .interrupted }
+        let request = SamplingRequest(
+            denoiser: job.denoiser, augmentedDimension: job.curve.augmentedDimension,
+            sampler: Sampler(schedule: schedule, solver: .heun, alpha: point.alpha),
+            truncation: job.truncation, bits: point.bits)
+        guard
+            let x = request.run(
+                count: probes.count, seed: settings.seed, shouldStop: { self.hasPendingCommands })
+        else { return .interrupted }
         guard x.storage.allSatisfy({ $0.isFinite }) else { return .done(nil, floor: nil) }
         // Images: the panel's fd-fmnist floor, taken at the same 250 samples.
         if probes.metric == "fd-fmnist" {

@@ -49,7 +49,7 @@ public struct SweepPlan: Codable, Sendable, Equatable {
     }
 
     /// Full precision: no quantization.
-    public static let fullBits = 32
+    public static let fullBits = SamplingRequest.fullBits
     /// The unperturbed setting every probe departs from: α = 0, full-precision weights, the largest
     /// NFE.
     public var baseNFE: Int { nfe.max() ?? 35 }

@@ -207,23 +207,20 @@ public final class SweepRunner {
             throw StorageError(modelPath(d, seed: seed), "the model does not answer at D=\(d)")
         }
         denoiser.augmentedDimension = augmentedDimension
-        let weights = denoiser.network.parameters
         for point in missing {
             let start = Stopwatch.now()
-            denoiser.network.parameters =
-                point.bits < SweepPlan.fullBits
-                ? Quantization.quantized(weights, bits: point.bits) : weights
-            // The same prior draws for every setting of one model (common random numbers).
-            var rng = RandomSource(seed: 7_000 + UInt64(seed), stream: 3)
-            var x = Perturbation.prior(
-                count: plan.count, dim: data.dim, augmentedDimension: augmentedDimension,
-                sigma: plan.sigmaMax, truncation: config.truncation(at: augmentedDimension),
-                rng: &rng)
             let schedule = NoiseSchedule(
                 steps: point.steps, sigmaMin: plan.sigmaMin, sigmaMax: plan.sigmaMax, rho: plan.rho)
-            let stopped = Sampler(schedule: schedule, solver: .heun, alpha: point.alpha).run(
-                &x, denoiser: denoiser, rng: &rng, shouldStop: shouldStop)
-            if stopped { return false }
+            let request = SamplingRequest(
+                denoiser: denoiser, augmentedDimension: augmentedDimension,
+                sampler: Sampler(schedule: schedule, solver: .heun, alpha: point.alpha),
+                truncation: config.truncation(at: augmentedDimension), bits: point.bits)
+            // The same prior draws for every setting of one model (common random numbers).
+            guard
+                let x = request.run(
+                    count: plan.count, seed: 7_000 + UInt64(seed), stream: 3,
+                    shouldStop: shouldStop)
+            else { return false }
             let value = x.storage.allSatisfy { $0.isFinite } ? metric.value(x) : nil
             let result = SweepResult(
                 augDim: d, seed: seed, alpha: point.alpha, bits: point.bits, nfe: point.nfe,
@@ -239,7 +236,6 @@ public final class SweepRunner {
             )
             if shouldStop() { return false }
         }
-        denoiser.network.parameters = weights
         return true
     }
 
