@@ -134,7 +134,7 @@ struct Eval: ParsableCommand {
         let request = sampling.request(
             model, augmentedDimension: d, trainedQuantile: config.kernelQuantile)
         note(sampling.describe(count: count, augmentedDimension: d))
-        let steps = Double(sampling.schedule.steps)
+        let steps = Double(sampling.solving.steps)
         var done = 0.0
         return request.sample(
             count: count, rng: &rng,
@@ -142,27 +142,5 @@ struct Eval: ParsableCommand {
                 done += 1
                 progress.report("sampling", done / steps)
             })
-    }
-}
-
-/// Progress of a long evaluation on stderr: a redrawn line on a terminal, nothing otherwise.
-final class EvalProgress {
-    private let isTerminal = isatty(STDERR_FILENO) == 1
-    private var last = 0.0, shown = false
-
-    func report(_ stage: String, _ fraction: Double) {
-        guard isTerminal else { return }
-        let now = Stopwatch.now()
-        guard now - last >= 0.1 || fraction >= 1 else { return }
-        last = now
-        shown = true
-        FileHandle.standardError.write(
-            Data(String(format: "\r\u{1B}[K%@ %3.0f%%", stage, 100 * min(fraction, 1)).utf8))
-    }
-
-    /// Clears the line, so that other lines can be written.
-    func finish() {
-        if shown { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-        shown = false
     }
 }

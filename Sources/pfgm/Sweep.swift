@@ -153,31 +153,6 @@ struct Sweep: ParsableCommand {
     }
 }
 
-/// One progress display for a whole sweep: fraction of the work, what runs now, ETA from this run's
-/// rate.
-struct SweepProgress {
-    let isTerminal = isatty(STDERR_FILENO) == 1
-    let start = Stopwatch.now()
-    var startUnits: Double?
-    var lastLine = 0.0
-
-    mutating func update(done: Double, total: Double, label: String) {
-        let now = Stopwatch.now()
-        if startUnits == nil { startUnits = done }
-        guard now - lastLine >= (isTerminal ? 0.2 : 15) else { return }
-        lastLine = now
-        let rate = (done - (startUnits ?? 0)) / max(now - start, 1e-9)
-        let eta = rate > 0 ? (total - done) / rate : .infinity
-        let text = String(
-            format: "sweep %5.1f%%  ETA %@  %@", 100 * done / max(total, 1), duration(eta), label)
-        FileHandle.standardError.write(Data((isTerminal ? "\r\u{1B}[K" + text : text + "\n").utf8))
-    }
-
-    func finish() {
-        if isTerminal { FileHandle.standardError.write(Data("\n".utf8)) }
-    }
-}
-
 func shellQuoted(_ s: String) -> String {
     s.allSatisfy({ $0.isLetter || $0.isNumber || "-_./,=:+".contains($0) })
         ? s : "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"

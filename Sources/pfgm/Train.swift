@@ -185,8 +185,7 @@ struct Train: ParsableCommand {
         var progress = Progress(total: steps, from: trainer.step)
         let start = Stopwatch.now()
         var windowStart = start
-        var windowSteps = 0
-        var windowLoss = 0.0
+        var window = StatsWindow()
         var rate: Double?
         while trainer.step < steps {
             let loss = trainer.trainStep()
@@ -200,19 +199,14 @@ struct Train: ParsableCommand {
                     """
                 )
             }
-            windowSteps += 1
-            windowLoss += Double(loss)
+            window.add(loss)
             let now = Stopwatch.now()
-            if windowSteps > 0 && (trainer.step % logEvery == 0 || trainer.step == steps) {
-                let windowRate = Double(windowSteps) / max(now - windowStart, 1e-9)
-                rate = windowRate
-                try run.appendStats([
-                    ("step", Double(trainer.step)), ("loss", windowLoss / Double(windowSteps)),
-                    ("steps_per_s", windowRate), ("elapsed_s", now - start),
-                ])
+            if trainer.step % logEvery == 0 || trainer.step == steps {
+                let line = window.close(
+                    step: trainer.step, wall: now - windowStart, elapsed: now - start)
+                rate = line.stepsPerSecond
+                try run.appendStats(line)
                 windowStart = now
-                windowSteps = 0
-                windowLoss = 0
             }
             if trainer.step % saveEvery == 0 && trainer.step < steps { try run.save(trainer) }
             progress.update(
@@ -235,46 +229,4 @@ struct Train: ParsableCommand {
                 format: "done: step %d, %d steps in %.1f s; checkpoint %@", trainer.step,
                 trainer.step - progress.firstStep, Stopwatch.now() - start, run.checkpointPath))
     }
-}
-
-enum Architecture: String, ExpressibleByArgument, CaseIterable {
-    case mlp, unet
-
-    var configName: String { self == .mlp ? "mlp-edm" : "unet" }
-}
-
-/// `--arch`, `--width`, `--depth`, shared by `train` and `sweep`; the defaults depend on the
-/// architecture.
-struct NetworkOptions: ParsableArguments {
-    @Option(
-        help:
-            """
-            Denoiser network: mlp (MLP-EDM, any data) or unet (convolutional U-Net, square \
-            images).
-            """
-    )
-    var arch: Architecture = .mlp
-
-    @Option(
-        name: .customLong("width"),
-        help:
-            """
-            Network width: hidden units of the MLP (default 256), feature channels of the U-Net \
-            (default 32).
-            """
-    )
-    var explicitWidth: Int?
-
-    @Option(
-        name: .customLong("depth"),
-        help:
-            """
-            Residual blocks: of the MLP (default 4), per resolution and side of the U-Net (default \
-            2).
-            """
-    )
-    var explicitDepth: Int?
-
-    var width: Int { explicitWidth ?? (arch == .mlp ? 256 : 32) }
-    var depth: Int { explicitDepth ?? (arch == .mlp ? 4 : 2) }
 }

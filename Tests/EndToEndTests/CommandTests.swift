@@ -22,9 +22,10 @@ import Testing
         let stats = try String(contentsOfFile: "\(dir)/run/stats.jsonl", encoding: .utf8).split(
             separator: "\n")
         #expect(stats.count == 3)
-        #expect(
-            stats.last?.contains("\"step\": 60") == true && stats.last?.contains("\"loss\"") == true
-        )
+        let last = try stats.last.map {
+            try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+        #expect(last??["step"] as? Int == 60 && last??["loss"] is Double, "\(stats)")
         #expect(!train.stderr.contains("\r"), "progress bar drawn without a terminal")
 
         let sample = Binary.run(
@@ -42,6 +43,14 @@ import Testing
         for key in ["swd", "swd_floor", "mmd2", "mmd2_floor"] {
             #expect(json[key] is Double || json[key] is Int, "\(key) missing")
         }
+
+        // A path with a quote, a backslash, a tab and a newline still gives JSON that reads back.
+        let odd = "run \"a\\b\tc\nd\""
+        try FileManager.default.moveItem(atPath: "\(dir)/run", toPath: "\(dir)/\(odd)")
+        let oddEval = Binary.run(["eval", "--ckpt", odd, "--count", "50", "--steps", "3"], in: dir)
+        #expect(oddEval.status == 0, "\(oddEval.stderr)")
+        let oddJSON = try JSONSerialization.jsonObject(with: Data(oddEval.stdout.utf8))
+        #expect((oddJSON as? [String: Any])?["ckpt"] as? String == odd, "\(oddEval.stdout)")
     }
 
     /// `eval --ckpt` draws exactly what `sample` draws with the same flags; the kernel quantile of

@@ -9,10 +9,10 @@ import Testing
         var sum = 0.0
         for _ in 0..<steps { sum += Double(trainer.trainStep()) }
         try run.save(trainer)
-        try run.appendStats([
-            ("step", Double(trainer.step)), ("loss", sum / Double(steps)), ("steps_per_s", 123.5),
-            ("elapsed_s", 1),
-        ])
+        try run.appendStats(
+            StatsLine(
+                step: trainer.step, loss: sum / Double(steps), stepsPerSecond: 123.5,
+                elapsedSeconds: 1))
     }
 
     /// Names and sizes of what the followed folder holds.

@@ -260,13 +260,8 @@ public struct RunDirectory: Sendable {
     }
 
     /// Appends one line to stats.jsonl in a single write.
-    public func appendStats(_ fields: [(String, Double)]) throws(StorageError) {
-        let body = fields.map { key, value in
-            "\"\(key)\": "
-                + (value == value.rounded() && abs(value) < 1e15
-                    ? String(Int(value)) : String(value))
-        }.joined(separator: ", ")
-        let line = Array("{\(body)}\n".utf8)
+    public func appendStats(_ stats: StatsLine) throws(StorageError) {
+        let line = stats.encoded
         let fd = open(statsPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw StorageError(statsPath, "cannot open for appending") }
         defer { close(fd) }
@@ -275,18 +270,11 @@ public struct RunDirectory: Sendable {
         }.get()
     }
 
-    /// The logged (step, mean loss since the previous line) pairs of stats.jsonl, in order;
-    /// unreadable lines are skipped.
-    public func loggedLosses() -> [(step: Int, loss: Double)] {
+    /// The lines of stats.jsonl, in order; unreadable lines are skipped.
+    public func loggedLosses() -> [StatsLine] {
         guard let bytes = try? AtomicFile.read(statsPath) else { return [] }
-        return String(decoding: bytes, as: UTF8.self).split(separator: "\n").compactMap { line in
-            guard
-                let object = try? JSONSerialization.jsonObject(with: Data(line.utf8))
-                    as? [String: Any],
-                let step = object["step"] as? Int,
-                let loss = (object["loss"] as? NSNumber)?.doubleValue, loss.isFinite
-            else { return nil }
-            return (step, loss)
+        return String(decoding: bytes, as: UTF8.self).split(separator: "\n").compactMap {
+            StatsLine(parsing: $0)
         }
     }
 
@@ -295,11 +283,7 @@ public struct RunDirectory: Sendable {
         guard FileManager.default.fileExists(atPath: statsPath) else { return }
         let text = String(decoding: try AtomicFile.read(statsPath), as: UTF8.self)
         let kept = text.split(separator: "\n").filter { line in
-            guard let data = line.data(using: .utf8),
-                let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-                let s = object["step"] as? Int
-            else { return false }
-            return s <= step
+            StatsLine(parsing: line).map { $0.step <= step } ?? false
         }
         try AtomicFile.write(Array(kept.map { $0 + "\n" }.joined().utf8), to: statsPath)
     }

@@ -152,17 +152,10 @@ final class FollowedRun {
     }
 
     private func append(_ line: Substring) {
-        guard
-            let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-            let step = object["step"] as? Int, step > loggedStep,
-            let loss = (object["loss"] as? NSNumber)?.doubleValue, loss.isFinite
-        else { return }
-        for _ in loggedStep..<step { history.append(Float(loss)) }
-        loggedStep = step
-        lastLoss = Float(loss)
-        if let rate = (object["steps_per_s"] as? NSNumber)?.doubleValue, rate.isFinite {
-            stepsPerSecond = rate
-        }
+        guard let stats = StatsLine(parsing: line), stats.step > loggedStep else { return }
+        loggedStep = history.extend(with: stats, after: loggedStep)
+        lastLoss = Float(stats.loss)
+        if let rate = stats.stepsPerSecond, rate.isFinite { stepsPerSecond = rate }
     }
 }
 

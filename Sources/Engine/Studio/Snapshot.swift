@@ -90,6 +90,15 @@ public struct LossHistory: Sendable, Equatable {
             stepsPerBucket *= 2
         }
     }
+
+    /// A logged line's mean for every step of its window, the steps after `previous` up to the
+    /// line's; returns the line's step (nothing added for a line not past `previous`).
+    @discardableResult
+    public mutating func extend(with line: StatsLine, after previous: Int) -> Int {
+        guard line.step > previous else { return previous }
+        for _ in previous..<line.step { append(Float(line.loss)) }
+        return line.step
+    }
 }
 
 public struct MetricRow: Sendable, Equatable {

@@ -8,8 +8,8 @@ final class ModelSlot {
     var history = LossHistory()
     var lastLoss: Float?
     var savedStep: Int
-    /// The steps since the last stats line: how many, their loss sum, and the seconds they took.
-    var window = (steps: 0, loss: 0.0, seconds: 0.0)
+    /// The steps since the last stats line, counted with the seconds each took.
+    var window = StatsWindow()
     /// Seconds spent training this model in this studio, for `elapsed_s`.
     var elapsed = 0.0
 
@@ -27,18 +27,10 @@ final class ModelSlot {
     /// Counts a step's loss, and every `logEvery` steps appends the line `pfgm train` writes to
     /// stats.jsonl (resuming trims the lines past the saved step, as for `pfgm train`).
     func log(_ loss: Float, seconds: Double) throws(StorageError) {
-        window.steps += 1
-        window.loss += Double(loss)
-        window.seconds += seconds
+        window.add(loss, seconds: seconds)
         elapsed += seconds
         guard trainer.step % Self.logEvery == 0 else { return }
-        let line = [
-            ("step", Double(trainer.step)), ("loss", window.loss / Double(window.steps)),
-            ("steps_per_s", Double(window.steps) / max(window.seconds, 1e-9)),
-            ("elapsed_s", elapsed),
-        ]
-        window = (0, 0, 0)
-        try run.appendStats(line)
+        try run.appendStats(window.close(step: trainer.step, elapsed: elapsed))
     }
 }
 

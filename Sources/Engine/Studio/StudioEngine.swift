@@ -320,14 +320,12 @@ public actor StudioEngine {
         published.withLock { $0 = copy }
     }
 
-    /// A loss history rebuilt from a run's logged window means: each mean stands for every step of
-    /// its window.
-    static func history(logged: [(step: Int, loss: Double)], upTo last: Int) -> LossHistory {
+    /// A loss history rebuilt from a run's logged lines, up to step `last`.
+    static func history(logged: [StatsLine], upTo last: Int) -> LossHistory {
         var history = LossHistory()
         var previous = 0
-        for (step, loss) in logged where step > previous && step <= last {
-            for _ in previous..<step { history.append(Float(loss)) }
-            previous = step
+        for line in logged where line.step <= last {
+            previous = history.extend(with: line, after: previous)
         }
         return history
     }

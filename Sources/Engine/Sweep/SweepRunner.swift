@@ -133,8 +133,7 @@ public final class SweepRunner {
         let name = plan.oneNetwork.map { "the one network over \($0)" } ?? "D=\(d)"
         log("training \(name), seed \(seed) from step \(trainer.step) to \(plan.steps)")
         doneUnits += Double(trainer.step) * stepUnits
-        var windowLoss = 0.0
-        var windowSteps = 0
+        var window = StatsWindow()
         var windowStart = Stopwatch.now()
         let start = windowStart
         while trainer.step < plan.steps {
@@ -144,19 +143,12 @@ public final class SweepRunner {
                 throw StorageError(
                     run.path, "training diverged at step \(trainer.step + 1); lower --lr and rerun")
             }
-            windowLoss += Double(loss)
-            windowSteps += 1
+            window.add(loss)
             doneUnits += stepUnits
             if trainer.step % 50 == 0 || trainer.step == plan.steps {
-                // The lines `pfgm train` writes, so a following studio shows the rate too.
                 let now = Stopwatch.now()
-                try run.appendStats([
-                    ("step", Double(trainer.step)), ("loss", windowLoss / Double(windowSteps)),
-                    ("steps_per_s", Double(windowSteps) / max(now - windowStart, 1e-9)),
-                    ("elapsed_s", now - start),
-                ])
-                windowLoss = 0
-                windowSteps = 0
+                try run.appendStats(
+                    window.close(step: trainer.step, wall: now - windowStart, elapsed: now - start))
                 windowStart = now
             }
             if trainer.step % 1000 == 0 || trainer.step == plan.steps { try run.save(trainer) }

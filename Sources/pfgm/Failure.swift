@@ -1,0 +1,21 @@
+import Engine
+import Foundation
+
+/// A one-line failure: ArgumentParser prints "Error: <message>" and exits non-zero.
+struct Failure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Converts the engine's typed errors into one-line failures.
+func attempt<T>(_ body: () throws -> T) throws -> T {
+    do { return try body() } catch let e as StorageError { throw Failure(e.description) } catch let
+        e as DataError
+    {
+        throw Failure(e.description)
+    }
+}
+
+func note(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
