@@ -115,7 +115,7 @@ struct Studio: ParsableCommand {
         terminal.shutdown()
         let final = engine.latest
         for warning in final.warnings { note("pfgm: \(warning)") }
-        if final.message.hasPrefix("saved") { note("pfgm: \(final.message)") }
+        if final.messageKind == .saved { note("pfgm: \(final.message)") }
         withExtendedLifetime(studioLock) {}
     }
 

@@ -45,7 +45,7 @@ import Testing
             })
         let probes = try #require(engine.latest.probes)
         let curve = try #require(probes.curves.first)
-        #expect(probes.metric == "swd" && curve.label == "D=8" && curve.step == 300, "\(curve)")
+        #expect(probes.metric == .swd && curve.label == "D=8" && curve.step == 300, "\(curve)")
         // Same prior draws, noise and float arithmetic; only how the rows are split over threads
         // may differ (~1e-7 relative), far below the gaps between grid points (≥ 1e-2 here).
         let checks: [(Double?, [String])] = [

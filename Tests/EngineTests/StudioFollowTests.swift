@@ -51,7 +51,7 @@ import Testing
         let engine = StudioEngine(
             dataset: data, settings: settings, runsFolder: dir + "/runs", follow: .run(run))
         engine.start()
-        #expect(waitUntil { engine.latest.preview?.source == "followed D=8, step 10" })
+        #expect(waitUntil { engine.latest.preview?.step == 10 })
         #expect(
             engine.latest.state == .following
                 && engine.latest.follow?.trainer == .running(pid: getpid()))
@@ -59,7 +59,7 @@ import Testing
         #expect(engine.latest.bank.map(\.augmentedDimension) == [.finite(8)])
 
         try advance(trainer, run, steps: 10)
-        #expect(waitUntil { engine.latest.preview?.source == "followed D=8, step 20" })
+        #expect(waitUntil { engine.latest.preview?.step == 20 })
         #expect(engine.latest.loss.buckets.count == 20 && engine.latest.step == 20)
         let written = listing(run.path)
 
@@ -70,9 +70,9 @@ import Testing
         #expect(waitUntil { engine.latest.follow?.problem?.contains("unreadable") == true })
         try FileManager.default.removeItem(atPath: run.checkpointPath)
         #expect(waitUntil { engine.latest.follow?.problem?.contains("missing") == true })
-        #expect(engine.latest.preview?.source == "followed D=8, step 20")
+        #expect(engine.latest.preview?.step == 20)
         try advance(trainer, run, steps: 10)
-        #expect(waitUntil { engine.latest.preview?.source == "followed D=8, step 30" })
+        #expect(waitUntil { engine.latest.preview?.step == 30 })
         #expect(engine.latest.follow?.problem == nil && engine.latest.follow?.finished == true)
 
         // Training keys are refused; s copies the model into the runs folder, never into the
@@ -117,7 +117,7 @@ import Testing
         let engine = StudioEngine(
             dataset: data, settings: settings, runsFolder: dir + "/runs", follow: .run(run))
         engine.start()
-        #expect(waitUntil { engine.latest.preview?.source == "followed D=8, step 5" })
+        #expect(waitUntil { engine.latest.preview?.step == 5 })
         for file in ["config.json", "checkpoint.safetensors"] {
             try AtomicFile.write(
                 try AtomicFile.read(other.path + "/" + file), to: run.path + "/" + file)

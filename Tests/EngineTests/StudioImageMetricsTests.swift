@@ -20,8 +20,8 @@ import Testing
         let row = try #require(metrics.rows.first)
         let floor = try #require(metrics.floor)
         let ceiling = try #require(metrics.ceiling)
-        #expect(metrics.name == "fd-fmnist" && metrics.count == StudioEngine.imageBatchCount)
-        #expect(row.augmentedDimension == .finite(128) && row.source == "oracle")
+        #expect(metrics.metric == .frechet && metrics.count == StudioEngine.imageBatchCount)
+        #expect(row.augmentedDimension == .finite(128) && row.source == .oracle)
         // The same floor and ceiling `pfgm eval` reports, at the batch's size.
         let frechet = try ImageFrechet.prepare(for: data, cacheDirectory: CacheDirectory.path)
         #expect(

@@ -27,7 +27,7 @@ import Testing
         s.bank = [BankEntry(augmentedDimension: .finite(128), step: 400)]
         s.metrics = [
             MetricRow(
-                augmentedDimension: .finite(128), source: "model", step: 400, swd: 0.2,
+                augmentedDimension: .finite(128), source: .model, step: 400, swd: 0.2,
                 swdFloor: 0.15, mmdSquared: 0.05, mmdSquaredFloor: 0.03)
         ]
         s.message = "training D=128"
@@ -167,7 +167,7 @@ import Testing
         var s = Self.snapshot()
         s.metrics = [
             MetricRow(
-                augmentedDimension: .finite(128), source: "model", step: 400, swd: 0.000734,
+                augmentedDimension: .finite(128), source: .model, step: 400, swd: 0.000734,
                 swdFloor: 0.0421,
                 mmdSquared: -2.34e-5, mmdSquaredFloor: 4.1e-6)
         ]
@@ -272,7 +272,7 @@ import Testing
     @Test(arguments: [(200, 60), (80, 24), (120, 40)])
     func probesViewDrawsTheThreeCurves(width: Int, height: Int) {
         var s = Self.snapshot()
-        var probes = Probes(metric: "swd", count: 800)
+        var probes = Probes(metric: .swd, count: 800)
         probes.floor = 0.04
         var curve = ProbeCurve(label: "D=128", augmentedDimension: .finite(128), step: 4200)
         curve.alpha = [0.1, 0.12, 0.2, 0.5]
@@ -311,15 +311,15 @@ import Testing
         let images = Matrix(rows: 36, cols: 196, repeating: 0.5)
         var s = Self.snapshot(kind: .image(side: 14), dim: 196, points: images)
         s.metrics = []
-        var metrics = ImageMetrics(name: "fd-fmnist", count: 250)
+        var metrics = ImageMetrics(metric: .frechet, count: 250)
         metrics.status = "classifier epoch 3/10"
         s.imageMetrics = metrics
         #expect(render(s, width: 80, height: 24).text.contains("epoch 3/10"))
         metrics.floor = 3.12
         metrics.ceiling = 412
         metrics.rows = [
-            FrechetRow(augmentedDimension: .finite(128), source: "model", step: 4200, value: 9.87),
-            FrechetRow(augmentedDimension: .infinite, source: "oracle", step: 0, value: 3.5),
+            FrechetRow(augmentedDimension: .finite(128), source: .model, step: 4200, value: 9.87),
+            FrechetRow(augmentedDimension: .infinite, source: .oracle, step: 0, value: 3.5),
         ]
         metrics.status = "sampling 75/250 at D=128"
         s.imageMetrics = metrics
@@ -332,10 +332,10 @@ import Testing
             #expect(!text.contains("image metrics: pfgm eval"))
         }
         #expect(render(s, width: 200, height: 60).text.contains("sampling 75/250"))
-        s.imageMetrics = ImageMetrics(name: "pixels", count: 250)
+        s.imageMetrics = ImageMetrics(metric: .pixels, count: 250)
         s.metrics = [
             MetricRow(
-                augmentedDimension: .finite(128), source: "model", step: 400, swd: 0.31,
+                augmentedDimension: .finite(128), source: .model, step: 400, swd: 0.31,
                 swdFloor: 0.05,
                 mmdSquared: 0.002, mmdSquaredFloor: 1e-5)
         ]
@@ -513,6 +513,21 @@ import Testing
             Issue.record("Esc sent nothing")
         }
         #expect(app.ui.mode == .panels)
+    }
+
+    /// The message line's colour comes from the message's kind, not from its words.
+    @Test func problemsShowInTheBadColour() {
+        var s = StudioViewTests.snapshot()
+        let ui = UIState(settings: s.settings)
+        func colour(_ text: String, _ kind: MessageKind) -> Int {
+            s.message = text
+            s.messageKind = kind
+            let canvas = render(s, ui, width: 100, height: 30)
+            return canvas[1, 29].foreground
+        }
+        #expect(colour("cannot train: disk full", .problem) == Theme.dark.bad)
+        #expect(colour("saved D=8 (nothing failed)", .saved) != Theme.dark.bad)
+        #expect(colour("training diverged? no", .news) != Theme.dark.bad)
     }
 
     /// One view at a time: a view's key opens it over another, and one Esc goes back to the panels.

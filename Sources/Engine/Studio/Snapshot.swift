@@ -101,9 +101,31 @@ public struct LossHistory: Sendable, Equatable {
     }
 }
 
+/// What a message line says: news, a model saved, or a problem (the message line shows it in
+/// the theme's colour for bad news).
+public enum MessageKind: Sendable, Equatable {
+    case news, saved, problem
+}
+
+/// What the metrics panel and the probes measure: the sliced Wasserstein distance (of points, or
+/// of the pixels of images without a classifier), or fd-fmnist, the Fréchet distance in the
+/// features of the studio's Fashion-MNIST classifier. The raw value is the name `pfgm eval` uses.
+public enum StudioMetric: String, Sendable, Equatable {
+    case swd
+    case pixels
+    case frechet = "fd-fmnist"
+}
+
+/// What drew a row's samples: a D's own model, the one network, or the oracle denoiser.
+public enum SampleSource: String, Sendable, Equatable {
+    case model
+    case oneNetwork = "one"
+    case oracle
+}
+
 public struct MetricRow: Sendable, Equatable {
     public init(
-        augmentedDimension: AugmentedDimension, source: String, step: Int, swd: Double,
+        augmentedDimension: AugmentedDimension, source: SampleSource, step: Int, swd: Double,
         swdFloor: Double, mmdSquared: Double, mmdSquaredFloor: Double
     ) {
         self.augmentedDimension = augmentedDimension
@@ -116,7 +138,7 @@ public struct MetricRow: Sendable, Equatable {
     }
 
     public var augmentedDimension: AugmentedDimension
-    public var source: String
+    public var source: SampleSource
     public var step: Int
     public var swd: Double
     public var swdFloor: Double
@@ -163,7 +185,11 @@ public struct Preview: Sendable {
     public var points: Matrix
     public var trajectory: [Matrix]
     public var trajectorySigmas: [Double]
+    /// The panel's words for what drew the samples ("model D=8, step 500").
     public var source: String
+    /// What drew them, and the model's step (0 for the oracle).
+    public var kind = SampleSource.oracle
+    public var step = 0
     public var settings: StudioSettings
     public var seconds: Double
 }
@@ -199,6 +225,7 @@ public struct Snapshot: Sendable {
     /// The probes view's curves while it is open (`g`).
     public var probes: Probes?
     public var message = ""
+    public var messageKind = MessageKind.news
     /// What a following studio (`--follow`) watches, and how it stands.
     public var follow: FollowStatus?
     /// The opened sweep's tables and findings as text lines (empty without a sweep).

@@ -12,6 +12,8 @@ final class ModelSlot {
     var window = StatsWindow()
     /// Seconds spent training this model in this studio, for `elapsed_s`.
     var elapsed = 0.0
+    /// Whether appending to stats.jsonl failed (said once).
+    var loggingFailed = false
 
     init(trainer: Trainer, run: RunDirectory, lock: RunLock, savedStep: Int = -1) {
         self.trainer = trainer
@@ -66,9 +68,9 @@ extension StudioEngine {
                 trainer: try Trainer(config: config, data: dataset.train), run: run,
                 lock: try RunLock(run: run))
         } catch let error as StorageError {
-            snapshot.message = "cannot train \(name): \(error.description)"
+            say("cannot train \(name): \(error.description)", .problem)
         } catch {
-            snapshot.message = "cannot train \(name): \(error)"
+            say("cannot train \(name): \(error)", .problem)
         }
         return nil
     }
@@ -81,7 +83,7 @@ extension StudioEngine {
         snapshot.trainingOneNetwork = oneNetwork
         rateWindow = (Stopwatch.now(), 0)
         nextAutoPreview = Stopwatch.now() + 2
-        snapshot.message = message
+        say(message)
     }
 
     /// One step of the slot that trains; `name` says which in messages.
@@ -91,11 +93,11 @@ extension StudioEngine {
         guard loss.isFinite else {
             training = nil
             trainingOneNetwork = false
-            snapshot.message =
+            say(
                 """
                 training \(name) diverged at step \(slot.trainer.step + 1) (loss \(loss)); paused \
                 on the last good weights
-                """
+                """, .problem)
             snapshot.warnings.append(snapshot.message)
             publish()
             return
@@ -105,9 +107,8 @@ extension StudioEngine {
         rateWindow.steps += 1
         let now = Stopwatch.now()
         do { try slot.log(loss, seconds: now - begin) } catch {
-            if !snapshot.message.hasPrefix("cannot log") {
-                snapshot.message = "cannot log the losses: \(error.description)"
-            }
+            if !slot.loggingFailed { say("cannot log the losses: \(error.description)", .problem) }
+            slot.loggingFailed = true
         }
         if now - rateWindow.start >= 0.5 {
             snapshot.stepsPerSecond = Double(rateWindow.steps) / (now - rateWindow.start)
@@ -120,7 +121,7 @@ extension StudioEngine {
     @discardableResult
     func save(_ d: AugmentedDimension) -> Bool {
         guard let slot = bank[d] else {
-            snapshot.message = "nothing to save at D=\(d): no model trained there"
+            say("nothing to save at D=\(d): no model trained there")
             return false
         }
         return save(slot, "D=\(d)")
@@ -132,12 +133,29 @@ extension StudioEngine {
             try slot.run.writeConfig(slot.trainer.config)
             try slot.run.save(slot.trainer)
             slot.savedStep = slot.trainer.step
-            snapshot.message = "saved \(name) at step \(slot.trainer.step) → \(slot.run.path)"
+            say("saved \(name) at step \(slot.trainer.step) → \(slot.run.path)", .saved)
             return true
         } catch {
-            snapshot.message = "save failed: \(error.description)"
+            say("save failed: \(error.description)", .problem)
             return false
         }
+    }
+
+    /// A saved run as a slot: locked, resumed, with its logged losses as history; nil, said on the
+    /// message line, when another process holds it or its files cannot be read.
+    func loadSlot(_ run: RunDirectory, name: String) -> ModelSlot? {
+        let lock: RunLock
+        do { lock = try RunLock(run: run) } catch {
+            say("not loaded: \(error.description)", .problem)
+            return nil
+        }
+        guard let trainer = try? run.resume(data: dataset.train) else {
+            say("\(run.path): cannot load \(name)", .problem)
+            return nil
+        }
+        let slot = ModelSlot(trainer: trainer, run: run, lock: lock, savedStep: trainer.step)
+        slot.history = Self.history(logged: run.loggedLosses(), upTo: trainer.step)
+        return slot
     }
 
     func runDirectory(for d: AugmentedDimension) -> RunDirectory {
@@ -158,14 +176,7 @@ extension StudioEngine {
                 DataLocation.same(config.data, dataset.name) || isOpened,
                 config.augmentedDimension == d
             else { continue }
-            let lock: RunLock
-            do { lock = try RunLock(run: run) } catch {
-                snapshot.message = "not loaded: \(error.description)"
-                continue
-            }
-            guard let trainer = try? run.resume(data: dataset.train) else { continue }
-            let slot = ModelSlot(trainer: trainer, run: run, lock: lock, savedStep: trainer.step)
-            slot.history = Self.history(logged: run.loggedLosses(), upTo: trainer.step)
+            guard let slot = loadSlot(run, name: "the model at D=\(d)") else { continue }
             bank[d] = slot
             loaded.append("D=\(d)")
         }
@@ -173,14 +184,14 @@ extension StudioEngine {
             guard let config = try? run.readConfig(), let d = config.augmentedDimension,
                 bank[d] == nil
             else { continue }
-            snapshot.message = "\(run.path): cannot load the model"
+            say("\(run.path): cannot load the model", .problem)
             return
         }
         if loadOneNetwork() { loaded.append("one network") }
-        if !loaded.isEmpty && !snapshot.message.hasPrefix("not loaded") {
+        if !loaded.isEmpty && snapshot.messageKind != .problem {
             let steps =
                 bank.values.map(\.trainer.step) + (oneNetwork.map { [$0.trainer.step] } ?? [])
-            snapshot.message = "loaded \(loaded.joined(separator: ", ")) (step \(steps.max() ?? 0))"
+            say("loaded \(loaded.joined(separator: ", ")) (step \(steps.max() ?? 0))")
         }
     }
 }

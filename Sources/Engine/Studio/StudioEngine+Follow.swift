@@ -183,7 +183,7 @@ extension StudioEngine {
     func copyFollowed() {
         let d = settings.augmentedDimension
         guard let source = followedAnswering(at: d) else {
-            snapshot.message = "nothing followed answers at D=\(d) yet"
+            say("nothing followed answers at D=\(d) yet")
             return
         }
         let name =
@@ -191,17 +191,17 @@ extension StudioEngine {
             + (source.config.conditionsOnAugmentedDimension ? "-one" : "-D\(source.config.augDim)")
         let target = "\(runsFolder)/\(name)"
         guard !FileManager.default.fileExists(atPath: target) else {
-            snapshot.message = "\(target) exists; not replaced (move it away to copy again)"
+            say("\(target) exists; not replaced (move it away to copy again)", .problem)
             return
         }
         do {
             try Self.copyRun(
                 source.run, to: target, scratch: "\(runsFolder)/.\(name).tmp-\(getpid())")
-            snapshot.message =
+            say(
                 "copied \(Self.followedName(source)) (step \(source.checkpointStep)) → \(target); "
-                + "pfgm studio --ckpt \(target) trains it on"
+                    + "pfgm studio --ckpt \(target) trains it on")
         } catch {
-            snapshot.message = "copy failed: \(error.description)"
+            say("copy failed: \(error.description)", .problem)
         }
     }
 

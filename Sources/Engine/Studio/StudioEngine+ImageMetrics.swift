@@ -4,8 +4,8 @@ import Synchronization
 /// The image metrics panel: fd-fmnist for the Fashion-MNIST sets, the SWD of pixels for other
 /// images.
 public struct ImageMetrics: Sendable, Equatable {
-    /// "fd-fmnist", or "pixels" (SWD and MMD² rows in `Snapshot.metrics`).
-    public var name: String
+    /// fd-fmnist, or pixels (SWD and MMD² rows in `Snapshot.metrics`).
+    public var metric: StudioMetric
     /// Samples per score, and the floor (as many training images) and ceiling (as many noise
     /// images).
     public var count: Int
@@ -15,20 +15,21 @@ public struct ImageMetrics: Sendable, Equatable {
     /// What is under way: preparing the classifier, or the batch being sampled.
     public var status = ""
 
-    public init(name: String, count: Int) {
-        self.name = name
+    public init(metric: StudioMetric, count: Int) {
+        self.metric = metric
         self.count = count
     }
 }
 
 public struct FrechetRow: Sendable, Equatable {
     public var augmentedDimension: AugmentedDimension
-    /// "model", "one" or "oracle", as in `MetricRow`.
-    public var source: String
+    public var source: SampleSource
     public var step: Int
     public var value: Double
 
-    public init(augmentedDimension: AugmentedDimension, source: String, step: Int, value: Double) {
+    public init(
+        augmentedDimension: AugmentedDimension, source: SampleSource, step: Int, value: Double
+    ) {
         (self.augmentedDimension, self.source, self.step, self.value) = (
             augmentedDimension, source, step, value
         )
@@ -42,6 +43,7 @@ struct ImageBatch {
     /// Quantized once, over weights frozen when the batch began.
     let request: SamplingRequest
     let source: String
+    let kind: SampleSource
     let step: Int
     var rng: RandomSource
     var samples: [Float] = []
@@ -69,7 +71,7 @@ extension StudioEngine {
     func startImageMetrics() {
         guard dataset.imageSide != nil else { return }
         snapshot.imageMetrics = ImageMetrics(
-            name: scoresFrechet ? "fd-fmnist" : "pixels", count: Self.imageBatchCount)
+            metric: scoresFrechet ? .frechet : .pixels, count: Self.imageBatchCount)
         guard scoresFrechet else { return }
         snapshot.imageMetrics?.status = "loading the fd-fmnist classifier"
         let data = dataset
@@ -94,7 +96,7 @@ extension StudioEngine {
     /// Takes the prepared classifier when it has arrived; true when it is ready.
     func frechetReady() -> Bool {
         if frechet != nil { return true }
-        guard var metrics = snapshot.imageMetrics, metrics.name == "fd-fmnist" else { return false }
+        guard var metrics = snapshot.imageMetrics, metrics.metric == .frechet else { return false }
         let arrived = frechetInbox.withLock { value -> FrechetPreparation? in
             let taken = value
             value = nil
@@ -107,7 +109,7 @@ extension StudioEngine {
             metrics.ceiling = prepared.ceiling(count: Self.imageBatchCount)
             metrics.status = ""
         case .failed(let reason)?:
-            metrics.name = "pixels"
+            metrics.metric = .pixels
             metrics.status = "fd-fmnist unavailable (\(reason)); pixel SWD instead"
         case nil:
             let line = frechetStatus.withLock { $0 }
@@ -129,14 +131,14 @@ extension StudioEngine {
             request.denoiser = Self.frozen(model)
         }
         imageBatch = ImageBatch(
-            settings: settings, request: request.quantized(), source: shown.label,
+            settings: settings, request: request.quantized(), source: shown.label, kind: shown.kind,
             step: shown.step, rng: RandomSource(seed: settings.seed, stream: 0x1FD))
         nextImageChunk = Stopwatch.now()
     }
 
     var imageBatchDue: Bool {
         guard imageBatch != nil, Stopwatch.now() >= nextImageChunk else { return false }
-        return snapshot.imageMetrics?.name != "fd-fmnist" || frechetReady()
+        return snapshot.imageMetrics?.metric != .frechet || frechetReady()
     }
 
     /// Samples the batch's next chunk (given up when a command arrives), and scores the batch once
@@ -167,21 +169,16 @@ extension StudioEngine {
         let samples = Matrix(rows: batch.rows, cols: dataset.dim, storage: batch.samples)
         let d = batch.settings.augmentedDimension
         guard let frechet else {
-            return measure(samples, d: d, source: batch.source, step: batch.step)
+            return measure(samples, d: d, source: batch.kind, step: batch.step)
         }
         guard let value = frechet.distance(samples), value.isFinite else { return }
         let row = FrechetRow(
-            augmentedDimension: d, source: Self.sourceKind(batch.source), step: batch.step,
+            augmentedDimension: d, source: batch.kind, step: batch.step,
             value: value)
         snapshot.imageMetrics?.rows.removeAll {
             $0.augmentedDimension == d && $0.source == row.source
         }
         snapshot.imageMetrics?.rows.append(row)
         snapshot.imageMetrics?.rows.sort { $0.augmentedDimension < $1.augmentedDimension }
-    }
-
-    /// What a preview's source label says made it: "oracle", "one" (the one network) or "model".
-    static func sourceKind(_ source: String) -> String {
-        source.hasPrefix("oracle") ? "oracle" : source.contains("one network") ? "one" : "model"
     }
 }

@@ -37,7 +37,7 @@ extension StudioEngine {
     @discardableResult
     func saveOneNetwork() -> Bool {
         guard let one = oneNetwork else {
-            snapshot.message = "nothing to save: no one network"
+            say("nothing to save: no one network")
             return false
         }
         return save(one, "the one network")
@@ -50,17 +50,7 @@ extension StudioEngine {
         guard run.exists, let config = try? run.readConfig(), config.conditionsOnAugmentedDimension,
             DataLocation.same(config.data, dataset.name) || isOpened
         else { return false }
-        let lock: RunLock
-        do { lock = try RunLock(run: run) } catch {
-            snapshot.message = "not loaded: \(error.description)"
-            return false
-        }
-        guard let trainer = try? run.resume(data: dataset.train) else {
-            snapshot.message = "\(run.path): cannot load the one network"
-            return false
-        }
-        let slot = ModelSlot(trainer: trainer, run: run, lock: lock, savedStep: trainer.step)
-        slot.history = Self.history(logged: run.loggedLosses(), upTo: trainer.step)
+        guard let slot = loadSlot(run, name: "the one network") else { return false }
         oneNetwork = slot
         // Opened with --ckpt, it is what space trains.
         if isOpened { snapshot.trainingOneNetwork = true }

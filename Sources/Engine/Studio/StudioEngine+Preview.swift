@@ -3,6 +3,7 @@ import Foundation
 /// What the preview samples with: the request, the label the panel shows and the model's step.
 struct PreviewSource {
     var request: SamplingRequest
+    var kind: SampleSource
     var label: String
     var step: Int
 }
@@ -37,10 +38,12 @@ extension StudioEngine {
             points: Self.screenPoints(x, projection), trajectory: trajectory,
             trajectorySigmas: sigmas,
             source: source, settings: settings, seconds: seconds)
+        snapshot.preview?.kind = shown.kind
+        snapshot.preview?.step = step
         if snapshot.kind.isImage {
             startImageBatch(shown)
         } else {
-            measure(x, d: d, source: source, step: step)
+            measure(x, d: d, source: shown.kind, step: step)
         }
         let total = Stopwatch.now() - start
         nextAutoPreview = Stopwatch.now() + max(3, 19 * total)
@@ -61,19 +64,20 @@ extension StudioEngine {
                 "followed \(Self.followedName(run))"
                 + (run.config.conditionsOnAugmentedDimension ? " at D=\(d)" : "")
             return PreviewSource(
-                request: request(model, run.config.truncation(at: d)),
+                request: request(model, run.config.truncation(at: d)), kind: .model,
                 label: source + ", step \(run.checkpointStep)", step: run.checkpointStep)
         }
         if let one = oneNetworkAnswering(at: d), case .range(let range) = one.trainer.dimensions {
             return PreviewSource(
                 request: request(
                     one.trainer.emaDenoiser(at: d), one.trainer.config.truncation(at: d)),
+                kind: .oneNetwork,
                 label: "one network \(range) at D=\(d), step \(one.trainer.step)",
                 step: one.trainer.step)
         }
         if !settings.useOracle, let slot = bank[d] {
             return PreviewSource(
-                request: request(slot.trainer.emaDenoiser(), slot.trainer.truncation),
+                request: request(slot.trainer.emaDenoiser(), slot.trainer.truncation), kind: .model,
                 label: "model D=\(d), step \(slot.trainer.step)", step: slot.trainer.step)
         }
         let label =
@@ -81,7 +85,8 @@ extension StudioEngine {
             ? "oracle (nothing followed answers at D=\(d) yet)"
             : bank[d] == nil
                 ? "oracle (no model at D=\(d); t trains one, n one network for every D)" : "oracle"
-        return PreviewSource(request: request(oracleDenoiser(at: d), nil), label: label, step: 0)
+        return PreviewSource(
+            request: request(oracleDenoiser(at: d), nil), kind: .oracle, label: label, step: 0)
     }
 
     /// The exact denoiser of (up to 1,000 points, 300 images of) the training set at D, kept for
@@ -103,7 +108,7 @@ extension StudioEngine {
         return one
     }
 
-    func measure(_ x: Matrix, d: AugmentedDimension, source: String, step: Int) {
+    func measure(_ x: Matrix, d: AugmentedDimension, source: SampleSource, step: Int) {
         guard x.storage.allSatisfy({ $0.isFinite }) else { return }
         if floors == nil {
             let k = x.rows
@@ -118,7 +123,7 @@ extension StudioEngine {
         }
         guard let floors else { return }
         let row = MetricRow(
-            augmentedDimension: d, source: Self.sourceKind(source), step: step,
+            augmentedDimension: d, source: source, step: step,
             swd: SlicedWasserstein.distance(x, floors.reference), swdFloor: floors.swd,
             mmdSquared: MMD.squaredDistance(x, floors.reference, bandwidths: floors.bandwidths),
             mmdSquaredFloor: floors.mmdSquared)

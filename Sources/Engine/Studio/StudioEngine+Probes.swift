@@ -7,15 +7,15 @@ public struct Probes: Sendable, Equatable {
     public static let bits = [32, 8, 6, 5, 4]
     public static let nfe = [5, 9, 13, 21, 35]
 
-    /// "swd" (points) or "fd-fmnist" (images), what `pfgm eval` reports under that name.
-    public var metric: String
+    /// SWD (points) or fd-fmnist (images), as `pfgm eval` reports them.
+    public var metric: StudioMetric
     public var floor: Double?
     public var count: Int
     public var curves: [ProbeCurve] = []
     /// What is under way ("D=128 step 4200: point 5 of 12"); empty when every curve is whole.
     public var status = ""
 
-    public init(metric: String, count: Int) {
+    public init(metric: StudioMetric, count: Int) {
         self.metric = metric
         self.count = count
     }
@@ -94,7 +94,7 @@ extension StudioEngine {
             return
         }
         let points = !snapshot.kind.isImage
-        let metric = points ? "swd" : frechet != nil || scoresFrechet ? "fd-fmnist" : "swd"
+        let metric: StudioMetric = !points && (frechet != nil || scoresFrechet) ? .frechet : .swd
         var probes = Probes(
             metric: metric, count: points ? Self.previewPoints : Self.imageBatchCount)
         probes.floor = snapshot.probes?.floor
@@ -173,7 +173,7 @@ extension StudioEngine {
 
     var probeDue: Bool {
         guard probesOpen, !probeJobs.isEmpty, Stopwatch.now() >= nextProbe else { return false }
-        return snapshot.probes?.metric != "fd-fmnist" || frechetReady()
+        return snapshot.probes?.metric != .frechet || frechetReady()
     }
 
     /// Measures the next point of the first unfinished model; a point cut short by a command is
@@ -229,7 +229,7 @@ extension StudioEngine {
         else { return .interrupted }
         guard x.storage.allSatisfy({ $0.isFinite }) else { return .done(nil, floor: nil) }
         // Images: the panel's fd-fmnist floor, taken at the same 250 samples.
-        if probes.metric == "fd-fmnist" {
+        if probes.metric == .frechet {
             return .done(frechet?.distance(x), floor: snapshot.imageMetrics?.floor)
         }
         let scores = (try? Evaluation.evaluate(x, against: dataset, metrics: ["swd"])) ?? []
@@ -242,7 +242,7 @@ extension StudioEngine {
             snapshot.probes?.status = ""
             return
         }
-        let waiting = snapshot.probes?.metric == "fd-fmnist" && frechet == nil
+        let waiting = snapshot.probes?.metric == .frechet && frechet == nil
         snapshot.probes?.status =
             waiting
             ? "loading the fd-fmnist classifier"

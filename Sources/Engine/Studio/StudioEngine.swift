@@ -105,6 +105,12 @@ public actor StudioEngine {
         published = Mutex(snapshot)
     }
 
+    /// Puts `text` on the message line as news, a saved model, or a problem.
+    func say(_ text: String, _ kind: MessageKind = .news) {
+        snapshot.message = text
+        snapshot.messageKind = kind
+    }
+
     /// 1, 2, 4, …, 2048, with N and the opened models' D inserted, then ∞.
     public static func ladder(dim: Int, including extra: [AugmentedDimension] = [])
         -> [AugmentedDimension]
@@ -173,7 +179,7 @@ public actor StudioEngine {
                 trainOneStep(slot, "D=\(d)")
             } else {
                 _ = wake.wait(timeout: .now() + .milliseconds(isFollowing ? 250 : 500))
-                if frechet == nil && snapshot.imageMetrics?.name == "fd-fmnist" {
+                if frechet == nil && snapshot.imageMetrics?.metric == .frechet {
                     _ = frechetReady()
                     publish()
                 }
@@ -195,7 +201,7 @@ public actor StudioEngine {
         snapshot.state = .stopped
         let saved = unsaved.map { "D=\($0)" } + (oneUnsaved ? ["the one network"] : [])
         if !saved.isEmpty && failed.isEmpty {
-            snapshot.message = "saved \(saved.joined(separator: ", "))"
+            say("saved \(saved.joined(separator: ", "))", .saved)
         }
         publish()
         bank.removeAll()
@@ -210,7 +216,7 @@ public actor StudioEngine {
             if isTraining {
                 training = nil
                 trainingOneNetwork = false
-                snapshot.message = "paused"
+                say("paused")
             } else if snapshot.trainingOneNetwork {
                 startOneNetwork()
             } else {
@@ -240,11 +246,11 @@ public actor StudioEngine {
     private func applyFollowing(_ command: StudioCommand) {
         switch command {
         case .toggleTraining, .trainShown, .trainOneNetwork:
-            snapshot.message =
+            say(
                 """
                 following \(follow?.path ?? "") is read-only: s copies the shown model into \
                 \(runsFolder)/ to train it there
-                """
+                """)
         case .apply(let s), .resample(let s):
             applySettings(s)
         case .probes(let open):

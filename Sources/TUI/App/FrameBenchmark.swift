@@ -29,7 +29,7 @@ public enum FrameBenchmark {
         snapshot.bank = [BankEntry(augmentedDimension: .finite(128), step: 100_000)]
         snapshot.metrics = [
             MetricRow(
-                augmentedDimension: .finite(128), source: "model", step: 100_000, swd: 0.17,
+                augmentedDimension: .finite(128), source: .model, step: 100_000, swd: 0.17,
                 swdFloor: 0.16, mmdSquared: 0.04, mmdSquaredFloor: 0.03)
         ]
         let terminal = MemoryTerminal(width: width, height: height)

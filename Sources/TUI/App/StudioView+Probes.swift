@@ -8,7 +8,7 @@ extension StudioView {
         let rect = Rect(x: 1, y: 1, width: canvas.width - 2, height: canvas.height - 2)
         canvas.fill(rect)
         let probes = snapshot.probes
-        let metric = probes?.metric ?? "metric"
+        let metric = probes?.metric.rawValue ?? "metric"
         let inner = canvas.panel(
             rect, title: "Probes · \(metric) against α, weight bits and NFE · g or Esc closes",
             style: style, highlighted: true)

@@ -251,7 +251,7 @@ public struct StudioView {
 
     func drawMetrics(_ canvas: inout Canvas, _ rect: Rect) {
         let image = snapshot.imageMetrics
-        if let image, image.name == "fd-fmnist" { return drawFrechet(&canvas, rect, image) }
+        if let image, image.metric == .frechet { return drawFrechet(&canvas, rect, image) }
         let inner = canvas.panel(
             rect, title: image == nil ? "Metrics · SWD  MMD²" : "Metrics · pixels SWD  MMD²",
             style: style)
@@ -269,7 +269,7 @@ public struct StudioView {
         if header { canvas.text("D      SWD       MMD²", in: inner, row: 0, foreground: theme.dim) }
         for (i, m) in rows.enumerated() {
             let color = floorColor(m.swd, m.swdFloor)
-            let tag = m.source == "oracle" ? "o" : " "
+            let tag = m.source == .oracle ? "o" : " "
             let line =
                 Format.pad("\(m.augmentedDimension)", 6) + tag + Format.pad(Format.number(m.swd), 9)
                 + " "
@@ -303,7 +303,7 @@ public struct StudioView {
         for (i, row) in rows.enumerated() {
             let color = floorColor(row.value, floor)
             let line =
-                Format.pad("\(row.augmentedDimension)", 6) + (row.source == "oracle" ? "o" : " ")
+                Format.pad("\(row.augmentedDimension)", 6) + (row.source == .oracle ? "o" : " ")
                 + Format.number(row.value)
                 + " (step \(Format.steps(row.step)))"
             canvas.text(line, in: inner, row: i, foreground: color)
@@ -380,7 +380,7 @@ public struct StudioView {
         let hints = KeyTable.hints(following: snapshot.follow != nil)
         let problem = snapshot.follow?.problem
         let message = problem ?? ui.notice ?? snapshot.message
-        let bad = problem != nil || message.contains("diverged") || message.contains("failed")
+        let bad = problem != nil || ui.notice == nil && snapshot.messageKind == .problem
         canvas.text(" " + message, in: rect, row: 0, foreground: bad ? theme.bad : theme.text)
         if rect.width - message.count - 3 >= hints.count {
             canvas.text(
