@@ -55,7 +55,7 @@ let package = Package(
         ),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "CZlib"], exclude: ["Fixtures"]),
         .testTarget(name: "TUITests", dependencies: ["TUI", "Engine"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["Engine"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["Engine", "TUI"]),
     ],
     swiftLanguageModes: [.v6]
 )

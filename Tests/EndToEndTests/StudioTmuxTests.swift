@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import TUI
 import Testing
 
 /// Drives the real studio in tmux: panels, D, NFE and α on screen; → moves D; r resamples;
@@ -41,10 +42,12 @@ import Testing
         return text
     }
 
-    /// The preview's rows: right of the left column, below the status line.
+    /// The preview panel's inside, where the studio's layout puts it on a 100×30 screen.
     func previewRows(_ text: String) -> String {
-        text.split(separator: "\n", omittingEmptySubsequences: false).dropFirst(2).prefix(14).map {
-            String($0.dropFirst(34))
+        guard let panel = Layout(width: 100, height: 30)?.preview else { return "" }
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        return lines.dropFirst(panel.y + 1).prefix(panel.height - 2).map {
+            String($0.dropFirst(panel.x + 1).prefix(panel.width - 2))
         }.joined(separator: "\n")
     }
 

@@ -128,10 +128,9 @@ import Testing
         var reseeded = settings
         reseeded.seed += 1
         engine.send(.resample(reseeded))
-        Thread.sleep(forTimeInterval: 1.5)
-        #expect(
-            !engine.hasStopped
-                && engine.latest.preview?.source.hasPrefix("followed D=8, step 5") == true)
+        // The resample is drawn with the model read before the folder changed.
+        #expect(waitUntil { engine.latest.preview?.settings.seed == reseeded.seed })
+        #expect(!engine.hasStopped && engine.latest.preview?.step == 5)
         engine.send(.quit)
         #expect(waitUntil { engine.hasStopped })
     }
