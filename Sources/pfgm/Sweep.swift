@@ -126,9 +126,10 @@ struct Sweep: ParsableCommand {
     func run() throws {
         threading.apply()
         let runner = try attempt { try SweepRunner(plan: try plan(), directory: out, log: note) }
-        let command = (["pfgm"] + CommandLine.arguments.dropFirst()).map(shellQuoted).joined(
-            separator: " ")
-        try attempt { try runner.recordCommand(command) }
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        let command = (["pfgm"] + arguments).map(shellQuoted).joined(separator: " ")
+        let recorded = (["pfgm"] + Self.portable(arguments)).map(shellQuoted).joined(separator: " ")
+        try attempt { try runner.recordCommand(recorded) }
         installStopHandlers()
         var progress = SweepProgress()
         runner.progress = { done, total, label in
@@ -144,12 +145,29 @@ struct Sweep: ParsableCommand {
         )
         let finished = try attempt { try runner.run() }
         progress.finish()
-        try attempt { try runner.writeOutputs(command: command) }
+        try attempt { try runner.writeOutputs(command: recorded) }
         if !finished {
             throw Failure(
                 "stopped; finished work is kept. Continue with the same command: \(command)")
         }
         note("done: \(out)/report.md, results.csv, alpha.png, bits.png, nfe.png")
+    }
+}
+
+extension Sweep {
+    /// The arguments with --out's folder by its name alone, as reports and command.txt show them:
+    /// they travel with the folder and name no other machine's paths.
+    static func portable(_ arguments: [String]) -> [String] {
+        var out = arguments
+        for (i, argument) in arguments.enumerated() {
+            if argument == "--out", i + 1 < out.count {
+                out[i + 1] = URL(fileURLWithPath: out[i + 1]).lastPathComponent
+            } else if argument.hasPrefix("--out=") {
+                let path = String(argument.dropFirst("--out=".count))
+                out[i] = "--out=" + URL(fileURLWithPath: path).lastPathComponent
+            }
+        }
+        return out
     }
 }
 

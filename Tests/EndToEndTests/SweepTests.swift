@@ -19,7 +19,8 @@ import Testing
 
     @Test func tinySweepWritesItsReportAndResumesWithoutRepeatingWork() throws {
         let dir = scratchDirectory()
-        let first = Binary.run(Self.tiny, in: dir)
+        // Given as an absolute path, --out is recorded by the folder's name alone.
+        let first = Binary.run(Self.tiny.dropLast() + ["\(dir)/sw"], in: dir)
         #expect(first.status == 0, "\(first.stderr)")
         #expect(first.stderr.components(separatedBy: "training D=").count - 1 == 2)
         for file in [
@@ -38,6 +39,7 @@ import Testing
             report.contains("| D | α=0.0 | α=0.2 |") && report.contains("| inf |")
                 && report.contains("Evaluations: 8 of 8"))
         #expect(report.contains("pfgm sweep --data moons"))
+        #expect(report.contains("--out sw`") && !report.contains(dir), "\(report.prefix(400))")
         #expect(report.contains("D = ∞") && report.contains("degradation under alpha"))
         let png = [UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(dir)/sw/alpha.png")))
         #expect(png.prefix(4) == [0x89, 0x50, 0x4E, 0x47] && png[25] == 2)  // colour type 2: RGB
