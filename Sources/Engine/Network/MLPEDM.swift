@@ -89,27 +89,14 @@ public final class MLPEDM: DenoiserNetwork {
         parameters = layout.makeStore()
     }
 
-    private init(copying other: MLPEDM, parameters: ParameterStore) {
-        config = other.config
-        embedding = other.embedding
-        embeddingIn = other.embeddingIn
-        embeddingOut = other.embeddingOut
-        input = other.input
-        blockNorms = other.blockNorms
-        blockLinears = other.blockLinears
-        outputNorm = other.outputNorm
-        output = other.output
-        augmented = other.augmented
-        self.parameters = parameters
-    }
-
     /// The same network over `parameters` (same layout; may share this one's values) with a
     /// workspace of its own, so several threads can run parts of one batch at once.
     public func replica(parameters: ParameterStore) -> any DenoiserNetwork {
-        precondition(
-            parameters.slots == self.parameters.slots, "parameter layout differs from the network's"
-        )
-        return MLPEDM(copying: self, parameters: parameters)
+        // The layers are descriptors of the layout; a fresh network of the same config has the
+        // same ones, and takes these weights (checked against its layout) for its initial ones.
+        let copy = MLPEDM(config: config, seed: 0)
+        copy.parameters = parameters
+        return copy
     }
 
     public var dim: Int { config.dim }

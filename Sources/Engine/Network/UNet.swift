@@ -134,29 +134,17 @@ public final class UNet: DenoiserNetwork {
         parameters = layout.makeStore()
     }
 
-    private init(copying other: UNet, parameters: ParameterStore) {
-        config = other.config
-        embedding = other.embedding
-        mapIn = other.mapIn
-        mapOut = other.mapOut
-        input = other.input
-        blocks = other.blocks
-        outputNorm = other.outputNorm
-        output = other.output
-        augmented = other.augmented
-        self.parameters = parameters
-    }
-
-    public func replica(parameters: ParameterStore) -> any DenoiserNetwork {
-        precondition(
-            parameters.slots == self.parameters.slots, "parameter layout differs from the network's"
-        )
-        return UNet(copying: self, parameters: parameters)
-    }
-
     public var dim: Int { config.dim }
     public var conditionsOnAugmentedDimension: Bool { augmented != nil }
     public var minRowsPerPart: Int { 2 }
+
+    public func replica(parameters: ParameterStore) -> any DenoiserNetwork {
+        // The layers are descriptors of the layout; a fresh network of the same config has the
+        // same ones, and takes these weights (checked against its layout) for its initial ones.
+        let copy = UNet(config: config, seed: 0)
+        copy.parameters = parameters
+        return copy
+    }
 
     public var forwardFlopsPerExample: Double {
         let w = Double(config.width)
