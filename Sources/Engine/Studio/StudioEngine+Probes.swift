@@ -39,11 +39,11 @@ public struct ProbeCurve: Sendable, Equatable {
 }
 
 /// A point of the grid: every curve varies one setting from the base (α 0, full weights, NFE 35).
-struct ProbePoint: Hashable {
-    var alpha = 0.0, bits = 32, nfe = 35
+public struct ProbePoint: Hashable, Sendable {
+    public var alpha = 0.0, bits = 32, nfe = 35
 
     /// Each distinct point once: the base is shared by the three curves.
-    static let grid: [ProbePoint] = {
+    public static let grid: [ProbePoint] = {
         var points: [ProbePoint] = []
         for p in Probes.alphas.map({ ProbePoint(alpha: $0) })
             + Probes.bits.map({ ProbePoint(bits: $0) })
@@ -64,57 +64,52 @@ enum ProbeOutcome {
 
 /// A model the probes view shows: its cache key (identity, step, seed, σ range), where its denoiser
 /// comes from (built only when it is not cached), and its prior's cut.
-struct ProbeModel {
+public struct ProbeModel {
     let key: String
     let label: String
     let augmentedDimension: AugmentedDimension
     let step: Int
     let truncation: KernelTruncation?
     let denoiser: () -> Denoiser?
+
+    public init(
+        key: String, label: String, augmentedDimension: AugmentedDimension, step: Int,
+        truncation: KernelTruncation?, denoiser: @escaping () -> Denoiser?
+    ) {
+        self.key = key
+        self.label = label
+        self.augmentedDimension = augmentedDimension
+        self.step = step
+        self.truncation = truncation
+        self.denoiser = denoiser
+    }
 }
 
 /// A model being probed: its weights frozen when the probe began, and the points measured so far.
-struct ProbeJob {
+public struct ProbeJob {
     let key: String
     let denoiser: Denoiser
     let truncation: KernelTruncation?
-    var curve: ProbeCurve
-    var next = 0
+    public internal(set) var curve: ProbeCurve
+    /// The index in `ProbePoint.grid` of the point measured next.
+    public internal(set) var next = 0
 }
 
 extension StudioEngine {
-    static let probePace = 4.0
-
     /// Opens (or refreshes, when D or the bank changed) or closes the probes view.
     func setProbes(open: Bool) {
-        probesOpen = open
         guard open else {
-            probeJobs = []
+            probes.close()
             snapshot.probes = nil
             return
         }
         let points = !snapshot.kind.isImage
         let metric: StudioMetric = !points && (frechet != nil || scoresFrechet) ? .frechet : .swd
-        var probes = Probes(
-            metric: metric, count: points ? Self.previewPoints : Self.imageBatchCount)
-        probes.floor = snapshot.probes?.floor
-        probeJobs = []
-        for model in probeModels() {
-            if let cached = probeCache[model.key] {
-                probes.curves.append(cached)
-                continue
-            }
-            guard let denoiser = model.denoiser() else { continue }
-            let curve = ProbeCurve(
-                label: model.label, augmentedDimension: model.augmentedDimension, step: model.step)
-            probes.curves.append(curve)
-            probeJobs.append(
-                ProbeJob(
-                    key: model.key, denoiser: denoiser, truncation: model.truncation, curve: curve))
-        }
-        snapshot.probes = probes
-        nextProbe = Stopwatch.now()
-        updateProbeStatus()
+        probes.open(
+            probeModels(), metric: metric,
+            count: points ? Self.previewPoints : Self.imageBatchCount, now: Stopwatch.now())
+        probes.updateStatus(waiting: metric == .frechet && frechet == nil)
+        snapshot.probes = probes.view
     }
 
     /// The shown D's model (or the oracle), then the bank's other models, each at its own D.
@@ -172,51 +167,28 @@ extension StudioEngine {
     }
 
     var probeDue: Bool {
-        guard probesOpen, !probeJobs.isEmpty, Stopwatch.now() >= nextProbe else { return false }
-        return snapshot.probes?.metric != .frechet || frechetReady()
+        guard probes.isDue(now: Stopwatch.now()) else { return false }
+        return probes.view?.metric != .frechet || frechetReady()
     }
 
     /// Measures the next point of the first unfinished model; a point cut short by a command is
-    /// measured again.
+    /// measured again, one whose samples are not finite stays empty.
     func measureProbePoint() {
-        guard var job = probeJobs.first, var probes = snapshot.probes else { return }
+        guard let (job, point) = probes.next else { return }
         let start = Stopwatch.now()
-        let point = ProbePoint.grid[job.next]
-        // A point cut short by a command is measured again; one whose samples are not finite stays
-        // empty.
         guard case .done(let value, let floor) = probeValue(job, point) else { return }
-        probes.floor = probes.floor ?? floor
-        for (i, a) in Probes.alphas.enumerated() where point == ProbePoint(alpha: a) {
-            job.curve.alpha[i] = value
-        }
-        for (i, b) in Probes.bits.enumerated() where point == ProbePoint(bits: b) {
-            // The oracle has no weights to quantize.
-            job.curve.bits[i] = job.denoiser is NetworkDenoiser || b == 32 ? value : nil
-        }
-        for (i, n) in Probes.nfe.enumerated() where point == ProbePoint(nfe: n) {
-            job.curve.nfe[i] = value
-        }
-        job.next += 1
-        if let i = probes.curves.firstIndex(where: { $0.label == job.curve.label }) {
-            probes.curves[i] = job.curve
-        }
-        if job.next == ProbePoint.grid.count {
-            probeCache[job.key] = job.curve
-            probeJobs.removeFirst()
-        } else {
-            probeJobs[0] = job
-        }
-        snapshot.probes = probes
-        nextProbe =
-            Stopwatch.now() + (pacesBackgroundWork ? Self.probePace * (Stopwatch.now() - start) : 0)
-        updateProbeStatus()
+        let took = Stopwatch.now() - start
+        probes.record(
+            value, floor: floor, now: Stopwatch.now(),
+            pause: pacesBackgroundWork ? ProbeQueue.pace * took : 0)
+        snapshot.probes = probes.view
         publish()
     }
 
     /// The metric of one grid point, sampled as `pfgm sample --seed` (the preview's seed) and
     /// scored as `pfgm eval` would, with the floor `pfgm eval` reports beside it.
     func probeValue(_ job: ProbeJob, _ point: ProbePoint) -> ProbeOutcome {
-        guard let probes = snapshot.probes else { return .interrupted }
+        guard let probes = probes.view else { return .interrupted }
         let schedule = NoiseSchedule(
             steps: point.steps, sigmaMin: settings.sigmaMin, sigmaMax: settings.sigmaMax)
         let request = SamplingRequest(
@@ -235,22 +207,5 @@ extension StudioEngine {
         let scores = (try? Evaluation.evaluate(x, against: dataset, metrics: ["swd"])) ?? []
         return .done(
             scores.first { $0.0 == "swd" }?.1, floor: scores.first { $0.0 == "swd_floor" }?.1)
-    }
-
-    func updateProbeStatus() {
-        guard let job = probeJobs.first else {
-            snapshot.probes?.status = ""
-            return
-        }
-        let waiting = snapshot.probes?.metric == .frechet && frechet == nil
-        snapshot.probes?.status =
-            waiting
-            ? "loading the fd-fmnist classifier"
-            : """
-            \(job.curve.label), step \(job.curve.step): point \(job.next + 1) of \
-            \(ProbePoint.grid.count)
-            """
-                + (probeJobs.count > 1
-                    ? " · \(probeJobs.count - 1) more model\(probeJobs.count > 2 ? "s" : "")" : "")
     }
 }

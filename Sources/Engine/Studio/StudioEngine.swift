@@ -4,6 +4,12 @@ import Synchronization
 /// The studio's engine: owns the data, the model bank (one model per D) and the solver, and runs on
 /// its own thread. The UI sends commands through a mutex-guarded inbox and reads the latest
 /// snapshot without waiting; training proceeds step by step and commands apply between steps.
+///
+/// It is an actor on a dedicated thread (its executor) so that the compiler keeps its state to
+/// that thread; `run` is one synchronous loop that never awaits and returns only on quit. So no
+/// other isolated call could ever run before quit, and none is public: everything the UI may
+/// call is `nonisolated` and waits on nothing but a mutex (`send`, `latest`, `hasStopped`,
+/// `start`). A feature added here keeps to that: its state is isolated, its entry a command.
 public actor StudioEngine {
     public static let previewPoints = 800
     public static let previewImages = 36
@@ -54,10 +60,7 @@ public actor StudioEngine {
     var nextImageChunk = 0.0
     /// The probes view: open or not, the models still to measure, and every finished curve by model
     /// and step.
-    var probesOpen = false
-    var probeJobs: [ProbeJob] = []
-    var probeCache: [String: ProbeCurve] = [:]
-    var nextProbe = 0.0
+    var probes = ProbeQueue()
     var floors: (swd: Double, mmdSquared: Double, bandwidths: [Double], reference: Matrix)?
 
     /// `opened` are run directories to load into the bank at their D; `runsFolder` is where new
@@ -142,7 +145,7 @@ public actor StudioEngine {
 
     // MARK: The loop, on the engine's thread
 
-    public func run() {
+    func run() {
         startImageMetrics()
         if isFollowing { pollFollowed() } else { loadSavedModels() }
         publish()
@@ -270,7 +273,7 @@ public actor StudioEngine {
             || s.sigmaMin != settings.sigmaMin || s.sigmaMax != settings.sigmaMax
         settings = s
         needsPreview = true
-        if probesOpen && moved { setProbes(open: true) }
+        if probes.isOpen && moved { setProbes(open: true) }
     }
 
     // MARK: Publishing
