@@ -53,9 +53,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "CZlib"], exclude: ["Fixtures"]),
-        .testTarget(name: "TUITests", dependencies: ["TUI", "Engine"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["Engine", "TUI"]),
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(
+            name: "EngineTests", dependencies: ["Engine", "CZlib", "TestSupport"],
+            exclude: ["Fixtures"]),
+        .testTarget(name: "TUITests", dependencies: ["TUI", "Engine", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["Engine", "TUI", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )
