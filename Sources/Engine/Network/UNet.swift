@@ -89,8 +89,12 @@ public final class UNet: DenoiserNetwork {
     let mapIn: Linear, mapOut: Linear, input: Convolution3x3, outputNorm: GroupNorm,
         output: Convolution3x3
     /// Encoder blocks level by level, then decoder blocks from the lowest level up: the order they
-    /// run in.
+    /// run in (and the order of their saved values).
     let blocks: [ResidualBlock]
+    /// Indices into `blocks`: each level's encoder and decoder blocks, in the order they run.
+    let encoder: [[Int]], decoder: [[Int]]
+    /// The level of each block.
+    let blockLevel: [Int]
     let augmented: AugmentedDimensionEmbedding?
     private var ws = Workspace()
     private var images = 0
@@ -110,11 +114,20 @@ public final class UNet: DenoiserNetwork {
         mapOut = Linear("map_layer1", in: e, out: e, layout: &layout, rng: &rng)
         input = Convolution3x3("input", in: config.channels, out: w, layout: &layout, rng: &rng)
         var blocks: [ResidualBlock] = []
+        var indices = (enc: [[Int]](repeating: [], count: config.levels), dec: [[Int]]())
+        indices.dec = indices.enc
+        var blockLevel: [Int] = []
         for side in ["enc", "dec"] {
             let order =
                 side == "enc" ? Array(0..<config.levels) : Array((0..<config.levels).reversed())
             for level in order {
                 for j in 0..<config.depth {
+                    if side == "enc" {
+                        indices.enc[level].append(blocks.count)
+                    } else {
+                        indices.dec[level].append(blocks.count)
+                    }
+                    blockLevel.append(level)
                     blocks.append(
                         ResidualBlock(
                             "\(side).\(level).\(j)", width: w, embedding: e, layout: &layout,
@@ -123,6 +136,7 @@ public final class UNet: DenoiserNetwork {
             }
         }
         self.blocks = blocks
+        (encoder, decoder, self.blockLevel) = (indices.enc, indices.dec, blockLevel)
         outputNorm = GroupNorm(
             "output_norm", channels: w, groups: GroupNorm.groups(for: w), layout: &layout)
         output = Convolution3x3(
@@ -166,19 +180,16 @@ public final class UNet: DenoiserNetwork {
         return ImageGeometry(images: images, height: s, width: s)
     }
 
-    func level(ofBlock i: Int) -> Int {
-        let d = max(config.depth, 1)
-        let levels = config.levels
-        return i < levels * config.depth ? i / d : levels - 1 - (i - levels * config.depth) / d
-    }
-
     private struct Workspace {
         var x = Scratch(), cNoise = Scratch(), augSinusoid = Scratch()
         var sinusoid = Scratch(), mapPre = Scratch(), mapAct = Scratch()
         var embPre = Scratch(), emb = Scratch(), affine = Scratch(), gradEmb = Scratch(),
             gradMap = Scratch()
         var stream: [Scratch] = [], gradStream: [Scratch] = []
+        /// A block's inner activations (and, inferring, the output norm's) and their gradients.
         var t = Scratch(), gradT = Scratch(), gradA = Scratch(), gnScratch = Scratch()
+        /// F's output before it returns to channels first, its gradient, and the input's.
+        var output = Scratch(), gradOutput = Scratch(), gradInput = Scratch()
         /// Per block: x̂₀, a₀ = SiLU(GN₀), x̂₁, a₁, and the 1/σ of both norms; then the output
         /// norm's.
         var saved = Scratch(), inverseStd = Scratch()
@@ -204,7 +215,7 @@ public final class UNet: DenoiserNetwork {
             values.append(v)
             stds.append(s)
             v +=
-                BlockSlots(self, blocks[i], geometry(level: level(ofBlock: i), images: images)).size
+                BlockSlots(self, blocks[i], geometry(level: blockLevel[i], images: images)).size
             s += 2 * images * groups
         }
         values.append(v)
@@ -246,15 +257,13 @@ public final class UNet: DenoiserNetwork {
         let stds = ws.inverseStd.pointer(keepForBackward ? layout.totalStds : 0)
 
         input.forward(xs, top, into: streams[0], parameters: p, workspace: &ws.conv)
-        var b = 0
         for level in 0..<levels {
             let g = geometry(level: level, images: rows)
-            for _ in 0..<config.depth {
+            for b in encoder[level] {
                 runBlock(
                     b, streams[level], g, emb: emb, sharedEmbedding: shared,
                     saved: keepForBackward ? saved + layout.values[b] : nil,
                     stds: stds + (keepForBackward ? layout.stds[b] : 0))
-                b += 1
             }
             // streams[level] now holds the skip; the level below starts from its pooled copy.
             if level < levels - 1 {
@@ -268,12 +277,11 @@ public final class UNet: DenoiserNetwork {
                     streams[level + 1], g, channels: w, into: streams[level], accumulate: true)
                 Self.scale(streams[level], count: g.pixels * w, by: Float(0.5).squareRoot())
             }
-            for _ in 0..<config.depth {
+            for b in decoder[level] {
                 runBlock(
                     b, streams[level], g, emb: emb, sharedEmbedding: shared,
                     saved: keepForBackward ? saved + layout.values[b] : nil,
                     stds: stds + (keepForBackward ? layout.stds[b] : 0))
-                b += 1
             }
         }
         let xhat = keepForBackward ? saved + layout.values[blocks.count] : nil
@@ -287,7 +295,7 @@ public final class UNet: DenoiserNetwork {
         outputNorm.forward(
             streams[0], top, siluOut: act, normalized: xhat, inverseStd: outStd, parameters: p,
             framedOutput: output.readsFramed)
-        let result = ws.gradT.pointer(top.pixels * config.channels)
+        let result = ws.output.pointer(top.pixels * config.channels)
         output.forward(
             act, top, into: result, parameters: p, workspace: &ws.conv,
             inputFramed: output.readsFramed)
@@ -394,7 +402,7 @@ public final class UNet: DenoiserNetwork {
         let gradEmb = ws.gradEmb.pointer(rows * e)
         gradEmb.update(repeating: 0, count: rows * e)
 
-        let gradResult = ws.t.pointer(top.pixels * config.channels)
+        let gradResult = ws.gradOutput.pointer(top.pixels * config.channels)
         Self.toChannelsLast(
             gradOut, images: rows, pixels: top.pixelsPerImage, channels: config.channels,
             into: gradResult)
@@ -407,14 +415,12 @@ public final class UNet: DenoiserNetwork {
         outputNorm.backward(
             gradOut: gradAct, normalized: xhat, inverseStd: stds + layout.stds[blocks.count], top,
             gradX: grads[0], parameters: p, scratch: ws.gnScratch.pointer(top.pixels * w))
-        var b = blocks.count - 1
         for level in 0..<levels {
             let g = geometry(level: level, images: rows)
-            for _ in 0..<config.depth {
+            for b in decoder[level].reversed() {
                 backBlock(
                     b, grads[level], g, saved: saved + layout.values[b],
                     stds: stds + layout.stds[b], gradEmb: gradEmb)
-                b -= 1
             }
             if level < levels - 1 {
                 // h = (up(h_below) + skip)/√2: grads[level] keeps √½·dh for the skip; the level
@@ -429,14 +435,13 @@ public final class UNet: DenoiserNetwork {
                 Resampling.averagePoolBackward(
                     grads[level + 1], g, channels: w, into: grads[level], accumulate: true)
             }
-            for _ in 0..<config.depth {
+            for b in encoder[level].reversed() {
                 backBlock(
                     b, grads[level], g, saved: saved + layout.values[b],
                     stds: stds + layout.stds[b], gradEmb: gradEmb)
-                b -= 1
             }
         }
-        let gradInput = ws.gradT.pointer(top.pixels * config.channels)
+        let gradInput = ws.gradInput.pointer(top.pixels * config.channels)
         input.backward(
             ws.x.pointer(top.pixels * config.channels), gradY: grads[0], top,
             gradX: gradX == nil ? nil : gradInput, parameters: p, workspace: &ws.conv)

@@ -43,14 +43,24 @@ public final class FloatBuffer {
 }
 
 /// A workspace slot that grows to the largest size asked of it and keeps its memory.
+///
+/// A pointer it returned stays valid until a later call asks for more floats than the slot holds:
+/// then the slot moves to a larger buffer, taking its values along, and the old pointer is
+/// released. Each role in a workspace has a slot of its own, so no pointer is held across such a
+/// call.
 public struct Scratch {
     public private(set) var storage = FloatBuffer(count: 0)
 
     public init() {}
 
-    /// A pointer to at least `count` floats; reallocates only when the slot is too small.
+    /// A pointer to at least `count` floats; reallocates only when the slot is too small, and
+    /// then copies what it held.
     public mutating func pointer(_ count: Int) -> UnsafeMutablePointer<Float> {
-        if storage.count < count { storage = FloatBuffer(count: count) }
+        if storage.count < count {
+            let larger = FloatBuffer(count: count)
+            larger.pointer.update(from: storage.pointer, count: storage.count)
+            storage = larger
+        }
         return storage.pointer
     }
 }
