@@ -51,6 +51,10 @@ public final class NetworkDenoiser: Denoiser {
         return copy
     }
 
+    /// The same network over a copy of its weights, so training on does not move what is being
+    /// measured.
+    public func frozen() -> NetworkDenoiser { over(network.parameters.copy()) }
+
     /// Runs `Compute.parts` ranges of the rows at once, each through its own replica of the
     /// network.
     public func denoise(

@@ -143,12 +143,12 @@ extension StudioEngine {
                     model(
                         one.run.path, "one network at D=\(shown)", shown, one.trainer.step,
                         one.trainer.config.truncation(at: shown)
-                    ) { Self.frozen(one.trainer.emaDenoiser(at: shown)) })
+                    ) { one.trainer.emaDenoiser(at: shown).frozen() })
             }
             for (d, slot) in bank.sorted(by: { $0.key < $1.key }) {
                 out.append(
                     model(slot.run.path, "D=\(d)", d, slot.trainer.step, slot.trainer.truncation) {
-                        Self.frozen(slot.trainer.emaDenoiser())
+                        slot.trainer.emaDenoiser().frozen()
                     })
             }
         }
@@ -159,11 +159,6 @@ extension StudioEngine {
         // The shown D first.
         return out.filter { $0.augmentedDimension == shown }
             + out.filter { $0.augmentedDimension != shown }
-    }
-
-    /// A denoiser over a copy of the weights, so training on does not move what is being probed.
-    static func frozen(_ model: NetworkDenoiser) -> NetworkDenoiser {
-        model.over(model.network.parameters.copy())
     }
 
     var probeDue: Bool {

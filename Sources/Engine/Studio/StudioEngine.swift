@@ -53,11 +53,9 @@ public actor StudioEngine {
     var oracle: (AugmentedDimension, OracleDenoiser)?
     /// Image metrics: the fd-fmnist classifier (arriving from its own thread), and the batch being
     /// sampled.
-    nonisolated let frechetInbox = Mutex<FrechetPreparation?>(nil)
-    nonisolated let frechetStatus = Mutex("")
+    var frechetLoader: FrechetLoader?
     var frechet: ImageFrechet?
-    var imageBatch: ImageBatch?
-    var nextImageChunk = 0.0
+    var imageBatches = ImageBatchQueue()
     /// The probes view: open or not, the models still to measure, and every finished curve by model
     /// and step.
     var probes = ProbeQueue()
