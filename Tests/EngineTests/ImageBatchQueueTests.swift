@@ -21,15 +21,14 @@ import Testing
         let before = net.parameters.values.array
         for i in 0..<net.parameters.values.count { net.parameters.values[i] += 1 }
         var clock = 10.0
+        func tick() -> Double {
+            clock += 1
+            return clock
+        }
         var whole: ImageBatch?
         var chunks = 0
         while whole == nil && chunks < 100 {
-            whole = queue.sampleChunk(
-                now: {
-                    clock += 1
-                    return clock
-                }, paced: true
-            ) { false }
+            whole = queue.sampleChunk(now: tick, paced: true, shouldStop: { false })
             chunks += 1
         }
         #expect(chunks == ImageBatchQueue.count / ImageBatchQueue.chunk)
