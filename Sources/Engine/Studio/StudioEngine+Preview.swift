@@ -53,7 +53,8 @@ extension StudioEngine {
     /// model, or the oracle; with its label and step. A model's prior is cut as its training
     /// kernel was, and its weights quantized to the shown bits.
     func previewSource(_ d: AugmentedDimension) -> PreviewSource {
-        followShown = followKey(at: d)
+        let key = followKey(at: d)
+        follow?.shown = key
         func request(_ model: Denoiser, _ truncation: KernelTruncation?) -> SamplingRequest {
             SamplingRequest(
                 denoiser: model, augmentedDimension: d, sampler: settings.sampler,

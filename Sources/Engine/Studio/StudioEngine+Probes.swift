@@ -128,7 +128,7 @@ extension StudioEngine {
         }
         var out: [ProbeModel] = []
         if isFollowing {
-            for run in followed where run.model != nil {
+            for run in follow?.runs ?? [] where run.model != nil {
                 let d = run.config.augmentedDimension ?? shown
                 guard run.dimensions?.contains(d) == true else { continue }
                 out.append(

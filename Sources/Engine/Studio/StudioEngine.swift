@@ -31,14 +31,7 @@ public actor StudioEngine {
     let opened: [RunDirectory]
     let learningRate: Double
     /// What a read-only studio follows (`--follow`), and the models found there so far.
-    let follow: FollowTarget?
-    var followed: [FollowedRun] = []
-    var nextFollowPoll = 0.0
-    /// The followed model and step the shown D answers with ("" for none), to resample when it
-    /// changes.
-    var followShown = ""
-    /// Who trains the followed run, as of the last poll.
-    var followTrainer = TrainerPresence.unknown
+    var follow: FollowSource?
     var snapshot: Snapshot
     var settings: StudioSettings
     var bank: [AugmentedDimension: ModelSlot] = [:]
@@ -70,7 +63,7 @@ public actor StudioEngine {
         sweepLines: [String] = [], learningRate: Double = 1e-3, follow: FollowTarget? = nil
     ) {
         self.dataset = dataset
-        self.follow = follow
+        self.follow = follow.map(FollowSource.init)
         self.learningRate = learningRate
         self.settings = settings
         self.runsFolder = runsFolder
@@ -160,7 +153,7 @@ public actor StudioEngine {
                 apply(command)
             }
             if !commands.isEmpty { publish() }
-            if isFollowing && Stopwatch.now() >= nextFollowPoll { pollFollowed() }
+            if let follow, Stopwatch.now() >= follow.nextPoll { pollFollowed() }
             if needsPreview || (isTraining && Stopwatch.now() >= nextAutoPreview) {
                 makePreview()
                 publish()
@@ -249,7 +242,7 @@ public actor StudioEngine {
         case .toggleTraining, .trainShown, .trainOneNetwork:
             say(
                 """
-                following \(follow?.path ?? "") is read-only: s copies the shown model into \
+                following \(follow?.target.path ?? "") is read-only: s copies the shown model into \
                 \(runsFolder)/ to train it there
                 """)
         case .apply(let s), .resample(let s):
@@ -308,12 +301,13 @@ public actor StudioEngine {
     }
 
     private func publishFollowing() {
-        let focus = followFocus
-        snapshot.follow = followStatus()
+        let focus = follow?.focus
+        snapshot.follow = follow?.status(now: Stopwatch.now())
         snapshot.step = focus?.step ?? 0
         snapshot.lastLoss = focus?.lastLoss
         snapshot.loss = focus?.history ?? LossHistory()
         snapshot.stepsPerSecond = focus?.stepsPerSecond ?? 0
+        let followed = follow?.runs ?? []
         snapshot.bank = followed.filter { !$0.config.conditionsOnAugmentedDimension }.compactMap {
             run in
             run.config.augmentedDimension.map { BankEntry(augmentedDimension: $0, step: run.step) }
