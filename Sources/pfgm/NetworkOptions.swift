@@ -5,7 +5,7 @@ import Foundation
 enum Architecture: String, ExpressibleByArgument, CaseIterable {
     case mlp, unet
 
-    var configName: String { self == .mlp ? "mlp-edm" : "unet" }
+    var configName: NetworkArchitecture { self == .mlp ? .mlpEDM : .unet }
 }
 
 /// `--arch`, `--width`, `--depth`, shared by `train` and `sweep`; the defaults depend on the

@@ -112,7 +112,7 @@ func loadTrainedModel(
     _ ckpt: String, augmentedDimension requested: AugmentedDimension?
 ) throws -> (NetworkDenoiser, TrainingConfig, AugmentedDimension) {
     let (model, config) = try RunDirectory(ckpt).loadDenoiser()
-    guard let trained = config.trainedDimensions else { throw Failure("\(ckpt): invalid aug_dim") }
+    let trained = config.augDim
     let d = requested ?? trained.defaultDimension
     guard trained.contains(d) else {
         if case .range(let range) = trained {

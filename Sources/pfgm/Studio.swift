@@ -132,9 +132,7 @@ struct Studio: ParsableCommand {
         let config = try run.readConfig()
         _ = try run.loadDenoiser()
         _ = try RunLock(run: run)
-        guard let d = config.trainedDimensions?.defaultDimension else {
-            throw Failure("\(ckpt): invalid aug_dim")
-        }
+        let d = config.augDim.defaultDimension
         let spec = try run.dataSpec(config, override: data)
         let dataset = try runData(spec, dim: config.dim, of: ckpt)
         return (dataset, [run], augDim ?? d, [])
@@ -155,11 +153,10 @@ struct Studio: ParsableCommand {
             ? plan.augDims.map { plan.modelFolder($0, seed: sweepSeed) }
             : [plan.modelFolder("", seed: sweepSeed)]
         let runs = folders.map { RunDirectory("\(folder)/models/" + $0) }.filter(\.exists)
-        guard let first = runs.first,
-            let d = try first.readConfig().trainedDimensions?.defaultDimension
-        else {
+        guard let first = runs.first else {
             throw Failure("\(folder): no trained models yet; run the sweep first")
         }
+        let d = try first.readConfig().augDim.defaultDimension
         for run in runs { _ = try RunLock(run: run) }
         let report = SweepReport(
             plan: plan, results: SweepRunner.results(plan: plan, directory: folder),
@@ -177,7 +174,7 @@ struct Studio: ParsableCommand {
             let config = try run.readConfig()
             (name, dim, first) = (
                 try run.dataSpec(config, override: data), config.dim,
-                config.trainedDimensions?.defaultDimension
+                config.augDim.defaultDimension
             )
         case .sweep(_, let plan, _):
             (name, dim, first) = (

@@ -83,7 +83,9 @@ import Testing
                 - 1 == 1)
         #expect(
             try FileManager.default.contentsOfDirectory(atPath: "\(dir)/sw/models") == ["one-s0"])
-        #expect(try RunDirectory("\(dir)/sw/models/one-s0").readConfig().augDim == "1..4096,inf")
+        #expect(
+            try RunDirectory("\(dir)/sw/models/one-s0").readConfig().augDim.description
+                == "1..4096,inf")
         let csv = try String(contentsOfFile: "\(dir)/sw/results.csv", encoding: .utf8).split(
             separator: "\n")
         #expect(csv.count == 1 + 2 * 4)

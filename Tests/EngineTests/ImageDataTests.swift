@@ -236,7 +236,7 @@ import Testing
 
         var config = TrainingConfig(
             data: "colour.npy", dim: 192, augmentedDimension: .finite(64), sigmaData: 0.5, steps: 2)
-        config.architecture = "unet"
+        config.architecture = .unet
         config.channels = c.imageChannels
         config.width = 8
         config.depth = 1
@@ -247,7 +247,27 @@ import Testing
         config.channels = 2
         #expect(config.problem?.contains("square images") == true)
         config.channels = 3
-        config.architecture = "transformer"
-        #expect(config.problem?.contains("not known") == true)
+        // Names outside the known ones are refused as config.json is read, with what is known.
+        let run = RunDirectory(temporaryDirectory() + "/run")
+        try run.create()
+        try run.writeConfig(config)
+        let text = try String(contentsOfFile: run.configPath, encoding: .utf8)
+        for (good, bad) in [("\"unet\"", "\"transformer\""), ("\"64\"", "\"sixty\"")] {
+            try text.replacingOccurrences(of: good, with: bad).write(
+                toFile: run.configPath, atomically: true, encoding: .utf8)
+            #expect(throws: StorageError.self) { try run.readConfig() }
+            let message = (try? run.readConfig()).map { _ in "" } ?? readError(run)
+            #expect(
+                message.contains("not known (expected mlp-edm or unet)")
+                    || message.contains("'sixty' is not a number"), "\(message)")
+        }
     }
+}
+
+/// The one-line message a run's config.json is refused with.
+func readError(_ run: RunDirectory) -> String {
+    do {
+        _ = try run.readConfig()
+        return ""
+    } catch { return error.description }
 }

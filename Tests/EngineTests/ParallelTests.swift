@@ -48,7 +48,7 @@ import Testing
 
     func trainer(
         threads: Int, data: String = "checkerboard", dim: Int = 2, batch: Int = 77,
-        architecture: String = "mlp-edm"
+        architecture: NetworkArchitecture = .mlpEDM
     ) throws -> Trainer {
         var rng = RandomSource(seed: 9)
         let points =
@@ -58,8 +58,8 @@ import Testing
         var config = TrainingConfig(
             data: data, dim: dim, augmentedDimension: .finite(128), sigmaData: 0.5, steps: 10)
         config.architecture = architecture
-        config.width = architecture == "unet" ? 32 : 40
-        config.depth = architecture == "unet" ? 1 : 2
+        config.width = architecture == .unet ? 32 : 40
+        config.depth = architecture == .unet ? 1 : 2
         config.batch = batch
         config.seed = 5
         let t = try Trainer(config: config, data: points)
@@ -93,8 +93,9 @@ import Testing
     @Test(arguments: [
         (2, "mlp-edm"), (4, "mlp-edm"), (8, "mlp-edm"), (16, "mlp-edm"), (16, "unet"), (5, "unet"),
     ])
-    func manyThreadsGiveTheOneThreadGradient(threads: Int, architecture: String) throws {
-        let unet = architecture == "unet"
+    func manyThreadsGiveTheOneThreadGradient(threads: Int, name: String) throws {
+        let architecture = try #require(NetworkArchitecture(rawValue: name))
+        let unet = architecture == .unet
         let (data, dim, batch) = unet ? ("manifold", 64, 48) : ("checkerboard", 2, 300)
         let one = try trainer(
             threads: 1, data: data, dim: dim, batch: batch, architecture: architecture)

@@ -176,7 +176,9 @@ import Testing
             })
         fresh.send(.quit)
         #expect(waitUntil { fresh.hasStopped })
-        #expect(try RunDirectory(dir + "/runs/moons-one").readConfig().augDim == "1..4096,inf")
+        #expect(
+            try RunDirectory(dir + "/runs/moons-one").readConfig().augDim.description
+                == "1..4096,inf")
     }
 
     func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }

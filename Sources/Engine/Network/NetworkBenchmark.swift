@@ -6,25 +6,25 @@ public enum NetworkBenchmark {
         public var name: String
         public var dim: Int
         /// "mlp-edm", or "unet" (tools/torch's U-Net, square one-channel images of side √dim).
-        public var architecture: String
+        public var architecture: NetworkArchitecture
         public var width: Int
         public var depth: Int
         public var trainBatch: Int
         public var sampleBatch: Int
 
         public static let toy = Reference(
-            name: "toy", dim: 2, architecture: "mlp-edm", width: 256, depth: 4,
+            name: "toy", dim: 2, architecture: .mlpEDM, width: 256, depth: 4,
             trainBatch: 512, sampleBatch: 1000)
         public static let imageMLP = Reference(
-            name: "image-mlp", dim: 784, architecture: "mlp-edm", width: 1024, depth: 4,
+            name: "image-mlp", dim: 784, architecture: .mlpEDM, width: 1024, depth: 4,
             trainBatch: 128, sampleBatch: 256)
         /// The U-Net of the fmnist14 results (W = 32, L = 2) and the same at 28×28, at the batches
         /// of the speed issue.
         public static let unet14 = Reference(
-            name: "unet14", dim: 196, architecture: "unet", width: 32, depth: 2,
+            name: "unet14", dim: 196, architecture: .unet, width: 32, depth: 2,
             trainBatch: 64, sampleBatch: 256)
         public static let unet28 = Reference(
-            name: "unet28", dim: 784, architecture: "unet", width: 32, depth: 2,
+            name: "unet28", dim: 784, architecture: .unet, width: 32, depth: 2,
             trainBatch: 32, sampleBatch: 64)
         public static let all = [toy, imageMLP, unet14, unet28]
     }

@@ -104,7 +104,7 @@ public struct AugmentedDimensionRange: Sendable, Hashable, CustomStringConvertib
 }
 
 /// What a run was trained at: one D, or a range that one network answers over.
-public enum TrainedDimensions: Sendable, Hashable, CustomStringConvertible {
+public enum TrainedDimensions: Sendable, Hashable, CustomStringConvertible, Codable {
     case one(AugmentedDimension)
     case range(AugmentedDimensionRange)
 
@@ -117,6 +117,26 @@ public enum TrainedDimensions: Sendable, Hashable, CustomStringConvertible {
         } else {
             return nil
         }
+    }
+
+    /// As text ("8", "inf", "1..4096,inf"), the way config.json and the command line write it.
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let text = try container.decode(String.self)
+        guard let parsed = Self(parsing: text) else {
+            throw DecodingError.dataCorruptedError(
+                in: container,
+                debugDescription: """
+                    '\(text)' is not a number ≥ \(AugmentedDimension.minimum), inf, or a range \
+                    LO..HI[,inf]
+                    """)
+        }
+        self = parsed
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
     }
 
     public var description: String {

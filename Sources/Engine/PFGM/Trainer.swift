@@ -29,7 +29,7 @@ public final class Trainer {
 
     public init(config: TrainingConfig, data: Matrix) throws(DataError) {
         if let problem = config.problem { throw DataError(problem) }
-        guard let dimensions = config.trainedDimensions else { throw DataError("invalid aug_dim") }
+        let dimensions = config.augDim
         guard data.cols == config.dim, data.rows > 0 else {
             throw DataError("data has \(data.cols) coordinates, the model \(config.dim)")
         }

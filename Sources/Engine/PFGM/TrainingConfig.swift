@@ -1,8 +1,25 @@
 import Foundation
 
+/// The denoiser network F_θ, as config.json and sweep.json name it.
+public enum NetworkArchitecture: String, Codable, Sendable, CaseIterable {
+    case mlpEDM = "mlp-edm"
+    case unet
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let name = try container.decode(String.self)
+        guard let known = Self(rawValue: name) else {
+            let expected = Self.allCases.map(\.rawValue).joined(separator: " or ")
+            throw DecodingError.dataCorruptedError(
+                in: container, debugDescription: "'\(name)' is not known (expected \(expected))")
+        }
+        self = known
+    }
+}
+
 /// Everything that defines a training run; stored as the run directory's config.json.
 public struct TrainingConfig: Codable, Sendable, Equatable {
-    public var architecture = "mlp-edm"
+    public var architecture = NetworkArchitecture.mlpEDM
     /// A built-in data set's name, or the data file's path (absolute in runs written now; see
     /// `DataLocation`).
     public var data: String
@@ -15,7 +32,8 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     /// Colour channels of image data for the U-Net (nil: 1); its images are side×side with side² ·
     /// channels = dim.
     public var channels: Int?
-    public var augDim: String
+    /// The D trained at: one, or a range for one network ("aug_dim": "8", "1..4096,inf").
+    public var augDim: TrainedDimensions
     public var sigmaData: Double
     public var batch: Int = 512
     public var learningRate: Double = 1e-3
@@ -50,7 +68,7 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     ) {
         self.data = data
         self.dim = dim
-        augDim = dimensions.description
+        augDim = dimensions
         self.sigmaData = sigmaData
         self.steps = steps
         kernelQuantile = Self.defaultKernelQuantile
@@ -64,20 +82,17 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     public static let defaultKernelQuantile = 0.97
 
     /// The one D of a run trained at one D (nil for a range).
-    public var augmentedDimension: AugmentedDimension? { AugmentedDimension(parsing: augDim) }
-    /// One D or a range; nil when aug_dim is neither.
-    public var trainedDimensions: TrainedDimensions? { TrainedDimensions(parsing: augDim) }
-    /// Whether the network takes D as a condition (a run over a range of D).
-    public var conditionsOnAugmentedDimension: Bool {
-        if case .range? = trainedDimensions { return true }
-        return false
+    public var augmentedDimension: AugmentedDimension? {
+        if case .one(let d) = augDim { return d }
+        return nil
     }
+    /// Whether the network takes D as a condition (a run over a range of D).
+    public var conditionsOnAugmentedDimension: Bool { augDim.isRange }
     public var network: MLPEDMConfig {
         MLPEDMConfig(
             dim: dim, width: width, depth: depth, embeddingChannels: embeddingChannels,
             conditionsOnAugmentedDimension: conditionsOnAugmentedDimension)
     }
-    public static let architectures = ["mlp-edm", "unet"]
 
     /// The kernel's truncation in training at D (nil: none).
     public func truncation(at d: AugmentedDimension) -> KernelTruncation? {
@@ -98,7 +113,7 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
 
     /// A freshly initialised F_θ of this config's architecture (the config must have no `problem`).
     public func makeNetwork(seed: UInt64) -> any DenoiserNetwork {
-        if architecture == "unet", let unet { return UNet(config: unet, seed: seed) }
+        if architecture == .unet, let unet { return UNet(config: unet, seed: seed) }
         return MLPEDM(config: network, seed: seed)
     }
 
@@ -108,34 +123,20 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
 
     /// The parameter count of this config's network (its shape already checked to be in range).
     public var parameterCount: Int {
-        if architecture == "unet", let unet { return unet.parameterCount }
+        if architecture == .unet, let unet { return unet.parameterCount }
         return network.parameterCount
     }
 
     /// Nil when the settings are usable, else what is wrong.
     public var problem: String? {
-        if !Self.architectures.contains(architecture) {
-            return
-                """
-                architecture '\(architecture)' is not known (expected \
-                \(Self.architectures.joined(separator: " or ")))
-                """
-        }
-        if architecture == "unet" && unet == nil {
+        if architecture == .unet && unet == nil {
             return
                 """
                 the U-Net needs square images: \(dim) values are not side² × \(channels ?? 1) \
                 channels
                 """
         }
-        if architecture == "unet" && width > 1024 { return "U-Net width above 1024 is too large" }
-        if trainedDimensions == nil {
-            return
-                """
-                aug_dim '\(augDim)' is not a number ≥ \(AugmentedDimension.minimum), inf, or a \
-                range LO..HI[,inf]
-                """
-        }
+        if architecture == .unet && width > 1024 { return "U-Net width above 1024 is too large" }
         if dim < 1 || width < 1 || depth < 0 || embeddingChannels < 4 || embeddingChannels % 2 != 0
         {
             return "network shape is invalid"

@@ -90,9 +90,9 @@ public struct RunDirectory: Sendable {
         try SafeTensors.write(
             SafeTensors.File(tensors: tensors, metadata: state), to: optimizerPath)
         let metadata = [
-            "step": String(trainer.step), "aug_dim": trainer.config.augDim,
+            "step": String(trainer.step), "aug_dim": trainer.config.augDim.description,
             "sigma_data": String(trainer.config.sigmaData),
-            "architecture": trainer.config.architecture,
+            "architecture": trainer.config.architecture.rawValue,
         ]
         try SafeTensors.write(
             SafeTensors.File(tensors: trainer.ema.average.tensors(), metadata: metadata),
@@ -222,16 +222,19 @@ public struct RunDirectory: Sendable {
     public func checkCheckpoint(against config: TrainingConfig) throws(StorageError) {
         let header = try SafeTensors.header(checkpointPath)
         if let saved = header.metadata["aug_dim"], let dims = TrainedDimensions(parsing: saved),
-            dims != config.trainedDimensions
+            dims != config.augDim
         {
             throw StorageError(
                 checkpointPath, "was trained at D=\(saved), but config.json says D=\(config.augDim)"
             )
         }
-        if let saved = header.metadata["architecture"], saved != config.architecture {
+        if let saved = header.metadata["architecture"], saved != config.architecture.rawValue {
             throw StorageError(
                 checkpointPath,
-                "holds a \(saved) network, but config.json describes a \(config.architecture)")
+                """
+                holds a \(saved) network, but config.json describes a \
+                \(config.architecture.rawValue)
+                """)
         }
         guard header.valueCount == config.parameterCount else {
             throw StorageError(

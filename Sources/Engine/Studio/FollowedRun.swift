@@ -37,7 +37,7 @@ final class FollowedRun {
         lastChange = Stopwatch.now()
     }
 
-    var dimensions: TrainedDimensions? { config.trainedDimensions }
+    var dimensions: TrainedDimensions? { config.augDim }
     /// The step shown: the checkpoint's, or the logged one when the stats run ahead of it.
     var step: Int { max(checkpointStep, loggedStep) }
 
@@ -85,7 +85,7 @@ final class FollowedRun {
         var changes: [String] = []
         if old.data != fresh.data { changes.append("data \(old.data) → \(fresh.data)") }
         if old.dim != fresh.dim { changes.append("N \(old.dim) → \(fresh.dim)") }
-        if old.trainedDimensions != fresh.trainedDimensions {
+        if old.augDim != fresh.augDim {
             changes.append("D \(old.augDim) → \(fresh.augDim)")
         }
         if old.architecture != fresh.architecture || old.width != fresh.width

@@ -13,7 +13,7 @@ public struct SweepPlan: Codable, Sendable, Equatable {
     public var nfe: [Int]
     /// Samples per evaluation.
     public var count: Int
-    public var architecture = "mlp-edm"
+    public var architecture = NetworkArchitecture.mlpEDM
     public var width = 256
     public var depth = 4
     public var batch = 512

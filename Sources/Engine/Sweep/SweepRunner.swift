@@ -194,7 +194,7 @@ public final class SweepRunner {
         guard !missing.isEmpty else { return true }
         let (denoiser, config) = try RunDirectory(modelPath(d, seed: seed)).loadDenoiser()
         guard let augmentedDimension = AugmentedDimension(parsing: d),
-            config.trainedDimensions?.contains(augmentedDimension) == true
+            config.augDim.contains(augmentedDimension)
         else {
             throw StorageError(modelPath(d, seed: seed), "the model does not answer at D=\(d)")
         }
