@@ -73,8 +73,7 @@ struct Sweep: ParsableCommand {
         name: .customLong("kernel-quantile"),
         help:
             """
-            Draw training radii only up to this quantile of the kernel (1: the whole kernel, as \
-            sweeps made before this option).
+            Draw training radii only up to this quantile of the kernel (1: the whole kernel).
             """
     )
     var kernelQuantile: Double = TrainingConfig.defaultKernelQuantile

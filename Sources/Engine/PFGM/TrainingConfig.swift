@@ -23,7 +23,8 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     /// A built-in data set's name, or the data file's path (absolute in runs written now; see
     /// `DataLocation`).
     public var data: String
-    /// The data file's path from the run folder (nil for built-in data and older runs).
+    /// The data file's path from the run folder (nil for built-in data, and in a config.json
+    /// without the field).
     public var dataFromRun: String?
     public var dim: Int
     public var width: Int = 256
@@ -39,7 +40,7 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     public var learningRate: Double = 1e-3
     public var warmupSteps: Int = 200
     public var emaDecay: Double = 0.999
-    /// Whether the EMA's decay ramps up from 0 (nil: yes, as runs before this field did).
+    /// Whether the EMA's decay ramps up from 0 (nil, as in a config.json without the field: yes).
     public var emaWarmup: Bool?
     public var pMean: Double = -1.2
     public var pStd: Double = 1.2

@@ -21,7 +21,8 @@ public struct SweepPlan: Codable, Sendable, Equatable {
     public var sigmaMin = 0.002
     public var sigmaMax = 80.0
     public var rho = 7.0
-    /// The training kernel's quantile (nil: the whole kernel, as sweeps before this field).
+    /// The training kernel's quantile (nil, as in a sweep.json without the field: the whole
+    /// kernel).
     public var kernelQuantile: Double?
     /// One network per seed over this range of D ("LO..HI[,inf]"), evaluated at each D of the grid,
     /// instead of a model per (D, seed).
