@@ -185,6 +185,9 @@ public final class UNet: DenoiserNetwork {
         var sinusoid = Scratch(), mapPre = Scratch(), mapAct = Scratch()
         var embPre = Scratch(), emb = Scratch(), affine = Scratch(), gradEmb = Scratch(),
             gradMap = Scratch()
+        /// Per level, the features h at that resolution and their gradient. They are the skip
+        /// stack: going down, level l's h stays put as its skip while the levels below run; coming
+        /// back up, h_l ← (up(h_{l+1}) + skip_l)/√2 in place.
         var stream: [Scratch] = [], gradStream: [Scratch] = []
         /// A block's inner activations (and, inferring, the output norm's) and their gradients.
         var t = Scratch(), gradT = Scratch(), gradA = Scratch(), gnScratch = Scratch()
