@@ -46,7 +46,7 @@ extension StudioEngine {
             bank[d] = slot
         }
         beginTraining(d, oneNetwork: false, message: "training D=\(d)")
-        needsPreview = needsPreview || d == settings.augmentedDimension
+        if d == settings.augmentedDimension { preview.ask() }
     }
 
     /// A fresh model for `dimensions` in `run` with the studio's settings; nil (the reason in the
@@ -82,7 +82,7 @@ extension StudioEngine {
         snapshot.trainingDimension = d
         snapshot.trainingOneNetwork = oneNetwork
         rateWindow = (Stopwatch.now(), 0)
-        nextAutoPreview = Stopwatch.now() + 2
+        preview.delayAutomatic(by: 2, now: Stopwatch.now())
         say(message)
     }
 

@@ -71,9 +71,9 @@ extension StudioEngine {
         // metrics can be a minute).
         let shown = follow?.shown ?? ""
         if followKey(at: settings.augmentedDimension) != shown,
-            shown.isEmpty || !pacesBackgroundWork || Stopwatch.now() >= nextAutoPreview
+            shown.isEmpty || !pacesBackgroundWork || preview.automaticDue(now: Stopwatch.now())
         {
-            needsPreview = true
+            preview.ask()
         }
         publish()
     }

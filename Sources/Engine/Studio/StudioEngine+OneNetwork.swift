@@ -21,7 +21,7 @@ extension StudioEngine {
             nil, oneNetwork: true,
             message:
                 "training the one network for every D (← → show it at any D; m: the D's own model)")
-        needsPreview = needsPreview || oneNetworkAnswering(at: settings.augmentedDimension) != nil
+        if oneNetworkAnswering(at: settings.augmentedDimension) != nil { preview.ask() }
     }
 
     /// An opened one-network run, else this data set's in the runs folder.

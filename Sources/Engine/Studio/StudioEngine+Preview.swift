@@ -11,7 +11,7 @@ struct PreviewSource {
 /// The preview: sampling the shown D with its model (or the oracle) and measuring it.
 extension StudioEngine {
     func makePreview() {
-        needsPreview = false
+        preview.begin()
         let start = Stopwatch.now()
         snapshot.state = .sampling
         let d = settings.augmentedDimension
@@ -28,7 +28,7 @@ extension StudioEngine {
                 sigmas.append(sigma)
             }, shouldStop: { self.hasPendingCommands })
         guard let x = sampled else {
-            needsPreview = true
+            preview.ask()
             return
         }
         let source = shown.label
@@ -46,7 +46,7 @@ extension StudioEngine {
             measure(x, d: d, source: shown.kind, step: step)
         }
         let total = Stopwatch.now() - start
-        nextAutoPreview = Stopwatch.now() + max(3, 19 * total)
+        preview.finished(took: total, now: Stopwatch.now())
     }
 
     /// What samples the shown D: the one network (when in use and it answers there), the D's own

@@ -39,8 +39,7 @@ public actor StudioEngine {
     var oneNetwork: ModelSlot?
     var training: AugmentedDimension?
     var trainingOneNetwork = false
-    var needsPreview = true
-    var nextAutoPreview = 0.0
+    var preview = PreviewPacing()
     var lastPublish = 0.0
     var rateWindow = (start: 0.0, steps: 0)
     var oracle: (AugmentedDimension, OracleDenoiser)?
@@ -154,7 +153,7 @@ public actor StudioEngine {
             }
             if !commands.isEmpty { publish() }
             if let follow, Stopwatch.now() >= follow.nextPoll { pollFollowed() }
-            if needsPreview || (isTraining && Stopwatch.now() >= nextAutoPreview) {
+            if preview.isDue(now: Stopwatch.now(), training: isTraining) {
                 makePreview()
                 publish()
                 continue
@@ -263,7 +262,7 @@ public actor StudioEngine {
             s.augmentedDimension != settings.augmentedDimension || s.seed != settings.seed
             || s.sigmaMin != settings.sigmaMin || s.sigmaMax != settings.sigmaMax
         settings = s
-        needsPreview = true
+        preview.ask()
         if probes.isOpen && moved { setProbes(open: true) }
     }
 
