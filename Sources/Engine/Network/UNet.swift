@@ -204,30 +204,29 @@ public final class UNet: DenoiserNetwork {
         (conv.readsFramed ? g.framed.count : g.pixels) * conv.inChannels
     }
 
-    /// Offsets of each block's saved values in `saved` and `inverseStd`, for `images` images.
-    private func savedLayout(images: Int) -> (
-        values: [Int], stds: [Int], totalValues: Int, totalStds: Int
-    ) {
-        var values: [Int] = []
-        var stds: [Int] = []
-        var v = 0
-        var s = 0
+    /// Where a training pass keeps what backward needs, in `saved` and `inverseStd`: each block's
+    /// x̂₀, a₀, x̂₁, a₁ and its norms' 1/σ, then the output norm's x̂, activation and 1/σ.
+    private struct SavedLayout {
+        var blockValues: [Int] = [], blockStds: [Int] = []
+        var outputValues = 0, outputStds = 0, totalValues = 0, totalStds = 0
+    }
+
+    private func savedLayout(images: Int) -> SavedLayout {
+        var layout = SavedLayout()
         let w = config.width
         let groups = GroupNorm.groups(for: w)
         for i in blocks.indices {
-            values.append(v)
-            stds.append(s)
-            v +=
-                BlockSlots(self, blocks[i], geometry(level: blockLevel[i], images: images)).size
-            s += 2 * images * groups
+            layout.blockValues.append(layout.outputValues)
+            layout.blockStds.append(layout.outputStds)
+            let g = geometry(level: blockLevel[i], images: images)
+            layout.outputValues += BlockSlots(self, blocks[i], g).size
+            layout.outputStds += 2 * images * groups
         }
-        values.append(v)
-        stds.append(s)
         let top = geometry(level: 0, images: images)
-        return (
-            values, stds, v + top.pixels * w + activationCount(top, for: output),
-            s + images * groups
-        )
+        layout.totalValues =
+            layout.outputValues + top.pixels * w + activationCount(top, for: output)
+        layout.totalStds = layout.outputStds + images * groups
+        return layout
     }
 
     public func forward(
@@ -265,8 +264,8 @@ public final class UNet: DenoiserNetwork {
             for b in encoder[level] {
                 runBlock(
                     b, streams[level], g, emb: emb, sharedEmbedding: shared,
-                    saved: keepForBackward ? saved + layout.values[b] : nil,
-                    stds: stds + (keepForBackward ? layout.stds[b] : 0))
+                    saved: keepForBackward ? saved + layout.blockValues[b] : nil,
+                    stds: stds + (keepForBackward ? layout.blockStds[b] : 0))
             }
             // streams[level] now holds the skip; the level below starts from its pooled copy.
             if level < levels - 1 {
@@ -283,18 +282,18 @@ public final class UNet: DenoiserNetwork {
             for b in decoder[level] {
                 runBlock(
                     b, streams[level], g, emb: emb, sharedEmbedding: shared,
-                    saved: keepForBackward ? saved + layout.values[b] : nil,
-                    stds: stds + (keepForBackward ? layout.stds[b] : 0))
+                    saved: keepForBackward ? saved + layout.blockValues[b] : nil,
+                    stds: stds + (keepForBackward ? layout.blockStds[b] : 0))
             }
         }
-        let xhat = keepForBackward ? saved + layout.values[blocks.count] : nil
+        let xhat = keepForBackward ? saved + layout.outputValues : nil
         let act =
             keepForBackward
-            ? saved + layout.values[blocks.count] + top.pixels * w
+            ? saved + layout.outputValues + top.pixels * w
             : ws.t.pointer(activationCount(top, for: output))
         let outStd =
             keepForBackward
-            ? stds + layout.stds[blocks.count] : ws.gnScratch.pointer(rows * outputNorm.groups)
+            ? stds + layout.outputStds : ws.gnScratch.pointer(rows * outputNorm.groups)
         outputNorm.forward(
             streams[0], top, siluOut: act, normalized: xhat, inverseStd: outStd, parameters: p,
             framedOutput: output.readsFramed)
@@ -409,21 +408,21 @@ public final class UNet: DenoiserNetwork {
         Self.toChannelsLast(
             gradOut, images: rows, pixels: top.pixelsPerImage, channels: config.channels,
             into: gradResult)
-        let xhat = saved + layout.values[blocks.count]
+        let xhat = saved + layout.outputValues
         let act = xhat + top.pixels * w
         let gradAct = ws.gradA.pointer(top.pixels * w)
         output.backward(
             act, gradY: gradResult, top, gradX: gradAct, parameters: p, workspace: &ws.conv,
             inputFramed: output.readsFramed)
         outputNorm.backward(
-            gradOut: gradAct, normalized: xhat, inverseStd: stds + layout.stds[blocks.count], top,
+            gradOut: gradAct, normalized: xhat, inverseStd: stds + layout.outputStds, top,
             gradX: grads[0], parameters: p, scratch: ws.gnScratch.pointer(top.pixels * w))
         for level in 0..<levels {
             let g = geometry(level: level, images: rows)
             for b in decoder[level].reversed() {
                 backBlock(
-                    b, grads[level], g, saved: saved + layout.values[b],
-                    stds: stds + layout.stds[b], gradEmb: gradEmb)
+                    b, grads[level], g, saved: saved + layout.blockValues[b],
+                    stds: stds + layout.blockStds[b], gradEmb: gradEmb)
             }
             if level < levels - 1 {
                 // h = (up(h_below) + skip)/√2: grads[level] keeps √½·dh for the skip; the level
@@ -440,8 +439,8 @@ public final class UNet: DenoiserNetwork {
             }
             for b in encoder[level].reversed() {
                 backBlock(
-                    b, grads[level], g, saved: saved + layout.values[b],
-                    stds: stds + layout.stds[b], gradEmb: gradEmb)
+                    b, grads[level], g, saved: saved + layout.blockValues[b],
+                    stds: stds + layout.blockStds[b], gradEmb: gradEmb)
             }
         }
         let gradInput = ws.gradInput.pointer(top.pixels * config.channels)
