@@ -45,3 +45,23 @@ func addPicture(_ outputs: OutputSet, of samples: Matrix, image: ImageShape?, to
 func requireFolder(of path: String) throws {
     do { try OutputSet.check(path) } catch { throw ValidationError(error.description) }
 }
+
+/// `--out` and `--png`, shared by `sample` and `prior`. Both paths are checked before any work, so
+/// a bad second path cannot leave the first one written.
+struct SampleOutputs: ParsableArguments {
+    @Option(help: "Output .npy file (K, N).")
+    var out: String
+
+    @Option(
+        help:
+            """
+            Also write a PNG: a grid of the samples when they are images, else a density of the \
+            first two coordinates.
+            """
+    )
+    var png: String?
+
+    func validate() throws {
+        for path in [out] + (png.map { [$0] } ?? []) { try requireFolder(of: path) }
+    }
+}

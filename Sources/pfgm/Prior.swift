@@ -29,17 +29,7 @@ struct Prior: ParsableCommand {
     @Option(help: "Seed.")
     var seed: UInt64 = 0
 
-    @Option(help: "Output .npy file (K, N).")
-    var out: String
-
-    @Option(
-        help:
-            """
-            Also write a PNG: a grid of the samples when they are images, else a density of the \
-            first two coordinates.
-            """
-    )
-    var png: String?
+    @OptionGroup var output: SampleOutputs
 
     func validate() throws {
         guard (1...1_000_000).contains(dim) else {
@@ -55,7 +45,6 @@ struct Prior: ParsableCommand {
         guard kernelQuantile >= 0.5 && kernelQuantile <= 1 else {
             throw ValidationError("--kernel-quantile must be in [0.5, 1]")
         }
-        for path in [out] + (png.map { [$0] } ?? []) { try requireFolder(of: path) }
     }
 
     func run() throws {
@@ -63,13 +52,15 @@ struct Prior: ParsableCommand {
         let truncation = KernelTruncation.make(
             quantile: kernelQuantile, dim: dim, augmentedDimension: augDim)
         let outputs = OutputSet()
-        let first = try streamRows(outputs, to: out, total: count, dim: dim) { _, rows in
+        let first = try streamRows(outputs, to: output.out, total: count, dim: dim) { _, rows in
             Perturbation.prior(
                 count: rows, dim: dim, augmentedDimension: augDim, sigma: sigma,
                 truncation: truncation,
                 rng: &rng)
         }
-        if let png, let first { try addPicture(outputs, of: first, image: nil, to: png) }
+        if let png = output.png, let first {
+            try addPicture(outputs, of: first, image: nil, to: png)
+        }
         try attempt { try outputs.commit() }
     }
 }

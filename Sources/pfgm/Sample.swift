@@ -37,17 +37,7 @@ struct Sample: ParsableCommand {
     @Option(help: "Start from these prior draws (.npy, shape (K, N)).")
     var latents: String?
 
-    @Option(help: "Output .npy file (K, N).")
-    var out: String
-
-    @Option(
-        help:
-            """
-            Also write a PNG: a grid of the samples when they are images, else a density of the \
-            first two coordinates.
-            """
-    )
-    var png: String?
+    @OptionGroup var output: SampleOutputs
 
     @OptionGroup var threading: ThreadOptions
 
@@ -72,9 +62,6 @@ struct Sample: ParsableCommand {
                 throw ValidationError("--count must be between 1 and \(Limits.samples)")
             }
         }
-        // Both outputs are checked before any sampling, so a bad second path cannot leave the first
-        // one written.
-        for path in [out] + (png.map { [$0] } ?? []) { try requireFolder(of: path) }
     }
 
     func run() throws {
@@ -96,12 +83,14 @@ struct Sample: ParsableCommand {
             denoiser, augmentedDimension: d, trainedQuantile: trainedQuantile
         ).quantized()
         let outputs = OutputSet()
-        let first = try streamRows(outputs, to: out, total: total, dim: dim) { start, rows in
+        let first = try streamRows(outputs, to: output.out, total: total, dim: dim) { start, rows in
             request.sample(
                 count: rows, latents: latentRows.map { $0.rows(start..<(start + rows)) },
                 rng: &rng)
         }
-        if let png, let first { try addPicture(outputs, of: first, image: image, to: png) }
+        if let png = output.png, let first {
+            try addPicture(outputs, of: first, image: image, to: png)
+        }
         try outputs.commit()
     }
 

@@ -113,7 +113,11 @@ public enum KeyTable {
         return nil
     }
 
-    /// The message line's hints: "space train · ← → D · … · q quit".
+    /// The message line's hints, made once: the view draws them on every frame.
+    static let trainingHints = hints(following: false)
+    static let followingHints = hints(following: true)
+
+    /// The message line's hints: "space train · ←→ D · … · q quit".
     public static func hints(following: Bool) -> String {
         bindings.compactMap { binding in
             (following ? binding.followHint : binding.hint).map {

@@ -377,7 +377,7 @@ public struct StudioView {
     }
 
     func drawMessage(_ canvas: inout Canvas, _ rect: Rect) {
-        let hints = KeyTable.hints(following: snapshot.follow != nil)
+        let hints = snapshot.follow == nil ? KeyTable.trainingHints : KeyTable.followingHints
         let problem = snapshot.follow?.problem
         let message = problem ?? ui.notice ?? snapshot.message
         let bad = problem != nil || ui.notice == nil && snapshot.messageKind == .problem
