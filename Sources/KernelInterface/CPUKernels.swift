@@ -50,11 +50,11 @@ public protocol CPUKernels {
 
     // MARK: Products
 
-    /// C[i, j] = Σ_k A(i, k)·B[k·ldb + j] + bias[j] (+ C when `accumulate`), n a multiple of 32, on
-    /// this thread.
+    /// C(i, j) = Σ_k A(i, k)·B(k, j) + bias[j] (+ C when `accumulate`) on this thread. n is a
+    /// multiple of 32 unless C is written transposed, which takes any n and no bias.
     static func vectorGemm(
-        m: Int, n: Int, k: Int, a: StridedMatrix, b: UnsafePointer<Float>, ldb: Int,
-        c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, bias: UnsafePointer<Float>?)
+        m: Int, n: Int, k: Int, a: StridedMatrix, b: StridedMatrix, c: ProductOutput,
+        accumulate: Bool, bias: UnsafePointer<Float>?)
 
     // MARK: 3×3 convolutions over framed channels-last images
 

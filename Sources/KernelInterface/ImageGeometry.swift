@@ -46,3 +46,16 @@ public struct StridedMatrix {
         self.columnStride = columnStride
     }
 }
+
+/// Where a product writes C(i, j): c[i·ldc + j], or c[j·ldc + i] when `transposed` (the product
+/// then computes Cᵀ's rows as its columns).
+public struct ProductOutput {
+    public let base: UnsafeMutablePointer<Float>, ldc: Int, transposed: Bool
+
+    @inlinable
+    public init(_ base: UnsafeMutablePointer<Float>, ldc: Int, transposed: Bool = false) {
+        self.base = base
+        self.ldc = ldc
+        self.transposed = transposed
+    }
+}

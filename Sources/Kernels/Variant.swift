@@ -73,13 +73,12 @@ public enum Variant: CPUKernels {
     }
 
     public static func vectorGemm(
-        m: Int, n: Int, k: Int, a: StridedMatrix, b: UnsafePointer<Float>, ldb: Int,
-        c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool,
-        bias: UnsafePointer<Float>?
+        m: Int, n: Int, k: Int, a: StridedMatrix, b: StridedMatrix, c: ProductOutput,
+        accumulate: Bool, bias: UnsafePointer<Float>?
     ) {
         VectorGemm.multiply(
-            m: m, n: n, k: k, a: a, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate,
-            bias: bias)
+            VectorGemm.Product(
+                m: m, n: n, k: k, a: a, b: b, c: c, accumulate: accumulate, bias: bias))
     }
 
     public static func convolutionForward(

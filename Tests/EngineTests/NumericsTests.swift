@@ -1,42 +1,110 @@
 import Engine
 import Foundation
+import TestSupport
 import Testing
 
 @Suite struct MatrixAndBLASTests {
-    /// The vector kernel against sgemm for the layers' three products (x·Wᵀ from packed Wᵀ, dyᵀ·x,
-    /// dy·W), with and without C added and a bias: row counts that end in every block size, one and
-    /// two 32-column panels.
-    @Test(arguments: [(1, 32, 5), (13, 64, 7), (29, 32, 40), (8, 96, 1)])
-    func vectorGemmMatchesSgemm(m: Int, n: Int, k: Int) {
+    /// The vector kernel against a float64 product for the layers' products: A read along or
+    /// down its rows, B along or across (Wᵀ read from W), C written or transposed, with and without
+    /// C added and a bias. The shapes reach every path: one block of rows read in place, groups of
+    /// blocks over packed panels, k in several chunks, and n that is not a multiple of 32 (C
+    /// transposed).
+    @Test(arguments: [
+        (1, 32, 5), (13, 64, 7), (29, 32, 40), (8, 96, 1), (200, 64, 300), (7, 32, 0),
+    ])
+    func vectorGemmMatchesTheProduct(m: Int, n: Int, k: Int) {
         var rng = RandomSource(seed: 61)
         let a = randomMatrix(m, k, &rng)
-        let at = a.transposed()
         let b = randomMatrix(k, n, &rng)
         let start = randomMatrix(m, n, &rng)
         let bias = randomMatrix(1, n, &rng).storage
-        for accumulate in [false, true] {
-            var expected = accumulate ? start : Matrix(rows: m, cols: n)
-            BLAS.gemm(a, b, into: &expected, beta: accumulate ? 1 : 0)
-            let withBias = (0..<(m * n)).map { expected.storage[$0] + bias[$0 % n] }
-            for (source, rowStride, columnStride) in [(a, k, 1), (at, 1, m)] {
-                var plain = accumulate ? start.storage : [Float](repeating: 7, count: m * n)
-                var biased = plain
-                source.storage.withUnsafeBufferPointer { pa in
-                    b.storage.withUnsafeBufferPointer { pb in
-                        guard let pa = pa.baseAddress, let pb = pb.baseAddress else { return }
-                        let operand = VectorGemm.Strided(
-                            pa, rowStride: rowStride, columnStride: columnStride)
+        let exact = exactProduct(a, b)
+        let magnitude = exact.map(abs).max() ?? 1
+        // Sums of k products in another order: terms·ε·magnitude, with room for the bias and C.
+        let tolerance = Tolerance.reordered(terms: k + 2, magnitude: max(magnitude, 1) * 4)
+        for (accumulate, withBias, transposedB) in cases {
+            let expected = (0..<(m * n)).map { e in
+                exact[e] + (accumulate ? Double(start.storage[e]) : 0)
+                    + (withBias ? Double(bias[e % n]) : 0)
+            }
+            for transposedA in [false, true] {
+                var c = accumulate ? start.storage : [Float](repeating: 7, count: m * n)
+                withOperands(a, b, transposedA: transposedA, transposedB: transposedB) { pa, pb in
+                    bias.withUnsafeBufferPointer { pbias in
                         VectorGemm.multiply(
-                            m: m, n: n, k: k, a: operand, b: pb, ldb: n, c: &plain, ldc: n,
-                            accumulate: accumulate)
-                        VectorGemm.multiply(
-                            m: m, n: n, k: k, a: operand, b: pb, ldb: n, c: &biased, ldc: n,
-                            accumulate: accumulate, bias: bias)
+                            m: m, n: n, k: k, a: pa, b: pb, c: &c, ldc: n, accumulate: accumulate,
+                            bias: withBias ? pbias.baseAddress : nil)
                     }
                 }
-                // Sums of up to 40 products in another order: float32 round-off only.
-                #expect(zip(plain, expected.storage).allSatisfy { abs($0 - $1) < 1e-4 })
-                #expect(zip(biased, withBias).allSatisfy { abs($0 - $1) < 1e-4 })
+                let close = Closeness(c, expected, within: tolerance)
+                #expect(close.holds, "A transposed \(transposedA), B \(transposedB): \(close)")
+            }
+        }
+    }
+
+    /// Cᵀ written for any n (the forward product yᵀ = W·xᵀ over a batch of rows).
+    @Test(arguments: [(40, 33, 20), (5, 70, 9), (130, 64, 129)])
+    func vectorGemmWritesTheProductTransposed(m: Int, n: Int, k: Int) {
+        var rng = RandomSource(seed: 62)
+        let a = randomMatrix(m, k, &rng)
+        let b = randomMatrix(k, n, &rng)
+        let start = randomMatrix(n, m, &rng)
+        let exact = exactProduct(a, b)
+        let tolerance = Tolerance.reordered(
+            terms: k + 1, magnitude: max(exact.map(abs).max() ?? 1, 1) * 4)
+        for accumulate in [false, true] {
+            var ct = accumulate ? start.storage : [Float](repeating: 7, count: m * n)
+            withOperands(a, b, transposedA: false, transposedB: true) { pa, pb in
+                VectorGemm.multiplyTransposed(
+                    m: m, n: n, k: k, a: pa, b: pb, cTransposed: &ct, ldc: m,
+                    accumulate: accumulate)
+            }
+            let expected = (0..<(m * n)).map { e in
+                let (j, i) = (e / m, e % m)
+                return exact[i * n + j] + (accumulate ? Double(start.storage[e]) : 0)
+            }
+            let close = Closeness(ct, expected, within: tolerance)
+            #expect(close.holds, "accumulate \(accumulate): \(close)")
+        }
+    }
+
+    let cases = [false, true].flatMap { accumulate in
+        [(accumulate, false, false), (accumulate, true, false), (accumulate, true, true)]
+    }
+
+    /// A·B in float64.
+    func exactProduct(_ a: Matrix, _ b: Matrix) -> [Double] {
+        var c = [Double](repeating: 0, count: a.rows * b.cols)
+        for i in 0..<a.rows {
+            for kk in 0..<a.cols {
+                let v = Double(a[i, kk])
+                for j in 0..<b.cols { c[i * b.cols + j] += v * Double(b[kk, j]) }
+            }
+        }
+        return c
+    }
+
+    /// A and B as the kernel reads them: A(i, k) from A or from a stored Aᵀ, B(k, j) from B or
+    /// from a stored Bᵀ (the layers' W).
+    func withOperands(
+        _ a: Matrix, _ b: Matrix, transposedA: Bool, transposedB: Bool,
+        _ body: (VectorGemm.Strided, VectorGemm.Strided) -> Void
+    ) {
+        let storedA = transposedA ? a.transposed() : a
+        let storedB = transposedB ? b.transposed() : b
+        storedA.storage.withUnsafeBufferPointer { sa in
+            storedB.storage.withUnsafeBufferPointer { sb in
+                // An empty matrix still needs an address.
+                let pa = sa.baseAddress ?? UnsafePointer(bitPattern: 64)
+                let pb = sb.baseAddress ?? UnsafePointer(bitPattern: 64)
+                guard let pa, let pb else { return }
+                body(
+                    VectorGemm.Strided(
+                        pa, rowStride: transposedA ? 1 : a.cols,
+                        columnStride: transposedA ? a.rows : 1),
+                    VectorGemm.Strided(
+                        pb, rowStride: transposedB ? 1 : b.cols,
+                        columnStride: transposedB ? b.rows : 1))
             }
         }
     }

@@ -26,27 +26,36 @@ public struct Linear: Sendable {
         bias = layout.add("\(name).bias", shape: [outFeatures], role: .bias, initial: b)
     }
 
-    /// y ← x·Wᵀ + b, or y ← y + x·Wᵀ + b when `accumulate`. With `packing` room for in·out floats,
-    /// the product runs on this thread's vector kernel where the shape allows (Wᵀ packed there
-    /// first).
+    /// y ← x·Wᵀ + b, or y ← y + x·Wᵀ + b when `accumulate`. From a few dozen rows the product
+    /// runs on this thread's vector kernel, which reads W as Wᵀ.
     public func forward(
         _ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>,
-        parameters p: ParameterStore, accumulate: Bool = false,
-        packing: UnsafeMutablePointer<Float>? = nil
+        parameters p: ParameterStore, accumulate: Bool = false
     ) {
-        if let packing, rows >= Self.rowsToRepayPacking, Self.vectorKernel(n: outFeatures) {
-            Kernels.transpose(p.value(weight), rows: outFeatures, cols: inFeatures, into: packing)
+        let w = p.value(weight)
+        if rows >= Self.rowsToRepayPacking, Self.vectorKernel(n: outFeatures) {
             return VectorGemm.multiply(
                 m: rows, n: outFeatures, k: inFeatures,
-                a: .init(x, rowStride: inFeatures, columnStride: 1), b: packing, ldb: outFeatures,
-                c: y, ldc: outFeatures, accumulate: accumulate, bias: p.value(bias))
+                a: .init(x, rowStride: inFeatures, columnStride: 1),
+                b: .init(w, rowStride: 1, columnStride: inFeatures), c: y, ldc: outFeatures,
+                accumulate: accumulate, bias: p.value(bias))
+        }
+        if rows >= Self.rowsForVectorKernel, Compute.productsOnCallingThread {
+            // yᵀ = W·xᵀ: W's rows are read in place, and only x is copied into panels.
+            VectorGemm.multiplyTransposed(
+                m: outFeatures, n: rows, k: inFeatures,
+                a: .init(w, rowStride: inFeatures, columnStride: 1),
+                b: .init(x, rowStride: 1, columnStride: inFeatures), cTransposed: y,
+                ldc: outFeatures, accumulate: accumulate)
+            return Kernels.broadcastRows(
+                p.value(bias), y, rows: rows, cols: outFeatures, accumulate: true)
         }
         Kernels.broadcastRows(
             p.value(bias), y, rows: rows, cols: outFeatures, accumulate: accumulate)
         BLAS.gemm(
             m: rows, n: outFeatures, k: inFeatures,
             a: x, lda: inFeatures, transposeA: false,
-            b: p.value(weight), ldb: inFeatures, transposeB: true,
+            b: w, ldb: inFeatures, transposeB: true,
             c: y, ldc: outFeatures, beta: 1)
     }
 
@@ -83,10 +92,13 @@ public struct Linear: Sendable {
             c: gradX, ldc: inFeatures, beta: accumulateGradX ? 1 : 0)
     }
 
-    /// Packing Wᵀ costs about as much as a product over this many rows (its strided reads and
-    /// writes are slow beside the kernel's multiply-adds); below it, sgemm's own packing is
-    /// cheaper.
+    /// Gathering Wᵀ into the kernel's panels costs about as much as a product over this many
+    /// rows; below it, the product runs transposed (yᵀ = W·xᵀ), x gathered instead of W, and C
+    /// copied across.
     static let rowsToRepayPacking = 128
+
+    /// Below this many rows (the transposed product's columns, padded to 32), sgemm.
+    static let rowsForVectorKernel = 32
 
     /// Products with n output columns run on the vector kernel when n allows and each thread does
     /// its own.

@@ -120,8 +120,6 @@ public final class MLPEDM: DenoiserNetwork {
         var hidden = Scratch(), normalized = Scratch(), inverseStd = Scratch(),
             activated = Scratch()
         var gradHidden = Scratch(), gradActivated = Scratch(), gradEmbAct = Scratch()
-        /// Each layer's Wᵀ, packed for the vector kernel as the forward pass reaches it.
-        var packing = Scratch()
     }
 
     /// out[rows×N] ← F_θ(x, c_noise[, c_aug]); x is rows×N, cNoise (and cAug) have one value per
@@ -153,7 +151,6 @@ public final class MLPEDM: DenoiserNetwork {
         let normalized = ws.normalized.pointer(kept * rows * w)
         let inverseStd = ws.inverseStd.pointer(blocks * rows)
         let activated = ws.activated.pointer(kept * rows * w)
-        let packing = ws.packing.pointer(w * max(w, n, c))
 
         let ca = augmented == nil ? nil : cAug
         let shared = !keepForBackward && conditionsShared(cs, ca, rows: rows)
@@ -164,12 +161,12 @@ public final class MLPEDM: DenoiserNetwork {
                 ca, rows: embRows, kept: ws.augSinusoid.pointer(rows * c), into: sinusoid,
                 parameters: p)
         }
-        embeddingIn.forward(sinusoid, rows: embRows, into: embPre, parameters: p, packing: packing)
+        embeddingIn.forward(sinusoid, rows: embRows, into: embPre, parameters: p)
         Kernels.silu(embPre, embAct, count: embRows * w)
-        embeddingOut.forward(embAct, rows: embRows, into: hidden, parameters: p, packing: packing)
+        embeddingOut.forward(embAct, rows: embRows, into: hidden, parameters: p)
         if shared { for r in 1..<max(rows, 1) { (hidden + r * w).update(from: hidden, count: w) } }
         input.forward(
-            xs, rows: rows, into: hidden, parameters: p, accumulate: true, packing: packing)
+            xs, rows: rows, into: hidden, parameters: p, accumulate: true)
         // The residual stream h is updated in place: backward needs only x̂, 1/σ and the
         // activations.
         for i in 0..<blocks {
@@ -180,11 +177,10 @@ public final class MLPEDM: DenoiserNetwork {
                 inverseStd: inverseStd + i * rows, siluOut: activated + o, parameters: p)
             if i < config.depth {
                 blockLinears[i].forward(
-                    activated + o, rows: rows, into: hidden, parameters: p, accumulate: true,
-                    packing: packing)
+                    activated + o, rows: rows, into: hidden, parameters: p, accumulate: true)
             } else {
                 output.forward(
-                    activated + o, rows: rows, into: out, parameters: p, packing: packing)
+                    activated + o, rows: rows, into: out, parameters: p)
             }
         }
     }

@@ -58,25 +58,48 @@ public enum Kernels {
     }
 }
 
-/// C[m×n] ← A·B (+ C) on this thread for n in multiples of 32, by the CPU's kernel variant: a block
-/// of rows of C, 32 columns wide, stays in registers while k streams past. It serves the layers'
-/// products when each thread multiplies its own rows (OpenBLAS single-threaded): on these shapes it
-/// skips OpenBLAS's packing.
+/// C[m×n] ← A·B (+ C) on this thread, by the CPU's kernel variant: a block of rows of C, a pass
+/// of columns wide, stays in registers while k streams past, over B packed in panels a chunk of k
+/// at a time. It serves the layers' products when each thread multiplies its own rows (OpenBLAS
+/// single-threaded): on these shapes (a few dozen to a few hundred rows) sgemm's packing of
+/// whole operands and its call costs weigh.
 public enum VectorGemm {
     public typealias Strided = StridedMatrix
 
     public static func supports(n: Int) -> Bool { n > 0 && n % 32 == 0 }
 
     /// C[i, j] = Σ_k A(i, k)·B[k·ldb + j] + bias[j] (+ C[i, j] when `accumulate`), C with row
-    /// stride ldc.
+    /// stride ldc, n a multiple of 32.
     public static func multiply(
         m: Int, n: Int, k: Int, a: Strided, b: UnsafePointer<Float>, ldb: Int,
         c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool,
         bias: UnsafePointer<Float>? = nil
     ) {
+        multiply(
+            m: m, n: n, k: k, a: a, b: Strided(b, rowStride: ldb, columnStride: 1), c: c, ldc: ldc,
+            accumulate: accumulate, bias: bias)
+    }
+
+    /// The same with B read element by element (B(k, j) = b[k·rowStride + j·columnStride]), as
+    /// the kernel copies it into panels anyway: Wᵀ without a transposed copy.
+    public static func multiply(
+        m: Int, n: Int, k: Int, a: Strided, b: Strided, c: UnsafeMutablePointer<Float>, ldc: Int,
+        accumulate: Bool, bias: UnsafePointer<Float>? = nil
+    ) {
         precondition(supports(n: n), "VectorGemm needs n in multiples of 32")
         CPU.kernels.vectorGemm(
-            m: m, n: n, k: k, a: a, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate,
+            m: m, n: n, k: k, a: a, b: b, c: ProductOutput(c, ldc: ldc), accumulate: accumulate,
             bias: bias)
+    }
+
+    /// Cᵀ[j·ldc + i] = Σ_k A(i, k)·B(k, j) (+ Cᵀ when `accumulate`), for any n: the layers'
+    /// forward product yᵀ = W·xᵀ, whose weights are then read in place.
+    public static func multiplyTransposed(
+        m: Int, n: Int, k: Int, a: Strided, b: Strided, cTransposed: UnsafeMutablePointer<Float>,
+        ldc: Int, accumulate: Bool
+    ) {
+        CPU.kernels.vectorGemm(
+            m: m, n: n, k: k, a: a, b: b, c: ProductOutput(cTransposed, ldc: ldc, transposed: true),
+            accumulate: accumulate, bias: nil)
     }
 }
