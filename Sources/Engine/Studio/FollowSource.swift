@@ -2,19 +2,19 @@ import Foundation
 
 /// Follow mode's state apart from the engine: what is followed, the models found there so far,
 /// who trains them, when to look again, and which model the preview shows.
-struct FollowSource {
-    let target: FollowTarget
-    private(set) var runs: [FollowedRun] = []
+public struct FollowSource {
+    public let target: FollowTarget
+    public private(set) var runs: [FollowedRun] = []
     /// Who trains the followed runs, as of the last poll.
-    private(set) var trainer = TrainerPresence.unknown
+    public private(set) var trainer = TrainerPresence.unknown
     private(set) var nextPoll = 0.0
     /// The followed model and step the preview shows ("" for none), to resample when it changes.
     var shown = ""
 
-    init(_ target: FollowTarget) { self.target = target }
+    public init(_ target: FollowTarget) { self.target = target }
 
     /// Finds new models and rereads what changed; the next poll is due a second later.
-    mutating func poll(now: Double) {
+    public mutating func poll(now: Double) {
         nextPoll = now + 1
         discover()
         for run in runs { run.poll() }
@@ -23,7 +23,7 @@ struct FollowSource {
 
     /// The followed model answering at D: the one network when it covers D and is in use, else the
     /// D's own (none with the oracle in use).
-    func answering(at d: AugmentedDimension, settings: StudioSettings) -> FollowedRun? {
+    public func answering(at d: AugmentedDimension, settings: StudioSettings) -> FollowedRun? {
         guard !settings.useOracle else { return nil }
         let candidates = runs.filter { $0.dimensions?.contains(d) == true && $0.model != nil }
         let one = candidates.first { $0.config.conditionsOnAugmentedDimension }
@@ -67,9 +67,9 @@ struct FollowSource {
     }
 
     /// The followed model that changed last: what the loss panel and the status line show.
-    var focus: FollowedRun? { runs.max { $0.lastChange < $1.lastChange } }
+    public var focus: FollowedRun? { runs.max { $0.lastChange < $1.lastChange } }
 
-    func status(now: Double) -> FollowStatus {
+    public func status(now: Double) -> FollowStatus {
         let focus = focus
         let model =
             focus.map { Self.name(of: $0) + ($0.model == nil ? " (no checkpoint yet)" : "") }

@@ -8,22 +8,22 @@ import Foundation
 /// lock and without writing a byte under it: the losses tail `stats.jsonl`, and the EMA weights are
 /// reread whenever a new checkpoint lands. A checkpoint that fails to read is retried at the next
 /// poll.
-final class FollowedRun {
-    let run: RunDirectory
-    private(set) var config: TrainingConfig
+public final class FollowedRun {
+    public let run: RunDirectory
+    public private(set) var config: TrainingConfig
     /// The denoiser over the EMA weights of the last checkpoint read; nil until one reads.
-    private(set) var model: NetworkDenoiser?
-    private(set) var checkpointStep = 0
+    public private(set) var model: NetworkDenoiser?
+    public private(set) var checkpointStep = 0
     private(set) var loggedStep = 0
     private(set) var stepsPerSecond = 0.0
-    private(set) var history = LossHistory()
+    public private(set) var history = LossHistory()
     private(set) var lastLoss: Float?
     /// When the checkpoint or the stats last changed (Stopwatch time).
     private(set) var lastChange: Double
     /// What is wrong now, shown on screen; nil when all reads: the run changed into another one
     /// (kept until the studio restarts), the folder is gone, a checkpoint does not read, or the
     /// stats cannot be read.
-    var problem: String? { changed ?? folderProblem ?? checkpointProblem ?? statsProblem }
+    public var problem: String? { changed ?? folderProblem ?? checkpointProblem ?? statsProblem }
     private var changed: String?, folderProblem: String?, checkpointProblem: String?,
         statsProblem: String?
     private var checkpointStamp: FileStamp?
@@ -39,7 +39,7 @@ final class FollowedRun {
 
     var dimensions: TrainedDimensions? { config.augDim }
     /// The step shown: the checkpoint's, or the logged one when the stats run ahead of it.
-    var step: Int { max(checkpointStep, loggedStep) }
+    public var step: Int { max(checkpointStep, loggedStep) }
 
     /// Rereads what changed.
     func poll() {

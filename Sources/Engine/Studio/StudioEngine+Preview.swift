@@ -87,18 +87,7 @@ extension StudioEngine {
             : bank[d] == nil
                 ? "oracle (no model at D=\(d); t trains one, n one network for every D)" : "oracle"
         return PreviewSource(
-            request: request(oracleDenoiser(at: d), nil), kind: .oracle, label: label, step: 0)
-    }
-
-    /// The exact denoiser of (up to 1,000 points, 300 images of) the training set at D, kept for
-    /// the last D asked.
-    func oracleDenoiser(at d: AugmentedDimension) -> OracleDenoiser {
-        if let (cached, denoiser) = oracle, cached == d { return denoiser }
-        let k = snapshot.kind.isImage ? 300 : 1000
-        let denoiser = OracleDenoiser(
-            points: dataset.train.rows(0..<min(k, dataset.train.rows)), augmentedDimension: d)
-        oracle = (d, denoiser)
-        return denoiser
+            request: request(oracles.denoiser(at: d), nil), kind: .oracle, label: label, step: 0)
     }
 
     /// The one network, when the preview uses it at D.
@@ -110,24 +99,7 @@ extension StudioEngine {
     }
 
     func measure(_ x: Matrix, d: AugmentedDimension, source: SampleSource, step: Int) {
-        guard x.storage.allSatisfy({ $0.isFinite }) else { return }
-        if floors == nil {
-            let k = x.rows
-            let reference = dataset.heldOut.rows(0..<min(k, dataset.heldOut.rows))
-            let a = dataset.draw(count: k, seed: 101)
-            let b = dataset.draw(count: k, seed: 102)
-            let h = MMD.bandwidths(for: reference)
-            floors = (
-                SlicedWasserstein.distance(a, b), MMD.squaredDistance(a, b, bandwidths: h), h,
-                reference
-            )
-        }
-        guard let floors else { return }
-        let row = MetricRow(
-            augmentedDimension: d, source: source, step: step,
-            swd: SlicedWasserstein.distance(x, floors.reference), swdFloor: floors.swd,
-            mmdSquared: MMD.squaredDistance(x, floors.reference, bandwidths: floors.bandwidths),
-            mmdSquaredFloor: floors.mmdSquared)
+        guard let row = pointMetrics.row(x, d: d, source: source, step: step) else { return }
         snapshot.metrics.removeAll { $0.augmentedDimension == d && $0.source == row.source }
         snapshot.metrics.append(row)
         snapshot.metrics.sort { $0.augmentedDimension < $1.augmentedDimension }

@@ -153,7 +153,7 @@ extension StudioEngine {
             }
         }
         if !out.contains(where: { $0.augmentedDimension == shown }) {
-            let oracle = oracleDenoiser(at: shown)
+            let oracle = oracles.denoiser(at: shown)
             out.append(model("oracle", "oracle D=\(shown)", shown, 0, nil) { oracle })
         }
         // The shown D first.

@@ -42,7 +42,7 @@ public actor StudioEngine {
     var preview = PreviewPacing()
     var lastPublish = 0.0
     var rateWindow = (start: 0.0, steps: 0)
-    var oracle: (AugmentedDimension, OracleDenoiser)?
+    var oracles: OracleCache
     /// Image metrics: the fd-fmnist classifier (arriving from its own thread), and the batch being
     /// sampled.
     var frechetLoader: FrechetLoader?
@@ -51,7 +51,8 @@ public actor StudioEngine {
     /// The probes view: open or not, the models still to measure, and every finished curve by model
     /// and step.
     var probes = ProbeQueue()
-    var floors: (swd: Double, mmdSquared: Double, bandwidths: [Double], reference: Matrix)?
+    /// SWD and MMD² of point previews, beside their floors.
+    var pointMetrics: PointMetrics
 
     /// `opened` are run directories to load into the bank at their D; `runsFolder` is where new
     /// models are saved; `sweepLines` is a sweep's tables, for the sweep view. New models train
@@ -67,6 +68,8 @@ public actor StudioEngine {
         self.settings = settings
         self.runsFolder = runsFolder
         self.opened = opened
+        oracles = OracleCache(dataset: dataset)
+        pointMetrics = PointMetrics(dataset: dataset)
         let kind: PreviewKind
         if let image = dataset.imageShape {
             kind = .image(side: image.side, channels: image.channels)

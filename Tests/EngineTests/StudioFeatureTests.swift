@@ -1,0 +1,94 @@
+import Engine
+import Foundation
+import Testing
+
+/// The engine's features on their own, without an engine: follow mode's source, the point
+/// metrics and the oracle cache.
+@Suite struct StudioFeatureTests {
+    /// One poll finds the run, reads its checkpoint and stats; a later poll sees what the trainer
+    /// added; the D it answers at follows the settings.
+    @Test func aFollowSourceFindsARunAndSeesWhatItsTrainerAdds() throws {
+        let follow = StudioFollowTests()
+        let (_, run, _, trainer) = try follow.followedRun(steps: 10)
+        var source = FollowSource(.run(run))
+        #expect(source.runs.isEmpty && source.focus == nil)
+        source.poll(now: 0)
+        let followed = try #require(source.runs.first)
+        #expect(source.runs.count == 1 && followed.checkpointStep == 10)
+        #expect(followed.model != nil && followed.history.buckets.count == 10)
+        var settings = StudioSettings(augmentedDimension: .finite(8))
+        #expect(source.answering(at: .finite(8), settings: settings) === followed)
+        #expect(source.answering(at: .finite(4), settings: settings) == nil)
+        settings.useOracle = true
+        #expect(source.answering(at: .finite(8), settings: settings) == nil)
+        #expect(source.status(now: 0).step == 10 && source.status(now: 0).problem == nil)
+
+        try follow.advance(trainer, run, steps: 5)
+        source.poll(now: 1)
+        #expect(source.runs.count == 1 && followed.checkpointStep == 15)
+        #expect(followed.history.buckets.count == 15 && source.status(now: 1).step == 15)
+        try FileManager.default.removeItem(atPath: run.path)
+        source.poll(now: 2)
+        #expect(source.status(now: 2).problem?.contains("is gone") == true)
+    }
+
+    /// A sweep's models are found per D as they appear, each at its newest seed or the pinned one.
+    @Test func aFollowSourceFindsASweepsModelsPerDimension() throws {
+        let dir = temporaryDirectory()
+        var plan = SweepPlan(
+            data: "moons", augDims: ["3", "inf"], seeds: 2, steps: 5, alphas: [], bits: [],
+            nfe: [3], count: 50)
+        (plan.width, plan.depth, plan.batch) = (16, 1, 16)
+        let runner = try SweepRunner(plan: plan, directory: dir + "/sweep")
+        try runner.recordCommand("test")
+        var newest = FollowSource(.sweep(folder: dir + "/sweep", plan: plan, seed: nil))
+        var pinned = FollowSource(.sweep(folder: dir + "/sweep", plan: plan, seed: 0))
+        newest.poll(now: 0)
+        #expect(newest.runs.isEmpty)
+        #expect(try runner.run())
+        newest.poll(now: 1)
+        pinned.poll(now: 1)
+        let settings = StudioSettings(augmentedDimension: .finite(3))
+        for (source, seed) in [(newest, "s1"), (pinned, "s0")] {
+            #expect(source.runs.count == 2)
+            for d in [AugmentedDimension.finite(3), .infinite] {
+                let run = source.answering(at: d, settings: settings)
+                #expect(run?.run.path.hasSuffix("-\(seed)") == true, "\(d): \(run?.run.path ?? "")")
+            }
+        }
+    }
+
+    /// Samples of the data itself measure at their floor; samples elsewhere far above it; the
+    /// floors are measured once.
+    @Test func pointMetricsMeasureAgainstFloorsTheyKeep() throws {
+        let data = try Dataset.load("moons", trainCount: 2000, heldOutCount: 500)
+        var metrics = PointMetrics(dataset: data)
+        let own = data.draw(count: 400, seed: 7)
+        let measured = metrics.row(own, d: .finite(8), source: .model, step: 3)
+        let row = try #require(measured)
+        #expect(row.augmentedDimension == .finite(8) && row.source == .model && row.step == 3)
+        // Draws of the data against held-out data: the same law, so within a few floors (the
+        // floor is one such distance between two draws).
+        #expect(row.swd < 3 * row.swdFloor && row.mmdSquared < 3 * abs(row.mmdSquaredFloor) + 1e-3)
+        var shifted = own
+        for i in 0..<shifted.count { shifted.storage[i] += 3 }
+        let measuredFar = metrics.row(shifted, d: .finite(8), source: .oracle, step: 0)
+        let far = try #require(measuredFar)
+        #expect(far.swd > 10 * far.swdFloor && far.mmdSquared > 100 * abs(far.mmdSquaredFloor))
+        #expect(far.swdFloor == row.swdFloor && far.mmdSquaredFloor == row.mmdSquaredFloor)
+        shifted.storage[0] = .nan
+        #expect(metrics.row(shifted, d: .finite(8), source: .model, step: 1) == nil)
+    }
+
+    /// The oracle is rebuilt only when D changes, over the first 1,000 training points.
+    @Test func theOracleCacheKeepsTheLastDimension() throws {
+        let data = try Dataset.load("moons", trainCount: 2000, heldOutCount: 500)
+        var oracles = OracleCache(dataset: data)
+        #expect(oracles.keptDimension == nil)
+        let first = oracles.denoiser(at: .finite(8))
+        #expect(oracles.denoiser(at: .finite(8)) === first)
+        let other = oracles.denoiser(at: .infinite)
+        #expect(other !== first && oracles.keptDimension == .infinite)
+        #expect(other.points.rows == 1000)
+    }
+}
