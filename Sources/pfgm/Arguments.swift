@@ -10,6 +10,15 @@ func parseAugmentedDimension(_ text: String) throws -> AugmentedDimension {
     return d
 }
 
+/// Parses a comma-separated list of D (sample's --aug-dims), each once.
+func parseAugmentedDimensions(_ text: String) throws -> [AugmentedDimension] {
+    let ds = try text.split(separator: ",", omittingEmptySubsequences: false).map {
+        try parseAugmentedDimension(String($0))
+    }
+    guard Set(ds).count == ds.count else { throw ValidationError("a D is listed twice") }
+    return ds
+}
+
 /// Parses train's --aug-dim: one D, or a range LO..HI[,inf] for one network over it.
 func parseTrainedDimensions(_ text: String) throws -> TrainedDimensions {
     guard let d = TrainedDimensions(parsing: text) else {

@@ -29,6 +29,25 @@ struct Sample: ParsableCommand {
         transform: parseAugmentedDimension)
     var augDim: AugmentedDimension?
 
+    @Option(
+        name: .customLong("aug-dims"),
+        help:
+            """
+            Several D at once, e.g. 1,4,16,128,2048,inf (the oracle, or a one-network run's \
+            range): one .npy per D (--out with -D<d> before .npy) and one PNG with a row of \
+            images, or a density panel, per D.
+            """,
+        transform: parseAugmentedDimensions)
+    var augDims: [AugmentedDimension]?
+
+    @Flag(
+        help:
+            """
+            With --aug-dims: the same noise at every D. Each sample keeps one direction and one \
+            quantile u; its radius at each D is that D's prior quantile at u.
+            """)
+    var coupled = false
+
     @Option(help: "Number of samples (implied by --latents).")
     var count: Int?
 
@@ -48,9 +67,10 @@ struct Sample: ParsableCommand {
         if options.quantization.bits != nil && oracle != nil {
             throw ValidationError("--bits applies to a trained model, not to --oracle")
         }
-        if oracle != nil && augDim == nil {
-            throw ValidationError("--aug-dim is required with --oracle")
+        if oracle != nil && augDim == nil && augDims == nil {
+            throw ValidationError("--aug-dim (or --aug-dims) is required with --oracle")
         }
+        try validateAcrossD()
         if options.priorQuantile != nil && latents != nil {
             throw ValidationError("--prior-quantile does not apply to --latents")
         }
@@ -73,7 +93,8 @@ struct Sample: ParsableCommand {
     /// in bounded memory; the .npy and the PNG (of the first chunk) appear together, or neither
     /// does.
     private func sample() throws {
-        let (denoiser, d, image, trainedQuantile) = try loadDenoiser()
+        if let augDims { return try sample(across: augDims) }
+        let (denoiser, d, image, trainedQuantile) = try loadDenoiser(at: augDim)
         var rng = RandomSource(seed: options.seed)
         let latentRows = try latentPoints(dim: denoiser.dim)
         let total = latentRows?.rows ?? count ?? 1
@@ -96,7 +117,9 @@ struct Sample: ParsableCommand {
 
     /// The denoiser, its D, the shape of its samples when they are images, and the kernel quantile
     /// it was trained with.
-    private func loadDenoiser() throws -> (Denoiser, AugmentedDimension, ImageShape?, Double?) {
+    func loadDenoiser(at augDim: AugmentedDimension?) throws -> (
+        Denoiser, AugmentedDimension, ImageShape?, Double?
+    ) {
         if let oracle, let augDim {
             let (points, side, channels) = try Dataset.readPoints(oracle)
             guard points.rows >= 1, points.storage.allSatisfy({ $0.isFinite }) else {

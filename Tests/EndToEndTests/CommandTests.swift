@@ -272,6 +272,42 @@ import Testing
         }
     }
 
+    /// `--aug-dims … --coupled`: one .npy per D and a panel per D; each D's samples are
+    /// `pfgm sample --aug-dim D --latents`'s from the same coupled draws (the sampler's injected
+    /// noise included), and they differ between D.
+    @Test func coupledSamplingAcrossDIsSampleOnTheSameLatents() throws {
+        let dir = scratchDirectory()
+        var rng = RandomSource(seed: 3)
+        let points = Matrix(
+            rows: 60, cols: 2, storage: (0..<120).map { _ in Float(rng.normal()) })
+        try NPY.write(points, to: "\(dir)/p.npy")
+        let common = ["--oracle", "p.npy", "--steps", "6", "--seed", "4", "--alpha", "0.2"]
+        let grid = Binary.run(
+            ["sample"] + common + [
+                "--aug-dims", "2,inf", "--coupled", "--count", "30", "--out", "g.npy", "--png",
+                "g.png",
+            ], in: dir)
+        #expect(grid.status == 0, "\(grid.stderr)")
+        let png = [UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(dir)/g.png")))
+        // Two 256-pixel density panels and a 4-pixel gap: 516 × 256.
+        #expect(png[16..<24] == [0, 0, 2, 4, 0, 0, 1, 0])
+        let noise = CoupledNoise(count: 30, dim: 2, seed: 4)
+        var samples: [Matrix] = []
+        for (d, name) in [(AugmentedDimension.finite(2), "2"), (.infinite, "inf")] {
+            let latents = noise.latents(at: d, sigma: 80, truncation: nil)
+            try NPY.write(latents, to: "\(dir)/l\(name).npy")
+            let one = Binary.run(
+                ["sample"] + common + [
+                    "--aug-dim", name, "--latents", "l\(name).npy", "--out", "s\(name).npy",
+                ], in: dir)
+            #expect(one.status == 0, "\(one.stderr)")
+            let fromGrid = try NPY.readMatrix("\(dir)/g-D\(name).npy")
+            #expect(fromGrid.storage == (try NPY.readMatrix("\(dir)/s\(name).npy")).storage)
+            samples.append(fromGrid)
+        }
+        #expect(samples[0].storage != samples[1].storage)
+    }
+
     @Test func resumingContinuesExactlyWhereTheRunStopped() throws {
         let dir = scratchDirectory()
         let common = ["--data", "rings", "--aug-dim", "8"] + Self.tiny

@@ -205,5 +205,34 @@ public enum PNG {
         return samples.cols >= 2 ? .gray(scatter(samples)) : nil
     }
 
+    /// The picture of one sample set per D, the same samples in the same places: images in a grid
+    /// with a row per set (its first `columns` samples), densities side by side.
+    public static func picture(ofEach sets: [Matrix], image: ImageShape?, columns: Int = 12)
+        -> Picture?
+    {
+        guard let first = sets.first, first.rows > 0 else { return nil }
+        if let image, image.values == first.cols {
+            let c = min(columns, sets.map(\.rows).min() ?? 0)
+            let rows = sets.flatMap { set in (0..<c).map { set.row($0) } }
+            return imageGrid(
+                Matrix(rows: rows.count, cols: first.cols, storage: rows.flatMap { $0 }),
+                shape: image, columns: c)
+        }
+        guard first.cols >= 2 else { return nil }
+        let size = 256
+        let gap = 4
+        let panels = sets.map { scatter($0, size: size) }
+        let width = panels.count * (size + gap) - gap
+        var pixels = [UInt8](repeating: 128, count: width * size)
+        for (k, panel) in panels.enumerated() {
+            for y in 0..<size {
+                for x in 0..<size {
+                    pixels[y * width + k * (size + gap) + x] = panel.pixels[y * size + x]
+                }
+            }
+        }
+        return .gray(Gray(width: width, height: size, pixels: pixels))
+    }
+
     static func byte(_ unit: Float) -> UInt8 { UInt8(max(0, min(255, (unit * 255).rounded()))) }
 }
