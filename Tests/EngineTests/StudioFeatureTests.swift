@@ -92,3 +92,47 @@ import Testing
         #expect(other.points.rows == 1000)
     }
 }
+
+/// The coupled view through a real engine.
+@Suite struct CoupledViewTests {
+    /// With no model the oracle answers at every mark: each panel is `SamplingRequest`'s samples
+    /// from the coupled draws at that D, the grid follows the settings, and closing empties it.
+    @Test func theGridIsTheOraclesSamplesFromTheCoupledDraws() throws {
+        let data = try Dataset.load("moons", trainCount: 2000, heldOutCount: 500)
+        var settings = StudioSettings(augmentedDimension: .finite(8))
+        settings.steps = 3
+        let engine = StudioEngine(
+            dataset: data, settings: settings, runsFolder: temporaryDirectory())
+        engine.start()
+        engine.send(.coupled(true))
+        #expect(waitUntil { engine.latest.coupled?.panels.count == CoupledQueue.marks.count })
+        let grid = try #require(engine.latest.coupled)
+        #expect(grid.panels.map(\.augmentedDimension) == CoupledQueue.marks)
+        #expect(grid.panels.allSatisfy { $0.label == "oracle" })
+        let points = data.train.rows(0..<1000)
+        let noise = CoupledNoise(count: StudioEngine.coupledPoints, dim: 2, seed: settings.seed)
+        for panel in grid.panels {
+            let d = panel.augmentedDimension
+            let request = SamplingRequest(
+                denoiser: OracleDenoiser(points: points, augmentedDimension: d),
+                augmentedDimension: d, sampler: settings.sampler)
+            var rng = RandomSource(seed: settings.seed)
+            let latents = noise.latents(at: d, sigma: settings.sigmaMax, truncation: nil)
+            let expected = request.sample(count: noise.count, latents: latents, rng: &rng)
+            #expect(panel.points.storage == expected.storage, "D=\(d)")
+        }
+        // Another seed: a new grid, other noise.
+        settings.seed = 9
+        engine.send(.apply(settings))
+        #expect(
+            waitUntil {
+                engine.latest.coupled?.panels.count == CoupledQueue.marks.count
+                    && engine.latest.coupled?.panels.first?.points.storage
+                        != grid.panels.first?.points.storage
+            })
+        engine.send(.coupled(false))
+        #expect(waitUntil { engine.latest.coupled == nil })
+        engine.send(.quit)
+        #expect(waitUntil { engine.hasStopped })
+    }
+}

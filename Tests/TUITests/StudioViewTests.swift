@@ -297,6 +297,53 @@ import Testing
             "no braille curves")
     }
 
+    /// The coupled view: a panel (or a row of images) per mark of the slider with its D and what
+    /// drew it, progress while the grid fills, and a size notice where panels cannot be read.
+    @Test(arguments: [(80, 24), (200, 60)])
+    func coupledViewDrawsAPanelPerD(width: Int, height: Int) {
+        for images in [false, true] {
+            var s =
+                images
+                ? Self.snapshot(
+                    kind: .image(side: 7), dim: 49, points: Matrix(rows: 8, cols: 49, repeating: 0))
+                : Self.snapshot()
+            var grid = CoupledGrid(total: CoupledQueue.marks.count)
+            for d in CoupledQueue.marks.dropLast() {
+                let points =
+                    images
+                    ? Matrix(rows: 8, cols: 49, repeating: 0.5)
+                    : s.overlay
+                grid.panels.append(
+                    CoupledPanel(
+                        augmentedDimension: d, label: "one network, step 900", points: points))
+            }
+            s.coupled = grid
+            var ui = UIState(settings: s.settings)
+            ui.mode = .coupled
+            let text = render(s, ui, width: width, height: height).text
+            for value in ["Same noise across D", "5/6", "D=1", "D=4", "D=16", "D=128", "D=2048"] {
+                #expect(text.contains(value), "\(value) missing at \(width)×\(height):\n\(text)")
+            }
+            #expect(text.contains("one network") && !text.contains("D=inf"))
+            let drawn =
+                images
+                ? text.filter { $0 == "▀" }.count >= 5 * 8
+                : text.unicodeScalars.contains { (0x2801...0x28FF).contains($0.value) }
+            #expect(drawn, "no samples drawn at \(width)×\(height), images \(images)")
+        }
+        var s = Self.snapshot()
+        var ui = UIState(settings: s.settings)
+        ui.mode = .coupled
+        s.coupled = CoupledGrid(total: 6)
+        #expect(render(s, ui, width: 80, height: 24).text.contains("sampling the first D"))
+        s.coupled?.panels = [
+            CoupledPanel(augmentedDimension: .finite(1), label: "oracle", points: s.overlay)
+        ]
+        // At the studio's smallest size the panels go three a row, 17 columns wide.
+        let small = render(s, ui, width: 56, height: 18).text
+        #expect(small.contains("D=1") && small.contains("oracle") && !small.contains("enlarge"))
+    }
+
     @Test func imagesFillThePreviewAsAGrid() {
         let images = Matrix(rows: 36, cols: 64, repeating: 0.5)
         let s = Self.snapshot(kind: .image(side: 8), dim: 64, points: images)

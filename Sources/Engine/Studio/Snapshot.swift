@@ -40,6 +40,8 @@ public enum StudioCommand: Sendable {
     case trainOneNetwork
     /// `g` opens the probes view (true), Esc closes it (false).
     case probes(Bool)
+    /// `c` opens the view of the same noise across D (true), Esc closes it (false).
+    case coupled(Bool)
     /// `s`: save the shown D's model.
     case save
     /// Save what changed and stop.
@@ -224,6 +226,8 @@ public struct Snapshot: Sendable {
     public var imageMetrics: ImageMetrics?
     /// The probes view's curves while it is open (`g`).
     public var probes: Probes?
+    /// The same noise across D (`c`); nil while closed.
+    public var coupled: CoupledGrid?
     public var message = ""
     public var messageKind = MessageKind.news
     /// What a following studio (`--follow`) watches, and how it stands.
@@ -247,4 +251,28 @@ public struct Snapshot: Sendable {
         self.ladder = ladder
         self.settings = settings
     }
+}
+
+/// One D of the coupled view: the samples drawn there from the shared noise, and what drew them.
+public struct CoupledPanel: Sendable {
+    public var augmentedDimension: AugmentedDimension
+    /// What drew them: "one network", "model", "oracle", with the model's step.
+    public var label: String
+    /// Screen points, or image rows.
+    public var points: Matrix
+
+    public init(augmentedDimension: AugmentedDimension, label: String, points: Matrix) {
+        self.augmentedDimension = augmentedDimension
+        self.label = label
+        self.points = points
+    }
+}
+
+/// The coupled view: the panels done so far, of `total`, for one set of settings.
+public struct CoupledGrid: Sendable {
+    public var panels: [CoupledPanel] = []
+    public var total: Int
+    public var seconds = 0.0
+
+    public init(total: Int) { self.total = total }
 }

@@ -15,6 +15,8 @@ extension StudioEngine {
         let start = Stopwatch.now()
         snapshot.state = .sampling
         let d = settings.augmentedDimension
+        let key = followKey(at: d)
+        follow?.shown = key
         let shown = previewSource(d)
         let count = snapshot.kind.isImage ? Self.previewImages : Self.previewPoints
         var rng = RandomSource(seed: settings.seed)
@@ -53,8 +55,6 @@ extension StudioEngine {
     /// model, or the oracle; with its label and step. A model's prior is cut as its training
     /// kernel was, and its weights quantized to the shown bits.
     func previewSource(_ d: AugmentedDimension) -> PreviewSource {
-        let key = followKey(at: d)
-        follow?.shown = key
         func request(_ model: Denoiser, _ truncation: KernelTruncation?) -> SamplingRequest {
             SamplingRequest(
                 denoiser: model, augmentedDimension: d, sampler: settings.sampler,

@@ -51,6 +51,8 @@ public actor StudioEngine {
     /// The probes view: open or not, the models still to measure, and every finished curve by model
     /// and step.
     var probes = ProbeQueue()
+    /// The coupled view: open or not, and the grid in progress.
+    var coupled = CoupledQueue()
     /// SWD and MMD² of point previews, beside their floors.
     var pointMetrics: PointMetrics
 
@@ -165,6 +167,10 @@ public actor StudioEngine {
                 measureProbePoint()
                 continue
             }
+            if coupledDue {
+                sampleCoupledPanel()
+                continue
+            }
             if imageBatchDue {
                 sampleImageChunk()
                 continue
@@ -226,6 +232,8 @@ public actor StudioEngine {
             applySettings(s)
         case .probes(let open):
             setProbes(open: open)
+        case .coupled(let open):
+            setCoupled(open: open)
         case .save:
             if oneNetworkAnswering(at: settings.augmentedDimension) != nil {
                 saveOneNetwork()
@@ -251,6 +259,8 @@ public actor StudioEngine {
             applySettings(s)
         case .probes(let open):
             setProbes(open: open)
+        case .coupled(let open):
+            setCoupled(open: open)
         case .save:
             copyFollowed()
         case .quit:

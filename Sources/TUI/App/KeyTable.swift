@@ -10,6 +10,8 @@ public enum Mode: Sendable, Equatable {
     case sweep
     /// The metric against α, bits and NFE per model (`g`).
     case probes
+    /// The slider's marks sampled from the same noise (`c`).
+    case coupled
 }
 
 /// Everything a key can do; `StudioApp.perform` carries it out.
@@ -93,6 +95,8 @@ public enum KeyTable {
         KeyBinding(
             "w", .character("w"), .toggle(.sweep), "sweep tables (studio --sweep DIR)"),
         KeyBinding("g", .character("g"), .toggle(.probes), "probes: metric vs α, bits, NFE"),
+        KeyBinding(
+            "c", .character("c"), .toggle(.coupled), "the same noise across D (coupled draws)"),
         KeyBinding(
             "s", .character("s"), .save, "save the shown model (following: copy)",
             followHint: "copy"),

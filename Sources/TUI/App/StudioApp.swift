@@ -78,6 +78,10 @@ public final class StudioApp {
         }
         if before.mode != ui.mode, before.mode == .probes { effect.commands.append(.probes(false)) }
         if before.mode != ui.mode, ui.mode == .probes { effect.commands.append(.probes(true)) }
+        if before.mode != ui.mode, before.mode == .coupled {
+            effect.commands.append(.coupled(false))
+        }
+        if before.mode != ui.mode, ui.mode == .coupled { effect.commands.append(.coupled(true)) }
         return effect
     }
 

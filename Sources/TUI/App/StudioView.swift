@@ -80,6 +80,7 @@ public struct StudioView {
         case .help: drawHelp(&canvas)
         case .sweep: drawSweep(&canvas)
         case .probes: drawProbes(&canvas)
+        case .coupled: drawCoupled(&canvas)
         }
         if !style.glyphs.unicode { canvas.transliterate() }
         return canvas

@@ -1,3 +1,5 @@
+import Foundation
+
 /// What every widget draws with: colours by role and the glyph set.
 public struct Style: Sendable, Equatable {
     public var theme: Theme
@@ -54,6 +56,21 @@ extension Canvas {
 
 /// Compact number formatting for panels.
 public enum Format {
+    /// `s` in at most `width` columns: whole, or cut after a word (when one ends past half the
+    /// width) with "…".
+    public static func elided(_ s: String, width: Int) -> String {
+        guard s.count > width else { return s }
+        guard width > 1 else { return String(s.prefix(max(0, width))) }
+        let cut = s.prefix(width - 1)
+        if let space = cut.lastIndex(of: " "),
+            cut.distance(from: cut.startIndex, to: space) > width / 2
+        {
+            let words = cut[..<space].trimmingCharacters(in: CharacterSet(charactersIn: " ,·"))
+            return words + "…"
+        }
+        return cut + "…"
+    }
+
     public static func number(_ v: Double, digits: Int = 3) -> String {
         guard v.isFinite else { return v.isNaN ? "nan" : (v > 0 ? "inf" : "-inf") }
         let a = abs(v)

@@ -1,0 +1,56 @@
+import Foundation
+
+/// The coupled view (`c`): the slider's marks sampled from the same noise, one D at a time between
+/// training steps, each by the model that answers there (as the preview would).
+extension StudioEngine {
+    /// Points per D (a density panel each), or images per D (a row each).
+    public static let coupledPoints = 300
+    public static let coupledImages = 8
+
+    func setCoupled(open: Bool) {
+        if open { coupled.open() } else { coupled.close() }
+        snapshot.coupled = coupled.grid
+    }
+
+    /// Whether a D of the coupled view is to be sampled now (a new grid starts when the settings
+    /// or the models moved, see `CoupledQueue`).
+    var coupledDue: Bool {
+        guard coupled.isOpen else { return false }
+        coupled.refresh(
+            settings: "\(settings.sampler) \(settings.bits) \(settings.seed) "
+                + "\(settings.useOracle) \(settings.useOneNetwork)",
+            steps: modelSteps, dimensions: CoupledQueue.marks, now: Stopwatch.now())
+        snapshot.coupled = coupled.grid
+        return coupled.next != nil
+    }
+
+    /// The steps of every model that could answer, to see when new weights came.
+    var modelSteps: String {
+        let own = bank.keys.sorted().map { "\($0):\(bank[$0]?.trainer.step ?? 0)" }
+        let followed = follow?.runs.map { "\($0.run.path):\($0.checkpointStep)" } ?? []
+        return (own + followed + ["one:\(oneNetwork?.trainer.step ?? -1)"]).joined(separator: " ")
+    }
+
+    /// Samples the next D of the grid from the coupled draws; a sampling cut short by a command is
+    /// done again.
+    func sampleCoupledPanel() {
+        guard let d = coupled.next else { return }
+        let source = previewSource(d)
+        let count = snapshot.kind.isImage ? Self.coupledImages : Self.coupledPoints
+        let noise = CoupledNoise(count: count, dim: dataset.dim, seed: settings.seed)
+        let latents = noise.latents(
+            at: d, sigma: settings.sigmaMax, truncation: source.request.truncation)
+        var rng = RandomSource(seed: settings.seed)
+        guard
+            let x = source.request.run(
+                count: count, latents: latents, rng: &rng, shouldStop: { self.hasPendingCommands })
+        else { return }
+        let label = source.kind == .oracle ? "oracle" : source.label
+        coupled.record(
+            CoupledPanel(
+                augmentedDimension: d, label: label, points: Self.screenPoints(x, projection)),
+            now: Stopwatch.now())
+        snapshot.coupled = coupled.grid
+        publish()
+    }
+}
