@@ -20,7 +20,11 @@ struct Eval: ParsableCommand {
             median distance), signed: it falls below 0 when the samples are closer to the data \
             than chance, as the studio shows it. It is quadratic in the number of samples: it is \
             computed on the first \(Evaluation.mmdLimit) samples at most (mmd_count says how \
-            many). With --ckpt the model is sampled first (the sampler's flags as for `pfgm \
+            many). memorisation is the share of samples closer to a training point than the \
+            median distance from held-out data to its nearest training point \
+            (memorisation_threshold); held-out data sits near 0.5 (memorisation_floor, measured on \
+            other held-out rows), a model that returns training points near 1. With --ckpt the \
+            model is sampled first (the sampler's flags as for `pfgm \
             sample`) and the JSON also holds the settings used.
             """
     )
@@ -42,7 +46,7 @@ struct Eval: ParsableCommand {
         help:
             """
             Comma-separated metrics: \(Evaluation.knownMetrics.joined(separator: ", ")) (default: \
-            fd for Fashion-MNIST runs with --ckpt, else swd,mmd).
+            fd,memorisation for Fashion-MNIST runs with --ckpt, else swd,mmd,memorisation).
             """
     )
     var metric: String?
@@ -94,7 +98,9 @@ struct Eval: ParsableCommand {
             if let ckpt {
                 let (model, config, d) = try loadTrainedModel(ckpt, augmentedDimension: augDim)
                 dataName = try RunDirectory(ckpt).dataSpec(config, override: data)
-                defaultMetrics = FashionMNIST.names[config.data] != nil ? "fd" : "swd,mmd"
+                defaultMetrics =
+                    FashionMNIST.names[config.data] != nil
+                    ? "fd,memorisation" : "swd,mmd,memorisation"
                 x = draw(model, config: config, augmentedDimension: d, progress: progress)
                 if let out { try NPY.write(x, to: out) }
                 fields =
@@ -105,7 +111,7 @@ struct Eval: ParsableCommand {
                     throw Failure("--samples and --data are required")
                 }
                 x = try Dataset.readPoints(samples).0
-                (dataName, defaultMetrics) = (data, "swd,mmd")
+                (dataName, defaultMetrics) = (data, "swd,mmd,memorisation")
             }
             let dataset = try Dataset.load(
                 dataName, dim: dim ?? (dataName == "manifold" ? x.cols : nil))

@@ -40,7 +40,10 @@ import Testing
         #expect(eval.status == 0, "\(eval.stderr)")
         let json = try #require(
             try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as? [String: Any])
-        for key in ["swd", "swd_floor", "mmd2", "mmd2_floor"] {
+        for key in [
+            "swd", "swd_floor", "mmd2", "mmd2_floor", "memorisation", "memorisation_floor",
+            "memorisation_threshold",
+        ] {
             #expect(json[key] is Double || json[key] is Int, "\(key) missing")
         }
 

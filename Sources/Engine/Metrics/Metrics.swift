@@ -137,7 +137,7 @@ public enum MMD {
 /// Metrics of samples against a data set, each with its floor: the same metric between two
 /// independent draws of the data of the samples' size.
 public enum Evaluation {
-    public static let knownMetrics = ["swd", "mmd", "fd"]
+    public static let knownMetrics = ["swd", "mmd", "fd", "memorisation"]
     /// MMD is quadratic in the samples: it uses the first this many.
     public static let mmdLimit = 5000
 
@@ -182,6 +182,13 @@ public enum Evaluation {
                 out.append(("mmd_count", Double(m)))
             case "fd":
                 out += try frechet(samples, data, cacheDirectory: cacheDirectory, log: log)
+            case "memorisation":
+                progress("memorisation", 0)
+                let m = Memorisation.measure(samples, training: data.train, heldOut: data.heldOut)
+                out += [
+                    ("memorisation", m.share), ("memorisation_floor", m.floor),
+                    ("memorisation_threshold", m.threshold),
+                ]
             default:
                 throw DataError(
                     "unknown metric '\(metric)'; known: \(knownMetrics.joined(separator: ", "))")
