@@ -76,6 +76,12 @@ import Testing
         let far = try #require(measuredFar)
         #expect(far.swd > 10 * far.swdFloor && far.mmdSquared > 100 * abs(far.mmdSquaredFloor))
         #expect(far.swdFloor == row.swdFloor && far.mmdSquaredFloor == row.mmdSquaredFloor)
+        // Fresh draws of the data sit at the memorisation floor (binomial shares over 400 and
+        // 1,000 rows: 4 deviations of their difference is 0.12); points far away never come
+        // close to a training point.
+        let (share, floor) = (row.memorisation ?? .nan, row.memorisationFloor ?? .nan)
+        #expect(abs(share - floor) < 0.12 && abs(floor - 0.5) < 0.07, "\(share) vs \(floor)")
+        #expect(far.memorisation == 0)
         shifted.storage[0] = .nan
         #expect(metrics.row(shifted, d: .finite(8), source: .model, step: 1) == nil)
     }

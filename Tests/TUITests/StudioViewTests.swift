@@ -344,6 +344,21 @@ import Testing
         #expect(small.contains("D=1") && small.contains("oracle") && !small.contains("enlarge"))
     }
 
+    /// The metrics panel adds the memorisation share, and its floor, where it has room.
+    @Test func metricsShowMemorisationWhereThereIsRoom() {
+        var s = Self.snapshot()
+        s.metrics[0].memorisation = 0.73
+        s.metrics[0].memorisationFloor = 0.5
+        for (width, height) in [(200, 60), (80, 24)] {
+            let text = render(s, width: width, height: height).text
+            #expect(
+                text.contains("mem") && text.contains("0.73") && text.contains("0.50"),
+                "at \(width)×\(height)")
+        }
+        s.metrics[0].memorisation = nil
+        #expect(!render(s, width: 200, height: 60).text.contains("0.73"))
+    }
+
     @Test func imagesFillThePreviewAsAGrid() {
         let images = Matrix(rows: 36, cols: 64, repeating: 0.5)
         let s = Self.snapshot(kind: .image(side: 8), dim: 64, points: images)

@@ -31,7 +31,7 @@ public enum Memorisation {
         PosteriorFit.nearestSquaredDistances(x, points).map { $0.squareRoot() }
     }
 
-    static func share(of distances: [Double], below threshold: Double) -> Double {
+    public static func share(of distances: [Double], below threshold: Double) -> Double {
         guard !distances.isEmpty else { return .nan }
         return Double(distances.filter { $0 < threshold }.count) / Double(distances.count)
     }

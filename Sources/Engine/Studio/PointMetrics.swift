@@ -4,7 +4,12 @@
 public struct PointMetrics: Sendable {
     struct Floors: Sendable {
         let swd: Double, mmdSquared: Double, bandwidths: [Double], reference: Matrix
+        /// Memorisation is measured against this many training points (the nearest-point search
+        /// runs at every preview).
+        let training: Matrix, memorisation: Memorisation.Result
     }
+
+    static let trainingRows = 10_000
 
     let dataset: Dataset
     private(set) var floors: Floors?
@@ -19,11 +24,15 @@ public struct PointMetrics: Sendable {
         guard x.storage.allSatisfy({ $0.isFinite }) else { return nil }
         let floors = self.floors ?? Self.floors(of: dataset, count: x.rows)
         self.floors = floors
-        return MetricRow(
+        var row = MetricRow(
             augmentedDimension: d, source: source, step: step,
             swd: SlicedWasserstein.distance(x, floors.reference), swdFloor: floors.swd,
             mmdSquared: MMD.squaredDistance(x, floors.reference, bandwidths: floors.bandwidths),
             mmdSquaredFloor: floors.mmdSquared)
+        let nearest = Memorisation.nearestDistances(x, floors.training)
+        row.memorisation = Memorisation.share(of: nearest, below: floors.memorisation.threshold)
+        row.memorisationFloor = floors.memorisation.floor
+        return row
     }
 
     static func floors(of dataset: Dataset, count k: Int) -> Floors {
@@ -31,10 +40,13 @@ public struct PointMetrics: Sendable {
         let a = dataset.draw(count: k, seed: 101)
         let b = dataset.draw(count: k, seed: 102)
         let h = MMD.bandwidths(for: reference)
+        let training = dataset.train.rows(0..<min(trainingRows, dataset.train.rows))
         return Floors(
             swd: SlicedWasserstein.distance(a, b),
-            mmdSquared: MMD.squaredDistance(a, b, bandwidths: h),
-            bandwidths: h, reference: reference)
+            mmdSquared: MMD.squaredDistance(a, b, bandwidths: h), bandwidths: h,
+            reference: reference, training: training,
+            memorisation: Memorisation.measure(
+                Matrix(rows: 0, cols: dataset.dim), training: training, heldOut: dataset.heldOut))
     }
 }
 

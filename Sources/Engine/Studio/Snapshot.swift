@@ -146,6 +146,10 @@ public struct MetricRow: Sendable, Equatable {
     public var swdFloor: Double
     public var mmdSquared: Double
     public var mmdSquaredFloor: Double
+    /// The share of samples closer to a training point than held-out data's median (see
+    /// `Memorisation`), and held-out data's own share; nil when not measured.
+    public var memorisation: Double?
+    public var memorisationFloor: Double?
 }
 
 /// The one network of the studio: the range of D it answers over and its step.

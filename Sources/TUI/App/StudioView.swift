@@ -267,20 +267,30 @@ public struct StudioView {
         let rows = shownFirst(
             snapshot.metrics, fitting: max(1, inner.height - 1), \.augmentedDimension)
         let header = inner.height >= rows.count + 2
-        if header { canvas.text("D      SWD       MMD²", in: inner, row: 0, foreground: theme.dim) }
+        // Memorisation where the panel has room for a fourth column.
+        let memorised = inner.width >= 30 && first.memorisation != nil
+        if header {
+            canvas.text(
+                "D      SWD       MMD²" + (memorised ? "     mem" : ""), in: inner, row: 0,
+                foreground: theme.dim)
+        }
+        func share(_ v: Double?) -> String {
+            memorised ? " " + Format.pad(v.map { String(format: "%.2f", $0) } ?? "", 4) : ""
+        }
         for (i, m) in rows.enumerated() {
             let color = floorColor(m.swd, m.swdFloor)
             let tag = m.source == .oracle ? "o" : " "
             let line =
                 Format.pad("\(m.augmentedDimension)", 6) + tag + Format.pad(Format.number(m.swd), 9)
                 + " "
-                + Format.number(m.mmdSquared, digits: 2)
+                + Format.pad(Format.number(m.mmdSquared, digits: 2), 8) + share(m.memorisation)
             canvas.text(line, in: inner, row: i + (header ? 1 : 0), foreground: color)
         }
         guard inner.height >= 2 else { return }
         let floor =
             "floor  " + Format.pad(Format.number(first.swdFloor), 9) + " "
-            + Format.number(first.mmdSquaredFloor, digits: 2)
+            + Format.pad(Format.number(first.mmdSquaredFloor, digits: 2), 8)
+            + share(first.memorisationFloor)
         canvas.text(
             floor, in: inner, row: min(inner.height - 1, rows.count + (header ? 1 : 0)),
             foreground: theme.dim)
