@@ -142,3 +142,34 @@ import Testing
         #expect(waitUntil { engine.hasStopped })
     }
 }
+
+/// The nearest-images view through a real engine.
+@Suite struct NearestViewTests {
+    /// With no model the oracle draws the preview, so each image's nearest training image is the
+    /// one it returned: distance about 0, and all of them memorised.
+    @Test func theOraclesImagesAreTheirOwnNearestTrainingImages() throws {
+        let dir = temporaryDirectory()
+        var rng = RandomSource(seed: 11)
+        let values = (0..<(400 * 64)).map { _ in Float(rng.uniform() * 2 - 1) }
+        try NPY.write(NPY.Array(shape: [400, 1, 8, 8], values: values), to: "\(dir)/img.npy")
+        let data = try Dataset.load("\(dir)/img.npy")
+        let settings = StudioSettings(augmentedDimension: .finite(64))
+        let engine = StudioEngine(dataset: data, settings: settings, runsFolder: dir + "/runs")
+        engine.start()
+        #expect(waitUntil { engine.latest.preview != nil })
+        engine.send(.nearest(true))
+        #expect(waitUntil { engine.latest.nearest != nil })
+        let nearest = try #require(engine.latest.nearest)
+        #expect(nearest.samples.rows == StudioEngine.previewImages)
+        #expect(nearest.neighbours.rows == nearest.samples.rows && nearest.threshold > 1)
+        // The oracle ends on a training image, but for the odd sample whose last steps still
+        // blend two (random images are all far apart: a typical distance is 6.5).
+        let onTraining = nearest.distances.filter { $0 < 1e-2 }.count
+        #expect(onTraining >= nearest.distances.count * 9 / 10, "\(nearest.distances)")
+        #expect(nearest.share >= 0.9)
+        engine.send(.nearest(false))
+        #expect(waitUntil { engine.latest.nearest == nil })
+        engine.send(.quit)
+        #expect(waitUntil { engine.hasStopped })
+    }
+}

@@ -344,6 +344,28 @@ import Testing
         #expect(small.contains("D=1") && small.contains("oracle") && !small.contains("enlarge"))
     }
 
+    /// The nearest-images view: pairs of images with their distance, the memorised ones marked,
+    /// the share in the title; for points, a line that points at the metrics.
+    @Test(arguments: [(80, 24), (200, 60)])
+    func nearestViewPairsEachImageWithItsNeighbour(width: Int, height: Int) {
+        var s = Self.snapshot(
+            kind: .image(side: 7), dim: 49, points: Matrix(rows: 8, cols: 49, repeating: 0.2))
+        s.nearest = NearestImages(
+            samples: Matrix(rows: 8, cols: 49, repeating: 0.2),
+            neighbours: Matrix(rows: 8, cols: 49, repeating: -0.4),
+            distances: [0.01, 0.02, 2.5, 3, 4, 5, 6, 7], threshold: 1)
+        var ui = UIState(settings: s.settings)
+        ui.mode = .nearest
+        let text = render(s, ui, width: width, height: height).text
+        for value in ["Nearest training image · 25% memorised", "0.01 ≈", "2.5"] {
+            #expect(text.contains(value), "\(value) missing at \(width)×\(height):\n\(text)")
+        }
+        #expect(text.filter { $0 == "▀" }.count >= 2 * 7 * 4)
+        var points = Self.snapshot()
+        points.nearest = nil
+        #expect(render(points, ui, width: width, height: height).text.contains("mem column"))
+    }
+
     /// The metrics panel adds the memorisation share, and its floor, where it has room.
     @Test func metricsShowMemorisationWhereThereIsRoom() {
         var s = Self.snapshot()

@@ -26,6 +26,15 @@ public enum Memorisation {
             threshold: threshold)
     }
 
+    /// For each row of x, the nearest row of `points` and its distance.
+    public static func nearest(_ x: Matrix, _ points: Matrix) -> [(index: Int, distance: Double)] {
+        var best = [(index: Int, distance: Double)](repeating: (-1, .infinity), count: x.rows)
+        MMD.pairwiseSquaredDistances(x, points) { i, j, d2 in
+            if Double(d2) < best[i].distance { best[i] = (j, Double(d2)) }
+        }
+        return best.map { ($0.index, $0.distance.squareRoot()) }
+    }
+
     /// For each row of x, the distance to the nearest row of `points`.
     public static func nearestDistances(_ x: Matrix, _ points: Matrix) -> [Double] {
         PosteriorFit.nearestSquaredDistances(x, points).map { $0.squareRoot() }

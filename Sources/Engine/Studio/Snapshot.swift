@@ -42,6 +42,9 @@ public enum StudioCommand: Sendable {
     case probes(Bool)
     /// `c` opens the view of the same noise across D (true), Esc closes it (false).
     case coupled(Bool)
+    /// `k` opens the view of each preview image beside its nearest training image (true), Esc
+    /// closes it (false).
+    case nearest(Bool)
     /// `s`: save the shown D's model.
     case save
     /// Save what changed and stop.
@@ -232,6 +235,8 @@ public struct Snapshot: Sendable {
     public var probes: Probes?
     /// The same noise across D (`c`); nil while closed.
     public var coupled: CoupledGrid?
+    /// Each preview image beside its nearest training image (`k`); nil while closed.
+    public var nearest: NearestImages?
     public var message = ""
     public var messageKind = MessageKind.news
     /// What a following studio (`--follow`) watches, and how it stands.
@@ -279,4 +284,24 @@ public struct CoupledGrid: Sendable {
     public var seconds = 0.0
 
     public init(total: Int) { self.total = total }
+}
+
+/// The preview's images, each with its nearest training image and the distance between them, and
+/// held-out data's median distance to its nearest training image (closer than it: memorised).
+public struct NearestImages: Sendable {
+    public var samples: Matrix
+    public var neighbours: Matrix
+    public var distances: [Double]
+    public var threshold: Double
+    /// The share of samples closer than the threshold.
+    public var share: Double {
+        Double(distances.filter { $0 < threshold }.count) / Double(max(distances.count, 1))
+    }
+
+    public init(samples: Matrix, neighbours: Matrix, distances: [Double], threshold: Double) {
+        self.samples = samples
+        self.neighbours = neighbours
+        self.distances = distances
+        self.threshold = threshold
+    }
 }

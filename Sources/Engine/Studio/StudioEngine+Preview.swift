@@ -43,6 +43,7 @@ extension StudioEngine {
         snapshot.preview?.kind = shown.kind
         snapshot.preview?.step = step
         if snapshot.kind.isImage {
+            findNearest()
             startImageBatch(shown)
         } else {
             measure(x, d: d, source: shown.kind, step: step)

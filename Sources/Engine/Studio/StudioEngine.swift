@@ -53,6 +53,9 @@ public actor StudioEngine {
     var probes = ProbeQueue()
     /// The coupled view: open or not, and the grid in progress.
     var coupled = CoupledQueue()
+    /// The nearest-images view: open or not, and held-out data's median nearest distance.
+    var showsNearest = false
+    var nearestThreshold: Double?
     /// SWD and MMD² of point previews, beside their floors.
     var pointMetrics: PointMetrics
 
@@ -234,6 +237,8 @@ public actor StudioEngine {
             setProbes(open: open)
         case .coupled(let open):
             setCoupled(open: open)
+        case .nearest(let open):
+            setNearest(open: open)
         case .save:
             if oneNetworkAnswering(at: settings.augmentedDimension) != nil {
                 saveOneNetwork()
@@ -261,6 +266,8 @@ public actor StudioEngine {
             setProbes(open: open)
         case .coupled(let open):
             setCoupled(open: open)
+        case .nearest(let open):
+            setNearest(open: open)
         case .save:
             copyFollowed()
         case .quit:

@@ -12,6 +12,8 @@ public enum Mode: Sendable, Equatable {
     case probes
     /// The slider's marks sampled from the same noise (`c`).
     case coupled
+    /// Each preview image beside its nearest training image (`k`).
+    case nearest
 }
 
 /// Everything a key can do; `StudioApp.perform` carries it out.
@@ -70,7 +72,7 @@ public enum KeyTable {
             "space", .character(" "), .toggleTraining, "start / pause training", hint: "train"),
         KeyBinding("t", .character("t"), .trainShown, "train at the shown D"),
         KeyBinding("n", .character("n"), .trainOneNetwork, "train one network for every D"),
-        KeyBinding("m", .character("m"), .toggleOneNetwork, "one network / the D's own model"),
+        KeyBinding("m", .character("m"), .toggleOneNetwork, "one network / D's own model"),
         KeyBinding(
             "← →", [(.left, .moveDimension(-1)), (.right, .moveDimension(1))],
             "move D along the slider", hint: "D", followHint: "D"),
@@ -93,12 +95,15 @@ public enum KeyTable {
             followHint: "play"),
         KeyBinding("d", .character("d"), .toggleOverlay, "data overlay on / off"),
         KeyBinding(
-            "w", .character("w"), .toggle(.sweep), "sweep tables (studio --sweep DIR)"),
+            "w", .character("w"), .toggle(.sweep), "sweep tables (--sweep DIR)"),
         KeyBinding("g", .character("g"), .toggle(.probes), "probes: metric vs α, bits, NFE"),
         KeyBinding(
-            "c", .character("c"), .toggle(.coupled), "the same noise across D (coupled draws)"),
+            "c", .character("c"), .toggle(.coupled), "same noise across D (coupled)"),
         KeyBinding(
-            "s", .character("s"), .save, "save the shown model (following: copy)",
+            "k", .character("k"), .toggle(.nearest), "nearest training images"
+        ),
+        KeyBinding(
+            "s", .character("s"), .save, "save the shown model / copy it",
             followHint: "copy"),
         KeyBinding("T", .character("T"), .nextTheme, "next colour theme"),
         KeyBinding(

@@ -82,6 +82,10 @@ public final class StudioApp {
             effect.commands.append(.coupled(false))
         }
         if before.mode != ui.mode, ui.mode == .coupled { effect.commands.append(.coupled(true)) }
+        if before.mode != ui.mode, before.mode == .nearest {
+            effect.commands.append(.nearest(false))
+        }
+        if before.mode != ui.mode, ui.mode == .nearest { effect.commands.append(.nearest(true)) }
         return effect
     }
 

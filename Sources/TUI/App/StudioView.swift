@@ -81,6 +81,7 @@ public struct StudioView {
         case .sweep: drawSweep(&canvas)
         case .probes: drawProbes(&canvas)
         case .coupled: drawCoupled(&canvas)
+        case .nearest: drawNearest(&canvas)
         }
         if !style.glyphs.unicode { canvas.transliterate() }
         return canvas
@@ -440,21 +441,29 @@ public struct StudioView {
         return out
     }
 
+    /// The key table in one column, or in two where the terminal is too short for one.
     func drawHelp(_ canvas: inout Canvas) {
-        let width = min(canvas.width - 2, 52)
-        let height = min(canvas.height - 2, KeyTable.bindings.count + 4)
+        let keys = KeyTable.bindings
+        let columns = canvas.height - 6 >= keys.count ? 1 : 2
+        let rows = (keys.count + columns - 1) / columns
+        let width = min(canvas.width - 2, 52 * columns - 14 * (columns - 1))
+        let height = min(canvas.height - 2, rows + 4)
         let rect = Rect(
             x: (canvas.width - width) / 2, y: (canvas.height - height) / 2, width: width,
             height: height)
         canvas.fill(rect)
         let inner = canvas.panel(rect, title: "Help · keys", style: style, highlighted: true)
-        let keys = KeyTable.bindings
-        for (i, binding) in keys.enumerated() where i < inner.height {
+        let columnWidth = inner.width / columns
+        for (i, binding) in keys.enumerated() where i % rows < inner.height {
+            let column = Rect(
+                x: inner.x + (i / rows) * columnWidth, y: inner.y, width: columnWidth - 1,
+                height: inner.height)
             canvas.text(
-                binding.label, in: inner, row: i, column: 1, foreground: theme.accent, bold: true)
-            canvas.text(binding.help, in: inner, row: i, column: 9, foreground: theme.text)
+                binding.label, in: column, row: i % rows, column: 1, foreground: theme.accent,
+                bold: true)
+            canvas.text(binding.help, in: column, row: i % rows, column: 7, foreground: theme.text)
         }
-        guard inner.height > keys.count else { return }
+        guard inner.height > rows else { return }
         canvas.text(
             "D=1 is PFGM, D=∞ is diffusion (EDM).", in: inner, row: inner.height - 1, column: 1,
             foreground: theme.dim)
