@@ -35,12 +35,7 @@ import Testing
     /// A sweep's models are found per D as they appear, each at its newest seed or the pinned one.
     @Test func aFollowSourceFindsASweepsModelsPerDimension() throws {
         let dir = temporaryDirectory()
-        var plan = SweepPlan(
-            data: "moons", augDims: ["3", "inf"], seeds: 2, steps: 5, alphas: [], bits: [],
-            nfe: [3], count: 50)
-        (plan.width, plan.depth, plan.batch) = (16, 1, 16)
-        let runner = try SweepRunner(plan: plan, directory: dir + "/sweep")
-        try runner.recordCommand("test")
+        let (plan, runner) = try StudioFollowTests.smallSweep(in: dir)
         var newest = FollowSource(.sweep(folder: dir + "/sweep", plan: plan, seed: nil))
         var pinned = FollowSource(.sweep(folder: dir + "/sweep", plan: plan, seed: 0))
         newest.poll(now: 0)

@@ -15,6 +15,17 @@ import Testing
                 elapsedSeconds: 1))
     }
 
+    /// A sweep of two D (3 and ∞) and two seeds of tiny moons models in DIR/sweep, not yet run.
+    static func smallSweep(in dir: String) throws -> (SweepPlan, SweepRunner) {
+        var plan = SweepPlan(
+            data: "moons", augDims: ["3", "inf"], seeds: 2, steps: 5, alphas: [], bits: [],
+            nfe: [3], count: 50)
+        (plan.width, plan.depth, plan.batch) = (16, 1, 16)
+        let runner = try SweepRunner(plan: plan, directory: dir + "/sweep")
+        try runner.recordCommand("test")
+        return (plan, runner)
+    }
+
     /// Names and sizes of what the followed folder holds.
     func listing(_ path: String) -> [String: Int] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
@@ -162,12 +173,7 @@ import Testing
 
     @Test func followsASweepsModelsAsTheyAppear() throws {
         let dir = temporaryDirectory()
-        var plan = SweepPlan(
-            data: "moons", augDims: ["3", "inf"], seeds: 2, steps: 5, alphas: [], bits: [],
-            nfe: [3], count: 50)
-        (plan.width, plan.depth, plan.batch) = (16, 1, 16)
-        let runner = try SweepRunner(plan: plan, directory: dir + "/sweep")
-        try runner.recordCommand("test")
+        let (plan, runner) = try Self.smallSweep(in: dir)
         let data = try Dataset.load("moons", trainCount: 2000, heldOutCount: 500)
         let engine = StudioEngine(
             dataset: data, settings: StudioSettings(augmentedDimension: .finite(3)),
