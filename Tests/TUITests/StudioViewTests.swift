@@ -366,6 +366,44 @@ import Testing
         #expect(render(points, ui, width: width, height: height).text.contains("mem column"))
     }
 
+    /// The loss line's smoothing: the EMA starts at the first value (bias-corrected), the mean
+    /// is over the last 9 columns, both keep a constant constant and look only backwards; the
+    /// panel's title names the line, and `none` draws none.
+    @Test func lossSmoothingLooksOnlyBackwardsAndTheTitleSaysWhich() {
+        var rng = RandomSource(seed: 5)
+        let values = (0..<40).map { _ in rng.uniform() }
+        for smoothing in [LossSmoothing.ema, .window] {
+            let all = smoothing.smoothed(values)
+            #expect(all.count == values.count && abs(all[0] - values[0]) < 1e-12)
+            for k in [1, 7, 25] {
+                #expect(Array(all.prefix(k)) == smoothing.smoothed(Array(values.prefix(k))))
+            }
+            #expect(
+                smoothing.smoothed([Double](repeating: 0.3, count: 20)).allSatisfy {
+                    abs($0 - 0.3) < 1e-12
+                })
+        }
+        let window = LossSmoothing.window.smoothed(values)
+        #expect(abs(window[20] - values[12...20].reduce(0, +) / 9) < 1e-12)
+        #expect(LossSmoothing.none.smoothed(values).isEmpty)
+        let s = Self.snapshot()
+        var ui = UIState(settings: s.settings)
+        // Cells of the loss panel in the line's colour.
+        let loss = Layout(width: 120, height: 40)?.loss ?? Rect(x: 0, y: 0, width: 0, height: 0)
+        let smoothCells = { (canvas: Canvas) in
+            (loss.y..<(loss.y + loss.height)).flatMap { y in
+                (loss.x..<(loss.x + loss.width)).map { canvas[$0, y] }
+            }.filter { $0.foreground == Theme.dark.lossSmooth }.count
+        }
+        let ema = render(s, ui, width: 120, height: 40)
+        #expect(ema.text.contains("Loss · D=128 · EMA 0.85") && smoothCells(ema) > 0)
+        ui.smoothing = .window
+        #expect(render(s, ui, width: 120, height: 40).text.contains("· mean of 9"))
+        ui.smoothing = .none
+        let raw = render(s, ui, width: 120, height: 40)
+        #expect(raw.text.contains("· raw") && smoothCells(raw) == 0)
+    }
+
     /// The metrics panel adds the memorisation share, and its floor, where it has room.
     @Test func metricsShowMemorisationWhereThereIsRoom() {
         var s = Self.snapshot()
@@ -542,6 +580,16 @@ import Testing
         #expect(
             app.ui.mode == .panels
                 && !render(s, app.ui, width: 100, height: 30).text.contains("swd vs alpha"))
+    }
+
+    @Test func lCyclesTheLossLine() {
+        let (app, snapshot) = app()
+        var seen: [LossSmoothing] = [app.ui.smoothing]
+        for _ in 0..<3 {
+            _ = app.handle(.character("l"), snapshot: snapshot)
+            seen.append(app.ui.smoothing)
+        }
+        #expect(seen == [.ema, .window, .none, .ema])
     }
 
     @Test func resampleQuitThemeAndHelpKeys() {

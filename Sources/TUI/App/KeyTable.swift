@@ -25,7 +25,7 @@ public enum Action: Sendable, Equatable {
     case moveFocus(Int)
     /// Changes the focused control by this many steps.
     case adjust(Int)
-    case resampleWithNewSeed, resample, toggleOracle, play, toggleOverlay
+    case resampleWithNewSeed, resample, toggleOracle, play, toggleOverlay, nextSmoothing
     /// Opens the mode, or goes back to the panels when it is open.
     case toggle(Mode)
     case save, nextTheme, quit
@@ -94,6 +94,7 @@ public enum KeyTable {
             "p", .character("p"), .play, "play the sampling trajectory", hint: "play",
             followHint: "play"),
         KeyBinding("d", .character("d"), .toggleOverlay, "data overlay on / off"),
+        KeyBinding("l", .character("l"), .nextSmoothing, "loss line: EMA, mean, raw"),
         KeyBinding(
             "w", .character("w"), .toggle(.sweep), "sweep tables (--sweep DIR)"),
         KeyBinding("g", .character("g"), .toggle(.probes), "probes: metric vs α, bits, NFE"),

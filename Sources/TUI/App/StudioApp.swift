@@ -65,6 +65,7 @@ public final class StudioApp {
             ui.playFrame = 0
             playStarted = Stopwatch.now()
         case .toggleOverlay: ui.showOverlay.toggle()
+        case .nextSmoothing: ui.smoothing = ui.smoothing.next
         case .toggle(let mode): ui.mode = ui.mode == mode ? .panels : mode
         case .save: effect.commands.append(.save)
         case .nextTheme: switchTheme()

@@ -8,6 +8,8 @@ public struct UIState: Sendable {
     /// The panels, or the one view over them.
     public var mode = Mode.panels
     public var showOverlay = true
+    /// The loss panel's line (`l` cycles it).
+    public var smoothing = LossSmoothing.ema
     /// The trajectory frame being played, when `p` was pressed.
     public var playFrame: Int?
     /// A note from the UI itself (the theme switched to), shown on the message line until the next
@@ -71,9 +73,12 @@ public struct StudioView {
         drawControls(&canvas, layout.controls)
         drawMetrics(&canvas, layout.metrics)
         drawPreview(&canvas, layout.preview)
-        let inner = canvas.panel(layout.loss, title: "Loss · \(lossTitle(snapshot))", style: style)
+        let inner = canvas.panel(
+            layout.loss, title: "Loss · \(lossTitle(snapshot)) · \(ui.smoothing.legend)",
+            style: style)
         LossChart.draw(
-            snapshot.loss, into: &canvas, rect: inner, style: style, totalSteps: snapshot.step)
+            snapshot.loss, into: &canvas, rect: inner, style: style, totalSteps: snapshot.step,
+            smoothing: ui.smoothing)
         drawMessage(&canvas, layout.message)
         switch ui.mode {
         case .panels: break

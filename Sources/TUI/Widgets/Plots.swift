@@ -169,10 +169,58 @@ public enum ImageGrid {
     }
 }
 
+/// How the loss panel smooths its line: not at all, a bias-corrected EMA, or a trailing moving
+/// average. Both look only backwards, so a point's smoothed value never changes as points follow.
+public enum LossSmoothing: String, Sendable, CaseIterable {
+    case none, ema, window
+
+    /// The EMA's decay and the moving average's width, in chart columns.
+    public static let decay = 0.85
+    public static let width = 9
+
+    public var next: LossSmoothing {
+        let all = Self.allCases
+        return all[((all.firstIndex(of: self) ?? 0) + 1) % all.count]
+    }
+
+    /// The legend: what the line is.
+    public var legend: String {
+        switch self {
+        case .none: "raw"
+        case .ema: "EMA \(Self.decay)"
+        case .window: "mean of \(Self.width)"
+        }
+    }
+
+    /// The smoothed series; empty for `none`. Value t depends on values 0…t only.
+    public func smoothed(_ values: [Double]) -> [Double] {
+        switch self {
+        case .none: return []
+        case .ema:
+            var s = 0.0
+            var weight = 1.0
+            return values.map { v in
+                s = Self.decay * s + (1 - Self.decay) * v
+                weight *= Self.decay
+                return s / (1 - weight)
+            }
+        case .window:
+            var sums = [0.0]
+            for v in values { sums.append((sums.last ?? 0) + v) }
+            return values.indices.map { t in
+                let from = max(0, t + 1 - Self.width)
+                return (sums[t + 1] - sums[from]) / Double(t + 1 - from)
+            }
+        }
+    }
+}
+
 /// The loss on a log scale at braille resolution: raw values as dots, a smoothed line on top.
 public enum LossChart {
     public static func draw(
-        _ history: LossHistory, into canvas: inout Canvas, rect: Rect, style: Style, totalSteps: Int
+        _ history: LossHistory, into canvas: inout Canvas, rect: Rect, style: Style,
+        totalSteps: Int,
+        smoothing: LossSmoothing = .ema
     ) {
         let values = history.buckets.filter { $0.isFinite && $0 > 0 }
         let labelWidth = 7
@@ -209,13 +257,13 @@ public enum LossChart {
         }
         var rawMask = [UInt8](repeating: 0, count: plot.width * plot.height)
         var lineMask = rawMask
-        var smooth = raw[present[0]]
+        let line = smoothing.smoothed(present.map { raw[$0] })
         var previous: Int?
-        for c in present {
+        for (k, c) in present.enumerated() {
             let r = row(raw[c])
             rawMask[(r / 4) * plot.width + c / 2] |= Glyphs.dotBit(column: c % 2, row: r % 4)
-            smooth = 0.85 * smooth + 0.15 * raw[c]
-            let s = row(smooth)
+            guard k < line.count else { continue }
+            let s = row(line[k])
             for y in min(s, previous ?? s)...max(s, previous ?? s) {
                 lineMask[(y / 4) * plot.width + c / 2] |= Glyphs.dotBit(column: c % 2, row: y % 4)
             }
