@@ -31,9 +31,6 @@ public protocol CPUKernels {
     static func rowSquaredNorms(
         _ x: UnsafePointer<Float>, rows: Int, cols: Int,
         into out: UnsafeMutablePointer<Float>)
-    /// out[cols×rows] ← xᵀ.
-    static func transpose(
-        _ x: UnsafePointer<Float>, rows: Int, cols: Int, into out: UnsafeMutablePointer<Float>)
     /// Every row of y ← bias (+ y when `accumulate`).
     static func broadcastRows(
         _ bias: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int, cols: Int,

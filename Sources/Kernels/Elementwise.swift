@@ -44,23 +44,6 @@ enum Elementwise {
         inEights(count, { out.store(VectorMath.exp(x.vec($0)), at: $0) }, { out[$0] = expf(x[$0]) })
     }
 
-    /// out[cols×rows] ← xᵀ for x[rows×cols], in 16×16 tiles (both held in L1) written a row at a
-    /// time.
-    static func transpose(
-        _ x: UnsafePointer<Float>, rows: Int, cols: Int, into out: UnsafeMutablePointer<Float>
-    ) {
-        for r0 in stride(from: 0, to: rows, by: 16) {
-            let r1 = min(r0 + 16, rows)
-            for c0 in stride(from: 0, to: cols, by: 16) {
-                for c in c0..<min(c0 + 16, cols) {
-                    let dst = out + c * rows
-                    let src = x + c
-                    for r in r0..<r1 { dst[r] = src[r * cols] }
-                }
-            }
-        }
-    }
-
     static func broadcastRows(
         _ bias: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int, cols: Int,
         accumulate: Bool

@@ -54,13 +54,6 @@ public enum Variant: CPUKernels {
         Elementwise.rowSquaredNorms(x, rows: rows, cols: cols, into: out)
     }
 
-    public static func transpose(
-        _ x: UnsafePointer<Float>, rows: Int, cols: Int,
-        into out: UnsafeMutablePointer<Float>
-    ) {
-        Elementwise.transpose(x, rows: rows, cols: cols, into: out)
-    }
-
     public static func broadcastRows(
         _ bias: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int,
         cols: Int, accumulate: Bool

@@ -49,18 +49,14 @@ enum VectorGemm {
                 packA
                 ? pack(p.a, rows: p.m, columns: rows, into: packedA)
                 : .strided(StridedMatrix(p.a.base + k0, rowStride: p.a.rowStride, columnStride: 1))
-            // One group of rows: each panel packed as it is used, so it never leaves L1.
-            let oneGroup = p.m <= groupRows
-            let panel = { (q: Int) in panels + (oneGroup ? 0 : q * rows.count * lanes) }
-            for q in 0..<(oneGroup ? 0 : panelCount) {
-                pack(p.b, n: p.n, rows: rows, panel: q, into: panel(q))
-            }
             for g0 in stride(from: 0, to: p.m, by: groupRows) {
                 for q in 0..<panelCount {
-                    if oneGroup { pack(p.b, n: p.n, rows: rows, panel: q, into: panel(q)) }
+                    // Packed as the first group reaches it, so it is in L1 when first read.
+                    let panel = panels + q * rows.count * lanes
+                    if g0 == 0 { pack(p.b, n: p.n, rows: rows, panel: q, into: panel) }
                     p.pass(
                         rows: g0..<min(p.m, g0 + groupRows), columns: q * lanes, k: rows.count,
-                        a: a, b: StridedMatrix(panel(q), rowStride: lanes, columnStride: 1),
+                        a: a, b: StridedMatrix(panel, rowStride: lanes, columnStride: 1),
                         first: k0 == 0)
                 }
             }

@@ -82,11 +82,7 @@ public enum PosteriorFit {
 
     /// For each row of x, the squared distance to the nearest of `points`.
     static func nearestSquaredDistances(_ x: Matrix, _ points: Matrix) -> [Double] {
-        var nearest = [Double](repeating: .infinity, count: x.rows)
-        MMD.pairwiseSquaredDistances(x, points) { i, _, d2 in
-            nearest[i] = min(nearest[i], Double(d2))
-        }
-        return nearest
+        Memorisation.nearest(x, points).map(\.squaredDistance)
     }
 
     static func level(sigma: Double, errors: [Double], far: [Bool]) -> Level {

@@ -18,14 +18,6 @@ public enum Kernels {
         CPU.kernels.siluBackward(z, gradOut, gradZ, count: count)
     }
 
-    /// out[cols×rows] ← xᵀ for x[rows×cols].
-    public static func transpose(
-        _ x: UnsafePointer<Float>, rows: Int, cols: Int,
-        into out: UnsafeMutablePointer<Float>
-    ) {
-        CPU.kernels.transpose(x, rows: rows, cols: cols, into: out)
-    }
-
     /// Every row of y[rows×cols] ← bias (+ y when `accumulate`).
     public static func broadcastRows(
         _ bias: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,

@@ -13,7 +13,7 @@ public struct CoupledQueue {
     public private(set) var isOpen = false
     public private(set) var grid: CoupledGrid?
     private var pending: [AugmentedDimension] = []
-    private var key: (settings: String, steps: String)?
+    private var key: (settings: StudioSettings, steps: [Int])?
     private var due = 0.0
     private var started = 0.0
 
@@ -32,18 +32,22 @@ public struct CoupledQueue {
         key = nil
     }
 
-    /// Starts a new grid over `dimensions`: at once when the view opened or `settings` moved,
-    /// and when only the models' `steps` moved, once the pause after the last grid is over.
+    /// Starts a new grid over `dimensions`: at once when the view opened or the settings moved
+    /// (the shown D aside: the grid has its own), and when only the models' `steps` moved, once
+    /// the pause after the last grid is over. True when it started one.
     public mutating func refresh(
-        settings: String, steps: String, dimensions: [AugmentedDimension], now: Double
-    ) {
-        guard isOpen else { return }
+        settings: StudioSettings, steps: [Int], dimensions: [AugmentedDimension], now: Double
+    ) -> Bool {
+        var settings = settings
+        settings.augmentedDimension = .infinite
+        guard isOpen else { return false }
         let moved = key?.settings != settings
-        guard moved || (key?.steps != steps && now >= due) else { return }
+        guard moved || (key?.steps != steps && now >= due) else { return false }
         key = (settings, steps)
         pending = dimensions
         grid = CoupledGrid(total: dimensions.count)
         started = now
+        return true
     }
 
     /// The D to sample next; nil when the grid is done.
@@ -54,8 +58,7 @@ public struct CoupledQueue {
         guard !pending.isEmpty, var grid else { return }
         pending.removeFirst()
         grid.panels.append(panel)
-        grid.seconds = now - started
         self.grid = grid
-        if pending.isEmpty { due = now + max(Self.minimumPause, Self.pace * grid.seconds) }
+        if pending.isEmpty { due = now + max(Self.minimumPause, Self.pace * (now - started)) }
     }
 }

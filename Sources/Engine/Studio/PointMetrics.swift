@@ -6,7 +6,7 @@ public struct PointMetrics: Sendable {
         let swd: Double, mmdSquared: Double, bandwidths: [Double], reference: Matrix
         /// Memorisation is measured against this many training points (the nearest-point search
         /// runs at every preview).
-        let training: Matrix, memorisation: Memorisation.Result
+        let training: Matrix, memorisation: Memorisation.Reference
     }
 
     static let trainingRows = 10_000
@@ -29,8 +29,8 @@ public struct PointMetrics: Sendable {
             swd: SlicedWasserstein.distance(x, floors.reference), swdFloor: floors.swd,
             mmdSquared: MMD.squaredDistance(x, floors.reference, bandwidths: floors.bandwidths),
             mmdSquaredFloor: floors.mmdSquared)
-        let nearest = Memorisation.nearestDistances(x, floors.training)
-        row.memorisation = Memorisation.share(of: nearest, below: floors.memorisation.threshold)
+        row.memorisation = Memorisation.share(
+            of: x, near: floors.training, below: floors.memorisation.threshold)
         row.memorisationFloor = floors.memorisation.floor
         return row
     }
@@ -45,8 +45,7 @@ public struct PointMetrics: Sendable {
             swd: SlicedWasserstein.distance(a, b),
             mmdSquared: MMD.squaredDistance(a, b, bandwidths: h), bandwidths: h,
             reference: reference, training: training,
-            memorisation: Memorisation.measure(
-                Matrix(rows: 0, cols: dataset.dim), training: training, heldOut: dataset.heldOut))
+            memorisation: Memorisation.reference(training: training, heldOut: dataset.heldOut))
     }
 }
 

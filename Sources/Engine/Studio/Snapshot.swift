@@ -281,7 +281,6 @@ public struct CoupledPanel: Sendable {
 public struct CoupledGrid: Sendable {
     public var panels: [CoupledPanel] = []
     public var total: Int
-    public var seconds = 0.0
 
     public init(total: Int) { self.total = total }
 }

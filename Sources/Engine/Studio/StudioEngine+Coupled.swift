@@ -16,19 +16,20 @@ extension StudioEngine {
     /// or the models moved, see `CoupledQueue`).
     var coupledDue: Bool {
         guard coupled.isOpen else { return false }
-        coupled.refresh(
-            settings: "\(settings.sampler) \(settings.bits) \(settings.seed) "
-                + "\(settings.useOracle) \(settings.useOneNetwork)",
-            steps: modelSteps, dimensions: CoupledQueue.marks, now: Stopwatch.now())
-        snapshot.coupled = coupled.grid
+        if coupled.refresh(
+            settings: settings, steps: modelSteps, dimensions: CoupledQueue.marks,
+            now: Stopwatch.now())
+        {
+            snapshot.coupled = coupled.grid
+        }
         return coupled.next != nil
     }
 
-    /// The steps of every model that could answer, to see when new weights came.
-    var modelSteps: String {
-        let own = bank.keys.sorted().map { "\($0):\(bank[$0]?.trainer.step ?? 0)" }
-        let followed = follow?.runs.map { "\($0.run.path):\($0.checkpointStep)" } ?? []
-        return (own + followed + ["one:\(oneNetwork?.trainer.step ?? -1)"]).joined(separator: " ")
+    /// The steps of every model that could answer (the bank's in D order, the followed runs', the
+    /// one network's), to see when new weights came.
+    var modelSteps: [Int] {
+        bank.keys.sorted().map { bank[$0]?.trainer.step ?? 0 }
+            + (follow?.runs.map(\.checkpointStep) ?? []) + [oneNetwork?.trainer.step ?? -1]
     }
 
     /// Samples the next D of the grid from the coupled draws; a sampling cut short by a command is

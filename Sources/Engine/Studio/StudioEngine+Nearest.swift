@@ -9,22 +9,26 @@ extension StudioEngine {
         if open { findNearest() }
     }
 
-    /// Pairs the shown preview's images with their nearest training images (the threshold is
-    /// measured once).
+    /// Pairs the shown preview's images with their nearest training images (the training rows and
+    /// the threshold are taken once).
     func findNearest() {
         guard showsNearest, snapshot.kind.isImage, let preview = snapshot.preview else { return }
-        let training = dataset.train.rows(0..<min(Self.nearestTrainingRows, dataset.train.rows))
-        let threshold =
-            nearestThreshold
-            ?? Memorisation.measure(
-                Matrix(rows: 0, cols: dataset.dim), training: training, heldOut: dataset.heldOut
-            ).threshold
-        nearestThreshold = threshold
+        let (training, threshold) = nearestTraining ?? Self.nearestTraining(of: dataset)
+        nearestTraining = (training, threshold)
         let found = Memorisation.nearest(preview.points, training)
-        let rows = found.flatMap { training.row(max(0, $0.index)) }
         snapshot.nearest = NearestImages(
             samples: preview.points,
-            neighbours: Matrix(rows: found.count, cols: dataset.dim, storage: rows),
-            distances: found.map(\.distance), threshold: threshold)
+            neighbours: Matrix(
+                rows: found.count, cols: dataset.dim,
+                storage: found.flatMap { training.row(max(0, $0.index)) }),
+            distances: found.map { $0.squaredDistance.squareRoot() }, threshold: threshold)
+    }
+
+    static func nearestTraining(of dataset: Dataset) -> (rows: Matrix, threshold: Double) {
+        let training = dataset.train.rows(0..<min(nearestTrainingRows, dataset.train.rows))
+        return (
+            training,
+            Memorisation.reference(training: training, heldOut: dataset.heldOut).threshold
+        )
     }
 }

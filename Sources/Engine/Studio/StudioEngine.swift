@@ -53,9 +53,10 @@ public actor StudioEngine {
     var probes = ProbeQueue()
     /// The coupled view: open or not, and the grid in progress.
     var coupled = CoupledQueue()
-    /// The nearest-images view: open or not, and held-out data's median nearest distance.
+    /// The nearest-images view: open or not, and the training images it searches with held-out
+    /// data's median nearest distance (taken when first opened).
     var showsNearest = false
-    var nearestThreshold: Double?
+    var nearestTraining: (rows: Matrix, threshold: Double)?
     /// SWD and MMD² of point previews, beside their floors.
     var pointMetrics: PointMetrics
 
@@ -215,6 +216,7 @@ public actor StudioEngine {
     }
 
     private func apply(_ command: StudioCommand) {
+        if applyShared(command) { return }
         if isFollowing { return applyFollowing(command) }
         switch command {
         case .toggleTraining:
@@ -231,21 +233,13 @@ public actor StudioEngine {
             startTraining(at: settings.augmentedDimension)
         case .trainOneNetwork:
             startOneNetwork()
-        case .apply(let s), .resample(let s):
-            applySettings(s)
-        case .probes(let open):
-            setProbes(open: open)
-        case .coupled(let open):
-            setCoupled(open: open)
-        case .nearest(let open):
-            setNearest(open: open)
         case .save:
             if oneNetworkAnswering(at: settings.augmentedDimension) != nil {
                 saveOneNetwork()
             } else {
                 save(settings.augmentedDimension)
             }
-        case .quit:
+        default:
             break
         }
     }
@@ -260,19 +254,24 @@ public actor StudioEngine {
                 following \(follow?.target.path ?? "") is read-only: s copies the shown model into \
                 \(runsFolder)/ to train it there
                 """)
-        case .apply(let s), .resample(let s):
-            applySettings(s)
-        case .probes(let open):
-            setProbes(open: open)
-        case .coupled(let open):
-            setCoupled(open: open)
-        case .nearest(let open):
-            setNearest(open: open)
         case .save:
             copyFollowed()
-        case .quit:
+        default:
             break
         }
+    }
+
+    /// What the settings and the views do, the same whether following or not; false for the other
+    /// commands.
+    private func applyShared(_ command: StudioCommand) -> Bool {
+        switch command {
+        case .apply(let s), .resample(let s): applySettings(s)
+        case .probes(let open): setProbes(open: open)
+        case .coupled(let open): setCoupled(open: open)
+        case .nearest(let open): setNearest(open: open)
+        default: return false
+        }
+        return true
     }
 
     /// New settings: resample, and refresh open probes when what they depend on moved (D, seed, σ

@@ -16,6 +16,19 @@ public enum Mode: Sendable, Equatable {
     case nearest
 }
 
+extension Mode {
+    /// What the engine computes for the view while it is open; nil for views it draws from the
+    /// snapshot alone.
+    func engineCommand(open: Bool) -> StudioCommand? {
+        switch self {
+        case .probes: .probes(open)
+        case .coupled: .coupled(open)
+        case .nearest: .nearest(open)
+        case .panels, .help, .sweep: nil
+        }
+    }
+}
+
 /// Everything a key can do; `StudioApp.perform` carries it out.
 public enum Action: Sendable, Equatable {
     case toggleTraining, trainShown, trainOneNetwork, toggleOneNetwork

@@ -77,16 +77,10 @@ public final class StudioApp {
             ui.playFrame = nil
             effect.commands.append(.apply(ui.settings))
         }
-        if before.mode != ui.mode, before.mode == .probes { effect.commands.append(.probes(false)) }
-        if before.mode != ui.mode, ui.mode == .probes { effect.commands.append(.probes(true)) }
-        if before.mode != ui.mode, before.mode == .coupled {
-            effect.commands.append(.coupled(false))
+        if before.mode != ui.mode {
+            effect.commands += [before.mode.engineCommand(open: false)].compactMap { $0 }
+            effect.commands += [ui.mode.engineCommand(open: true)].compactMap { $0 }
         }
-        if before.mode != ui.mode, ui.mode == .coupled { effect.commands.append(.coupled(true)) }
-        if before.mode != ui.mode, before.mode == .nearest {
-            effect.commands.append(.nearest(false))
-        }
-        if before.mode != ui.mode, ui.mode == .nearest { effect.commands.append(.nearest(true)) }
         return effect
     }
 

@@ -5,9 +5,9 @@ import Foundation
 /// panel (or cell k of every row of images) comes from one prior draw and the panels differ only by
 /// what D does.
 extension StudioView {
-    /// Each density panel needs this many columns and rows to be read.
+    /// Density panels go in one row when each gets this many columns, else in two rows (the
+    /// studio's smallest size leaves 17 columns and 7 rows a panel).
     static let coupledPanelWidth = 16
-    static let coupledPanelHeight = 6
 
     func drawCoupled(_ canvas: inout Canvas) {
         let rect = Rect(x: 1, y: 1, width: canvas.width - 2, height: canvas.height - 2)
@@ -41,9 +41,6 @@ extension StudioView {
         let rows = (grid.total + perRow - 1) / perRow
         let width = inner.width / perRow
         let height = inner.height / rows
-        guard width >= Self.coupledPanelWidth, height >= Self.coupledPanelHeight else {
-            return tooSmallForCoupled(&canvas, inner, perRow, rows)
-        }
         let plot = DensityPlot(bounds: snapshot.bounds)
         for (k, panel) in grid.panels.enumerated() {
             let cell = Rect(
@@ -63,9 +60,6 @@ extension StudioView {
     ) {
         let labelWidth = min(18, inner.width / 4)
         let height = inner.height / grid.total
-        guard height >= 2, inner.width - labelWidth >= 8 else {
-            return tooSmallForCoupled(&canvas, inner, 1, grid.total)
-        }
         for (k, panel) in grid.panels.enumerated() {
             let row = Rect(x: inner.x, y: inner.y + k * height, width: inner.width, height: height)
             caption(
@@ -87,14 +81,5 @@ extension StudioView {
         canvas.text(
             Format.elided(panel.label, width: rect.width), in: rect, row: row + 1,
             foreground: theme.dim)
-    }
-
-    func tooSmallForCoupled(_ canvas: inout Canvas, _ inner: Rect, _ across: Int, _ down: Int) {
-        let needed = (
-            across * Self.coupledPanelWidth + 4, down * Self.coupledPanelHeight + 4
-        )
-        canvas.text(
-            "enlarge the terminal to \(needed.0)x\(needed.1) for the coupled panels", in: inner,
-            row: 0, foreground: theme.warn)
     }
 }

@@ -24,10 +24,6 @@ extension StudioView {
         }
         let shape = ImageShape(channels: channels, side: side)
         let pixels = min(side, inner.width / 2 - 1, 2 * (inner.height - 1))
-        guard pixels >= 4 else {
-            return canvas.text(
-                "enlarge the terminal for the pairs", in: inner, row: 0, foreground: theme.warn)
-        }
         let pair = Rect(x: 0, y: 0, width: 2 * pixels + 1, height: (pixels + 1) / 2 + 1)
         let across = max(1, (inner.width + 2) / (pair.width + 2))
         let down = max(1, inner.height / pair.height)
