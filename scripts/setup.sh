@@ -4,7 +4,7 @@
 # shell.
 # Defines: pfgm_root (this checkout), pfgm (its release binary), build_pfgm, ensure_packages.
 
-need_packages=(libopenblas-dev liblapacke-dev libncursesw5-dev zlib1g-dev tmux dataset-fashion-mnist)
+need_packages=(libopenblas-dev liblapacke-dev libncursesw5-dev ncurses-term zlib1g-dev tmux dataset-fashion-mnist)
 
 if ! command -v swift >/dev/null 2>&1 && [ -x /opt/swift/usr/bin/swift ]; then
     export PATH="/opt/swift/usr/bin:$PATH"

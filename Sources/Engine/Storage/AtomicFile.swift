@@ -113,6 +113,12 @@ public final class OutputSet {
         }
     }
 
+    /// Whether `path` is among the files added.
+    public func has(_ path: String) -> Bool {
+        let target = (try? Self.target(of: path)) ?? path
+        return pending.contains { $0.target == target }
+    }
+
     public func add(_ path: String, bytes: [UInt8]) throws(StorageError) {
         try add(path) { fd throws(StorageError) in try AtomicFile.write(bytes, to: fd, path: path) }
     }

@@ -58,7 +58,10 @@ public struct CoupledQueue {
         guard !pending.isEmpty, var grid else { return }
         pending.removeFirst()
         grid.panels.append(panel)
+        if pending.isEmpty {
+            grid.seconds = now - started
+            due = now + max(Self.minimumPause, Self.pace * (now - started))
+        }
         self.grid = grid
-        if pending.isEmpty { due = now + max(Self.minimumPause, Self.pace * (now - started)) }
     }
 }

@@ -47,6 +47,8 @@ public enum StudioCommand: Sendable {
     case nearest(Bool)
     /// `s`: save the shown D's model.
     case save
+    /// `e`: write the view as a PNG with its settings and the command that draws it again.
+    case export(ExportView)
     /// Save what changed and stop.
     case quit
 }
@@ -166,6 +168,17 @@ public struct OneNetworkEntry: Sendable, Equatable {
     }
 }
 
+/// A model's losses for the loss panel's overlay (`L`): its D (nil: the one network) and history.
+public struct ModelLoss: Sendable {
+    public var augmentedDimension: AugmentedDimension?
+    public var history: LossHistory
+
+    public init(augmentedDimension: AugmentedDimension?, history: LossHistory) {
+        self.augmentedDimension = augmentedDimension
+        self.history = history
+    }
+}
+
 public struct BankEntry: Sendable, Equatable {
     public init(augmentedDimension: AugmentedDimension, step: Int) {
         self.augmentedDimension = augmentedDimension
@@ -199,6 +212,8 @@ public struct Preview: Sendable {
     /// What drew them, and the model's step (0 for the oracle).
     public var kind = SampleSource.oracle
     public var step = 0
+    /// The samples as drawn (`points` are their projection for N > 2).
+    public var samples: Matrix?
     public var settings: StudioSettings
     public var seconds: Double
 }
@@ -223,6 +238,8 @@ public struct Snapshot: Sendable {
     public var lastLoss: Float?
     public var loss = LossHistory()
     public var bank: [BankEntry] = []
+    /// Every model's losses, the bank's in order of D and then the one network's.
+    public var losses: [ModelLoss] = []
     public var oneNetwork: OneNetworkEntry?
     /// Whether the one network is what trains (or trained last).
     public var trainingOneNetwork = false
@@ -269,6 +286,8 @@ public struct CoupledPanel: Sendable {
     public var label: String
     /// Screen points, or image rows.
     public var points: Matrix
+    /// The step of the model that drew them (0: the oracle).
+    public var step = 0
 
     public init(augmentedDimension: AugmentedDimension, label: String, points: Matrix) {
         self.augmentedDimension = augmentedDimension
@@ -281,6 +300,8 @@ public struct CoupledPanel: Sendable {
 public struct CoupledGrid: Sendable {
     public var panels: [CoupledPanel] = []
     public var total: Int
+    /// From the grid's start to its last panel, once it is whole.
+    public var seconds: Double?
 
     public init(total: Int) { self.total = total }
 }

@@ -37,6 +37,19 @@ extension StudioEngine {
     func sampleCoupledPanel() {
         guard let d = coupled.next else { return }
         let source = previewSource(d)
+        guard let panel = coupledPanel(d, source, shouldStop: { self.hasPendingCommands }) else {
+            return
+        }
+        coupled.record(panel, now: Stopwatch.now())
+        snapshot.coupled = coupled.grid
+        publish()
+    }
+
+    /// D's panel from the coupled draws of the seed, by `source`; nil when `shouldStop` cut it
+    /// short.
+    func coupledPanel(
+        _ d: AugmentedDimension, _ source: PreviewSource, shouldStop: (() -> Bool)?
+    ) -> CoupledPanel? {
         let count = snapshot.kind.isImage ? Self.coupledImages : Self.coupledPoints
         let noise = CoupledNoise(count: count, dim: dataset.dim, seed: settings.seed)
         let latents = noise.latents(
@@ -44,14 +57,12 @@ extension StudioEngine {
         var rng = RandomSource(seed: settings.seed)
         guard
             let x = source.request.run(
-                count: count, latents: latents, rng: &rng, shouldStop: { self.hasPendingCommands })
-        else { return }
-        let label = source.kind == .oracle ? "oracle" : source.label
-        coupled.record(
-            CoupledPanel(
-                augmentedDimension: d, label: label, points: Self.screenPoints(x, projection)),
-            now: Stopwatch.now())
-        snapshot.coupled = coupled.grid
-        publish()
+                count: count, latents: latents, rng: &rng, shouldStop: shouldStop)
+        else { return nil }
+        var panel = CoupledPanel(
+            augmentedDimension: d, label: source.kind == .oracle ? "oracle" : source.label,
+            points: Self.screenPoints(x, projection))
+        panel.step = source.step
+        return panel
     }
 }

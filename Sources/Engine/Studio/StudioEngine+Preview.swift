@@ -6,6 +6,10 @@ struct PreviewSource {
     var kind: SampleSource
     var label: String
     var step: Int
+    /// The run `pfgm sample --ckpt` reads for the same model (nil: the oracle), and the bank's
+    /// slot when the studio holds it.
+    var run: String? = nil
+    var slot: ModelSlot? = nil
 }
 
 /// The preview: sampling the shown D with its model (or the oracle) and measuring it.
@@ -42,6 +46,7 @@ extension StudioEngine {
             source: source, settings: settings, seconds: seconds)
         snapshot.preview?.kind = shown.kind
         snapshot.preview?.step = step
+        snapshot.preview?.samples = x
         if snapshot.kind.isImage {
             findNearest()
             startImageBatch(shown)
@@ -67,7 +72,8 @@ extension StudioEngine {
                 + (run.config.conditionsOnAugmentedDimension ? " at D=\(d)" : "")
             return PreviewSource(
                 request: request(model, run.config.truncation(at: d)), kind: .model,
-                label: source + ", step \(run.checkpointStep)", step: run.checkpointStep)
+                label: source + ", step \(run.checkpointStep)", step: run.checkpointStep,
+                run: run.run.path)
         }
         if let one = oneNetworkAnswering(at: d), case .range(let range) = one.trainer.dimensions {
             return PreviewSource(
@@ -75,12 +81,13 @@ extension StudioEngine {
                     one.trainer.emaDenoiser(at: d), one.trainer.config.truncation(at: d)),
                 kind: .oneNetwork,
                 label: "one network \(range) at D=\(d), step \(one.trainer.step)",
-                step: one.trainer.step)
+                step: one.trainer.step, run: one.run.path, slot: one)
         }
         if !settings.useOracle, let slot = bank[d] {
             return PreviewSource(
                 request: request(slot.trainer.emaDenoiser(), slot.trainer.truncation), kind: .model,
-                label: "model D=\(d), step \(slot.trainer.step)", step: slot.trainer.step)
+                label: "model D=\(d), step \(slot.trainer.step)", step: slot.trainer.step,
+                run: slot.run.path, slot: slot)
         }
         let label =
             isFollowing && !settings.useOracle

@@ -269,6 +269,7 @@ public actor StudioEngine {
         case .probes(let open): setProbes(open: open)
         case .coupled(let open): setCoupled(open: open)
         case .nearest(let open): setNearest(open: open)
+        case .export(let view): export(view)
         default: return false
         }
         return true
@@ -309,6 +310,10 @@ public actor StudioEngine {
             BankEntry(augmentedDimension: $0.key, step: $0.value.trainer.step)
         }
         .sorted { $0.augmentedDimension < $1.augmentedDimension }
+        snapshot.losses =
+            bank.sorted { $0.key < $1.key }.map {
+                ModelLoss(augmentedDimension: $0.key, history: $0.value.history)
+            } + (oneNetwork.map { [ModelLoss(augmentedDimension: nil, history: $0.history)] } ?? [])
         snapshot.oneNetwork = oneNetwork.flatMap { slot in
             guard case .range(let range) = slot.trainer.dimensions else { return nil }
             return OneNetworkEntry(range: range, step: slot.trainer.step)
@@ -330,6 +335,12 @@ public actor StudioEngine {
             run in
             run.config.augmentedDimension.map { BankEntry(augmentedDimension: $0, step: run.step) }
         }.sorted { $0.augmentedDimension < $1.augmentedDimension }
+        snapshot.losses = followed.map { run in
+            ModelLoss(
+                augmentedDimension: run.config.conditionsOnAugmentedDimension
+                    ? nil : run.config.augmentedDimension,
+                history: run.history)
+        }.sorted { ($0.augmentedDimension ?? .infinite) < ($1.augmentedDimension ?? .infinite) }
         snapshot.oneNetwork =
             followed.lazy.compactMap { run -> OneNetworkEntry? in
                 guard case .range(let range)? = run.dimensions else { return nil }

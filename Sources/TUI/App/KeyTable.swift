@@ -29,6 +29,17 @@ extension Mode {
     }
 }
 
+extension Mode {
+    /// What `e` exports in this mode: the coupled grid, the probes' curves, else the preview.
+    var exportView: ExportView {
+        switch self {
+        case .coupled: .coupled
+        case .probes: .probes
+        case .panels, .help, .sweep, .nearest: .preview
+        }
+    }
+}
+
 /// Everything a key can do; `StudioApp.perform` carries it out.
 public enum Action: Sendable, Equatable {
     case toggleTraining, trainShown, trainOneNetwork, toggleOneNetwork
@@ -39,9 +50,10 @@ public enum Action: Sendable, Equatable {
     /// Changes the focused control by this many steps.
     case adjust(Int)
     case resampleWithNewSeed, resample, toggleOracle, play, toggleOverlay, nextSmoothing
+    case toggleLossOverlay
     /// Opens the mode, or goes back to the panels when it is open.
     case toggle(Mode)
-    case save, nextTheme, quit
+    case save, export, nextTheme, quit
     /// Closes the open view, else stops the trajectory playing.
     case back
 }
@@ -108,6 +120,7 @@ public enum KeyTable {
             followHint: "play"),
         KeyBinding("d", .character("d"), .toggleOverlay, "data overlay on / off"),
         KeyBinding("l", .character("l"), .nextSmoothing, "loss line: EMA, mean, raw"),
+        KeyBinding("L", .character("L"), .toggleLossOverlay, "overlay every model's loss"),
         KeyBinding(
             "w", .character("w"), .toggle(.sweep), "sweep tables (--sweep DIR)"),
         KeyBinding("g", .character("g"), .toggle(.probes), "probes: metric vs α, bits, NFE"),
@@ -119,6 +132,7 @@ public enum KeyTable {
         KeyBinding(
             "s", .character("s"), .save, "save the shown model / copy it",
             followHint: "copy"),
+        KeyBinding("e", .character("e"), .export, "export the view (PNG, JSON)"),
         KeyBinding("T", .character("T"), .nextTheme, "next colour theme"),
         KeyBinding(
             "?", .character("?"), .toggle(.help), "this help", hint: "help", followHint: "help"),

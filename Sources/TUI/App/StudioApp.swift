@@ -66,8 +66,10 @@ public final class StudioApp {
             playStarted = Stopwatch.now()
         case .toggleOverlay: ui.showOverlay.toggle()
         case .nextSmoothing: ui.smoothing = ui.smoothing.next
+        case .toggleLossOverlay: ui.overlayLosses.toggle()
         case .toggle(let mode): ui.mode = ui.mode == mode ? .panels : mode
         case .save: effect.commands.append(.save)
+        case .export: effect.commands.append(.export(ui.mode.exportView))
         case .nextTheme: switchTheme()
         case .quit: effect.quit = true
         case .back:

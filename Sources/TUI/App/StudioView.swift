@@ -10,6 +10,8 @@ public struct UIState: Sendable {
     public var showOverlay = true
     /// The loss panel's line (`l` cycles it).
     public var smoothing = LossSmoothing.ema
+    /// Whether the loss panel overlays every model's curve (`L`).
+    public var overlayLosses = false
     /// The trajectory frame being played, when `p` was pressed.
     public var playFrame: Int?
     /// A note from the UI itself (the theme switched to), shown on the message line until the next
@@ -73,12 +75,7 @@ public struct StudioView {
         drawControls(&canvas, layout.controls)
         drawMetrics(&canvas, layout.metrics)
         drawPreview(&canvas, layout.preview)
-        let inner = canvas.panel(
-            layout.loss, title: "Loss · \(lossTitle(snapshot)) · \(ui.smoothing.legend)",
-            style: style)
-        LossChart.draw(
-            snapshot.loss, into: &canvas, rect: inner, style: style, totalSteps: snapshot.step,
-            smoothing: ui.smoothing)
+        drawLoss(&canvas, layout.loss)
         drawMessage(&canvas, layout.message)
         switch ui.mode {
         case .panels: break
@@ -101,6 +98,29 @@ public struct StudioView {
         if let d = snapshot.trainingDimension { return "D=\(d)" }
         return snapshot.loss.buckets.isEmpty
             ? "no model" : "D=\(snapshot.settings.augmentedDimension) (logged)"
+    }
+
+    /// The shown model's losses, or every model's overlaid (`L`) when there are two or more.
+    func drawLoss(_ canvas: inout Canvas, _ rect: Rect) {
+        let overlaid = ui.overlayLosses && snapshot.losses.count >= 2
+        let whose =
+            overlaid
+            ? "every model"
+            : lossTitle(snapshot) + (ui.overlayLosses ? " (one model: no overlay)" : "")
+        let inner = canvas.panel(
+            rect, title: "Loss · \(whose) · \(ui.smoothing.legend)", style: style)
+        guard overlaid else {
+            return LossChart.draw(
+                snapshot.loss, into: &canvas, rect: inner, style: style,
+                totalSteps: snapshot.step, smoothing: ui.smoothing)
+        }
+        let curves = snapshot.losses.enumerated().map { i, model in
+            LossCurve(
+                label: model.augmentedDimension.map { "D=\($0)" } ?? "one",
+                history: model.history, colour: theme.seriesColor(i))
+        }
+        LossChart.overlay(
+            curves, into: &canvas, rect: inner, style: style, smoothing: ui.smoothing)
     }
 
     func drawTooSmall(_ canvas: inout Canvas) {
@@ -360,7 +380,9 @@ public struct StudioView {
             return
         }
         var points = preview.points
-        var title = "Samples · \(preview.source) · NFE \(preview.settings.functionEvaluations)"
+        var title =
+            "Samples · \(preview.source) · NFE \(preview.settings.functionEvaluations) · "
+            + Format.seconds(preview.seconds)
         if let frame = ui.playFrame, frame < preview.trajectory.count {
             points = preview.trajectory[frame]
             title =
@@ -398,8 +420,9 @@ public struct StudioView {
         let problem = snapshot.follow?.problem
         let message = problem ?? ui.notice ?? snapshot.message
         let bad = problem != nil || ui.notice == nil && snapshot.messageKind == .problem
-        canvas.text(" " + message, in: rect, row: 0, foreground: bad ? theme.bad : theme.text)
-        if rect.width - message.count - 3 >= hints.count {
+        let shown = Format.fitted(message, width: rect.width - 2)
+        canvas.text(" " + shown, in: rect, row: 0, foreground: bad ? theme.bad : theme.text)
+        if rect.width - shown.count - 3 >= hints.count {
             canvas.text(
                 hints, in: rect, row: 0, column: rect.width - hints.count - 1, foreground: theme.dim
             )

@@ -22,15 +22,23 @@ public final class NcursesTerminal: TerminalBackend {
             )
         }
         setlocale(LC_ALL, "")
-        let term = ProcessInfo.processInfo.environment["TERM"] ?? ""
-        guard !term.isEmpty else {
+        let environment = ProcessInfo.processInfo.environment
+        let named = environment["TERM"] ?? ""
+        guard !named.isEmpty else {
             throw TerminalError(
                 "TERM is not set; set it to your terminal type, e.g. TERM=xterm-256color")
         }
         var status: Int32 = 0
-        guard setupterm(term, STDOUT_FILENO, &status) == OK else {
-            throw TerminalError("terminal type '\(term)' is unknown here; try TERM=xterm-256color")
+        guard setupterm(named, STDOUT_FILENO, &status) == OK else {
+            throw TerminalError("terminal type '\(named)' is unknown here; try TERM=xterm-256color")
         }
+        let term =
+            noColor
+            ? named
+            : TrueColour.terminalType(
+                term: named, colorTerm: environment["COLORTERM"], takesDirectColour: Self.direct)
+                ?? named
+        _ = setupterm(term, STDOUT_FILENO, &status)
         guard let cup = tigetstr("cup"), Int(bitPattern: cup) != -1, Int(bitPattern: cup) != 0
         else {
             throw TerminalError(
@@ -66,6 +74,13 @@ public final class NcursesTerminal: TerminalBackend {
         pairLimit = colors == 0 ? 0 : Int(min(pfgm_color_pairs(), 32_767)) - 1
         let codeset = String(cString: nl_langinfo(nl_item(CODESET)))
         capabilities = TerminalCapabilities(colors: colors, unicode: codeset == "UTF-8")
+    }
+
+    /// Whether the terminal type is known here and takes 24-bit colour (leaves it set up).
+    static func direct(_ term: String) -> Bool {
+        var status: Int32 = 0
+        guard setupterm(term, STDOUT_FILENO, &status) == OK else { return false }
+        return tigetnum("colors") >= Palette.directColours
     }
 
     /// A parent may have blocked or ignored SIGWINCH (both are inherited across exec); curses only
@@ -155,6 +170,24 @@ public final class NcursesTerminal: TerminalBackend {
         _ = pfgm_init_pair(Int32(p), Int32(fg), Int32(bg))
         pairs[key] = p
         return p
+    }
+}
+
+/// The terminal type to run under when the terminal says (COLORTERM) that it takes 24-bit colour
+/// but its TERM does not: TERM's direct-colour variant (xterm-256color → xterm-direct,
+/// tmux-256color → tmux-direct), else xterm-direct.
+public enum TrueColour {
+    /// The type to use instead of `term`; nil to keep it.
+    public static func terminalType(
+        term: String, colorTerm: String?, takesDirectColour: (String) -> Bool
+    ) -> String? {
+        let said = (colorTerm ?? "").lowercased()
+        guard said == "truecolor" || said == "24bit", !takesDirectColour(term) else { return nil }
+        var base = term
+        for suffix in ["-256color", "-88color", "-color"] where base.hasSuffix(suffix) {
+            base.removeLast(suffix.count)
+        }
+        return [base + "-direct", "xterm-direct"].first(where: takesDirectColour)
     }
 }
 

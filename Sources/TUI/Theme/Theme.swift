@@ -18,6 +18,10 @@ public struct Theme: Sendable, Equatable, Codable {
     public var overlay: Int
     /// Low to high density.
     public var density: [Int]
+    /// Colours told apart from each other, for things drawn side by side (models, groups of
+    /// samples); optional in theme files.
+    public var series: [Int] = Self.defaultSeries
+    public static let defaultSeries = [81, 214, 114, 203, 141, 227]
 
     public static let dark = Theme(
         name: "dark", text: 252, dim: 244, accent: 81, border: 240, title: 117,
@@ -28,15 +32,18 @@ public struct Theme: Sendable, Equatable, Codable {
         name: "light", text: 235, dim: 244, accent: 25, border: 248, title: 24,
         focusBackground: 153, focusText: 16, good: 28, warn: 130, bad: 160,
         lossRaw: 248, lossSmooth: 25, overlay: 252,
-        density: [153, 117, 75, 69, 33, 27, 26, 20, 19, 17])
+        density: [153, 117, 75, 69, 33, 27, 26, 20, 19, 17], series: [25, 130, 28, 160, 91, 30])
     public static let mono = Theme(
         name: "mono", text: -1, dim: -1, accent: -1, border: -1, title: -1,
         focusBackground: -1, focusText: -1, good: -1, warn: -1, bad: -1,
-        lossRaw: -1, lossSmooth: -1, overlay: -1, density: [-1])
+        lossRaw: -1, lossSmooth: -1, overlay: -1, density: [-1], series: [-1])
     public static let builtIn = [dark, light, mono]
 
     /// True when the theme uses no colours at all (focus is then drawn in reverse video).
     public var isMonochrome: Bool { density.allSatisfy { $0 < 0 } && text < 0 && accent < 0 }
+
+    /// The series colour of entry `i`, taken round when there are more entries than colours.
+    public func seriesColor(_ i: Int) -> Int { series.isEmpty ? -1 : series[i % series.count] }
 
     /// The density colour for a level in [0, 1].
     public func densityColor(_ level: Double) -> Int {
@@ -46,7 +53,7 @@ public struct Theme: Sendable, Equatable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, text, dim, accent, border, title, good, warn, bad, overlay, density
+        case name, text, dim, accent, border, title, good, warn, bad, overlay, density, series
         case focusBackground = "focus_background"
         case focusText = "focus_text"
         case lossRaw = "loss_raw"
@@ -68,12 +75,15 @@ public struct Theme: Sendable, Equatable, Codable {
                 theme.text, theme.dim, theme.accent, theme.border, theme.title,
                 theme.focusBackground, theme.focusText,
                 theme.good, theme.warn, theme.bad, theme.lossRaw, theme.lossSmooth, theme.overlay,
-            ] + theme.density
+            ] + theme.density + theme.series
         guard colours.allSatisfy({ (-1...255).contains($0) }), !theme.density.isEmpty,
-            theme.density.count <= 64
+            theme.density.count <= 64, !theme.series.isEmpty, theme.series.count <= 64
         else {
             throw ThemeError(
-                "\(path): colours must be between -1 and 255 and density must list 1 to 64 of them")
+                """
+                \(path): colours must be between -1 and 255, and density and series must list 1 to \
+                64 of them
+                """)
         }
         return theme
     }
@@ -136,6 +146,23 @@ public struct Theme: Sendable, Equatable, Codable {
             }
         }
         return themes
+    }
+}
+
+extension Theme {
+    /// A theme file's keys; `series` may be left out.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        func colour(_ key: CodingKeys) throws -> Int { try c.decode(Int.self, forKey: key) }
+        self.init(
+            name: try c.decode(String.self, forKey: .name), text: try colour(.text),
+            dim: try colour(.dim), accent: try colour(.accent), border: try colour(.border),
+            title: try colour(.title), focusBackground: try colour(.focusBackground),
+            focusText: try colour(.focusText), good: try colour(.good), warn: try colour(.warn),
+            bad: try colour(.bad), lossRaw: try colour(.lossRaw),
+            lossSmooth: try colour(.lossSmooth), overlay: try colour(.overlay),
+            density: try c.decode([Int].self, forKey: .density),
+            series: try c.decodeIfPresent([Int].self, forKey: .series) ?? Self.defaultSeries)
     }
 }
 

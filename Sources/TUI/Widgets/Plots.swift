@@ -17,16 +17,20 @@ public struct DensityPlot {
         return (Int(u * Double(width * 2)), Int(v * Double(height * 4)))
     }
 
-    /// Draws and returns the fraction of points inside the bounds.
+    /// Draws and returns the fraction of points inside the bounds. With `groups` (one per point),
+    /// a cell takes the series colour of the group with most points in it instead of the density
+    /// colour.
     @discardableResult
     public func draw(
-        _ points: Matrix, overlay: Matrix?, into canvas: inout Canvas, rect: Rect, style: Style
+        _ points: Matrix, overlay: Matrix?, into canvas: inout Canvas, rect: Rect, style: Style,
+        groups: [Int]? = nil
     ) -> Double {
         let w = rect.width
         let h = rect.height
         guard w > 0, h > 0, points.cols >= 2 else { return 0 }
         var masks = [UInt8](repeating: 0, count: w * h)
         var counts = [Int](repeating: 0, count: w * h)
+        var groupCounts: [Int: [Int: Int]] = [:]
         var inside = 0
         for r in 0..<points.rows {
             guard let (dx, dy) = dot(points[r, 0], points[r, 1], width: w, height: h) else {
@@ -36,6 +40,9 @@ public struct DensityPlot {
             masks[cell] |= Glyphs.dotBit(column: dx % 2, row: dy % 4)
             counts[cell] += 1
             inside += 1
+            if let groups, r < groups.count {
+                groupCounts[cell, default: [:]][groups[r], default: 0] += 1
+            }
         }
         var overlayMasks = [UInt8](repeating: 0, count: w * h)
         if let overlay {
@@ -52,8 +59,11 @@ public struct DensityPlot {
                 let i = y * w + x
                 if counts[i] > 0 {
                     let level = top > 0 ? log1p(Double(counts[i])) / top : 1
+                    let group = groupCounts[i]?.max { ($0.value, -$0.key) < ($1.value, -$1.key) }
                     canvas[rect.x + x, rect.y + y] = Cell(
-                        style.glyphs.dots(masks[i]), foreground: style.theme.densityColor(level))
+                        style.glyphs.dots(masks[i]),
+                        foreground: group.map { style.theme.seriesColor($0.key) }
+                            ?? style.theme.densityColor(level))
                 } else if overlayMasks[i] != 0 {
                     canvas[rect.x + x, rect.y + y] = Cell(
                         style.glyphs.dots(overlayMasks[i]), foreground: style.theme.overlay)
@@ -215,74 +225,124 @@ public enum LossSmoothing: String, Sendable, CaseIterable {
     }
 }
 
-/// The loss on a log scale at braille resolution: raw values as dots, a smoothed line on top.
+/// One model's losses for the chart, in its colour; `label` names it in the legend.
+public struct LossCurve {
+    public var label: String
+    public var history: LossHistory
+    public var colour: Int
+
+    public init(label: String, history: LossHistory, colour: Int) {
+        self.label = label
+        self.history = history
+        self.colour = colour
+    }
+}
+
+/// The loss on a log scale at braille resolution: raw values as dots with a smoothed line on top,
+/// or several models' lines over the same axes (x in steps).
 public enum LossChart {
     public static func draw(
         _ history: LossHistory, into canvas: inout Canvas, rect: Rect, style: Style,
-        totalSteps: Int,
-        smoothing: LossSmoothing = .ema
+        totalSteps: Int, smoothing: LossSmoothing = .ema
     ) {
-        let values = history.buckets.filter { $0.isFinite && $0 > 0 }
-        let labelWidth = 7
-        let plot = Rect(
-            x: rect.x + labelWidth, y: rect.y, width: rect.width - labelWidth,
-            height: rect.height - 1)
-        guard values.count >= 2, plot.width > 1, plot.height > 0 else {
+        let curve = LossCurve(label: "", history: history, colour: style.theme.lossSmooth)
+        draw([curve], raw: true, into: &canvas, rect: rect, style: style, smoothing: smoothing)
+        axis(&canvas, rect, style, end: totalSteps)
+    }
+
+    /// Every curve's line (its raw values where `smoothing` is none) in its colour, and a legend
+    /// on the axis row.
+    public static func overlay(
+        _ curves: [LossCurve], into canvas: inout Canvas, rect: Rect, style: Style,
+        smoothing: LossSmoothing
+    ) {
+        guard
+            draw(curves, raw: false, into: &canvas, rect: rect, style: style, smoothing: smoothing)
+        else { return }
+        let end = curves.map { $0.history.buckets.count * $0.history.stepsPerBucket }.max() ?? 0
+        axis(&canvas, rect, style, end: end)
+        var column = labelWidth + 7
+        for curve in curves {
+            let text = "■" + curve.label
+            guard column + text.count < rect.width - Format.steps(end).count - 1 else { break }
             canvas.text(
-                "no training yet", in: rect, row: rect.height / 2,
-                column: max(0, (rect.width - 15) / 2), foreground: style.theme.dim)
-            return
+                text, in: rect, row: rect.height - 1, column: column, foreground: curve.colour)
+            column += text.count + 1
         }
-        let columns = plot.width * 2
-        let rows = plot.height * 4
-        var raw = [Double](repeating: 0, count: columns)
-        var filled = [Bool](repeating: false, count: columns)
-        var sums = [Double](repeating: 0, count: columns)
-        var counts = [Int](repeating: 0, count: columns)
-        for (i, v) in values.enumerated() {
-            let c = min(columns - 1, i * columns / values.count)
+    }
+
+    static let labelWidth = 7
+
+    /// Each curve's mean log10 loss per braille column, placed by step (nil: no value there).
+    static func columns(_ curve: LossCurve, count: Int, lastStep: Int) -> [Double?] {
+        var sums = [Double](repeating: 0, count: count)
+        var counts = [Int](repeating: 0, count: count)
+        let per = Double(curve.history.stepsPerBucket)
+        for (i, v) in curve.history.buckets.enumerated() where v.isFinite && v > 0 {
+            let c = min(
+                count - 1, Int((Double(i) + 0.5) * per / Double(max(lastStep, 1)) * Double(count)))
             sums[c] += log10(Double(v))
             counts[c] += 1
         }
-        for c in 0..<columns where counts[c] > 0 {
-            raw[c] = sums[c] / Double(counts[c])
-            filled[c] = true
+        return (0..<count).map { counts[$0] > 0 ? sums[$0] / Double(counts[$0]) : nil }
+    }
+
+    /// Draws the curves and the value labels; false (and a notice) when there is too little to
+    /// draw.
+    @discardableResult
+    static func draw(
+        _ curves: [LossCurve], raw: Bool, into canvas: inout Canvas, rect: Rect, style: Style,
+        smoothing: LossSmoothing
+    ) -> Bool {
+        let plot = Rect(
+            x: rect.x + labelWidth, y: rect.y, width: rect.width - labelWidth,
+            height: rect.height - 1)
+        let lastStep =
+            curves.map { $0.history.buckets.count * $0.history.stepsPerBucket }.max() ?? 0
+        let count = plot.width * 2
+        let series = count > 1 ? curves.map { columns($0, count: count, lastStep: lastStep) } : []
+        let present = series.flatMap { $0.compactMap { $0 } }
+        guard series.contains(where: { $0.compactMap { $0 }.count >= 2 }), plot.height > 0,
+            let lo = present.min(), let hi = present.max()
+        else {
+            canvas.text(
+                "no training yet", in: rect, row: rect.height / 2,
+                column: max(0, (rect.width - 15) / 2), foreground: style.theme.dim)
+            return false
         }
-        let present = (0..<columns).filter { filled[$0] }
-        let lo = present.map { raw[$0] }.min() ?? 0
-        let hi = present.map { raw[$0] }.max() ?? 1
         let span = max(hi - lo, 1e-3)
+        let rows = plot.height * 4
         func row(_ v: Double) -> Int {
             min(rows - 1, max(0, Int((hi - v) / span * Double(rows - 1) + 0.5)))
         }
-        var rawMask = [UInt8](repeating: 0, count: plot.width * plot.height)
-        var lineMask = rawMask
-        let line = smoothing.smoothed(present.map { raw[$0] })
-        var previous: Int?
-        for (k, c) in present.enumerated() {
-            let r = row(raw[c])
-            rawMask[(r / 4) * plot.width + c / 2] |= Glyphs.dotBit(column: c % 2, row: r % 4)
-            guard k < line.count else { continue }
-            let s = row(line[k])
-            for y in min(s, previous ?? s)...max(s, previous ?? s) {
-                lineMask[(y / 4) * plot.width + c / 2] |= Glyphs.dotBit(column: c % 2, row: y % 4)
-            }
-            previous = s
-        }
-        for y in 0..<plot.height {
-            for x in 0..<plot.width {
-                let i = y * plot.width + x
-                if lineMask[i] != 0 {
-                    canvas[plot.x + x, plot.y + y] = Cell(
-                        style.glyphs.dots(lineMask[i] | rawMask[i]),
-                        foreground: style.theme.lossSmooth)
-                } else if rawMask[i] != 0 {
-                    canvas[plot.x + x, plot.y + y] = Cell(
-                        style.glyphs.dots(rawMask[i]), foreground: style.theme.lossRaw)
+        var masks = Masks(plot: plot)
+        for (curve, values) in zip(curves, series) {
+            let filled = values.indices.filter { values[$0] != nil }
+            let points = filled.compactMap { values[$0] }
+            let line =
+                raw && smoothing == .none
+                ? [] : smoothing == .none ? points : smoothing.smoothed(points)
+            var previous: Int?
+            for (k, c) in filled.enumerated() {
+                if raw { masks.dot(c, row(points[k]), colour: style.theme.lossRaw, under: true) }
+                guard k < line.count else { continue }
+                let s = row(line[k])
+                for y in min(s, previous ?? s)...max(s, previous ?? s) {
+                    masks.dot(c, y, colour: curve.colour, under: false)
                 }
+                previous = s
             }
         }
-        // Round values (1-2-5 of each decade) where they fall inside, else the ends.
+        masks.paint(&canvas, style)
+        valueLabels(&canvas, rect, style, lo: lo, hi: hi, row: row)
+        return true
+    }
+
+    /// Round values (1-2-5 of each decade) where they fall inside, else the ends.
+    static func valueLabels(
+        _ canvas: inout Canvas, _ rect: Rect, _ style: Style, lo: Double, hi: Double,
+        row: (Double) -> Int
+    ) {
         let inside = CurveChart.logTicks((pow(10, lo), pow(10, hi))).filter {
             log10($0) >= lo - 1e-9 && log10($0) <= hi + 1e-9
         }
@@ -294,14 +354,53 @@ public enum LossChart {
             used.insert(r)
             canvas.text(Format.number(v, digits: 2), in: rect, row: r, foreground: style.theme.dim)
         }
+    }
+
+    /// "log", "step 0" and the last step on the bottom row.
+    static func axis(_ canvas: inout Canvas, _ rect: Rect, _ style: Style, end: Int) {
         canvas.text("log", in: rect, row: rect.height - 1, foreground: style.theme.dim)
-        let axis = "step 0"
-        let end = "\(Format.steps(totalSteps))"
+        let start = "step 0"
+        let last = Format.steps(end)
         canvas.text(
-            axis, in: rect, row: rect.height - 1, column: labelWidth, foreground: style.theme.dim)
+            start, in: rect, row: rect.height - 1, column: labelWidth, foreground: style.theme.dim)
         canvas.text(
-            end, in: rect, row: rect.height - 1,
-            column: max(labelWidth + axis.count + 1, rect.width - end.count),
+            last, in: rect, row: rect.height - 1,
+            column: max(labelWidth + start.count + 1, rect.width - last.count),
             foreground: style.theme.dim)
+    }
+
+    /// Braille dots per cell, with the colour of the line drawn last in it, or of the dots under
+    /// the lines where no line passes.
+    struct Masks {
+        let plot: Rect
+        var bits: [UInt8]
+        var colours: [Int?]
+        var lined: [Bool]
+
+        init(plot: Rect) {
+            self.plot = plot
+            let n = plot.width * plot.height
+            bits = [UInt8](repeating: 0, count: n)
+            colours = [Int?](repeating: nil, count: n)
+            lined = [Bool](repeating: false, count: n)
+        }
+
+        mutating func dot(_ column: Int, _ row: Int, colour: Int, under: Bool) {
+            let i = (row / 4) * plot.width + column / 2
+            bits[i] |= Glyphs.dotBit(column: column % 2, row: row % 4)
+            if !under || !lined[i] { colours[i] = colour }
+            if !under { lined[i] = true }
+        }
+
+        func paint(_ canvas: inout Canvas, _ style: Style) {
+            for y in 0..<plot.height {
+                for x in 0..<plot.width {
+                    let i = y * plot.width + x
+                    guard bits[i] != 0, let colour = colours[i] else { continue }
+                    canvas[plot.x + x, plot.y + y] = Cell(
+                        style.glyphs.dots(bits[i]), foreground: colour)
+                }
+            }
+        }
     }
 }

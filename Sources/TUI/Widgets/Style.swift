@@ -37,8 +37,8 @@ extension Canvas {
         self[rect.x, bottom] = Cell(g.bottomLeft, foreground: color)
         self[right, bottom] = Cell(g.bottomRight, foreground: color)
         put(
-            " \(title) ", x: rect.x + 1, y: rect.y, foreground: style.theme.title, bold: true,
-            limit: rect.width - 2)
+            " \(Format.fitted(title, width: rect.width - 4)) ", x: rect.x + 1, y: rect.y,
+            foreground: style.theme.title, bold: true, limit: rect.width - 2)
         return rect.inner
     }
 
@@ -71,6 +71,21 @@ public enum Format {
         return cut + "…"
     }
 
+    /// `s` in at most `width` columns, the least important parts going first: its parenthetical
+    /// asides from the last, then its trailing " · " parts beyond the first two, then words at the
+    /// end (`elided`).
+    public static func fitted(_ s: String, width: Int) -> String {
+        var text = s
+        while text.count > width, let open = text.range(of: " (", options: .backwards),
+            let close = text[open.upperBound...].firstIndex(of: ")")
+        {
+            text.removeSubrange(open.lowerBound...close)
+        }
+        var parts = text.components(separatedBy: " · ")
+        while parts.joined(separator: " · ").count > width, parts.count > 2 { parts.removeLast() }
+        return elided(parts.joined(separator: " · "), width: width)
+    }
+
     public static func number(_ v: Double, digits: Int = 3) -> String {
         guard v.isFinite else { return v.isNaN ? "nan" : (v > 0 ? "inf" : "-inf") }
         let a = abs(v)
@@ -81,6 +96,11 @@ public enum Format {
     /// `s` padded with spaces to at least `width` characters.
     public static func pad(_ s: String, _ width: Int) -> String {
         s.count >= width ? s : s + String(repeating: " ", count: width - s.count)
+    }
+
+    /// A short duration: "0.42 s", "3.1 s", "95 s".
+    public static func seconds(_ s: Double) -> String {
+        String(format: s < 1 ? "%.2f s" : s < 10 ? "%.1f s" : "%.0f s", max(0, s))
     }
 
     /// A duration for "… ago": seconds, minutes or hours, whole.
