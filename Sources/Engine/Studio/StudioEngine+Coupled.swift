@@ -60,9 +60,19 @@ extension StudioEngine {
                 count: count, latents: latents, rng: &rng, shouldStop: shouldStop)
         else { return nil }
         var panel = CoupledPanel(
-            augmentedDimension: d, label: source.kind == .oracle ? "oracle" : source.label,
+            augmentedDimension: d, label: Self.coupledLabel(source),
             points: Self.screenPoints(x, projection))
         panel.step = source.step
         return panel
+    }
+
+    /// What drew a panel in a few words (its D is in the caption): "one network, step 900",
+    /// "model, step 900", "followed, step 900" or "oracle".
+    static func coupledLabel(_ source: PreviewSource) -> String {
+        switch source.kind {
+        case .oracle: "oracle"
+        case .oneNetwork: "one network, step \(source.step)"
+        case .model: "\(source.slot == nil ? "followed" : "model"), step \(source.step)"
+        }
     }
 }

@@ -91,7 +91,7 @@ extension StudioView {
     func drawCoupledImages(
         _ canvas: inout Canvas, _ inner: Rect, _ grid: CoupledGrid, _ shape: ImageShape
     ) {
-        let labelWidth = min(18, inner.width / 8)
+        let labelWidth = max(9, min(18, inner.width / 8))
         let columns = Self.coupledColumns(
             total: grid.total, side: shape.side, inner: inner, labelWidth: labelWidth)
         let perColumn = (grid.total + columns - 1) / columns
