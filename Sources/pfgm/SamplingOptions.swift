@@ -25,6 +25,8 @@ struct SolverOptions: ParsableArguments {
     @Option(help: "Noise injection α: x ← x + α·σ_i·ε at the start of each step.")
     var alpha: Double = 0
 
+    @OptionGroup var churning: ChurnOptions
+
     func validate() throws {
         if let problem = schedule.problem { throw ValidationError(problem) }
         guard alpha >= 0, alpha.isFinite else {
@@ -36,14 +38,54 @@ struct SolverOptions: ParsableArguments {
         NoiseSchedule(steps: steps, sigmaMin: sigmaMin, sigmaMax: sigmaMax, rho: rho)
     }
 
-    var sampler: Sampler { Sampler(schedule: schedule, solver: solver, alpha: alpha) }
+    var churn: Churn { churning.churn }
+
+    var sampler: Sampler {
+        Sampler(schedule: schedule, solver: solver, alpha: alpha, churn: churn)
+    }
 
     /// One line saying what is sampled.
     func describe(count: Int, augmentedDimension d: AugmentedDimension) -> String {
         """
         sampling \(count) points, D=\(d), \(solver.rawValue) with \(steps) steps: NFE \
-        \(schedule.functionEvaluations(solver))
+        \(schedule.functionEvaluations(solver))\(churn.churn > 0 ? ", S_churn \(churn.churn)" : "")
         """
+    }
+}
+
+/// EDM's stochastic sampler, wherever samples are drawn (sample, eval, sweep, the studio).
+struct ChurnOptions: ParsableArguments {
+    @Option(
+        name: .customLong("s-churn"),
+        help:
+            """
+            EDM's stochastic sampler: churn S_churn (0: the deterministic sampler). Each step with \
+            σ_i in [S_min, S_max] starts from σ̂ = (1 + γ)σ_i, γ = min(S_churn/steps, √2 − 1), \
+            adding noise S_noise·√(σ̂² − σ_i²)·ε.
+            """)
+    var sChurn: Double = 0
+
+    @Option(name: .customLong("s-min"), help: "Smallest σ_i that is churned (S_min).")
+    var sMin: Double = 0
+
+    @Option(name: .customLong("s-max"), help: "Largest σ_i that is churned (S_max; inf: no bound).")
+    var sMax: Double = .infinity
+
+    @Option(name: .customLong("s-noise"), help: "Churn noise inflation S_noise.")
+    var sNoise: Double = 1
+
+    func validate() throws {
+        if let problem = churn.problem { throw ValidationError(problem) }
+    }
+
+    var churn: Churn { Churn(churn: sChurn, sMin: sMin, sMax: sMax, sNoise: sNoise) }
+
+    /// The settings as JSON fields (S_max = ∞ as null).
+    var fields: [(String, String)] {
+        [
+            ("s_churn", jsonNumber(sChurn)), ("s_min", jsonNumber(sMin)),
+            ("s_max", sMax.isFinite ? jsonNumber(sMax) : "null"), ("s_noise", jsonNumber(sNoise)),
+        ]
     }
 }
 
@@ -100,6 +142,7 @@ struct SamplerOptions: ParsableArguments {
             ("sigma_min", jsonNumber(s.sigmaMin)),
             ("sigma_max", jsonNumber(s.sigmaMax)), ("rho", jsonNumber(s.rho)),
             ("alpha", jsonNumber(solving.alpha)),
+        ] + solving.churning.fields + [
             ("bits", quantization.bits.map(String.init) ?? "null"), ("seed", String(seed)),
             ("prior_quantile", jsonNumber(priorQuantile ?? trainedQuantile ?? 1)),
         ]

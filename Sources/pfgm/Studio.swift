@@ -72,6 +72,8 @@ struct Studio: ParsableCommand {
     @Option(help: "Adam learning rate for models trained in the studio.")
     var lr: Double = 1e-3
 
+    @OptionGroup var churning: ChurnOptions
+
     @OptionGroup var threading: ThreadOptions
 
     func validate() throws {
@@ -104,6 +106,7 @@ struct Studio: ParsableCommand {
         } catch { throw Failure("\(error)") }
         var settings = StudioSettings(augmentedDimension: startD)
         settings.seed = seed
+        settings.churn = churning.churn
         let engine = StudioEngine(
             dataset: dataset, settings: settings, runsFolder: runs, opened: opened,
             sweepLines: sweepLines,

@@ -78,6 +78,8 @@ struct Sweep: ParsableCommand {
     )
     var kernelQuantile: Double = TrainingConfig.defaultKernelQuantile
 
+    @OptionGroup var churning: ChurnOptions
+
     @Option(help: "Sweep folder (created, or continued when it holds the same sweep).")
     var out: String
 
@@ -109,6 +111,7 @@ struct Sweep: ParsableCommand {
         p.sigmaMin = sigmaMin
         p.kernelQuantile = kernelQuantile
         p.oneNetwork = oneNetwork.map { AugmentedDimensionRange(parsing: $0)?.description ?? $0 }
+        p.churn = churning.churn.churn > 0 ? churning.churn : nil
         if let problem = p.problem { throw ValidationError(problem) }
         guard (1...1_000_000).contains(batch) else {
             throw ValidationError("--batch must be between 1 and 1000000")

@@ -55,17 +55,78 @@ public struct NoiseSchedule: Sendable, Equatable, Codable {
     }
 }
 
+/// EDM's stochastic sampler (Karras et al. 2022, Algorithm 2): at each step whose σ_i lies in
+/// [S_min, S_max], σ̂ = (1 + γ)σ_i with γ = min(S_churn/n, √2 − 1), and x gains Gaussian noise
+/// of standard deviation S_noise·√(σ̂² − σ_i²) before the step is taken from σ̂. S_churn = 0 is the
+/// deterministic sampler.
+public struct Churn: Sendable, Equatable, Codable {
+    public var churn: Double = 0
+    public var sMin: Double = 0
+    public var sMax: Double = .infinity
+    public var sNoise: Double = 1
+
+    public init(churn: Double = 0, sMin: Double = 0, sMax: Double = .infinity, sNoise: Double = 1) {
+        self.churn = churn
+        self.sMin = sMin
+        self.sMax = sMax
+        self.sNoise = sNoise
+    }
+
+    /// γ_i of a step at `sigma` in a schedule of `steps` steps.
+    public func gamma(sigma: Double, steps: Int) -> Double {
+        guard churn > 0, sigma >= sMin, sigma <= sMax else { return 0 }
+        return min(churn / Double(max(steps, 1)), 2.0.squareRoot() - 1)
+    }
+
+    public var problem: String? {
+        if !(churn >= 0 && churn.isFinite) { return "--s-churn must be a number ≥ 0" }
+        if !(sMin >= 0 && sMin.isFinite) { return "--s-min must be a number ≥ 0" }
+        if !(sMax >= sMin) { return "--s-max must be at least --s-min" }
+        if !(sNoise >= 0 && sNoise.isFinite) { return "--s-noise must be a number ≥ 0" }
+        return nil
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case churn = "s_churn"
+        case sMin = "s_min"
+        case sMax = "s_max"
+        case sNoise = "s_noise"
+    }
+
+    /// JSON has no ∞: S_max = ∞ is written as null.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(churn, forKey: .churn)
+        try c.encode(sMin, forKey: .sMin)
+        try c.encode(sMax.isFinite ? sMax : nil, forKey: .sMax)
+        try c.encode(sNoise, forKey: .sNoise)
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        churn = try c.decodeIfPresent(Double.self, forKey: .churn) ?? 0
+        sMin = try c.decodeIfPresent(Double.self, forKey: .sMin) ?? 0
+        sMax = try c.decodeIfPresent(Double.self, forKey: .sMax) ?? .infinity
+        sNoise = try c.decodeIfPresent(Double.self, forKey: .sNoise) ?? 1
+    }
+}
+
 /// Solves the probability-flow ODE dx/dσ = (x − D(x, σ))/σ from σ_max to 0, the same for every D.
 public struct Sampler {
     public var schedule: NoiseSchedule
     public var solver: Solver
     /// Noise injection: at the start of each step x ← x + α·σ_i·ε.
     public var alpha: Double
+    /// EDM's churn (off by default: the probability-flow ODE as it is).
+    public var churn: Churn
 
-    public init(schedule: NoiseSchedule, solver: Solver = .heun, alpha: Double = 0) {
+    public init(
+        schedule: NoiseSchedule, solver: Solver = .heun, alpha: Double = 0, churn: Churn = Churn()
+    ) {
         self.schedule = schedule
         self.solver = solver
         self.alpha = alpha
+        self.churn = churn
     }
 
     /// Integrates `x` (rows × N, drawn from the prior at σ_max) in place to data.
@@ -87,12 +148,20 @@ public struct Sampler {
         var noise = [Float](repeating: 0, count: count)
         let sigmas = schedule.sigmas
         for i in 0..<(sigmas.count - 1) {
-            let sigma = sigmas[i]
+            var sigma = sigmas[i]
             let sigmaNext = sigmas[i + 1]
             if alpha > 0 {
                 noise.withUnsafeMutableBufferPointer { rng.fillNormal($0) }
                 let s = Float(alpha * sigma)
                 for j in 0..<count { x.storage[j] += s * noise[j] }
+            }
+            let gamma = churn.gamma(sigma: sigma, steps: schedule.steps)
+            if gamma > 0 {
+                let raised = sigma + gamma * sigma
+                noise.withUnsafeMutableBufferPointer { rng.fillNormal($0) }
+                let s = Float((raised * raised - sigma * sigma).squareRoot() * churn.sNoise)
+                for j in 0..<count { x.storage[j] += s * noise[j] }
+                sigma = raised
             }
             evaluateSlope(x, sigma: sigma, denoiser: denoiser, denoised: &denoised, into: &slope)
             let h = Float(sigmaNext - sigma)

@@ -49,6 +49,11 @@ public struct SampleCommand: Sendable, Equatable {
         let s = settings
         a += ["--count", "\(count)", "--steps", "\(s.steps)", "--solver", s.solver.rawValue]
         a += ["--alpha", "\(s.alpha)", "--seed", "\(s.seed)"]
+        if s.churn.churn > 0 {
+            let c = s.churn
+            a += ["--s-churn", "\(c.churn)", "--s-min", "\(c.sMin)", "--s-max", "\(c.sMax)"]
+            a += ["--s-noise", "\(c.sNoise)"]
+        }
         a += ["--sigma-max", "\(s.sigmaMax)", "--sigma-min", "\(s.sigmaMin)"]
         if s.bits < 32, case .run = source { a += ["--bits", "\(s.bits)"] }
         a += ["--out", out] + (png.map { ["--png", $0] } ?? [])
@@ -94,7 +99,9 @@ public struct ExportRecord {
             "aug_dim": s.augmentedDimension.description, "steps": s.steps,
             "nfe": s.functionEvaluations, "solver": s.solver.rawValue, "alpha": s.alpha,
             "bits": s.bits, "seed": s.seed, "sigma_max": s.sigmaMax, "sigma_min": s.sigmaMin,
-            "commands": commands.map(\.line),
+            "commands": commands.map(\.line), "s_churn": s.churn.churn, "s_min": s.churn.sMin,
+            "s_max": s.churn.sMax.isFinite ? s.churn.sMax as Any : NSNull(),
+            "s_noise": s.churn.sNoise,
             "models": commands.map { c -> [String: Any] in
                 var m: [String: Any] = ["aug_dims": c.dimensions.map(\.description)]
                 switch c.source {

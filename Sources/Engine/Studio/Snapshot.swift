@@ -6,6 +6,8 @@ public struct StudioSettings: Sendable, Equatable {
     public var steps: Int = 18
     public var solver: Solver = .heun
     public var alpha: Double = 0
+    /// EDM's stochastic sampler (S_churn 0: off).
+    public var churn = Churn()
     /// Weight bits for sampling; 32 means full precision.
     public var bits: Int = 32
     public var seed: UInt64 = 0
@@ -24,7 +26,9 @@ public struct StudioSettings: Sendable, Equatable {
         NoiseSchedule(steps: steps, sigmaMin: sigmaMin, sigmaMax: sigmaMax)
     }
     public var functionEvaluations: Int { schedule.functionEvaluations(solver) }
-    public var sampler: Sampler { Sampler(schedule: schedule, solver: solver, alpha: alpha) }
+    public var sampler: Sampler {
+        Sampler(schedule: schedule, solver: solver, alpha: alpha, churn: churn)
+    }
 }
 
 public enum StudioCommand: Sendable {

@@ -138,6 +138,7 @@ extension StudioEngine {
             var at = settings
             at.augmentedDimension = curve.augmentedDimension
             (at.alpha, at.bits, at.steps, at.solver) = (0, 32, ProbePoint().steps, .heun)
+            at.churn = Churn()
             commands.append(
                 SampleCommand(
                     source: source, dimensions: [curve.augmentedDimension], count: probes.count,

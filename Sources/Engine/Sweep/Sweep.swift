@@ -27,6 +27,8 @@ public struct SweepPlan: Codable, Sendable, Equatable {
     /// One network per seed over this range of D ("LO..HI[,inf]"), evaluated at each D of the grid,
     /// instead of a model per (D, seed).
     public var oneNetwork: String?
+    /// EDM's churn in every evaluation (nil, as in a sweep.json without the field: none).
+    public var churn: Churn?
 
     public init(
         data: String, augDims: [String], seeds: Int, steps: Int, alphas: [Double], bits: [Int],

@@ -136,6 +136,13 @@ public struct SweepReport {
         return plot
     }
 
+    /// The churn of every evaluation, when there is one.
+    static func churn(_ c: Churn?) -> String {
+        guard let c, c.churn > 0 else { return "" }
+        return
+            "; EDM churn S_churn \(c.churn), S_min \(c.sMin), S_max \(c.sMax), S_noise \(c.sNoise)"
+    }
+
     /// The tables and findings as plain text lines for a terminal: columns padded, cells mean±sd.
     public func textLines() -> [String] {
         var lines = [
@@ -191,7 +198,7 @@ public struct SweepReport {
             - Metric: \(metric) on \(plan.count) samples (lower is better); floor \
             \(floor.map(Self.number) ?? "—") (the metric between two draws of the data of that size)
             - Base setting: Heun, NFE \(plan.baseNFE), α = 0, 32-bit weights; \
-            σ_min \(plan.sigmaMin), σ_max \(plan.sigmaMax), ρ \(plan.rho)
+            σ_min \(plan.sigmaMin), σ_max \(plan.sigmaMax), ρ \(plan.rho)\(Self.churn(plan.churn))
             - Evaluations: \(results.count) of \(expected)\(unfinished)
 
             Cells are mean ± sd over seeds.

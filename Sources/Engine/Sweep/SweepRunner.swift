@@ -205,7 +205,9 @@ public final class SweepRunner {
                 steps: point.steps, sigmaMin: plan.sigmaMin, sigmaMax: plan.sigmaMax, rho: plan.rho)
             let request = SamplingRequest(
                 denoiser: denoiser, augmentedDimension: augmentedDimension,
-                sampler: Sampler(schedule: schedule, solver: .heun, alpha: point.alpha),
+                sampler: Sampler(
+                    schedule: schedule, solver: .heun, alpha: point.alpha,
+                    churn: plan.churn ?? Churn()),
                 truncation: config.truncation(at: augmentedDimension), bits: point.bits)
             // The same prior draws for every setting of one model (common random numbers).
             guard

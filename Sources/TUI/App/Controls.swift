@@ -2,7 +2,7 @@ import Engine
 
 /// The adjustable controls, in panel order.
 public enum Control: Int, CaseIterable, Sendable {
-    case augmentedDimension, steps, solver, alpha, bits, seed, sigmaMax, sigmaMin, oracle
+    case augmentedDimension, steps, solver, alpha, bits, churn, seed, sigmaMax, sigmaMin, oracle
 
     /// The control `rows` below this one, wrapping around.
     func moved(by rows: Int) -> Control {
@@ -16,6 +16,7 @@ public enum Control: Int, CaseIterable, Sendable {
         case .steps: "steps"
         case .solver: "solver"
         case .alpha: "noise α"
+        case .churn: "S_churn"
         case .bits: "weight bits"
         case .seed: "seed"
         case .sigmaMax: "σ_max"
@@ -26,6 +27,7 @@ public enum Control: Int, CaseIterable, Sendable {
 
     static let stepChoices = [1, 2, 3, 4, 5, 6, 8, 10, 12, 14, 18, 24, 32, 48, 64, 100]
     static let alphaChoices = [0, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0]
+    static let churnChoices: [Double] = [0, 1, 5, 10, 20, 40, 80]
     static let bitChoices = [2, 3, 4, 5, 6, 7, 8, 10, 12, 16, 32]
     static let sigmaMaxChoices: [Double] = [1, 5, 10, 20, 40, 80, 160, 320]
     static let sigmaMinChoices: [Double] = [1e-5, 1e-4, 5e-4, 0.002, 0.01, 0.05]
@@ -40,6 +42,7 @@ public enum Control: Int, CaseIterable, Sendable {
         case .steps: return "\(s.steps)  NFE \(s.functionEvaluations)"
         case .solver: return s.solver.rawValue
         case .alpha: return Format.number(s.alpha, digits: 2)
+        case .churn: return s.churn.churn == 0 ? "0 (ODE)" : Format.number(s.churn.churn)
         case .bits: return s.bits >= 32 ? "32 (full)" : String(s.bits)
         case .seed: return String(s.seed)
         case .sigmaMax: return Format.number(s.sigmaMax)
@@ -59,6 +62,8 @@ public enum Control: Int, CaseIterable, Sendable {
         case .steps: s.steps = Self.neighbour(of: s.steps, in: Self.stepChoices, delta)
         case .solver: s.solver = s.solver == .heun ? .euler : .heun
         case .alpha: s.alpha = Self.neighbour(of: s.alpha, in: Self.alphaChoices, delta)
+        case .churn:
+            s.churn.churn = Self.neighbour(of: s.churn.churn, in: Self.churnChoices, delta)
         case .bits: s.bits = Self.neighbour(of: s.bits, in: Self.bitChoices, delta)
         case .seed: s.seed = delta > 0 ? s.seed &+ 1 : (s.seed == 0 ? 0 : s.seed - 1)
         case .sigmaMax: s.sigmaMax = Self.neighbour(of: s.sigmaMax, in: Self.sigmaMaxChoices, delta)
