@@ -37,6 +37,17 @@ struct QuantizationOptions: ParsableArguments {
     )
     var bits: Int?
 
+    @Option(
+        name: .customLong("quant-scheme"),
+        help:
+            """
+            Which weights --bits quantizes: all (every weight tensor, over [min(w, 0), max(w, 0)]) \
+            or official (the official PFGM++ evaluation's: over each tensor's own min and max with \
+            a truncated zero point, leaving norms, the embedding maps and projections and the \
+            layers at the data's resolution in full precision).
+            """)
+    var quantScheme: QuantizationScheme = .all
+
     func validate() throws {
         if let bits {
             guard (1...32).contains(bits) else {
@@ -48,7 +59,10 @@ struct QuantizationOptions: ParsableArguments {
     /// Replaces the model's weights by their quantized copy when --bits is given.
     func apply(to model: NetworkDenoiser) {
         if let bits {
-            model.network.parameters = Quantization.quantized(model.network.parameters, bits: bits)
+            model.network.parameters = Quantization.quantized(
+                model.network.parameters, bits: bits, scheme: quantScheme)
         }
     }
 }
+
+extension QuantizationScheme: ExpressibleByArgument {}

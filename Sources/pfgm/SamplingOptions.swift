@@ -126,7 +126,7 @@ struct SamplerOptions: ParsableArguments {
             truncation: KernelTruncation.make(
                 quantile: priorQuantile ?? trainedQuantile, dim: denoiser.dim,
                 augmentedDimension: d),
-            bits: quantization.bits ?? SamplingRequest.fullBits)
+            bits: quantization.bits ?? SamplingRequest.fullBits, scheme: quantization.quantScheme)
     }
 
     func describe(count: Int, augmentedDimension d: AugmentedDimension) -> String {
@@ -143,7 +143,8 @@ struct SamplerOptions: ParsableArguments {
             ("sigma_max", jsonNumber(s.sigmaMax)), ("rho", jsonNumber(s.rho)),
             ("alpha", jsonNumber(solving.alpha)),
         ] + solving.churning.fields + [
-            ("bits", quantization.bits.map(String.init) ?? "null"), ("seed", String(seed)),
+            ("bits", quantization.bits.map(String.init) ?? "null"),
+            ("quant_scheme", jsonString(quantization.quantScheme.rawValue)), ("seed", String(seed)),
             ("prior_quantile", jsonNumber(priorQuantile ?? trainedQuantile ?? 1)),
         ]
     }

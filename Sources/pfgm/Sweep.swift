@@ -78,6 +78,11 @@ struct Sweep: ParsableCommand {
     )
     var kernelQuantile: Double = TrainingConfig.defaultKernelQuantile
 
+    @Option(
+        name: .customLong("quant-scheme"),
+        help: "Which weights the bits column quantizes: all, or official (see pfgm sample --help).")
+    var quantScheme: QuantizationScheme = .all
+
     @OptionGroup var churning: ChurnOptions
 
     @Option(help: "Sweep folder (created, or continued when it holds the same sweep).")
@@ -112,6 +117,7 @@ struct Sweep: ParsableCommand {
         p.kernelQuantile = kernelQuantile
         p.oneNetwork = oneNetwork.map { AugmentedDimensionRange(parsing: $0)?.description ?? $0 }
         p.churn = churning.churn.churn > 0 ? churning.churn : nil
+        p.quantScheme = quantScheme == .all ? nil : quantScheme
         if let problem = p.problem { throw ValidationError(problem) }
         guard (1...1_000_000).contains(batch) else {
             throw ValidationError("--batch must be between 1 and 1000000")

@@ -2,7 +2,8 @@ import Engine
 import Foundation
 import Testing
 
-/// The official code's knobs from the command line: EDM's stochastic sampler.
+/// The official code's knobs from the command line: EDM's stochastic sampler and the official
+/// quantization scheme.
 @Suite struct OfficialKnobsTests {
     /// `--s-churn 0` (the default) draws exactly what no flag draws; a churned run is the same for
     /// one seed, differs from the ODE's, and `eval` records its settings.
@@ -35,5 +36,47 @@ import Testing
         let refused = Binary.run(
             base + ["--out", "e.npy", "--s-min", "2", "--s-max", "1"], in: dir)
         #expect(refused.status != 0 && refused.stderr.contains("--s-max must be at least"))
+    }
+
+    /// `--quant-scheme official` changes 4-bit samples from `all`'s, changes nothing at 32 bits,
+    /// and is recorded by eval; a sweep keeps its scheme and churn in sweep.json and report.md.
+    @Test func theQuantizationSchemeIsChosenAndRecorded() throws {
+        let dir = scratchDirectory()
+        let train = Binary.run(
+            ["train", "--data", "8gaussians", "--aug-dim", "inf", "--steps", "30", "--out", "run"]
+                + CommandTests.tiny + ["--depth", "2"], in: dir)
+        #expect(train.status == 0, "\(train.stderr)")
+        let base = ["sample", "--ckpt", "run", "--count", "100", "--steps", "4"]
+        func draw(_ name: String, _ extra: [String]) throws -> NPY.Array {
+            let r = Binary.run(base + ["--out", name] + extra, in: dir)
+            #expect(r.status == 0, "\(r.stderr)")
+            return try NPY.read("\(dir)/\(name)")
+        }
+        let all = try draw("a.npy", ["--bits", "4"])
+        let official = try draw("b.npy", ["--bits", "4", "--quant-scheme", "official"])
+        let full = try draw("c.npy", [])
+        let fullOfficial = try draw("d.npy", ["--quant-scheme", "official"])
+        #expect(all != official && full == fullOfficial)
+        let scored = Binary.run(
+            ["eval", "--ckpt", "run", "--count", "100", "--steps", "4", "--bits", "6"]
+                + ["--quant-scheme", "official"], in: dir)
+        let json = try #require(
+            try JSONSerialization.jsonObject(with: Data(scored.stdout.utf8)) as? [String: Any])
+        #expect(json["quant_scheme"] as? String == "official" && json["bits"] as? Int == 6)
+        let bad = Binary.run(base + ["--out", "e.npy", "--quant-scheme", "some"], in: dir)
+        #expect(bad.status != 0 && bad.stderr.contains("quant-scheme"))
+
+        let sweep = Binary.run(
+            [
+                "sweep", "--data", "8gaussians", "--aug-dims", "inf", "--steps", "5", "--seeds",
+                "1", "--count", "50", "--alphas", "0.1", "--bits", "5", "--nfe", "5",
+                "--quant-scheme", "official", "--s-churn", "5", "--width", "16", "--depth", "1",
+                "--batch", "32", "--threads", "1", "--out", "sw",
+            ], in: dir)
+        #expect(sweep.status == 0, "\(sweep.stderr)")
+        let plan = try String(contentsOfFile: "\(dir)/sw/sweep.json", encoding: .utf8)
+        #expect(plan.contains("official") && plan.contains("s_churn"))
+        let report = try String(contentsOfFile: "\(dir)/sw/report.md", encoding: .utf8)
+        #expect(report.contains("(scheme official)") && report.contains("S_churn 5.0"))
     }
 }

@@ -9,15 +9,18 @@ public struct SamplingRequest {
     /// Where the prior is cut; nil draws the whole prior.
     public var truncation: KernelTruncation?
     public var bits: Int
+    public var scheme: QuantizationScheme
 
     public static let fullBits = 32
 
     public init(
         denoiser: Denoiser, augmentedDimension: AugmentedDimension, sampler: Sampler,
-        truncation: KernelTruncation? = nil, bits: Int = fullBits
+        truncation: KernelTruncation? = nil, bits: Int = fullBits,
+        scheme: QuantizationScheme = .all
     ) {
         self.denoiser = denoiser
         self.augmentedDimension = augmentedDimension
+        self.scheme = scheme
         self.sampler = sampler
         self.truncation = truncation
         self.bits = bits
@@ -35,7 +38,8 @@ public struct SamplingRequest {
     public func quantized() -> SamplingRequest {
         guard bits < Self.fullBits, let model = denoiser as? NetworkDenoiser else { return self }
         var request = self
-        request.denoiser = model.over(Quantization.quantized(model.network.parameters, bits: bits))
+        request.denoiser = model.over(
+            Quantization.quantized(model.network.parameters, bits: bits, scheme: scheme))
         request.bits = Self.fullBits
         return request
     }

@@ -55,7 +55,10 @@ public struct SampleCommand: Sendable, Equatable {
             a += ["--s-noise", "\(c.sNoise)"]
         }
         a += ["--sigma-max", "\(s.sigmaMax)", "--sigma-min", "\(s.sigmaMin)"]
-        if s.bits < 32, case .run = source { a += ["--bits", "\(s.bits)"] }
+        if s.bits < 32, case .run = source {
+            a += ["--bits", "\(s.bits)"]
+            if s.quantScheme != .all { a += ["--quant-scheme", s.quantScheme.rawValue] }
+        }
         a += ["--out", out] + (png.map { ["--png", $0] } ?? [])
         return a
     }
@@ -98,7 +101,8 @@ public struct ExportRecord {
             "view": view.rawValue, "data": data, "png": picture,
             "aug_dim": s.augmentedDimension.description, "steps": s.steps,
             "nfe": s.functionEvaluations, "solver": s.solver.rawValue, "alpha": s.alpha,
-            "bits": s.bits, "seed": s.seed, "sigma_max": s.sigmaMax, "sigma_min": s.sigmaMin,
+            "bits": s.bits, "quant_scheme": s.quantScheme.rawValue, "seed": s.seed,
+            "sigma_max": s.sigmaMax, "sigma_min": s.sigmaMin,
             "commands": commands.map(\.line), "s_churn": s.churn.churn, "s_min": s.churn.sMin,
             "s_max": s.churn.sMax.isFinite ? s.churn.sMax as Any : NSNull(),
             "s_noise": s.churn.sNoise,

@@ -10,6 +10,8 @@ public struct StudioSettings: Sendable, Equatable {
     public var churn = Churn()
     /// Weight bits for sampling; 32 means full precision.
     public var bits: Int = 32
+    /// Which weights `bits` quantizes.
+    public var quantScheme = QuantizationScheme.all
     public var seed: UInt64 = 0
     public var sigmaMax: Double = 80
     public var sigmaMin: Double = 0.002

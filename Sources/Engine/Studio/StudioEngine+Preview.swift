@@ -64,7 +64,7 @@ extension StudioEngine {
         func request(_ model: Denoiser, _ truncation: KernelTruncation?) -> SamplingRequest {
             SamplingRequest(
                 denoiser: model, augmentedDimension: d, sampler: settings.sampler,
-                truncation: truncation, bits: settings.bits)
+                truncation: truncation, bits: settings.bits, scheme: settings.quantScheme)
         }
         if let run = followedAnswering(at: d), let model = run.denoiser(at: d) {
             let source =

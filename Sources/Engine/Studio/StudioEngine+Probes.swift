@@ -115,7 +115,9 @@ extension StudioEngine {
     /// The shown D's model (or the oracle), then the bank's other models, each at its own D.
     func probeModels() -> [ProbeModel] {
         let shown = settings.augmentedDimension
-        let settingsKey = " seed \(settings.seed) σ \(settings.sigmaMin)…\(settings.sigmaMax)"
+        let settingsKey =
+            " seed \(settings.seed) σ \(settings.sigmaMin)…\(settings.sigmaMax)"
+            + " \(settings.quantScheme)"
         func model(
             _ identity: String, _ label: String, _ d: AugmentedDimension, _ step: Int,
             _ truncation: KernelTruncation?,
@@ -189,7 +191,7 @@ extension StudioEngine {
         let request = SamplingRequest(
             denoiser: job.denoiser, augmentedDimension: job.curve.augmentedDimension,
             sampler: Sampler(schedule: schedule, solver: .heun, alpha: point.alpha),
-            truncation: job.truncation, bits: point.bits)
+            truncation: job.truncation, bits: point.bits, scheme: settings.quantScheme)
         guard
             let x = request.run(
                 count: probes.count, seed: settings.seed, shouldStop: { self.hasPendingCommands })

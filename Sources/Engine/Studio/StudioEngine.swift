@@ -281,6 +281,7 @@ public actor StudioEngine {
         let moved =
             s.augmentedDimension != settings.augmentedDimension || s.seed != settings.seed
             || s.sigmaMin != settings.sigmaMin || s.sigmaMax != settings.sigmaMax
+            || s.quantScheme != settings.quantScheme
         settings = s
         preview.ask()
         if probes.isOpen && moved { setProbes(open: true) }

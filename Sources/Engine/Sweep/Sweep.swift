@@ -29,6 +29,8 @@ public struct SweepPlan: Codable, Sendable, Equatable {
     public var oneNetwork: String?
     /// EDM's churn in every evaluation (nil, as in a sweep.json without the field: none).
     public var churn: Churn?
+    /// Which weights the bits column quantizes (nil, as in a sweep.json without the field: all).
+    public var quantScheme: QuantizationScheme?
 
     public init(
         data: String, augDims: [String], seeds: Int, steps: Int, alphas: [Double], bits: [Int],
@@ -48,6 +50,7 @@ public struct SweepPlan: Codable, Sendable, Equatable {
     var normalized: SweepPlan {
         var p = self
         p.kernelQuantile = p.kernelQuantile ?? 1
+        p.quantScheme = p.quantScheme ?? .all
         return p
     }
 

@@ -136,6 +136,18 @@ public struct SweepReport {
         return plot
     }
 
+    static func scheme(_ scheme: QuantizationScheme) -> String {
+        switch scheme {
+        case .all: "every weight tensor, per tensor over [min(w, 0), max(w, 0)] (scheme all)"
+        case .official:
+            """
+            the official PFGM++ evaluation's scheme: per tensor over its own min and max with a \
+            truncated zero point; norms, embedding maps and projections and the layers at the \
+            data's resolution stay in full precision (scheme official)
+            """
+        }
+    }
+
     /// The churn of every evaluation, when there is one.
     static func churn(_ c: Churn?) -> String {
         guard let c, c.churn > 0 else { return "" }
@@ -199,6 +211,7 @@ public struct SweepReport {
             \(floor.map(Self.number) ?? "—") (the metric between two draws of the data of that size)
             - Base setting: Heun, NFE \(plan.baseNFE), α = 0, 32-bit weights; \
             σ_min \(plan.sigmaMin), σ_max \(plan.sigmaMax), ρ \(plan.rho)\(Self.churn(plan.churn))
+            - Quantization: \(Self.scheme(plan.quantScheme ?? .all))
             - Evaluations: \(results.count) of \(expected)\(unfinished)
 
             Cells are mean ± sd over seeds.

@@ -208,7 +208,8 @@ public final class SweepRunner {
                 sampler: Sampler(
                     schedule: schedule, solver: .heun, alpha: point.alpha,
                     churn: plan.churn ?? Churn()),
-                truncation: config.truncation(at: augmentedDimension), bits: point.bits)
+                truncation: config.truncation(at: augmentedDimension), bits: point.bits,
+                scheme: plan.quantScheme ?? .all)
             // The same prior draws for every setting of one model (common random numbers).
             guard
                 let x = request.run(

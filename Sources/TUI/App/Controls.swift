@@ -2,7 +2,8 @@ import Engine
 
 /// The adjustable controls, in panel order.
 public enum Control: Int, CaseIterable, Sendable {
-    case augmentedDimension, steps, solver, alpha, bits, churn, seed, sigmaMax, sigmaMin, oracle
+    case augmentedDimension, steps, solver, alpha, bits, scheme, churn, seed, sigmaMax, sigmaMin
+    case oracle
 
     /// The control `rows` below this one, wrapping around.
     func moved(by rows: Int) -> Control {
@@ -18,6 +19,7 @@ public enum Control: Int, CaseIterable, Sendable {
         case .alpha: "noise α"
         case .churn: "S_churn"
         case .bits: "weight bits"
+        case .scheme: "quantizes"
         case .seed: "seed"
         case .sigmaMax: "σ_max"
         case .sigmaMin: "σ_min"
@@ -44,6 +46,7 @@ public enum Control: Int, CaseIterable, Sendable {
         case .alpha: return Format.number(s.alpha, digits: 2)
         case .churn: return s.churn.churn == 0 ? "0 (ODE)" : Format.number(s.churn.churn)
         case .bits: return s.bits >= 32 ? "32 (full)" : String(s.bits)
+        case .scheme: return s.quantScheme == .all ? "all weights" : "official"
         case .seed: return String(s.seed)
         case .sigmaMax: return Format.number(s.sigmaMax)
         case .sigmaMin: return Format.number(s.sigmaMin)
@@ -65,6 +68,7 @@ public enum Control: Int, CaseIterable, Sendable {
         case .churn:
             s.churn.churn = Self.neighbour(of: s.churn.churn, in: Self.churnChoices, delta)
         case .bits: s.bits = Self.neighbour(of: s.bits, in: Self.bitChoices, delta)
+        case .scheme: s.quantScheme = s.quantScheme == .all ? .official : .all
         case .seed: s.seed = delta > 0 ? s.seed &+ 1 : (s.seed == 0 ? 0 : s.seed - 1)
         case .sigmaMax: s.sigmaMax = Self.neighbour(of: s.sigmaMax, in: Self.sigmaMaxChoices, delta)
         case .sigmaMin: s.sigmaMin = Self.neighbour(of: s.sigmaMin, in: Self.sigmaMinChoices, delta)

@@ -38,7 +38,9 @@ public struct Layout: Sendable, Equatable {
         status = Rect(x: 0, y: 0, width: width, height: 1)
         message = Rect(x: 0, y: height - 1, width: width, height: 1)
         slider = Rect(x: 0, y: bodyTop, width: left, height: 5)
-        let controlsHeight = min(Control.allCases.count + 2, bodyHeight - 5 - 4)
+        // The metrics keep 6 rows where the controls can still show 5 (D to weight bits); the
+        // controls scroll with the focus.
+        let controlsHeight = min(Control.allCases.count + 2, max(7, bodyHeight - 5 - 6))
         controls = Rect(x: 0, y: bodyTop + 5, width: left, height: controlsHeight)
         metrics = Rect(
             x: 0, y: bodyTop + 5 + controlsHeight, width: left,
