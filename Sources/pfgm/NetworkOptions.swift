@@ -43,3 +43,55 @@ struct NetworkOptions: ParsableArguments {
     var width: Int { explicitWidth ?? (arch == .mlp ? 256 : 32) }
     var depth: Int { explicitDepth ?? (arch == .mlp ? 4 : 2) }
 }
+
+/// EDM's training schedules (train, sweep, the studio's training).
+struct ScheduleOptions: ParsableArguments {
+    @Option(
+        name: .customLong("ema-halflife-kimg"),
+        help:
+            """
+            EDM's EMA: a half-life of this many thousand training images (the official recipe: \
+            500) instead of --ema-decay.
+            """)
+    var emaHalflifeKimg: Double?
+
+    @Option(
+        name: .customLong("ema-rampup"),
+        help:
+            """
+            With --ema-halflife-kimg: cap the half-life at images seen × this ratio (EDM: 0.05, \
+            the default; 0 for none).
+            """)
+    var emaRampup: Double?
+
+    @Option(
+        name: .customLong("lr-rampup-kimg"),
+        help:
+            """
+            EDM's learning-rate ramp-up over this many thousand images (the official recipe: \
+            10000) instead of --warmup.
+            """)
+    var lrRampupKimg: Double?
+
+    func validate() throws {
+        if emaRampup != nil && emaHalflifeKimg == nil {
+            throw ValidationError("--ema-rampup applies with --ema-halflife-kimg")
+        }
+        var config = TrainingConfig(
+            data: "", dim: 1, augmentedDimension: .infinite, sigmaData: 1, steps: 1)
+        schedule.apply(to: &config)
+        if let problem = config.problem { throw ValidationError(problem) }
+    }
+
+    var schedule: TrainingSchedule {
+        TrainingSchedule(
+            emaHalflifeKimg: emaHalflifeKimg,
+            emaRampup: emaHalflifeKimg == nil ? nil : (emaRampup ?? 0.05).nonZero,
+            lrRampupKimg: lrRampupKimg)
+    }
+}
+
+extension Double {
+    /// nil for 0.
+    fileprivate var nonZero: Double? { self == 0 ? nil : self }
+}

@@ -74,6 +74,8 @@ struct Studio: ParsableCommand {
 
     @OptionGroup var churning: ChurnOptions
 
+    @OptionGroup var scheduling: ScheduleOptions
+
     @OptionGroup var threading: ThreadOptions
 
     func validate() throws {
@@ -110,7 +112,7 @@ struct Studio: ParsableCommand {
         let engine = StudioEngine(
             dataset: dataset, settings: settings, runsFolder: runs, opened: opened,
             sweepLines: sweepLines,
-            learningRate: lr, follow: target)
+            learningRate: lr, schedule: scheduling.schedule, follow: target)
         engine.start()
         let app = StudioApp(
             engine: engine, backend: terminal, theme: chosenTheme, themes: Theme.available())

@@ -85,6 +85,8 @@ struct Sweep: ParsableCommand {
 
     @OptionGroup var churning: ChurnOptions
 
+    @OptionGroup var scheduling: ScheduleOptions
+
     @Option(help: "Sweep folder (created, or continued when it holds the same sweep).")
     var out: String
 
@@ -118,6 +120,7 @@ struct Sweep: ParsableCommand {
         p.oneNetwork = oneNetwork.map { AugmentedDimensionRange(parsing: $0)?.description ?? $0 }
         p.churn = churning.churn.churn > 0 ? churning.churn : nil
         p.quantScheme = quantScheme == .all ? nil : quantScheme
+        p.schedule = scheduling.schedule.isDefault ? nil : scheduling.schedule
         if let problem = p.problem { throw ValidationError(problem) }
         guard (1...1_000_000).contains(batch) else {
             throw ValidationError("--batch must be between 1 and 1000000")

@@ -70,6 +70,8 @@ struct Train: ParsableCommand {
         help: "Ramp the EMA decay up as min(decay, (1+t)/(10+t)).")
     var emaWarmup = true
 
+    @OptionGroup var scheduling: ScheduleOptions
+
     @Option(name: .customLong("log-every"), help: "Steps between stats.jsonl lines.")
     var logEvery: Int = 50
 
@@ -161,6 +163,7 @@ struct Train: ParsableCommand {
         config.emaDecay = emaDecay
         config.emaWarmup = emaWarmup
         config.kernelQuantile = kernelQuantile
+        scheduling.schedule.apply(to: &config)
         if let problem = config.problem { throw Failure(problem) }
         let trainer = try Trainer(config: config, data: dataset.train)
         try run.create()

@@ -85,15 +85,41 @@ public final class Adam {
 
 /// An exponential moving average of the weights, used for sampling. With `warmup`, the decay ramps
 /// up as min(decay, (1 + t)/(10 + t)) so early averages are not dominated by the initialisation.
+/// With a `HalfLife`, it is EDM's instead: β = 0.5^(batch / half-life in images), the half-life
+/// capped at images seen × ramp-up ratio before the update (so β = 0 at the first one).
 public final class ExponentialMovingAverage {
+    public struct HalfLife: Sendable, Equatable {
+        public var images: Double
+        public var rampup: Double?
+        public var batch: Int
+
+        public init(images: Double, rampup: Double?, batch: Int) {
+            self.images = images
+            self.rampup = rampup
+            self.batch = batch
+        }
+
+        /// β of update t (1 for the first).
+        public func decay(update t: Int) -> Double {
+            let seen = Double(t - 1) * Double(batch)
+            let life = rampup.map { min(images, seen * $0) } ?? images
+            return pow(0.5, Double(batch) / max(life, 1e-8))
+        }
+    }
+
     public let decay: Float
     public let warmup: Bool
+    public let halfLife: HalfLife?
     public let average: ParameterStore
     public private(set) var updates: Int = 0
 
-    public init(of parameters: ParameterStore, decay: Float = 0.999, warmup: Bool = true) {
+    public init(
+        of parameters: ParameterStore, decay: Float = 0.999, warmup: Bool = true,
+        halfLife: HalfLife? = nil
+    ) {
         self.decay = decay
         self.warmup = warmup
+        self.halfLife = halfLife
         average = parameters.copy()
     }
 
@@ -111,6 +137,7 @@ public final class ExponentialMovingAverage {
     /// pass).
     public func beginUpdate() -> Float {
         updates += 1
+        if let halfLife { return Float(halfLife.decay(update: updates)) }
         let t = Float(updates)
         return warmup ? min(decay, (1 + t) / (10 + t)) : decay
     }

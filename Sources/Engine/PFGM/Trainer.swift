@@ -40,7 +40,8 @@ public final class Trainer {
         adam = Adam(
             parameterCount: network.parameters.count, learningRate: Float(config.learningRate))
         ema = ExponentialMovingAverage(
-            of: network.parameters, decay: Float(config.emaDecay), warmup: config.emaWarmup ?? true)
+            of: network.parameters, decay: Float(config.emaDecay), warmup: config.emaWarmup ?? true,
+            halfLife: config.emaHalfLife)
         preconditioning = Preconditioning(sigmaData: config.sigmaData)
         switch dimensions {
         case .one(let d):
@@ -75,8 +76,7 @@ public final class Trainer {
     public func trainStep() -> Float {
         let loss = computeGradients()
         guard loss.isFinite else { return loss }
-        adam.learningRate = Float(
-            config.learningRate * min(1, Double(step + 1) / Double(max(config.warmupSteps, 1))))
+        adam.learningRate = Float(config.learningRate(afterSteps: step))
         optimizerStep(gradients: activeReplicas.map { $0.parameters.grads.pointer })
         step += 1
         return loss

@@ -42,6 +42,12 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     public var emaDecay: Double = 0.999
     /// Whether the EMA's decay ramps up from 0 (nil, as in a config.json without the field: yes).
     public var emaWarmup: Bool?
+    /// EDM's EMA instead: a half-life in thousands of training images, ramped up as
+    /// min(half-life, images so far × `emaRampup`) when that is set (nil: `emaDecay`).
+    public var emaHalflifeKimg: Double?
+    public var emaRampup: Double?
+    /// EDM's learning-rate ramp-up over this many thousand images (nil: `warmupSteps`).
+    public var lrRampupKimg: Double?
     public var pMean: Double = -1.2
     public var pStd: Double = 1.2
     public var seed: UInt64 = 0
@@ -129,6 +135,21 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     }
 
     /// Nil when the settings are usable, else what is wrong.
+    /// The learning rate of the step after `done` steps: EDM's ramp over `lrRampupKimg` thousand
+    /// images (rate · min(images seen / images of the ramp, 1), 0 at the first step), else the
+    /// linear warm-up over `warmupSteps`.
+    public func learningRate(afterSteps done: Int) -> Double {
+        if let k = lrRampupKimg {
+            return learningRate * min(Double(done * batch) / max(k * 1000, 1e-8), 1)
+        }
+        return learningRate * min(1, Double(done + 1) / Double(max(warmupSteps, 1)))
+    }
+
+    /// The EMA's schedule: EDM's half-life when one is set.
+    public var emaHalfLife: ExponentialMovingAverage.HalfLife? {
+        emaHalflifeKimg.map { .init(images: $0 * 1000, rampup: emaRampup, batch: batch) }
+    }
+
     public var problem: String? {
         if architecture == .unet && unet == nil {
             return
@@ -166,6 +187,15 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         if !(emaDecay >= 0 && emaDecay < 1) { return "ema decay must be in [0, 1)" }
         if steps < 1 { return "steps must be at least 1" }
         if warmupSteps < 0 { return "warmup steps must not be negative" }
+        if let h = emaHalflifeKimg, !(h > 0 && h.isFinite) {
+            return "the EMA half-life must be a positive number of kimg"
+        }
+        if let r = emaRampup, !(r >= 0 && r.isFinite) {
+            return "the EMA ramp-up ratio must be a number ≥ 0"
+        }
+        if let k = lrRampupKimg, !(k >= 0 && k.isFinite) {
+            return "the learning-rate ramp-up must be a number ≥ 0 of kimg"
+        }
         if let q = kernelQuantile, !(q >= 0.5 && q <= 1) {
             return "kernel quantile must be in [0.5, 1]"
         }
@@ -173,5 +203,29 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
             return "infinity share must be in [0, 1)"
         }
         return nil
+    }
+}
+
+/// EDM's training schedules, where the official code's recipe is wanted: the EMA by half-life and
+/// the learning rate ramped up over images. Nil fields keep `pfgm`'s own.
+public struct TrainingSchedule: Sendable, Equatable, Codable {
+    public var emaHalflifeKimg: Double?
+    public var emaRampup: Double?
+    public var lrRampupKimg: Double?
+
+    public init(
+        emaHalflifeKimg: Double? = nil, emaRampup: Double? = nil, lrRampupKimg: Double? = nil
+    ) {
+        self.emaHalflifeKimg = emaHalflifeKimg
+        self.emaRampup = emaRampup
+        self.lrRampupKimg = lrRampupKimg
+    }
+
+    public var isDefault: Bool { self == TrainingSchedule() }
+
+    public func apply(to config: inout TrainingConfig) {
+        config.emaHalflifeKimg = emaHalflifeKimg
+        config.emaRampup = emaHalflifeKimg == nil ? nil : emaRampup
+        config.lrRampupKimg = lrRampupKimg
     }
 }

@@ -58,6 +58,7 @@ extension StudioEngine {
             sigmaData: dataset.sigmaData, steps: 1_000_000_000)
         config.seed = settings.seed
         config.learningRate = learningRate
+        schedule.apply(to: &config)
         config.channels = dataset.imageChannels
         do {
             try run.create()

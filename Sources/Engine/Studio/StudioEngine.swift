@@ -30,6 +30,8 @@ public actor StudioEngine {
     /// sweep).
     let opened: [RunDirectory]
     let learningRate: Double
+    /// EDM's schedules for the models the studio makes (default: `pfgm`'s own).
+    let schedule: TrainingSchedule
     /// What a read-only studio follows (`--follow`), and the models found there so far.
     var follow: FollowSource?
     var snapshot: Snapshot
@@ -66,11 +68,13 @@ public actor StudioEngine {
     /// studio trains nothing and only watches.
     public init(
         dataset: Dataset, settings: StudioSettings, runsFolder: String, opened: [RunDirectory] = [],
-        sweepLines: [String] = [], learningRate: Double = 1e-3, follow: FollowTarget? = nil
+        sweepLines: [String] = [], learningRate: Double = 1e-3,
+        schedule: TrainingSchedule = TrainingSchedule(), follow: FollowTarget? = nil
     ) {
         self.dataset = dataset
         self.follow = follow.map(FollowSource.init)
         self.learningRate = learningRate
+        self.schedule = schedule
         self.settings = settings
         self.runsFolder = runsFolder
         self.opened = opened

@@ -31,6 +31,8 @@ public struct SweepPlan: Codable, Sendable, Equatable {
     public var churn: Churn?
     /// Which weights the bits column quantizes (nil, as in a sweep.json without the field: all).
     public var quantScheme: QuantizationScheme?
+    /// EDM's EMA and learning-rate schedules for every model (nil: `pfgm`'s own).
+    public var schedule: TrainingSchedule?
 
     public init(
         data: String, augDims: [String], seeds: Int, steps: Int, alphas: [Double], bits: [Int],
@@ -127,6 +129,7 @@ public struct SweepPlan: Codable, Sendable, Equatable {
         c.learningRate = learningRate
         c.seed = UInt64(seed)
         c.kernelQuantile = kernelQuantile
+        schedule?.apply(to: &c)
         return c
     }
 

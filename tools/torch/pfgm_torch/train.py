@@ -108,6 +108,22 @@ def arguments(argv=None):
         help="a plain EMA instead of the decay ramp min(decay, (1+t)/(10+t))",
     )
     p.add_argument(
+        "--ema-halflife-kimg",
+        type=float,
+        help="EDM's EMA: a half-life of this many thousand training images (official: 500)",
+    )
+    p.add_argument(
+        "--ema-rampup",
+        type=float,
+        help="with --ema-halflife-kimg: cap the half-life at images seen × this ratio "
+        "(default 0.05; 0 for none)",
+    )
+    p.add_argument(
+        "--lr-rampup-kimg",
+        type=float,
+        help="EDM's learning-rate ramp-up over this many thousand images (official: 10000)",
+    )
+    p.add_argument(
         "--log-every",
         type=int,
         default=50,
@@ -134,6 +150,16 @@ def arguments(argv=None):
         p.error("--data, --aug-dim and --out are required (or --resume DIR)")
     if not 0.5 <= a.kernel_quantile <= 1:
         p.error("--kernel-quantile must be in [0.5, 1]")
+    if a.ema_halflife_kimg is not None and not (
+        a.ema_halflife_kimg > 0 and math.isfinite(a.ema_halflife_kimg)
+    ):
+        p.error("--ema-halflife-kimg must be a positive number")
+    if a.ema_rampup is not None and (a.ema_halflife_kimg is None or not a.ema_rampup >= 0):
+        p.error("--ema-rampup must be a number ≥ 0, with --ema-halflife-kimg")
+    if a.lr_rampup_kimg is not None and not (
+        a.lr_rampup_kimg >= 0 and math.isfinite(a.lr_rampup_kimg)
+    ):
+        p.error("--lr-rampup-kimg must be a number ≥ 0")
     if a.resume and a.out and a.out != a.resume:
         p.error("--resume continues in its own directory; drop --out")
     if a.aug_dim is not None:
@@ -273,9 +299,7 @@ class TrainingState:
 
     def update_ema(self):
         self.ema_updates += 1
-        t = self.ema_updates
-        decay = self.config["ema_decay"]
-        d = min(decay, (1 + t) / (10 + t)) if self.config.get("ema_warmup", True) else decay
+        d = ema_decay(self.config, self.ema_updates)
         names = list(self.ema)
         with torch.no_grad():
             params = dict(self.model.named_parameters())
@@ -337,6 +361,11 @@ def prepare(a, ctx):
             warmup_steps=a.warmup,
             ema_decay=a.ema_decay,
             ema_warmup=a.ema_warmup,
+            ema_halflife_kimg=a.ema_halflife_kimg,
+            ema_rampup=None
+            if a.ema_halflife_kimg is None or a.ema_rampup == 0
+            else (0.05 if a.ema_rampup is None else a.ema_rampup),
+            lr_rampup_kimg=a.lr_rampup_kimg,
             kernel_quantile=a.kernel_quantile,
             infinity_share=method.INFINITY_SHARE
             if ",inf" in method.format_dimensions(a.aug_dim)
@@ -411,6 +440,30 @@ class Batches:
         return y, y + noise[part], sigma[part], c_aug
 
 
+def ema_decay(config, t):
+    """β of EMA update t (1 for the first): EDM's half-life in images, capped at images seen before
+    the update × the ramp-up ratio, when the config has one; else min(decay, (1+t)/(10+t)) or the
+    plain decay."""
+    halflife = config.get("ema_halflife_kimg")
+    if halflife is not None:
+        images = halflife * 1000
+        rampup = config.get("ema_rampup")
+        if rampup is not None:
+            images = min(images, (t - 1) * config["batch"] * rampup)
+        return 0.5 ** (config["batch"] / max(images, 1e-8))
+    decay = config["ema_decay"]
+    return min(decay, (1 + t) / (10 + t)) if config.get("ema_warmup", True) else decay
+
+
+def learning_rate(config, done):
+    """The rate of the step after `done` steps: EDM's ramp over lr_rampup_kimg thousand images
+    (0 at the first step), else the linear warm-up over warmup_steps."""
+    rampup = config.get("lr_rampup_kimg")
+    if rampup is not None:
+        return config["learning_rate"] * min(done * config["batch"] / max(rampup * 1000, 1e-8), 1)
+    return config["learning_rate"] * min(1.0, (done + 1) / max(config["warmup_steps"], 1))
+
+
 def step(state, ddp, preconditioning, batches):
     """One training step: loss, backward, Adam at the warm-up learning rate, EMA. Returns the loss
     tensor."""
@@ -418,7 +471,7 @@ def step(state, ddp, preconditioning, batches):
     y, x, sigma, c_aug = batches.draw()
     loss = method.loss(ddp, preconditioning, y, x, sigma, c_aug)
     for group in state.optimizer.param_groups:
-        group["lr"] = c["learning_rate"] * min(1.0, (state.step + 1) / max(c["warmup_steps"], 1))
+        group["lr"] = learning_rate(c, state.step)
     state.optimizer.zero_grad(set_to_none=True)
     loss.backward()
     state.optimizer.step()
