@@ -44,7 +44,7 @@ struct NetworkOptions: ParsableArguments {
     var depth: Int { explicitDepth ?? (arch == .mlp ? 4 : 2) }
 }
 
-/// EDM's training schedules (train, sweep, the studio's training).
+/// The official recipe's training settings (train, sweep, the studio's training).
 struct ScheduleOptions: ParsableArguments {
     @Option(
         name: .customLong("ema-halflife-kimg"),
@@ -73,6 +73,14 @@ struct ScheduleOptions: ParsableArguments {
             """)
     var lrRampupKimg: Double?
 
+    @Option(
+        help:
+            """
+            Dropout probability in training, in each residual block before its last layer, as in \
+            EDM (the official CIFAR-10 recipe: 0.13). Sampling never drops.
+            """)
+    var dropout: Double?
+
     func validate() throws {
         if emaRampup != nil && emaHalflifeKimg == nil {
             throw ValidationError("--ema-rampup applies with --ema-halflife-kimg")
@@ -87,7 +95,7 @@ struct ScheduleOptions: ParsableArguments {
         TrainingSchedule(
             emaHalflifeKimg: emaHalflifeKimg,
             emaRampup: emaHalflifeKimg == nil ? nil : (emaRampup ?? 0.05).nonZero,
-            lrRampupKimg: lrRampupKimg)
+            lrRampupKimg: lrRampupKimg, dropout: dropout)
     }
 }
 

@@ -8,6 +8,8 @@ public protocol DenoiserNetwork: AnyObject {
     /// `AugmentedDimensionEmbedding`).
     var conditionsOnAugmentedDimension: Bool { get }
     var parameters: ParameterStore { get set }
+    /// Dropout for the next training pass (nil: none); sampling passes ignore it.
+    var dropout: Dropout? { get set }
     /// Fewest rows per thread worth splitting a batch for.
     var minRowsPerPart: Int { get }
     /// Floating-point operations of one forward pass per example (multiply-adds count as two).

@@ -59,6 +59,9 @@ public final class MLPEDM: DenoiserNetwork {
     let augmented: AugmentedDimensionEmbedding?
     private var ws = Workspace()
     private var rows = 0
+    public var dropout: Dropout?
+    /// What the last training pass dropped, for backward.
+    private var dropped: Dropout?
 
     public init(config: MLPEDMConfig, seed: UInt64) {
         precondition(
@@ -133,6 +136,7 @@ public final class MLPEDM: DenoiserNetwork {
         precondition(
             augmented == nil || cAug != nil, "this network conditions on D: c_aug is required")
         self.rows = keepForBackward ? rows : 0
+        dropped = keepForBackward ? dropout.flatMap { $0.probability > 0 ? $0 : nil } : nil
         let n = config.dim
         let w = config.width
         let c = config.embeddingChannels
@@ -176,6 +180,7 @@ public final class MLPEDM: DenoiserNetwork {
                 hidden, rows: rows, into: nil, normalized: keepForBackward ? normalized + o : nil,
                 inverseStd: inverseStd + i * rows, siluOut: activated + o, parameters: p)
             if i < config.depth {
+                dropped?.apply(activated + o, rows: rows, width: w, block: i)
                 blockLinears[i].forward(
                     activated + o, rows: rows, into: hidden, parameters: p, accumulate: true)
             } else {
@@ -220,6 +225,7 @@ public final class MLPEDM: DenoiserNetwork {
                 blockLinears[i].backward(
                     activated + o, gradY: gradHidden, rows: rows, gradX: gradActivated,
                     parameters: p)
+                dropped?.apply(gradActivated, rows: rows, width: w, block: i)
             }
             let norm = i < config.depth ? blockNorms[i] : outputNorm
             norm.backward(

@@ -98,6 +98,9 @@ public final class UNet: DenoiserNetwork {
     let augmented: AugmentedDimensionEmbedding?
     private var ws = Workspace()
     private var images = 0
+    public var dropout: Dropout?
+    /// What the last training pass dropped, for backward.
+    private var dropped: Dropout?
 
     public init(config: UNetConfig, seed: UInt64) {
         precondition(
@@ -237,6 +240,7 @@ public final class UNet: DenoiserNetwork {
         precondition(
             augmented == nil || cAug != nil, "this network conditions on D: c_aug is required")
         images = keepForBackward ? rows : 0
+        dropped = keepForBackward ? dropout.flatMap { $0.probability > 0 ? $0 : nil } : nil
         let w = config.width
         let levels = config.levels
         let p = parameters
@@ -361,6 +365,9 @@ public final class UNet: DenoiserNetwork {
             t, g, siluOut: a1, normalized: saved.map { $0 + slots.xhat1 }, inverseStd: std1,
             parameters: p,
             framedOutput: framed1)
+        if saved != nil {
+            dropped?.apply(images: a1, g, channels: w, block: i, framed: framed1)
+        }
         block.conv1.forward(
             a1, g, into: h, parameters: p, workspace: &ws.conv, accumulate: true,
             scale: Float(0.5).squareRoot(), inputFramed: framed1)
@@ -480,6 +487,7 @@ public final class UNet: DenoiserNetwork {
         block.conv1.backward(
             a1, gradY: dh, g, gradX: gradA, parameters: p, workspace: &ws.conv,
             inputFramed: block.conv1.readsFramed)
+        dropped?.apply(images: gradA, g, channels: w, block: i, framed: false)
         block.norm1.backward(
             gradOut: gradA, normalized: xhat1, inverseStd: std1, g, gradX: gradT, parameters: p,
             scratch: scratch)

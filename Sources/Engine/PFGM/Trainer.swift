@@ -142,6 +142,11 @@ public final class Trainer {
                 input[i] = cIn * x[i]
             }
         }
+        net.dropout = config.dropout.flatMap { p in
+            p > 0
+                ? Dropout(probability: p, seed: config.seed, step: step, firstRow: rows.lowerBound)
+                : nil
+        }
         net.forward(
             input.pointer + o, cNoise: cNoise.pointer + rows.lowerBound,
             cAug: net.conditionsOnAugmentedDimension ? cAug.pointer + rows.lowerBound : nil,

@@ -48,6 +48,8 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     public var emaRampup: Double?
     /// EDM's learning-rate ramp-up over this many thousand images (nil: `warmupSteps`).
     public var lrRampupKimg: Double?
+    /// Dropout in training, inside each residual block before its last layer (nil or 0: none).
+    public var dropout: Double?
     public var pMean: Double = -1.2
     public var pStd: Double = 1.2
     public var seed: UInt64 = 0
@@ -134,7 +136,6 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         return network.parameterCount
     }
 
-    /// Nil when the settings are usable, else what is wrong.
     /// The learning rate of the step after `done` steps: EDM's ramp over `lrRampupKimg` thousand
     /// images (rate · min(images seen / images of the ramp, 1), 0 at the first step), else the
     /// linear warm-up over `warmupSteps`.
@@ -150,6 +151,7 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         emaHalflifeKimg.map { .init(images: $0 * 1000, rampup: emaRampup, batch: batch) }
     }
 
+    /// Nil when the settings are usable, else what is wrong.
     public var problem: String? {
         if architecture == .unet && unet == nil {
             return
@@ -193,6 +195,7 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         if let r = emaRampup, !(r >= 0 && r.isFinite) {
             return "the EMA ramp-up ratio must be a number ≥ 0"
         }
+        if let p = dropout, !(p >= 0 && p < 1) { return "dropout must be in [0, 1)" }
         if let k = lrRampupKimg, !(k >= 0 && k.isFinite) {
             return "the learning-rate ramp-up must be a number ≥ 0 of kimg"
         }
@@ -206,19 +209,22 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     }
 }
 
-/// EDM's training schedules, where the official code's recipe is wanted: the EMA by half-life and
-/// the learning rate ramped up over images. Nil fields keep `pfgm`'s own.
+/// The official recipe's training settings, where they are wanted: EDM's EMA by half-life, the
+/// learning rate ramped up over images, dropout. Nil fields keep `pfgm`'s own.
 public struct TrainingSchedule: Sendable, Equatable, Codable {
     public var emaHalflifeKimg: Double?
     public var emaRampup: Double?
     public var lrRampupKimg: Double?
+    public var dropout: Double?
 
     public init(
-        emaHalflifeKimg: Double? = nil, emaRampup: Double? = nil, lrRampupKimg: Double? = nil
+        emaHalflifeKimg: Double? = nil, emaRampup: Double? = nil, lrRampupKimg: Double? = nil,
+        dropout: Double? = nil
     ) {
         self.emaHalflifeKimg = emaHalflifeKimg
         self.emaRampup = emaRampup
         self.lrRampupKimg = lrRampupKimg
+        self.dropout = dropout
     }
 
     public var isDefault: Bool { self == TrainingSchedule() }
@@ -227,5 +233,6 @@ public struct TrainingSchedule: Sendable, Equatable, Codable {
         config.emaHalflifeKimg = emaHalflifeKimg
         config.emaRampup = emaHalflifeKimg == nil ? nil : emaRampup
         config.lrRampupKimg = lrRampupKimg
+        config.dropout = dropout == 0 ? nil : dropout
     }
 }

@@ -45,27 +45,30 @@ def _conditions(module, c_noise, c_aug):
 
 
 class MLPBlock(nn.Module):
-    def __init__(self, width):
+    def __init__(self, width, dropout=0.0):
         super().__init__()
         self.norm = nn.LayerNorm(width, eps=1e-5)
         self.linear = nn.Linear(width, width)
+        self.dropout = dropout
 
     def forward(self, h):
-        return h + self.linear(F.silu(self.norm(h)))
+        return h + self.linear(F.dropout(F.silu(self.norm(h)), self.dropout, self.training))
 
 
 class MLPEDM(nn.Module):
     """emb = Linear(W→W)(SiLU(Linear(C→W)(sinusoidal(c_noise)))); h = Linear(N→W)(x) + emb;
     h ← h + Linear(SiLU(LayerNorm(h))) L times; F = Linear(W→N)(SiLU(LayerNorm(h)))."""
 
-    def __init__(self, dim, width=256, depth=4, embedding_channels=128, conditions_on_d=False):
+    def __init__(
+        self, dim, width=256, depth=4, embedding_channels=128, conditions_on_d=False, dropout=0.0
+    ):
         super().__init__()
         self.dim = dim
         self.embedding = SinusoidalEmbedding(embedding_channels)
         self.map_layer0 = nn.Linear(embedding_channels, width)
         self.map_layer1 = nn.Linear(width, width)
         self.input = nn.Linear(dim, width)
-        self.blocks = nn.ModuleList(MLPBlock(width) for _ in range(depth))
+        self.blocks = nn.ModuleList(MLPBlock(width, dropout) for _ in range(depth))
         self.output_norm = nn.LayerNorm(width, eps=1e-5)
         self.output = nn.Linear(width, dim)
         self.map_aug = (
@@ -109,10 +112,11 @@ def _scale_(layer, gain):
 
 
 class ResidualBlock(nn.Module):
-    """t = conv₀(SiLU(GN₀(h))) + A·emb; t = conv₁(SiLU(GN₁(t))); h ← (h + t)/√2."""
+    """t = conv₀(SiLU(GN₀(h))) + A·emb; t = conv₁(dropout(SiLU(GN₁(t)))); h ← (h + t)/√2."""
 
-    def __init__(self, width, embedding_width):
+    def __init__(self, width, embedding_width, dropout=0.0):
         super().__init__()
+        self.dropout = dropout
         groups = group_count(width)
         self.norm0 = nn.GroupNorm(groups, width, eps=1e-5)
         self.conv0 = nn.Conv2d(width, width, 3, padding=1)
@@ -122,7 +126,7 @@ class ResidualBlock(nn.Module):
 
     def forward(self, h, emb):
         t = self.conv0(F.silu(self.norm0(h))) + self.affine(emb)[:, :, None, None]
-        t = self.conv1(F.silu(self.norm1(t)))
+        t = self.conv1(F.dropout(F.silu(self.norm1(t)), self.dropout, self.training))
         return (h + t) * math.sqrt(0.5)
 
 
@@ -132,7 +136,14 @@ class UNet(nn.Module):
     `depth` blocks; F = conv(SiLU(GN(h))). Rows hold C·H·W values, as data files do."""
 
     def __init__(
-        self, side, channels=1, width=32, depth=2, embedding_channels=128, conditions_on_d=False
+        self,
+        side,
+        channels=1,
+        width=32,
+        depth=2,
+        embedding_channels=128,
+        conditions_on_d=False,
+        dropout=0.0,
     ):
         super().__init__()
         self.side, self.channels = side, channels
@@ -144,10 +155,10 @@ class UNet(nn.Module):
         self.map_layer1 = nn.Linear(e, e)
         self.input = nn.Conv2d(channels, width, 3, padding=1)
         self.enc = nn.ModuleList(
-            nn.ModuleList(ResidualBlock(width, e) for _ in range(depth)) for _ in range(self.levels)
+            nn.ModuleList(ResidualBlock(width, e, dropout) for _ in range(depth)) for _ in range(self.levels)
         )
         self.dec = nn.ModuleList(
-            nn.ModuleList(ResidualBlock(width, e) for _ in range(depth)) for _ in range(self.levels)
+            nn.ModuleList(ResidualBlock(width, e, dropout) for _ in range(depth)) for _ in range(self.levels)
         )
         self.output_norm = nn.GroupNorm(group_count(width), width, eps=1e-5)
         self.output = _scale_(nn.Conv2d(width, channels, 3, padding=1), 1e-5)
@@ -206,8 +217,9 @@ def build(config):
     embedding = int(config.get("embedding_channels", 128))
     dim = int(config["dim"])
     conditioned = ".." in str(config.get("aug_dim", ""))
+    dropout = float(config.get("dropout") or 0)
     if arch == "mlp-edm":
-        return MLPEDM(dim, width, depth, embedding, conditioned)
+        return MLPEDM(dim, width, depth, embedding, conditioned, dropout)
     if arch == "unet":
         channels = int(config.get("channels") or 1)
         side = unet_side(dim, channels)
@@ -215,5 +227,5 @@ def build(config):
             raise ValueError(
                 f"the U-Net needs square images: {dim} values are not side² × {channels} channels"
             )
-        return UNet(side, channels, width, depth, embedding, conditioned)
+        return UNet(side, channels, width, depth, embedding, conditioned, dropout)
     raise ValueError(f"architecture '{arch}' is not known (expected mlp-edm or unet)")

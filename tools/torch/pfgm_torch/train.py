@@ -124,6 +124,12 @@ def arguments(argv=None):
         help="EDM's learning-rate ramp-up over this many thousand images (official: 10000)",
     )
     p.add_argument(
+        "--dropout",
+        type=float,
+        help="dropout probability in training, in each residual block before its last layer "
+        "(official CIFAR-10 recipe: 0.13); sampling never drops",
+    )
+    p.add_argument(
         "--log-every",
         type=int,
         default=50,
@@ -156,6 +162,8 @@ def arguments(argv=None):
         p.error("--ema-halflife-kimg must be a positive number")
     if a.ema_rampup is not None and (a.ema_halflife_kimg is None or not a.ema_rampup >= 0):
         p.error("--ema-rampup must be a number ≥ 0, with --ema-halflife-kimg")
+    if a.dropout is not None and not 0 <= a.dropout < 1:
+        p.error("--dropout must be in [0, 1)")
     if a.lr_rampup_kimg is not None and not (
         a.lr_rampup_kimg >= 0 and math.isfinite(a.lr_rampup_kimg)
     ):
@@ -366,6 +374,7 @@ def prepare(a, ctx):
             if a.ema_halflife_kimg is None or a.ema_rampup == 0
             else (0.05 if a.ema_rampup is None else a.ema_rampup),
             lr_rampup_kimg=a.lr_rampup_kimg,
+            dropout=a.dropout or None,
             kernel_quantile=a.kernel_quantile,
             infinity_share=method.INFINITY_SHARE
             if ",inf" in method.format_dimensions(a.aug_dim)

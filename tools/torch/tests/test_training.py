@@ -298,7 +298,8 @@ class TrainingTests(TempDirTestCase):
         self.assertEqual(losses(folder)[-1][0], logged[-1][0] + 25)
 
     def test_pfgm_samples_a_torch_model_like_torch(self):
-        folder = self.train_torch("run", 150)
+        # Trained with dropout: neither side drops when sampling.
+        folder = self.train_torch("run", 150, "--dropout", 0.13)
         latents = self.path("latents.npy")
         pfgm("prior", "--dim", 2, "--aug-dim", 8, "--sigma", 80, "--count", 400, "--out", latents)
         for solver, steps in (("heun", 18), ("euler", 12)):
@@ -362,8 +363,8 @@ class TrainingTests(TempDirTestCase):
 
     def test_edm_schedules_match_pfgm_and_travel_both_ways(self):
         """EDM's EMA half-life and learning-rate ramp: the figures pfgm's tests hold its own to
-        (β 0.2140 at update 10, 0.98622 at 1000 for 500 kimg, ramp 0.05, batch 512), and the
-        settings kept by a run that passes from pfgm to torch and back."""
+        (β 0.2140 at update 10, 0.98622 at 1000 for 500 kimg, ramp 0.05, batch 512), and these
+        settings and dropout kept by a run that passes from pfgm to torch and back."""
         c = {"ema_halflife_kimg": 500, "ema_rampup": 0.05, "batch": 512, "learning_rate": 1e-3}
         self.assertEqual(ema_decay(c, 1), 0.0)
         self.assertAlmostEqual(ema_decay(c, 10), 0.5 ** (1 / 0.45), places=12)
@@ -372,19 +373,19 @@ class TrainingTests(TempDirTestCase):
         self.assertEqual(learning_rate(c, 0), 0.0)
         self.assertAlmostEqual(learning_rate(c, 9766), 1e-3 * 9766 * 512 / 1e7, places=15)
         self.assertEqual(learning_rate(c, 30000), 1e-3)
-        keys = ("ema_halflife_kimg", "ema_rampup", "lr_rampup_kimg")
-        schedule = ("--ema-halflife-kimg", 0.5, "--lr-rampup-kimg", 2)
+        keys = ("ema_halflife_kimg", "ema_rampup", "lr_rampup_kimg", "dropout")
+        schedule = ("--ema-halflife-kimg", 0.5, "--lr-rampup-kimg", 2, "--dropout", 0.1)
         folder = self.path("from-pfgm")
         pfgm("train", "--data", self.data, "--steps", 40, "--out", folder, *TOY, *schedule)
         torch_tool("train", "--resume", folder, "--steps", 60, "--log-every", 25)
         with open(os.path.join(folder, "config.json")) as f:
             config = json.load(f)
-        self.assertEqual([config.get(k) for k in keys], [0.5, 0.05, 2])
+        self.assertEqual([config.get(k) for k in keys], [0.5, 0.05, 2, 0.1])
         other = self.train_torch("from-torch", 40, *schedule, "--ema-rampup", 0.1)
         pfgm("train", "--resume", other, "--steps", 60, "--log-every", 25)
         with open(os.path.join(other, "config.json")) as f:
             config = json.load(f)
-        self.assertEqual([config.get(k) for k in keys], [0.5, 0.1, 2])
+        self.assertEqual([config.get(k) for k in keys], [0.5, 0.1, 2, 0.1])
         self.assertEqual(losses(other)[-1][0], 60)
 
     def test_a_parameter_order_mismatch_is_refused(self):
