@@ -155,10 +155,12 @@ class UNet(nn.Module):
         self.map_layer1 = nn.Linear(e, e)
         self.input = nn.Conv2d(channels, width, 3, padding=1)
         self.enc = nn.ModuleList(
-            nn.ModuleList(ResidualBlock(width, e, dropout) for _ in range(depth)) for _ in range(self.levels)
+            nn.ModuleList(ResidualBlock(width, e, dropout) for _ in range(depth))
+            for _ in range(self.levels)
         )
         self.dec = nn.ModuleList(
-            nn.ModuleList(ResidualBlock(width, e, dropout) for _ in range(depth)) for _ in range(self.levels)
+            nn.ModuleList(ResidualBlock(width, e, dropout) for _ in range(depth))
+            for _ in range(self.levels)
         )
         self.output_norm = nn.GroupNorm(group_count(width), width, eps=1e-5)
         self.output = _scale_(nn.Conv2d(width, channels, 3, padding=1), 1e-5)
