@@ -23,7 +23,10 @@ extension StudioTmuxTests {
         return Binary.run(["-c", script], in: dir, executable: "/bin/sh")
     }
 
-    @Test(arguments: [("checkerboard", 80, 24), ("fmnist14", 200, 60), ("fmnist14", 80, 24)])
+    @Test(arguments: [
+        ("checkerboard", 80, 24), ("checkerboard", 200, 60), ("fmnist14", 200, 60),
+        ("fmnist14", 80, 24),
+    ])
     func theGlanceViewsWorkInTheRealStudio(data: String, width: Int, height: Int) throws {
         let dir = scratchDirectory()
         let command =
