@@ -66,14 +66,18 @@ import Testing
         let bad = Binary.run(base + ["--out", "e.npy", "--quant-scheme", "some"], in: dir)
         #expect(bad.status != 0 && bad.stderr.contains("quant-scheme"))
 
-        let sweep = Binary.run(
+        let arguments =
             [
                 "sweep", "--data", "8gaussians", "--aug-dims", "inf", "--steps", "5", "--seeds",
                 "1", "--count", "50", "--alphas", "0.1", "--bits", "5", "--nfe", "5",
                 "--quant-scheme", "official", "--s-churn", "5", "--width", "16", "--depth", "1",
                 "--batch", "32", "--threads", "1", "--out", "sw",
-            ], in: dir)
+            ]
+        let sweep = Binary.run(arguments, in: dir)
         #expect(sweep.status == 0, "\(sweep.stderr)")
+        // Run again, the folder is the same sweep: read back whole, it continues (nothing left).
+        let again = Binary.run(arguments, in: dir)
+        #expect(again.status == 0, "\(again.stderr)")
         let plan = try String(contentsOfFile: "\(dir)/sw/sweep.json", encoding: .utf8)
         #expect(plan.contains("official") && plan.contains("s_churn"))
         let report = try String(contentsOfFile: "\(dir)/sw/report.md", encoding: .utf8)

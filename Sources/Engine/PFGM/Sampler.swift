@@ -86,11 +86,10 @@ public struct Churn: Sendable, Equatable, Codable {
         return nil
     }
 
+    /// Written s_churn, s_min, s_max, s_noise by the snake-case coders of run and sweep files.
     enum CodingKeys: String, CodingKey {
-        case churn = "s_churn"
-        case sMin = "s_min"
-        case sMax = "s_max"
-        case sNoise = "s_noise"
+        case churn = "sChurn"
+        case sMin, sMax, sNoise
     }
 
     /// JSON has no ∞: S_max = ∞ is written as null.
