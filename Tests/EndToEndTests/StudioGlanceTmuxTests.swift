@@ -43,8 +43,13 @@ extension StudioTmuxTests {
         #expect(!text.contains("t trains one…"))
         #expect(text.contains("(no model at D=128;") == (width > 80), "\(text)")
 
-        // True colour: 24-bit escapes, and for images grey levels off the 256-colour ramp.
-        let escapes = tmux(["capture-pane", "-p", "-e", "-t", "studio"])
+        // True colour: 24-bit escapes, and for images grey levels off the 256-colour ramp. A
+        // capture can land mid-frame: poll until the images are in it.
+        var escapes = ""
+        _ = waitUntil(30) {
+            escapes = tmux(["capture-pane", "-p", "-e", "-t", "studio"])
+            return data != "fmnist14" || Self.offRampGreys(escapes) > 0
+        }
         #expect(
             escapes.contains("38;2;") && !escapes.contains("38;5;"),
             "no 24-bit colour: \(escapes.prefix(400).debugDescription)")
@@ -62,12 +67,16 @@ extension StudioTmuxTests {
         Thread.sleep(forTimeInterval: 2)
         key("Space")
         key("L")
-        text = waitFor(30) { $0.contains("Loss · every model") }
+        // L acts at once, before the engine has paused: wait for the whole panel.
+        text = waitFor(30) { $0.contains("■D=64") && $0.contains("■D=128") }
+        #expect(text.contains("Loss · every model"), "no overlay:\n\(text)")
         #expect(text.contains("■D=64") && text.contains("■D=128"), "no overlay legend:\n\(text)")
 
         // The coupled grid, exported: its commands draw the panels again.
         key("c")
-        text = waitFor(120) { $0.contains("D=inf") && !$0.contains("/6 ·") }
+        text = waitFor(120) {
+            $0.contains("Same noise across D") && $0.contains("D=inf") && $0.contains("drawn in")
+        }
         #expect(text.contains("Same noise across D") && text.contains("D=inf"), "\(text)")
         key("e")
         text = waitFor(30) { $0.contains("exported") }
