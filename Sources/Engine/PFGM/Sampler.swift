@@ -149,17 +149,16 @@ public struct Sampler {
         for i in 0..<(sigmas.count - 1) {
             var sigma = sigmas[i]
             let sigmaNext = sigmas[i + 1]
-            if alpha > 0 {
+            // x ← x + s·ε, ε drawn from the seeded generator.
+            func addNoise(_ s: Double) {
                 noise.withUnsafeMutableBufferPointer { rng.fillNormal($0) }
-                let s = Float(alpha * sigma)
-                for j in 0..<count { x.storage[j] += s * noise[j] }
+                for j in 0..<count { x.storage[j] += Float(s) * noise[j] }
             }
+            if alpha > 0 { addNoise(alpha * sigma) }
             let gamma = churn.gamma(sigma: sigma, steps: schedule.steps)
             if gamma > 0 {
                 let raised = sigma + gamma * sigma
-                noise.withUnsafeMutableBufferPointer { rng.fillNormal($0) }
-                let s = Float((raised * raised - sigma * sigma).squareRoot() * churn.sNoise)
-                for j in 0..<count { x.storage[j] += s * noise[j] }
+                addNoise((raised * raised - sigma * sigma).squareRoot() * churn.sNoise)
                 sigma = raised
             }
             evaluateSlope(x, sigma: sigma, denoiser: denoiser, denoised: &denoised, into: &slope)

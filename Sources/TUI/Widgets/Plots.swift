@@ -30,7 +30,9 @@ public struct DensityPlot {
         guard w > 0, h > 0, points.cols >= 2 else { return 0 }
         var masks = [UInt8](repeating: 0, count: w * h)
         var counts = [Int](repeating: 0, count: w * h)
-        var groupCounts: [Int: [Int: Int]] = [:]
+        // Per cell, the points of each group (groups × cells, for a majority per cell).
+        let kinds = (groups?.max() ?? -1) + 1
+        var groupCounts = [Int](repeating: 0, count: kinds * w * h)
         var inside = 0
         for r in 0..<points.rows {
             guard let (dx, dy) = dot(points[r, 0], points[r, 1], width: w, height: h) else {
@@ -40,8 +42,8 @@ public struct DensityPlot {
             masks[cell] |= Glyphs.dotBit(column: dx % 2, row: dy % 4)
             counts[cell] += 1
             inside += 1
-            if let groups, r < groups.count {
-                groupCounts[cell, default: [:]][groups[r], default: 0] += 1
+            if let groups, r < groups.count, groups[r] >= 0 {
+                groupCounts[cell * kinds + groups[r]] += 1
             }
         }
         var overlayMasks = [UInt8](repeating: 0, count: w * h)
@@ -59,10 +61,13 @@ public struct DensityPlot {
                 let i = y * w + x
                 if counts[i] > 0 {
                     let level = top > 0 ? log1p(Double(counts[i])) / top : 1
-                    let group = groupCounts[i]?.max { ($0.value, -$0.key) < ($1.value, -$1.key) }
+                    // The most common group, the lowest on a tie; nil without groups.
+                    let inCell = groupCounts[(i * kinds)..<((i + 1) * kinds)]
+                    let group = inCell.indices.max { (inCell[$0], $1) < (inCell[$1], $0) }
+                        .flatMap { inCell[$0] > 0 ? $0 - i * kinds : nil }
                     canvas[rect.x + x, rect.y + y] = Cell(
                         style.glyphs.dots(masks[i]),
-                        foreground: group.map { style.theme.seriesColor($0.key) }
+                        foreground: group.map { style.theme.seriesColor($0) }
                             ?? style.theme.densityColor(level))
                 } else if overlayMasks[i] != 0 {
                     canvas[rect.x + x, rect.y + y] = Cell(
