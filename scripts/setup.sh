@@ -4,7 +4,9 @@
 # shell.
 # Defines: pfgm_root (this checkout), pfgm (its release binary), build_pfgm, ensure_packages.
 
-need_packages=(libopenblas-dev liblapacke-dev libncursesw5-dev ncurses-term zlib1g-dev tmux dataset-fashion-mnist)
+# ncurses-term: the direct-colour terminal types (xterm-direct, tmux-direct) true colour runs under.
+need_packages=(libopenblas-dev liblapacke-dev libncursesw5-dev ncurses-term zlib1g-dev tmux
+    dataset-fashion-mnist)
 
 if ! command -v swift >/dev/null 2>&1 && [ -x /opt/swift/usr/bin/swift ]; then
     export PATH="/opt/swift/usr/bin:$PATH"
