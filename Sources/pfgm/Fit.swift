@@ -29,6 +29,19 @@ struct Fit: ParsableCommand {
         transform: parseAugmentedDimension)
     var augDim: AugmentedDimension?
 
+    @Option(
+        name: .customLong("against-aug-dim"),
+        help: ArgumentHelp(
+            "Also compare with this D's exact posterior mean: which D the model answers like.",
+            discussion: """
+                The points are perturbed at --aug-dim as always; prints the median error to each \
+                D's posterior mean and the median lean toward this D (0: answers as at --aug-dim, \
+                1: as at this D). For a one network asked for D = 2, --against-aug-dim 8 shows \
+                whether it tells D = 2 from D = 8.
+                """),
+        transform: parseAugmentedDimension)
+    var againstAugDim: AugmentedDimension?
+
     @Option(help: "Comma-separated noise levels σ.")
     var sigmas: String = PosteriorFit.defaultSigmas.map { jsonNumber($0) }.joined(separator: ",")
 
@@ -70,6 +83,9 @@ struct Fit: ParsableCommand {
         guard (1...Eval.largestCount).contains(count) else {
             throw ValidationError("--count must be between 1 and \(Eval.largestCount)")
         }
+        if trajectory && againstAugDim != nil {
+            throw ValidationError("--against-aug-dim measures at --sigmas, not with --trajectory")
+        }
         if let q = kernelQuantile, !(q >= 0.5 && q <= 1) {
             throw ValidationError("--kernel-quantile must be in [0.5, 1]")
         }
@@ -94,6 +110,15 @@ struct Fit: ParsableCommand {
             let quantile = kernelQuantile ?? config.kernelQuantile ?? 1
             let truncation = KernelTruncation.make(
                 quantile: quantile, dim: config.dim, augmentedDimension: d)
+            if let other = againstAugDim {
+                reportSeparation(
+                    PosteriorFit.separation(
+                        model, points: dataset.train, augmentedDimension: d, from: other,
+                        kernelQuantile: quantile, sigmas: levels.compactMap { $0 }, count: count,
+                        seed: seed),
+                    d: d, other: other, quantile: quantile)
+                return
+            }
             let fit =
                 trajectory
                 ? PosteriorFit.alongTrajectory(
@@ -113,6 +138,39 @@ struct Fit: ParsableCommand {
                     e = ‖D_θ − D*‖²
                     """,
                 quantile: quantile)
+        }
+    }
+
+    /// Which D the model answers like: a table, or one JSON object per σ.
+    private func reportSeparation(
+        _ levels: [PosteriorFit.Separation], d: AugmentedDimension, other: AugmentedDimension,
+        quantile: Double
+    ) {
+        if json {
+            for l in levels {
+                print(
+                    jsonObject([
+                        ("kernel_quantile", jsonNumber(quantile)), ("sigma", jsonNumber(l.sigma)),
+                        ("aug_dim", jsonString(d.description)),
+                        ("against_aug_dim", jsonString(other.description)),
+                        ("median", jsonNumber(l.median)),
+                        ("median_against", jsonNumber(l.medianOther)),
+                        ("lean", jsonNumber(l.lean)),
+                    ]))
+            }
+            return
+        }
+        print(
+            """
+            D=\(d) against D=\(other), kernel quantile \(jsonNumber(quantile)), \(count) points \
+            per σ perturbed at D=\(d); lean: 0 answers as at D=\(d), 1 as at D=\(other)
+            """)
+        print("   σ     median e at D=\(d)   median e at D=\(other)    lean")
+        for l in levels {
+            print(
+                String(
+                    format: "%6.3g  %17.4g  %17.4g  %8.3f", l.sigma, l.median, l.medianOther,
+                    l.lean))
         }
     }
 

@@ -49,7 +49,7 @@ public enum AugmentedDimension: Sendable, Hashable, CustomStringConvertible, Com
     public static func < (a: Self, b: Self) -> Bool { a.value < b.value }
 }
 
-/// The D values one network is trained over: log-uniform on [lower, upper], and D = ∞ with a fixed
+/// The D values one network is trained over: on [lower, upper] (see `draw`), and D = ∞ with a fixed
 /// share when the range includes it. Written "LO..HI" or "LO..HI,inf".
 public struct AugmentedDimensionRange: Sendable, Hashable, CustomStringConvertible {
     public let lower: Double
@@ -59,6 +59,11 @@ public struct AugmentedDimensionRange: Sendable, Hashable, CustomStringConvertib
     /// The share of training draws at D = ∞ new runs use when the range includes it (recorded in
     /// config.json).
     public static let defaultInfinityShare = 0.25
+    /// The shares that tell D apart most sharply on the measured point set (docs/results/
+    /// one-network, "Telling D apart"): ∞ for 0.4 of the draws and 0.75 of the finite ones
+    /// uniform in N/(N + D). Not the default: they cost D ≥ 8 10–30% of its fit there.
+    public static let sharpInfinityShare = 0.4
+    public static let sharpFeatureShare = 0.75
 
     public init?(lower: Double, upper: Double, includesInfinity: Bool) {
         guard lower >= AugmentedDimension.minimum, lower.isFinite, upper.isFinite, upper > lower
@@ -95,10 +100,21 @@ public struct AugmentedDimensionRange: Sendable, Hashable, CustomStringConvertib
         }
     }
 
-    /// One training draw: ∞ with `infinityShare` (when included), else log-uniform on [lower,
-    /// upper].
-    public func draw(_ rng: inout RandomSource, infinityShare: Double) -> AugmentedDimension {
+    /// One training draw: ∞ with `infinityShare` (when included); else, with `featureShare`,
+    /// uniform in b = N/(N + D) over the range, and log-uniform on [lower, upper] otherwise.
+    /// b = E[B] is the mean share of the kernel's R² in the data's N coordinates (c_aug = 8b), so
+    /// these draws follow how fast the kernel changes with D: at N = 2 they put half their mass at
+    /// D ≤ 2, at N = 196 at D ≤ 196. No share draws nothing more (runs before it replay exactly).
+    public func draw(
+        _ rng: inout RandomSource, infinityShare: Double, featureShare: Double = 0, dim: Int = 1
+    ) -> AugmentedDimension {
         if includesInfinity && rng.uniform() < infinityShare { return .infinite }
+        if featureShare > 0 && rng.uniform() < featureShare {
+            let n = Double(dim)
+            let share = { (d: Double) in n / (n + d) }
+            let b = share(upper) + rng.uniform() * (share(lower) - share(upper))
+            return .finite(min(upper, max(lower, n / b - n)))
+        }
         return .finite(exp(log(lower) + rng.uniform() * (log(upper) - log(lower))))
     }
 }

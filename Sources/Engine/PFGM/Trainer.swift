@@ -196,7 +196,10 @@ public final class Trainer {
                 truncation: truncation, rng: &noiseRNG)
         case .range(let range):
             let share = config.infinityShare ?? AugmentedDimensionRange.defaultInfinityShare
-            let dims = (0..<b).map { _ in range.draw(&noiseRNG, infinityShare: share) }
+            let featureShare = config.featureShare ?? 0
+            let dims = (0..<b).map { _ in
+                range.draw(&noiseRNG, infinityShare: share, featureShare: featureShare, dim: n)
+            }
             let table = truncationTable
             for r in 0..<b {
                 cAug[r] = AugmentedDimensionEmbedding.feature(dim: n, augmentedDimension: dims[r])

@@ -56,6 +56,9 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     public var steps: Int
     /// For one network over a range that includes ∞: the share of training draws at D = ∞.
     public var infinityShare: Double?
+    /// For one network: the share of finite draws uniform in N/(N + D) (nil: none, log-uniform
+    /// only, as runs before it).
+    public var featureShare: Double?
     /// Training draws radii only up to this quantile of the kernel (see `KernelTruncation`); nil or
     /// 1: the whole kernel.
     public var kernelQuantile: Double?
@@ -204,6 +207,9 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         }
         if let share = infinityShare, !(share >= 0 && share < 1) {
             return "infinity share must be in [0, 1)"
+        }
+        if let share = featureShare, !(share >= 0 && share <= 1) {
+            return "feature share must be in [0, 1]"
         }
         return nil
     }

@@ -104,15 +104,23 @@ def aug_feature(n, d):
     return float(aug_features(n, torch.tensor([float(d)], dtype=torch.float64))[0])
 
 
-def draw_dimensions(rows, value, device="cpu", infinity_share=INFINITY_SHARE):
-    """D per row over a range: ∞ with `infinity_share` when included, else log-uniform on [lo, hi]
-    (float64)."""
+def draw_dimensions(
+    rows, value, device="cpu", infinity_share=INFINITY_SHARE, feature_share=0.0, n=1
+):
+    """D per row over a range: ∞ with `infinity_share` when included; else, with `feature_share`,
+    uniform in b = N/(N + D) over the range, and log-uniform on [lo, hi] otherwise (float64)."""
     lo, hi, inf = value
     u = torch.rand(rows, dtype=torch.float64, device=device)
     d = torch.exp(
         math.log(lo)
         + torch.rand(rows, dtype=torch.float64, device=device) * (math.log(hi) - math.log(lo))
     )
+    if feature_share > 0:
+        b_hi, b_lo = n / (n + lo), n / (n + hi)
+        b = b_lo + torch.rand(rows, dtype=torch.float64, device=device) * (b_hi - b_lo)
+        by_share = (n / b - n).clamp(lo, hi)
+        v = torch.rand(rows, dtype=torch.float64, device=device)
+        d = torch.where(v < feature_share, by_share, d)
     return torch.where(u < infinity_share, torch.full_like(d, math.inf), d) if inf else d
 
 

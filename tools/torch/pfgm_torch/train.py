@@ -440,7 +440,12 @@ class Batches:
             )
         else:
             d = method.draw_dimensions(
-                c["batch"], value, self.device, c.get("infinity_share", method.INFINITY_SHARE)
+                c["batch"],
+                value,
+                self.device,
+                c.get("infinity_share", method.INFINITY_SHARE),
+                c.get("feature_share") or 0.0,
+                c["dim"],
             )
             limits = self.table(d) if self.table is not None else torch.full_like(d, math.inf)
             noise = method.perturbation_per_row(c["batch"], c["dim"], d, sigma, limits)

@@ -107,6 +107,19 @@ class KernelTests(TempDirTestCase):
         a, b = 80 ** (1 / 7), 0.002 ** (1 / 7)
         self.assertAlmostEqual(s[2], ((a + b) / 2) ** 7, places=9)
 
+    def test_one_network_draws_d_as_pfgm(self):
+        # Over 1..4096 at N = 2: log-uniform puts log 2 / log 4096 = 1/12 of the draws at D ≤ 2;
+        # uniform in b = N/(N + D) puts (2/3 − 1/2)/(2/3 − 2/4098) = 0.2502 there; the mix of
+        # half each 0.1668. 40,000 draws: s.d. ≤ 0.0022, the bar is 5 of those.
+        torch.manual_seed(3)
+        value = (1.0, 4096.0, False)
+        for share, expected in ((0.0, 1 / 12), (1.0, 0.2502), (0.5, 0.1668)):
+            d = method.draw_dimensions(40_000, value, feature_share=share, n=2)
+            self.assertTrue(bool(((d >= 1) & (d <= 4096)).all()))
+            self.assertLess(abs(float((d <= 2).double().mean()) - expected), 0.011, share)
+        with_inf = method.draw_dimensions(40_000, (1.0, 4096.0, True), feature_share=0.5, n=2)
+        self.assertLess(abs(float(torch.isinf(with_inf).double().mean()) - 0.25), 0.011)
+
     def test_aug_dim_text(self):
         self.assertEqual(
             [

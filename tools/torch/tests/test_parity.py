@@ -173,6 +173,10 @@ class ParityTests(TempDirTestCase):
             self.path("points.npy"),
             "--aug-dim",
             "1..4096,inf",
+            "--feature-share",
+            0.75,
+            "--infinity-share",
+            0.4,
             "--steps",
             60,
             "--batch",
@@ -189,7 +193,10 @@ class ParityTests(TempDirTestCase):
             1,
         )
         config = rundir.RunDirectory(run).read_config()
-        self.assertEqual((config["aug_dim"], config["infinity_share"]), ("1..4096,inf", 0.25))
+        self.assertEqual(
+            (config["aug_dim"], config["infinity_share"], config["feature_share"]),
+            ("1..4096,inf", 0.4, 0.75),
+        )
         x = rng.randn(17, 3) * 2
         answers = {
             d: self.compare_denoisers(run, x, sigmas=(0.3, 2.0), aug_dim=d)

@@ -1,0 +1,183 @@
+import Engine
+import Foundation
+import Synchronization
+import Testing
+
+/// Whether one network over a range of D tells D apart, not only fits: on the small point set of
+/// `PosteriorFitTests`, perturbed by the whole kernel at D, its answers against the exact posterior
+/// means at D and at D = 8 (`PosteriorFit.separation`): the lean, per point the two errors compared
+/// in units of the gap between the two posteriors, 0 for a model that answers as at D and 1 for one
+/// that answers as at D = 8. Compared per σ with a dedicated model trained at that D.
+@Suite struct OneNetworkSeparationTests {
+    static let sigmas = [0.6, 1, 1.5]
+    static let seeds: [UInt64] = [0, 1, 2]
+    static let tested: [(String, AugmentedDimension)] = [
+        ("1", .finite(1)), ("2", .finite(2)), ("4", .finite(4)), ("inf", .infinite),
+    ]
+
+    /// Per tested D, per seed: the dedicated model's levels and the one network's.
+    typealias Pair = (dedicated: [PosteriorFit.Separation], one: [PosteriorFit.Separation])
+
+    static func separation(_ trainer: Trainer?, at d: AugmentedDimension)
+        -> [PosteriorFit.Separation]
+    {
+        guard let trainer else { return [] }
+        let model = trainer.emaDenoiser(at: d)
+        model.threads = 1
+        return PosteriorFit.separation(
+            model, points: PosteriorFitTests.points, augmentedDimension: d, from: .finite(8),
+            sigmas: sigmas, count: 1000)
+    }
+
+    /// One seed: dedicated models at 1,500 steps each and one network over 1..4096,inf with the
+    /// sharp shares at 4,500 (3× each, as in `PosteriorFitTests`), all with that suite's small
+    /// MLP and the 0.97 kernel cut.
+    static func measure(seed: UInt64) -> [String: Pair] {
+        let network = AugmentedDimensionRange(parsing: "1..4096,inf").flatMap {
+            PosteriorFitTests.train(
+                .range($0), quantile: 0.97, steps: 3 * PosteriorFitTests.steps, seed: seed,
+                featureShare: AugmentedDimensionRange.sharpFeatureShare,
+                infinityShare: AugmentedDimensionRange.sharpInfinityShare)
+        }
+        var found: [String: Pair] = [:]
+        for (name, d) in tested {
+            let own = PosteriorFitTests.train(.one(d), quantile: 0.97, seed: seed)
+            found[name] = (separation(own, at: d), separation(network, at: d))
+        }
+        return found
+    }
+
+    /// The seeds side by side, two at a time.
+    static let measured: [[String: Pair]] = {
+        let found = Mutex([[String: Pair]](repeating: [:], count: seeds.count))
+        DispatchQueue.concurrentPerform(iterations: seeds.count) { k in
+            let pairs = measure(seed: seeds[k])
+            found.withLock { $0[k] = pairs }
+        }
+        return found.withLock { $0 }
+    }()
+
+    /// The mean over seeds of `value(dedicated level, one-network level)` at D and σ index k.
+    static func mean(
+        _ name: String, _ k: Int,
+        _ value: (PosteriorFit.Separation, PosteriorFit.Separation) -> Double
+    ) throws -> Double {
+        let values = try measured.map { seed in
+            let pair = try #require(seed[name])
+            try #require(pair.dedicated.count == sigmas.count && pair.one.count == sigmas.count)
+            return value(pair.dedicated[k], pair.one[k])
+        }
+        return values.reduce(0, +) / Double(values.count)
+    }
+
+    /// The one network's lean toward D = 8 less the dedicated model's, averaged over 3 seeds
+    /// (docs/results/one-network, "Telling D apart", has 6 seeds of each recipe, in four sets of
+    /// 3). With the default draws (log-uniform, ∞ a quarter) the excess at σ = 0.6, 1, 1.5 was
+    /// 0.12–0.13, 0.04–0.10, 0.12–0.18 at D = 1 and 0.38–0.47, 0.14–0.22, 0.15–0.38 at D = 2; with
+    /// the sharp shares 0.05–0.06, −0.02–0.00, 0.03–0.07 and 0.24–0.28, −0.01–0.10, 0.04–0.18.
+    /// Averaged over σ: 0.09–0.13 and 0.25–0.34 against 0.03 and 0.10–0.18; the bars 0.06 and
+    /// 0.21 lie between. Per σ the sets overlap at D = 2, so each σ only has the bar 0.35 at D = 1,
+    /// 2 (above the sharp recipe's worst, 0.28); at D = 4 and ∞, where one seed swings the excess
+    /// by ±0.5 for both recipes, 0.55. Log-uniform draws with ∞ at 0.4 fail the D = 1 and 2 bars
+    /// (0.13 and 0.28 over σ): the share of ∞ alone is not what helps.
+    @Test func oneNetworkTellsDApartAsDedicatedModelsDo() throws {
+        for (name, _) in Self.tested {
+            let excess = try (0..<Self.sigmas.count).map { k in
+                try Self.mean(name, k) { $1.lean - $0.lean }
+            }
+            let small = ["1", "2"].contains(name)
+            for (sigma, e) in zip(Self.sigmas, excess) {
+                #expect(
+                    e <= (small ? 0.35 : 0.55),
+                    "D=\(name) σ=\(sigma): the one network leans \(e) more toward D=8")
+            }
+            if small {
+                let pooled = excess.reduce(0, +) / Double(excess.count)
+                #expect(
+                    pooled <= (name == "1" ? 0.06 : 0.21),
+                    "D=\(name): the one network leans \(pooled) more toward D=8 over σ \(excess)")
+            }
+        }
+    }
+
+    /// The exact posterior means at D = 2 and at D = 8 lean 0 and 1 (the same arithmetic on both
+    /// sides, so to rounding of the sums), with errors 0 to their own; and they differ on most
+    /// points (at σ = 1 the two answers are ~0.1 apart, far above the 10⁻⁸ floor).
+    @Test func theLeanPlacesEachPosteriorAtItsOwnEnd() {
+        let points = PosteriorFitTests.points
+        for (d, lean) in [(AugmentedDimension.finite(2), 0.0), (.finite(8), 1.0)] {
+            let oracle = OracleDenoiser(points: points, augmentedDimension: d)
+            let found = PosteriorFit.separation(
+                oracle, points: points, augmentedDimension: .finite(2), from: .finite(8),
+                sigmas: [0.6, 1], count: 300)
+            #expect(found.count == 2)
+            for level in found {
+                #expect(abs(level.lean - lean) < 1e-9, "oracle at D=\(d): \(level)")
+                #expect((d == .finite(2) ? level.median : level.medianOther) == 0)
+                #expect((d == .finite(2) ? level.medianOther : level.median) > 1e-4)
+            }
+        }
+    }
+
+    /// The fit itself at D = 1, 2 and 4: the one network's median error over the dedicated
+    /// model's, averaged over the seeds, per σ. Measured over 6 seeds 0.49–1.34 (largest at σ =
+    /// 1.5 for D = 1 and 2, where 3 seeds move it by ~0.2); the bar is 1.7.
+    @Test func oneNetworkFitsSmallDAtEachSigma() throws {
+        for name in ["1", "2", "4"] {
+            for (k, sigma) in Self.sigmas.enumerated() {
+                let shared = try Self.mean(name, k) { $1.median }
+                let own = try Self.mean(name, k) { a, _ in a.median }
+                #expect(
+                    shared < 1.7 * own,
+                    "D=\(name) σ=\(sigma): one network \(shared), dedicated \(own)")
+            }
+        }
+    }
+
+    /// The draws with a feature share: at N = 2 over 1..4096, P(D ≤ 2) is (2/3 − 1/2)/(2/3 −
+    /// 2/4098) = 0.2502 for draws uniform in b = N/(N + D), 1/12 for log-uniform ones, so 0.1668
+    /// for half of each; ∞ takes its share of all draws. 40,000 draws: s.d. ≤ 0.0022; the bar is 5
+    /// of those. No share leaves the generator where the log-uniform draws alone leave it.
+    @Test func drawsFollowTheRecordedShares() throws {
+        let range = try #require(AugmentedDimensionRange(parsing: "1..4096,inf"))
+        let finite = try #require(AugmentedDimensionRange(parsing: "1..4096"))
+        let share = { (r: AugmentedDimensionRange, f: Double, test: (AugmentedDimension) -> Bool) in
+            var rng = RandomSource(seed: 5)
+            let n = 40_000
+            let hits = (0..<n).filter { _ in
+                test(r.draw(&rng, infinityShare: 0.25, featureShare: f, dim: 2))
+            }
+            return Double(hits.count) / Double(n)
+        }
+        let small = { (d: AugmentedDimension) in d.value <= 2 }
+        #expect(abs(share(finite, 0, small) - 1.0 / 12) < 0.011)
+        #expect(abs(share(finite, 1, small) - 0.2502) < 0.011)
+        #expect(abs(share(finite, 0.5, small) - 0.1668) < 0.011)
+        #expect(abs(share(range, 0.5, { $0.isInfinite }) - 0.25) < 0.011)
+        var rng = RandomSource(seed: 9)
+        let wide = (0..<1000).map { _ in
+            finite.draw(&rng, infinityShare: 0, featureShare: 1, dim: 196).value
+        }
+        #expect(wide.allSatisfy { $0 >= 1 && $0 <= 4096 })
+        var a = RandomSource(seed: 2)
+        var b = RandomSource(seed: 2)
+        let old = (0..<100).map { _ in range.draw(&a, infinityShare: 0.25) }
+        let none = (0..<100).map { _ in range.draw(&b, infinityShare: 0.25, featureShare: 0) }
+        #expect(old == none && a.uniform() == b.uniform())
+    }
+
+    /// New one-network runs record their share of ∞ and draw the rest log-uniform unless told; a
+    /// run at one D records neither, and a share out of range is refused.
+    @Test func newRunsRecordTheirShares() throws {
+        let range = try #require(AugmentedDimensionRange(parsing: "1..64,inf"))
+        let config = TrainingConfig(
+            data: "moons", dim: 2, dimensions: .range(range), sigmaData: 1, steps: 1)
+        #expect(config.featureShare == nil && config.infinityShare == 0.25)
+        let one = TrainingConfig(
+            data: "moons", dim: 2, augmentedDimension: .finite(8), sigmaData: 1, steps: 1)
+        #expect(one.featureShare == nil && one.infinityShare == nil)
+        var bad = config
+        bad.featureShare = 1.5
+        #expect(bad.problem != nil)
+    }
+}
