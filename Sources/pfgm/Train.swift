@@ -85,8 +85,9 @@ struct Train: ParsableCommand {
                 Default 0 (log-uniform only). Draws uniform in N/(N + D) follow how fast the \
                 kernel changes with D (small D at small N): with --feature-share \
                 \(AugmentedDimensionRange.sharpFeatureShare) --infinity-share \
-                \(AugmentedDimensionRange.sharpInfinityShare) one network tells small D from \
-                D = 8 about as sharply as dedicated models, for 10–30% of its fit at D ≥ 8 \
+                \(AugmentedDimensionRange.sharpInfinityShare) its answers at D = 1 and 2 keep \
+                closer to their own D (the excess lean toward D = 8 over a dedicated model's \
+                vanishes at D = 1 and halves at D = 2), for 10–30% of its fit at D ≥ 8 \
                 (docs/results/one-network).
                 """))
     var featureShare: Double?

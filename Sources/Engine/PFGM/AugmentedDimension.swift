@@ -103,8 +103,9 @@ public struct AugmentedDimensionRange: Sendable, Hashable, CustomStringConvertib
     /// One training draw: ∞ with `infinityShare` (when included); else, with `featureShare`,
     /// uniform in b = N/(N + D) over the range, and log-uniform on [lower, upper] otherwise.
     /// b = E[B] is the mean share of the kernel's R² in the data's N coordinates (c_aug = 8b), so
-    /// these draws follow how fast the kernel changes with D: at N = 2 they put half their mass at
-    /// D ≤ 2, at N = 196 at D ≤ 196. No share draws nothing more (runs before it replay exactly).
+    /// these draws follow how fast the kernel changes with D: at N = 2 they put a quarter of their
+    /// mass at D ≤ 2 and half at D ≤ 4, at N = 196 half at D ≤ 196. No share draws nothing more
+    /// (runs before it replay exactly).
     public func draw(
         _ rng: inout RandomSource, infinityShare: Double, featureShare: Double = 0, dim: Int = 1
     ) -> AugmentedDimension {

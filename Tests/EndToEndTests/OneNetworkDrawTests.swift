@@ -1,0 +1,68 @@
+import Engine
+import Foundation
+import Testing
+
+/// The one network's draws of D and the measure of which D it answers like, from the command line.
+@Suite struct OneNetworkDrawTests {
+    /// `--feature-share` and `--infinity-share` land in config.json (only for a new one network);
+    /// `fit --against-aug-dim` prints, per σ, both errors and a lean (what the lean means is
+    /// checked against the oracle in `OneNetworkSeparationTests`).
+    @Test func sharesAreRecordedAndFitSaysWhichDTheModelAnswersLike() throws {
+        let dir = scratchDirectory()
+        let train = Binary.run(
+            [
+                "train", "--data", "8gaussians", "--aug-dim", "1..64,inf", "--feature-share",
+                "0.75",
+                "--infinity-share", "0.4", "--steps", "30", "--out", "run",
+            ] + CommandTests.tiny, in: dir)
+        #expect(train.status == 0, "\(train.stderr)")
+        let config = try RunDirectory("\(dir)/run").readConfig()
+        #expect(config.featureShare == 0.75 && config.infinityShare == 0.4)
+        let plain = Binary.run(
+            [
+                "train", "--data", "8gaussians", "--aug-dim", "1..64,inf", "--steps", "1", "--out",
+                "p",
+            ]
+                + CommandTests.tiny, in: dir)
+        #expect(plain.status == 0, "\(plain.stderr)")
+        let defaults = try RunDirectory("\(dir)/p").readConfig()
+        #expect(defaults.featureShare == nil && defaults.infinityShare == 0.25)
+
+        let fit = Binary.run(
+            [
+                "fit", "--ckpt", "run", "--aug-dim", "2", "--against-aug-dim", "8", "--json",
+                "--sigmas", "0.6,1", "--count", "200", "--threads", "1",
+            ], in: dir)
+        #expect(fit.status == 0, "\(fit.stderr)")
+        let levels = try fit.stdout.split(separator: "\n").map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+        #expect(levels.count == 2)
+        for level in levels {
+            #expect(
+                level["aug_dim"] as? String == "2" && level["against_aug_dim"] as? String == "8")
+            #expect((level["median"] as? Double ?? -1) >= 0)
+            #expect((level["median_against"] as? Double ?? -1) >= 0)
+            #expect((level["lean"] as? Double)?.isFinite == true)
+        }
+
+        expectRejection(
+            [
+                "train", "--data", "moons", "--aug-dim", "8", "--feature-share", "0.5", "--steps",
+                "5", "--out", "one",
+            ], in: dir, output: "one", mentions: "--feature-share")
+        expectRejection(
+            [
+                "train", "--data", "moons", "--aug-dim", "1..64", "--infinity-share", "0.5",
+                "--steps", "5", "--out", "noinf",
+            ], in: dir, output: "noinf", mentions: "no ∞")
+        expectRejection(
+            [
+                "train", "--data", "moons", "--aug-dim", "1..64,inf", "--feature-share", "2",
+                "--steps", "5", "--out", "big",
+            ], in: dir, output: "big", mentions: "--feature-share")
+        expectRejection(
+            ["fit", "--ckpt", "run", "--against-aug-dim", "8", "--trajectory"], in: dir,
+            mentions: "--trajectory")
+    }
+}
