@@ -4,7 +4,7 @@
 # --infinity-share 0.4), 4,500 steps, seeds 0–7; dedicated models at D = 1, 2, 4, ∞, 1,500 steps,
 # seeds 0–2 (the small MLP of run.sh). Then `pfgm fit --against-aug-dim 8` at D = 1, 2, 4, ∞ and
 # the fit at D = 8, 128, 2048, ∞, one JSON line each in OUT/results.jsonl, and report.py's table.
-# About 25 minutes on 2 cores.
+# About 5 minutes on 2 cores.
 # Usage: [PFGM=path/to/pfgm] separation.sh OUT
 #   OUT is made if missing; a model already trained (NAME/done) is kept, results.jsonl remade.
 set -euo pipefail
