@@ -17,7 +17,7 @@ floor = rows[0]["eval"]["fd_fmnist_floor"] if rows else float("nan")
 models = sorted({m for m, _, _ in cells}, key=lambda m: (len(m), m))
 bits = sorted({b for _, _, b in cells}, reverse=True)
 print("# Weight quantization of the fmnist14 U-Net: the official scheme and `all`\n")
-print("fd-fmnist of 2,000 samples, seed 0, Heun at NFE 35 (lower is better; the floor, two draws")
+print("fd-fmnist of 2,000 samples (sampling seed 0), Heun at NFE 35 (lower is better; the floor, two draws")
 print(f"of the data, is {floor:.3f}). Command: `run.sh` in this folder.\n")
 heads = ["32 (full)" if b == 32 else f"{b} bits" for b in bits]
 print("| model | scheme | " + " | ".join(heads) + " |")
@@ -29,3 +29,33 @@ for m in models:
             continue
         text = " | ".join("—" if v is None else f"{v:.3f}" for v in values)
         print(f"| {m} | {scheme} | {text} |")
+
+# The change from full precision per D and scheme, over the seeds that have it.
+by_d = {}
+for m in models:
+    d, _, seed = m.rpartition("-s")
+    by_d.setdefault(d, []).append(m)
+print("\nChange from full precision (fd at B bits − fd at 32), mean over the seeds (count in")
+print("brackets), then the range:\n")
+heads = [f"{b} bits" for b in bits if b != 32]
+print("| D | scheme | " + " | ".join(heads) + " |")
+print("|---|---|" + "---|" * len(heads))
+for d in sorted(by_d, key=lambda d: float(d[1:])):
+    ms = by_d[d]
+    for scheme in ("official", "all"):
+        texts = []
+        for b in bits:
+            if b == 32:
+                continue
+            deltas = [
+                cells[(m, scheme, b)] - cells[(m, scheme, 32)]
+                for m in ms
+                if (m, scheme, b) in cells and (m, scheme, 32) in cells
+            ]
+            if not deltas:
+                texts.append("—")
+                continue
+            mean = sum(deltas) / len(deltas)
+            spread = f" ({min(deltas):+.2f}…{max(deltas):+.2f})" if len(deltas) > 1 else ""
+            texts.append(f"{mean:+.2f} [{len(deltas)}]{spread}")
+        print(f"| {d} | {scheme} | " + " | ".join(texts) + " |")
