@@ -111,6 +111,9 @@ struct Fit: ParsableCommand {
             let truncation = KernelTruncation.make(
                 quantile: quantile, dim: config.dim, augmentedDimension: d)
             if let other = againstAugDim {
+                guard other != d else {
+                    throw Failure("--against-aug-dim \(other): the D measured; choose another D")
+                }
                 reportSeparation(
                     PosteriorFit.separation(
                         model, points: dataset.train, augmentedDimension: d, from: other,

@@ -64,5 +64,8 @@ import Testing
         expectRejection(
             ["fit", "--ckpt", "run", "--against-aug-dim", "8", "--trajectory"], in: dir,
             mentions: "--trajectory")
+        expectRejection(
+            ["fit", "--ckpt", "run", "--aug-dim", "8", "--against-aug-dim", "8"], in: dir,
+            mentions: "choose another D")
     }
 }

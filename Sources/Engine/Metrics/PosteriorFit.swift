@@ -57,7 +57,8 @@ public enum PosteriorFit {
     /// mean and to `other`'s (its kernel cut at the same quantile), and the lean toward `other`.
     /// Per point the lean is ½ + (e_D − e_other)/(2‖D*_other − D*_D‖²): the two errors compared on
     /// the same point, in units of the gap between the two answers. Points where the answers
-    /// agree (gap² ≤ 10⁻⁸, below float32's resolution of the model's output) carry no lean.
+    /// nearly agree (gap² ≤ 10⁻⁸) carry no lean: it would divide the model's error by almost
+    /// nothing.
     public static func separation(
         _ model: Denoiser, points: Matrix, augmentedDimension d: AugmentedDimension,
         from other: AugmentedDimension, kernelQuantile: Double? = nil, sigmas: [Double],
