@@ -71,15 +71,15 @@ import Testing
     }
 
     /// The one network's lean toward D = 8 less the dedicated model's, averaged over 3 seeds
-    /// (docs/results/one-network, "Telling D apart", has 6 seeds of each recipe, in four sets of
-    /// 3). With the default draws (log-uniform, ∞ a quarter) the excess at σ = 0.6, 1, 1.5 was
-    /// 0.12–0.13, 0.04–0.10, 0.12–0.18 at D = 1 and 0.38–0.47, 0.14–0.22, 0.15–0.38 at D = 2; with
-    /// the sharp shares 0.05–0.06, −0.02–0.00, 0.03–0.07 and 0.24–0.28, −0.01–0.10, 0.04–0.18.
-    /// Averaged over σ: 0.09–0.13 and 0.25–0.34 against 0.03 and 0.10–0.18; the bars 0.06 and
-    /// 0.21 lie between. Per σ the sets overlap at D = 2, so each σ only has the bar 0.35 at D = 1,
-    /// 2 (above the sharp recipe's worst, 0.28); at D = 4 and ∞, where one seed swings the excess
-    /// by ±0.5 for both recipes, 0.55. Log-uniform draws with ∞ at 0.4 fail the D = 1 and 2 bars
-    /// (0.13 and 0.28 over σ): the share of ∞ alone is not what helps.
+    /// (docs/results/one-network, "Telling D apart"). Calibrated on 6 seeds of each recipe;
+    /// another CPU's rounding moves training like another seed, so each bar sits ~3 s.d. of a
+    /// 3-seed mean above the sharp shares' mean. Averaged over σ the excess per seed was 0.03 ±
+    /// 0.03 (s.d.) at D = 1 and 0.14 ± 0.06 at D = 2 with the sharp shares, 0.12 ± 0.05 and 0.29 ±
+    /// 0.09 with the default draws: bars 0.08 and 0.24, which the default's 3-seed means exceed in
+    /// 19 and 18 of the 20 triples of those seeds. Per σ the recipes overlap, so each σ has only a
+    /// bar against collapse: 0.40 at D = 1, 2 (the sharp shares' worst 3-seed mean 0.28), 0.70 at
+    /// D = 4 and ∞ (one seed swings the excess by ±0.5 there for both recipes). Log-uniform draws
+    /// with ∞ at 0.4 gave 0.13 and 0.28 over σ here: the share of ∞ alone is not what helps.
     @Test func oneNetworkTellsDApartAsDedicatedModelsDo() throws {
         for (name, _) in Self.tested {
             let excess = try (0..<Self.sigmas.count).map { k in
@@ -88,13 +88,13 @@ import Testing
             let small = ["1", "2"].contains(name)
             for (sigma, e) in zip(Self.sigmas, excess) {
                 #expect(
-                    e <= (small ? 0.35 : 0.55),
+                    e <= (small ? 0.40 : 0.70),
                     "D=\(name) σ=\(sigma): the one network leans \(e) more toward D=8")
             }
             if small {
                 let pooled = excess.reduce(0, +) / Double(excess.count)
                 #expect(
-                    pooled <= (name == "1" ? 0.06 : 0.21),
+                    pooled <= (name == "1" ? 0.08 : 0.24),
                     "D=\(name): the one network leans \(pooled) more toward D=8 over σ \(excess)")
             }
         }
@@ -120,15 +120,16 @@ import Testing
     }
 
     /// The fit itself at D = 1, 2 and 4: the one network's median error over the dedicated
-    /// model's, averaged over the seeds, per σ. Measured over 6 seeds 0.49–1.34 (largest at σ =
-    /// 1.5 for D = 1 and 2, where 3 seeds move it by ~0.2); the bar is 1.7.
+    /// model's, averaged over the seeds, per σ. Measured over 6 seeds 0.49–1.34 (the 1.5× of the
+    /// issue holds on average; largest at σ = 1.5 for D = 1 and 2, where a 3-seed mean moves by
+    /// ~0.15 s.d.); the bar is 2, ~4 s.d. above the worst.
     @Test func oneNetworkFitsSmallDAtEachSigma() throws {
         for name in ["1", "2", "4"] {
             for (k, sigma) in Self.sigmas.enumerated() {
                 let shared = try Self.mean(name, k) { $1.median }
                 let own = try Self.mean(name, k) { a, _ in a.median }
                 #expect(
-                    shared < 1.7 * own,
+                    shared < 2 * own,
                     "D=\(name) σ=\(sigma): one network \(shared), dedicated \(own)")
             }
         }
