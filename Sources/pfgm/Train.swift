@@ -123,10 +123,14 @@ struct Train: ParsableCommand {
             throw ValidationError("--feature-share must be in [0, 1]")
         }
         if infinityShare != nil || featureShare != nil {
-            guard resume == nil, augDim?.isRange == true else {
+            guard resume == nil, case .range(let range)? = augDim else {
                 throw ValidationError(
                     "--infinity-share and --feature-share shape a new one network's draws of D "
                         + "(--aug-dim LO..HI[,inf])")
+            }
+            if infinityShare != nil && !range.includesInfinity {
+                throw ValidationError(
+                    "--infinity-share: the range \(range) has no ∞ (write \(range),inf)")
             }
         }
         guard logEvery >= 1, saveEvery >= 1 else {
@@ -199,12 +203,7 @@ struct Train: ParsableCommand {
         config.emaWarmup = emaWarmup
         config.kernelQuantile = kernelQuantile
         if let featureShare { config.featureShare = featureShare }
-        if let infinityShare, case .range(let range) = augDim {
-            guard range.includesInfinity else {
-                throw Failure("--infinity-share: the range \(range) has no ∞ (write \(range),inf)")
-            }
-            config.infinityShare = infinityShare
-        }
+        if let infinityShare { config.infinityShare = infinityShare }
         scheduling.schedule.apply(to: &config)
         if let problem = config.problem { throw Failure(problem) }
         let trainer = try Trainer(config: config, data: dataset.train)

@@ -74,8 +74,8 @@ public enum PosteriorFit {
         var rng = RandomSource(seed: seed)
         return sigmas.map { sigma in
             let (x, _) = perturbed(
-                points, augmentedDimension: d, truncation: cut(d), sigma: sigma, count: count,
-                rng: &rng)
+                points, augmentedDimension: d, truncation: own.truncation, sigma: sigma,
+                count: count, rng: &rng)
             let answer = model.denoised(x, sigma: sigma)
             let a = own.denoised(x, sigma: sigma)
             let b = theirs.denoised(x, sigma: sigma)

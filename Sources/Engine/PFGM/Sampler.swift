@@ -146,14 +146,15 @@ public struct Sampler {
         var next = denoised
         var noise = [Float](repeating: 0, count: count)
         let sigmas = schedule.sigmas
+        // x ← x + s·ε, ε drawn from the seeded generator.
+        func addNoise(_ s: Double) {
+            noise.withUnsafeMutableBufferPointer { rng.fillNormal($0) }
+            let scale = Float(s)
+            for j in 0..<count { x.storage[j] += scale * noise[j] }
+        }
         for i in 0..<(sigmas.count - 1) {
             var sigma = sigmas[i]
             let sigmaNext = sigmas[i + 1]
-            // x ← x + s·ε, ε drawn from the seeded generator.
-            func addNoise(_ s: Double) {
-                noise.withUnsafeMutableBufferPointer { rng.fillNormal($0) }
-                for j in 0..<count { x.storage[j] += Float(s) * noise[j] }
-            }
             if alpha > 0 { addNoise(alpha * sigma) }
             let gamma = churn.gamma(sigma: sigma, steps: schedule.steps)
             if gamma > 0 {

@@ -43,8 +43,8 @@ table(
     ["1", "2", "4", "inf"],
     [0.6, 1, 1.5],
     KINDS,
-    "Median over points of ⟨D_θ − D*_D, D*_8 − D*_D⟩/‖D*_8 − D*_D‖² (0: answers as at D, 1: as at"
-    " D = 8); mean ± s.d. of the mean over seeds (dedicated 3, one networks 8).",
+    "Median over points of ⟨D_θ − D*_D, D*_8 − D*_D⟩/‖D*_8 − D*_D‖² (0: answers as at D, 1: as at\n"
+    "D = 8); mean ± s.d. of the mean over seeds (dedicated 3, one networks 8).",
 )
 table(
     "Error to its own D's posterior mean",

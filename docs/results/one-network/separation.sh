@@ -16,7 +16,8 @@ case $P in
     *) P=$(command -v "$P" || true) ;;
 esac
 if [ ! -x "$P" ]; then
-    echo "separation.sh: no pfgm at '${PFGM:-$P}'; build it (swift build -c release) or set PFGM" >&2
+    echo "separation.sh: no pfgm at '${PFGM:-$P}';" \
+        "build it (swift build -c release) or set PFGM" >&2
     exit 2
 fi
 mkdir -p "$1"
