@@ -6,7 +6,7 @@
 ///
 /// Every requirement works on raw buffers the caller owns; results match between variants to
 /// float32 round-off (the FMA variants fuse multiply-adds, the generic one rounds twice).
-public protocol CPUKernels {
+public protocol CPUKernels: Sendable {
     /// The variant's name: "avx512", "avx2" or "generic".
     static var name: String { get }
 

@@ -32,4 +32,32 @@ import Testing
         engine.send(.quit)
         #expect(waitUntil(30) { engine.hasStopped })
     }
+
+    /// The one network's fd-fmnist at a D sits beside the oracle's and the D's own model's: rows
+    /// are kept per D and source, and a model's batches finish while it trains (its previews,
+    /// whose labels give the step, come faster than its batches).
+    @Test func theOneNetworksRowSitsBesideTheDedicatedModels() throws {
+        let data = try Dataset.load("fmnist14")
+        var settings = StudioSettings(augmentedDimension: .finite(128))
+        settings.steps = 6
+        let engine = StudioEngine(
+            dataset: data, settings: settings, runsFolder: temporaryDirectory())
+        engine.start()
+        func rows() -> [FrechetRow] { engine.latest.imageMetrics?.rows ?? [] }
+        #expect(waitUntil(600) { rows().contains { $0.source == .oracle } })
+        engine.send(.trainOneNetwork)
+        #expect(waitUntil(600) { rows().contains { $0.source == .oneNetwork && $0.step > 0 } })
+        settings.useOneNetwork = false
+        engine.send(.apply(settings))
+        engine.send(.trainShown)
+        #expect(waitUntil(600) { rows().contains { $0.source == .model && $0.step > 0 } })
+        let scored = rows()
+        #expect(scored.map(\.source) == [.model, .oneNetwork, .oracle], "\(scored)")
+        #expect(scored.allSatisfy { $0.augmentedDimension == .finite(128) })
+        for row in scored.prefix(2) {
+            #expect(row.value.isFinite && row.value > 0, "\(row)")
+        }
+        engine.send(.quit)
+        #expect(waitUntil(30) { engine.hasStopped })
+    }
 }

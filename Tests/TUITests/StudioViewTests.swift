@@ -442,14 +442,18 @@ import Testing
         metrics.ceiling = 412
         metrics.rows = [
             FrechetRow(augmentedDimension: .finite(128), source: .model, step: 4200, value: 9.87),
+            FrechetRow(
+                augmentedDimension: .finite(128), source: .oneNetwork, step: 900, value: 7.5),
             FrechetRow(augmentedDimension: .infinite, source: .oracle, step: 0, value: 3.5),
         ]
         metrics.status = "sampling 75/250 at D=128"
         s.imageMetrics = metrics
         for (w, h) in [(80, 24), (200, 60)] {
             let text = render(s, width: w, height: h).text
-            for value in ["fd-fmnist n=250", "128    9.87 (step 4200)", "floor 3.12 · ceiling 412"]
-            {
+            for value in [
+                "fd-fmnist n=250", "128    9.87 (step 4200)", "128   n7.5 (step 900)",
+                "floor 3.12 · ceiling 412",
+            ] {
                 #expect(text.contains(value), "\(value) missing at \(w)×\(h):\n\(text)")
             }
             #expect(!text.contains("image metrics: pfgm eval"))

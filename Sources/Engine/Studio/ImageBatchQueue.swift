@@ -33,8 +33,8 @@ public struct ImageBatchQueue {
     public var rows: Int? { batch?.rows }
 
     /// A new batch for what a preview showed (its request, source and step), unless one for the
-    /// same settings and source is under way. The request's network is frozen and quantized here,
-    /// so training on does not move what is being scored.
+    /// same settings and source (the model, whatever its step) is under way. The request's network
+    /// is frozen and quantized here, so training on does not move what is being scored.
     public mutating func begin(
         _ request: SamplingRequest, source: String, kind: SampleSource, step: Int,
         settings: StudioSettings, now: Double

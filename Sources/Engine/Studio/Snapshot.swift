@@ -129,14 +129,35 @@ public enum StudioMetric: String, Sendable, Equatable {
     case frechet = "fd-fmnist"
 }
 
-/// What drew a row's samples: a D's own model, the one network, or the oracle denoiser.
-public enum SampleSource: String, Sendable, Equatable {
+/// What drew a row's samples: a D's own model, the one network, or the oracle denoiser. Rows at
+/// one D are listed in this order.
+public enum SampleSource: String, Sendable, Equatable, CaseIterable, Comparable {
     case model
     case oneNetwork = "one"
     case oracle
+
+    public static func < (a: Self, b: Self) -> Bool {
+        let order = allCases
+        return order.firstIndex(of: a) ?? 0 < order.firstIndex(of: b) ?? 0
+    }
 }
 
-public struct MetricRow: Sendable, Equatable {
+/// A metrics panel's row: one per D and source, the newest kept.
+public protocol ScoredRow {
+    var augmentedDimension: AugmentedDimension { get }
+    var source: SampleSource { get }
+}
+
+extension Array where Element: ScoredRow {
+    /// Replaces the row of the same D and source, keeping the rows in order of D, then source.
+    public mutating func replace(with row: Element) {
+        removeAll { $0.augmentedDimension == row.augmentedDimension && $0.source == row.source }
+        append(row)
+        sort { ($0.augmentedDimension, $0.source) < ($1.augmentedDimension, $1.source) }
+    }
+}
+
+public struct MetricRow: Sendable, Equatable, ScoredRow {
     public init(
         augmentedDimension: AugmentedDimension, source: SampleSource, step: Int, swd: Double,
         swdFloor: Double, mmdSquared: Double, mmdSquaredFloor: Double

@@ -21,7 +21,7 @@ public struct ImageMetrics: Sendable, Equatable {
     }
 }
 
-public struct FrechetRow: Sendable, Equatable {
+public struct FrechetRow: Sendable, Equatable, ScoredRow {
     public var augmentedDimension: AugmentedDimension
     public var source: SampleSource
     public var step: Int
@@ -75,11 +75,12 @@ extension StudioEngine {
     }
 
     /// After a preview: a new batch for what it showed, unless one for the same settings and model
-    /// is under way.
+    /// is under way. A model is known by its run, not by its label: the label holds the step, and
+    /// a training model's previews come faster than its batches.
     func startImageBatch(_ shown: PreviewSource) {
         guard snapshot.imageMetrics != nil else { return }
         imageBatches.begin(
-            shown.request, source: shown.label, kind: shown.kind, step: shown.step,
+            shown.request, source: shown.run ?? shown.label, kind: shown.kind, step: shown.step,
             settings: settings, now: Stopwatch.now())
     }
 
@@ -112,10 +113,6 @@ extension StudioEngine {
         let row = FrechetRow(
             augmentedDimension: d, source: batch.kind, step: batch.step,
             value: value)
-        snapshot.imageMetrics?.rows.removeAll {
-            $0.augmentedDimension == d && $0.source == row.source
-        }
-        snapshot.imageMetrics?.rows.append(row)
-        snapshot.imageMetrics?.rows.sort { $0.augmentedDimension < $1.augmentedDimension }
+        snapshot.imageMetrics?.rows.replace(with: row)
     }
 }

@@ -108,8 +108,6 @@ extension StudioEngine {
 
     func measure(_ x: Matrix, d: AugmentedDimension, source: SampleSource, step: Int) {
         guard let row = pointMetrics.row(x, d: d, source: source, step: step) else { return }
-        snapshot.metrics.removeAll { $0.augmentedDimension == d && $0.source == row.source }
-        snapshot.metrics.append(row)
-        snapshot.metrics.sort { $0.augmentedDimension < $1.augmentedDimension }
+        snapshot.metrics.replace(with: row)
     }
 }

@@ -307,9 +307,9 @@ public struct StudioView {
         }
         for (i, m) in rows.enumerated() {
             let color = floorColor(m.swd, m.swdFloor)
-            let tag = m.source == .oracle ? "o" : " "
             let line =
-                Format.pad("\(m.augmentedDimension)", 6) + tag + Format.pad(Format.number(m.swd), 9)
+                Format.pad("\(m.augmentedDimension)", 6) + m.source.tag
+                + Format.pad(Format.number(m.swd), 9)
                 + " "
                 + Format.pad(Format.number(m.mmdSquared, digits: 2), 8) + share(m.memorisation)
             canvas.text(line, in: inner, row: i + (header ? 1 : 0), foreground: color)
@@ -342,7 +342,7 @@ public struct StudioView {
         for (i, row) in rows.enumerated() {
             let color = floorColor(row.value, floor)
             let line =
-                Format.pad("\(row.augmentedDimension)", 6) + (row.source == .oracle ? "o" : " ")
+                Format.pad("\(row.augmentedDimension)", 6) + row.source.tag
                 + Format.number(row.value)
                 + " (step \(Format.steps(row.step)))"
             canvas.text(line, in: inner, row: i, foreground: color)
@@ -497,5 +497,16 @@ public struct StudioView {
         canvas.text(
             "D=1 is PFGM, D=∞ is diffusion (EDM).", in: inner, row: inner.height - 1, column: 1,
             foreground: theme.dim)
+    }
+}
+
+extension SampleSource {
+    /// The mark after a metrics row's D: `o` for the oracle, `n` for the one network (its key).
+    var tag: String {
+        switch self {
+        case .model: " "
+        case .oneNetwork: "n"
+        case .oracle: "o"
+        }
     }
 }
