@@ -5,12 +5,20 @@ import Testing
 /// Image metrics in the studio: fd-fmnist of background batches, with the floor and ceiling of
 /// `pfgm eval`.
 @Suite struct StudioImageMetricsTests {
-    @Test func fdFmnistIsShownForFmnist14() throws {
-        let data = try Dataset.load("fmnist14")
+    /// The studio on fmnist14 at D = 128, previews of 6 steps.
+    static let settings = {
         var settings = StudioSettings(augmentedDimension: .finite(128))
         settings.steps = 6
-        let engine = StudioEngine(
-            dataset: data, settings: settings, runsFolder: temporaryDirectory())
+        return settings
+    }()
+
+    static func engine(_ data: Dataset) -> StudioEngine {
+        StudioEngine(dataset: data, settings: settings, runsFolder: temporaryDirectory())
+    }
+
+    @Test func fdFmnistIsShownForFmnist14() throws {
+        let data = try Dataset.load("fmnist14")
+        let engine = Self.engine(data)
         #expect(engine.latest.imageMetrics == nil, "set when the engine starts")
         engine.start()
         // Preparing the classifier takes a while when it is not cached yet (trained once, then
@@ -37,11 +45,8 @@ import Testing
     /// are kept per D and source, and a model's batches finish while it trains (its previews,
     /// whose labels give the step, come faster than its batches).
     @Test func theOneNetworksRowSitsBesideTheDedicatedModels() throws {
-        let data = try Dataset.load("fmnist14")
-        var settings = StudioSettings(augmentedDimension: .finite(128))
-        settings.steps = 6
-        let engine = StudioEngine(
-            dataset: data, settings: settings, runsFolder: temporaryDirectory())
+        let engine = Self.engine(try Dataset.load("fmnist14"))
+        var settings = Self.settings
         engine.start()
         func rows() -> [FrechetRow] { engine.latest.imageMetrics?.rows ?? [] }
         #expect(waitUntil(600) { rows().contains { $0.source == .oracle } })
