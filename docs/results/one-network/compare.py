@@ -1,4 +1,5 @@
-"""One network against dedicated models, from two `pfgm sweep` folders' results.csv (the same grid):
+"""One network against dedicated models, from two `pfgm sweep` folders' results.csv (the settings
+both scored):
 python3 compare.py DEDICATED_DIR ONE_DIR > table.md"""
 
 import csv
@@ -31,7 +32,8 @@ def order(d):
 def main(dedicated, one):
     a, b = load(dedicated), load(one)
     settings = sorted(
-        {k[1:] for k in a}, key=lambda s: (s[0] != 0 or s[1] != 32, s[0], -s[1], -s[2])
+        {k[1:] for k in a} & {k[1:] for k in b},
+        key=lambda s: (s[0] != 0 or s[1] != 32, s[0], -s[1], -s[2]),
     )
     dims = sorted({k[0] for k in a}, key=order)
     print("| setting | D | dedicated | one network | one / dedicated |")
