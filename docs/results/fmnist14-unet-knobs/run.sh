@@ -34,7 +34,8 @@ score() { # MODEL RECIPE
     local args
     for args in "" "--alpha 0.2" "--steps 7"; do
         # shellcheck disable=SC2086
-        line=$("$pfgm" eval --ckpt "$1" --count 2000 --seed 0 --metric fd --threads "$threads" $args)
+        line=$("$pfgm" eval --ckpt "$1" --count 2000 --seed 0 --metric fd \
+            --threads "$threads" $args)
         echo "{\"recipe\": \"$2\", \"model\": \"$(basename "$1")\", \"eval\": $line}" \
             >> "$here/results.jsonl"
     done
