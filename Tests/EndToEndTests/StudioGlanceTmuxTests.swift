@@ -142,7 +142,7 @@ extension StudioTmuxTests {
         let command =
             """
             cd \(dir) && TERM=tmux-256color COLORTERM=truecolor NO_COLOR=1 \(Binary.path) studio \
-            --data fmnist14 --runs runs; sleep 30
+            --data fmnist14 --runs runs; echo \"exit=$?\" > \(dir)/exit; echo DONE; sleep 30
             """
         tmux(["new-session", "-d", "-x", "100", "-y", "30", "-s", "studio", command])
         defer { tmux(["kill-server"]) }
@@ -151,5 +151,10 @@ extension StudioTmuxTests {
         let escapes = tmux(["capture-pane", "-p", "-e", "-t", "studio"])
         #expect(!escapes.contains("38;2;") && !escapes.contains("38;5;"), "colours under NO_COLOR")
         #expect(!escapes.contains("48;2;") && !escapes.contains("48;5;"))
+        // Quit, so that no studio outlives the test (kill-server alone left one running here).
+        key("q")
+        #expect(waitFor(60) { $0.contains("DONE") }.contains("DONE"))
+        let exit = try? String(contentsOfFile: "\(dir)/exit", encoding: .utf8)
+        #expect(exit?.trimmingCharacters(in: .whitespacesAndNewlines) == "exit=0")
     }
 }
