@@ -136,10 +136,9 @@ public enum SampleSource: String, Sendable, Equatable, CaseIterable, Comparable 
     case oneNetwork = "one"
     case oracle
 
-    public static func < (a: Self, b: Self) -> Bool {
-        let order = allCases
-        return order.firstIndex(of: a) ?? 0 < order.firstIndex(of: b) ?? 0
-    }
+    public static func < (a: Self, b: Self) -> Bool { a.rank < b.rank }
+
+    private var rank: Int { Self.allCases.firstIndex(of: self) ?? 0 }
 }
 
 /// A metrics panel's row: one per D and source, the newest kept.

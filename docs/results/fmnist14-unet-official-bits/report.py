@@ -33,29 +33,29 @@ for m in models:
 # The change from full precision per D and scheme, over the seeds that have it.
 by_d = {}
 for m in models:
-    d, _, seed = m.rpartition("-s")
-    by_d.setdefault(d, []).append(m)
+    by_d.setdefault(m.rpartition("-s")[0], []).append(m)
+
+
+def change(ms, scheme, b):
+    """Mean change from full precision over the models `ms`, the count and the range."""
+    deltas = [
+        cells[(m, scheme, b)] - cells[(m, scheme, 32)]
+        for m in ms
+        if (m, scheme, b) in cells and (m, scheme, 32) in cells
+    ]
+    if not deltas:
+        return "—"
+    mean = sum(deltas) / len(deltas)
+    spread = f" ({min(deltas):+.2f}…{max(deltas):+.2f})" if len(deltas) > 1 else ""
+    return f"{mean:+.2f} [{len(deltas)}]{spread}"
+
+
 print("\nChange from full precision (fd at B bits − fd at 32), mean over the seeds (count in")
 print("brackets), then the range:\n")
-heads = [f"{b} bits" for b in bits if b != 32]
-print("| D | scheme | " + " | ".join(heads) + " |")
-print("|---|---|" + "---|" * len(heads))
+quantized = [b for b in bits if b != 32]
+print("| D | scheme | " + " | ".join(f"{b} bits" for b in quantized) + " |")
+print("|---|---|" + "---|" * len(quantized))
 for d in sorted(by_d, key=lambda d: float(d[1:])):
-    ms = by_d[d]
     for scheme in ("official", "all"):
-        texts = []
-        for b in bits:
-            if b == 32:
-                continue
-            deltas = [
-                cells[(m, scheme, b)] - cells[(m, scheme, 32)]
-                for m in ms
-                if (m, scheme, b) in cells and (m, scheme, 32) in cells
-            ]
-            if not deltas:
-                texts.append("—")
-                continue
-            mean = sum(deltas) / len(deltas)
-            spread = f" ({min(deltas):+.2f}…{max(deltas):+.2f})" if len(deltas) > 1 else ""
-            texts.append(f"{mean:+.2f} [{len(deltas)}]{spread}")
+        texts = [change(by_d[d], scheme, b) for b in quantized]
         print(f"| {d} | {scheme} | " + " | ".join(texts) + " |")
