@@ -17,5 +17,11 @@ func attempt<T>(_ body: () throws -> T) throws -> T {
 }
 
 func note(_ text: String) {
-    FileHandle.standardError.write(Data((text + "\n").utf8))
+    writeStandardError(text + "\n")
+}
+
+/// Writes to stderr, or drops the text when stderr is gone (a terminal that hung up, a closed
+/// pipe): a lost message must not stop the work, nor lose what it saved.
+func writeStandardError(_ text: String) {
+    try? FileHandle.standardError.write(contentsOf: Data(text.utf8))
 }

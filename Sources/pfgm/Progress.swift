@@ -35,14 +35,14 @@ struct Progress {
             let bar =
                 String(repeating: "█", count: filled)
                 + String(repeating: "░", count: width - filled)
-            FileHandle.standardError.write(Data("\r\u{1B}[K\(bar) \(text)".utf8))
+            writeStandardError("\r\u{1B}[K\(bar) \(text)")
         } else {
-            FileHandle.standardError.write(Data("\(text)\n".utf8))
+            writeStandardError("\(text)\n")
         }
     }
 
     func finish() {
-        if isTerminal { FileHandle.standardError.write(Data("\n".utf8)) }
+        if isTerminal { writeStandardError("\n") }
     }
 }
 
@@ -65,13 +65,12 @@ final class EvalProgress {
         guard now - last >= 0.1 || fraction >= 1 else { return }
         last = now
         shown = true
-        FileHandle.standardError.write(
-            Data(String(format: "\r\u{1B}[K%@ %3.0f%%", stage, 100 * min(fraction, 1)).utf8))
+        writeStandardError(String(format: "\r\u{1B}[K%@ %3.0f%%", stage, 100 * min(fraction, 1)))
     }
 
     /// Clears the line, so that other lines can be written.
     func finish() {
-        if shown { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        if shown { writeStandardError("\r\u{1B}[K") }
         shown = false
     }
 }
@@ -93,10 +92,10 @@ struct SweepProgress {
         let eta = rate > 0 ? (total - done) / rate : .infinity
         let text = String(
             format: "sweep %5.1f%%  ETA %@  %@", 100 * done / max(total, 1), duration(eta), label)
-        FileHandle.standardError.write(Data((isTerminal ? "\r\u{1B}[K" + text : text + "\n").utf8))
+        writeStandardError(isTerminal ? "\r\u{1B}[K" + text : text + "\n")
     }
 
     func finish() {
-        if isTerminal { FileHandle.standardError.write(Data("\n".utf8)) }
+        if isTerminal { writeStandardError("\n") }
     }
 }

@@ -23,7 +23,7 @@ struct PFGM: ParsableCommand {
 /// Parses and runs; every failure is one line on stderr and a non-zero exit.
 func main() -> Never {
     if let problem = CPU.selectionProblem {
-        FileHandle.standardError.write(Data("pfgm: \(problem)\n".utf8))
+        writeStandardError("pfgm: \(problem)\n")
         exit(2)
     }
     do {
@@ -36,7 +36,7 @@ func main() -> Never {
         let message =
             PFGM.message(for: error).split(separator: "\n").first.map(String.init) ?? "failed"
         let trimmed = message.hasPrefix("Error: ") ? String(message.dropFirst(7)) : message
-        FileHandle.standardError.write(Data("pfgm: \(trimmed)\n".utf8))
+        writeStandardError("pfgm: \(trimmed)\n")
         // Usage errors exit 2, as shells and most tools do; other failures 1.
         exit(code == .validationFailure ? 2 : code.rawValue)
     }

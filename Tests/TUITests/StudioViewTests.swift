@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import Synchronization
 import TUI
 import Testing
 
@@ -585,6 +586,23 @@ import Testing
         #expect(
             app.ui.mode == .panels
                 && !render(s, app.ui, width: 100, height: 30).text.contains("swd vs alpha"))
+    }
+
+    /// A terminal that hung up ends the loop as q does, drawing nothing more: the engine saves
+    /// and stops.
+    @Test func aTerminalThatHungUpEndsTheLoop() throws {
+        let dataset = try Dataset.load("moons", trainCount: 200, heldOutCount: 100)
+        let engine = StudioEngine(
+            dataset: dataset, settings: StudioSettings(augmentedDimension: .finite(128)),
+            runsFolder: NSTemporaryDirectory())
+        let terminal = MemoryTerminal(width: 100, height: 30)
+        terminal.hasHungUp = true
+        let app = StudioApp(engine: engine, backend: terminal, theme: .dark, themes: Theme.builtIn)
+        engine.start()
+        let stop = Atomic(false)
+        app.run(stop: stop)
+        #expect(engine.hasStopped)
+        #expect(terminal.cellsWritten == 0)
     }
 
     @Test func lCyclesTheLossLine() {

@@ -118,11 +118,12 @@ public final class StudioApp {
     }
 
     /// The loop: keys at most every 33 ms (a ~30 fps cap), redraws only when something changed.
-    /// Returns when the user quits or `stop` becomes true, after the engine saved and stopped.
+    /// Returns when the user quits, `stop` becomes true or the terminal hangs up, after the engine
+    /// saved and stopped.
     public func run(stop: borrowing Atomic<Bool>) {
         var dirty = true
         while true {
-            if stop.load(ordering: .relaxed) { break }
+            if stop.load(ordering: .relaxed) || backend.hasHungUp { break }
             let key = backend.readKey(timeoutMilliseconds: 33)
             let latest = engine.latest
             if let key {
@@ -141,7 +142,7 @@ public final class StudioApp {
         engine.send(.quit)
         let deadline = Stopwatch.now() + 60
         while !engine.hasStopped && Stopwatch.now() < deadline {
-            backend.present(render(engine.latest))
+            if !backend.hasHungUp { backend.present(render(engine.latest)) }
             Thread.sleep(forTimeInterval: 0.05)
         }
     }

@@ -10,6 +10,7 @@ public final class NcursesTerminal: TerminalBackend {
     private var pairLimit: Int
     /// Set when a frame asked for more colour pairs than the terminal has (colour images can).
     private var pairsRanOut = false
+    public private(set) var hasHungUp = false
 
     /// Checks the terminal and starts curses; throws a one-line reason when it cannot.
     public init(noColor: Bool) throws {
@@ -93,6 +94,13 @@ public final class NcursesTerminal: TerminalBackend {
         signal(SIGWINCH, SIG_DFL)
     }
 
+    /// Whether `fd` reports a hang-up or an error: a closed SSH connection or terminal window.
+    static func hungUp(_ fd: Int32) -> Bool {
+        var polled = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        guard poll(&polled, 1, 0) > 0 else { return false }
+        return polled.revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0
+    }
+
     /// Restores the terminal. Safe to call more than once.
     public func shutdown() {
         guard isendwin() == false else { return }
@@ -137,7 +145,11 @@ public final class NcursesTerminal: TerminalBackend {
         timeout(Int32(timeoutMilliseconds))
         let code = getch()
         switch code {
-        case pfgm_err(): return nil
+        case pfgm_err():
+            // A line that hung up reads as no key at once, and need not bring SIGHUP (the
+            // terminal may not be this process's controlling one).
+            hasHungUp = hasHungUp || Self.hungUp(STDIN_FILENO)
+            return nil
         case KEY_UP: return .up
         case KEY_DOWN: return .down
         case KEY_LEFT: return .left

@@ -27,6 +27,8 @@ public protocol TerminalBackend: AnyObject {
     func present(_ canvas: Canvas)
     /// The next key, waiting at most `timeoutMilliseconds`; nil when none came.
     func readKey(timeoutMilliseconds: Int) -> Key?
+    /// Whether the terminal has gone (its line hung up), as the last `readKey` found.
+    var hasHungUp: Bool { get }
 }
 
 /// A terminal in memory: the last presented canvas and a queue of keys, for tests.
@@ -36,6 +38,7 @@ public final class MemoryTerminal: TerminalBackend {
     public private(set) var screen: Canvas
     public private(set) var cellsWritten = 0
     public var keys: [Key] = []
+    public var hasHungUp = false
 
     public init(
         width: Int, height: Int,
