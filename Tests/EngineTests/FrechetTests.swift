@@ -90,4 +90,41 @@ import Testing
             try ImageFrechet.prepare(for: points, cacheDirectory: dir)
         }
     }
+
+    /// Told to stop (the studio quitting), the classifier's training ends at its next batch, and
+    /// nothing is stored: a half-trained classifier would be loaded as the real one next time.
+    @Test func aStoppedClassifierIsNotCached() throws {
+        let data = try Dataset.load("fmnist7")
+        let dir = temporaryDirectory()
+        var batches = 0
+        var lines: [String] = []
+        #expect(throws: DataError.self) {
+            try ImageFrechet.prepare(
+                for: data, cacheDirectory: dir, log: { lines.append($0) },
+                shouldStop: {
+                    batches += 1
+                    return batches > 3
+                })
+        }
+        // An epoch is 468 batches; none ended.
+        #expect(batches < 10 && !lines.contains { $0.contains("epoch") }, "\(batches): \(lines)")
+        #expect((try? FileManager.default.contentsOfDirectory(atPath: dir))?.isEmpty ?? true)
+    }
+
+    /// The studio's loader, told to stop while it trains the classifier, returns once its thread
+    /// has ended, at the next batch: a process that exited under that thread crashed in its
+    /// libraries' destructors (2 of 10 quits soon after opening fmnist14).
+    @Test func theStudiosLoaderStopsAndEndsBeforeReturning() throws {
+        let data = try Dataset.load("fmnist7")
+        let dir = temporaryDirectory()
+        let loader = FrechetLoader(for: data, cacheDirectory: dir)
+        #expect(waitUntil(30) { loader.progress.contains("classifier") }, "it never began")
+        let start = Date()
+        loader.stop()
+        // Training the classifier whole takes ~20 s on 2 cores; a batch takes milliseconds.
+        let waited = Date().timeIntervalSince(start)
+        #expect(loader.hasEnded)
+        #expect(waited < 10, "stop waited \(waited) s")
+        #expect((try? FileManager.default.contentsOfDirectory(atPath: dir))?.isEmpty ?? true)
+    }
 }

@@ -142,7 +142,8 @@ public final class ImageClassifier {
     /// learning rate. `progress(epoch, epochs, loss)` after each epoch.
     public static func train(
         images: Matrix, labels: [Int], classes: Int, seed: UInt64, epochs: Int = 10,
-        batch: Int = 128, progress: (Int, Int, Double) -> Void = { _, _, _ in }
+        batch: Int = 128, shouldStop: () -> Bool = { false },
+        progress: (Int, Int, Double) -> Void = { _, _, _ in }
     ) -> ImageClassifier {
         precondition(
             images.rows == labels.count && images.rows >= batch,
@@ -159,6 +160,7 @@ public final class ImageClassifier {
             let order = Dataset.shuffled(images.rows, &rng)
             var loss = 0.0
             for b in 0..<perEpoch {
+                if shouldStop() { return net }
                 let done = Double(epoch * perEpoch + b) / Double(total)
                 adam.learningRate = Float(1e-3 * 0.5 * (1 + cos(Double.pi * done)))
                 images.storage.withUnsafeBufferPointer { src in

@@ -13,9 +13,10 @@ public struct ImageFrechet {
     public static let seed: UInt64 = 0xFD
 
     /// Loads the data set's classifier from `cacheDirectory`, or trains and stores it there.
+    /// `shouldStop` ends the training at its next batch, and then nothing is stored.
     public static func prepare(
-        for data: Dataset, cacheDirectory: String?,
-        log: (String) -> Void = { _ in }
+        for data: Dataset, cacheDirectory: String?, log: (String) -> Void = { _ in },
+        shouldStop: () -> Bool = { false }
     ) throws(DataError) -> ImageFrechet {
         guard let labels = data.labels, let testLabels = data.heldOutLabels, data.imageSide != nil
         else {
@@ -38,10 +39,12 @@ public struct ImageFrechet {
             """
         )
         let net = ImageClassifier.train(
-            images: data.train, labels: labels, classes: classes, seed: seed
+            images: data.train, labels: labels, classes: classes, seed: seed,
+            shouldStop: shouldStop
         ) { e, total, loss in
             log(String(format: "  epoch %d/%d  loss %.4f", e, total, loss))
         }
+        if shouldStop() { throw DataError("the fd-fmnist classifier's training was stopped") }
         let accuracy = net.accuracy(data.heldOut, labels: testLabels)
         log(String(format: "  test accuracy %.4f", accuracy))
         if let path, let dir = cacheDirectory {

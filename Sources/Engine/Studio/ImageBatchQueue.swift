@@ -81,22 +81,42 @@ enum FrechetPreparation: @unchecked Sendable {
 
 /// The fd-fmnist classifier, prepared on a thread of its own (training it the first time takes a
 /// while; the studio stays live meanwhile): its progress line, then the classifier, taken once.
-final class FrechetLoader: Sendable {
+public final class FrechetLoader: Sendable {
     private let inbox = Mutex<FrechetPreparation?>(nil)
     private let status = Mutex("")
+    private let stopping = Atomic(false)
+    private let ended = Atomic(false)
+    private let finished = DispatchSemaphore(value: 0)
 
-    init(for data: Dataset) {
+    public init(for data: Dataset, cacheDirectory: String? = CacheDirectory.path) {
         Thread.detachNewThread { [self] in
+            defer {
+                ended.store(true, ordering: .releasing)
+                finished.signal()
+            }
             let prepared: FrechetPreparation
             do {
                 prepared = .ready(
-                    try ImageFrechet.prepare(for: data, cacheDirectory: CacheDirectory.path) {
-                        self.status.withLock { [line = $0] in $0 = Self.progress(line) }
-                    })
+                    try ImageFrechet.prepare(
+                        for: data, cacheDirectory: cacheDirectory,
+                        log: { self.status.withLock { [line = $0] in $0 = Self.progress(line) } },
+                        shouldStop: { self.stopping.load(ordering: .relaxed) }))
             } catch { prepared = .failed((error as? DataError)?.description ?? "\(error)") }
             self.inbox.withLock { $0 = prepared }
         }
     }
+
+    /// Stops training the classifier at its next batch and waits for the thread to end (loading a
+    /// cached one ends within seconds): a process that exits under it runs its libraries'
+    /// destructors beneath a matrix product, and crashes.
+    public func stop() {
+        stopping.store(true, ordering: .relaxed)
+        finished.wait()
+        finished.signal()
+    }
+
+    /// Whether the preparing thread has ended.
+    public var hasEnded: Bool { ended.load(ordering: .acquiring) }
 
     /// What the classifier's training says, as the panel shows it.
     static func progress(_ line: String) -> String {
@@ -115,5 +135,5 @@ final class FrechetLoader: Sendable {
     }
 
     /// The latest progress line ("" before the first).
-    var progress: String { status.withLock { $0 } }
+    public var progress: String { status.withLock { $0 } }
 }

@@ -216,6 +216,7 @@ public actor StudioEngine {
         publish()
         bank.removeAll()
         oneNetwork = nil
+        frechetLoader?.stop()
         done.withLock { $0 = true }
     }
 
