@@ -3,7 +3,8 @@ import Foundation
 import Testing
 
 /// `pfgm sweep` end to end: report, CSV and plots from a tiny sweep; a rerun does no repeated work;
-/// a lost evaluation is redone alone; a different plan in the same folder is refused.
+/// a lost evaluation is redone alone; more seeds extend it; a different plan in the same folder is
+/// refused.
 @Suite(.serialized) struct SweepTests {
     static let tiny = [
         "sweep", "--data", "moons", "--aug-dims", "4,inf", "--steps", "30", "--seeds", "1",
@@ -63,7 +64,24 @@ import Testing
                 separator: "\n"
             ).count == 9)
 
-        var changed = Self.tiny
+        // More seeds extend the sweep: seed 0's models stay, seed 1's are trained.
+        var seeds = Self.tiny
+        seeds[try #require(seeds.firstIndex(of: "--seeds")) + 1] = "2"
+        let third = Binary.run(seeds, in: dir)
+        #expect(third.status == 0, "\(third.stderr)")
+        #expect(third.stderr.components(separatedBy: "training D=").count - 1 == 2)
+        #expect(modificationDate(checkpoint) == before.0)
+        #expect(exists("\(dir)/sw/models/D4-s1/checkpoint.safetensors"))
+        #expect(
+            try String(contentsOfFile: "\(dir)/sw/results.csv", encoding: .utf8).split(
+                separator: "\n"
+            ).count == 1 + 2 * 2 * 4)
+        #expect(try SweepRunner.readPlan("\(dir)/sw").seeds == 2)
+        // Fewer seeds than the folder holds are another sweep.
+        let fewer = Binary.run(Self.tiny, in: dir)
+        #expect(fewer.status != 0 && fewer.stderr.contains("more --seeds adds seeds"))
+
+        var changed = seeds
         changed[try #require(changed.firstIndex(of: "30"))] = "40"
         let refused = Binary.run(changed, in: dir)
         #expect(refused.status != 0 && refused.stderr.contains("different sweep"))

@@ -48,24 +48,27 @@ public final class SweepRunner {
     }
     public var metricName: String { metric.name }
 
-    /// A folder that already holds a different plan is refused rather than mixed.
+    /// A folder that already holds a different plan is refused rather than mixed. The same plan
+    /// with more seeds extends it: the stored seeds' models and evaluations are kept.
     static func checkOrWritePlan(_ plan: SweepPlan, _ directory: String) throws(StorageError) {
         let path = directory + "/sweep.json"
         if FileManager.default.fileExists(atPath: path) {
             let stored = try readPlan(directory)
-            guard stored.normalized == plan.normalized else {
+            var extended = stored.normalized
+            extended.seeds = max(stored.seeds, plan.seeds)
+            guard extended == plan.normalized else {
                 let hint =
                     stored.kernelQuantile == nil
                     ? " (made before kernel truncation: add --kernel-quantile 1)" : ""
                 throw StorageError(
                     path,
                     """
-                    this folder holds a different sweep\(hint); rerun it with the same settings or \
-                    choose another --out
+                    this folder holds a different sweep\(hint); rerun it with the same settings \
+                    (more --seeds adds seeds) or choose another --out
                     """
                 )
             }
-            return
+            if plan.seeds == stored.seeds { return }
         }
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
