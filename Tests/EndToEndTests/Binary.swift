@@ -124,3 +124,25 @@ func expectRejection(
         ?? []
     #expect(leftovers.isEmpty, "temporary files left: \(leftovers)", sourceLocation: sourceLocation)
 }
+
+/// A function of the C library that its headers show only to X/Open or GNU code.
+func cLibrary<T>(_ name: String, as type: T.Type) -> T? {
+    dlsym(dlopen(nil, RTLD_NOW), name).map { unsafeBitCast($0, to: type) }
+}
+
+/// Closes every descriptor above stderr in a spawned child. Tests run side by side: a file that
+/// one holds open for writing while another's child starts stays unrunnable ("text file busy") for
+/// as long as that child lives, and a terminal's end held by a child never hangs up.
+func closeOtherDescriptors(_ actions: inout posix_spawn_file_actions_t) {
+    typealias CloseFrom =
+        @convention(c) (
+            UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32
+        ) -> Int32
+    if let closeFrom = cLibrary("posix_spawn_file_actions_addclosefrom_np", as: CloseFrom.self) {
+        _ = closeFrom(&actions, 3)
+        return
+    }
+    for fd in Int32(3)..<1024 where fcntl(fd, F_GETFD) != -1 {
+        posix_spawn_file_actions_addclose(&actions, fd)
+    }
+}

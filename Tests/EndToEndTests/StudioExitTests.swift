@@ -7,17 +7,13 @@ import Testing
 /// message to the lost terminal; without (the terminal was not its controlling one) it trained on
 /// unseen, at full speed, for good.
 @Suite struct StudioExitTests {
-    /// A function of the C library that its headers show only to X/Open code.
-    static func libc<T>(_ name: String, as type: T.Type) -> T? {
-        dlsym(dlopen(nil, RTLD_NOW), name).map { unsafeBitCast($0, to: type) }
-    }
-
     /// A pseudo-terminal of 100×30: the terminal's end, and the path of the studio's end.
     static func openTerminal() -> (master: Int32, slave: String)? {
         typealias Call = @convention(c) (Int32) -> Int32
         typealias Name = @convention(c) (Int32) -> UnsafeMutablePointer<CChar>?
-        guard let grant = libc("grantpt", as: Call.self),
-            let unlock = libc("unlockpt", as: Call.self), let name = libc("ptsname", as: Name.self)
+        guard let grant = cLibrary("grantpt", as: Call.self),
+            let unlock = cLibrary("unlockpt", as: Call.self),
+            let name = cLibrary("ptsname", as: Name.self)
         else { return nil }
         // Close-on-exec: a studio that held the terminal's end would never see it hang up.
         let master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC)
@@ -42,6 +38,7 @@ import Testing
         posix_spawn_file_actions_addopen(&actions, 0, slave, O_RDWR | O_NOCTTY, 0)
         posix_spawn_file_actions_adddup2(&actions, 0, 1)
         posix_spawn_file_actions_adddup2(&actions, 0, 2)
+        closeOtherDescriptors(&actions)
         var environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }
         environment["TERM"] = "xterm-256color"
         let env = environment.map { "\($0.key)=\($0.value)" }
