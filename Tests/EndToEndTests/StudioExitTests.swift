@@ -67,33 +67,26 @@ import Testing
         return done(total)
     }
 
-    /// Waits up to `seconds` for `pid` to end; its wait status, or nil (then it is killed).
-    static func exitStatus(_ pid: pid_t, seconds: Double) -> Int32? {
-        var status: Int32?
-        guard
-            waitUntil(
-                seconds,
-                {
-                    status = ended(pid) ?? status
-                    return status != nil
-                })
-        else {
-            stop(pid)
+    /// How a process ended: by `signal` (0: none), else with exit `code`.
+    struct Exit {
+        let signal: Int32, code: Int32
+        init(_ status: Int32) { (signal, code) = (status & 0x7f, (status >> 8) & 0xff) }
+    }
+
+    /// Waits up to `seconds` for `pid` to end, reading `terminal` meanwhile when given (a studio
+    /// draws while it saves); how it ended, or nil (then it is killed).
+    static func exit(of pid: pid_t, seconds: Double, reading terminal: Int32? = nil) -> Exit? {
+        var status: Int32 = 0
+        let ended = { waitpid(pid, &status, WNOHANG) == pid }
+        let found =
+            terminal.map { drain($0, seconds: seconds) { _ in ended() } }
+            ?? waitUntil(seconds, ended)
+        guard found else {
+            kill(pid, SIGKILL)
+            waitpid(pid, &status, 0)
             return nil
         }
-        return status
-    }
-
-    /// `pid`'s wait status if it has ended, without waiting.
-    static func ended(_ pid: pid_t) -> Int32? {
-        var status: Int32 = 0
-        return waitpid(pid, &status, WNOHANG) == pid ? status : nil
-    }
-
-    static func stop(_ pid: pid_t) {
-        var status: Int32 = 0
-        kill(pid, SIGKILL)
-        waitpid(pid, &status, 0)
+        return Exit(status)
     }
 
     /// The terminal's end after it has shown `bytes` of `argv`'s output, and its pid.
@@ -128,12 +121,11 @@ import Testing
         #expect(Self.drain(master, seconds: 60) { _ in logged() ?? 0 > 0 }, "t trained nothing")
         close(master)
         master = -1
-        let status = try #require(
-            Self.exitStatus(started.pid, seconds: 30),
-            "still running 30 s after its terminal hung up")
-        let exited = status & 0x7f == 0
-        #expect(exited, "ended by signal \(status & 0x7f)")
-        #expect(!exited || (status >> 8) & 0xff == 0, "exit status \((status >> 8) & 0xff)")
+        let exit = try #require(
+            Self.exit(of: started.pid, seconds: 30), "still running 30 s after its terminal hung up"
+        )
+        #expect(exit.signal == 0, "ended by signal \(exit.signal)")
+        #expect(exit.signal != 0 || exit.code == 0, "exit status \(exit.code)")
         #expect(exists("\(run)/checkpoint.safetensors"), "the model was not saved")
         let files = (try? FileManager.default.contentsOfDirectory(atPath: run)) ?? []
         #expect(!files.contains { $0.contains(".tmp-") }, "half-written files: \(files)")
@@ -150,10 +142,10 @@ import Testing
         // A progress bar is redrawn every 0.1 s.
         let (master, pid) = try Self.start(["/usr/bin/setsid", "--ctty"] + train, drawing: 200)
         close(master)
-        let status = try #require(
-            Self.exitStatus(pid, seconds: 30), "still running 30 s after its terminal hung up")
-        #expect(status & 0x7f == 0, "ended by signal \(status & 0x7f)")
-        #expect((status >> 8) & 0xff == 1, "exit status \((status >> 8) & 0xff)")
+        let exit = try #require(
+            Self.exit(of: pid, seconds: 30), "still running 30 s after its terminal hung up")
+        #expect(exit.signal == 0, "ended by signal \(exit.signal)")
+        #expect(exit.code == 1, "exit status \(exit.code)")
         #expect(exists("\(dir)/run/checkpoint.safetensors"), "the model was not saved")
     }
 
@@ -171,16 +163,11 @@ import Testing
         // Leave the classifier a moment to start.
         _ = Self.drain(started.master, seconds: 1) { _ in false }
         _ = write(started.master, "q", 1)
-        // The studio draws while it saves, so its terminal is read until it has gone.
-        var status: Int32?
-        _ = Self.drain(started.master, seconds: 60) { _ in
-            status = Self.ended(started.pid) ?? status
-            return status != nil
-        }
-        if status == nil { Self.stop(started.pid) }
-        let ended = try #require(status, "still running 60 s after q")
-        #expect(ended & 0x7f == 0, "ended by signal \(ended & 0x7f)")
-        #expect((ended >> 8) & 0xff == 0, "exit status \((ended >> 8) & 0xff)")
+        let exit = try #require(
+            Self.exit(of: started.pid, seconds: 60, reading: started.master),
+            "still running 60 s after q")
+        #expect(exit.signal == 0, "ended by signal \(exit.signal)")
+        #expect(exit.code == 0, "exit status \(exit.code)")
         let cached = (try? FileManager.default.contentsOfDirectory(atPath: cache)) ?? []
         #expect(!cached.contains { $0.hasPrefix("fd-classifier") }, "cached: \(cached)")
     }

@@ -533,11 +533,15 @@ import Testing
         .render(width: width, height: height)
     }
 
-    func app() -> (StudioApp, Snapshot) {
+    static func engine() -> StudioEngine {
         let dataset = try? Dataset.load("moons", trainCount: 200, heldOutCount: 100)
-        let engine = StudioEngine(
+        return StudioEngine(
             dataset: dataset!, settings: StudioSettings(augmentedDimension: .finite(128)),
             runsFolder: NSTemporaryDirectory())
+    }
+
+    func app() -> (StudioApp, Snapshot) {
+        let engine = Self.engine()
         let app = StudioApp(
             engine: engine, backend: MemoryTerminal(width: 100, height: 30), theme: .dark,
             themes: Theme.builtIn)
@@ -590,11 +594,8 @@ import Testing
 
     /// A terminal that hung up ends the loop as q does, drawing nothing more: the engine saves
     /// and stops.
-    @Test func aTerminalThatHungUpEndsTheLoop() throws {
-        let dataset = try Dataset.load("moons", trainCount: 200, heldOutCount: 100)
-        let engine = StudioEngine(
-            dataset: dataset, settings: StudioSettings(augmentedDimension: .finite(128)),
-            runsFolder: NSTemporaryDirectory())
+    @Test func aTerminalThatHungUpEndsTheLoop() {
+        let engine = Self.engine()
         let terminal = MemoryTerminal(width: 100, height: 30)
         terminal.hasHungUp = true
         let app = StudioApp(engine: engine, backend: terminal, theme: .dark, themes: Theme.builtIn)

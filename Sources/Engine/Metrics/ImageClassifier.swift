@@ -139,7 +139,8 @@ public final class ImageClassifier {
     }
 
     /// Trains on `images`/`labels` for `epochs` passes in a seeded order with a cosine-decayed
-    /// learning rate. `progress(epoch, epochs, loss)` after each epoch.
+    /// learning rate. `progress(epoch, epochs, loss)` after each epoch; `shouldStop` ends the
+    /// training before its next batch (the network is then part-trained).
     public static func train(
         images: Matrix, labels: [Int], classes: Int, seed: UInt64, epochs: Int = 10,
         batch: Int = 128, shouldStop: () -> Bool = { false },

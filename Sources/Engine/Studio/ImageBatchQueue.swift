@@ -85,15 +85,13 @@ public final class FrechetLoader: Sendable {
     private let inbox = Mutex<FrechetPreparation?>(nil)
     private let status = Mutex("")
     private let stopping = Atomic(false)
-    private let ended = Atomic(false)
-    private let finished = DispatchSemaphore(value: 0)
+    /// Entered until the preparing thread ends.
+    private let running = DispatchGroup()
 
     public init(for data: Dataset, cacheDirectory: String? = CacheDirectory.path) {
+        running.enter()
         Thread.detachNewThread { [self] in
-            defer {
-                ended.store(true, ordering: .releasing)
-                finished.signal()
-            }
+            defer { running.leave() }
             let prepared: FrechetPreparation
             do {
                 prepared = .ready(
@@ -111,12 +109,11 @@ public final class FrechetLoader: Sendable {
     /// destructors beneath a matrix product, and crashes.
     public func stop() {
         stopping.store(true, ordering: .relaxed)
-        finished.wait()
-        finished.signal()
+        running.wait()
     }
 
     /// Whether the preparing thread has ended.
-    public var hasEnded: Bool { ended.load(ordering: .acquiring) }
+    public var hasEnded: Bool { running.wait(timeout: .now()) == .success }
 
     /// What the classifier's training says, as the panel shows it.
     static func progress(_ line: String) -> String {
