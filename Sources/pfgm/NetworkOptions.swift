@@ -44,6 +44,40 @@ struct NetworkOptions: ParsableArguments {
     var depth: Int { explicitDepth ?? (arch == .mlp ? 4 : 2) }
 }
 
+/// How a one network draws D in training (train, sweep).
+struct DrawOptions: ParsableArguments {
+    @Option(
+        name: .customLong("infinity-share"),
+        help: ArgumentHelp(
+            "One network over LO..HI,inf: the share of training draws at D = ∞.",
+            discussion: "Default \(AugmentedDimensionRange.defaultInfinityShare)."))
+    var infinityShare: Double?
+
+    @Option(
+        name: .customLong("feature-share"),
+        help: ArgumentHelp(
+            "One network: the share of finite draws uniform in N/(N + D), not log-uniform in D.",
+            discussion: """
+                Default 0 (log-uniform only). Draws uniform in N/(N + D) follow how fast the \
+                kernel changes with D (small D at small N): with --feature-share \
+                \(AugmentedDimensionRange.sharpFeatureShare) --infinity-share \
+                \(AugmentedDimensionRange.sharpInfinityShare) its answers at D = 1 and 2 keep \
+                closer to their own D (the excess lean toward D = 8 over a dedicated model's \
+                vanishes at D = 1 and halves at D = 2), for 10–30% of its fit at D ≥ 8 \
+                (docs/results/one-network).
+                """))
+    var featureShare: Double?
+
+    var given: Bool { infinityShare != nil || featureShare != nil }
+
+    /// Why these shares do not fit a one network over `range`, if they do not.
+    func problem(_ range: AugmentedDimensionRange) -> String? {
+        shares.problem(range)
+    }
+
+    var shares: DrawShares { DrawShares(infinity: infinityShare, feature: featureShare) }
+}
+
 /// The official recipe's training settings (train, sweep, the studio's training).
 struct ScheduleOptions: ParsableArguments {
     @Option(

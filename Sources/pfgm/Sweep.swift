@@ -69,6 +69,8 @@ struct Sweep: ParsableCommand {
     )
     var oneNetwork: String?
 
+    @OptionGroup var draws: DrawOptions
+
     @Option(
         name: .customLong("kernel-quantile"),
         help:
@@ -118,6 +120,7 @@ struct Sweep: ParsableCommand {
         p.sigmaMin = sigmaMin
         p.kernelQuantile = kernelQuantile
         p.oneNetwork = oneNetwork.map { AugmentedDimensionRange(parsing: $0)?.description ?? $0 }
+        p.draws = draws.given ? draws.shares : nil
         p.churn = churning.churn.churn > 0 ? churning.churn : nil
         p.quantScheme = quantScheme == .all ? nil : quantScheme
         p.schedule = scheduling.schedule.isDefault ? nil : scheduling.schedule
@@ -134,6 +137,17 @@ struct Sweep: ParsableCommand {
 
     func validate() throws { _ = try plan() }
 
+    /// "8 models × 11 evaluations", or for one network per seed "3 networks × 4 D × 3
+    /// evaluations".
+    static func size(_ plan: SweepPlan) -> String {
+        let settings = plan.points.count
+        guard plan.oneNetwork != nil else {
+            return "\(plan.augDims.count * plan.seeds) models × \(settings) evaluations"
+        }
+        let networks = plan.seeds == 1 ? "1 network" : "\(plan.seeds) networks"
+        return "\(networks) × \(plan.augDims.count) D × \(settings) evaluations"
+    }
+
     func run() throws {
         threading.apply()
         let runner = try attempt { try SweepRunner(plan: try plan(), directory: out, log: note) }
@@ -147,13 +161,8 @@ struct Sweep: ParsableCommand {
             progress.update(done: done, total: total, label: label)
         }
         runner.shouldStop = { stopRequested.load(ordering: .relaxed) }
-        let models = runner.plan.augDims.count * runner.plan.seeds
-        note(
-            """
-            sweep of \(models) models × \(runner.plan.points.count) evaluations on \
-            \(runner.plan.data), metric \(runner.metricName) → \(out)
-            """
-        )
+        let sweep = runner.plan
+        note("sweep of \(Self.size(sweep)) on \(sweep.data), metric \(runner.metricName) → \(out)")
         let finished = try attempt { try runner.run() }
         progress.finish()
         try attempt { try runner.writeOutputs(command: recorded) }

@@ -70,27 +70,7 @@ struct Train: ParsableCommand {
         help: "Ramp the EMA decay up as min(decay, (1+t)/(10+t)).")
     var emaWarmup = true
 
-    @Option(
-        name: .customLong("infinity-share"),
-        help: ArgumentHelp(
-            "One network over LO..HI,inf: the share of training draws at D = ∞.",
-            discussion: "Default \(AugmentedDimensionRange.defaultInfinityShare)."))
-    var infinityShare: Double?
-
-    @Option(
-        name: .customLong("feature-share"),
-        help: ArgumentHelp(
-            "One network: the share of finite draws uniform in N/(N + D), not log-uniform in D.",
-            discussion: """
-                Default 0 (log-uniform only). Draws uniform in N/(N + D) follow how fast the \
-                kernel changes with D (small D at small N): with --feature-share \
-                \(AugmentedDimensionRange.sharpFeatureShare) --infinity-share \
-                \(AugmentedDimensionRange.sharpInfinityShare) its answers at D = 1 and 2 keep \
-                closer to their own D (the excess lean toward D = 8 over a dedicated model's \
-                vanishes at D = 1 and halves at D = 2), for 10–30% of its fit at D ≥ 8 \
-                (docs/results/one-network).
-                """))
-    var featureShare: Double?
+    @OptionGroup var draws: DrawOptions
 
     @OptionGroup var scheduling: ScheduleOptions
 
@@ -116,22 +96,13 @@ struct Train: ParsableCommand {
         guard kernelQuantile >= 0.5 && kernelQuantile <= 1 else {
             throw ValidationError("--kernel-quantile must be in [0.5, 1]")
         }
-        if let share = infinityShare, !(share >= 0 && share < 1) {
-            throw ValidationError("--infinity-share must be in [0, 1)")
-        }
-        if let share = featureShare, !(share >= 0 && share <= 1) {
-            throw ValidationError("--feature-share must be in [0, 1]")
-        }
-        if infinityShare != nil || featureShare != nil {
+        if draws.given {
             guard resume == nil, case .range(let range)? = augDim else {
                 throw ValidationError(
                     "--infinity-share and --feature-share shape a new one network's draws of D "
                         + "(--aug-dim LO..HI[,inf])")
             }
-            if infinityShare != nil && !range.includesInfinity {
-                throw ValidationError(
-                    "--infinity-share: the range \(range) has no ∞ (write \(range),inf)")
-            }
+            if let problem = draws.problem(range) { throw ValidationError(problem) }
         }
         guard logEvery >= 1, saveEvery >= 1 else {
             throw ValidationError("--log-every and --save-every must be at least 1")
@@ -202,8 +173,7 @@ struct Train: ParsableCommand {
         config.emaDecay = emaDecay
         config.emaWarmup = emaWarmup
         config.kernelQuantile = kernelQuantile
-        if let featureShare { config.featureShare = featureShare }
-        if let infinityShare { config.infinityShare = infinityShare }
+        draws.shares.apply(to: &config)
         scheduling.schedule.apply(to: &config)
         if let problem = config.problem { throw Failure(problem) }
         let trainer = try Trainer(config: config, data: dataset.train)

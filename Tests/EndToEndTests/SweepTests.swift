@@ -24,6 +24,7 @@ import Testing
         let first = Binary.run(Self.tiny.dropLast() + ["\(dir)/sw"], in: dir)
         #expect(first.status == 0, "\(first.stderr)")
         #expect(first.stderr.components(separatedBy: "training D=").count - 1 == 2)
+        #expect(first.stderr.contains("sweep of 2 models × 4 evaluations on moons"))
         for file in [
             "report.md", "results.csv", "alpha.png", "bits.png", "nfe.png", "sweep.json",
             "command.txt",
@@ -99,6 +100,7 @@ import Testing
         #expect(
             run.stderr.components(separatedBy: "training the one network over 1..4096,inf").count
                 - 1 == 1)
+        #expect(run.stderr.contains("sweep of 1 network × 2 D × 4 evaluations on moons"))
         #expect(
             try FileManager.default.contentsOfDirectory(atPath: "\(dir)/sw/models") == ["one-s0"])
         #expect(
@@ -118,5 +120,29 @@ import Testing
         #expect(
             outside.status != 0 && outside.stderr.contains("outside the one network's range")
                 && !exists("\(dir)/sw2"))
+    }
+
+    /// --feature-share and --infinity-share shape the one network's draws of D, are recorded in its
+    /// config and the report, and make another sweep; without --one-network they are refused.
+    @Test func oneNetworkSweepDrawsDWithTheSharesGiven() throws {
+        let dir = scratchDirectory()
+        let one = Self.tiny + ["--one-network", "1..4096,inf"]
+        let run = Binary.run(one + ["--feature-share", "0.75", "--infinity-share", "0.4"], in: dir)
+        #expect(run.status == 0, "\(run.stderr)")
+        let config = try RunDirectory("\(dir)/sw/models/one-s0").readConfig()
+        #expect(config.featureShare == 0.75 && config.infinityShare == 0.4)
+        let report = try String(contentsOfFile: "\(dir)/sw/report.md", encoding: .utf8)
+        #expect(report.contains("(∞ for 0.4 of the draws, 0.75 of the finite ones uniform in"))
+        let other = Binary.run(one + ["--feature-share", "0.75"], in: dir)
+        #expect(other.status != 0 && other.stderr.contains("different sweep"), "\(other.stderr)")
+        let dedicated = Binary.run(Self.tiny + ["--feature-share", "0.5", "--out", "sw2"], in: dir)
+        #expect(
+            dedicated.status != 0 && dedicated.stderr.contains("--one-network")
+                && !exists("\(dir)/sw2"), "\(dedicated.stderr)")
+        let noInfinity = Binary.run(
+            Self.tiny.map { $0 == "4,inf" ? "4,8" : $0 } + [
+                "--one-network", "1..4096", "--infinity-share", "0.3", "--out", "sw3",
+            ], in: dir)
+        #expect(noInfinity.status != 0 && noInfinity.stderr.contains("has no ∞"))
     }
 }

@@ -120,6 +120,46 @@ public struct AugmentedDimensionRange: Sendable, Hashable, CustomStringConvertib
     }
 }
 
+/// How a one network's training draws D, when not by the defaults: the share at D = ∞ and the
+/// share of finite draws uniform in N/(N + D) (nil: the default).
+public struct DrawShares: Codable, Sendable, Equatable {
+    public var infinity: Double?
+    public var feature: Double?
+
+    public init(infinity: Double? = nil, feature: Double? = nil) {
+        self.infinity = infinity
+        self.feature = feature
+    }
+
+    /// Why these shares do not fit a one network over `range`, if they do not.
+    public func problem(_ range: AugmentedDimensionRange) -> String? {
+        if let share = infinity, !(share >= 0 && share < 1) {
+            return "--infinity-share must be in [0, 1)"
+        }
+        if let share = feature, !(share >= 0 && share <= 1) {
+            return "--feature-share must be in [0, 1]"
+        }
+        if infinity != nil && !range.includesInfinity {
+            return "--infinity-share: the range \(range) has no ∞ (write \(range),inf)"
+        }
+        return nil
+    }
+
+    /// The same shares with the defaults spelled out; nil when they are the defaults.
+    public var normalized: DrawShares? {
+        let defaults = DrawShares(
+            infinity: AugmentedDimensionRange.defaultInfinityShare, feature: 0)
+        let full = DrawShares(
+            infinity: infinity ?? defaults.infinity, feature: feature ?? defaults.feature)
+        return full == defaults ? nil : full
+    }
+
+    public func apply(to config: inout TrainingConfig) {
+        if let feature { config.featureShare = feature }
+        if let infinity { config.infinityShare = infinity }
+    }
+}
+
 /// What a run was trained at: one D, or a range that one network answers over.
 public enum TrainedDimensions: Sendable, Hashable, CustomStringConvertible, Codable {
     case one(AugmentedDimension)

@@ -27,6 +27,8 @@ public struct SweepPlan: Codable, Sendable, Equatable {
     /// One network per seed over this range of D ("LO..HI[,inf]"), evaluated at each D of the grid,
     /// instead of a model per (D, seed).
     public var oneNetwork: String?
+    /// How the one network draws D (nil: the defaults).
+    public var draws: DrawShares?
     /// EDM's churn in every evaluation (nil, as in a sweep.json without the field: none).
     public var churn: Churn?
     /// Which weights the bits column quantizes (nil, as in a sweep.json without the field: all).
@@ -53,6 +55,7 @@ public struct SweepPlan: Codable, Sendable, Equatable {
         var p = self
         p.kernelQuantile = p.kernelQuantile ?? 1
         p.quantScheme = p.quantScheme ?? .all
+        p.draws = p.draws?.normalized
         return p
     }
 
@@ -95,6 +98,9 @@ public struct SweepPlan: Codable, Sendable, Equatable {
             if let outside = augmentedDimensions.first(where: { !range.contains($0) }) {
                 return "--aug-dims: D=\(outside) lies outside the one network's range \(range)"
             }
+            if let problem = draws?.problem(range) { return problem }
+        } else if draws != nil {
+            return "--infinity-share and --feature-share shape the draws of D of --one-network"
         }
         return nil
     }
@@ -130,6 +136,7 @@ public struct SweepPlan: Codable, Sendable, Equatable {
         c.seed = UInt64(seed)
         c.kernelQuantile = kernelQuantile
         schedule?.apply(to: &c)
+        if oneNetwork != nil { draws?.apply(to: &c) }
         return c
     }
 

@@ -182,6 +182,14 @@ public struct SweepReport {
         return lines
     }
 
+    /// How the one network drew D, when not by the defaults.
+    static func draws(_ shares: DrawShares?) -> String {
+        guard let shares = shares?.normalized else { return "" }
+        let infinity = shares.infinity ?? AugmentedDimensionRange.defaultInfinityShare
+        return " (∞ for \(infinity) of the draws, \(shares.feature ?? 0) of the finite ones "
+            + "uniform in N/(N + D))"
+    }
+
     public static func storedCommand(_ directory: String) -> String {
         (try? AtomicFile.read(directory + "/command.txt")).map {
             String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
@@ -194,7 +202,7 @@ public struct SweepReport {
         let models = plan.augDims.count * plan.seeds
         let expected = models * plan.points.count
         let oneNetwork = plan.oneNetwork.map {
-            "one network per seed over D in \($0), evaluated at each D; "
+            "one network per seed over D in \($0)\(Self.draws(plan.draws)), evaluated at each D; "
         }
         let seeds = "\(plan.seeds) seed\(plan.seeds == 1 ? "" : "s") per D"
         let unfinished = results.count < expected ? " (sweep not finished)" : ""
