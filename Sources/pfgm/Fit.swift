@@ -34,10 +34,11 @@ struct Fit: ParsableCommand {
         help: ArgumentHelp(
             "Also compare with this D's exact posterior mean: which D the model answers like.",
             discussion: """
-                The points are perturbed at --aug-dim as always; prints the median error to each \
-                D's posterior mean and the median lean toward this D (0: answers as at --aug-dim, \
-                1: as at this D). For a one network asked for D = 2, --against-aug-dim 8 shows \
-                whether it tells D = 2 from D = 8.
+                The points are perturbed at --aug-dim as always (with --trajectory, those that \
+                sampling runs at --aug-dim pass through, noise injection included); prints the \
+                median error to each D's posterior mean and the median lean toward this D (0: \
+                answers as at --aug-dim, 1: as at this D). For a one network asked for D = 2, \
+                --against-aug-dim 8 shows whether it tells D = 2 from D = 8.
                 """),
         transform: parseAugmentedDimension)
     var againstAugDim: AugmentedDimension?
@@ -83,9 +84,6 @@ struct Fit: ParsableCommand {
         guard (1...Eval.largestCount).contains(count) else {
             throw ValidationError("--count must be between 1 and \(Eval.largestCount)")
         }
-        if trajectory && againstAugDim != nil {
-            throw ValidationError("--against-aug-dim measures at --sigmas, not with --trajectory")
-        }
         if let q = kernelQuantile, !(q >= 0.5 && q <= 1) {
             throw ValidationError("--kernel-quantile must be in [0.5, 1]")
         }
@@ -114,12 +112,19 @@ struct Fit: ParsableCommand {
                 guard other != d else {
                     throw Failure("--against-aug-dim \(other): the D measured; choose another D")
                 }
-                reportSeparation(
-                    PosteriorFit.separation(
+                let found =
+                    trajectory
+                    ? PosteriorFit.separationAlongTrajectory(
+                        SamplingRequest(
+                            denoiser: model, augmentedDimension: d, sampler: solving.sampler,
+                            truncation: truncation),
+                        points: dataset.train, from: other, kernelQuantile: quantile,
+                        count: count, seed: seed)
+                    : PosteriorFit.separation(
                         model, points: dataset.train, augmentedDimension: d, from: other,
                         kernelQuantile: quantile, sigmas: levels.compactMap { $0 }, count: count,
-                        seed: seed),
-                    d: d, other: other, quantile: quantile)
+                        seed: seed)
+                reportSeparation(found, d: d, other: other, quantile: quantile)
                 return
             }
             let fit =
@@ -165,8 +170,9 @@ struct Fit: ParsableCommand {
         }
         print(
             """
-            D=\(d) against D=\(other), kernel quantile \(jsonNumber(quantile)), \(count) points \
-            per σ perturbed at D=\(d); lean: 0 answers as at D=\(d), 1 as at D=\(other)
+            D=\(d) against D=\(other), kernel quantile \(jsonNumber(quantile)), \(count) \
+            \(trajectory ? "sampling runs at" : "points per σ perturbed at") D=\(d); \
+            lean: 0 answers as at D=\(d), 1 as at D=\(other)
             """)
         print("   σ     median e at D=\(d)   median e at D=\(other)    lean")
         for l in levels {

@@ -5,8 +5,8 @@ import Testing
 /// The one network's draws of D and the measure of which D it answers like, from the command line.
 @Suite struct OneNetworkDrawTests {
     /// `--feature-share` and `--infinity-share` land in config.json (only for a new one network);
-    /// `fit --against-aug-dim` prints, per σ, both errors and a lean (what the lean means is
-    /// checked against the oracle in `OneNetworkSeparationTests`).
+    /// `fit --against-aug-dim` prints, per σ (or per σ_i along sampling runs), both errors and a
+    /// lean (what the lean means is checked against the oracle in `OneNetworkSeparationTests`).
     @Test func sharesAreRecordedAndFitSaysWhichDTheModelAnswersLike() throws {
         let dir = scratchDirectory()
         let train = Binary.run(
@@ -45,6 +45,18 @@ import Testing
             #expect((level["median_against"] as? Double ?? -1) >= 0)
             #expect((level["lean"] as? Double)?.isFinite == true)
         }
+        // Along sampling runs (here with noise injection): one level per σ_i of the 4 steps.
+        let along = Binary.run(
+            [
+                "fit", "--ckpt", "run", "--aug-dim", "2", "--against-aug-dim", "8", "--json",
+                "--trajectory", "--steps", "4", "--alpha", "0.2", "--count", "100", "--threads",
+                "1",
+            ], in: dir)
+        #expect(along.status == 0, "\(along.stderr)")
+        let path = try along.stdout.split(separator: "\n").map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+        #expect(path.count == 4 && path.allSatisfy { $0["against_aug_dim"] as? String == "8" })
 
         expectRejection(
             [
@@ -61,9 +73,6 @@ import Testing
                 "train", "--data", "moons", "--aug-dim", "1..64,inf", "--feature-share", "2",
                 "--steps", "5", "--out", "big",
             ], in: dir, output: "big", mentions: "--feature-share")
-        expectRejection(
-            ["fit", "--ckpt", "run", "--against-aug-dim", "8", "--trajectory"], in: dir,
-            mentions: "--trajectory")
         expectRejection(
             ["fit", "--ckpt", "run", "--aug-dim", "8", "--against-aug-dim", "8"], in: dir,
             mentions: "choose another D")

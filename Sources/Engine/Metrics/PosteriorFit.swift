@@ -76,20 +76,56 @@ public enum PosteriorFit {
             let (x, _) = perturbed(
                 points, augmentedDimension: d, truncation: own.truncation, sigma: sigma,
                 count: count, rng: &rng)
-            let answer = model.denoised(x, sigma: sigma)
-            let a = own.denoised(x, sigma: sigma)
-            let b = theirs.denoised(x, sigma: sigma)
-            let gaps = squaredDistances(b, a)
-            let leans = (0..<x.rows).filter { gaps[$0] > 1e-8 }.map { r in
-                (0..<x.cols).reduce(0.0) { s, c in
-                    s + (Double(answer[r, c]) - Double(a[r, c]))
-                        * (Double(b[r, c]) - Double(a[r, c]))
-                } / gaps[r]
-            }
-            return Separation(
-                sigma: sigma, median: quantile(squaredDistances(answer, a), 0.5),
-                medianOther: quantile(squaredDistances(answer, b), 0.5), lean: quantile(leans, 0.5))
+            return separate(x, sigma: sigma, model, own: own, theirs: theirs)
         }
+    }
+
+    /// `separation` at the points a sampling run at the request's D passes through (as
+    /// `alongTrajectory`, noise injection included), one level per σ_i > 0; the other D's kernel
+    /// is cut at `kernelQuantile` as the request's own.
+    public static func separationAlongTrajectory(
+        _ request: SamplingRequest, points: Matrix, from other: AugmentedDimension,
+        kernelQuantile: Double?, count: Int = 500, seed: UInt64 = 7
+    ) -> [Separation] {
+        let model = request.quantized().denoiser
+        let own = OracleDenoiser(
+            points: points, augmentedDimension: request.augmentedDimension,
+            truncation: request.truncation)
+        let theirs = OracleDenoiser(
+            points: points, augmentedDimension: other,
+            truncation: KernelTruncation.make(
+                quantile: kernelQuantile, dim: points.cols, augmentedDimension: other))
+        var rng = RandomSource(seed: seed)
+        let prior = request.prior(count: count, rng: &rng)
+        let sigmaMax = request.sampler.schedule.sigmaMax
+        var levels = [separate(prior, sigma: sigmaMax, model, own: own, theirs: theirs)]
+        _ = request.sample(
+            count: count, latents: prior, rng: &rng,
+            observe: { xs, sigma in
+                if sigma > 0 {
+                    levels.append(separate(xs, sigma: sigma, model, own: own, theirs: theirs))
+                }
+            })
+        return levels
+    }
+
+    /// The errors of the model's answers at x to both posterior means, and its lean (see
+    /// `separation`).
+    static func separate(
+        _ x: Matrix, sigma: Double, _ model: Denoiser, own: OracleDenoiser, theirs: OracleDenoiser
+    ) -> Separation {
+        let answer = model.denoised(x, sigma: sigma)
+        let a = own.denoised(x, sigma: sigma)
+        let b = theirs.denoised(x, sigma: sigma)
+        let gaps = squaredDistances(b, a)
+        let leans = (0..<x.rows).filter { gaps[$0] > 1e-8 }.map { r in
+            (0..<x.cols).reduce(0.0) { s, c in
+                s + (Double(answer[r, c]) - Double(a[r, c])) * (Double(b[r, c]) - Double(a[r, c]))
+            } / gaps[r]
+        }
+        return Separation(
+            sigma: sigma, median: quantile(squaredDistances(answer, a), 0.5),
+            medianOther: quantile(squaredDistances(answer, b), 0.5), lean: quantile(leans, 0.5))
     }
 
     /// `count` of `points` (drawn with replacement) perturbed by the kernel at D and σ: the points
