@@ -1,6 +1,6 @@
 """One network against dedicated models, from two `pfgm sweep` folders' results.csv (the settings
-both scored):
-python3 compare.py DEDICATED_DIR ONE_DIR > table.md"""
+both scored), or any two sweeps with their column names:
+python3 compare.py DEDICATED_DIR ONE_DIR [NAME_A NAME_B] > table.md"""
 
 import csv
 import statistics
@@ -29,14 +29,15 @@ def order(d):
     return float("inf") if d == "inf" else float(d)
 
 
-def main(dedicated, one):
+def main(dedicated, one, names=("dedicated", "one network")):
     a, b = load(dedicated), load(one)
     settings = sorted(
         {k[1:] for k in a} & {k[1:] for k in b},
         key=lambda s: (s[0] != 0 or s[1] != 32, s[0], -s[1], -s[2]),
     )
     dims = sorted({k[0] for k in a}, key=order)
-    print("| setting | D | dedicated | one network | one / dedicated |")
+    short = [n.split()[0] for n in names]
+    print(f"| setting | D | {names[0]} | {names[1]} | {short[1]} / {short[0]} |")
     print("|---|---|---|---|---|")
     for s in settings:
         name = f"α={s[0]}, bits={s[1]}, NFE {s[2]}"
@@ -47,4 +48,6 @@ def main(dedicated, one):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    if len(sys.argv) not in (3, 5):
+        sys.exit(__doc__)
+    main(sys.argv[1], sys.argv[2], *([tuple(sys.argv[3:5])] if len(sys.argv) == 5 else []))
