@@ -108,6 +108,9 @@ struct Fit: ParsableCommand {
             let quantile = kernelQuantile ?? config.kernelQuantile ?? 1
             let truncation = KernelTruncation.make(
                 quantile: quantile, dim: config.dim, augmentedDimension: d)
+            let runs = SamplingRequest(
+                denoiser: model, augmentedDimension: d, sampler: solving.sampler,
+                truncation: truncation)
             if let other = againstAugDim {
                 guard other != d else {
                     throw Failure("--against-aug-dim \(other): the D measured; choose another D")
@@ -115,10 +118,7 @@ struct Fit: ParsableCommand {
                 let found =
                     trajectory
                     ? PosteriorFit.separationAlongTrajectory(
-                        SamplingRequest(
-                            denoiser: model, augmentedDimension: d, sampler: solving.sampler,
-                            truncation: truncation),
-                        points: dataset.train, from: other, kernelQuantile: quantile,
+                        runs, points: dataset.train, from: other, kernelQuantile: quantile,
                         count: count, seed: seed)
                     : PosteriorFit.separation(
                         model, points: dataset.train, augmentedDimension: d, from: other,
@@ -130,10 +130,7 @@ struct Fit: ParsableCommand {
             let fit =
                 trajectory
                 ? PosteriorFit.alongTrajectory(
-                    SamplingRequest(
-                        denoiser: model, augmentedDimension: d, sampler: solving.sampler,
-                        truncation: truncation),
-                    points: dataset.train, count: count, seed: seed)
+                    runs, points: dataset.train, count: count, seed: seed)
                 : PosteriorFit.measure(
                     model, points: dataset.train, augmentedDimension: d, truncation: truncation,
                     sigmas: levels.compactMap { $0 }, count: count, seed: seed)

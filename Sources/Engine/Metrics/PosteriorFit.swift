@@ -87,7 +87,6 @@ public enum PosteriorFit {
         _ request: SamplingRequest, points: Matrix, from other: AugmentedDimension,
         kernelQuantile: Double?, count: Int = 500, seed: UInt64 = 7
     ) -> [Separation] {
-        let model = request.quantized().denoiser
         let own = OracleDenoiser(
             points: points, augmentedDimension: request.augmentedDimension,
             truncation: request.truncation)
@@ -95,16 +94,25 @@ public enum PosteriorFit {
             points: points, augmentedDimension: other,
             truncation: KernelTruncation.make(
                 quantile: kernelQuantile, dim: points.cols, augmentedDimension: other))
+        return along(request, count: count, seed: seed) { x, sigma, model in
+            separate(x, sigma: sigma, model, own: own, theirs: theirs)
+        }
+    }
+
+    /// `measure(x_i, σ_i, model)` at the prior's draws and at each σ_i > 0 that `count` sampling
+    /// runs of the request reach, with the request's weights quantized once.
+    static func along<T>(
+        _ request: SamplingRequest, count: Int, seed: UInt64,
+        measure: @escaping (Matrix, Double, Denoiser) -> T
+    ) -> [T] {
+        let model = request.quantized().denoiser
         var rng = RandomSource(seed: seed)
         let prior = request.prior(count: count, rng: &rng)
-        let sigmaMax = request.sampler.schedule.sigmaMax
-        var levels = [separate(prior, sigma: sigmaMax, model, own: own, theirs: theirs)]
+        var levels = [measure(prior, request.sampler.schedule.sigmaMax, model)]
         _ = request.sample(
             count: count, latents: prior, rng: &rng,
             observe: { xs, sigma in
-                if sigma > 0 {
-                    levels.append(separate(xs, sigma: sigma, model, own: own, theirs: theirs))
-                }
+                if sigma > 0 { levels.append(measure(xs, sigma, model)) }
             })
         return levels
     }
@@ -152,20 +160,12 @@ public enum PosteriorFit {
     public static func alongTrajectory(
         _ request: SamplingRequest, points: Matrix, count: Int = 500, seed: UInt64 = 7
     ) -> [Level] {
-        let model = request.quantized().denoiser
         let oracle = OracleDenoiser(
             points: points, augmentedDimension: request.augmentedDimension,
             truncation: request.truncation)
-        var rng = RandomSource(seed: seed)
-        let prior = request.prior(count: count, rng: &rng)
-        let sigmaMax = request.sampler.schedule.sigmaMax
-        var levels = [measureAt(prior, sigma: sigmaMax, model, oracle)]
-        _ = request.sample(
-            count: count, latents: prior, rng: &rng,
-            observe: { xs, sigma in
-                if sigma > 0 { levels.append(measureAt(xs, sigma: sigma, model, oracle)) }
-            })
-        return levels
+        return along(request, count: count, seed: seed) { x, sigma, model in
+            measureAt(x, sigma: sigma, model, oracle)
+        }
     }
 
     static func measureAt(_ x: Matrix, sigma: Double, _ model: Denoiser, _ oracle: OracleDenoiser)
