@@ -144,5 +144,15 @@ import Testing
                 "--one-network", "1..4096", "--infinity-share", "0.3", "--out", "sw3",
             ], in: dir)
         #expect(noInfinity.status != 0 && noInfinity.stderr.contains("has no ∞"))
+        // Without ∞ in the range the report names the finite draws alone.
+        let finite = Binary.run(
+            Self.tiny.map { $0 == "4,inf" ? "4,8" : $0 } + [
+                "--one-network", "1..4096", "--feature-share", "0.5", "--out", "sw4",
+            ], in: dir)
+        #expect(finite.status == 0, "\(finite.stderr)")
+        let text = try String(contentsOfFile: "\(dir)/sw4/report.md", encoding: .utf8)
+        #expect(
+            text.contains("over D in 1..4096 (0.5 of the finite ones uniform in N/(N + D))")
+                && !text.contains("∞ for"))
     }
 }

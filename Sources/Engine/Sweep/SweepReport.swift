@@ -182,12 +182,15 @@ public struct SweepReport {
         return lines
     }
 
-    /// How the one network drew D, when not by the defaults.
-    static func draws(_ shares: DrawShares?) -> String {
+    /// How the one network over `range` drew D, when not by the defaults.
+    static func draws(_ shares: DrawShares?, over range: String) -> String {
         guard let shares = shares?.normalized else { return "" }
+        let finite = "\(shares.feature ?? 0) of the finite ones uniform in N/(N + D)"
+        guard AugmentedDimensionRange(parsing: range)?.includesInfinity == true else {
+            return " (\(finite))"
+        }
         let infinity = shares.infinity ?? AugmentedDimensionRange.defaultInfinityShare
-        return " (∞ for \(infinity) of the draws, \(shares.feature ?? 0) of the finite ones "
-            + "uniform in N/(N + D))"
+        return " (∞ for \(infinity) of the draws, \(finite))"
     }
 
     public static func storedCommand(_ directory: String) -> String {
@@ -201,8 +204,9 @@ public struct SweepReport {
     ) -> String {
         let models = plan.augDims.count * plan.seeds
         let expected = models * plan.points.count
-        let oneNetwork = plan.oneNetwork.map {
-            "one network per seed over D in \($0)\(Self.draws(plan.draws)), evaluated at each D; "
+        let oneNetwork = plan.oneNetwork.map { range in
+            "one network per seed over D in \(range)\(Self.draws(plan.draws, over: range)), "
+                + "evaluated at each D; "
         }
         let seeds = "\(plan.seeds) seed\(plan.seeds == 1 ? "" : "s") per D"
         let unfinished = results.count < expected ? " (sweep not finished)" : ""
