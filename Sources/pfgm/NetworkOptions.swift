@@ -70,11 +70,6 @@ struct DrawOptions: ParsableArguments {
 
     var given: Bool { infinityShare != nil || featureShare != nil }
 
-    /// Why these shares do not fit a one network over `range`, if they do not.
-    func problem(_ range: AugmentedDimensionRange) -> String? {
-        shares.problem(range)
-    }
-
     var shares: DrawShares { DrawShares(infinity: infinityShare, feature: featureShare) }
 }
 

@@ -162,7 +162,9 @@ struct Sweep: ParsableCommand {
         }
         runner.shouldStop = { stopRequested.load(ordering: .relaxed) }
         let sweep = runner.plan
-        note("sweep of \(Self.size(sweep)) on \(sweep.data), metric \(runner.metricName) → \(out)")
+        note(
+            "sweep of \(Self.size(sweep)) on \(sweep.data), metric \(runner.metricName) → "
+                + out)
         let finished = try attempt { try runner.run() }
         progress.finish()
         try attempt { try runner.writeOutputs(command: recorded) }

@@ -102,7 +102,7 @@ struct Train: ParsableCommand {
                     "--infinity-share and --feature-share shape a new one network's draws of D "
                         + "(--aug-dim LO..HI[,inf])")
             }
-            if let problem = draws.problem(range) { throw ValidationError(problem) }
+            if let problem = draws.shares.problem(range) { throw ValidationError(problem) }
         }
         guard logEvery >= 1, saveEvery >= 1 else {
             throw ValidationError("--log-every and --save-every must be at least 1")

@@ -14,6 +14,11 @@ import Testing
         "--threads", "1", "--out", "sw",
     ]
 
+    /// The tiny sweep over other D.
+    static func tiny(augDims: String) -> [String] {
+        tiny.map { $0 == "4,inf" ? augDims : $0 }
+    }
+
     func modificationDate(_ path: String) -> Date? {
         (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
     }
@@ -114,7 +119,7 @@ import Testing
             report.contains("one network per seed over D in 1..4096,inf")
                 && report.contains("Evaluations: 8 of 8"))
         let outside = Binary.run(
-            Self.tiny.map { $0 == "4,inf" ? "4,8192" : $0 } + [
+            Self.tiny(augDims: "4,8192") + [
                 "--one-network", "1..4096,inf", "--out", "sw2",
             ], in: dir)
         #expect(
@@ -140,13 +145,13 @@ import Testing
             dedicated.status != 0 && dedicated.stderr.contains("--one-network")
                 && !exists("\(dir)/sw2"), "\(dedicated.stderr)")
         let noInfinity = Binary.run(
-            Self.tiny.map { $0 == "4,inf" ? "4,8" : $0 } + [
+            Self.tiny(augDims: "4,8") + [
                 "--one-network", "1..4096", "--infinity-share", "0.3", "--out", "sw3",
             ], in: dir)
         #expect(noInfinity.status != 0 && noInfinity.stderr.contains("has no ∞"))
         // Without ∞ in the range the report names the finite draws alone.
         let finite = Binary.run(
-            Self.tiny.map { $0 == "4,inf" ? "4,8" : $0 } + [
+            Self.tiny(augDims: "4,8") + [
                 "--one-network", "1..4096", "--feature-share", "0.5", "--out", "sw4",
             ], in: dir)
         #expect(finite.status == 0, "\(finite.stderr)")

@@ -119,10 +119,10 @@ import Testing
         }
     }
 
-    /// The same along sampling runs at D = 2, with noise injection: the exact posterior mean at
-    /// D = 2 leans 0 and D = 8's leans 1 at every σ_i where the two answers differ (the large σ_i,
-    /// where they agree to 10⁻⁸ on every point, carry no lean: nan). Such σ_i are few: at least 8
-    /// of the 12 levels have a lean.
+    /// The same along sampling runs at D = 2, with noise injection: the exact posterior mean
+    /// at D = 2 leans 0 and D = 8's leans 1 at every σ_i where the two answers differ (the
+    /// large σ_i, where they agree to 10⁻⁸ on every point, carry no lean: nan). Such σ_i are
+    /// few: at least 8 of the 12 levels have a lean.
     @Test func theLeanAlongSamplingRunsPlacesEachPosteriorAtItsOwnEnd() {
         let points = PosteriorFitTests.points
         let sampler = Sampler(schedule: NoiseSchedule(steps: 12), solver: .heun, alpha: 0.2)

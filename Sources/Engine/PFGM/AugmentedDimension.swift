@@ -145,13 +145,18 @@ public struct DrawShares: Codable, Sendable, Equatable {
         return nil
     }
 
+    /// The share at D = ∞ these shares draw with.
+    public var infinityShare: Double { infinity ?? AugmentedDimensionRange.defaultInfinityShare }
+    /// The share of finite draws uniform in N/(N + D) these shares draw with.
+    public var featureShare: Double { feature ?? 0 }
+
     /// The same shares with the defaults spelled out; nil when they are the defaults.
     public var normalized: DrawShares? {
-        let defaults = DrawShares(
-            infinity: AugmentedDimensionRange.defaultInfinityShare, feature: 0)
-        let full = DrawShares(
-            infinity: infinity ?? defaults.infinity, feature: feature ?? defaults.feature)
-        return full == defaults ? nil : full
+        spelledOut == DrawShares().spelledOut ? nil : spelledOut
+    }
+
+    private var spelledOut: DrawShares {
+        DrawShares(infinity: infinityShare, feature: featureShare)
     }
 
     public func apply(to config: inout TrainingConfig) {

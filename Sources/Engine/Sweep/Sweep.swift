@@ -136,7 +136,7 @@ public struct SweepPlan: Codable, Sendable, Equatable {
         c.seed = UInt64(seed)
         c.kernelQuantile = kernelQuantile
         schedule?.apply(to: &c)
-        if oneNetwork != nil { draws?.apply(to: &c) }
+        draws?.apply(to: &c)
         return c
     }
 

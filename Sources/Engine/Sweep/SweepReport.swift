@@ -185,12 +185,11 @@ public struct SweepReport {
     /// How the one network over `range` drew D, when not by the defaults.
     static func draws(_ shares: DrawShares?, over range: String) -> String {
         guard let shares = shares?.normalized else { return "" }
-        let finite = "\(shares.feature ?? 0) of the finite ones uniform in N/(N + D)"
+        let finite = "\(shares.featureShare) of the finite ones uniform in N/(N + D)"
         guard AugmentedDimensionRange(parsing: range)?.includesInfinity == true else {
             return " (\(finite))"
         }
-        let infinity = shares.infinity ?? AugmentedDimensionRange.defaultInfinityShare
-        return " (∞ for \(infinity) of the draws, \(finite))"
+        return " (∞ for \(shares.infinityShare) of the draws, \(finite))"
     }
 
     public static func storedCommand(_ directory: String) -> String {
