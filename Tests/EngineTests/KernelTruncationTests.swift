@@ -134,3 +134,28 @@ import Testing
         }
     }
 }
+
+/// The table a one network trains with, against the cut computed at each D. Its knots lie 0.065
+/// apart in log D, so linear interpolation of a smooth limit is off by ~h²/8·|f''| < 10⁻³; the
+/// kinks are where it is not smooth: D = 2 (a knot) and, for small N, where the floor takes over
+/// (D ≈ 4–8 at N = 2: 0.009 there). A cut 0.02 off in log R² moves the kept share by < 10⁻³.
+@Suite struct KernelTruncationTableTests {
+    @Test(arguments: [2, 64, 196])
+    func theTableCutsAsEachDsOwnKernelDoes(n: Int) throws {
+        let range = try #require(AugmentedDimensionRange(parsing: "1..4096,inf"))
+        let table = KernelTruncationTable(quantile: 0.97, dim: n, range: range)
+        for i in 0...2000 {
+            let d = exp(log(4096) * Double(i) / 2000)
+            let own = KernelTruncation(quantile: 0.97, dim: n, augmentedDimension: .finite(d))
+                .logMaxSquaredRatio
+            let cut = table.logMaxSquaredRatio(.finite(d))
+            let kept = { (c: Double) in
+                SpecialFunctions.betaCDF(logOdds: c - log(d), a: Double(n) / 2, b: d / 2)
+            }
+            #expect(abs(cut - own) < 0.02, "N=\(n) D=\(d): log cut \(cut), own \(own)")
+            #expect(abs(kept(cut) - kept(own)) < 1e-3, "N=\(n) D=\(d): kept share")
+        }
+        let infinite = KernelTruncation(quantile: 0.97, dim: n, augmentedDimension: .infinite)
+        #expect(table.logMaxSquaredRatio(.infinite) == infinite.logMaxSquaredRatio)
+    }
+}

@@ -72,21 +72,22 @@ public struct KernelTruncation: Sendable, Equatable {
 }
 
 /// The truncation over a range of D for one network: log(R²/σ²) limits on a grid of log D,
-/// interpolated (the limit is smooth in log D; the grid's error is far below the seeds' spread),
-/// and D = ∞'s own.
+/// interpolated (the limit is smooth in log D apart from its kink at D = 2, where the ratio starts
+/// being held, so D = 2 is a knot of the grid), and D = ∞'s own.
 public struct KernelTruncationTable: Sendable {
-    let logLower: Double, logUpper: Double
+    /// Knots in log D, increasing, with their limits.
+    let knots: [Double]
     let limits: [Double]
     let infiniteLimit: Double
     static let points = 129
 
     public init(quantile: Double, dim: Int, range: AugmentedDimensionRange) {
-        logLower = log(range.lower)
-        logUpper = log(range.upper)
-        let (lo, hi) = (logLower, logUpper)
-        limits = (0..<Self.points).map { i in
-            let d = exp(lo + (hi - lo) * Double(i) / Double(Self.points - 1))
-            return KernelTruncation(quantile: quantile, dim: dim, augmentedDimension: .finite(d))
+        let (lo, hi) = (log(range.lower), log(range.upper))
+        var knots = (0..<Self.points).map { lo + (hi - lo) * Double($0) / Double(Self.points - 1) }
+        if range.lower < 2, range.upper > 2 { knots = (knots + [log(2)]).sorted() }
+        self.knots = knots
+        limits = knots.map {
+            KernelTruncation(quantile: quantile, dim: dim, augmentedDimension: .finite(exp($0)))
                 .logMaxSquaredRatio
         }
         infiniteLimit =
@@ -97,11 +98,14 @@ public struct KernelTruncationTable: Sendable {
     /// log of the largest R²/σ² kept at D (inside the range).
     public func logMaxSquaredRatio(_ d: AugmentedDimension) -> Double {
         guard case .finite(let v) = d else { return infiniteLimit }
-        let t =
-            min(max((log(v) - logLower) / max(logUpper - logLower, 1e-12), 0), 1)
-            * Double(Self.points - 1)
-        let i = min(Int(t), Self.points - 2)
-        let f = t - Double(i)
+        let x = min(max(log(v), knots[0]), knots[knots.count - 1])
+        // The last knot at or below x, so that [i, i + 1] holds it.
+        var (i, j) = (0, knots.count - 1)
+        while j - i > 1 {
+            let m = (i + j) / 2
+            if knots[m] <= x { i = m } else { j = m }
+        }
+        let f = (x - knots[i]) / max(knots[i + 1] - knots[i], 1e-12)
         return limits[i] * (1 - f) + limits[i + 1] * f
     }
 }
