@@ -37,7 +37,9 @@ struct Fit: ParsableCommand {
                 The points are perturbed at --aug-dim as always (with --trajectory, those that \
                 sampling runs at --aug-dim pass through, noise injection included); prints the \
                 median error to each D's posterior mean and the median lean toward this D (0: \
-                answers as at --aug-dim, 1: as at this D). For a one network asked for D = 2, \
+                answers as at --aug-dim, 1: as at this D), with the median gap between the two \
+                posterior means; a lean marked * lies where the model's error to either mean \
+                is above that gap, and says little. For a one network asked for D = 2, \
                 --against-aug-dim 8 shows whether it tells D = 2 from D = 8.
                 """),
         transform: parseAugmentedDimension)
@@ -160,7 +162,7 @@ struct Fit: ParsableCommand {
                         ("against_aug_dim", jsonString(other.description)),
                         ("median", jsonNumber(l.median)),
                         ("median_against", jsonNumber(l.medianOther)),
-                        ("lean", jsonNumber(l.lean)),
+                        ("lean", jsonNumber(l.lean)), ("median_gap", jsonNumber(l.medianGap)),
                     ]))
             }
             return
@@ -171,12 +173,19 @@ struct Fit: ParsableCommand {
             \(trajectory ? "sampling runs at" : "points per σ perturbed at") D=\(d); \
             lean: 0 answers as at D=\(d), 1 as at D=\(other)
             """)
-        print("   σ     median e at D=\(d)   median e at D=\(other)    lean")
+        print("   σ     median e at D=\(d)   median e at D=\(other)   median gap     lean")
         for l in levels {
             print(
                 String(
-                    format: "%6.3g  %17.4g  %17.4g  %8.3f", l.sigma, l.median, l.medianOther,
-                    l.lean))
+                    format: "%6.3g  %17.4g  %17.4g  %11.4g  %7.3f%@", l.sigma, l.median,
+                    l.medianOther, l.medianGap, l.lean, l.leanIsLost ? " *" : ""))
+        }
+        if levels.contains(where: \.leanIsLost) {
+            print(
+                """
+                * the model's error to either posterior mean is above the gap between them \
+                (‖D*_\(other) − D*_\(d)‖²): the lean there says little
+                """)
         }
     }
 

@@ -44,6 +44,22 @@ import Testing
             #expect((level["median"] as? Double ?? -1) >= 0)
             #expect((level["median_against"] as? Double ?? -1) >= 0)
             #expect((level["lean"] as? Double)?.isFinite == true)
+            #expect((level["median_gap"] as? Double ?? -1) >= 0)
+        }
+        // The table marks a lean where the model's error to either mean is above their gap.
+        let table = Binary.run(
+            [
+                "fit", "--ckpt", "run", "--aug-dim", "2", "--against-aug-dim", "8", "--sigmas",
+                "0.6,1", "--count", "200", "--threads", "1",
+            ], in: dir)
+        #expect(table.status == 0 && table.stdout.contains("median gap"), "\(table.stdout)")
+        let rows = table.stdout.split(separator: "\n").dropFirst(2).prefix(2).map {
+            $0.split(separator: " ").compactMap { Double($0) }
+        }
+        for (row, line) in zip(rows, table.stdout.split(separator: "\n").dropFirst(2)) {
+            #expect(row.count == 5, "\(line)")
+            guard row.count == 5 else { continue }
+            #expect(line.hasSuffix(" *") == (min(row[1], row[2]) >= row[3]), "\(line)")
         }
         // Along sampling runs (here with noise injection): one level per σ_i of the 4 steps.
         let along = Binary.run(

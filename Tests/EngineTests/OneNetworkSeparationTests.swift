@@ -101,8 +101,9 @@ import Testing
     }
 
     /// The exact posterior means at D = 2 and at D = 8 lean 0 and 1 (the same arithmetic on both
-    /// sides, so to rounding of the sums), with errors 0 to their own; and they differ on most
-    /// points (at σ = 1 the two answers are ~0.1 apart, far above the 10⁻⁸ floor).
+    /// sides, so to rounding of the sums), with errors 0 to their own and the gap to the other;
+    /// and they differ on most points (at σ = 1 the two answers are ~0.1 apart, far above the
+    /// 10⁻⁸ floor).
     @Test func theLeanPlacesEachPosteriorAtItsOwnEnd() {
         let points = PosteriorFitTests.points
         for (d, lean) in [(AugmentedDimension.finite(2), 0.0), (.finite(8), 1.0)] {
@@ -115,8 +116,24 @@ import Testing
                 #expect(abs(level.lean - lean) < 1e-9, "oracle at D=\(d): \(level)")
                 #expect((d == .finite(2) ? level.median : level.medianOther) == 0)
                 #expect((d == .finite(2) ? level.medianOther : level.median) > 1e-4)
+                // Each exact mean's error to the other is the gap between them, on every point.
+                #expect(max(level.median, level.medianOther) == level.medianGap)
+                #expect(!level.leanIsLost)
             }
         }
+    }
+
+    /// A model that answers far from both posterior means (the exact one of the points moved
+    /// by 5 in each coordinate, ~50 in squared distance against a gap of ~0.01): its lean is
+    /// marked as saying little at every σ.
+    @Test func aLeanFarFromBothPosteriorsIsMarked() {
+        let points = PosteriorFitTests.points
+        let moved = Matrix(
+            rows: points.rows, cols: points.cols, storage: points.storage.map { $0 + 5 })
+        let found = PosteriorFit.separation(
+            OracleDenoiser(points: moved, augmentedDimension: .finite(2)), points: points,
+            augmentedDimension: .finite(2), from: .finite(8), sigmas: [0.6, 1], count: 300)
+        #expect(found.count == 2 && found.allSatisfy(\.leanIsLost), "\(found)")
     }
 
     /// The same along sampling runs at D = 2, with noise injection: the exact posterior mean

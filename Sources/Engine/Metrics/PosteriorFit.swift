@@ -51,6 +51,12 @@ public enum PosteriorFit {
         /// Median of ⟨D_θ − D*_D, D*_other − D*_D⟩ / ‖D*_other − D*_D‖²: 0 answers as at D, 1 as
         /// at the other D.
         public var lean: Double
+        /// Median ‖D*_other − D*_D‖², how far apart the two answers lie.
+        public var medianGap: Double
+
+        /// Whether the model's answer lies farther from both posterior means than they lie from
+        /// each other: then the lean divides that error by a smaller gap, and says little.
+        public var leanIsLost: Bool { min(median, medianOther) >= medianGap }
     }
 
     /// On points perturbed by the kernel at D (as `measure`), the errors to D's exact posterior
@@ -133,7 +139,8 @@ public enum PosteriorFit {
         }
         return Separation(
             sigma: sigma, median: quantile(squaredDistances(answer, a), 0.5),
-            medianOther: quantile(squaredDistances(answer, b), 0.5), lean: quantile(leans, 0.5))
+            medianOther: quantile(squaredDistances(answer, b), 0.5), lean: quantile(leans, 0.5),
+            medianGap: quantile(gaps, 0.5))
     }
 
     /// `count` of `points` (drawn with replacement) perturbed by the kernel at D and σ: the points
