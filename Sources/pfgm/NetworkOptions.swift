@@ -44,7 +44,7 @@ struct NetworkOptions: ParsableArguments {
     var depth: Int { explicitDepth ?? (arch == .mlp ? 4 : 2) }
 }
 
-/// How a one network draws D in training (train, sweep).
+/// How a one network draws D in training (train, sweep, the studio's `n`).
 struct DrawOptions: ParsableArguments {
     @Option(
         name: .customLong("infinity-share"),

@@ -76,12 +76,21 @@ struct Studio: ParsableCommand {
 
     @OptionGroup var scheduling: ScheduleOptions
 
+    @OptionGroup(title: "Draws of the one network (n)") var draws: DrawOptions
+
     @OptionGroup var threading: ThreadOptions
 
     func validate() throws {
         guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number") }
         if [sweep, ckpt, follow].compactMap({ $0 }).count > 1 {
             throw ValidationError("--sweep, --ckpt and --follow cannot be combined")
+        }
+        if draws.given, follow != nil {
+            throw ValidationError("--feature-share and --infinity-share: following trains nothing")
+        }
+        let slider = AugmentedDimensionRange(lower: 1, upper: 4096, includesInfinity: true)
+        if let range = slider, let problem = draws.shares.problem(range) {
+            throw ValidationError(problem)
         }
     }
 
@@ -112,7 +121,7 @@ struct Studio: ParsableCommand {
         let engine = StudioEngine(
             dataset: dataset, settings: settings, runsFolder: runs, opened: opened,
             sweepLines: sweepLines,
-            learningRate: lr, schedule: scheduling.schedule, follow: target)
+            learningRate: lr, schedule: scheduling.schedule, draws: draws.shares, follow: target)
         engine.start()
         let app = StudioApp(
             engine: engine, backend: terminal, theme: chosenTheme, themes: Theme.available())

@@ -92,5 +92,12 @@ import Testing
         expectRejection(
             ["fit", "--ckpt", "run", "--aug-dim", "8", "--against-aug-dim", "8"], in: dir,
             mentions: "choose another D")
+        // The studio's one network takes the shares too, checked before a screen opens.
+        expectRejection(
+            ["studio", "--feature-share", "3", "--runs", "r"], in: dir, output: "r",
+            mentions: "--feature-share")
+        expectRejection(
+            ["studio", "--follow", "run", "--infinity-share", "0.5"], in: dir,
+            mentions: "following trains nothing")
     }
 }

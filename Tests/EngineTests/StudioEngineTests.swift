@@ -181,6 +181,33 @@ import Testing
                 == "1..4096,inf")
     }
 
+    /// A new one network draws with the shares the studio was given, and says so; one already
+    /// saved keeps its own, and the studio says that too.
+    @Test func theOneNetworkDrawsWithTheSharesGiven() throws {
+        let dir = temporaryDirectory()
+        let data = try Dataset.load("moons", trainCount: 2000, heldOutCount: 500)
+        func train(_ draws: DrawShares) -> String {
+            let engine = StudioEngine(
+                dataset: data, settings: StudioSettings(augmentedDimension: .finite(8)),
+                runsFolder: dir + "/runs", draws: draws)
+            engine.start()
+            engine.send(.trainOneNetwork)
+            #expect(waitUntil { (engine.latest.oneNetwork?.step ?? 0) >= 2 })
+            let message = engine.latest.message
+            engine.send(.quit)
+            #expect(waitUntil { engine.hasStopped })
+            return message
+        }
+        let sharp = DrawShares(infinity: 0.4, feature: 0.75)
+        let first = train(sharp)
+        #expect(first.contains("drawing ∞ for 0.4 of the draws, 0.75 of the finite"), "\(first)")
+        let config = try RunDirectory(dir + "/runs/moons-one").readConfig()
+        #expect(config.infinityShare == 0.4 && config.featureShare == 0.75)
+        let other = train(DrawShares(feature: 0.5))
+        #expect(other.contains("keeps the draws it was trained with"), "\(other)")
+        #expect(try RunDirectory(dir + "/runs/moons-one").readConfig().featureShare == 0.75)
+    }
+
     func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
 
     @Test func lossHistoryStaysBoundedAndKeepsTheMean() {

@@ -159,6 +159,13 @@ public struct DrawShares: Codable, Sendable, Equatable {
         DrawShares(infinity: infinityShare, feature: featureShare)
     }
 
+    /// How these shares draw D over a range with or without ∞, in words; nil for the defaults.
+    public func phrase(includesInfinity: Bool) -> String? {
+        guard let shares = normalized else { return nil }
+        let finite = "\(shares.featureShare) of the finite ones uniform in N/(N + D)"
+        return includesInfinity ? "∞ for \(shares.infinityShare) of the draws, \(finite)" : finite
+    }
+
     public func apply(to config: inout TrainingConfig) {
         if let feature { config.featureShare = feature }
         if let infinity { config.infinityShare = infinity }

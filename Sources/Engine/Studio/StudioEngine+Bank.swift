@@ -59,6 +59,7 @@ extension StudioEngine {
         config.seed = settings.seed
         config.learningRate = learningRate
         schedule.apply(to: &config)
+        if case .range = dimensions { draws.apply(to: &config) }
         config.channels = dataset.imageChannels
         do {
             try run.create()

@@ -17,11 +17,27 @@ extension StudioEngine {
             else { return }
             oneNetwork = slot
         }
+        let own = oneNetwork.map { Self.draws($0.trainer.config) } ?? DrawShares()
+        let drawn = own.phrase(includesInfinity: true).map { ", drawing \($0)" } ?? ""
         beginTraining(
             nil, oneNetwork: true,
-            message:
-                "training the one network for every D (← → show it at any D; m: the D's own model)")
+            message: """
+                training the one network for every D\(drawn) (← → show it at any D; m: the D's own \
+                model)
+                """)
+        if draws.normalized != nil, own.normalized != draws.normalized {
+            say(
+                """
+                the one network in \(oneNetworkDirectory.path) keeps the draws it was trained \
+                with; move it away to train one with the shares given
+                """, .problem)
+        }
         if oneNetworkAnswering(at: settings.augmentedDimension) != nil { preview.ask() }
+    }
+
+    /// The draw shares a run's config records.
+    static func draws(_ config: TrainingConfig) -> DrawShares {
+        DrawShares(infinity: config.infinityShare, feature: config.featureShare)
     }
 
     /// An opened one-network run, else this data set's in the runs folder.

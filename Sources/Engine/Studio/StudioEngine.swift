@@ -32,6 +32,8 @@ public actor StudioEngine {
     let learningRate: Double
     /// EDM's schedules for the models the studio makes (default: `pfgm`'s own).
     let schedule: TrainingSchedule
+    /// How a new one network draws D (default: `pfgm train`'s).
+    let draws: DrawShares
     /// What a read-only studio follows (`--follow`), and the models found there so far.
     var follow: FollowSource?
     var snapshot: Snapshot
@@ -69,12 +71,14 @@ public actor StudioEngine {
     public init(
         dataset: Dataset, settings: StudioSettings, runsFolder: String, opened: [RunDirectory] = [],
         sweepLines: [String] = [], learningRate: Double = 1e-3,
-        schedule: TrainingSchedule = TrainingSchedule(), follow: FollowTarget? = nil
+        schedule: TrainingSchedule = TrainingSchedule(), draws: DrawShares = DrawShares(),
+        follow: FollowTarget? = nil
     ) {
         self.dataset = dataset
         self.follow = follow.map(FollowSource.init)
         self.learningRate = learningRate
         self.schedule = schedule
+        self.draws = draws
         self.settings = settings
         self.runsFolder = runsFolder
         self.opened = opened

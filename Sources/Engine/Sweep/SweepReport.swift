@@ -184,12 +184,8 @@ public struct SweepReport {
 
     /// How the one network over `range` drew D, when not by the defaults.
     static func draws(_ shares: DrawShares?, over range: String) -> String {
-        guard let shares = shares?.normalized else { return "" }
-        let finite = "\(shares.featureShare) of the finite ones uniform in N/(N + D)"
-        guard AugmentedDimensionRange(parsing: range)?.includesInfinity == true else {
-            return " (\(finite))"
-        }
-        return " (∞ for \(shares.infinityShare) of the draws, \(finite))"
+        let infinity = AugmentedDimensionRange(parsing: range)?.includesInfinity == true
+        return shares?.phrase(includesInfinity: infinity).map { " (\($0))" } ?? ""
     }
 
     public static func storedCommand(_ directory: String) -> String {
