@@ -182,29 +182,28 @@ def perturbation_per_row(rows, n, d, sigma, limits):
 
 
 class TruncationTable:
-    """log(R²/σ²) limits over a range of D on 129 log-spaced points, interpolated (as pfgm), and D =
-    ∞'s."""
+    """log(R²/σ²) limits over a range of D on 129 log-spaced points and D = 2 (where the limit has a
+    kink), interpolated (as pfgm), and D = ∞'s."""
 
     POINTS = 129
 
     def __init__(self, quantile, n, value):
         lo, hi, _ = value
-        self.lo, self.hi = math.log(lo), math.log(hi)
-        grid = [
-            math.exp(self.lo + (self.hi - self.lo) * i / (self.POINTS - 1))
-            for i in range(self.POINTS)
-        ]
+        lo, hi = math.log(lo), math.log(hi)
+        knots = [lo + (hi - lo) * i / (self.POINTS - 1) for i in range(self.POINTS)]
+        if lo < math.log(2) < hi:
+            knots = sorted(knots + [math.log(2)])
+        self.knots = torch.tensor(knots, dtype=torch.float64)
         self.limits = torch.tensor(
-            [truncation_log_limit(quantile, n, g) for g in grid], dtype=torch.float64
+            [truncation_log_limit(quantile, n, math.exp(k)) for k in knots], dtype=torch.float64
         )
         self.infinite = truncation_log_limit(quantile, n, math.inf)
 
     def __call__(self, d):
-        t = ((d.log() - self.lo) / max(self.hi - self.lo, 1e-12)).clamp(0, 1) * (self.POINTS - 1)
-        t = torch.where(torch.isinf(d), torch.zeros_like(t), t)
-        i = t.floor().long().clamp(max=self.POINTS - 2)
-        f = t - i
-        limits = self.limits.to(d.device)
+        knots, limits = self.knots.to(d.device), self.limits.to(d.device)
+        x = torch.where(torch.isinf(d), knots[0], d.log()).clamp(knots[0], knots[-1])
+        i = (torch.searchsorted(knots, x, right=True) - 1).clamp(0, len(knots) - 2)
+        f = (x - knots[i]) / (knots[i + 1] - knots[i])
         value = limits[i] * (1 - f) + limits[i + 1] * f
         return torch.where(torch.isinf(d), torch.full_like(value, self.infinite), value)
 

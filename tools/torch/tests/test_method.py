@@ -50,6 +50,19 @@ class KernelTests(TempDirTestCase):
         self.assertLess(ks_statistic(ours(5.0), theirs), 0.0195)
         self.assertGreater(ks_statistic(ours(8.0), theirs), 0.0195)
 
+    def test_truncation_table_cuts_as_each_d_does(self):
+        """The one network's table against each D's own limit, as pfgm's KernelTruncationTableTests
+        (the kink at D = 2 is a knot; the floor's near D = 4-8 at N = 2 leaves 0.009)."""
+        for n in (2, 196):
+            table = method.TruncationTable(0.97, n, (1.0, 4096.0, True))
+            d = torch.exp(torch.linspace(0, math.log(4096), 401, dtype=torch.float64))
+            found = table(d)
+            for k in range(len(d)):
+                own = method.truncation_log_limit(0.97, n, float(d[k]))
+                self.assertLess(abs(float(found[k]) - own), 0.02, msg=f"N={n} D={float(d[k])}")
+            inf = table(torch.tensor([math.inf], dtype=torch.float64))
+            self.assertEqual(float(inf[0]), method.truncation_log_limit(0.97, n, math.inf))
+
     def test_truncated_kernel_matches_pfgm(self):
         # The cap: N = D = 2 has b ~ Beta(1, 1), so the 0.97 quantile of R²/σ² = D·b/(1 − b) is
         # 2·0.97/0.03 exactly.
