@@ -44,8 +44,22 @@ struct NetworkOptions: ParsableArguments {
     var depth: Int { explicitDepth ?? (arch == .mlp ? 4 : 2) }
 }
 
-/// How a one network draws D in training (train, sweep, the studio's `n`).
+/// How a one network draws D and σ in training (train, sweep, the studio's `n`).
 struct DrawOptions: ParsableArguments {
+    @Flag(
+        name: .customLong("sharp-draws"),
+        help: ArgumentHelp(
+            "One network: draw as the recipe that tells D apart most sharply.",
+            discussion: """
+                The same as --infinity-share \(AugmentedDimensionRange.sharpInfinityShare) \
+                --feature-share \(AugmentedDimensionRange.sharpFeatureShare) --p-mean-shift \
+                \(AugmentedDimensionRange.sharpPMeanShift) (each flag given wins). On the \
+                measured point set its answers at D = 1 and 2 lean toward D = 8 as little as a \
+                dedicated model's, or within 0.1 of it, for about 10% of its fit at D ≥ 8 \
+                (docs/results/one-network).
+                """))
+    var sharp = false
+
     @Option(
         name: .customLong("infinity-share"),
         help: ArgumentHelp(
@@ -59,18 +73,36 @@ struct DrawOptions: ParsableArguments {
             "One network: the share of finite draws uniform in N/(N + D), not log-uniform in D.",
             discussion: """
                 Default 0 (log-uniform only). Draws uniform in N/(N + D) follow how fast the \
-                kernel changes with D (small D at small N): with --feature-share \
-                \(AugmentedDimensionRange.sharpFeatureShare) --infinity-share \
-                \(AugmentedDimensionRange.sharpInfinityShare) its answers at D = 1 and 2 keep \
-                closer to their own D (the excess lean toward D = 8 over a dedicated model's \
-                vanishes at D = 1 and halves at D = 2), for 10–30% of its fit at D ≥ 8 \
-                (docs/results/one-network).
+                kernel changes with D (small D at small N), at the cost of draws at large D.
                 """))
     var featureShare: Double?
 
-    var given: Bool { infinityShare != nil || featureShare != nil }
+    @Option(
+        name: .customLong("p-mean-shift"),
+        help: ArgumentHelp(
+            "One network: raise ln σ's mean (P_mean) at a finite D by this × N/(N + D).",
+            discussion: """
+                Default 0. Small D's draws then move from low σ, where every D answers alike, to \
+                the σ where D shows; no draws move from large D. 1 lets D = 1 lean toward D = 8 \
+                no more than a dedicated model, and D = 2 less, at no cost at D ≥ 8 on the \
+                measured point set (docs/results/one-network).
+                """))
+    var pMeanShift: Double?
 
-    var shares: DrawShares { DrawShares(infinity: infinityShare, feature: featureShare) }
+    var given: Bool { sharp || infinityShare != nil || featureShare != nil || pMeanShift != nil }
+
+    /// The draws given, for a one network over `range` (the sharp draws' share of ∞ only where
+    /// the range has ∞); nil for a range that cannot be read (checked elsewhere).
+    func draws(over range: String?) -> OneNetworkDraws {
+        let infinity = range.flatMap(AugmentedDimensionRange.init(parsing:))?.includesInfinity
+        let base = sharp ? OneNetworkDraws.sharp : OneNetworkDraws()
+        return OneNetworkDraws(
+            infinity: infinityShare ?? (infinity == false ? nil : base.infinity),
+            feature: featureShare ?? base.feature, pMeanShift: pMeanShift ?? base.pMeanShift)
+    }
+
+    /// What the flags name, for messages.
+    static let flags = "--sharp-draws, --infinity-share, --feature-share and --p-mean-shift"
 }
 
 /// The official recipe's training settings (train, sweep, the studio's training).

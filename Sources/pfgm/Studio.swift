@@ -86,10 +86,10 @@ struct Studio: ParsableCommand {
             throw ValidationError("--sweep, --ckpt and --follow cannot be combined")
         }
         if draws.given, follow != nil {
-            throw ValidationError("--feature-share and --infinity-share: following trains nothing")
+            throw ValidationError("\(DrawOptions.flags): following trains nothing")
         }
         let slider = AugmentedDimensionRange(lower: 1, upper: 4096, includesInfinity: true)
-        if let range = slider, let problem = draws.shares.problem(range) {
+        if let range = slider, let problem = draws.draws(over: "\(range)").problem(range) {
             throw ValidationError(problem)
         }
     }
@@ -121,7 +121,9 @@ struct Studio: ParsableCommand {
         let engine = StudioEngine(
             dataset: dataset, settings: settings, runsFolder: runs, opened: opened,
             sweepLines: sweepLines,
-            learningRate: lr, schedule: scheduling.schedule, draws: draws.shares, follow: target)
+            learningRate: lr, schedule: scheduling.schedule,
+            draws: draws.draws(over: "1..4096,inf"),
+            follow: target)
         engine.start()
         let app = StudioApp(
             engine: engine, backend: terminal, theme: chosenTheme, themes: Theme.available())

@@ -120,7 +120,7 @@ struct Sweep: ParsableCommand {
         p.sigmaMin = sigmaMin
         p.kernelQuantile = kernelQuantile
         p.oneNetwork = oneNetwork.map { AugmentedDimensionRange(parsing: $0)?.description ?? $0 }
-        p.draws = draws.given ? draws.shares : nil
+        p.draws = draws.given ? draws.draws(over: p.oneNetwork) : nil
         p.churn = churning.churn.churn > 0 ? churning.churn : nil
         p.quantScheme = quantScheme == .all ? nil : quantScheme
         p.schedule = scheduling.schedule.isDefault ? nil : scheduling.schedule

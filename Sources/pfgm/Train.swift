@@ -99,10 +99,11 @@ struct Train: ParsableCommand {
         if draws.given {
             guard resume == nil, case .range(let range)? = augDim else {
                 throw ValidationError(
-                    "--infinity-share and --feature-share shape a new one network's draws of D "
-                        + "(--aug-dim LO..HI[,inf])")
+                    "\(DrawOptions.flags) shape a new one network's draws (--aug-dim LO..HI[,inf])")
             }
-            if let problem = draws.shares.problem(range) { throw ValidationError(problem) }
+            if let problem = draws.draws(over: range.description).problem(range) {
+                throw ValidationError(problem)
+            }
         }
         guard logEvery >= 1, saveEvery >= 1 else {
             throw ValidationError("--log-every and --save-every must be at least 1")
@@ -173,7 +174,7 @@ struct Train: ParsableCommand {
         config.emaDecay = emaDecay
         config.emaWarmup = emaWarmup
         config.kernelQuantile = kernelQuantile
-        draws.shares.apply(to: &config)
+        draws.draws(over: config.augDim.description).apply(to: &config)
         scheduling.schedule.apply(to: &config)
         if let problem = config.problem { throw Failure(problem) }
         let trainer = try Trainer(config: config, data: dataset.train)

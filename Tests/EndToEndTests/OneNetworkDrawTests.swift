@@ -27,6 +27,16 @@ import Testing
         #expect(plain.status == 0, "\(plain.stderr)")
         let defaults = try RunDirectory("\(dir)/p").readConfig()
         #expect(defaults.featureShare == nil && defaults.infinityShare == 0.25)
+        #expect(defaults.pMeanShift == nil)
+        // --sharp-draws stands for the three flags; each one given wins.
+        let sharp = Binary.run(
+            [
+                "train", "--data", "8gaussians", "--aug-dim", "1..64,inf", "--sharp-draws",
+                "--feature-share", "0.5", "--steps", "1", "--out", "sharp",
+            ] + CommandTests.tiny, in: dir)
+        #expect(sharp.status == 0, "\(sharp.stderr)")
+        let drawn = try RunDirectory("\(dir)/sharp").readConfig()
+        #expect(drawn.infinityShare == 0.4 && drawn.featureShare == 0.5 && drawn.pMeanShift == 1)
 
         let fit = Binary.run(
             [
@@ -89,6 +99,16 @@ import Testing
                 "train", "--data", "moons", "--aug-dim", "1..64,inf", "--feature-share", "2",
                 "--steps", "5", "--out", "big",
             ], in: dir, output: "big", mentions: "--feature-share")
+        expectRejection(
+            [
+                "train", "--data", "moons", "--aug-dim", "1..64,inf", "--p-mean-shift", "9",
+                "--steps", "5", "--out", "far",
+            ], in: dir, output: "far", mentions: "--p-mean-shift")
+        expectRejection(
+            [
+                "train", "--data", "moons", "--aug-dim", "8", "--sharp-draws", "--steps", "5",
+                "--out", "eight",
+            ], in: dir, output: "eight", mentions: "--sharp-draws")
         expectRejection(
             ["fit", "--ckpt", "run", "--aug-dim", "8", "--against-aug-dim", "8"], in: dir,
             mentions: "choose another D")

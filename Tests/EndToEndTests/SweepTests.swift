@@ -159,5 +159,17 @@ import Testing
         #expect(
             text.contains("over D in 1..4096 (0.5 of the finite ones uniform in N/(N + D))")
                 && !text.contains("∞ for"))
+        // --sharp-draws over a range without ∞ leaves ∞'s share out.
+        let sharp = Binary.run(
+            Self.tiny(augDims: "4,8") + [
+                "--one-network", "1..4096", "--sharp-draws", "--out", "sw5",
+            ],
+            in: dir)
+        #expect(sharp.status == 0, "\(sharp.stderr)")
+        let drawn = try RunDirectory("\(dir)/sw5/models/one-s0").readConfig()
+        #expect(drawn.featureShare == 0.75 && drawn.pMeanShift == 1 && drawn.infinityShare == nil)
+        let sharpText = try String(contentsOfFile: "\(dir)/sw5/report.md", encoding: .utf8)
+        #expect(
+            sharpText.contains("0.75 of the finite ones uniform in N/(N + D), ln σ's mean + 1.0"))
     }
 }

@@ -14,13 +14,12 @@ import Testing
     /// A small MLP trained for `steps` steps.
     static func train(
         _ dimensions: TrainedDimensions, quantile: Double?, steps: Int = steps, seed: UInt64 = 0,
-        featureShare: Double? = nil, infinityShare: Double? = nil
+        draws: OneNetworkDraws = OneNetworkDraws()
     ) -> Trainer? {
         var config = TrainingConfig(
             data: "points", dim: 2, dimensions: dimensions, sigmaData: 1.5, steps: steps)
         config.seed = seed
-        if let featureShare { config.featureShare = featureShare }
-        if let infinityShare { config.infinityShare = infinityShare }
+        draws.apply(to: &config)
         config.width = 128
         config.depth = 2
         config.batch = 256

@@ -186,7 +186,7 @@ import Testing
     @Test func theOneNetworkDrawsWithTheSharesGiven() throws {
         let dir = temporaryDirectory()
         let data = try Dataset.load("moons", trainCount: 2000, heldOutCount: 500)
-        func train(_ draws: DrawShares) -> String {
+        func train(_ draws: OneNetworkDraws) -> String {
             let engine = StudioEngine(
                 dataset: data, settings: StudioSettings(augmentedDimension: .finite(8)),
                 runsFolder: dir + "/runs", draws: draws)
@@ -198,12 +198,12 @@ import Testing
             #expect(waitUntil { engine.hasStopped })
             return message
         }
-        let sharp = DrawShares(infinity: 0.4, feature: 0.75)
+        let sharp = OneNetworkDraws(infinity: 0.4, feature: 0.75)
         let first = train(sharp)
         #expect(first.contains("drawing ∞ for 0.4 of the draws, 0.75 of the finite"), "\(first)")
         let config = try RunDirectory(dir + "/runs/moons-one").readConfig()
         #expect(config.infinityShare == 0.4 && config.featureShare == 0.75)
-        let other = train(DrawShares(feature: 0.5))
+        let other = train(OneNetworkDraws(feature: 0.5))
         #expect(other.contains("keeps the draws it was trained with"), "\(other)")
         #expect(try RunDirectory(dir + "/runs/moons-one").readConfig().featureShare == 0.75)
     }

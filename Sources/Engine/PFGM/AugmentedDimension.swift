@@ -59,11 +59,13 @@ public struct AugmentedDimensionRange: Sendable, Hashable, CustomStringConvertib
     /// The share of training draws at D = ∞ new runs use when the range includes it (recorded in
     /// config.json).
     public static let defaultInfinityShare = 0.25
-    /// The shares that tell D apart most sharply on the measured point set (docs/results/
-    /// one-network, "Telling D apart"): ∞ for 0.4 of the draws and 0.75 of the finite ones
-    /// uniform in N/(N + D). Not the default: they cost D ≥ 8 10–30% of its fit there.
+    /// The draws that tell D apart most sharply on the measured point set (docs/results/
+    /// one-network, "Telling D apart"): ∞ for 0.4 of the draws, 0.75 of the finite ones uniform
+    /// in N/(N + D), and ln σ's mean raised by 1·N/(N + D) at finite D. Not the default: they
+    /// cost D ≥ 8 about 10% of its fit there.
     public static let sharpInfinityShare = 0.4
     public static let sharpFeatureShare = 0.75
+    public static let sharpPMeanShift = 1.0
 
     public init?(lower: Double, upper: Double, includesInfinity: Bool) {
         guard lower >= AugmentedDimension.minimum, lower.isFinite, upper.isFinite, upper > lower
@@ -120,18 +122,28 @@ public struct AugmentedDimensionRange: Sendable, Hashable, CustomStringConvertib
     }
 }
 
-/// How a one network's training draws D, when not by the defaults: the share at D = ∞ and the
-/// share of finite draws uniform in N/(N + D) (nil: the default).
-public struct DrawShares: Codable, Sendable, Equatable {
+/// How a one network's training draws D and σ at each D, when not by the defaults: the share at
+/// D = ∞, the share of finite draws uniform in N/(N + D), and how far ln σ's mean moves up at a
+/// finite D, times N/(N + D) (nil: the default).
+public struct OneNetworkDraws: Codable, Sendable, Equatable {
     public var infinity: Double?
     public var feature: Double?
+    public var pMeanShift: Double?
 
-    public init(infinity: Double? = nil, feature: Double? = nil) {
+    public init(infinity: Double? = nil, feature: Double? = nil, pMeanShift: Double? = nil) {
         self.infinity = infinity
         self.feature = feature
+        self.pMeanShift = pMeanShift
     }
 
-    /// Why these shares do not fit a one network over `range`, if they do not.
+    /// The draws of the recipe that tells D apart most sharply on the measured point set
+    /// (docs/results/one-network, "Telling D apart").
+    public static let sharp = OneNetworkDraws(
+        infinity: AugmentedDimensionRange.sharpInfinityShare,
+        feature: AugmentedDimensionRange.sharpFeatureShare,
+        pMeanShift: AugmentedDimensionRange.sharpPMeanShift)
+
+    /// Why these draws do not fit a one network over `range`, if they do not.
     public func problem(_ range: AugmentedDimensionRange) -> String? {
         if let share = infinity, !(share >= 0 && share < 1) {
             return "--infinity-share must be in [0, 1)"
@@ -139,36 +151,54 @@ public struct DrawShares: Codable, Sendable, Equatable {
         if let share = feature, !(share >= 0 && share <= 1) {
             return "--feature-share must be in [0, 1]"
         }
+        if let shift = pMeanShift, !(abs(shift) <= Self.largestShift) {
+            return "--p-mean-shift must be in [-\(Self.largestShift), \(Self.largestShift)]"
+        }
         if infinity != nil && !range.includesInfinity {
             return "--infinity-share: the range \(range) has no ∞ (write \(range),inf)"
         }
         return nil
     }
 
-    /// The share at D = ∞ these shares draw with.
+    /// A shift of ln σ's mean beyond this moves the draws past the sampler's σ_max.
+    public static let largestShift = 4.0
+
+    /// The share at D = ∞ these draws use.
     public var infinityShare: Double { infinity ?? AugmentedDimensionRange.defaultInfinityShare }
-    /// The share of finite draws uniform in N/(N + D) these shares draw with.
+    /// The share of finite draws uniform in N/(N + D) these draws use.
     public var featureShare: Double { feature ?? 0 }
+    /// The shift of ln σ's mean at a finite D, per unit of N/(N + D), these draws use.
+    public var shift: Double { pMeanShift ?? 0 }
 
-    /// The same shares with the defaults spelled out; nil when they are the defaults.
-    public var normalized: DrawShares? {
-        spelledOut == DrawShares().spelledOut ? nil : spelledOut
+    /// The same draws with the defaults spelled out; nil when they are the defaults.
+    public var normalized: OneNetworkDraws? {
+        spelledOut == OneNetworkDraws().spelledOut ? nil : spelledOut
     }
 
-    private var spelledOut: DrawShares {
-        DrawShares(infinity: infinityShare, feature: featureShare)
+    private var spelledOut: OneNetworkDraws {
+        OneNetworkDraws(infinity: infinityShare, feature: featureShare, pMeanShift: shift)
     }
 
-    /// How these shares draw D over a range with or without ∞, in words; nil for the defaults.
+    /// How these draws go over a range with or without ∞, in words; nil for the defaults.
     public func phrase(includesInfinity: Bool) -> String? {
-        guard let shares = normalized else { return nil }
-        let finite = "\(shares.featureShare) of the finite ones uniform in N/(N + D)"
-        return includesInfinity ? "∞ for \(shares.infinityShare) of the draws, \(finite)" : finite
+        guard let draws = normalized else { return nil }
+        var parts = ["\(draws.featureShare) of the finite ones uniform in N/(N + D)"]
+        if includesInfinity { parts.insert("∞ for \(draws.infinityShare) of the draws", at: 0) }
+        if draws.shift != 0 { parts.append("ln σ's mean + \(draws.shift)·N/(N + D)") }
+        return parts.joined(separator: ", ")
+    }
+
+    /// The draws a run's config records.
+    public init(_ config: TrainingConfig) {
+        self.init(
+            infinity: config.infinityShare, feature: config.featureShare,
+            pMeanShift: config.pMeanShift)
     }
 
     public func apply(to config: inout TrainingConfig) {
         if let feature { config.featureShare = feature }
         if let infinity { config.infinityShare = infinity }
+        if let pMeanShift { config.pMeanShift = pMeanShift }
     }
 }
 

@@ -116,6 +116,13 @@ public final class Trainer {
         return total
     }
 
+    /// σ and c_aug of each row of the last batch (c_aug 0 at one D), for inspection and tests.
+    public func lastDraws() -> (sigmas: [Float], cAug: [Float]) {
+        let b = config.batch
+        let conditioned = network.conditionsOnAugmentedDimension
+        return ((0..<b).map { sigmas[$0] }, (0..<b).map { conditioned ? cAug[$0] : 0 })
+    }
+
     /// The network for each part of the batch: the first is `network`; the others share its values
     /// and keep gradients of their own.
     private func replicas(_ parts: Int) -> [any DenoiserNetwork] {
@@ -201,8 +208,12 @@ public final class Trainer {
                 range.draw(&noiseRNG, infinityShare: share, featureShare: featureShare, dim: n)
             }
             let table = truncationTable
+            let shift = config.pMeanShift ?? 0
             for r in 0..<b {
                 cAug[r] = AugmentedDimensionEmbedding.feature(dim: n, augmentedDimension: dims[r])
+                if shift != 0, case .finite(let d) = dims[r] {
+                    sigmas[r] *= Float(exp(shift * Double(n) / (Double(n) + d)))
+                }
             }
             Perturbation.sample(
                 into: x.pointer, rows: b, dim: n, sigmas: sigmas.pointer, rng: &noiseRNG

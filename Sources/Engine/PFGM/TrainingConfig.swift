@@ -59,6 +59,9 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     /// For one network: the share of finite draws uniform in N/(N + D) (nil: none, log-uniform
     /// only, as runs before it).
     public var featureShare: Double?
+    /// For one network: ln σ's mean at a finite D is P_mean + this × N/(N + D) (nil: 0, as runs
+    /// before it).
+    public var pMeanShift: Double?
     /// Training draws radii only up to this quantile of the kernel (see `KernelTruncation`); nil or
     /// 1: the whole kernel.
     public var kernelQuantile: Double?
@@ -210,6 +213,10 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         }
         if let share = featureShare, !(share >= 0 && share <= 1) {
             return "feature share must be in [0, 1]"
+        }
+        let largest = OneNetworkDraws.largestShift
+        if let shift = pMeanShift, !(abs(shift) <= largest) {
+            return "the P_mean shift must be in [-\(largest), \(largest)]"
         }
         return nil
     }

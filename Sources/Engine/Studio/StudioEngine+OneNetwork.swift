@@ -17,7 +17,7 @@ extension StudioEngine {
             else { return }
             oneNetwork = slot
         }
-        let own = oneNetwork.map { Self.draws($0.trainer.config) } ?? DrawShares()
+        let own = oneNetwork.map { OneNetworkDraws($0.trainer.config) } ?? OneNetworkDraws()
         let drawn = own.phrase(includesInfinity: true).map { ", drawing \($0)" } ?? ""
         beginTraining(
             nil, oneNetwork: true,
@@ -29,15 +29,10 @@ extension StudioEngine {
             say(
                 """
                 the one network in \(oneNetworkDirectory.path) keeps the draws it was trained \
-                with; move it away to train one with the shares given
+                with; move it away to train one with the draws given
                 """, .problem)
         }
         if oneNetworkAnswering(at: settings.augmentedDimension) != nil { preview.ask() }
-    }
-
-    /// The draw shares a run's config records.
-    static func draws(_ config: TrainingConfig) -> DrawShares {
-        DrawShares(infinity: config.infinityShare, feature: config.featureShare)
     }
 
     /// An opened one-network run, else this data set's in the runs folder.

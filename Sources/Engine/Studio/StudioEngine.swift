@@ -33,7 +33,7 @@ public actor StudioEngine {
     /// EDM's schedules for the models the studio makes (default: `pfgm`'s own).
     let schedule: TrainingSchedule
     /// How a new one network draws D (default: `pfgm train`'s).
-    let draws: DrawShares
+    let draws: OneNetworkDraws
     /// What a read-only studio follows (`--follow`), and the models found there so far.
     var follow: FollowSource?
     var snapshot: Snapshot
@@ -71,7 +71,7 @@ public actor StudioEngine {
     public init(
         dataset: Dataset, settings: StudioSettings, runsFolder: String, opened: [RunDirectory] = [],
         sweepLines: [String] = [], learningRate: Double = 1e-3,
-        schedule: TrainingSchedule = TrainingSchedule(), draws: DrawShares = DrawShares(),
+        schedule: TrainingSchedule = TrainingSchedule(), draws: OneNetworkDraws = OneNetworkDraws(),
         follow: FollowTarget? = nil
     ) {
         self.dataset = dataset

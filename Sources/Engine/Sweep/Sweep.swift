@@ -28,7 +28,7 @@ public struct SweepPlan: Codable, Sendable, Equatable {
     /// instead of a model per (D, seed).
     public var oneNetwork: String?
     /// How the one network draws D (nil: the defaults).
-    public var draws: DrawShares?
+    public var draws: OneNetworkDraws?
     /// EDM's churn in every evaluation (nil, as in a sweep.json without the field: none).
     public var churn: Churn?
     /// Which weights the bits column quantizes (nil, as in a sweep.json without the field: all).
@@ -100,7 +100,10 @@ public struct SweepPlan: Codable, Sendable, Equatable {
             }
             if let problem = draws?.problem(range) { return problem }
         } else if draws != nil {
-            return "--infinity-share and --feature-share shape the draws of D of --one-network"
+            return """
+                --sharp-draws, --infinity-share, --feature-share and --p-mean-shift shape the \
+                draws of --one-network
+                """
         }
         return nil
     }

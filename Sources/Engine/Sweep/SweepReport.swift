@@ -183,7 +183,7 @@ public struct SweepReport {
     }
 
     /// How the one network over `range` drew D, when not by the defaults.
-    static func draws(_ shares: DrawShares?, over range: String) -> String {
+    static func draws(_ shares: OneNetworkDraws?, over range: String) -> String {
         let infinity = AugmentedDimensionRange(parsing: range)?.includesInfinity == true
         return shares?.phrase(includesInfinity: infinity).map { " (\($0))" } ?? ""
     }

@@ -124,6 +124,14 @@ def draw_dimensions(
     return torch.where(u < infinity_share, torch.full_like(d, math.inf), d) if inf else d
 
 
+def shift_noise_levels(sigma, d, n, shift):
+    """σ with ln σ raised by shift·N/(N + D) at each finite D (pfgm's --p-mean-shift)."""
+    if shift == 0:
+        return sigma
+    b = torch.where(torch.isinf(d), torch.zeros_like(d), n / (n + d))
+    return sigma * torch.exp(shift * b).to(sigma.dtype)
+
+
 def format_aug_dim(d):
     """As pfgm writes D: 'inf', an integer without a point, or the shortest float."""
     if math.isinf(d):

@@ -447,6 +447,7 @@ class Batches:
                 c.get("feature_share") or 0.0,
                 c["dim"],
             )
+            sigma = method.shift_noise_levels(sigma, d, c["dim"], c.get("p_mean_shift") or 0.0)
             limits = self.table(d) if self.table is not None else torch.full_like(d, math.inf)
             noise = method.perturbation_per_row(c["batch"], c["dim"], d, sigma, limits)
             c_aug = method.aug_features(c["dim"], d)[part]

@@ -133,6 +133,28 @@ class KernelTests(TempDirTestCase):
         with_inf = method.draw_dimensions(40_000, (1.0, 4096.0, True), feature_share=0.5, n=2)
         self.assertLess(abs(float(torch.isinf(with_inf).double().mean()) - 0.25), 0.011)
 
+    def test_p_mean_shift_raises_ln_sigma_at_finite_d(self):
+        """A one network's batches with p_mean_shift: ln σ + shift·N/(N + D) at each finite D and σ
+        as drawn at ∞, from the same streams (float32 σ: 1e-5 in ln σ)."""
+        import types
+
+        from pfgm_torch.train import Batches
+
+        ctx = types.SimpleNamespace(rank=0, world=1, device="cpu")
+        config = dict(batch=512, dim=2, aug_dim="1..4096,inf", kernel_quantile=0.97)
+        config.update(p_mean=-1.2, p_std=1.2, infinity_share=0.25)
+        data = torch.randn(48, 2)
+        drawn = {}
+        for shift in (0.0, 1.5):
+            torch.manual_seed(4)
+            _, _, sigma, c_aug = Batches(data, dict(config, p_mean_shift=shift), ctx).draw()
+            drawn[shift] = (sigma.double(), c_aug.double())
+        (plain, c_aug), (shifted, c_aug2) = drawn[0.0], drawn[1.5]
+        self.assertTrue(torch.equal(c_aug, c_aug2))
+        self.assertTrue(bool((c_aug == 0).any()) and bool((c_aug > 0).any()))
+        expected = plain.log() + 1.5 * c_aug / 8
+        self.assertLess(float((shifted.log() - expected).abs().max()), 1e-5)
+
     def test_aug_dim_text(self):
         self.assertEqual(
             [
