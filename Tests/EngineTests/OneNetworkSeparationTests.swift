@@ -236,6 +236,21 @@ import Testing
         #expect(bad.problem != nil)
     }
 
+    /// The words for a one network's draws (sweep reports, the studio): nothing for the defaults,
+    /// spelled out or not; what differs otherwise.
+    @Test func drawsSayHowTheyDraw() {
+        #expect(OneNetworkDraws().phrase(includesInfinity: true) == nil)
+        #expect(
+            OneNetworkDraws(infinity: 0.25, feature: 0, pMeanShift: 0)
+                .phrase(includesInfinity: true) == nil)
+        let shifted = "∞ for 0.25 of the draws, the finite ones log-uniform, ln σ's mean + 1.0"
+        #expect(
+            OneNetworkDraws(pMeanShift: 1).phrase(includesInfinity: true) == shifted + "·N/(N + D)")
+        #expect(
+            OneNetworkDraws.sharp.phrase(includesInfinity: false)
+                == "0.75 of the finite ones uniform in N/(N + D), ln σ's mean + 1.0·N/(N + D)")
+    }
+
     /// New one-network runs record their share of ∞ and draw the rest log-uniform unless told; a
     /// run at one D records neither, and a share out of range is refused.
     @Test func newRunsRecordTheirShares() throws {

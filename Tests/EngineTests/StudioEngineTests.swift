@@ -203,7 +203,7 @@ import Testing
         #expect(first.contains("drawing ∞ for 0.4 of the draws, 0.75 of the finite"), "\(first)")
         let config = try RunDirectory(dir + "/runs/moons-one").readConfig()
         #expect(config.infinityShare == 0.4 && config.featureShare == 0.75)
-        let other = train(OneNetworkDraws(feature: 0.5))
+        let other = train(OneNetworkDraws(pMeanShift: 1))
         #expect(other.contains("keeps the draws it was trained with"), "\(other)")
         #expect(try RunDirectory(dir + "/runs/moons-one").readConfig().featureShare == 0.75)
     }

@@ -182,7 +182,12 @@ public struct OneNetworkDraws: Codable, Sendable, Equatable {
     /// How these draws go over a range with or without ∞, in words; nil for the defaults.
     public func phrase(includesInfinity: Bool) -> String? {
         guard let draws = normalized else { return nil }
-        var parts = ["\(draws.featureShare) of the finite ones uniform in N/(N + D)"]
+        let finite = draws.featureShare
+        var parts = [
+            finite > 0
+                ? "\(finite) of the finite ones uniform in N/(N + D)"
+                : "the finite ones log-uniform"
+        ]
         if includesInfinity { parts.insert("∞ for \(draws.infinityShare) of the draws", at: 0) }
         if draws.shift != 0 { parts.append("ln σ's mean + \(draws.shift)·N/(N + D)") }
         return parts.joined(separator: ", ")
