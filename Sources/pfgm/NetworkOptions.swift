@@ -80,7 +80,7 @@ struct DrawOptions: ParsableArguments {
     @Option(
         name: .customLong("p-mean-shift"),
         help: ArgumentHelp(
-            "One network: raise ln σ's mean (P_mean) at a finite D by this × N/(N + D).",
+            "One network: raise ln σ's mean (P_mean) at finite D by this × N/(N + D).",
             discussion: """
                 Default 0. Small D's draws then move from low σ, where every D answers alike, to \
                 the σ where D shows; no draws move from large D. 1 lets D = 1 lean toward D = 8 \

@@ -138,7 +138,8 @@ import Testing
 /// The table a one network trains with, against the cut computed at each D. Its knots lie 0.065
 /// apart in log D, so linear interpolation of a smooth limit is off by ~h²/8·|f''| < 10⁻³; the
 /// kinks are where it is not smooth: D = 2 (a knot) and, for small N, where the floor takes over
-/// (D ≈ 4–8 at N = 2: 0.009 there). A cut 0.02 off in log R² moves the kept share by < 10⁻³.
+/// (D ≈ 4–8 at N = 2: 0.009 there). A cut 0.02 off in log R² moves the kept share by
+/// < 10⁻³.
 @Suite struct KernelTruncationTableTests {
     @Test(arguments: [2, 64, 196])
     func theTableCutsAsEachDsOwnKernelDoes(n: Int) throws {

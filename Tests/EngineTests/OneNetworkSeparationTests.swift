@@ -244,8 +244,8 @@ import Testing
             OneNetworkDraws(infinity: 0.25, feature: 0, pMeanShift: 0)
                 .phrase(includesInfinity: true) == nil)
         let shifted = "∞ for 0.25 of the draws, the finite ones log-uniform, ln σ's mean + 1.0"
-        #expect(
-            OneNetworkDraws(pMeanShift: 1).phrase(includesInfinity: true) == shifted + "·N/(N + D)")
+        let phrase = OneNetworkDraws(pMeanShift: 1).phrase(includesInfinity: true)
+        #expect(phrase == shifted + "·N/(N + D)")
         #expect(
             OneNetworkDraws.sharp.phrase(includesInfinity: false)
                 == "0.75 of the finite ones uniform in N/(N + D), ln σ's mean + 1.0·N/(N + D)")

@@ -22,8 +22,8 @@ extension StudioEngine {
         beginTraining(
             nil, oneNetwork: true,
             message: """
-                training the one network for every D\(drawn) (← → show it at any D; m: the D's own \
-                model)
+                training the one network for every D\(drawn) (← → show it at any D; m: the \
+                D's own model)
                 """)
         if draws.normalized != nil, own.normalized != draws.normalized {
             say(

@@ -190,8 +190,8 @@ def perturbation_per_row(rows, n, d, sigma, limits):
 
 
 class TruncationTable:
-    """log(R²/σ²) limits over a range of D on 129 log-spaced points and D = 2 (where the limit has a
-    kink), interpolated (as pfgm), and D = ∞'s."""
+    """log(R²/σ²) limits over a range of D on 129 log-spaced points and D = 2 (where the limit
+    has a kink), interpolated (as pfgm), and D = ∞'s."""
 
     POINTS = 129
 

@@ -134,8 +134,8 @@ class KernelTests(TempDirTestCase):
         self.assertLess(abs(float(torch.isinf(with_inf).double().mean()) - 0.25), 0.011)
 
     def test_p_mean_shift_raises_ln_sigma_at_finite_d(self):
-        """A one network's batches with p_mean_shift: ln σ + shift·N/(N + D) at each finite D and σ
-        as drawn at ∞, from the same streams (float32 σ: 1e-5 in ln σ)."""
+        """A one network's batches with p_mean_shift: ln σ + shift·N/(N + D) at each finite D
+        and σ as drawn at ∞, from the same streams (float32 σ: 1e-5 in ln σ)."""
         import types
 
         from pfgm_torch.train import Batches
