@@ -92,12 +92,11 @@ struct DrawOptions: ParsableArguments {
     var given: Bool { sharp || infinityShare != nil || featureShare != nil || pMeanShift != nil }
 
     /// The draws given, for a one network over `range` (the sharp draws' share of ∞ only where
-    /// the range has ∞); nil for a range that cannot be read (checked elsewhere).
-    func draws(over range: String?) -> OneNetworkDraws {
-        let infinity = range.flatMap(AugmentedDimensionRange.init(parsing:))?.includesInfinity
+    /// the range has ∞).
+    func draws(over range: AugmentedDimensionRange?) -> OneNetworkDraws {
         let base = sharp ? OneNetworkDraws.sharp : OneNetworkDraws()
         return OneNetworkDraws(
-            infinity: infinityShare ?? (infinity == false ? nil : base.infinity),
+            infinity: infinityShare ?? (range?.includesInfinity == false ? nil : base.infinity),
             feature: featureShare ?? base.feature, pMeanShift: pMeanShift ?? base.pMeanShift)
     }
 

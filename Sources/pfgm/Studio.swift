@@ -80,6 +80,9 @@ struct Studio: ParsableCommand {
 
     @OptionGroup var threading: ThreadOptions
 
+    /// The range `n`'s one network covers, for its draws (the engine's `sliderRange` holds it).
+    static let oneNetworkRange = AugmentedDimensionRange(parsing: "1..4096,inf")
+
     func validate() throws {
         guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number") }
         if [sweep, ckpt, follow].compactMap({ $0 }).count > 1 {
@@ -88,8 +91,9 @@ struct Studio: ParsableCommand {
         if draws.given, follow != nil {
             throw ValidationError("\(DrawOptions.flags): following trains nothing")
         }
-        let slider = AugmentedDimensionRange(lower: 1, upper: 4096, includesInfinity: true)
-        if let range = slider, let problem = draws.draws(over: "\(range)").problem(range) {
+        if let range = Self.oneNetworkRange,
+            let problem = draws.draws(over: range).problem(range)
+        {
             throw ValidationError(problem)
         }
     }
@@ -122,7 +126,7 @@ struct Studio: ParsableCommand {
             dataset: dataset, settings: settings, runsFolder: runs, opened: opened,
             sweepLines: sweepLines,
             learningRate: lr, schedule: scheduling.schedule,
-            draws: draws.draws(over: "1..4096,inf"),
+            draws: draws.draws(over: Self.oneNetworkRange),
             follow: target)
         engine.start()
         let app = StudioApp(

@@ -120,7 +120,9 @@ struct Sweep: ParsableCommand {
         p.sigmaMin = sigmaMin
         p.kernelQuantile = kernelQuantile
         p.oneNetwork = oneNetwork.map { AugmentedDimensionRange(parsing: $0)?.description ?? $0 }
-        p.draws = draws.given ? draws.draws(over: p.oneNetwork) : nil
+        p.draws =
+            draws.given
+            ? draws.draws(over: p.oneNetwork.flatMap(AugmentedDimensionRange.init(parsing:))) : nil
         p.churn = churning.churn.churn > 0 ? churning.churn : nil
         p.quantScheme = quantScheme == .all ? nil : quantScheme
         p.schedule = scheduling.schedule.isDefault ? nil : scheduling.schedule

@@ -101,7 +101,7 @@ struct Train: ParsableCommand {
                 throw ValidationError(
                     "\(DrawOptions.flags) shape a new one network's draws (--aug-dim LO..HI[,inf])")
             }
-            if let problem = draws.draws(over: range.description).problem(range) {
+            if let problem = draws.draws(over: range).problem(range) {
                 throw ValidationError(problem)
             }
         }
@@ -174,7 +174,7 @@ struct Train: ParsableCommand {
         config.emaDecay = emaDecay
         config.emaWarmup = emaWarmup
         config.kernelQuantile = kernelQuantile
-        draws.draws(over: config.augDim.description).apply(to: &config)
+        if case .range(let range) = config.augDim { draws.draws(over: range).apply(to: &config) }
         scheduling.schedule.apply(to: &config)
         if let problem = config.problem { throw Failure(problem) }
         let trainer = try Trainer(config: config, data: dataset.train)
