@@ -141,13 +141,32 @@ struct ScheduleOptions: ParsableArguments {
             """)
     var dropout: Double?
 
+    @Option(
+        name: .customLong("reference-batch"),
+        help: ArgumentHelp(
+            """
+            The stable target field (the official code's --stf with --rbatch, 4096 there): each \
+            row regresses on its posterior mean over R clean points, the batch's own and R − \
+            batch more, instead of on its own point. Far less noise in the target where the \
+            posterior is wide (large σ, small D); the loss logged is against it. R ≥ --batch; 0: \
+            off, the default.
+            """, valueName: "R"))
+    var referenceBatch: Int?
+
     func validate() throws {
         if emaRampup != nil && emaHalflifeKimg == nil {
             throw ValidationError("--ema-rampup applies with --ema-halflife-kimg")
         }
+        let largest = TrainingConfig.largestReferenceBatch
+        if let r = referenceBatch, !(0...largest).contains(r) {
+            throw ValidationError(
+                "--reference-batch must be 0 (off) or from the batch up to \(largest), not \(r)")
+        }
+        // The batch is checked against the reference batch where it is known.
         var config = TrainingConfig(
             data: "", dim: 1, augmentedDimension: .infinite, sigmaData: 1, steps: 1)
         schedule.apply(to: &config)
+        config.referenceBatch = nil
         if let problem = config.problem { throw ValidationError(problem) }
     }
 
@@ -155,7 +174,7 @@ struct ScheduleOptions: ParsableArguments {
         TrainingSchedule(
             emaHalflifeKimg: emaHalflifeKimg,
             emaRampup: emaHalflifeKimg == nil ? nil : (emaRampup ?? 0.05).nonZero,
-            lrRampupKimg: lrRampupKimg, dropout: dropout)
+            lrRampupKimg: lrRampupKimg, dropout: dropout, referenceBatch: referenceBatch)
     }
 }
 

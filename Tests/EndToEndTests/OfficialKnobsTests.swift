@@ -2,9 +2,47 @@ import Engine
 import Foundation
 import Testing
 
-/// The official code's knobs from the command line: EDM's stochastic sampler and the official
-/// quantization scheme.
+/// The official code's knobs from the command line: EDM's stochastic sampler, the official
+/// quantization scheme and the stable target field.
 @Suite struct OfficialKnobsTests {
+    /// `--reference-batch` lands in config.json (0 is off); one below the batch, or past the
+    /// largest, is refused in one line by train, sweep and the studio before anything is written.
+    @Test func theStableTargetIsRecordedAndItsBoundsChecked() throws {
+        let dir = scratchDirectory()
+        let train = Binary.run(
+            [
+                "train", "--data", "8gaussians", "--aug-dim", "1..64,inf", "--steps", "20",
+                "--reference-batch", "512", "--out", "run",
+            ] + CommandTests.tiny, in: dir)
+        #expect(train.status == 0, "\(train.stderr)")
+        #expect(try RunDirectory("\(dir)/run").readConfig().referenceBatch == 512)
+        let off = Binary.run(
+            [
+                "train", "--data", "8gaussians", "--aug-dim", "8", "--steps", "1",
+                "--reference-batch", "0", "--out", "off",
+            ] + CommandTests.tiny, in: dir)
+        #expect(off.status == 0, "\(off.stderr)")
+        #expect(try RunDirectory("\(dir)/off").readConfig().referenceBatch == nil)
+        expectRejection(
+            [
+                "train", "--data", "moons", "--aug-dim", "8", "--batch", "64", "--reference-batch",
+                "32", "--steps", "5", "--out", "small",
+            ], in: dir, output: "small", mentions: "reference batch")
+        expectRejection(
+            [
+                "train", "--data", "moons", "--aug-dim", "8", "--reference-batch", "100000",
+                "--steps", "5", "--out", "huge",
+            ], in: dir, output: "huge", mentions: "--reference-batch")
+        expectRejection(
+            [
+                "sweep", "--data", "moons", "--aug-dims", "8", "--batch", "64", "--steps", "5",
+                "--reference-batch", "32", "--out", "sw",
+            ], in: dir, output: "sw", mentions: "--reference-batch")
+        expectRejection(
+            ["studio", "--reference-batch", "300", "--runs", "r"], in: dir, output: "r",
+            mentions: "reference batch")
+    }
+
     /// `--s-churn 0` (the default) draws exactly what no flag draws; a churned run is the same for
     /// one seed, differs from the ODE's, and `eval` records its settings.
     @Test func stochasticSamplingIsOffByDefaultAndReproducibleBySeed() throws {

@@ -14,12 +14,13 @@ import Testing
     /// A small MLP trained for `steps` steps.
     static func train(
         _ dimensions: TrainedDimensions, quantile: Double?, steps: Int = steps, seed: UInt64 = 0,
-        draws: OneNetworkDraws = OneNetworkDraws()
+        draws: OneNetworkDraws = OneNetworkDraws(), referenceBatch: Int? = nil
     ) -> Trainer? {
         var config = TrainingConfig(
             data: "points", dim: 2, dimensions: dimensions, sigmaData: 1.5, steps: steps)
         config.seed = seed
         draws.apply(to: &config)
+        config.referenceBatch = referenceBatch
         config.width = 128
         config.depth = 2
         config.batch = 256

@@ -120,9 +120,7 @@ public final class OracleDenoiser: Denoiser {
     public let augmentedDimension: AugmentedDimension
     public let truncation: KernelTruncation?
     private let pointNorms: [Float]
-    private var xNorms = Scratch(), weights = Scratch()
-    /// One buffer of log-weights per thread.
-    private var logs: [[Double]]
+    private var sums = WeightedPointSums()
 
     public init(
         points: Matrix, augmentedDimension: AugmentedDimension, truncation: KernelTruncation? = nil
@@ -137,7 +135,6 @@ public final class OracleDenoiser: Denoiser {
             Kernels.rowSquaredNorms(base, rows: points.rows, cols: points.cols, into: &norms)
         }
         pointNorms = norms
-        logs = []
     }
 
     public var dim: Int { points.cols }
@@ -145,33 +142,13 @@ public final class OracleDenoiser: Denoiser {
     public func denoise(
         _ x: UnsafePointer<Float>, rows: Int, sigma: Float, into out: UnsafeMutablePointer<Float>
     ) {
-        let k = points.rows
-        let n = dim
-        let w = weights.pointer(rows * k)
-        let xn = xNorms.pointer(rows)
-        Kernels.rowSquaredNorms(x, rows: rows, cols: n, into: xn)
-        points.storage.withUnsafeBufferPointer { p in
-            // w ← x·Yᵀ, then the squared distances ‖x‖² + ‖y‖² − 2x·y.
-            BLAS.gemm(
-                m: rows, n: k, k: n, a: x, lda: n, transposeA: false,
-                b: p.baseAddress, ldb: n, transposeB: true, c: w, ldc: k)
-        }
         let s = Double(sigma)
-        let parts = Compute.parts(rows: rows, minRows: 4)
-        while logs.count < parts { logs.append([Double](repeating: 0, count: k)) }
-        logs.withUnsafeMutableBufferPointer { buffers in
-            Compute.run(parts: parts) { part in
-                buffers[part].withUnsafeMutableBufferPointer { l in
-                    for r in Compute.range(part: part, of: parts, count: rows) {
-                        logWeights(w + r * k, xNorm: xn[r], sigma: s, logs: l)
-                    }
-                }
-            }
-        }
         points.storage.withUnsafeBufferPointer { p in
-            BLAS.gemm(
-                m: rows, n: n, k: k, a: w, lda: k, transposeA: false,
-                b: p.baseAddress, ldb: n, transposeB: false, c: out, ldc: n)
+            guard let base = p.baseAddress else { return }
+            sums.compute(x, rows: rows, points: base, count: points.rows, dim: dim, into: out) {
+                _, products, xNorm, logs in
+                logWeights(products, xNorm: xNorm, sigma: s, logs: logs)
+            }
         }
     }
 
@@ -182,21 +159,13 @@ public final class OracleDenoiser: Denoiser {
     ) {
         let k = points.rows
         var maxLog = -Double.infinity
-        let exponent: Double
-        let r2: Double
-        switch augmentedDimension {
-        case .infinite:
-            exponent = 0
-            r2 = 2 * sigma * sigma
-        case .finite(let d):
-            exponent = -(Double(dim) + d) / 2
-            r2 = sigma * sigma * d
-        }
+        let density = KernelLogDensity(
+            dim: dim, augmentedDimension: augmentedDimension, sigma: sigma)
         let reach = truncation?.maximumSquaredRadius(sigma: sigma) ?? .infinity
         var maxInReach = -Double.infinity
         for j in 0..<k {
             let d2 = max(0, Double(xNorm) + Double(pointNorms[j]) - 2 * Double(row[j]))
-            let l = augmentedDimension.isInfinite ? -d2 / r2 : exponent * log1p(d2 / r2)
+            let l = density(d2)
             logs[j] = l
             maxLog = max(maxLog, l)
             // row[j] (a dot product, overwritten by the weight below) marks the points out of

@@ -2,8 +2,8 @@ import Foundation
 
 /// PFGM++ training with the EDM recipe transferred by r = σ√D: draw ln σ ~ N(P_mean, P_std²),
 /// perturb y with the kernel at r, and minimise λ(σ)·‖D_θ(x, σ) − y‖², which under the
-/// preconditioning is ‖F_θ(c_in·x, c_noise) − (y − c_skip·x)/c_out‖². Adam, then an EMA of the
-/// weights.
+/// preconditioning is ‖F_θ(c_in·x, c_noise) − (y − c_skip·x)/c_out‖² (with a reference batch, y's
+/// posterior mean over it in place of y: `StableTarget`). Adam, then an EMA of the weights.
 public final class Trainer {
     public let config: TrainingConfig
     public let dimensions: TrainedDimensions
@@ -20,9 +20,14 @@ public final class Trainer {
     public internal(set) var dataRNG: RandomSource
     public internal(set) var noiseRNG: RandomSource
     public private(set) var step = 0
-    private let y: FloatBuffer, x: FloatBuffer, input: FloatBuffer, out: FloatBuffer,
-        grad: FloatBuffer
+    /// The batch's clean points, then the rest of the reference batch (with the stable target).
+    private let y: FloatBuffer
+    private let x: FloatBuffer, input: FloatBuffer, out: FloatBuffer, grad: FloatBuffer
+    /// What each row regresses on: y, or its stable target.
+    private let target: FloatBuffer
     private let sigmas: FloatBuffer, cNoise: FloatBuffer, cAug: FloatBuffer
+    private let stableTarget: StableTarget?
+    private var rowDimensions: [AugmentedDimension] = []
     private var copies: [any DenoiserNetwork] = [], activeReplicas: [any DenoiserNetwork] = []
     /// Threads for this trainer's steps; nil follows `Compute.threads`.
     public var threads: Int?
@@ -58,7 +63,9 @@ public final class Trainer {
         noiseRNG = RandomSource(seed: config.seed, stream: 2)
         let b = config.batch
         let n = config.dim
-        y = FloatBuffer(count: b * n)
+        stableTarget = config.referenceRows.map { StableTarget(referenceRows: $0, dim: n) }
+        y = FloatBuffer(count: (config.referenceRows ?? b) * n)
+        target = stableTarget == nil ? y : FloatBuffer(count: b * n)
         x = FloatBuffer(count: b * n)
         input = FloatBuffer(count: b * n)
         out = FloatBuffer(count: b * n)
@@ -89,6 +96,9 @@ public final class Trainer {
         let n = config.dim
         drawBatch()
         perturb()
+        stableTarget?.targets(
+            x: x.pointer, rows: b, sigmas: sigmas.pointer, dims: rowDimensions,
+            reference: y.pointer, into: target.pointer)
         let parts = Compute.parts(
             rows: b, minRows: min(16, network.minRowsPerPart), threads: threads)
         let nets = replicas(parts)
@@ -123,6 +133,10 @@ public final class Trainer {
         return ((0..<b).map { sigmas[$0] }, (0..<b).map { conditioned ? cAug[$0] : 0 })
     }
 
+    /// What each row of the last batch regressed on (its y, or its stable target), for inspection
+    /// and tests.
+    public func lastTargets() -> [Float] { (0..<(config.batch * config.dim)).map { target[$0] } }
+
     /// The network for each part of the batch: the first is `network`; the others share its values
     /// and keep gradients of their own.
     private func replicas(_ parts: Int) -> [any DenoiserNetwork] {
@@ -144,10 +158,7 @@ public final class Trainer {
             let s = Double(sigmas[r])
             let cIn = Float(preconditioning.cIn(s))
             cNoise[r] = Float(preconditioning.cNoise(s))
-            for i in (r * n)..<((r + 1) * n) {
-                x[i] += y[i]
-                input[i] = cIn * x[i]
-            }
+            for i in (r * n)..<((r + 1) * n) { input[i] = cIn * x[i] }
         }
         net.dropout = config.dropout.flatMap { p in
             p > 0
@@ -183,7 +194,7 @@ public final class Trainer {
         let n = config.dim
         data.storage.withUnsafeBufferPointer { d in
             guard let base = d.baseAddress else { return }
-            for r in 0..<b {
+            for r in 0..<(stableTarget?.referenceRows ?? b) {
                 let k = dataRNG.index(below: data.rows)
                 (y.pointer + r * n).update(from: base + k * n, count: n)
             }
@@ -191,9 +202,15 @@ public final class Trainer {
         for r in 0..<b { sigmas[r] = Float(noiseLevels.sample(&noiseRNG)) }
     }
 
-    /// x ← the kernel's perturbations of the batch: at the one D, or at a D drawn per row over the
-    /// range.
+    /// x ← y + the kernel's perturbations: at the one D, or at a D drawn per row over the range.
     private func perturb() {
+        let b = config.batch
+        let n = config.dim
+        drawPerturbations()
+        for i in 0..<(b * n) { x[i] += y[i] }
+    }
+
+    private func drawPerturbations() {
         let b = config.batch
         let n = config.dim
         switch dimensions {
@@ -201,12 +218,16 @@ public final class Trainer {
             Perturbation.sample(
                 into: x.pointer, rows: b, dim: n, augmentedDimension: d, sigmas: sigmas.pointer,
                 truncation: truncation, rng: &noiseRNG)
+            if stableTarget != nil, rowDimensions.count != b {
+                rowDimensions = Array(repeating: d, count: b)
+            }
         case .range(let range):
             let share = config.infinityShare ?? AugmentedDimensionRange.defaultInfinityShare
             let featureShare = config.featureShare ?? 0
             let dims = (0..<b).map { _ in
                 range.draw(&noiseRNG, infinityShare: share, featureShare: featureShare, dim: n)
             }
+            rowDimensions = dims
             let table = truncationTable
             let shift = config.pMeanShift ?? 0
             for r in 0..<b {
@@ -223,7 +244,7 @@ public final class Trainer {
         }
     }
 
-    /// Σ (F − target)² over `rows`, target = (y − c_skip·x)/c_out; grad = d(mean loss)/dF.
+    /// Σ (F − t)² over `rows`, t = (target − c_skip·x)/c_out; grad = d(mean loss)/dF.
     private func lossAndGradient(_ rows: Range<Int>) -> Double {
         let b = config.batch
         let n = config.dim
@@ -235,7 +256,7 @@ public final class Trainer {
             let invOut = Float(1 / preconditioning.cOut(s))
             for c in 0..<n {
                 let i = r * n + c
-                let d = out[i] - (y[i] - cSkip * x[i]) * invOut
+                let d = out[i] - (target[i] - cSkip * x[i]) * invOut
                 total += Double(d * d)
                 grad[i] = scale * d
             }

@@ -62,6 +62,10 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     /// For one network: ln σ's mean at a finite D is P_mean + this × N/(N + D) (nil: 0, as runs
     /// before it).
     public var pMeanShift: Double?
+    /// The stable target field: regress on each row's posterior mean over this many clean points
+    /// (the batch's own, then more from the data; see `StableTarget`) instead of on its y (nil or
+    /// 0: off).
+    public var referenceBatch: Int?
     /// Training draws radii only up to this quantile of the kernel (see `KernelTruncation`); nil or
     /// 1: the whole kernel.
     public var kernelQuantile: Double?
@@ -205,6 +209,7 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         if let k = lrRampupKimg, !(k >= 0 && k.isFinite) {
             return "the learning-rate ramp-up must be a number ≥ 0 of kimg"
         }
+        if let problem = referenceBatchProblem { return problem }
         if let q = kernelQuantile, !(q >= 0.5 && q <= 1) {
             return "kernel quantile must be in [0.5, 1]"
         }
@@ -222,22 +227,49 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     }
 }
 
+extension TrainingConfig {
+    /// The most clean points a reference batch may hold.
+    public static let largestReferenceBatch = 65_536
+
+    /// The reference batch's rows when the stable target is on (nil: off).
+    public var referenceRows: Int? { referenceBatch.flatMap { $0 > 0 ? $0 : nil } }
+
+    public var referenceBatchProblem: String? {
+        guard let r = referenceBatch, r != 0 else { return nil }
+        let largest = Self.largestReferenceBatch
+        guard r >= batch, r <= largest else {
+            return "the reference batch must be 0 (off) or from the batch (\(batch)) to \(largest)"
+        }
+        guard r * (batch + dim) <= Limits.values else {
+            return
+                """
+                the reference batch would hold \(r) × (\(batch) + \(dim)) values, more than \
+                \(Limits.values)
+                """
+        }
+        return nil
+    }
+}
+
 /// The official recipe's training settings, where they are wanted: EDM's EMA by half-life, the
-/// learning rate ramped up over images, dropout. Nil fields keep `pfgm`'s own.
+/// learning rate ramped up over images, dropout, the stable target. Nil fields keep `pfgm`'s own.
 public struct TrainingSchedule: Sendable, Equatable, Codable {
     public var emaHalflifeKimg: Double?
     public var emaRampup: Double?
     public var lrRampupKimg: Double?
     public var dropout: Double?
+    /// The official code's stable target field over this many clean points (`--stf --rbatch`).
+    public var referenceBatch: Int?
 
     public init(
         emaHalflifeKimg: Double? = nil, emaRampup: Double? = nil, lrRampupKimg: Double? = nil,
-        dropout: Double? = nil
+        dropout: Double? = nil, referenceBatch: Int? = nil
     ) {
         self.emaHalflifeKimg = emaHalflifeKimg
         self.emaRampup = emaRampup
         self.lrRampupKimg = lrRampupKimg
         self.dropout = dropout
+        self.referenceBatch = referenceBatch
     }
 
     public var isDefault: Bool { self == TrainingSchedule() }
@@ -247,5 +279,6 @@ public struct TrainingSchedule: Sendable, Equatable, Codable {
         config.emaRampup = emaHalflifeKimg == nil ? nil : emaRampup
         config.lrRampupKimg = lrRampupKimg
         config.dropout = dropout == 0 ? nil : dropout
+        config.referenceBatch = referenceBatch == 0 ? nil : referenceBatch
     }
 }

@@ -91,6 +91,9 @@ public struct SweepPlan: Codable, Sendable, Equatable {
         if let q = kernelQuantile, !(q >= 0.5 && q <= 1) {
             return "--kernel-quantile must be in [0.5, 1]"
         }
+        if let r = schedule?.referenceBatch, r != 0, r < batch {
+            return "--reference-batch must be 0 (off) or at least the batch (\(batch))"
+        }
         if let oneNetwork {
             guard let range = AugmentedDimensionRange(parsing: oneNetwork) else {
                 return "--one-network must be a range LO..HI[,inf]"

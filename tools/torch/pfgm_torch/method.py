@@ -372,6 +372,23 @@ def loss(net, preconditioning, y, x, sigma, c_aug=None):
     return (out - target).square().mean()
 
 
+@torch.no_grad()
+def stable_target(x, sigma, d, reference):
+    """The stable target field (pfgm's --reference-batch): each row's posterior mean over the
+    reference points, Σ_k w_k y_k with w_k ∝ the whole kernel at the row's own σ and D (per-row
+    tensors; D = inf for the Gaussian), in float64 log-weights as pfgm's oracle."""
+    n = x.shape[1]
+    x64, y64 = x.double(), reference.double()
+    d2 = (x64.square().sum(1, keepdim=True) + y64.square().sum(1) - 2 * x64 @ y64.T).clamp_min(0)
+    s2 = sigma.double().reshape(-1, 1).square()
+    d = d.double().reshape(-1, 1).expand_as(s2)
+    finite = torch.where(torch.isinf(d), torch.ones_like(d), d)
+    log_w = torch.where(
+        torch.isinf(d), -d2 / (2 * s2), -(n + finite) / 2 * torch.log1p(d2 / (s2 * finite))
+    )
+    return (torch.softmax(log_w, dim=1) @ y64).to(x.dtype)
+
+
 def schedule(steps, sigma_min=0.002, sigma_max=80.0, rho=7.0):
     """σ_i = (σ_max^(1/ρ) + i/(n−1)·(σ_min^(1/ρ) − σ_max^(1/ρ)))^ρ for i < n, then σ_n = 0
     (float64)."""

@@ -130,6 +130,13 @@ def arguments(argv=None):
         "(official CIFAR-10 recipe: 0.13); sampling never drops",
     )
     p.add_argument(
+        "--reference-batch",
+        type=int,
+        metavar="R",
+        help="the stable target field: each row regresses on its posterior mean over R clean "
+        "points, the batch's own and R − batch more (R ≥ --batch; 0: off, the default)",
+    )
+    p.add_argument(
         "--log-every",
         type=int,
         default=50,
@@ -164,6 +171,8 @@ def arguments(argv=None):
         p.error("--ema-rampup must be a number ≥ 0, with --ema-halflife-kimg")
     if a.dropout is not None and not 0 <= a.dropout < 1:
         p.error("--dropout must be in [0, 1)")
+    if a.reference_batch and not a.batch <= a.reference_batch <= 65536:
+        p.error("--reference-batch must be 0 (off) or from the batch to 65536")
     if a.lr_rampup_kimg is not None and not (
         a.lr_rampup_kimg >= 0 and math.isfinite(a.lr_rampup_kimg)
     ):
@@ -375,6 +384,7 @@ def prepare(a, ctx):
             else (0.05 if a.ema_rampup is None else a.ema_rampup),
             lr_rampup_kimg=a.lr_rampup_kimg,
             dropout=a.dropout or None,
+            reference_batch=a.reference_batch or None,
             kernel_quantile=a.kernel_quantile,
             infinity_share=method.INFINITY_SHARE
             if ",inf" in method.format_dimensions(a.aug_dim)
@@ -427,10 +437,11 @@ class Batches:
         self.slice = slice(ctx.rank * batch // ctx.world, (ctx.rank + 1) * batch // ctx.world)
 
     def draw(self):
-        """(y, x = y + perturbation, σ, c_aug or None) of this process's slice; over a range of D, a
-        D per row."""
+        """(target, x = y + perturbation, σ, c_aug or None) of this process's slice; over a range of
+        D, a D per row. The target is y, or with a reference batch its stable target."""
         c, part = self.config, self.slice
-        index = torch.randint(self.data.shape[0], (c["batch"],), device=self.device)
+        rows = c.get("reference_batch") or c["batch"]
+        index = torch.randint(self.data.shape[0], (rows,), device=self.device)
         sigma = method.noise_levels(c["batch"], c["p_mean"], c["p_std"], device=self.device)
         kind, value = self.dimensions
         c_aug = None
@@ -438,6 +449,7 @@ class Batches:
             noise = method.perturbation(
                 c["batch"], c["dim"], value, sigma, c.get("kernel_quantile")
             )
+            d = torch.full_like(sigma, value, dtype=torch.float64)
         else:
             d = method.draw_dimensions(
                 c["batch"],
@@ -451,8 +463,13 @@ class Batches:
             limits = self.table(d) if self.table is not None else torch.full_like(d, math.inf)
             noise = method.perturbation_per_row(c["batch"], c["dim"], d, sigma, limits)
             c_aug = method.aug_features(c["dim"], d)[part]
-        y = self.data[index[part]]
-        return y, y + noise[part], sigma[part], c_aug
+        if not c.get("reference_batch"):
+            y = self.data[index[part]]
+            return y, y + noise[part], sigma[part], c_aug
+        reference = self.data[index]
+        x = reference[: c["batch"]] + noise
+        target = method.stable_target(x, sigma, d, reference)
+        return target[part], x[part], sigma[part], c_aug
 
 
 def ema_decay(config, t):

@@ -364,7 +364,8 @@ class TrainingTests(TempDirTestCase):
     def test_edm_schedules_match_pfgm_and_travel_both_ways(self):
         """EDM's EMA half-life and learning-rate ramp: the figures pfgm's tests hold its own to
         (β 0.2140 at update 10, 0.98622 at 1000 for 500 kimg, ramp 0.05, batch 512), and these
-        settings and dropout kept by a run that passes from pfgm to torch and back."""
+        settings, dropout and the reference batch kept by a run that passes from pfgm to torch
+        and back."""
         c = {"ema_halflife_kimg": 500, "ema_rampup": 0.05, "batch": 512, "learning_rate": 1e-3}
         self.assertEqual(ema_decay(c, 1), 0.0)
         self.assertAlmostEqual(ema_decay(c, 10), 0.5 ** (1 / 0.45), places=12)
@@ -373,19 +374,20 @@ class TrainingTests(TempDirTestCase):
         self.assertEqual(learning_rate(c, 0), 0.0)
         self.assertAlmostEqual(learning_rate(c, 9766), 1e-3 * 9766 * 512 / 1e7, places=15)
         self.assertEqual(learning_rate(c, 30000), 1e-3)
-        keys = ("ema_halflife_kimg", "ema_rampup", "lr_rampup_kimg", "dropout")
+        keys = ("ema_halflife_kimg", "ema_rampup", "lr_rampup_kimg", "dropout", "reference_batch")
         schedule = ("--ema-halflife-kimg", 0.5, "--lr-rampup-kimg", 2, "--dropout", 0.1)
+        schedule += ("--reference-batch", 256)
         folder = self.path("from-pfgm")
         pfgm("train", "--data", self.data, "--steps", 40, "--out", folder, *TOY, *schedule)
         torch_tool("train", "--resume", folder, "--steps", 60, "--log-every", 25)
         with open(os.path.join(folder, "config.json")) as f:
             config = json.load(f)
-        self.assertEqual([config.get(k) for k in keys], [0.5, 0.05, 2, 0.1])
+        self.assertEqual([config.get(k) for k in keys], [0.5, 0.05, 2, 0.1, 256])
         other = self.train_torch("from-torch", 40, *schedule, "--ema-rampup", 0.1)
         pfgm("train", "--resume", other, "--steps", 60, "--log-every", 25)
         with open(os.path.join(other, "config.json")) as f:
             config = json.load(f)
-        self.assertEqual([config.get(k) for k in keys], [0.5, 0.1, 2, 0.1])
+        self.assertEqual([config.get(k) for k in keys], [0.5, 0.1, 2, 0.1, 256])
         self.assertEqual(losses(other)[-1][0], 60)
 
     def test_a_parameter_order_mismatch_is_refused(self):
