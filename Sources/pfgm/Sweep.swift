@@ -12,7 +12,9 @@ struct Sweep: ParsableCommand {
             every model under OUT/models (each opens with `pfgm sample --ckpt` and the studio). \
             The metric is SWD for point data and fd-fmnist for Fashion-MNIST. Rerun the same \
             command to continue: finished models and evaluations are kept; Ctrl-C stops at a clean \
-            point.
+            point. A published folder without models or evaluations resumes from its results.csv: \
+            its evaluations are read back and only what is missing is trained (remove results.csv \
+            too to evaluate again).
             """
     )
 

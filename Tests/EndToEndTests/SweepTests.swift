@@ -96,6 +96,37 @@ import Testing
         #expect(bad.status != 0 && bad.stderr.contains("odd") && !exists("\(dir)/x"))
     }
 
+    /// A published folder keeps sweep.json and results.csv, not models or evaluations: it resumes
+    /// from its results. More seeds train only the new seed's models (here a one network), and
+    /// the old seed's rows come back as they were; a results.csv line that is not this plan's is
+    /// left out.
+    @Test func aPublishedFolderResumesFromItsResults() throws {
+        let dir = scratchDirectory()
+        let one = Self.tiny + ["--one-network", "1..64,inf"]
+        let first = Binary.run(one, in: dir)
+        #expect(first.status == 0, "\(first.stderr)")
+        let csv = "\(dir)/sw/results.csv"
+        let published = try String(contentsOfFile: csv, encoding: .utf8)
+        for folder in ["models", "evals"] {
+            try FileManager.default.removeItem(atPath: "\(dir)/sw/\(folder)")
+        }
+        try (published + "moons,128,0,0.0,32,5,swd,0.5,0.01\n").write(
+            toFile: csv, atomically: true, encoding: .utf8)
+        var more = one
+        more[try #require(more.firstIndex(of: "--seeds")) + 1] = "2"
+        let second = Binary.run(more, in: dir)
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(second.stderr.contains("took 8 evaluations from results.csv"), "\(second.stderr)")
+        #expect(second.stderr.contains("training the one network over 1..64,inf, seed 1"))
+        #expect(!second.stderr.contains("seed 0 from"), "seed 0 was trained again")
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: "\(dir)/sw/models") == ["one-s1"])
+        let rows = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n")
+        #expect(rows.count == 1 + 2 * 2 * 4 && !rows.contains { $0.hasPrefix("moons,128,") })
+        let old = published.split(separator: "\n")
+        #expect(old.dropFirst().allSatisfy { rows.contains($0) })
+    }
+
     /// With --one-network, one model per seed answers at every D of the grid; each D gets its own
     /// evaluations.
     @Test func oneNetworkSweepTrainsOneModelPerSeedAndScoresItAtEachD() throws {

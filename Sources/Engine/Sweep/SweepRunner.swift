@@ -5,6 +5,8 @@ import Foundation
 ///   and data order DIR/evals/D<d>-s<seed>/<point>.json   one file per evaluated solver setting
 ///   DIR/results.csv, DIR/report.md, DIR/{alpha,bits,nfe}.png   rewritten after each model Models
 ///   already trained and evaluations already written are reused; a partly trained model continues.
+///   A folder without evaluations takes them back from its results.csv (see
+///   `restoreEvaluations`), and a model whose evaluations are all there is not trained again.
 public final class SweepRunner {
     public let plan: SweepPlan
     public let directory: String
@@ -16,6 +18,8 @@ public final class SweepRunner {
     public var log: (String) -> Void = { _ in }
     public var progress: (_ done: Double, _ total: Double, _ label: String) -> Void = { _, _, _ in }
     public var shouldStop: () -> Bool = { false }
+    /// Models whose training is counted in `doneUnits`.
+    private var countedModels: Set<String> = []
 
     public init(plan: SweepPlan, directory: String, log: @escaping (String) -> Void = { _ in })
         throws(StorageError)
@@ -93,13 +97,28 @@ public final class SweepRunner {
     /// Trains and evaluates what is missing. Returns false when stopped early (all finished work is
     /// kept).
     public func run() throws(StorageError) -> Bool {
+        let restored = try restoreEvaluations()
+        if restored > 0 { log("took \(restored) evaluations from results.csv") }
         for seed in 0..<plan.seeds {
             for d in plan.augDims {
+                if evaluated(d, seed: seed) {
+                    countTraining(modelPath(d, seed: seed))
+                    doneUnits += plan.points.reduce(0.0) { $0 + Double($1.nfe * plan.count) }
+                    continue
+                }
                 guard try train(d, seed: seed), try evaluate(d, seed: seed) else { return false }
                 try writeOutputs()
             }
         }
+        try writeOutputs()
         return true
+    }
+
+    /// Counts a model's whole training as done, once.
+    private func countTraining(_ path: String) {
+        if countedModels.insert(path).inserted {
+            doneUnits += Double(plan.steps * 3 * plan.batch)
+        }
     }
 
     public func modelPath(_ d: String, seed: Int) -> String {
@@ -112,11 +131,10 @@ public final class SweepRunner {
         let run = RunDirectory(modelPath(d, seed: seed))
         let stepUnits = Double(3 * plan.batch)
         if run.exists, let step = Self.checkpointStep(run), step >= plan.steps {
-            if plan.oneNetwork == nil || d == plan.augDims.first {
-                doneUnits += Double(plan.steps) * stepUnits
-            }
+            countTraining(run.path)
             return true
         }
+        if countedModels.remove(run.path) != nil { doneUnits -= Double(plan.steps) * stepUnits }
         guard let dimensions = plan.trainedDimensions(d) else {
             throw StorageError(planPath, "invalid D '\(d)'")
         }
@@ -167,6 +185,7 @@ public final class SweepRunner {
                 return false
             }
         }
+        countedModels.insert(run.path)
         return true
     }
 

@@ -6,6 +6,7 @@ import sys
 
 rows = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
 KINDS = ("dedicated", "default", "sharp")
+SEEDS = {k: len({r["seed"] for r in rows if r["kind"] == k}) for k in KINDS}
 
 
 def collect(field, against):
@@ -44,7 +45,8 @@ table(
     [0.6, 1, 1.5],
     KINDS,
     "Median over points of ⟨D_θ − D*_D, D*_8 − D*_D⟩/‖D*_8 − D*_D‖² (0: answers as at D, 1: as at\n"
-    "D = 8); mean ± s.d. of the mean over seeds (dedicated 3, one networks 8).",
+    f"D = 8); mean ± s.d. of the mean over seeds (dedicated {SEEDS['dedicated']}, one networks "
+    f"{SEEDS['default']}).",
 )
 table(
     "Error to its own D's posterior mean",

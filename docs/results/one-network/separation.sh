@@ -5,8 +5,11 @@
 # seeds 0–2 (the small MLP of run.sh). Then `pfgm fit --against-aug-dim 8` at D = 1, 2, 4, ∞ and
 # the fit at D = 8, 128, 2048, ∞, one JSON line each in OUT/results.jsonl, and report.py's table.
 # About 5 minutes on 2 cores.
-# Usage: [PFGM=path/to/pfgm] separation.sh OUT
+# Usage: [PFGM=path/to/pfgm] [SEEDS="0 … 7"] [SHARP="…"] [FLAGS="…"] separation.sh OUT
 #   OUT is made if missing; a model already trained (NAME/done) is kept, results.jsonl remade.
+#   SEEDS: the one networks' seeds; SHARP: the flags of the second one network (the sharp
+#   shares' by default); FLAGS: more flags for every model. The stable target's study:
+#   FLAGS="--reference-batch 256" SHARP="--sharp-draws" SEEDS="$(seq 0 15)" separation.sh OUT
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 [ $# -eq 1 ] || { echo "usage: separation.sh OUT" >&2; exit 2; }
@@ -34,11 +37,14 @@ train() {  # NAME STEPS AUG_DIM SEED [FLAGS...]
 }
 export -f train
 export P
+seeds=${SEEDS:-0 1 2 3 4 5 6 7}
+sharp=${SHARP:---feature-share 0.75 --infinity-share 0.4}
+flags=${FLAGS:-}
 {
-    for s in 0 1 2; do for d in 1 2 4 inf; do echo "train ded-d$d-s$s 1500 $d $s"; done; done
-    for s in 0 1 2 3 4 5 6 7; do
-        echo "train default-s$s 4500 1..4096,inf $s"
-        echo "train sharp-s$s 4500 1..4096,inf $s --feature-share 0.75 --infinity-share 0.4"
+    for s in 0 1 2; do for d in 1 2 4 inf; do echo "train ded-d$d-s$s 1500 $d $s $flags"; done; done
+    for s in $seeds; do
+        echo "train default-s$s 4500 1..4096,inf $s $flags"
+        echo "train sharp-s$s 4500 1..4096,inf $s $sharp $flags"
     done
 } | xargs -P 2 -I{} bash -c '{}'
 measure() {  # RUN D KIND SEED
@@ -57,7 +63,7 @@ measure() {  # RUN D KIND SEED
 export -f measure
 {
     for s in 0 1 2; do for d in 1 2 4 inf; do echo "measure ded-d$d-s$s $d dedicated $s"; done; done
-    for s in 0 1 2 3 4 5 6 7; do for k in default sharp; do
+    for s in $seeds; do for k in default sharp; do
         for d in 1 2 4 8 128 2048 inf; do echo "measure $k-s$s $d $k $s"; done
     done; done
 } | xargs -P 2 -I{} bash -c '{}' > results.jsonl
