@@ -55,6 +55,15 @@ struct Bench: ParsableCommand {
     var width: Int?
 
     @Option(
+        name: .customLong("reference-batch"),
+        help: ArgumentHelp(
+            """
+            Also time training steps on the stable target over R points (as `train \
+            --reference-batch R`), beside the plain ones in the same run.
+            """, valueName: "R"))
+    var referenceBatch: Int?
+
+    @Option(
         help:
             """
             How threads share the work: batch (each thread takes rows, single-threaded sgemm) or \
@@ -84,6 +93,10 @@ struct Bench: ParsableCommand {
         if let width, !(1...16_384).contains(width) {
             throw ValidationError("--width must be between 1 and 16384")
         }
+        let largest = TrainingConfig.largestReferenceBatch
+        if let r = referenceBatch, !(1...largest).contains(r) {
+            throw ValidationError("--reference-batch must be between the batch and \(largest)")
+        }
     }
 
     func run() throws {
@@ -91,6 +104,7 @@ struct Bench: ParsableCommand {
         var reference = config.reference
         if let batch { reference.trainBatch = batch }
         if let width { reference.width = width }
+        reference.referenceBatch = referenceBatch
         let result = try attempt {
             try NetworkBenchmark.run(
                 reference, threads: threading.count, splitBatches: split == .batch,

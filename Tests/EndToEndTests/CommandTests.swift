@@ -540,4 +540,20 @@ import Testing
                 ["-c", "0", Binary.path] + bench, in: dir, executable: "/usr/bin/taskset") == 1)
         #expect(try benchThreads(bench + ["--threads", "3"], in: dir) == 3)
     }
+
+    /// `--reference-batch` times the stable target's steps beside the plain ones; below the batch
+    /// it is refused in one line.
+    @Test func benchTimesTheStableTargetBesideThePlainStep() throws {
+        let dir = scratchDirectory()
+        let bench = ["bench", "--config", "toy", "--seconds", "0.05", "--windows", "1"]
+        let result = Binary.run(bench + ["--json", "--reference-batch", "1024"], in: dir)
+        #expect(result.status == 0, "\(result.stderr)")
+        let json = try #require(
+            try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(json["reference_batch"] as? Int == 1024)
+        #expect((json["stable_target_steps_per_s"] as? Double ?? 0) > 0)
+        let text = Binary.run(bench + ["--reference-batch", "512"], in: dir)
+        #expect(text.stdout.contains("stable target") && text.stdout.contains("over 512 points"))
+        expectRejection(bench + ["--reference-batch", "100"], in: dir, mentions: "reference batch")
+    }
 }

@@ -11,6 +11,8 @@ public enum NetworkBenchmark {
         public var depth: Int
         public var trainBatch: Int
         public var sampleBatch: Int
+        /// Also measure training on the stable target over this many points (nil: not).
+        public var referenceBatch: Int?
 
         public static let toy = Reference(
             name: "toy", dim: 2, architecture: .mlpEDM, width: 256, depth: 4,
@@ -33,6 +35,8 @@ public enum NetworkBenchmark {
         public var reference: String
         public var threads: Int
         public var trainStepsPerSecond: Double
+        /// Steps on the stable target, measured in the same run (nil: not asked for).
+        public var stableTarget: (referenceBatch: Int, stepsPerSecond: Double)?
         public var sampleEvalsPerSecond: Double
         public var trainGFLOPS: Double
         public var sgemmGFLOPS: Double
@@ -41,7 +45,7 @@ public enum NetworkBenchmark {
         public var peakRSSMegabytes: Double
 
         public var dictionary: [String: Any] {
-            [
+            var found: [String: Any] = [
                 "config": reference, "threads": threads, "kernels": CPU.name,
                 "cpu": Machine.cpuModel,
                 "blas_core": Machine.blasCore,
@@ -50,6 +54,11 @@ public enum NetworkBenchmark {
                 "gflops": trainGFLOPS, "sgemm_gflops": sgemmGFLOPS, "fma_peak_gflops": peakGFLOPS,
                 "peak_rss_mb": peakRSSMegabytes,
             ]
+            if let stableTarget {
+                found["reference_batch"] = stableTarget.referenceBatch
+                found["stable_target_steps_per_s"] = stableTarget.stepsPerSecond
+            }
+            return found
         }
 
         public var text: String {
@@ -60,9 +69,14 @@ public enum NetworkBenchmark {
                 + "(\(milliseconds) ms/step, \(f("%.1f", trainGFLOPS)) GFLOP/s)"
             let share = f("%.0f", 100 * trainGFLOPS / peakGFLOPS)
             let machine = "\(threads) threads; kernels \(CPU.name), \(Machine.cpuModel)"
+            let stable = stableTarget.map {
+                let ratio = f("%.2f", trainStepsPerSecond / $0.stepsPerSecond)
+                return "\nstable target     \(f("%.1f", $0.stepsPerSecond)) steps/s over "
+                    + "\($0.referenceBatch) points (\(ratio)× the time of a step)"
+            }
             return """
                 config            \(reference) (\(machine))
-                train (PFGM++)    \(train)
+                train (PFGM++)    \(train)\(stable ?? "")
                 sample            \(f("%.0f", sampleEvalsPerSecond)) denoiser evaluations/s
                 sgemm 1024³       \(f("%.1f", sgemmGFLOPS)) GFLOP/s (ceiling measured now)
                 multiply-add peak \(f("%.1f", peakGFLOPS)) GFLOP/s (training at \(share)%)
@@ -84,6 +98,14 @@ public enum NetworkBenchmark {
         let trainRate = Stopwatch.medianRate(rounds: rounds, windows: windows, seconds: seconds) {
             trainer.trainStep()
         }
+        let stable = try reference.referenceBatch.map { r throws(DataError) in
+            let stableTrainer = try makeTrainer(reference, referenceBatch: r)
+            stableTrainer.trainStep()
+            let rate = Stopwatch.medianRate(rounds: rounds, windows: windows, seconds: seconds) {
+                stableTrainer.trainStep()
+            }
+            return (referenceBatch: r, stepsPerSecond: rate)
+        }
 
         let b = reference.sampleBatch
         let n = reference.dim
@@ -99,7 +121,8 @@ public enum NetworkBenchmark {
         let flopsPerStep = 3 * trainer.network.forwardFlopsPerExample * Double(reference.trainBatch)
         return Result(
             reference: reference.name, threads: threads,
-            trainStepsPerSecond: trainRate, sampleEvalsPerSecond: sampleRate * Double(b),
+            trainStepsPerSecond: trainRate, stableTarget: stable,
+            sampleEvalsPerSecond: sampleRate * Double(b),
             trainGFLOPS: trainRate * flopsPerStep / 1e9,
             sgemmGFLOPS: SgemmBenchmark.gflops(threads: threads, seconds: min(seconds, 1)),
             peakGFLOPS: PeakBenchmark.gflops(threads: threads),
@@ -107,8 +130,11 @@ public enum NetworkBenchmark {
     }
 
     /// A trainer at D = 128 on data of the reference's dimension (checkerboard for N = 2, uniform
-    /// otherwise: the cost of a step does not depend on the values).
-    static func makeTrainer(_ reference: Reference) throws(DataError) -> Trainer {
+    /// otherwise: the network's cost does not depend on the values; the stable target's skips
+    /// weights below e⁻⁴⁰, which depends on them a little).
+    static func makeTrainer(_ reference: Reference, referenceBatch: Int? = nil) throws(DataError)
+        -> Trainer
+    {
         let n = reference.dim
         var rng = RandomSource(seed: 2)
         let data =
@@ -122,6 +148,7 @@ public enum NetworkBenchmark {
         config.width = reference.width
         config.depth = reference.depth
         config.batch = reference.trainBatch
+        config.referenceBatch = referenceBatch
         if let problem = config.problem { throw DataError("\(reference.name): \(problem)") }
         return try Trainer(config: config, data: data)
     }
