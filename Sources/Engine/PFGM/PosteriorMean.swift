@@ -45,10 +45,11 @@ struct WeightedPointSums {
     /// One buffer of log-weights per thread.
     private var logs: [[Double]] = []
 
-    /// The sums for `rows` rows of `x` over `count` points `y` of `dim` coordinates.
+    /// The sums for `rows` rows of `x` over `count` points `y` of `dim` coordinates, the weighing
+    /// on `threads` (nil: `Compute.threads`).
     mutating func compute(
         _ x: UnsafePointer<Float>, rows: Int, points y: UnsafePointer<Float>, count k: Int,
-        dim n: Int, into out: UnsafeMutablePointer<Float>, weigh: Weigh
+        dim n: Int, into out: UnsafeMutablePointer<Float>, threads: Int? = nil, weigh: Weigh
     ) {
         let w = products.pointer(rows * k)
         let xn = xNorms.pointer(rows)
@@ -56,7 +57,7 @@ struct WeightedPointSums {
         BLAS.gemm(
             m: rows, n: k, k: n, a: x, lda: n, transposeA: false, b: y, ldb: n, transposeB: true,
             c: w, ldc: k)
-        let parts = Compute.parts(rows: rows, minRows: 4)
+        let parts = Compute.parts(rows: rows, minRows: 4, threads: threads)
         while logs.count < parts { logs.append([Double](repeating: 0, count: k)) }
         logs.withUnsafeMutableBufferPointer { buffers in
             Compute.run(parts: parts) { part in

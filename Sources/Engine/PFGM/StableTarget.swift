@@ -17,15 +17,18 @@ public final class StableTarget {
     }
 
     /// Writes the targets of `rows` perturbed rows `x` (row r at σ = sigmas[r] and D = dims[r])
-    /// over the reference points `y` (`referenceRows` × `dim`) into `out`.
+    /// over the reference points `y` (`referenceRows` × `dim`) into `out`, on `threads` (nil:
+    /// `Compute.threads`).
     public func targets(
         x: UnsafePointer<Float>, rows: Int, sigmas: UnsafePointer<Float>,
         dims: [AugmentedDimension], reference y: UnsafePointer<Float>,
-        into out: UnsafeMutablePointer<Float>
+        into out: UnsafeMutablePointer<Float>, threads: Int? = nil
     ) {
         let yn = pointNorms.pointer(referenceRows)
         Kernels.rowSquaredNorms(y, rows: referenceRows, cols: dim, into: yn)
-        sums.compute(x, rows: rows, points: y, count: referenceRows, dim: dim, into: out) {
+        sums.compute(
+            x, rows: rows, points: y, count: referenceRows, dim: dim, into: out, threads: threads
+        ) {
             r, products, xNorm, logs in
             let density = KernelLogDensity(
                 dim: dim, augmentedDimension: dims[r], sigma: Double(sigmas[r]))

@@ -98,7 +98,7 @@ public final class Trainer {
         perturb()
         stableTarget?.targets(
             x: x.pointer, rows: b, sigmas: sigmas.pointer, dims: rowDimensions,
-            reference: y.pointer, into: target.pointer)
+            reference: y.pointer, into: target.pointer, threads: threads)
         let parts = Compute.parts(
             rows: b, minRows: min(16, network.minRowsPerPart), threads: threads)
         let nets = replicas(parts)
