@@ -148,8 +148,8 @@ struct ScheduleOptions: ParsableArguments {
             The stable target field (the official code's --stf with --rbatch, 4096 there): each \
             row regresses on its posterior mean over R clean points, the batch's own and R − \
             batch more, instead of on its own point. Far less noise in the target where the \
-            posterior is wide (large σ, small D); the loss logged is against it. R ≥ --batch; 0: \
-            off, the default.
+            posterior is wide (large σ, small D); the loss logged is against it. R ≥ \
+            --batch; 0: off, the default.
             """, valueName: "R"))
     var referenceBatch: Int?
 

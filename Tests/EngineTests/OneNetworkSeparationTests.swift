@@ -73,10 +73,10 @@ import Testing
     }
 
     /// The one network's lean toward D = 8 less the dedicated model's, averaged over 3 seeds
-    /// (docs/results/one-network, "The stable target"). Calibrated on 6 seeds (0–5) of each recipe
-    /// on an AMD EPYC (Zen 4); another CPU's rounding moves training as another seed does, so the
-    /// bars hold every triple of those seeds by several s.d. of a 3-seed mean. Averaged over σ,
-    /// per seed (mean ± s.d.):
+    /// (docs/results/one-network, "The stable target"). Calibrated on 6 seeds (0–5) of each
+    /// recipe on an AMD EPYC (Zen 4); another CPU's rounding moves training as another seed does,
+    /// so the bars hold every triple of those seeds by several s.d. of a 3-seed mean. Averaged
+    /// over σ, per seed (mean ± s.d.):
     ///
     /// | draws, target | D = 1 | D = 2 | D = 4 | D = ∞ |
     /// |---|---|---|---|---|
@@ -85,12 +85,12 @@ import Testing
     /// | default, stable | −0.05 ± 0.03 | 0.02 ± 0.03 | 0.23 ± 0.09 | 0.05 ± 0.09 |
     ///
     /// Bars over σ: 0.06 at D = 1 and 0.12 at D = 2 (this recipe's worst triple: 0.01 and 0.04;
-    /// the plain default's best: 0.08 and 0.25, so all 20 of its triples fail), 0.30 at D = 4 and
-    /// 0.12 at ∞ (worst triples 0.14 and −0.00), which guard against collapse: at ∞ the default
-    /// draws never blurred. Per σ the bars are 0.35 at D = 1, 2 (worst triple 0.20; the plain
-    /// default's D = 2 at σ = 0.6 averages 0.42) and 0.60 at D = 4, ∞, where one seed swings the
-    /// excess by ±0.4 (worst triple 0.28). The sharp draws with a plain target gave 0.02 and 0.13
-    /// over σ at D = 1, 2 on seeds 0–2, over the bar at D = 2.
+    /// the plain default's best: 0.08 and 0.25, so all 20 of its triples fail), 0.30 at D = 4
+    /// and 0.12 at ∞ (worst triples 0.14 and −0.00), which guard against collapse: at ∞ the
+    /// default draws never blurred. Per σ the bars are 0.35 at D = 1, 2 (worst triple 0.20;
+    /// the plain default's D = 2 at σ = 0.6 averages 0.42) and 0.60 at D = 4, ∞, where one seed
+    /// swings the excess by ±0.4 (worst triple 0.28). The sharp draws with a plain target gave
+    /// 0.02 and 0.13 over σ at D = 1, 2 on seeds 0–2, over the bar at D = 2.
     @Test func oneNetworkTellsDApartAsDedicatedModelsDo() throws {
         let pooledBars = ["1": 0.06, "2": 0.12, "4": 0.30, "inf": 0.12]
         for (name, _) in Self.tested {
@@ -169,9 +169,9 @@ import Testing
     }
 
     /// The fit itself at D = 1, 2 and 4: the one network's median error over the dedicated
-    /// model's, averaged over the seeds, per σ. Measured per seed over seeds 0–5: 0.35–1.77 (the
-    /// 1.5× of the issue holds on average; largest at σ = 1.5 for D = 1 and 2, where one seed
-    /// reads 1.41 and 1.77 and the 6-seed means 1.10 and 1.08); the bar is 2.
+    /// model's, averaged over the seeds, per σ. Measured per seed over seeds 0–5: 0.35–1.77
+    /// (the 1.5× of the issue holds on average; largest at σ = 1.5 for D = 1 and 2, where one
+    /// seed reads 1.41 and 1.77 and the 6-seed means 1.10 and 1.08); the bar is 2.
     @Test func oneNetworkFitsSmallDAtEachSigma() throws {
         for name in ["1", "2", "4"] {
             for (k, sigma) in Self.sigmas.enumerated() {

@@ -2,7 +2,8 @@ import Engine
 import Foundation
 import Testing
 
-/// The stable target field: each row's posterior mean over the reference batch, at its own σ and D.
+/// The stable target field: each row's posterior mean over the reference batch, at its own σ
+/// and D.
 @Suite struct StableTargetTests {
     /// Row by row, the target is the oracle's posterior mean over the reference points at that
     /// row's σ and D. Both sum R weighted points in float32 from the same float32 distances, so
@@ -36,10 +37,10 @@ import Testing
         }
     }
 
-    /// The trainer regresses on y without a reference batch, and on the stable target with one. On
-    /// two points at ±1 and D = ∞ that target is tanh(x/σ²): all rows at σ = 6 regress on nearly
-    /// the points' mean (mean |t| ≈ E|x|/σ² ≈ 0.13; the bar 0.25), all rows at σ = 0.02 on
-    /// their own point (|t| = 1 to float precision).
+    /// The trainer regresses on y without a reference batch, and on the stable target with one.
+    /// On two points at ±1 and D = ∞ that target is tanh(x/σ²): all rows at σ = 6 regress on
+    /// nearly the points' mean (mean |t| ≈ E|x|/σ² ≈ 0.13; the bar 0.25), all rows at
+    /// σ = 0.02 on their own point (|t| = 1 to float precision).
     @Test func theTrainerRegressesOnTheStableTarget() throws {
         var c = TrainingConfig(
             data: "two", dim: 1, augmentedDimension: .infinite, sigmaData: 1, steps: 10)

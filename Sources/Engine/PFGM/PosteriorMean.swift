@@ -31,8 +31,9 @@ struct KernelLogDensity {
 }
 
 /// Σ_k w_k y_k for each row x of a batch, the weights from the squared distances
-/// ‖x − y_k‖² = ‖x‖² + ‖y_k‖² − 2x·y_k: one GEMM for the dot products, each row's weights in
-/// parallel, a second GEMM for the sums. The oracle and the stable target weigh this way.
+/// ‖x − y_k‖² = ‖x‖² + ‖y_k‖² − 2x·y_k: one GEMM for the dot products, each
+/// row's weights in parallel, a second GEMM for the sums. The oracle and the stable target
+/// weigh this way.
 struct WeightedPointSums {
     /// Turns row r's dot products x·y_k into its weights in place, given ‖x‖² and k values of
     /// scratch.

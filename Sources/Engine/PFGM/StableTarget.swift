@@ -1,8 +1,9 @@
 import Foundation
 
 /// The stable target field (the official PFGM++ code's STF): each perturbed row x regresses on its
-/// posterior mean over a reference batch of clean points, Σ_k w_k y_k with w_k ∝ the whole kernel
-/// at the row's own σ and D (as `OracleDenoiser`), instead of on the one y it was drawn from. The
+/// posterior mean over a reference batch of clean points, Σ_k w_k y_k with w_k ∝ the whole
+/// kernel at the row's own σ and D (as `OracleDenoiser`), instead of on the one y it was drawn
+/// from. The
 /// reference holds the batch's own points, so the minimiser is the same as the limit of a large
 /// reference, and the target's variance falls where the posterior is wide (large σ, small D).
 public final class StableTarget {

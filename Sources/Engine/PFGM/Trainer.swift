@@ -2,8 +2,9 @@ import Foundation
 
 /// PFGM++ training with the EDM recipe transferred by r = σ√D: draw ln σ ~ N(P_mean, P_std²),
 /// perturb y with the kernel at r, and minimise λ(σ)·‖D_θ(x, σ) − y‖², which under the
-/// preconditioning is ‖F_θ(c_in·x, c_noise) − (y − c_skip·x)/c_out‖² (with a reference batch, y's
-/// posterior mean over it in place of y: `StableTarget`). Adam, then an EMA of the weights.
+/// preconditioning is ‖F_θ(c_in·x, c_noise) − (y − c_skip·x)/c_out‖² (with a reference
+/// batch, y's posterior mean over it in place of y: `StableTarget`). Adam, then an EMA of the
+/// weights.
 public final class Trainer {
     public let config: TrainingConfig
     public let dimensions: TrainedDimensions

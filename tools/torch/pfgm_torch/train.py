@@ -437,8 +437,8 @@ class Batches:
         self.slice = slice(ctx.rank * batch // ctx.world, (ctx.rank + 1) * batch // ctx.world)
 
     def draw(self):
-        """(target, x = y + perturbation, σ, c_aug or None) of this process's slice; over a range of
-        D, a D per row. The target is y, or with a reference batch its stable target."""
+        """(target, x = y + perturbation, σ, c_aug or None) of this process's slice; over a range
+        of D, a D per row. The target is y, or with a reference batch its stable target."""
         c, part = self.config, self.slice
         rows = c.get("reference_batch") or c["batch"]
         index = torch.randint(self.data.shape[0], (rows,), device=self.device)
