@@ -186,25 +186,34 @@ import Testing
     @Test func theOneNetworkDrawsWithTheSharesGiven() throws {
         let dir = temporaryDirectory()
         let data = try Dataset.load("moons", trainCount: 2000, heldOutCount: 500)
-        func train(_ draws: OneNetworkDraws) -> String {
+        // Trains until the message says `text` (a saved one network is loaded at its own step
+        // before the command to train arrives, so the step alone does not say it was handled).
+        func train(_ draws: OneNetworkDraws, until text: String) -> String {
             let engine = StudioEngine(
                 dataset: data, settings: StudioSettings(augmentedDimension: .finite(8)),
                 runsFolder: dir + "/runs", draws: draws)
             engine.start()
             engine.send(.trainOneNetwork)
-            #expect(waitUntil { (engine.latest.oneNetwork?.step ?? 0) >= 2 })
-            let message = engine.latest.message
+            var message = ""
+            #expect(
+                waitUntil {
+                    let latest = engine.latest
+                    message = latest.message
+                    return message.contains(text) && (latest.oneNetwork?.step ?? 0) >= 2
+                })
             engine.send(.quit)
             #expect(waitUntil { engine.hasStopped })
             return message
         }
         let sharp = OneNetworkDraws(infinity: 0.4, feature: 0.75)
-        let first = train(sharp)
-        #expect(first.contains("drawing ∞ for 0.4 of the draws, 0.75 of the finite"), "\(first)")
+        let shares = "drawing ∞ for 0.4 of the draws, 0.75 of the finite"
+        let first = train(sharp, until: shares)
+        #expect(first.contains(shares), "\(first)")
         let config = try RunDirectory(dir + "/runs/moons-one").readConfig()
         #expect(config.infinityShare == 0.4 && config.featureShare == 0.75)
-        let other = train(OneNetworkDraws(pMeanShift: 1))
-        #expect(other.contains("keeps the draws it was trained with"), "\(other)")
+        let kept = "keeps the draws it was trained with"
+        let other = train(OneNetworkDraws(pMeanShift: 1), until: kept)
+        #expect(other.contains(kept), "\(other)")
         #expect(try RunDirectory(dir + "/runs/moons-one").readConfig().featureShare == 0.75)
     }
 
