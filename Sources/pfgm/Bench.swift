@@ -93,9 +93,15 @@ struct Bench: ParsableCommand {
         if let width, !(1...16_384).contains(width) {
             throw ValidationError("--width must be between 1 and 16384")
         }
-        let largest = TrainingConfig.largestReferenceBatch
-        if let r = referenceBatch, !(1...largest).contains(r) {
+        if referenceBatch == 0 {
+            let largest = TrainingConfig.largestReferenceBatch
             throw ValidationError("--reference-batch must be between the batch and \(largest)")
+        }
+        let reference = config.reference
+        if let problem = TrainingConfig.referenceBatchProblem(
+            referenceBatch, batch: batch ?? reference.trainBatch, dim: reference.dim)
+        {
+            throw ValidationError(problem)
         }
     }
 

@@ -97,10 +97,11 @@ struct Studio: ParsableCommand {
             throw ValidationError(problem)
         }
         // The studio's models train with a new run's batch.
-        var config = TrainingConfig(
-            data: "", dim: 1, augmentedDimension: .infinite, sigmaData: 1, steps: 1)
-        scheduling.schedule.apply(to: &config)
-        if let problem = config.referenceBatchProblem { throw ValidationError(problem) }
+        if let problem = TrainingConfig.referenceBatchProblem(
+            scheduling.referenceBatch, batch: TrainingConfig.defaultBatch, dim: 1)
+        {
+            throw ValidationError(problem)
+        }
     }
 
     func run() throws {

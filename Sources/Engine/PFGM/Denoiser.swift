@@ -145,17 +145,22 @@ public final class OracleDenoiser: Denoiser {
         let s = Double(sigma)
         points.storage.withUnsafeBufferPointer { p in
             guard let base = p.baseAddress else { return }
-            sums.compute(x, rows: rows, points: base, count: points.rows, dim: dim, into: out) {
-                _, products, xNorm, logs in
-                logWeights(products, xNorm: xNorm, sigma: s, logs: logs)
+            pointNorms.withUnsafeBufferPointer { norms in
+                guard let normsBase = norms.baseAddress else { return }
+                sums.compute(
+                    x, rows: rows, points: base, pointNorms: normsBase, count: points.rows,
+                    dim: dim, into: out
+                ) { _, squaredDistances, weights in
+                    weigh(squaredDistances, sigma: s, into: weights)
+                }
             }
         }
     }
 
-    /// Turns one row of dot products into normalised weights (`logs`: k values of scratch).
-    private func logWeights(
-        _ row: UnsafeMutablePointer<Float>, xNorm: Float, sigma: Double,
-        logs: UnsafeMutableBufferPointer<Double>
+    /// One row's normalised weights from its squared distances (`logs`, overwritten).
+    private func weigh(
+        _ logs: UnsafeMutableBufferPointer<Double>, sigma: Double,
+        into row: UnsafeMutablePointer<Float>
     ) {
         let k = points.rows
         var maxLog = -Double.infinity
@@ -164,7 +169,7 @@ public final class OracleDenoiser: Denoiser {
         let reach = truncation?.maximumSquaredRadius(sigma: sigma) ?? .infinity
         var maxInReach = -Double.infinity
         for j in 0..<k {
-            let d2 = max(0, Double(xNorm) + Double(pointNorms[j]) - 2 * Double(row[j]))
+            let d2 = logs[j]
             let l = density(d2)
             logs[j] = l
             maxLog = max(maxLog, l)

@@ -35,22 +35,23 @@ struct KernelLogDensity {
 /// row's weights in parallel, a second GEMM for the sums. The oracle and the stable target
 /// weigh this way.
 struct WeightedPointSums {
-    /// Turns row r's dot products x·y_k into its weights in place, given ‖x‖² and k values of
-    /// scratch.
+    /// Writes row r's weights into `weights` from its squared distances to the k points (float64,
+    /// scratch the weighing may overwrite).
     typealias Weigh = (
-        _ row: Int, _ products: UnsafeMutablePointer<Float>, _ xNorm: Float,
-        _ logs: UnsafeMutableBufferPointer<Double>
+        _ row: Int, _ squaredDistances: UnsafeMutableBufferPointer<Double>,
+        _ weights: UnsafeMutablePointer<Float>
     ) -> Void
 
     private var products = Scratch(), xNorms = Scratch()
-    /// One buffer of log-weights per thread.
+    /// One buffer per thread: a row's squared distances, then what its weighing makes of them.
     private var logs: [[Double]] = []
 
-    /// The sums for `rows` rows of `x` over `count` points `y` of `dim` coordinates, the weighing
-    /// on `threads` (nil: `Compute.threads`).
+    /// The sums for `rows` rows of `x` over `count` points `y` of `dim` coordinates (their
+    /// squared norms `pointNorms`), the weighing on `threads` (nil: `Compute.threads`).
     mutating func compute(
-        _ x: UnsafePointer<Float>, rows: Int, points y: UnsafePointer<Float>, count k: Int,
-        dim n: Int, into out: UnsafeMutablePointer<Float>, threads: Int? = nil, weigh: Weigh
+        _ x: UnsafePointer<Float>, rows: Int, points y: UnsafePointer<Float>,
+        pointNorms: UnsafePointer<Float>, count k: Int, dim n: Int,
+        into out: UnsafeMutablePointer<Float>, threads: Int? = nil, weigh: Weigh
     ) {
         let w = products.pointer(rows * k)
         let xn = xNorms.pointer(rows)
@@ -62,9 +63,15 @@ struct WeightedPointSums {
         while logs.count < parts { logs.append([Double](repeating: 0, count: k)) }
         logs.withUnsafeMutableBufferPointer { buffers in
             Compute.run(parts: parts) { part in
-                buffers[part].withUnsafeMutableBufferPointer { l in
+                buffers[part].withUnsafeMutableBufferPointer { buffer in
+                    let d2 = UnsafeMutableBufferPointer(rebasing: buffer[0..<k])
                     for r in Compute.range(part: part, of: parts, count: rows) {
-                        weigh(r, w + r * k, xn[r], l)
+                        let row = w + r * k
+                        for j in 0..<k {
+                            d2[j] = max(
+                                0, Double(xn[r]) + Double(pointNorms[j]) - 2 * Double(row[j]))
+                        }
+                        weigh(r, d2, row)
                     }
                 }
             }

@@ -28,6 +28,7 @@ public final class Trainer {
     private let target: FloatBuffer
     private let sigmas: FloatBuffer, cNoise: FloatBuffer, cAug: FloatBuffer
     private let stableTarget: StableTarget?
+    /// Each row's D in the last batch (the one D, or the draws over the range).
     private var rowDimensions: [AugmentedDimension] = []
     private var copies: [any DenoiserNetwork] = [], activeReplicas: [any DenoiserNetwork] = []
     /// Threads for this trainer's steps; nil follows `Compute.threads`.
@@ -74,6 +75,7 @@ public final class Trainer {
         sigmas = FloatBuffer(count: b)
         cNoise = FloatBuffer(count: b)
         cAug = FloatBuffer(count: b)
+        if case .one(let d) = dimensions { rowDimensions = Array(repeating: d, count: b) }
     }
 
     /// One step. Returns the loss (mean over batch and coordinates). A non-finite loss leaves the
@@ -219,9 +221,6 @@ public final class Trainer {
             Perturbation.sample(
                 into: x.pointer, rows: b, dim: n, augmentedDimension: d, sigmas: sigmas.pointer,
                 truncation: truncation, rng: &noiseRNG)
-            if stableTarget != nil, rowDimensions.count != b {
-                rowDimensions = Array(repeating: d, count: b)
-            }
         case .range(let range):
             let share = config.infinityShare ?? AugmentedDimensionRange.defaultInfinityShare
             let featureShare = config.featureShare ?? 0

@@ -36,7 +36,7 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     /// The D trained at: one, or a range for one network ("aug_dim": "8", "1..4096,inf").
     public var augDim: TrainedDimensions
     public var sigmaData: Double
-    public var batch: Int = 512
+    public var batch: Int = Self.defaultBatch
     public var learningRate: Double = 1e-3
     public var warmupSteps: Int = 200
     public var emaDecay: Double = 0.999
@@ -234,9 +234,18 @@ extension TrainingConfig {
     /// The reference batch's rows when the stable target is on (nil: off).
     public var referenceRows: Int? { referenceBatch.flatMap { $0 > 0 ? $0 : nil } }
 
+    /// A new run's batch.
+    public static let defaultBatch = 512
+
     public var referenceBatchProblem: String? {
-        guard let r = referenceBatch, r != 0 else { return nil }
-        let largest = Self.largestReferenceBatch
+        Self.referenceBatchProblem(referenceBatch, batch: batch, dim: dim)
+    }
+
+    /// Nil when a reference batch of `r` points (nil or 0: none) suits the batch and the data's
+    /// dimension, else what is wrong.
+    public static func referenceBatchProblem(_ r: Int?, batch: Int, dim: Int) -> String? {
+        guard let r, r != 0 else { return nil }
+        let largest = largestReferenceBatch
         guard r >= batch, r <= largest else {
             return "the reference batch must be 0 (off) or from the batch (\(batch)) to \(largest)"
         }

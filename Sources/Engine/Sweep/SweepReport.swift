@@ -48,9 +48,7 @@ public struct SweepReport {
 
     /// Values over seeds for one D and point (diverged runs left out), and how many diverged.
     func values(_ d: String, _ p: SweepPoint) -> (values: [Double], diverged: Int) {
-        let matching = results.filter {
-            $0.augDim == d && $0.alpha == p.alpha && $0.bits == p.bits && $0.nfe == p.nfe
-        }
+        let matching = results.filter { $0.augDim == d && $0.point == p }
         return (matching.compactMap(\.value), matching.filter { $0.value == nil }.count)
     }
 
@@ -351,10 +349,7 @@ public struct SweepReport {
         var diffs: [Double] = []
         for seed in 0..<plan.seeds {
             let at = { (q: SweepPoint) in
-                self.results.first {
-                    $0.augDim == d && $0.seed == seed && $0.alpha == q.alpha && $0.bits == q.bits
-                        && $0.nfe == q.nfe
-                }
+                self.results.first { $0.augDim == d && $0.seed == seed && $0.point == q }
             }
             guard let b = at(base)?.value else { continue }
             guard let r = at(p) else { continue }

@@ -12,12 +12,10 @@ extension SweepRunner {
         let text = String(decoding: try AtomicFile.read(csv), as: UTF8.self)
         var restored = 0
         for line in text.split(separator: "\n").dropFirst() {
-            guard let result = Self.result(csvLine: line), planned(result),
-                !FileManager.default.fileExists(atPath: evaluationPath(of: result))
-            else { continue }
-            try FileManager.default.createDirectory(
-                atPath: (evaluationPath(of: result) as NSString).deletingLastPathComponent)
-            try Self.write(result, to: evaluationPath(of: result))
+            guard let result = Self.result(csvLine: line), planned(result) else { continue }
+            let path = evaluationPath(result.augDim, seed: result.seed, result.point)
+            guard !FileManager.default.fileExists(atPath: path) else { continue }
+            try Self.write(result, to: path)
             restored += 1
         }
         return restored
@@ -46,21 +44,11 @@ extension SweepRunner {
 
     private func planned(_ r: SweepResult) -> Bool {
         plan.augDims.contains(r.augDim) && (0..<plan.seeds).contains(r.seed)
-            && r.metric == metricName
-            && plan.points.contains(SweepPoint(alpha: r.alpha, bits: r.bits, nfe: r.nfe))
-    }
-
-    private func evaluationPath(of r: SweepResult) -> String {
-        evaluationPath(r.augDim, seed: r.seed, SweepPoint(alpha: r.alpha, bits: r.bits, nfe: r.nfe))
+            && r.metric == metricName && plan.points.contains(r.point)
     }
 }
 
-extension FileManager {
-    fileprivate func createDirectory(atPath path: String) throws(StorageError) {
-        do {
-            try createDirectory(atPath: path, withIntermediateDirectories: true)
-        } catch {
-            throw StorageError(path, "cannot create (\(error.localizedDescription))")
-        }
-    }
+extension SweepResult {
+    /// The grid point it was measured at.
+    var point: SweepPoint { SweepPoint(alpha: alpha, bits: bits, nfe: nfe) }
 }

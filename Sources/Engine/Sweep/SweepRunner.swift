@@ -200,13 +200,6 @@ public final class SweepRunner {
 
     /// Evaluates every grid point not yet on disk for one model; false when stopped.
     func evaluate(_ d: String, seed: Int) throws(StorageError) -> Bool {
-        let folder = "\(directory)/evals/\(SweepPlan.modelName(d, seed: seed))"
-        do {
-            try FileManager.default.createDirectory(
-                atPath: folder, withIntermediateDirectories: true)
-        } catch {
-            throw StorageError(folder, "cannot create (\(error.localizedDescription))")
-        }
         let missing = plan.points.filter {
             !FileManager.default.fileExists(atPath: evaluationPath(d, seed: seed, $0))
         }
@@ -256,7 +249,15 @@ public final class SweepRunner {
         return true
     }
 
+    /// Writes one evaluation, making its model's folder of evaluations when it is the first.
     static func write(_ result: SweepResult, to path: String) throws(StorageError) {
+        let folder = (path as NSString).deletingLastPathComponent
+        do {
+            try FileManager.default.createDirectory(
+                atPath: folder, withIntermediateDirectories: true)
+        } catch {
+            throw StorageError(folder, "cannot create (\(error.localizedDescription))")
+        }
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.outputFormatting = [.sortedKeys]
